@@ -1,0 +1,52 @@
+import type { AdapterServices } from '../../src/core.ts';
+import type { RenderedFile } from '../../src/render/rendered-files.ts';
+import { renderProfileTemplate } from '../../src/render/device-template.ts';
+import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
+import { renderInfo, requestUrlTemplate } from './render.ts';
+
+export interface VopFiles {
+  info: RenderedFile;
+  bootstrap?: ArtifactRecord;
+  firmware?: ArtifactRecord;
+  config?: RenderedFile;
+}
+
+/** The VOP announces numeric firmware serials; an artifact added without one uses its catalog id, which only grows. */
+export function firmwareSerial(a: ArtifactRecord): number {
+  return a.serial ?? a.id;
+}
+
+/** A bootstrap is compared by version ("different from his"); without one, the catalog id stands in. */
+export function bootstrapVersion(a: ArtifactRecord): string {
+  return a.version || String(a.id);
+}
+
+/**
+ * Everything one user gets, from the catalog and its revisions (cached per change, so a poll renders
+ * nothing). The config is the device's own config artifact when it has one, else the profile template;
+ * either way its serial is the stable revision of those bytes, so it only grows.
+ */
+export function vopFiles(core: AdapterServices, device: DeviceRecord, secure: boolean): VopFiles {
+  const profile = core.profiles.require(device.profile);
+  const bootstrap = core.catalog.target(device, 'bootstrap');
+  const firmware = core.catalog.target(device, 'firmware');
+  const configArtifact = core.catalog.target(device, 'config');
+  const config =
+    configArtifact || profile.template
+      ? core.rendered.get(device.id, 'config', profile.hash, () =>
+          configArtifact ? core.catalog.readSmall(configArtifact) : Buffer.from(renderProfileTemplate(core, device) ?? '', 'utf8'),
+        )
+      : undefined;
+  const base = secure && core.urls.https ? core.urls.https : core.urls.http;
+  const url = requestUrlTemplate(base);
+  // HTTP and HTTPS info files differ only in their URLs; separate names keep each revision stable.
+  const infoName = secure ? 'info-https' : 'info';
+  const info = core.rendered.get(device.id, infoName, `${profile.hash}|${url}|${config?.revision.serial ?? 0}`, () =>
+    renderInfo({
+      bootstrap: bootstrap && { version: bootstrapVersion(bootstrap), url, md5: bootstrap.md5 },
+      firmware: firmware && { serial: firmwareSerial(firmware), url, md5: firmware.md5 },
+      config: config && { serial: config.revision.serial, url, md5: config.revision.md5 },
+    }),
+  );
+  return { info, bootstrap, firmware, config };
+}

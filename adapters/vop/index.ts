@@ -1,0 +1,99 @@
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/adapter.ts';
+import type { AdapterServices } from '../../src/core.ts';
+import type { DeviceRecord } from '../../src/store/index.ts';
+import { parseBasic } from '../../src/transport/basic-auth.ts';
+import { firmwareSerial, vopFiles } from './files.ts';
+import { requestUrlTemplate } from './render.ts';
+import { vopSimulatorCommand } from './simulator-command.ts';
+
+const NAME = 'vop';
+const TYPES = new Set(['i', 'b', 'f', 'c']);
+
+const configSchema = z.object({}).strict();
+const profileSchema = z
+  .object({
+    /** Content-Type of the per-user configuration file. */
+    configContentType: z.string().default('application/octet-stream'),
+  })
+  .strict();
+
+function credentials(req: Request): { user: string; password: string } | undefined {
+  const { u, p } = req.query;
+  if (typeof u === 'string' && typeof p === 'string' && u !== '') return { user: u, password: p };
+  const basic = parseBasic(req.get('authorization'));
+  return basic ? { user: basic.username, password: basic.password } : undefined;
+}
+
+function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
+  const handle = async (req: Request, res: Response): Promise<void> => {
+    const type = String(req.params.type);
+    const info = { adapter: NAME, deviceId: null as string | null, file: type };
+    if (!TYPES.has(type)) return ctx.files.deny(req, res, 404, `unknown request type "${type}"`, info);
+    const creds = credentials(req);
+    const unauthorized = { 'WWW-Authenticate': 'Basic realm="APS VOP"' };
+    if (!creds) return ctx.files.deny(req, res, 401, 'no credentials', info, unauthorized);
+    const device = ctx.devices.get(creds.user);
+    // One answer for every failure: the client never learns whether the user or the password was wrong.
+    if (!device || ctx.adapterOf(device.profile).name !== NAME) return ctx.files.deny(req, res, 401, `unknown user ${creds.user}`, info, unauthorized);
+    info.deviceId = device.id;
+    if (!ctx.devices.verifyPassword(device, creds.password)) return ctx.files.deny(req, res, 401, 'wrong password', info, unauthorized);
+    if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'device is pending approval', info);
+
+    const files = vopFiles(ctx, device, req.secure);
+    const v = typeof req.query.v === 'string' ? req.query.v : undefined;
+    if (type === 'i') {
+      ctx.events.report({ deviceId: device.id, reported: v !== undefined && v !== '' ? { bootstrap: v } : {} });
+      await ctx.files.sendRendered(req, res, files.info, { ...info, file: 'info' }, 'application/xml; charset=utf-8');
+    } else if (type === 'b') {
+      if (!files.bootstrap) return ctx.files.deny(req, res, 404, 'no bootstrap target', info);
+      await ctx.files.sendArtifact(req, res, files.bootstrap, { ...info, file: 'bootstrap' });
+    } else if (type === 'f') {
+      if (!files.firmware) return ctx.files.deny(req, res, 404, 'no firmware target', info);
+      const r = await ctx.files.sendArtifact(req, res, files.firmware, { ...info, file: 'firmware' });
+      // The VOP installs what it fetched once the MD5 matched; record the serial it will run.
+      if (r.status === 200 && req.method === 'GET') ctx.events.report({ deviceId: device.id, reported: { firmware: String(firmwareSerial(files.firmware)) } });
+    } else {
+      if (!files.config) return ctx.files.deny(req, res, 404, 'no config for this user', info);
+      const settings = profileSchema.parse(ctx.profiles.require(device.profile).settings);
+      await ctx.files.sendRendered(req, res, files.config, { ...info, file: 'config' }, settings.configContentType);
+    }
+  };
+  ctx.router.get('/:type', handle);
+}
+
+function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
+  const f = vopFiles(core, device, false);
+  const out: PreviewFile[] = [
+    { name: 'info', contentType: 'application/xml', text: f.info.bytes.toString('utf8'), md5: f.info.revision.md5, size: f.info.bytes.length, serial: f.info.revision.serial, lastModified: f.info.revision.lastModified.toUTCString() },
+  ];
+  if (f.bootstrap) out.push({ name: 'bootstrap', contentType: 'application/octet-stream', artifactId: f.bootstrap.id, md5: f.bootstrap.md5, size: f.bootstrap.size });
+  if (f.firmware) out.push({ name: 'firmware', contentType: 'application/octet-stream', artifactId: f.firmware.id, md5: f.firmware.md5, size: f.firmware.size, serial: firmwareSerial(f.firmware) });
+  if (f.config) out.push({ name: 'config', contentType: 'text/plain', text: f.config.bytes.toString('utf8'), md5: f.config.revision.md5, size: f.config.bytes.length, serial: f.config.revision.serial, lastModified: f.config.revision.lastModified.toUTCString() });
+  return out;
+}
+
+export const vopAdapter = defineAdapter({
+  name: NAME,
+  description: 'a VOP (Voice Operator Panel) client of the Automated Provisioning System',
+  configSchema,
+  profileSchema,
+  // The VOP sends its password in clear in the request ($p): a hash is enough to check it.
+  credentials: 'hash',
+  register,
+  setup(device, core) {
+    return {
+      url: requestUrlTemplate(core.urls.http),
+      httpsUrl: core.urls.https ? requestUrlTemplate(core.urls.https) : null,
+      credentials: { username: device.id, password: device.passwordHash ? '(the password set on this device)' : '(none set: add one with aps device set --password)' },
+      hints: [
+        'Enter the URL as the provisioning (info) URL; the VOP replaces $t, $u, $p and $v itself.',
+        `Enter user name "${device.id}" and the device password when the VOP asks for them.`,
+        'The VOP checks at start and every 6 hours.',
+      ],
+    };
+  },
+  preview,
+  simulator: vopSimulatorCommand,
+});

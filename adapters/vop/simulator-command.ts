@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parseDuration } from '../../src/sim/http-client.ts';
+import { runVopCycle, type CycleResult } from './simulator.ts';
+
+interface FleetSummary {
+  vops: number;
+  cycles: number;
+  failed: number;
+  installed: Record<string, number>;
+  bytes: number;
+  seconds: number;
+  cyclesPerSecond: number;
+  p50ms: number;
+  p99ms: number;
+}
+
+function percentile(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0;
+}
+
+/** Runs `count` VOPs (users U1..UN, or just U when count is 1) through one check each, concurrently. */
+export async function runVopFleet(o: { server: string; user: string; password: string; stateDir: string; count: number; insecure?: boolean; ca?: string }): Promise<{ summary: FleetSummary; results: CycleResult[] }> {
+  const users = o.count === 1 ? [o.user] : Array.from({ length: o.count }, (_, i) => `${o.user}${i + 1}`);
+  const times: number[] = [];
+  const t0 = performance.now();
+  const results = await Promise.all(
+    users.map(async (user) => {
+      const t = performance.now();
+      const r = await runVopCycle({ server: o.server, user, password: o.password, stateDir: join(o.stateDir, user), insecure: o.insecure, ca: o.ca });
+      times.push(performance.now() - t);
+      return r;
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  times.sort((a, b) => a - b);
+  const installed: Record<string, number> = {};
+  for (const r of results) for (const n of r.installed) installed[n] = (installed[n] ?? 0) + 1;
+  return {
+    results,
+    summary: {
+      vops: users.length,
+      cycles: results.length,
+      failed: results.filter((r) => !r.ok).length,
+      installed,
+      bytes: results.reduce((s, r) => s + r.bytes, 0),
+      seconds: Number(seconds.toFixed(3)),
+      cyclesPerSecond: Number((results.length / seconds).toFixed(1)),
+      p50ms: Number(percentile(times, 0.5).toFixed(1)),
+      p99ms: Number(percentile(times, 0.99).toFixed(1)),
+    },
+  };
+}
+
+/** `aps simulate vop`: the seed's client algorithm, at start and then every --every. */
+export function vopSimulatorCommand(cmd: Command): void {
+  cmd
+    .requiredOption('--server <url>', 'APS base URL (http://host:8080) or the full info URL template with $t $u $p $v')
+    .requiredOption('--user <name>', 'user name (with --count N: the prefix of U1..UN)')
+    .requiredOption('--password <pw>', 'password')
+    .option('--state <dir>', 'where each VOP keeps its info file and installed files', '.aps-sim/vop')
+    .option('--count <n>', 'run N virtual VOPs concurrently and print a summary', '1')
+    .option('--every <duration>', 'check again every duration (e.g. 6h, as the VOP does); default: one check and exit')
+    .option('--cycles <n>', 'with --every: stop after N checks')
+    .option('--insecure', 'accept a self-signed HTTPS certificate')
+    .option('--ca <file>', 'trust this CA/certificate PEM for HTTPS')
+    .option('--json', 'print results as JSON')
+    .action(async (o) => {
+      const count = Number(o.count);
+      if (!Number.isInteger(count) || count < 1) throw new Error('--count must be a positive integer');
+      const every = o.every ? parseDuration(o.every) : 0;
+      const maxCycles = o.cycles ? Number(o.cycles) : every ? Infinity : 1;
+      const ca = o.ca ? readFileSync(o.ca, 'utf8') : undefined;
+      let allOk = true;
+      for (let cycle = 1; cycle <= maxCycles; cycle++) {
+        const { summary, results } = await runVopFleet({ server: o.server, user: o.user, password: o.password, stateDir: resolve(o.state), count, insecure: o.insecure, ca });
+        allOk &&= summary.failed === 0;
+        if (o.json) console.log(JSON.stringify(count === 1 ? results[0] : summary));
+        else if (count === 1) {
+          const r = results[0]!;
+          console.log(r.ok ? `check ${cycle}: ok, installed ${r.installed.join(', ') || 'nothing'} (${r.bytes} bytes)` : `check ${cycle}: FAILED: ${r.error} (kept the previous state)`);
+        } else {
+          console.log(
+            `check ${cycle}: ${summary.vops} VOPs, ${summary.failed} failed, installed ${JSON.stringify(summary.installed)}, ${summary.bytes} bytes, ` +
+              `${summary.seconds} s, ${summary.cyclesPerSecond} checks/s, p50 ${summary.p50ms} ms, p99 ${summary.p99ms} ms`,
+          );
+          for (const r of results.filter((x) => !x.ok).slice(0, 5)) console.log(`  failure: ${r.error}`);
+        }
+        if (cycle < maxCycles) await new Promise((r) => setTimeout(r, every));
+      }
+      if (!allOk) process.exitCode = 1;
+    });
+}

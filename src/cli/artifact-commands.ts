@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import type { Adapter } from '../adapter.ts';
+import { assertKind } from '../catalog/catalog.ts';
+import { ApsError } from '../errors.ts';
+import { collect, printTable, withCore } from './context.ts';
+
+export function artifactCommands(program: Command, adapters: readonly Adapter[]): void {
+  const artifact = program.command('artifact').description('the artifact catalog: firmware, bootstrap, config and auxiliary files');
+
+  artifact
+    .command('add')
+    .argument('<file>', 'the file to add (stored once by sha256)')
+    .requiredOption('--profile <profile>', 'profile the artifact belongs to')
+    .requiredOption('--kind <kind>', 'bootstrap | firmware | config | aux')
+    .option('--version <version>', 'version string (compared segment by segment)')
+    .option('--serial <n>', 'numeric serial (higher is newer)')
+    .option('--model <model>', 'a model it fits (repeatable; none = every model)', collect)
+    .option('--role <role>', 'sub-type of an auxiliary file, e.g. cpt')
+    .option('--device <id>', 'make it this device\'s own artifact (e.g. its config file)')
+    .option('--name <filename>', 'file name devices see (default: the file\'s name)')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o, cmd: Command) => {
+      await withCore(cmd, adapters, async (core) => {
+        const serial = o.serial === undefined ? null : Number(o.serial);
+        if (serial !== null && !Number.isSafeInteger(serial)) throw new ApsError('bad_request', `--serial must be an integer, not ${o.serial}`);
+        if (o.device && !core.devices.get(o.device)) throw new ApsError('not_found', `no device ${o.device}`);
+        const a = await core.catalog.addFile(file, {
+          kind: assertKind(o.kind),
+          profile: core.profiles.require(o.profile).name,
+          version: o.version,
+          serial,
+          models: o.model,
+          role: o.role,
+          deviceId: o.device ?? null,
+          filename: o.name,
+          origin: 'cli',
+        });
+        if (o.json) console.log(JSON.stringify(a, null, 2));
+        else console.log(`added artifact ${a.id}: ${a.kind}${a.role ? `:${a.role}` : ''} ${a.filename} ${a.version} (${a.size} bytes, md5 ${a.md5})`);
+      });
+    });
+
+  artifact
+    .command('list')
+    .option('--profile <profile>', 'only this profile')
+    .option('--json', 'print JSON')
+    .action(async (o, cmd: Command) => {
+      await withCore(cmd, adapters, (core) => {
+        const list = core.catalog.list(o.profile);
+        if (o.json) return console.log(JSON.stringify(list, null, 2));
+        printTable(
+          list.map((a) => ({ ...a, kind: a.role ? `${a.kind}:${a.role}` : a.kind, models: a.models.join(','), device: a.deviceId })),
+          ['id', 'profile', 'kind', 'version', 'serial', 'models', 'device', 'filename', 'size', 'md5'],
+        );
+      });
+    });
+
+  artifact
+    .command('rm')
+    .argument('<id>', 'artifact id')
+    .description('remove an artifact (refused while it is some device\'s target)')
+    .action(async (id: string, _o, cmd: Command) => {
+      await withCore(cmd, adapters, async (core) => {
+        const a = await core.catalog.remove(Number(id));
+        console.log(`removed artifact ${a.id} (${a.filename})`);
+      });
+    });
+}

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import type { Adapter } from '../adapter.ts';
+import { loadConfig, type ApsConfig, type ConfigInput } from '../config.ts';
+import { openCore, type Core } from '../core.ts';
+import { createLogger, type Logger } from '../log.ts';
+
+export interface GlobalOptions {
+  data?: string;
+  profiles?: string;
+  config?: string;
+  json?: boolean;
+}
+
+/** Config for a command: defaults, aps.yaml, APS_* env, then the global flags. */
+export function commandConfig(cmd: Command, extra: ConfigInput = {}): ApsConfig {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  return loadConfig({ file: g.config, overrides: { ...extra, dataDir: g.data ?? extra.dataDir, profilesDir: g.profiles ?? extra.profilesDir } });
+}
+
+/** Opens the same data folder the server uses; the server sees these writes without a restart. */
+export async function withCore<T>(cmd: Command, adapters: readonly Adapter[], fn: (core: Core) => T | Promise<T>): Promise<T> {
+  const config = commandConfig(cmd);
+  const core = openCore(config, adapters, cliLogger(config.logLevel));
+  try {
+    return await fn(core);
+  } finally {
+    core.close();
+  }
+}
+
+export function cliLogger(level: string): Logger {
+  // Commands print their results on stdout; the log goes to stderr and stays quiet unless asked.
+  return createLogger(process.env.APS_LOG_LEVEL ?? (level === 'info' ? 'warn' : level));
+}
+
+/** Prints rows as an aligned text table. */
+export function printTable(rows: Array<Record<string, unknown>>, columns: string[]): void {
+  if (rows.length === 0) {
+    console.log('(none)');
+    return;
+  }
+  const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c]))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  console.log(columns.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const row of cells) console.log(row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `KEY=VALUE` pairs into a record; `KEY=` (empty) becomes null, which removes the key. */
+export function keyValues(pairs: string[] | undefined, what: string): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const p of pairs ?? []) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new Error(`${what} must be KEY=VALUE, not "${p}"`);
+    const v = p.slice(i + 1);
+    out[p.slice(0, i)] = v === '' ? null : v;
+  }
+  return out;
+}

@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import type { Adapter } from '../adapter.ts';
+import { describeDevice } from '../devices/describe.ts';
+import type { DeviceInput } from '../devices/registry.ts';
+import { ApsError } from '../errors.ts';
+import { collect, keyValues, printTable, withCore } from './context.ts';
+
+function deviceOptions(cmd: Command): Command {
+  return cmd
+    .option('--profile <profile>', 'the device family profile')
+    .option('--model <model>', 'device model')
+    .option('--mac <mac>', 'MAC address (any usual spelling)')
+    .option('--password <password>', 'device password (stored hashed; encrypted where the protocol needs it clear)')
+    .option('--group <group>', 'group name')
+    .option('--var <KEY=VALUE>', 'a variable (repeatable; KEY= removes it)', collect)
+    .option('--pin <SLOT=ID>', 'pin a slot (firmware, config, aux:cpt…) to an artifact id (repeatable; SLOT= unpins)', collect)
+    .option('--json', 'print the device as JSON');
+}
+
+function toInput(id: string, o: Record<string, any>): DeviceInput {
+  const pins: Record<string, number | null> = {};
+  for (const [k, v] of Object.entries(keyValues(o.pin, '--pin'))) {
+    if (v !== null && !/^\d+$/.test(v)) throw new ApsError('bad_request', `--pin ${k}= needs an artifact id, not "${v}"`);
+    pins[k] = v === null ? null : Number(v);
+  }
+  return { id, profile: o.profile, model: o.model, mac: o.mac, password: o.password, group: o.group, vars: keyValues(o.var, '--var'), pins };
+}
+
+export function deviceCommands(program: Command, adapters: readonly Adapter[]): void {
+  const device = program.command('device').description('devices: identity, credentials, variables and pins');
+
+  deviceOptions(device.command('add').argument('<id>', 'stable id: VOP user name, MAC, TR-069 serial…')).action(async (id: string, o, cmd: Command) => {
+    await withCore(cmd, adapters, (core) => {
+      if (!o.profile) throw new ApsError('bad_request', 'device add needs --profile');
+      const d = core.devices.upsert(toInput(id, o), 'create');
+      console.log(o.json ? JSON.stringify(describeDevice(core, d), null, 2) : `added device ${d.id} (${d.profile})`);
+    });
+  });
+
+  deviceOptions(device.command('set').argument('<id>', 'device id')).action(async (id: string, o, cmd: Command) => {
+    await withCore(cmd, adapters, (core) => {
+      const d = core.devices.upsert(toInput(id, o), 'update');
+      console.log(o.json ? JSON.stringify(describeDevice(core, d), null, 2) : `updated device ${d.id}`);
+    });
+  });
+
+  device
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (o, cmd: Command) => {
+      await withCore(cmd, adapters, (core) => {
+        const views = core.devices.list().map((d) => describeDevice(core, d));
+        if (o.json) return console.log(JSON.stringify(views, null, 2));
+        printTable(
+          views.map((v) => ({ ...v, firmware: v.state?.reported.firmware, lastSeen: v.state?.lastSeen, lastIp: v.state?.lastIp })),
+          ['id', 'profile', 'model', 'mac', 'group', 'status', 'firmware', 'lastSeen', 'lastIp'],
+        );
+      });
+    });
+
+  device
+    .command('show')
+    .argument('<id>', 'device id')
+    .option('--json', 'print JSON (includes `setup`: what to configure on the device)')
+    .action(async (id: string, o, cmd: Command) => {
+      await withCore(cmd, adapters, (core) => {
+        const d = core.devices.get(id);
+        if (!d) throw new ApsError('not_found', `no device ${id}`);
+        const v = describeDevice(core, d);
+        if (o.json) return console.log(JSON.stringify(v, null, 2));
+        console.log(`device ${v.id}  profile ${v.profile} (${v.adapter})  model ${v.model ?? '-'}  mac ${v.mac ?? '-'}  group ${v.group ?? '-'}  ${v.status}`);
+        console.log(`password: ${v.hasPassword ? 'set' : 'none'}`);
+        for (const [k, val] of Object.entries(v.vars)) console.log(`var ${k} = ${val}`);
+        for (const [slot, t] of Object.entries(v.targets)) console.log(`target ${slot}: artifact ${t.id} ${t.filename} ${t.version}${v.pins[slot] ? ' (pinned)' : ''}`);
+        console.log(`last seen: ${v.state?.lastSeen ?? 'never'}${v.state?.lastIp ? ` from ${v.state.lastIp}` : ''}`);
+        console.log(`setup: ${v.setup.url}`);
+        for (const h of v.setup.hints) console.log(`  ${h}`);
+      });
+    });
+
+  device
+    .command('rm')
+    .argument('<id>', 'device id')
+    .action(async (id: string, _o, cmd: Command) => {
+      await withCore(cmd, adapters, (core) => {
+        core.devices.remove(id);
+        console.log(`removed device ${id}`);
+      });
+    });
+}

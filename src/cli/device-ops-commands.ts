@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import type { Adapter } from '../adapter.ts';
+import type { Core } from '../core.ts';
+import { ApsError } from '../errors.ts';
+import type { DeviceRecord } from '../store/index.ts';
+import { printTable, withCore } from './context.ts';
+
+function requireDevice(core: Core, id: string): DeviceRecord {
+  const d = core.devices.get(id);
+  if (!d) throw new ApsError('not_found', `no device ${id}`);
+  return d;
+}
+
+/** preview, notify and events: looking at and poking one device. */
+export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]): void {
+  program
+    .command('preview')
+    .argument('<device>', 'device id')
+    .description('what the device would receive now')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o, cmd: Command) => {
+      await withCore(cmd, adapters, (core) => {
+        const d = requireDevice(core, id);
+        const a = core.adapterOf(d.profile);
+        const files = a.preview(d, core, core.adapterConfig(a.name));
+        if (o.json) return console.log(JSON.stringify(files, null, 2));
+        for (const f of files) {
+          const what = f.artifactId !== undefined ? `artifact ${f.artifactId}` : `serial ${f.serial ?? '-'}`;
+          console.log(`=== ${f.name} (${f.contentType}, ${f.size} bytes, md5 ${f.md5}, ${what})`);
+          if (f.text !== undefined) console.log(f.text);
+        }
+      });
+    });
+
+  program
+    .command('notify')
+    .argument('<device>', 'device id')
+    .description('make the device check for updates now (SIP NOTIFY, connection request… per adapter)')
+    .action(async (id: string, _o, cmd: Command) => {
+      const ok = await withCore(cmd, adapters, async (core) => {
+        const d = requireDevice(core, id);
+        const a = core.adapterOf(d.profile);
+        if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
+        const r = await a.notify(d, core, core.adapterConfig(a.name));
+        console.log(`${id}: ${r.summary}`);
+        return r.ok;
+      });
+      if (!ok) process.exitCode = 2;
+    });
+
+  program
+    .command('events')
+    .description('recent device requests')
+    .option('--device <id>', 'only this device')
+    .option('--adapter <name>', 'only this adapter')
+    .option('--limit <n>', 'how many (newest first)', '50')
+    .option('--json', 'print JSON')
+    .action(async (o, cmd: Command) => {
+      await withCore(cmd, adapters, (core) => {
+        const list = core.store.state.events({ deviceId: o.device, adapter: o.adapter, limit: Number(o.limit) });
+        if (o.json) return console.log(JSON.stringify(list, null, 2));
+        printTable(list as unknown as Array<Record<string, unknown>>, ['id', 'at', 'deviceId', 'adapter', 'file', 'status', 'bytes', 'artifactId', 'revision', 'ip', 'detail']);
+      });
+    });
+}

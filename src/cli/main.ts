@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import type { Adapter } from '../adapter.ts';
+import { isApsError } from '../errors.ts';
+import { applyCommand } from './apply-command.ts';
+import { artifactCommands } from './artifact-commands.ts';
+import { deviceCommands } from './device-commands.ts';
+import { deviceOpsCommands } from './device-ops-commands.ts';
+import { serveCommand } from './serve-command.ts';
+
+export function buildProgram(adapters: readonly Adapter[]): Command {
+  const program = new Command('aps')
+    .description('APS: one provisioning server for a mixed fleet of VoIP phones and gateways')
+    .option('--data <dir>', 'data folder: SQLite, blobs, keys (APS_DATA, default ./data)')
+    .option('--profiles <dir>', 'profiles folder (APS_PROFILES, default ./profiles)')
+    .option('--config <file>', 'site configuration (APS_CONFIG, default ./aps.yaml when present)')
+    .showHelpAfterError()
+    .exitOverride();
+  serveCommand(program, adapters);
+  artifactCommands(program, adapters);
+  deviceCommands(program, adapters);
+  applyCommand(program, adapters);
+  deviceOpsCommands(program, adapters);
+  const simulate = program.command('simulate').description('run a device simulator against any server');
+  for (const a of adapters) {
+    if (a.simulator) a.simulator(simulate.command(a.name).description(`simulate ${a.description}`));
+  }
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. Errors print one clear line, never a stack (APS_DEBUG=1 shows it). */
+export async function main(argv: string[], adapters: readonly Adapter[]): Promise<number> {
+  const program = buildProgram(adapters);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (process.env.APS_DEBUG) console.error(e);
+    const msg = isApsError(e) ? e.message : e instanceof Error ? e.message : String(e);
+    console.error(`aps: ${msg}`);
+    return 1;
+  }
+}

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ApsError } from './errors.ts';
+
+/** The project folder (where package.json and the demo profiles live), whatever the cwd. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const port = z.number().int().min(0).max(65535);
+
+// Strict objects everywhere: an unknown key in aps.yaml fails start-up naming the key.
+export const configSchema = z
+  .object({
+    dataDir: z.string().min(1).default('data'),
+    profilesDir: z.string().min(1).optional(),
+    publicUrl: z.string().url().optional(),
+    adminToken: z.string().min(16).optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    http: z.object({ host: z.string().default('0.0.0.0'), port: port.default(8080) }).strict().default({ host: '0.0.0.0', port: 8080 }),
+    https: z
+      .object({
+        enabled: z.boolean().default(true),
+        port: port.default(8443),
+        cert: z.string().optional(),
+        key: z.string().optional(),
+      })
+      .strict()
+      .default({ enabled: true, port: 8443 }),
+    ftp: z
+      .object({
+        enabled: z.boolean().default(true),
+        port: port.default(2121),
+        pasvUrl: z.string().optional(),
+        pasvMin: port.default(40000),
+        pasvMax: port.default(40100),
+        anonymous: z.boolean().default(false),
+      })
+      .strict()
+      .default({ enabled: true, port: 2121, pasvMin: 40000, pasvMax: 40100, anonymous: false }),
+    /** How long a verified device password is remembered (seconds), so polls never re-run scrypt. */
+    credentialCacheSeconds: z.number().int().min(0).default(600),
+    /** Each adapter validates its own section with its configSchema. */
+    adapters: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type ApsConfig = Readonly<z.infer<typeof configSchema>> & { readonly profilesDir: string };
+export type ConfigInput = z.input<typeof configSchema>;
+
+const ENV: Array<[string, (o: Record<string, any>, v: string) => void]> = [
+  ['APS_DATA', (o, v) => (o.dataDir = v)],
+  ['APS_PROFILES', (o, v) => (o.profilesDir = v)],
+  ['APS_PUBLIC_URL', (o, v) => (o.publicUrl = v)],
+  ['APS_ADMIN_TOKEN', (o, v) => (o.adminToken = v)],
+  ['APS_LOG_LEVEL', (o, v) => (o.logLevel = v)],
+  ['APS_HTTP_PORT', (o, v) => ((o.http ??= {}).port = toPort('APS_HTTP_PORT', v))],
+  ['APS_HTTPS_PORT', (o, v) => ((o.https ??= {}).port = toPort('APS_HTTPS_PORT', v))],
+  ['APS_FTP_PORT', (o, v) => ((o.ftp ??= {}).port = toPort('APS_FTP_PORT', v))],
+  ['APS_FTP_PASV_URL', (o, v) => ((o.ftp ??= {}).pasvUrl = v)],
+];
+
+function toPort(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ApsError('invalid_config', `${name}: not a port number: ${v}`);
+  return n;
+}
+
+function deepMerge(a: Record<string, any>, b: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object' ? deepMerge(out[k], v) : v;
+  }
+  return out;
+}
+
+/** The base URL devices use when APS_PUBLIC_URL is not set: this host's first LAN address. */
+export function defaultPublicUrl(scheme: 'http' | 'https', port: number, host?: string): string {
+  return `${scheme}://${host ?? firstLanAddress()}:${port}`;
+}
+
+function firstLanAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export interface LoadConfigOptions {
+  /** Values from CLI flags: the last word. */
+  overrides?: ConfigInput;
+  env?: NodeJS.ProcessEnv;
+  /** aps.yaml path; default APS_CONFIG or ./aps.yaml when present. */
+  file?: string;
+}
+
+/** Defaults, then aps.yaml, then APS_* env, then flags; validated once and frozen. */
+export function loadConfig(opts: LoadConfigOptions = {}): ApsConfig {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.APS_CONFIG ?? (existsSync('aps.yaml') ? 'aps.yaml' : undefined);
+  let fromFile: Record<string, any> = {};
+  if (file) {
+    try {
+      fromFile = (parseYaml(readFileSync(file, 'utf8')) as Record<string, any>) ?? {};
+    } catch (e) {
+      throw new ApsError('invalid_config', `${file}: ${(e as Error).message}`);
+    }
+  }
+  const fromEnv: Record<string, any> = {};
+  for (const [name, set] of ENV) if (env[name] !== undefined && env[name] !== '') set(fromEnv, env[name]!);
+  const merged = deepMerge(deepMerge(fromFile, fromEnv), (opts.overrides ?? {}) as Record<string, any>);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ApsError('invalid_config', `${file ?? 'configuration'}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const c = parsed.data;
+  const dataDir = resolve(c.dataDir);
+  const profilesDir = resolve(c.profilesDir ?? (existsSync('profiles') ? 'profiles' : resolve(PACKAGE_ROOT, 'profiles')));
+  const publicUrl = c.publicUrl?.replace(/\/+$/, '');
+  return Object.freeze({ ...c, dataDir, profilesDir, publicUrl });
+}

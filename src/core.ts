@@ -1,0 +1,122 @@
+import { mkdirSync } from 'node:fs';
+import { ApsError } from './errors.ts';
+import type { Adapter } from './adapter.ts';
+import { Catalog } from './catalog/catalog.ts';
+import { FsBlobStore } from './catalog/blob-store.ts';
+import { defaultPublicUrl, type ApsConfig } from './config.ts';
+import { DeviceRegistry } from './devices/registry.ts';
+import { Keyring } from './devices/secrets.ts';
+import { EventSink } from './events/event-sink.ts';
+import { KvState } from './kv-state.ts';
+import type { Logger } from './log.ts';
+import { loadProfiles, type ProfileRegistry } from './profiles/profiles.ts';
+import { RenderedFiles } from './render/rendered-files.ts';
+import { RevisionStore } from './render/revisions.ts';
+import { openStore, type Store } from './store/index.ts';
+import { DeviceFiles } from './transport/device-files.ts';
+
+/** The base URLs written into device files. Set from config, or from the real ports once listening. */
+export interface PublicUrls {
+  http: string;
+  https: string | null;
+}
+
+/** The core services every adapter and command shares. Built once per process by openCore(). */
+export interface CoreServices {
+  config: ApsConfig;
+  log: Logger;
+  catalog: Catalog;
+  devices: DeviceRegistry;
+  profiles: ProfileRegistry;
+  revisions: RevisionStore;
+  rendered: RenderedFiles;
+  events: EventSink;
+  files: DeviceFiles;
+  keys: Keyring;
+  urls: PublicUrls;
+  /** The adapter's own persisted key-value state. */
+  stateOf(adapter: string): KvState;
+  adapterOf(profile: string): Adapter;
+  /** The adapter's parsed section of the configuration (validated once at start-up). */
+  adapterConfig(adapter: string): unknown;
+}
+
+/** What adapter code receives: every core service except the server-wide configuration object. */
+export type AdapterServices = Omit<CoreServices, 'config'>;
+
+export interface Core extends CoreServices {
+  store: Store;
+  adapters: readonly Adapter[];
+  close(): void;
+}
+
+/** Opens the data folder (SQLite, blobs, keys) and the profiles; the same for `serve` and every CLI command. */
+export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Core {
+  mkdirSync(config.dataDir, { recursive: true });
+  const byName = new Map(adapters.map((a) => [a.name, a]));
+  const adapterConfigs = parseAdapterConfigs(config, adapters);
+  const profiles = loadProfiles(config.profilesDir, (name) => byName.get(name)?.profileSchema);
+  const store = openStore(config.dataDir);
+  const keys = Keyring.load(config.dataDir);
+  const adapterOf = (profile: string): Adapter => byName.get(profiles.require(profile).adapter)!;
+  const devices = new DeviceRegistry(store, keys, {
+    needsClearSecret: (p) => adapterOf(p).credentials === 'secret',
+    assertProfile: (p) => void profiles.require(p),
+    credentialCacheMs: config.credentialCacheSeconds * 1000,
+  });
+  const revisions = new RevisionStore(store);
+  const events = new EventSink(store, log);
+  const catalog = new Catalog(store, new FsBlobStore(config.dataDir));
+  const files = new DeviceFiles(catalog, events, log);
+  return {
+    config,
+    log,
+    store,
+    adapters,
+    catalog,
+    devices,
+    profiles,
+    revisions,
+    rendered: new RenderedFiles(store, revisions),
+    events,
+    files,
+    keys,
+    urls: publicUrls(config, config.http.port, config.https.enabled ? config.https.port : null),
+    stateOf: (name) => new KvState(store, name),
+    adapterOf,
+    adapterConfig: (name) => adapterConfigs.get(name),
+    close(): void {
+      events.flush();
+      store.close();
+    },
+  };
+}
+
+function parseAdapterConfigs(config: ApsConfig, adapters: readonly Adapter[]): Map<string, unknown> {
+  const known = new Set(adapters.map((a) => a.name));
+  for (const key of Object.keys(config.adapters)) {
+    if (!known.has(key)) throw new ApsError('invalid_config', `adapters.${key}: no adapter named "${key}"`);
+  }
+  const out = new Map<string, unknown>();
+  for (const a of adapters) {
+    const r = a.configSchema.safeParse(config.adapters[a.name] ?? {});
+    if (!r.success) {
+      const i = r.error.issues[0]!;
+      throw new ApsError('invalid_config', `adapters.${[a.name, ...i.path].join('.')}: ${i.message}`);
+    }
+    out.set(a.name, Object.freeze(r.data));
+  }
+  return out;
+}
+
+/** APS_PUBLIC_URL when set (its host also serves HTTPS on the HTTPS port), else this host's LAN address. */
+export function publicUrls(config: ApsConfig, httpPort: number, httpsPort: number | null): PublicUrls {
+  if (config.publicUrl) {
+    const u = new URL(config.publicUrl);
+    const https = httpsPort === null ? null : u.protocol === 'https:' ? config.publicUrl : `https://${u.hostname}:${httpsPort}${u.pathname.replace(/\/$/, '')}`;
+    return { http: config.publicUrl, https };
+  }
+  // A server bound to one address (127.0.0.1 in tests and labs) is reached there; a wildcard bind uses the LAN address.
+  const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? undefined : config.http.host;
+  return { http: defaultPublicUrl('http', httpPort, host), https: httpsPort === null ? null : defaultPublicUrl('https', httpsPort, host) };
+}

@@ -1,0 +1,55 @@
+import type { DeviceSetup } from '../adapter.ts';
+import type { CoreServices } from '../core.ts';
+import type { DeviceRecord, DeviceStateRecord } from '../store/index.ts';
+
+export interface DeviceView {
+  id: string;
+  profile: string;
+  adapter: string;
+  model: string | null;
+  mac: string | null;
+  group: string | null;
+  status: string;
+  hasPassword: boolean;
+  vars: Record<string, string>;
+  pins: Record<string, number>;
+  targets: Record<string, { id: number; filename: string; version: string; serial: number | null; md5: string }>;
+  state: Omit<DeviceStateRecord, 'deviceId'> | null;
+  setup: DeviceSetup;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const SECRET_VAR = /pass|secret|pwd|pin$|token|key$/i;
+
+/** Variables as shown to operators: values of secret-looking names are masked. */
+export function maskVars(vars: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, SECRET_VAR.test(k) && v ? '********' : v]));
+}
+
+/** The one description of a device, shared by `aps device show --json` and the admin API. */
+export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView {
+  const adapter = core.adapterOf(d.profile);
+  const state = core.devices.state(d.id);
+  const targets: DeviceView['targets'] = {};
+  for (const [slot, a] of core.catalog.targets(d)) {
+    targets[slot] = { id: a.id, filename: a.filename, version: a.version, serial: a.serial, md5: a.md5 };
+  }
+  return {
+    id: d.id,
+    profile: d.profile,
+    adapter: adapter.name,
+    model: d.model,
+    mac: d.mac,
+    group: d.group,
+    status: d.status,
+    hasPassword: d.passwordHash !== null,
+    vars: maskVars(d.vars),
+    pins: d.pins,
+    targets,
+    state: state ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched } : null,
+    setup: adapter.setup(d, core, core.adapterConfig(adapter.name)),
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}

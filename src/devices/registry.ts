@@ -1,0 +1,175 @@
+import { ApsError } from '../errors.ts';
+import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
+import { normalizeMac } from './mac.ts';
+import { hashPassword, verifyPasswordHash, type Keyring } from './secrets.ts';
+
+export interface DeviceInput {
+  id: string;
+  profile?: string;
+  model?: string | null;
+  mac?: string | null;
+  group?: string | null;
+  /** Clear password; stored hashed, and encrypted too when the protocol needs the clear secret. */
+  password?: string | null;
+  /** Merged into the device's variables; a value of null removes the key. */
+  vars?: Record<string, string | null>;
+  /** Merged into the pins; null removes a pin. */
+  pins?: Record<string, number | null>;
+  status?: 'active' | 'pending';
+}
+
+export interface RegistryOptions {
+  /** Whether the profile's protocol needs the clear secret (HTTP Digest, credentials written into files). */
+  needsClearSecret(profile: string): boolean;
+  /** Throws when the profile does not exist. */
+  assertProfile(profile: string): void;
+  credentialCacheMs: number;
+}
+
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+const VAR_RE = /^[A-Za-z_][A-Za-z0-9_.]{0,63}$/;
+const CACHE_MAX = 100_000;
+
+/** Devices: identity, credentials, variables, pins, and what they last reported. */
+export class DeviceRegistry {
+  private readonly store: Store;
+  private readonly keys: Keyring;
+  private readonly opts: RegistryOptions;
+  // HMAC(device, password, stored hash) -> expiry: a verified credential is remembered for a bounded time
+  // so a device polling every few seconds never costs an scrypt run.
+  private readonly verified = new Map<string, number>();
+
+  constructor(store: Store, keys: Keyring, opts: RegistryOptions) {
+    this.store = store;
+    this.keys = keys;
+    this.opts = opts;
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    return this.store.devices.get(id);
+  }
+
+  getByMac(mac: string): DeviceRecord | undefined {
+    const m = normalizeMac(mac);
+    return m ? this.store.devices.getByMac(m) : undefined;
+  }
+
+  list(): DeviceRecord[] {
+    return this.store.devices.list();
+  }
+
+  state(id: string): DeviceStateRecord | undefined {
+    return this.store.devices.state(id);
+  }
+
+  group(name: string): GroupRecord | undefined {
+    return this.store.devices.group(name);
+  }
+
+  groups(): GroupRecord[] {
+    return this.store.devices.groups();
+  }
+
+  upsertGroup(g: GroupRecord): void {
+    if (!ID_RE.test(g.name)) throw new ApsError('bad_request', `group name "${g.name}" is not valid`);
+    for (const k of Object.keys(g.vars)) checkVarName(k);
+    this.store.devices.upsertGroup(g);
+  }
+
+  /** Adds or updates a device. `create` refuses an existing id; otherwise a missing id is refused. */
+  upsert(input: DeviceInput, mode: 'create' | 'update' | 'upsert' = 'upsert'): DeviceRecord {
+    if (!ID_RE.test(input.id)) {
+      throw new ApsError('bad_request', `device id "${input.id}" must be 1-128 characters of letters, digits, "._@+-", starting with a letter or digit`);
+    }
+    const prev = this.store.devices.get(input.id);
+    if (prev && mode === 'create') throw new ApsError('conflict', `device ${input.id} already exists (use "device set")`);
+    if (!prev && mode === 'update') throw new ApsError('not_found', `no device ${input.id}`);
+    const profile = input.profile ?? prev?.profile;
+    if (!profile) throw new ApsError('bad_request', `device ${input.id} needs a profile`);
+    this.opts.assertProfile(profile);
+    let mac = prev?.mac ?? null;
+    if (input.mac !== undefined) {
+      mac = input.mac === null || input.mac === '' ? null : normalizeMac(input.mac);
+      if (input.mac && !mac) throw new ApsError('bad_request', `"${input.mac}" is not a MAC address`);
+      const other = mac ? this.store.devices.getByMac(mac) : undefined;
+      if (other && other.id !== input.id) throw new ApsError('conflict', `MAC ${mac} already belongs to device ${other.id}`);
+    }
+    const now = new Date().toISOString();
+    const d: DeviceRecord = {
+      id: input.id,
+      profile,
+      model: input.model !== undefined ? input.model || null : (prev?.model ?? null),
+      mac,
+      group: input.group !== undefined ? input.group || null : (prev?.group ?? null),
+      passwordHash: prev?.passwordHash ?? null,
+      passwordEnc: prev?.passwordEnc ?? null,
+      vars: merge<string>(prev?.vars ?? {}, input.vars, checkVarName),
+      pins: merge<number>(prev?.pins ?? {}, input.pins, checkPinKey),
+      status: input.status ?? prev?.status ?? 'active',
+      createdAt: prev?.createdAt ?? now,
+      updatedAt: now,
+    };
+    const unchangedPassword =
+      !!input.password && !!prev?.passwordHash && verifyPasswordHash(input.password, prev.passwordHash) &&
+      !!prev.passwordEnc === this.opts.needsClearSecret(profile);
+    if (input.password !== undefined && !unchangedPassword) {
+      d.passwordHash = input.password ? hashPassword(input.password) : null;
+      d.passwordEnc = input.password && this.opts.needsClearSecret(profile) ? this.keys.encrypt(input.password) : null;
+    }
+    if (!sameDevice(prev, d)) this.store.devices.upsert(d);
+    return d;
+  }
+
+  remove(id: string): DeviceRecord {
+    const d = this.store.devices.get(id);
+    if (!d) throw new ApsError('not_found', `no device ${id}`);
+    this.store.devices.remove(id);
+    return d;
+  }
+
+  /** Checks a clear password against the stored hash; constant cost after the first success. */
+  verifyPassword(device: DeviceRecord, password: string): boolean {
+    if (!device.passwordHash) return false;
+    const key = this.keys.hmac('credential-cache', `${device.id}\0${password}\0${device.passwordHash}`).toString('base64');
+    const now = Date.now();
+    const until = this.verified.get(key);
+    if (until !== undefined && until > now) return true;
+    if (!verifyPasswordHash(password, device.passwordHash)) return false;
+    if (this.verified.size >= CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(key, now + this.opts.credentialCacheMs);
+    return true;
+  }
+
+  /** The clear secret, for protocols that need it (Digest); undefined when none is stored. */
+  secretOf(device: DeviceRecord): string | undefined {
+    return device.passwordEnc ? this.keys.decrypt(device.passwordEnc) : undefined;
+  }
+}
+
+function merge<T>(base: Record<string, T>, patch: Record<string, T | null> | undefined, check: (k: string) => void): Record<string, T> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(patch ?? {})) {
+    check(k);
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function checkVarName(k: string): void {
+  if (!VAR_RE.test(k)) throw new ApsError('bad_request', `variable name "${k}" must start with a letter or "_" and hold letters, digits, "_" or "."`);
+}
+
+function checkPinKey(k: string): void {
+  if (!/^(bootstrap|firmware|config|aux)(:[a-z0-9-]{1,32})?$/.test(k)) {
+    throw new ApsError('bad_request', `pin "${k}" must be a kind (bootstrap, firmware, config, aux) or "aux:<role>"`);
+  }
+}
+
+function sameDevice(a: DeviceRecord | undefined, b: DeviceRecord): boolean {
+  if (!a) return false;
+  const strip = (d: DeviceRecord): string => JSON.stringify({ ...d, updatedAt: '' });
+  return strip(a) === strip(b);
+}
+
+export type { Pins, Vars };

@@ -1,0 +1,65 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fs-atomic.ts';
+
+// One random master key per data folder (data/secret.key, mode 0600). Purpose keys are derived from it
+// with HKDF, so the clear device secrets that Digest needs are encrypted at rest (AES-256-GCM), nonces and
+// signed URLs are HMACs no client can forge, and a copied database alone reveals no password.
+export class Keyring {
+  private readonly master: Buffer;
+
+  constructor(master: Buffer) {
+    this.master = master;
+  }
+
+  static load(dataDir: string): Keyring {
+    const file = join(dataDir, 'secret.key');
+    if (!existsSync(file)) writeFileAtomic(file, randomBytes(32).toString('base64') + '\n', 0o600);
+    return new Keyring(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+  }
+
+  key(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.master, Buffer.alloc(0), `aps:${purpose}`, 32));
+  }
+
+  hmac(purpose: string, data: string): Buffer {
+    return createHmac('sha256', this.key(purpose)).update(data).digest();
+  }
+
+  encrypt(plain: string): string {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.key('secret-box'), iv);
+    const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+    return ['v1', iv.toString('base64'), c.getAuthTag().toString('base64'), body.toString('base64')].join('.');
+  }
+
+  decrypt(box: string): string | undefined {
+    const [v, iv, tag, body] = box.split('.');
+    if (v !== 'v1' || !iv || !tag || body === undefined) return undefined;
+    try {
+      const d = createDecipheriv('aes-256-gcm', this.key('secret-box'), Buffer.from(iv, 'base64'));
+      d.setAuthTag(Buffer.from(tag, 'base64'));
+      return Buffer.concat([d.update(Buffer.from(body, 'base64')), d.final()]).toString('utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+const SCRYPT = { N: 16384, r: 8, p: 1 };
+
+/** scrypt hash in a self-describing string: `scrypt$N$r$p$salt$hash`. */
+export function hashPassword(password: string): string {
+  const salt = randomBytes(16);
+  const hash = scryptSync(password, salt, 32, SCRYPT);
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
+}
+
+export function verifyPasswordHash(password: string, stored: string): boolean {
+  const [alg, n, r, p, salt, hash] = stored.split('$');
+  if (alg !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const got = scryptSync(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  return timingSafeEqual(got, expected);
+}

@@ -1,0 +1,95 @@
+import type { Logger } from '../log.ts';
+import type { FetchedEntry, NewEvent, StateUpdate, Store } from '../store/index.ts';
+
+export interface DeviceEvent {
+  deviceId: string | null;
+  adapter: string;
+  file: string;
+  status: number;
+  bytes?: number;
+  artifactId?: number | null;
+  revision?: number | null;
+  ip?: string | null;
+  ua?: string | null;
+  detail?: string | null;
+}
+
+export interface ReportInput {
+  deviceId: string;
+  ip?: string | null;
+  ua?: string | null;
+  /** What the device says it runs (firmware version, config serial…); `firmware` feeds the fleet view. */
+  reported?: Record<string, unknown>;
+  fetched?: Record<string, FetchedEntry>;
+}
+
+/**
+ * Records device requests and reported state. Writes are queued and committed in one transaction per
+ * tick (or every 500 rows), so the device hot path never waits for SQLite; `flush()` on shutdown and in tests.
+ */
+export class EventSink {
+  private readonly store: Store;
+  private readonly log: Logger;
+  private events: NewEvent[] = [];
+  private states: StateUpdate[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly listeners = new Set<(e: NewEvent) => void>();
+
+  constructor(store: Store, log: Logger) {
+    this.store = store;
+    this.log = log;
+  }
+
+  record(e: DeviceEvent): void {
+    const ev: NewEvent = {
+      at: new Date().toISOString(),
+      deviceId: e.deviceId,
+      adapter: e.adapter,
+      file: e.file,
+      artifactId: e.artifactId ?? null,
+      revision: e.revision ?? null,
+      bytes: e.bytes ?? 0,
+      status: e.status,
+      ip: e.ip ?? null,
+      ua: e.ua ?? null,
+      detail: e.detail ?? null,
+    };
+    this.events.push(ev);
+    for (const l of this.listeners) l(ev);
+    if (e.deviceId && e.status < 400) this.states.push({ deviceId: e.deviceId, at: ev.at, ip: e.ip, ua: e.ua });
+    this.schedule();
+  }
+
+  report(r: ReportInput): void {
+    this.states.push({ ...r, at: new Date().toISOString() });
+    this.schedule();
+  }
+
+  /** For metrics: called synchronously for every recorded event. */
+  onEvent(fn: (e: NewEvent) => void): void {
+    this.listeners.add(fn);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.events.length === 0 && this.states.length === 0) return;
+    const events = this.events;
+    const states = this.states;
+    this.events = [];
+    this.states = [];
+    try {
+      this.store.transaction(() => {
+        this.store.state.insertEvents(events);
+        for (const s of states) this.store.devices.updateState(s);
+      });
+    } catch (e) {
+      this.log.error({ err: e, events: events.length }, 'could not write events');
+    }
+  }
+
+  private schedule(): void {
+    if (this.events.length + this.states.length >= 500) this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), 50);
+  }
+}

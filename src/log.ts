@@ -1,0 +1,30 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+// Secrets never reach the log: device passwords, SIP secrets inside rendered configs, Authorization headers.
+// Query strings are redacted too because the VOP protocol carries the password in the URL ($p).
+const REDACT = [
+  'password',
+  'pass',
+  '*.password',
+  '*.pass',
+  '*.secret',
+  '*.sipPassword',
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  '*.authorization',
+  'token',
+  '*.token',
+];
+
+export function createLogger(level: string = process.env.APS_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'aps' } });
+}
+
+/** Strips the query string: URLs are logged by path only, since device URLs may carry credentials. */
+export function safePath(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
+}

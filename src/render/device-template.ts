@@ -1,0 +1,32 @@
+import type { AdapterServices } from '../core.ts';
+import { ApsError } from '../errors.ts';
+import type { DeviceRecord } from '../store/index.ts';
+
+export interface TemplateContext {
+  device: { id: string; profile: string; model: string; mac: string; group: string };
+  /** Profile defaults, overridden by the group's variables, overridden by the device's. */
+  vars: Record<string, string>;
+  [extra: string]: unknown;
+}
+
+/** The one variable scope every template sees, whatever the adapter. */
+export function templateContext(core: AdapterServices, device: DeviceRecord, extra: Record<string, unknown> = {}): TemplateContext {
+  const profile = core.profiles.require(device.profile);
+  const group = device.group ? core.devices.group(device.group) : undefined;
+  return {
+    ...extra,
+    device: { id: device.id, profile: device.profile, model: device.model ?? '', mac: device.mac ?? '', group: device.group ?? '' },
+    vars: { ...profile.vars, ...(group?.vars ?? {}), ...device.vars },
+  };
+}
+
+/** Renders the device's profile template; undefined when the profile has none. */
+export function renderProfileTemplate(core: AdapterServices, device: DeviceRecord, extra: Record<string, unknown> = {}): string | undefined {
+  const profile = core.profiles.require(device.profile);
+  if (!profile.template) return undefined;
+  try {
+    return profile.template.render(templateContext(core, device, extra));
+  } catch (e) {
+    throw new ApsError('bad_request', `device ${device.id}: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,45 @@
+import type { Store } from '../store/index.ts';
+import type { Revision, RevisionStore } from './revisions.ts';
+
+export interface RenderedFile {
+  bytes: Buffer;
+  revision: Revision;
+}
+
+const MAX_ENTRIES = 50_000;
+
+/**
+ * Render once per change, serve from memory after. An entry is reused while the store's change generation
+ * (bumped by any device, group or artifact write, from any process) and the caller's input key are the
+ * same, so a poll costs one indexed read, not a render and a hash.
+ */
+export class RenderedFiles {
+  private readonly store: Store;
+  private readonly revisions: RevisionStore;
+  private readonly cache = new Map<string, { gen: number; inputKey: string; file: RenderedFile }>();
+
+  constructor(store: Store, revisions: RevisionStore) {
+    this.store = store;
+    this.revisions = revisions;
+  }
+
+  /**
+   * @param inputKey anything else the bytes depend on that the generation does not cover (profile hash…)
+   * @param render pure: builds the bytes from current state
+   */
+  get(deviceId: string, file: string, inputKey: string, render: () => Buffer): RenderedFile {
+    const key = `${deviceId}\0${file}`;
+    const gen = this.store.state.generation();
+    const hit = this.cache.get(key);
+    if (hit && hit.gen === gen && hit.inputKey === inputKey) {
+      this.cache.delete(key); // keep recently used entries at the end: eviction takes the oldest
+      this.cache.set(key, hit);
+      return hit.file;
+    }
+    const bytes = render();
+    const out = { bytes, revision: this.revisions.stamp(deviceId, file, bytes) };
+    if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, { gen, inputKey, file: out });
+    return out;
+  }
+}

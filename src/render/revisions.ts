@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { Store } from '../store/index.ts';
+
+export interface Revision {
+  /** Only grows: 1 for the first bytes ever rendered for this device and file. */
+  serial: number;
+  /** Whole seconds (HTTP dates have no finer grain), strictly later for every new serial. */
+  lastModified: Date;
+  etag: string;
+  sha256: string;
+  md5: string;
+}
+
+/**
+ * Stable revisions of rendered files. Same bytes keep their serial and Last-Modified across restarts;
+ * new bytes get serial+1 and a Last-Modified at least one second later than the previous one, so a
+ * device comparing either (VOP serials, AudioCodes If-Modified-Since) sees a change exactly when there is one.
+ */
+export class RevisionStore {
+  private readonly store: Store;
+  private readonly now: () => number;
+
+  constructor(store: Store, now: () => number = Date.now) {
+    this.store = store;
+    this.now = now;
+  }
+
+  stamp(deviceId: string, file: string, bytes: Buffer): Revision {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const md5 = createHash('md5').update(bytes).digest('hex');
+    return this.store.transaction(() => {
+      const prev = this.store.state.revision(deviceId, file);
+      if (prev && prev.sha256 === sha256) return toRevision(prev.serial, prev.modifiedMs, sha256, md5);
+      const second = Math.floor(this.now() / 1000) * 1000;
+      const serial = (prev?.serial ?? 0) + 1;
+      const modifiedMs = prev ? Math.max(second, prev.modifiedMs + 1000) : second;
+      this.store.state.putRevision({ deviceId, file, sha256, serial, modifiedMs });
+      return toRevision(serial, modifiedMs, sha256, md5);
+    });
+  }
+
+  current(deviceId: string, file: string): { serial: number; lastModified: Date } | undefined {
+    const r = this.store.state.revision(deviceId, file);
+    return r && { serial: r.serial, lastModified: new Date(r.modifiedMs) };
+  }
+}
+
+function toRevision(serial: number, modifiedMs: number, sha256: string, md5: string): Revision {
+  return { serial, lastModified: new Date(modifiedMs), etag: `"${sha256.slice(0, 32)}"`, sha256, md5 };
+}

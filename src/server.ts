@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express, { type Router } from 'express';
+import type { Adapter, AdapterContext } from './adapter.ts';
+import type { ApsConfig } from './config.ts';
+import { openCore, publicUrls, type Core } from './core.ts';
+import { writeFileAtomic } from './fs-atomic.ts';
+import type { Logger } from './log.ts';
+import { createApp } from './transport/app.ts';
+import type { FtpLogin, FtpView } from './transport/ftp-mount.ts';
+import { createMetrics } from './transport/metrics.ts';
+import { loadTls } from './transport/tls.ts';
+import { startFtpServer, type FtpServerHandle } from './transport/ftp-server.ts';
+
+export interface RunningServer {
+  core: Core;
+  adminToken: string;
+  httpPort: number;
+  httpsPort: number | null;
+  ftpPort: number | null;
+  tlsFingerprint: string | null;
+  close(): Promise<void>;
+}
+
+/** The admin token: configured, or generated once into the data folder (and then printed once). */
+function adminToken(config: ApsConfig, log: Logger): string {
+  if (config.adminToken) return config.adminToken;
+  const file = join(config.dataDir, 'admin.token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  writeFileAtomic(file, token + '\n', 0o600);
+  // Printed once on purpose: this is the only time the operator sees it outside the data folder.
+  process.stdout.write(`APS admin token (saved in ${file}): ${token}\n`);
+  log.info({ file }, 'generated an admin token');
+  return token;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Opens the core, registers every adapter and listens on HTTP, HTTPS and FTP. */
+export async function startServer(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Promise<RunningServer> {
+  const core = openCore(config, adapters, log);
+  const token = adminToken(config, log);
+  const routers = new Map<string, Router>();
+  const ftpResolvers: Array<(login: FtpLogin) => FtpView | undefined> = [];
+  for (const a of adapters) {
+    const router = express.Router();
+    const ctx: AdapterContext = {
+      ...core,
+      name: a.name,
+      config: core.adapterConfig(a.name),
+      aps: config,
+      router,
+      ftp: { provide: (r) => void ftpResolvers.push(r) },
+      log: log.child({ adapter: a.name }),
+    };
+    await a.register(ctx);
+    routers.set(a.name, router);
+  }
+  const app = createApp(core, token, createMetrics(core), routers);
+  const servers: Server[] = [];
+
+  const http = createHttpServer(app);
+  servers.push(http);
+  const httpPort = await listen(http, config.http.port, config.http.host);
+
+  let httpsPort: number | null = null;
+  let tlsFingerprint: string | null = null;
+  if (config.https.enabled) {
+    const tls = await loadTls(config.dataDir, config.https.cert, config.https.key);
+    tlsFingerprint = tls.fingerprint;
+    const https = createHttpsServer({ cert: tls.cert, key: tls.key }, app);
+    servers.push(https);
+    httpsPort = await listen(https, config.https.port, config.http.host);
+  }
+
+  let ftp: FtpServerHandle | null = null;
+  if (config.ftp.enabled && ftpResolvers.length > 0) {
+    ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }));
+  }
+  // Ports chosen by the OS (port 0) are only known now: device files must carry the real ones.
+  Object.assign(core.urls, publicUrls(config, httpPort, httpsPort));
+
+  log.info({ http: httpPort, https: httpsPort, ftp: ftp?.port ?? null, publicUrl: core.urls.http, data: config.dataDir }, 'APS listening');
+  if (tlsFingerprint) log.info({ fingerprint: tlsFingerprint }, 'HTTPS certificate SHA-256 fingerprint');
+
+  return {
+    core,
+    adminToken: token,
+    httpPort,
+    httpsPort,
+    ftpPort: ftp?.port ?? null,
+    tlsFingerprint,
+    async close(): Promise<void> {
+      await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
+      await ftp?.close();
+      for (const a of adapters) await a.close?.();
+      core.close();
+    },
+  };
+}

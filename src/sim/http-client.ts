@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+
+export interface SimRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  /** Accept a self-signed server certificate (lab use). */
+  insecure?: boolean;
+  /** Trusted CA/certificate PEM for HTTPS. */
+  ca?: string;
+  /** Stream a 2xx body into this file (constant memory) instead of buffering it. */
+  saveTo?: string;
+  timeoutMs?: number;
+}
+
+export interface SimResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body, unless it was saved to a file. */
+  body: Buffer;
+  size: number;
+  md5: string;
+}
+
+/**
+ * The HTTP(S) client all device simulators share: node's own http/https (so a lab CA or --insecure
+ * works), MD5 computed while streaming, large bodies written to disk, never held in memory.
+ */
+export function simRequest(req: SimRequest): Promise<SimResponse> {
+  const u = new URL(req.url);
+  const fn = u.protocol === 'https:' ? httpsRequest : u.protocol === 'http:' ? httpRequest : null;
+  if (!fn) return Promise.reject(new Error(`unsupported URL scheme ${u.protocol}`));
+  return new Promise((resolve, reject) => {
+    const r = fn(
+      u,
+      {
+        method: req.method ?? 'GET',
+        headers: req.headers,
+        rejectUnauthorized: !req.insecure,
+        ca: req.ca,
+        timeout: req.timeoutMs ?? 30_000,
+        agent: false,
+      },
+      (res) => {
+        const md5 = createHash('md5');
+        let size = 0;
+        const chunks: Buffer[] = [];
+        const save = req.saveTo && res.statusCode! >= 200 && res.statusCode! < 300 ? req.saveTo : undefined;
+        const tap = new Transform({
+          transform(c: Buffer, _e, cb): void {
+            md5.update(c);
+            size += c.length;
+            if (!save) chunks.push(c);
+            cb(null, save ? c : undefined);
+          },
+        });
+        const done = (): void =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), size, md5: md5.digest('hex') });
+        const p = save ? pipeline(res, tap, createWriteStream(save)) : pipeline(res, tap);
+        p.then(done, async (e) => {
+          if (save) await rm(save, { force: true });
+          reject(e);
+        });
+      },
+    );
+    r.on('timeout', () => r.destroy(new Error(`timeout after ${req.timeoutMs ?? 30_000} ms`)));
+    r.on('error', reject);
+    r.end(req.body);
+  });
+}
+
+/** Parses "500ms", "30s", "10m", "6h" into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) throw new Error(`"${text}" is not a duration like 30s, 10m or 6h`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}

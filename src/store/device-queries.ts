@@ -1,0 +1,177 @@
+import type { Db } from './db.ts';
+import { parseJson } from './db.ts';
+import type { DeviceRecord, DeviceStateRecord, FetchedEntry, GroupRecord, Pins, Vars } from './types.ts';
+
+interface DeviceRow {
+  id: string;
+  profile: string;
+  model: string | null;
+  mac: string | null;
+  grp: string | null;
+  password_hash: string | null;
+  password_enc: string | null;
+  vars: string;
+  pins: string;
+  status: 'active' | 'pending';
+  created_at: string;
+  updated_at: string;
+}
+
+interface StateRow {
+  device_id: string;
+  last_seen: string | null;
+  last_ip: string | null;
+  last_ua: string | null;
+  reported: string;
+  fetched: string;
+}
+
+function toDevice(r: DeviceRow): DeviceRecord {
+  return {
+    id: r.id,
+    profile: r.profile,
+    model: r.model,
+    mac: r.mac,
+    group: r.grp,
+    passwordHash: r.password_hash,
+    passwordEnc: r.password_enc,
+    vars: parseJson<Vars>(r.vars, {}),
+    pins: parseJson<Pins>(r.pins, {}),
+    status: r.status,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toState(r: StateRow): DeviceStateRecord {
+  return {
+    deviceId: r.device_id,
+    lastSeen: r.last_seen,
+    lastIp: r.last_ip,
+    lastUa: r.last_ua,
+    reported: parseJson<Record<string, unknown>>(r.reported, {}),
+    fetched: parseJson<Record<string, FetchedEntry>>(r.fetched, {}),
+  };
+}
+
+export interface StateUpdate {
+  deviceId: string;
+  at: string;
+  ip?: string | null;
+  ua?: string | null;
+  /** Merged into `reported` (JSON merge patch). */
+  reported?: Record<string, unknown>;
+  /** Merged into `fetched`, keyed by file. */
+  fetched?: Record<string, FetchedEntry>;
+}
+
+export class DeviceQueries {
+  private readonly byId;
+  private readonly byMac;
+  private readonly all;
+  private readonly upsertStmt;
+  private readonly del;
+  private readonly delState;
+  private readonly stateById;
+  private readonly stateAll;
+  private readonly stateUpsert;
+  private readonly groupByName;
+  private readonly groupAll;
+  private readonly groupUpsert;
+  private readonly usesArtifact;
+
+  constructor(db: Db) {
+    this.byId = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
+    this.byMac = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE mac = ?');
+    this.all = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY id');
+    this.upsertStmt = db.prepare(
+      `INSERT INTO devices (id, profile, model, mac, grp, password_hash, password_enc, vars, pins, status, created_at, updated_at)
+       VALUES (@id, @profile, @model, @mac, @group, @passwordHash, @passwordEnc, @vars, @pins, @status, @createdAt, @updatedAt)
+       ON CONFLICT (id) DO UPDATE SET profile = excluded.profile, model = excluded.model, mac = excluded.mac, grp = excluded.grp,
+         password_hash = excluded.password_hash, password_enc = excluded.password_enc, vars = excluded.vars, pins = excluded.pins,
+         status = excluded.status, updated_at = excluded.updated_at`,
+    );
+    this.del = db.prepare('DELETE FROM devices WHERE id = ?');
+    this.delState = db.prepare('DELETE FROM device_state WHERE device_id = ?');
+    this.stateById = db.prepare<[string], StateRow>('SELECT * FROM device_state WHERE device_id = ?');
+    this.stateAll = db.prepare<[], StateRow>('SELECT * FROM device_state');
+    this.stateUpsert = db.prepare(
+      `INSERT INTO device_state (device_id, last_seen, last_ip, last_ua, reported, fetched)
+       VALUES (@deviceId, @at, @ip, @ua, json_patch('{}', @reported), json_patch('{}', @fetched))
+       ON CONFLICT (device_id) DO UPDATE SET last_seen = excluded.last_seen,
+         last_ip = COALESCE(@ip, last_ip), last_ua = COALESCE(@ua, last_ua),
+         reported = json_patch(reported, @reported), fetched = json_patch(fetched, @fetched)`,
+    );
+    this.groupByName = db.prepare<[string], { name: string; vars: string; pins: string }>('SELECT * FROM groups WHERE name = ?');
+    this.groupAll = db.prepare<[], { name: string; vars: string; pins: string }>('SELECT * FROM groups ORDER BY name');
+    this.groupUpsert = db.prepare(
+      `INSERT INTO groups (name, vars, pins) VALUES (@name, @vars, @pins)
+       ON CONFLICT (name) DO UPDATE SET vars = excluded.vars, pins = excluded.pins`,
+    );
+    this.usesArtifact = db.prepare<[number, number], DeviceRow>(
+      `SELECT d.* FROM devices d WHERE EXISTS (SELECT 1 FROM json_each(d.pins) WHERE value = ?)
+       OR d.grp IN (SELECT g.name FROM groups g, json_each(g.pins) p WHERE p.value = ?)`,
+    );
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    const r = this.byId.get(id);
+    return r && toDevice(r);
+  }
+
+  getByMac(mac: string): DeviceRecord | undefined {
+    const r = this.byMac.get(mac);
+    return r && toDevice(r);
+  }
+
+  list(): DeviceRecord[] {
+    return this.all.all().map(toDevice);
+  }
+
+  upsert(d: DeviceRecord): void {
+    this.upsertStmt.run({ ...d, vars: JSON.stringify(d.vars), pins: JSON.stringify(d.pins) });
+  }
+
+  remove(id: string): boolean {
+    this.delState.run(id);
+    return this.del.run(id).changes > 0;
+  }
+
+  state(id: string): DeviceStateRecord | undefined {
+    const r = this.stateById.get(id);
+    return r && toState(r);
+  }
+
+  states(): DeviceStateRecord[] {
+    return this.stateAll.all().map(toState);
+  }
+
+  updateState(u: StateUpdate): void {
+    this.stateUpsert.run({
+      deviceId: u.deviceId,
+      at: u.at,
+      ip: u.ip ?? null,
+      ua: u.ua ?? null,
+      reported: JSON.stringify(u.reported ?? {}),
+      fetched: JSON.stringify(u.fetched ?? {}),
+    });
+  }
+
+  group(name: string): GroupRecord | undefined {
+    const r = this.groupByName.get(name);
+    return r && { name: r.name, vars: parseJson<Vars>(r.vars, {}), pins: parseJson<Pins>(r.pins, {}) };
+  }
+
+  groups(): GroupRecord[] {
+    return this.groupAll.all().map((r) => ({ name: r.name, vars: parseJson<Vars>(r.vars, {}), pins: parseJson<Pins>(r.pins, {}) }));
+  }
+
+  upsertGroup(g: GroupRecord): void {
+    this.groupUpsert.run({ name: g.name, vars: JSON.stringify(g.vars), pins: JSON.stringify(g.pins) });
+  }
+
+  /** Devices that pin the artifact, directly or through their group. */
+  pinnedTo(artifactId: number): DeviceRecord[] {
+    return this.usesArtifact.all(artifactId, artifactId).map(toDevice);
+  }
+}

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { ArtifactQueries } from './artifact-queries.ts';
+import { openDb, type Db } from './db.ts';
+import { DeviceQueries } from './device-queries.ts';
+import { StateQueries } from './state-queries.ts';
+
+export * from './types.ts';
+export type { StateUpdate } from './device-queries.ts';
+
+/** The only door to SQL. One instance per process, shared by every service. */
+export class Store {
+  readonly db: Db;
+  readonly artifacts: ArtifactQueries;
+  readonly devices: DeviceQueries;
+  readonly state: StateQueries;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.artifacts = new ArtifactQueries(db);
+    this.devices = new DeviceQueries(db);
+    this.state = new StateQueries(db);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export function openStore(dataDir: string): Store {
+  return new Store(openDb(join(dataDir, 'aps.sqlite')));
+}

@@ -1,0 +1,101 @@
+// Schema history. Append only: a migration that has shipped is never edited, a change is a new entry.
+// Triggers bump meta.generation on every change to what decides a device's files, so a running server
+// notices CLI or API writes made by another process (or another node) with one cheap read per request.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  INSERT INTO meta (key, value) VALUES ('generation', '0');
+
+  CREATE TABLE artifacts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('bootstrap', 'firmware', 'config', 'aux')),
+    profile TEXT NOT NULL,
+    models TEXT NOT NULL DEFAULT '[]',
+    role TEXT NOT NULL DEFAULT '',
+    device_id TEXT,
+    version TEXT NOT NULL DEFAULT '',
+    serial INTEGER,
+    filename TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    md5 TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    added_at TEXT NOT NULL
+  );
+  CREATE INDEX artifacts_profile_kind ON artifacts (profile, kind, role);
+  CREATE INDEX artifacts_sha ON artifacts (sha256);
+
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    profile TEXT NOT NULL,
+    model TEXT,
+    mac TEXT UNIQUE,
+    grp TEXT,
+    password_hash TEXT,
+    password_enc TEXT,
+    vars TEXT NOT NULL DEFAULT '{}',
+    pins TEXT NOT NULL DEFAULT '{}',
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'pending')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  CREATE TABLE groups (
+    name TEXT PRIMARY KEY,
+    vars TEXT NOT NULL DEFAULT '{}',
+    pins TEXT NOT NULL DEFAULT '{}'
+  );
+
+  CREATE TABLE device_state (
+    device_id TEXT PRIMARY KEY,
+    last_seen TEXT,
+    last_ip TEXT,
+    last_ua TEXT,
+    reported TEXT NOT NULL DEFAULT '{}',
+    fetched TEXT NOT NULL DEFAULT '{}'
+  );
+
+  CREATE TABLE revisions (
+    device_id TEXT NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    serial INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL,
+    PRIMARY KEY (device_id, file)
+  );
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    device_id TEXT,
+    adapter TEXT NOT NULL,
+    file TEXT NOT NULL,
+    artifact_id INTEGER,
+    revision INTEGER,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    status INTEGER NOT NULL,
+    ip TEXT,
+    ua TEXT,
+    detail TEXT
+  );
+  CREATE INDEX events_device ON events (device_id, id);
+
+  CREATE TABLE kv (
+    ns TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    expires_ms INTEGER,
+    PRIMARY KEY (ns, key)
+  );
+
+  CREATE TRIGGER artifacts_ins AFTER INSERT ON artifacts BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER artifacts_upd AFTER UPDATE ON artifacts BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER artifacts_del AFTER DELETE ON artifacts BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER devices_ins AFTER INSERT ON devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER devices_upd AFTER UPDATE ON devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER devices_del AFTER DELETE ON devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER groups_ins AFTER INSERT ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER groups_upd AFTER UPDATE ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER groups_del AFTER DELETE ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  `,
+];

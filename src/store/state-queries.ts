@@ -1,0 +1,134 @@
+import type { Db } from './db.ts';
+import type { EventQuery, EventRecord, FleetRow, NewEvent, RevisionRecord } from './types.ts';
+
+interface EventRow {
+  id: number;
+  at: string;
+  device_id: string | null;
+  adapter: string;
+  file: string;
+  artifact_id: number | null;
+  revision: number | null;
+  bytes: number;
+  status: number;
+  ip: string | null;
+  ua: string | null;
+  detail: string | null;
+}
+
+function toEvent(r: EventRow): EventRecord {
+  return {
+    id: r.id,
+    at: r.at,
+    deviceId: r.device_id,
+    adapter: r.adapter,
+    file: r.file,
+    artifactId: r.artifact_id,
+    revision: r.revision,
+    bytes: r.bytes,
+    status: r.status,
+    ip: r.ip,
+    ua: r.ua,
+    detail: r.detail,
+  };
+}
+
+/** Revisions, events, adapter key-value state and the change generation. */
+export class StateQueries {
+  private readonly gen;
+  private readonly revGet;
+  private readonly revPut;
+  private readonly evIns;
+  private readonly kvGet;
+  private readonly kvPut;
+  private readonly kvDel;
+  private readonly kvList;
+  private readonly kvPurge;
+  private readonly fleetStmt;
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.gen = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'generation'");
+    this.revGet = db.prepare<[string, string], { device_id: string; file: string; sha256: string; serial: number; modified_ms: number }>(
+      'SELECT * FROM revisions WHERE device_id = ? AND file = ?',
+    );
+    this.revPut = db.prepare(
+      `INSERT INTO revisions (device_id, file, sha256, serial, modified_ms) VALUES (@deviceId, @file, @sha256, @serial, @modifiedMs)
+       ON CONFLICT (device_id, file) DO UPDATE SET sha256 = excluded.sha256, serial = excluded.serial, modified_ms = excluded.modified_ms`,
+    );
+    this.evIns = db.prepare(
+      `INSERT INTO events (at, device_id, adapter, file, artifact_id, revision, bytes, status, ip, ua, detail)
+       VALUES (@at, @deviceId, @adapter, @file, @artifactId, @revision, @bytes, @status, @ip, @ua, @detail)`,
+    );
+    this.kvGet = db.prepare<[string, string, number], { value: string }>(
+      'SELECT value FROM kv WHERE ns = ? AND key = ? AND (expires_ms IS NULL OR expires_ms > ?)',
+    );
+    this.kvPut = db.prepare(
+      `INSERT INTO kv (ns, key, value, expires_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms`,
+    );
+    this.kvDel = db.prepare('DELETE FROM kv WHERE ns = ? AND key = ?');
+    this.kvList = db.prepare<[string, string, number], { key: string; value: string }>(
+      "SELECT key, value FROM kv WHERE ns = ? AND key LIKE ? ESCAPE '\\' AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY key",
+    );
+    this.kvPurge = db.prepare('DELETE FROM kv WHERE expires_ms IS NOT NULL AND expires_ms <= ?');
+    this.fleetStmt = db.prepare<[], { profile: string; version: string | null; devices: number; last_seen: string | null }>(
+      `SELECT d.profile AS profile, json_extract(s.reported, '$.firmware') AS version, COUNT(*) AS devices, MAX(s.last_seen) AS last_seen
+       FROM devices d LEFT JOIN device_state s ON s.device_id = d.id GROUP BY d.profile, version ORDER BY d.profile, version`,
+    );
+  }
+
+  generation(): number {
+    return Number(this.gen.get()!.value);
+  }
+
+  revision(deviceId: string, file: string): RevisionRecord | undefined {
+    const r = this.revGet.get(deviceId, file);
+    return r && { deviceId: r.device_id, file: r.file, sha256: r.sha256, serial: r.serial, modifiedMs: r.modified_ms };
+  }
+
+  putRevision(r: RevisionRecord): void {
+    this.revPut.run(r);
+  }
+
+  insertEvents(events: readonly NewEvent[]): void {
+    for (const e of events) this.evIns.run(e);
+  }
+
+  events(q: EventQuery): EventRecord[] {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (q.deviceId) (where.push('device_id = ?'), args.push(q.deviceId));
+    if (q.adapter) (where.push('adapter = ?'), args.push(q.adapter));
+    if (q.afterId) (where.push('id > ?'), args.push(q.afterId));
+    const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
+    const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
+    return this.db.prepare<Array<string | number>, EventRow>(sql).all(...args).map(toEvent);
+  }
+
+  kvGetValue(ns: string, key: string, nowMs: number): string | undefined {
+    return this.kvGet.get(ns, key, nowMs)?.value;
+  }
+
+  kvSet(ns: string, key: string, value: string, expiresMs: number | null): void {
+    this.kvPut.run(ns, key, value, expiresMs);
+  }
+
+  kvDelete(ns: string, key: string): void {
+    this.kvDel.run(ns, key);
+  }
+
+  kvEntries(ns: string, prefix: string, nowMs: number): Array<{ key: string; value: string }> {
+    const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.kvList.all(ns, like, nowMs);
+  }
+
+  kvPurgeExpired(nowMs: number): number {
+    return this.kvPurge.run(nowMs).changes;
+  }
+
+  fleet(): FleetRow[] {
+    return this.fleetStmt.all().map((r) => ({ profile: r.profile, version: r.version ?? '', devices: r.devices, lastSeen: r.last_seen }));
+  }
+}

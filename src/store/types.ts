@@ -1,0 +1,103 @@
+// The store's records and its interface. SQLite implements it today; the interface is what a
+// PostgreSQL store would implement for several stateless APS nodes.
+export type ArtifactKind = 'bootstrap' | 'firmware' | 'config' | 'aux';
+export const ARTIFACT_KINDS: readonly ArtifactKind[] = ['bootstrap', 'firmware', 'config', 'aux'];
+
+export interface ArtifactRecord {
+  id: number;
+  kind: ArtifactKind;
+  profile: string;
+  models: string[];
+  /** Sub-type within a kind, e.g. 'cpt' for an auxiliary file; '' when the kind has one slot. */
+  role: string;
+  /** Set for a per-device artifact (a device's own config file). */
+  deviceId: string | null;
+  version: string;
+  serial: number | null;
+  filename: string;
+  size: number;
+  md5: string;
+  sha256: string;
+  origin: string;
+  addedAt: string;
+}
+export type NewArtifact = Omit<ArtifactRecord, 'id' | 'addedAt'>;
+
+/** Pin keys are the kind, or `aux:<role>` for auxiliary files; values are artifact ids. */
+export type Pins = Record<string, number>;
+export type Vars = Record<string, string>;
+
+export interface DeviceRecord {
+  id: string;
+  profile: string;
+  model: string | null;
+  mac: string | null;
+  group: string | null;
+  passwordHash: string | null;
+  passwordEnc: string | null;
+  vars: Vars;
+  pins: Pins;
+  status: 'active' | 'pending';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GroupRecord {
+  name: string;
+  vars: Vars;
+  pins: Pins;
+}
+
+export interface FetchedEntry {
+  at: string;
+  artifactId?: number;
+  revision?: number;
+  version?: string;
+}
+
+export interface DeviceStateRecord {
+  deviceId: string;
+  lastSeen: string | null;
+  lastIp: string | null;
+  lastUa: string | null;
+  reported: Record<string, unknown>;
+  fetched: Record<string, FetchedEntry>;
+}
+
+export interface RevisionRecord {
+  deviceId: string;
+  file: string;
+  sha256: string;
+  serial: number;
+  modifiedMs: number;
+}
+
+export interface EventRecord {
+  id: number;
+  at: string;
+  deviceId: string | null;
+  adapter: string;
+  file: string;
+  artifactId: number | null;
+  revision: number | null;
+  bytes: number;
+  status: number;
+  ip: string | null;
+  ua: string | null;
+  detail: string | null;
+}
+export type NewEvent = Omit<EventRecord, 'id'>;
+
+export interface EventQuery {
+  deviceId?: string;
+  adapter?: string;
+  afterId?: number;
+  limit?: number;
+}
+
+export interface FleetRow {
+  profile: string;
+  version: string;
+  devices: number;
+  lastSeen: string | null;
+}

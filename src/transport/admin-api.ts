@@ -1,0 +1,151 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import multer from 'multer';
+import { z } from 'zod';
+import { assertKind } from '../catalog/catalog.ts';
+import type { Core } from '../core.ts';
+import { describeDevice } from '../devices/describe.ts';
+import { ApsError } from '../errors.ts';
+
+const deviceBody = z
+  .object({
+    id: z.string().optional(),
+    profile: z.string().optional(),
+    model: z.string().nullable().optional(),
+    mac: z.string().nullable().optional(),
+    group: z.string().nullable().optional(),
+    password: z.string().nullable().optional(),
+    vars: z.record(z.string(), z.string().nullable()).optional(),
+    pins: z.record(z.string(), z.number().int().nullable()).optional(),
+    status: z.enum(['active', 'pending']).optional(),
+  })
+  .strict();
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ApsError('bad_request', `${i.path.join('.') || 'body'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+function bearer(token: string): (req: Request, res: Response, next: NextFunction) => void {
+  const want = createHash('sha256').update(token).digest();
+  return (req, _res, next) => {
+    const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
+    const got = createHash('sha256').update(m?.[1] ?? '').digest();
+    if (!m || !timingSafeEqual(want, got)) return next(new ApsError('unauthorized', 'missing or wrong bearer token'));
+    next();
+  };
+}
+
+function id(req: Request): string {
+  return String(req.params.id);
+}
+
+/** The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles. */
+export function adminApi(core: Core, token: string): Router {
+  const r = express.Router();
+  const uploads = join(core.config.dataDir, 'uploads');
+  mkdirSync(uploads, { recursive: true });
+  const upload = multer({ dest: uploads, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
+
+  r.use(bearer(token));
+  r.use(express.json({ limit: '1mb' }));
+
+  r.get('/artifacts', (req, res) => {
+    res.json(core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined));
+  });
+  r.post('/artifacts', upload.single('file'), async (req, res) => {
+    const file = req.file;
+    try {
+      if (!file) throw new ApsError('bad_request', 'multipart field "file" is required');
+      const f = req.body as Record<string, string | undefined>;
+      const serial = f.serial === undefined || f.serial === '' ? null : Number(f.serial);
+      const a = await core.catalog.addFile(file.path, {
+        kind: assertKind(f.kind ?? ''),
+        profile: core.profiles.require(f.profile ?? '').name,
+        version: f.version,
+        serial,
+        role: f.role,
+        deviceId: f.device || null,
+        models: (f.models ?? '').split(',').map((m) => m.trim()).filter(Boolean),
+        filename: f.filename || file.originalname,
+        origin: 'upload',
+      });
+      res.status(201).json(a);
+    } finally {
+      if (file) await rm(file.path, { force: true });
+    }
+  });
+  r.delete('/artifacts/:id', async (req, res) => {
+    res.json(await core.catalog.remove(Number(id(req))));
+  });
+
+  r.get('/devices', (_req, res) => {
+    res.json(core.devices.list().map((d) => describeDevice(core, d)));
+  });
+  r.get('/devices/:id', (req, res) => {
+    const d = core.devices.get(id(req));
+    if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
+    res.json(describeDevice(core, d));
+  });
+  r.post('/devices', (req, res) => {
+    const b = parseBody(deviceBody, req.body);
+    if (!b.id) throw new ApsError('bad_request', 'id is required');
+    res.status(201).json(describeDevice(core, core.devices.upsert({ ...b, id: b.id }, 'create')));
+  });
+  r.put('/devices/:id', (req, res) => {
+    const b = parseBody(deviceBody, req.body);
+    res.json(describeDevice(core, core.devices.upsert({ ...b, id: id(req) }, 'upsert')));
+  });
+  r.patch('/devices/:id', (req, res) => {
+    const b = parseBody(deviceBody, req.body);
+    res.json(describeDevice(core, core.devices.upsert({ ...b, id: id(req) }, 'update')));
+  });
+  r.delete('/devices/:id', (req, res) => {
+    core.devices.remove(id(req));
+    res.status(204).end();
+  });
+  r.get('/devices/:id/preview', (req, res) => {
+    const d = core.devices.get(id(req));
+    if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
+    const a = core.adapterOf(d.profile);
+    res.json(a.preview(d, core, core.adapterConfig(a.name)));
+  });
+  r.post('/devices/:id/notify', async (req, res) => {
+    const d = core.devices.get(id(req));
+    if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
+    const a = core.adapterOf(d.profile);
+    if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
+    res.json(await a.notify(d, core, core.adapterConfig(a.name)));
+  });
+
+  r.get('/groups', (_req, res) => {
+    res.json(core.devices.groups());
+  });
+  r.get('/events', (req, res) => {
+    const q = req.query;
+    core.events.flush();
+    res.json(
+      core.store.state.events({
+        deviceId: typeof q.device === 'string' ? q.device : undefined,
+        adapter: typeof q.adapter === 'string' ? q.adapter : undefined,
+        afterId: q.after ? Number(q.after) : undefined,
+        limit: q.limit ? Number(q.limit) : undefined,
+      }),
+    );
+  });
+  r.get('/fleet', (_req, res) => {
+    core.events.flush();
+    res.json(core.store.state.fleet());
+  });
+  r.get('/profiles', (_req, res) => {
+    res.json(core.profiles.list().map((p) => ({ name: p.name, adapter: p.adapter, description: p.description, models: p.models })));
+  });
+  return r;
+}

@@ -1,0 +1,81 @@
+import type { Request, Response } from 'express';
+import type { Catalog } from '../catalog/catalog.ts';
+import type { EventSink } from '../events/event-sink.ts';
+import { safePath, type Logger } from '../log.ts';
+import type { RenderedFile } from '../render/rendered-files.ts';
+import type { ArtifactRecord } from '../store/index.ts';
+import { serveFile, type ServeResult } from './file-responder.ts';
+
+export interface DeviceRequestInfo {
+  adapter: string;
+  deviceId: string | null;
+  /** The logical file name for the event log and `fetched` state (e.g. "firmware", "config.ini"). */
+  file: string;
+}
+
+/**
+ * Device-facing answers with their bookkeeping: every file served or refused becomes an event, and a
+ * complete download updates what the device last fetched. Adapters call these, never res.send directly.
+ */
+export class DeviceFiles {
+  private readonly catalog: Catalog;
+  private readonly events: EventSink;
+  private readonly log: Logger;
+
+  constructor(catalog: Catalog, events: EventSink, log: Logger) {
+    this.catalog = catalog;
+    this.events = events;
+    this.log = log;
+  }
+
+  async sendArtifact(req: Request, res: Response, a: ArtifactRecord, info: DeviceRequestInfo, contentType = 'application/octet-stream'): Promise<ServeResult> {
+    const r = await serveFile(req, res, {
+      body: { path: this.catalog.blobs.pathOf(a.sha256) },
+      etag: `"${a.sha256.slice(0, 32)}"`,
+      lastModified: new Date(Math.floor(Date.parse(a.addedAt) / 1000) * 1000),
+      contentType,
+    });
+    this.record(req, info, r, { artifactId: a.id, version: a.version || undefined });
+    return r;
+  }
+
+  async sendRendered(req: Request, res: Response, f: RenderedFile, info: DeviceRequestInfo, contentType: string): Promise<ServeResult> {
+    const r = await serveFile(req, res, {
+      body: { bytes: f.bytes },
+      etag: f.revision.etag,
+      lastModified: f.revision.lastModified,
+      contentType,
+    });
+    this.record(req, info, r, { revision: f.revision.serial });
+    return r;
+  }
+
+  /**
+   * A refusal that tells the client nothing about why (which part of a credential was wrong, whether a
+   * device exists); the reason goes to the log and the event.
+   */
+  deny(req: Request, res: Response, status: 401 | 403 | 404, reason: string, info: DeviceRequestInfo, headers: Record<string, string> = {}): void {
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    res.status(status).type('text/plain').send(`${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\n`);
+    this.log.warn({ adapter: info.adapter, device: info.deviceId, path: safePath(req.originalUrl), ip: req.ip, status, reason }, 'device request refused');
+    this.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: reason });
+  }
+
+  private record(req: Request, info: DeviceRequestInfo, r: ServeResult, what: { artifactId?: number; revision?: number; version?: string }): void {
+    this.events.record({
+      ...info,
+      status: r.status,
+      bytes: r.bytes,
+      artifactId: what.artifactId ?? null,
+      revision: what.revision ?? null,
+      ip: req.ip,
+      ua: req.get('user-agent') ?? null,
+    });
+    if (info.deviceId && r.status === 200 && req.method === 'GET') {
+      this.events.report({
+        deviceId: info.deviceId,
+        fetched: { [info.file]: { at: new Date().toISOString(), artifactId: what.artifactId, revision: what.revision, version: what.version } },
+      });
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { Request, Response } from 'express';
+
+export interface ServedFile {
+  /** Small rendered files are served from memory; artifacts stream from their blob on disk. */
+  body: { bytes: Buffer } | { path: string };
+  etag: string;
+  lastModified: Date;
+  contentType: string;
+}
+
+export interface ServeResult {
+  status: number;
+  bytes: number;
+}
+
+/**
+ * The one device-facing responder: Content-Length, ETag, Last-Modified, 304 on If-None-Match /
+ * If-Modified-Since, 206/416 on Range (with If-Range), HEAD, and streaming with bounded memory.
+ * Conditional and range headers are parsed by express (`fresh`, `range-parser`), not by hand.
+ */
+export async function serveFile(req: Request, res: Response, file: ServedFile): Promise<ServeResult> {
+  let size: number;
+  if ('bytes' in file.body) {
+    size = file.body.bytes.length;
+  } else {
+    try {
+      size = (await stat(file.body.path)).size;
+    } catch {
+      res.status(500).type('text/plain').send('file unavailable\n');
+      return { status: 500, bytes: 0 };
+    }
+  }
+  res.setHeader('ETag', file.etag);
+  res.setHeader('Last-Modified', file.lastModified.toUTCString());
+  res.setHeader('Accept-Ranges', 'bytes');
+  // Devices must revalidate every time: they rely on 304/200 to decide whether to install.
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Content-Type', file.contentType);
+
+  if (req.fresh) {
+    res.removeHeader('Content-Type');
+    res.status(304).end();
+    return { status: 304, bytes: 0 };
+  }
+
+  let start = 0;
+  let end = size - 1;
+  let status = 200;
+  if (req.headers.range && rangeApplies(req, file)) {
+    const ranges = req.range(size);
+    if (ranges === -1) {
+      res.setHeader('Content-Range', `bytes */${size}`);
+      res.removeHeader('Content-Type');
+      res.status(416).end();
+      return { status: 416, bytes: 0 };
+    }
+    // Malformed (-2) or several ranges: answer the whole file, which RFC 9110 allows.
+    if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) {
+      start = ranges[0]!.start;
+      end = ranges[0]!.end;
+      status = 206;
+      res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+    }
+  }
+  const length = size === 0 ? 0 : end - start + 1;
+  res.status(status);
+  res.setHeader('Content-Length', String(length));
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    return { status, bytes: 0 };
+  }
+  if ('bytes' in file.body) {
+    res.end(status === 206 ? file.body.bytes.subarray(start, end + 1) : file.body.bytes);
+    return { status, bytes: length };
+  }
+  try {
+    await pipeline(createReadStream(file.body.path, { start, end, highWaterMark: 1 << 20 }), res);
+    return { status, bytes: length };
+  } catch {
+    // The client went away or the disk failed mid-stream: the response is already cut; nothing to add.
+    res.destroy();
+    return { status: 499, bytes: res.socket?.bytesWritten ?? 0 };
+  }
+}
+
+// If-Range: serve the range only when the validator still matches, else the whole (new) file.
+function rangeApplies(req: Request, file: ServedFile): boolean {
+  const ifRange = req.get('if-range');
+  if (!ifRange) return true;
+  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === file.etag;
+  const t = Date.parse(ifRange);
+  return !Number.isNaN(t) && Math.floor(file.lastModified.getTime() / 1000) <= Math.floor(t / 1000);
+}

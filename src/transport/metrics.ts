@@ -1,0 +1,45 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CoreServices } from '../core.ts';
+
+/** Prometheus metrics: device requests and bytes by adapter and status, fleet size, process defaults. */
+export function createMetrics(core: CoreServices): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'aps_' });
+  const requests = new Counter({
+    name: 'aps_device_requests_total',
+    help: 'Device requests answered, by adapter and HTTP status',
+    labelNames: ['adapter', 'status'] as const,
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: 'aps_device_bytes_total',
+    help: 'Bytes of files sent to devices, by adapter',
+    labelNames: ['adapter'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'aps_devices',
+    help: 'Registered devices, by profile',
+    labelNames: ['profile'] as const,
+    registers: [registry],
+    collect(): void {
+      this.reset();
+      const counts = new Map<string, number>();
+      for (const d of core.devices.list()) counts.set(d.profile, (counts.get(d.profile) ?? 0) + 1);
+      for (const [profile, n] of counts) this.set({ profile }, n);
+    },
+  });
+  new Gauge({
+    name: 'aps_artifacts',
+    help: 'Artifacts in the catalog',
+    registers: [registry],
+    collect(): void {
+      this.set(core.catalog.list().length);
+    },
+  });
+  core.events.onEvent((e) => {
+    requests.inc({ adapter: e.adapter, status: String(e.status) });
+    if (e.bytes > 0) bytes.inc({ adapter: e.adapter }, e.bytes);
+  });
+  return registry;
+}
