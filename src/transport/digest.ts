@@ -1,0 +1,198 @@
+// HTTP Digest access authentication, server and client side, vendor-neutral (RFC 7616, RFC 2617, and
+// the RFC 2069 form without qop that old devices still send). Also Basic credentials (RFC 7617).
+//
+// Nonces are stateless (RFC 7616 §3.3 leaves the construction to the server): base64url of
+// timestamp(8, ms, big-endian) | random(8) | HMAC-SHA256(secretKey, label | realm | timestamp | random).
+// Any node holding the key can check one, whichever TCP connection or node the retry arrives on, and
+// its age gives `stale` without storing anything. The price: a captured request can be replayed while
+// its nonce is fresh (no nonce-count memory) — keep the lifetime short and prefer TLS.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { digestResponse, parseDigestAlgorithm } from './digest-compute.ts';
+import { parseAuthCredentials, quoteString } from './digest-header.ts';
+import type { AuthScheme } from './digest-header.ts';
+
+export const DEFAULT_NONCE_TTL_MS = 5 * 60_000;
+/** How far in the future a nonce's timestamp may be: clocks of several nodes are never exactly equal. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;
+
+const NONCE_LABEL = 'aps-digest-nonce\0';
+const OPAQUE_LABEL = 'aps-digest-opaque\0';
+const NONCE_BYTES = 8 + 8 + 32;
+
+type Key = string | Uint8Array;
+
+function hmac(key: Key, ...parts: (string | Uint8Array)[]): Buffer {
+  const h = createHmac('sha256', key);
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+function makeNonce(key: Key, realm: string, now: number): string {
+  const head = Buffer.alloc(16);
+  head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(now))), 0);
+  randomBytes(8).copy(head, 8);
+  return Buffer.concat([head, hmac(key, NONCE_LABEL, realm, '\0', head)]).toString('base64url');
+}
+
+/** Timestamp of a nonce this key issued for this realm, or undefined if it is not one of ours. */
+function nonceTime(key: Key, realm: string, nonce: string): number | undefined {
+  if (!/^[A-Za-z0-9_-]{64}$/.test(nonce)) return undefined;
+  const raw = Buffer.from(nonce, 'base64url');
+  if (raw.length !== NONCE_BYTES) return undefined;
+  const head = raw.subarray(0, 16);
+  if (!timingSafeEqual(raw.subarray(16), hmac(key, NONCE_LABEL, realm, '\0', head))) return undefined;
+  return Number(head.readBigUInt64BE(0));
+}
+
+function makeOpaque(key: Key, realm: string): string {
+  return hmac(key, OPAQUE_LABEL, realm).toString('base64url');
+}
+
+export interface DigestChallengeOptions {
+  realm: string;
+  secretKey: Key;
+  /** Milliseconds since the epoch (injected: no hidden clock). */
+  now: number;
+  /** RFC 7616 §3.3: the previous nonce was valid but expired; the client retries without prompting. */
+  stale?: boolean;
+}
+
+/** A WWW-Authenticate value: Digest, qop="auth", MD5 (what CPEs and phones implement). */
+export function digestChallenge(o: DigestChallengeOptions): string {
+  const parts = [
+    `Digest realm=${quoteString(o.realm)}`,
+    'qop="auth"',
+    'algorithm=MD5',
+    `nonce="${makeNonce(o.secretKey, o.realm, o.now)}"`,
+    `opaque="${makeOpaque(o.secretKey, o.realm)}"`,
+  ];
+  if (o.stale) parts.push('stale=true');
+  return parts.join(', ');
+}
+
+export type DigestVerifyResult =
+  | { kind: 'ok'; username: string }
+  | { kind: 'missing' }
+  | { kind: 'malformed' }
+  | { kind: 'bad-nonce'; username: string }
+  | { kind: 'stale'; username: string }
+  | { kind: 'bad-response'; username: string }
+  | { kind: 'unknown-user'; username: string };
+
+export interface VerifyDigestOptions {
+  /** The Authorization header value, if any. */
+  header: string | undefined;
+  method: string;
+  realm: string;
+  secretKey: Key;
+  now: number;
+  lookupPassword(username: string): string | undefined;
+  /** The request-target as received (e.g. req.originalUrl); when given, the `uri` directive must match. */
+  uri?: string;
+  nonceTtlMs?: number;
+  maxClockSkewMs?: number;
+  /** Accept the RFC 2069 form without qop (default true: legacy phones and CPEs). */
+  allowLegacy?: boolean;
+}
+
+/** RFC 7616 §3.4.5 `username*` (RFC 8187 ext-value, UTF-8 only) or plain `username`. */
+function usernameOf(params: Map<string, string>): string | undefined {
+  const ext = params.get('username*');
+  if (ext === undefined) return params.get('username');
+  if (params.has('username')) return undefined; // both forms: malformed (RFC 7616 §3.4.4)
+  const m = /^UTF-8'[^']*'(.*)$/i.exec(ext);
+  if (m === null) return undefined;
+  try {
+    return decodeURIComponent(m[1] ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+function sameUri(directive: string, requestUri: string): boolean {
+  if (directive === requestUri) return true;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(directive)) return false;
+  try {
+    const u = new URL(directive); // absolute-form request-target (RFC 9112 §3.2.2)
+    return u.pathname + u.search === requestUri;
+  } catch {
+    return false;
+  }
+}
+
+function sameHex(expected: string, given: string): boolean {
+  const g = given.toLowerCase();
+  if (g.length !== expected.length || !/^[0-9a-f]+$/.test(g)) return false;
+  return timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(g, 'hex'));
+}
+
+/** Check a Digest Authorization header against a challenge from digestChallenge(). */
+export function verifyDigest(o: VerifyDigestOptions): DigestVerifyResult {
+  if (o.header === undefined || o.header.trim() === '') return { kind: 'missing' };
+  const cred: AuthScheme | null = parseAuthCredentials(o.header);
+  if (cred === null) return { kind: 'malformed' };
+  if (cred.scheme.toLowerCase() !== 'digest') return { kind: 'missing' };
+  const p = cred.params;
+  const username = usernameOf(p);
+  const realm = p.get('realm');
+  const nonce = p.get('nonce');
+  const uri = p.get('uri');
+  const response = p.get('response');
+  const algorithm = parseDigestAlgorithm(p.get('algorithm'));
+  const qop = p.get('qop');
+  const nc = p.get('nc');
+  const cnonce = p.get('cnonce');
+  if (username === undefined || realm === undefined || nonce === undefined || uri === undefined) return { kind: 'malformed' };
+  if (response === undefined || algorithm === undefined) return { kind: 'malformed' };
+  if (qop !== undefined) {
+    if (qop.toLowerCase() !== 'auth' || nc === undefined || !/^[0-9a-f]{8}$/i.test(nc) || !cnonce) return { kind: 'malformed' };
+  } else if (o.allowLegacy === false) {
+    return { kind: 'malformed' };
+  }
+  if (algorithm.endsWith('-sess') && !cnonce) return { kind: 'malformed' };
+
+  const opaque = p.get('opaque');
+  if (realm !== o.realm) return { kind: 'bad-response', username };
+  const issued = nonceTime(o.secretKey, o.realm, nonce);
+  if (issued === undefined) return { kind: 'bad-nonce', username };
+  if (issued > o.now + (o.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS)) return { kind: 'bad-nonce', username };
+  if (opaque !== undefined && opaque !== makeOpaque(o.secretKey, o.realm)) return { kind: 'bad-nonce', username };
+  const password = o.lookupPassword(username);
+  if (password === undefined) return { kind: 'unknown-user', username };
+  if (o.uri !== undefined && !sameUri(uri, o.uri)) return { kind: 'bad-response', username };
+  const expected = digestResponse({
+    algorithm,
+    username,
+    realm,
+    password,
+    method: o.method,
+    uri,
+    nonce,
+    ...(qop !== undefined ? { qop: 'auth' as const, nc, cnonce } : { cnonce }),
+  });
+  if (!sameHex(expected, response)) return { kind: 'bad-response', username };
+  // Right password, old nonce: RFC 7616 §3.3 stale=true lets the client retry silently.
+  if (o.now - issued > (o.nonceTtlMs ?? DEFAULT_NONCE_TTL_MS)) return { kind: 'stale', username };
+  return { kind: 'ok', username };
+}
+
+/** Basic credentials (RFC 7617 §2): user-id is everything before the first colon. Null if malformed. */
+export function parseBasic(header: string | undefined): { username: string; password: string } | null {
+  if (header === undefined) return null;
+  const m = /^[ \t]*basic[ ]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
+  if (m === null || m[1] === undefined) return null;
+  const b64 = m[1];
+  // Reject what Node's lenient decoder would silently accept: a length that cannot be base64.
+  if (b64.length % 4 === 1) return null;
+  const decoded = Buffer.from(b64, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export { DigestChallengeError, digestAuthorization } from './digest-client.ts';
+export type { DigestClientOptions } from './digest-client.ts';
+export { digestResponse, parseDigestAlgorithm } from './digest-compute.ts';
+export type { DigestAlgorithm, DigestResponseInput } from './digest-compute.ts';
+export { parseAuthChallenges, parseAuthCredentials, quoteString } from './digest-header.ts';
+export type { AuthScheme } from './digest-header.ts';
