@@ -223,3 +223,29 @@ test('__proto__ and constructor element/attribute names are inert', () => {
   // A root element named __proto__ is just "not SOAP".
   assert.equal(parseError('<__proto__><a>1</a></__proto__>').code, 'not-soap');
 });
+
+test('mutated real Informs only ever yield a message or a CwmpParseError (seeded, deterministic)', () => {
+  const src = fixture('inform_gfiber_cpe.xml').toString('utf8');
+  let seed = 42;
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const alphabet = '<>/&;"\'=:!?[]-x \n\u0000\uD800';
+  const outcomes = new Set<string>();
+  for (let i = 0; i < 3000; i++) {
+    let s = src;
+    for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) {
+      const pos = Math.floor(rnd() * s.length);
+      const op = rnd();
+      if (op < 0.33) s = s.slice(0, pos) + s.slice(pos + 1 + Math.floor(rnd() * 20));
+      else if (op < 0.66) s = s.slice(0, pos) + (alphabet[Math.floor(rnd() * alphabet.length)] ?? '') + s.slice(pos);
+      else s = s.slice(0, pos);
+    }
+    try {
+      const p = parseCwmp(s);
+      outcomes.add(p.kind === 'Message' ? p.message.kind : p.kind);
+    } catch (e) {
+      assert.ok(e instanceof CwmpParseError, `untyped failure: ${String(e)}`);
+      outcomes.add(e.code);
+    }
+  }
+  assert.ok(outcomes.has('Inform') && outcomes.has('malformed-xml'), [...outcomes].join(','));
+});
