@@ -109,6 +109,12 @@ test('get/set/delete scalars: case-insensitive, spelling kept, new ones at the e
   const text = writeIni(doc);
   assert.match(text, /\r\nEnableSyslog = 0\r\n/);
   assert.match(text, /NTPServerIP = 'dc1\.ucmadscientist\.com'\r\nIniFileURL = 'http:\/\/aps\/audiocodes\/<MAC>\.ini'\r\n\r\n\[BSP Params\]/);
+  // A string over a bare value stays bare (the export shows the device writes that parameter bare).
+  setParam(doc, 'DNSPriServerIP', '10.1.1.1');
+  setParam(doc, 'SIPGATEWAYNAME', '10.2.2.2');
+  assert.match(writeIni(doc), /\r\nDNSPriServerIP = 10\.1\.1\.1\r\n[^]*\r\nSIPGATEWAYNAME = '10\.2\.2\.2'\r\n/);
+  setParam(doc, 'DNSPriServerIP', '172.16.0.10');
+  setParam(doc, 'SIPGATEWAYNAME', '172.16.2.1');
   assert.equal(deleteParam(doc, 'INIFILEURL'), true);
   assert.equal(deleteParam(doc, 'IniFileURL'), false);
   assert.equal(getParam(doc, 'IniFileURL'), undefined);

@@ -44,16 +44,21 @@ function insertionPoint(items: IniItem[]): number {
   return items[start + 1]?.kind === 'blank' ? start + 2 : start + 1;
 }
 
-/** Sets a scalar: replaces the value in place if the name exists, else adds it (see insertionPoint). */
+/**
+ * Sets a scalar: replaces the value in place if the name exists, else adds it (see insertionPoint).
+ * A JS string is written quoted, except over an existing bare value: the device's own export shows
+ * which parameters it writes bare (IP addresses such as SyslogServerIP), so their kind is kept.
+ */
 export function setParam(doc: IniDoc, name: string, value: IniValueInput): void {
   if (!PARAM_NAME.test(name)) throw new IniError('bad-value', `bad parameter name ${JSON.stringify(name)}`);
+  const existing = findParam(doc, name);
   const v = toIniValue(value);
+  if (typeof value === 'string' && existing?.value.kind === 'bare') v.kind = 'bare';
   try {
     checkScalarValue(v);
   } catch (e) {
     throw new IniError('bad-value', `parameter ${name}: ${(e as Error).message.replace(/^ini: /, '')}`);
   }
-  const existing = findParam(doc, name);
   if (existing) {
     existing.value = v;
     return;
