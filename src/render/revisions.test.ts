@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openStore } from '../store/index.ts';
+import { RevisionStore } from './revisions.ts';
+
+describe('RevisionStore', () => {
+  it('keeps serial and Last-Modified for the same bytes, moves both for new bytes, across reopen', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aps-rev-'));
+    try {
+      let clock = Date.parse('2026-01-01T00:00:00.700Z');
+      let store = openStore(dir);
+      let revs = new RevisionStore(store, () => clock);
+      const r1 = revs.stamp('dev', 'cfg', Buffer.from('a=1'));
+      assert.equal(r1.serial, 1);
+      assert.equal(r1.lastModified.toISOString(), '2026-01-01T00:00:00.000Z', 'whole seconds');
+      clock += 5000;
+      assert.deepEqual(revs.stamp('dev', 'cfg', Buffer.from('a=1')), r1, 'same bytes: same revision');
+      // A change within the same second still gets a strictly later Last-Modified.
+      clock = Date.parse('2026-01-01T00:00:00.900Z');
+      const r2 = revs.stamp('dev', 'cfg', Buffer.from('a=2'));
+      assert.equal(r2.serial, 2);
+      assert.ok(r2.lastModified > r1.lastModified);
+      assert.notEqual(r2.etag, r1.etag);
+      store.close();
+
+      store = openStore(dir);
+      revs = new RevisionStore(store, () => clock + 60_000);
+      assert.deepEqual(revs.stamp('dev', 'cfg', Buffer.from('a=2')), r2, 'survives a restart');
+      const r3 = revs.stamp('dev', 'cfg', Buffer.from('a=1'));
+      assert.equal(r3.serial, 3, 'going back to old bytes is still a new revision');
+      assert.equal(revs.stamp('other', 'cfg', Buffer.from('a=1')).serial, 1, 'per device and file');
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

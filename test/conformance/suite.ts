@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+// The shared conformance suite (DESIGN "Conventions"): every adapter gets these checks by describing
+// how to ask for one of its device files. ETag/304, If-Modified-Since/304, Range/206/416, HEAD, refusals
+// that leak nothing, and never another device's file.
+
+export interface RequestSpec {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export interface ConformanceCase {
+  /** A rendered (per-device) file device A may fetch. */
+  own: RequestSpec;
+  /** An artifact (catalog blob) device A may fetch, streamed from disk. */
+  ownArtifact?: RequestSpec;
+  /** Device B's credentials or identity aimed at A's file: must not yield A's bytes. */
+  crossDevice: RequestSpec;
+  /** A's file with a wrong credential; omit for protocols without credentials (name the reason in skips). */
+  badCredentials?: RequestSpec;
+  /** A device APS does not know. */
+  unknownDevice: RequestSpec;
+  /** Strings no refusal body may contain (device ids, passwords, paths). */
+  secrets: string[];
+}
+
+export interface ConformanceTarget {
+  adapter: string;
+  prepare(server: TestServer): Promise<ConformanceCase>;
+  /** Checks that cannot apply, each with its reason. */
+  skips?: Partial<Record<'badCredentials' | 'range', string>>;
+}
+
+function get(spec: RequestSpec, extra: Record<string, string> = {}, method = 'GET'): Promise<SimResponse> {
+  return simRequest({ url: spec.url, headers: { ...spec.headers, ...extra }, method, insecure: true });
+}
+
+function assertLeaksNothing(r: SimResponse, secrets: string[]): void {
+  assert.ok([401, 403, 404].includes(r.status), `refusal status ${r.status}`);
+  const body = r.body.toString('utf8');
+  assert.ok(body.length < 200, 'short body');
+  for (const s of secrets) assert.ok(!body.includes(s), `body must not contain "${s}"`);
+  assert.ok(!/\bat .*\.(ts|js):\d+/.test(body) && !/Error:/.test(body), 'no stack trace or error text');
+}
+
+export function conformanceSuite(target: ConformanceTarget): void {
+  describe(`conformance: ${target.adapter}`, () => {
+    let server: TestServer;
+    let c: ConformanceCase;
+    let own: SimResponse;
+
+    before(async () => {
+      server = await startTestServer();
+      c = await target.prepare(server);
+      own = await get(c.own);
+    });
+    after(async () => {
+      await server.stop();
+    });
+
+    it('serves the device its file with Content-Length, ETag and Last-Modified', () => {
+      assert.equal(own.status, 200);
+      assert.ok(own.body.length > 0);
+      assert.equal(Number(own.headers['content-length']), own.body.length);
+      assert.match(String(own.headers.etag), /^"[^"]+"$/);
+      assert.ok(!Number.isNaN(Date.parse(String(own.headers['last-modified']))));
+      assert.ok(own.headers.date, 'Date header present');
+    });
+
+    it('answers 304 to If-None-Match and If-Modified-Since, 200 when older', async () => {
+      const a = await get(c.own, { 'If-None-Match': String(own.headers.etag) });
+      assert.equal(a.status, 304);
+      assert.equal(a.body.length, 0);
+      const b = await get(c.own, { 'If-Modified-Since': String(own.headers['last-modified']) });
+      assert.equal(b.status, 304);
+      const older = new Date(Date.parse(String(own.headers['last-modified'])) - 3600_000).toUTCString();
+      const d = await get(c.own, { 'If-Modified-Since': older });
+      assert.equal(d.status, 200);
+      assert.deepEqual(d.body, own.body);
+    });
+
+    it('answers HEAD with the same headers and no body', async () => {
+      const h = await get(c.own, {}, 'HEAD');
+      assert.equal(h.status, 200);
+      assert.equal(h.body.length, 0);
+      assert.equal(h.headers['content-length'], own.headers['content-length']);
+      assert.equal(h.headers.etag, own.headers.etag);
+    });
+
+    it('answers Range with 206 and an unsatisfiable range with 416', { skip: target.skips?.range }, async () => {
+      const spec = c.ownArtifact ?? c.own;
+      const full = await get(spec);
+      assert.equal(full.status, 200);
+      const r = await get(spec, { Range: 'bytes=1-3' });
+      assert.equal(r.status, 206);
+      assert.equal(r.headers['content-range'], `bytes 1-3/${full.body.length}`);
+      assert.deepEqual(r.body, full.body.subarray(1, 4));
+      const tail = await get(spec, { Range: 'bytes=-2' });
+      assert.deepEqual(tail.body, full.body.subarray(full.body.length - 2));
+      const bad = await get(spec, { Range: `bytes=${full.body.length + 10}-` });
+      assert.equal(bad.status, 416);
+      assert.equal(bad.headers['content-range'], `bytes */${full.body.length}`);
+      const stale = await get(spec, { Range: 'bytes=0-1', 'If-Range': '"not-the-etag"' });
+      assert.equal(stale.status, 200, 'If-Range mismatch serves the whole file');
+    });
+
+    it('never gives device A\'s file to another device', async () => {
+      const r = await get(c.crossDevice);
+      assert.ok(r.status !== 200 || !r.body.equals(own.body), 'cross-device request returned A\'s bytes');
+      if (c.ownArtifact === undefined) return;
+      const a = await get(c.ownArtifact);
+      assert.equal(a.status, 200);
+    });
+
+    it('refuses wrong credentials and unknown devices alike, leaking nothing', { skip: target.skips?.badCredentials }, async () => {
+      const bad = await get(c.badCredentials!);
+      assertLeaksNothing(bad, c.secrets);
+      const unknown = await get(c.unknownDevice);
+      assertLeaksNothing(unknown, c.secrets);
+      assert.equal(bad.status, unknown.status, 'same status whether the device exists or not');
+      assert.deepEqual(bad.body, unknown.body, 'same body whether the device exists or not');
+    });
+
+    it('refuses an unknown device without a credential check too', async () => {
+      assertLeaksNothing(await get(c.unknownDevice), c.secrets);
+    });
+  });
+}

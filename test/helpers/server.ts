@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADAPTERS } from '../../adapters/index.ts';
+import { loadConfig, type ConfigInput } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  http: string;
+  https: string;
+  /** Authorization header value for the admin API. */
+  auth: string;
+  stop(): Promise<void>;
+}
+
+export function tempDir(prefix = 'aps-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A real server on ephemeral loopback ports over a fresh temp data folder (real SQLite, real blobs). */
+export async function startTestServer(overrides: ConfigInput = {}, dataDir = tempDir()): Promise<TestServer> {
+  const config = loadConfig({
+    env: {},
+    file: undefined,
+    overrides: {
+      dataDir,
+      logLevel: 'silent',
+      adminToken: 'test-admin-token-0123456789',
+      http: { host: '127.0.0.1', port: 0 },
+      https: { enabled: true, port: 0 },
+      ftp: { enabled: true, port: 0, pasvMin: 41000, pasvMax: 41999 },
+      ...overrides,
+    },
+  });
+  const server = await startServer(config, ADAPTERS, createLogger(process.env.APS_TEST_LOG ?? 'silent'));
+  return {
+    ...server,
+    dataDir,
+    http: `http://127.0.0.1:${server.httpPort}`,
+    https: `https://127.0.0.1:${server.httpsPort}`,
+    auth: `Bearer ${server.adminToken}`,
+    async stop(): Promise<void> {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
