@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/adapter.ts';
 import type { AdapterServices } from '../../src/core.ts';
 import type { DeviceRecord } from '../../src/store/index.ts';
-import { parseBasic } from '../../src/transport/basic-auth.ts';
+import { parseBasic } from '../../src/transport/digest.ts';
 import { firmwareSerial, vopFiles } from './files.ts';
 import { requestUrlTemplate } from './render.ts';
 import { vopSimulatorCommand } from './simulator-command.ts';
