@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from './helpers/server.ts';
+
+const BIN = new URL('../bin/aps.js', import.meta.url).pathname;
+const exec = promisify(execFile);
+
+describe('aps CLI against a data folder (no server running)', () => {
+  let data: string;
+  let env: NodeJS.ProcessEnv;
+  const aps = (...args: string[]) => exec(process.execPath, [BIN, ...args], { env });
+  const fails = async (args: string[], pattern: RegExp): Promise<void> => {
+    await assert.rejects(aps(...args), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, pattern);
+      assert.ok(!/\n\s+at /.test(e.stderr), 'no stack trace');
+      return true;
+    });
+  };
+
+  before(() => {
+    data = tempDir('aps-cli-');
+    env = { ...process.env, APS_DATA: data, APS_LOG_LEVEL: 'silent' };
+  });
+  after(() => rmSync(data, { recursive: true, force: true }));
+
+  it('lists its commands with --help', async () => {
+    const { stdout } = await aps('--help');
+    for (const c of ['serve', 'artifact', 'device', 'apply', 'preview', 'simulate', 'notify']) assert.match(stdout, new RegExp(`\\b${c}\\b`));
+  });
+
+  it('applies a YAML file idempotently', async () => {
+    const dir = join(data, 'site');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'fw.bin'), 'firmware bytes');
+    writeFileSync(
+      join(dir, 'site.yaml'),
+      [
+        'groups:',
+        '  - name: lab',
+        '    vars: { language: de }',
+        'devices:',
+        '  - { id: op7, profile: vop, password: pw7, group: lab, vars: { sip_password: s7 } }',
+        '  - { id: op8, profile: vop, password: pw8 }',
+        'artifacts:',
+        '  - { file: fw.bin, profile: vop, kind: firmware, version: "5.0", serial: 50 }',
+      ].join('\n'),
+    );
+    const first = JSON.parse((await aps('apply', join(dir, 'site.yaml'), '--json')).stdout);
+    assert.deepEqual(first, { groups: 1, devices: 2, artifactsAdded: 1, artifactsKept: 0 });
+    const second = JSON.parse((await aps('apply', join(dir, 'site.yaml'), '--json')).stdout);
+    assert.deepEqual(second, { groups: 1, devices: 2, artifactsAdded: 0, artifactsKept: 1 });
+    const list = JSON.parse((await aps('artifact', 'list', '--json')).stdout) as unknown[];
+    assert.equal(list.length, 1);
+  });
+
+  it('shows a device with its setup, targets and masked secrets', async () => {
+    const v = JSON.parse((await aps('device', 'show', 'op7', '--json')).stdout);
+    assert.equal(v.profile, 'vop');
+    assert.equal(v.group, 'lab');
+    assert.equal(v.vars.sip_password, '********');
+    assert.equal(v.targets.firmware.version, '5.0');
+    assert.match(v.setup.url, /\/vop\/\$t\?u=\$u&p=\$p&v=\$v$/);
+    assert.equal(v.setup.credentials.username, 'op7');
+    assert.ok(!JSON.stringify(v).includes('pw7'), 'the password is never printed');
+  });
+
+  it('previews what the device would receive, with group variables applied', async () => {
+    const files = JSON.parse((await aps('preview', 'op7', '--json')).stdout) as Array<{ name: string; text?: string }>;
+    assert.deepEqual(files.map((f) => f.name), ['info', 'firmware', 'config']);
+    assert.match(files[2]!.text!, /language=de/);
+    assert.match(files[0]!.text!, /<serial>50<\/serial>/);
+  });
+
+  it('sets and unsets variables and pins', async () => {
+    await aps('device', 'set', 'op8', '--var', 'language=it', '--pin', 'firmware=1');
+    let v = JSON.parse((await aps('device', 'show', 'op8', '--json')).stdout);
+    assert.equal(v.vars.language, 'it');
+    assert.deepEqual(v.pins, { firmware: 1 });
+    await aps('device', 'set', 'op8', '--var', 'language=', '--pin', 'firmware=');
+    v = JSON.parse((await aps('device', 'show', 'op8', '--json')).stdout);
+    assert.deepEqual(v.vars, {});
+    assert.deepEqual(v.pins, {});
+  });
+
+  it('gives clear errors for bad input', async () => {
+    await fails(['device', 'add', 'x1', '--profile', 'nope'], /unknown profile "nope"/);
+    await fails(['device', 'add', 'op7', '--profile', 'vop'], /already exists/);
+    await fails(['device', 'set', 'ghost', '--var', 'a=b'], /no device ghost/);
+    await fails(['device', 'set', 'op8', '--var', 'novalue'], /must be KEY=VALUE/);
+    await fails(['device', 'set', 'op8', '--mac', 'xyz'], /not a MAC address/);
+    await fails(['artifact', 'add', join(data, 'missing.bin'), '--profile', 'vop', '--kind', 'firmware'], /ENOENT|no such file/);
+    await fails(['artifact', 'rm', '1'], /current firmware target of op7, op8/);
+    await fails(['device', 'show', 'ghost'], /no device ghost/);
+  });
+
+  it('removes devices', async () => {
+    await aps('device', 'rm', 'op8');
+    const { stdout } = await aps('device', 'list');
+    assert.match(stdout, /op7/);
+    assert.doesNotMatch(stdout, /op8/);
+  });
+});
