@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -19,8 +19,9 @@ const REDACT = [
   '*.token',
 ];
 
-export function createLogger(level: string = process.env.APS_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'aps' } });
+export function createLogger(level: string = process.env.APS_LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { app: 'aps' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Strips the query string: URLs are logged by path only, since device URLs may carry credentials. */
