@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { assertKind } from '../catalog/catalog.ts';
+import { importFolder } from '../catalog/folder-import.ts';
 import { ApsError } from '../errors.ts';
 import { collect, printTable, withCore } from './context.ts';
 
@@ -37,6 +38,25 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
         });
         if (o.json) console.log(JSON.stringify(a, null, 2));
         else console.log(`added artifact ${a.id}: ${a.kind}${a.role ? `:${a.role}` : ''} ${a.filename} ${a.version} (${a.size} bytes, md5 ${a.md5})`);
+      });
+    });
+
+  artifact
+    .command('import')
+    .argument('<dir>', 'a folder of files of one kind')
+    .description('add every file of a folder (version from the file name); files already in the catalog are skipped')
+    .requiredOption('--profile <profile>', 'profile the artifacts belong to')
+    .requiredOption('--kind <kind>', 'bootstrap | firmware | config | aux')
+    .option('--model <model>', 'a model they fit (repeatable)', collect)
+    .option('--role <role>', 'sub-type of auxiliary files, e.g. cpt')
+    .option('--json', 'print JSON')
+    .action(async (dir: string, o, cmd: Command) => {
+      await withCore(cmd, adapters, async (core) => {
+        const r = await importFolder(core.catalog, dir, { profile: core.profiles.require(o.profile).name, kind: assertKind(o.kind), models: o.model, role: o.role });
+        if (o.json) return console.log(JSON.stringify(r, null, 2));
+        for (const a of r.added) console.log(`added artifact ${a.id}: ${a.filename} ${a.version}`);
+        for (const s of r.skipped) console.log(`skipped ${s.file}: ${s.reason}`);
+        console.log(`${r.added.length} added, ${r.unchanged.length} already in the catalog, ${r.skipped.length} skipped`);
       });
     });
 
