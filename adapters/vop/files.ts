@@ -1,6 +1,6 @@
 import type { AdapterServices } from '../../src/core.ts';
 import type { RenderedFile } from '../../src/render/rendered-files.ts';
-import { renderProfileTemplate } from '../../src/render/device-template.ts';
+import { renderDeviceConfig } from '../../src/render/device-template.ts';
 import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
 import { renderInfo, requestUrlTemplate } from './render.ts';
 
@@ -30,13 +30,7 @@ export function vopFiles(core: AdapterServices, device: DeviceRecord, secure: bo
   const profile = core.profiles.require(device.profile);
   const bootstrap = core.catalog.target(device, 'bootstrap');
   const firmware = core.catalog.target(device, 'firmware');
-  const configArtifact = core.catalog.target(device, 'config');
-  const config =
-    configArtifact || profile.template
-      ? core.rendered.get(device.id, 'config', profile.hash, () =>
-          configArtifact ? core.catalog.readSmall(configArtifact) : Buffer.from(renderProfileTemplate(core, device) ?? '', 'utf8'),
-        )
-      : undefined;
+  const config = renderDeviceConfig(core, device);
   const base = secure && core.urls.https ? core.urls.https : core.urls.http;
   const url = requestUrlTemplate(base);
   // HTTP and HTTPS info files differ only in their URLs; separate names keep each revision stable.

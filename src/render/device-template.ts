@@ -1,6 +1,7 @@
 import type { AdapterServices } from '../core.ts';
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord } from '../store/index.ts';
+import type { RenderedFile } from './rendered-files.ts';
 
 export interface TemplateContext {
   device: { id: string; profile: string; model: string; mac: string; group: string };
@@ -29,4 +30,18 @@ export function renderProfileTemplate(core: AdapterServices, device: DeviceRecor
   } catch (e) {
     throw new ApsError('bad_request', `device ${device.id}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A device's configuration file as a stable revision: its own (or shared) config artifact when the catalog
+ * has one for it, else its profile template rendered with its variables; undefined when neither exists.
+ * Cached per change like every rendered file, so a poll never re-renders.
+ */
+export function renderDeviceConfig(core: AdapterServices, device: DeviceRecord, file = 'config'): RenderedFile | undefined {
+  const profile = core.profiles.require(device.profile);
+  const artifact = core.catalog.target(device, 'config');
+  if (!artifact && !profile.template) return undefined;
+  return core.rendered.get(device.id, file, profile.hash, () =>
+    artifact ? core.catalog.readSmall(artifact) : Buffer.from(renderProfileTemplate(core, device) ?? '', 'utf8'),
+  );
 }
