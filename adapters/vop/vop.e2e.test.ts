@@ -93,6 +93,16 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
     assert.match(unknown.error!, /answered 401/);
   });
 
+  it('answers malformed requests with a clear 4xx and keeps serving', async () => {
+    const bad = await fetch(`${s.http}/vop/%E0%A4%A?u=op1&p=pw-1`);
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /Failed to decode/);
+    assert.equal((await fetch(`${s.http}/vop/i?u=op1&u=op1&p=pw-1`)).status, 401, 'repeated parameters are not credentials');
+    assert.equal((await fetch(`${s.http}/vop/x?u=op1&p=pw-1`)).status, 404);
+    assert.equal((await fetch(`${s.http}/vop/i?u=op1&p=pw-1`, { method: 'POST' })).status, 404);
+    assert.equal((await fetch(`${s.http}/vop/i?u=op1&p=pw-1`)).status, 200);
+  });
+
   it('works over HTTPS with the generated certificate, with URLs in https', async () => {
     const r = await runVopCycle({ ...sim, server: s.https, user: 'op2', password: 'pw-2', stateDir: tempDir(), ca: readFileSync(join(s.dataDir, 'tls', 'cert.pem'), 'utf8') });
     assert.equal(r.error, undefined);
