@@ -1,5 +1,6 @@
 import type { Adapter } from '../src/adapter.ts';
+import { tr069Adapter } from './tr069/index.ts';
 import { vopAdapter } from './vop/index.ts';
 
 /** Every adapter, in one static list: never discovered by scanning folders. */
-export const ADAPTERS: readonly Adapter[] = [vopAdapter];
+export const ADAPTERS: readonly Adapter[] = [vopAdapter, tr069Adapter];

@@ -1,0 +1,56 @@
+// Authentication of the CPE by the ACS and of the CPE's file fetches (TR-069 §3.4.4: HTTP Digest, or
+// Basic only over TLS). Nonces are the core's stateless HMAC nonces, so the retry after a 401 may come
+// on a new TCP connection or another node (issue #4; GenieACS ties it to the socket, we do not).
+import { timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+import type { AdapterServices } from '../../src/core.ts';
+import { digestChallenge, parseBasic, verifyDigest } from '../../src/transport/digest.ts';
+import { quoteString } from '../../src/transport/digest.ts';
+
+export type AuthResult = { ok: true; username: string } | { ok: false; reason: string; stale: boolean };
+
+export interface AuthRequest {
+  core: AdapterServices;
+  realm: string;
+  /** Key purpose for the nonces: the ACS and the file server use different ones. */
+  purpose: string;
+  /** The password of a user name, or undefined when the name is not acceptable here. */
+  lookupPassword(username: string): string | undefined;
+}
+
+/** Digest always; Basic only on an HTTPS request (a clear password must never cross plain HTTP). */
+export function authenticate(req: Request, a: AuthRequest): AuthResult {
+  const header = req.get('authorization');
+  if (header === undefined) return { ok: false, reason: 'no credentials', stale: false };
+  if (/^\s*basic\s/i.test(header)) {
+    if (!req.secure) return { ok: false, reason: 'Basic refused over plain HTTP', stale: false };
+    const b = parseBasic(header);
+    if (!b) return { ok: false, reason: 'malformed Basic credentials', stale: false };
+    const pw = a.lookupPassword(b.username);
+    if (pw === undefined) return { ok: false, reason: `unknown user ${b.username}`, stale: false };
+    return sameSecret(a.core, pw, b.password) ? { ok: true, username: b.username } : { ok: false, reason: 'wrong password', stale: false };
+  }
+  const r = verifyDigest({
+    header,
+    method: req.method,
+    realm: a.realm,
+    secretKey: a.core.keys.key(a.purpose),
+    now: Date.now(),
+    uri: req.originalUrl,
+    lookupPassword: a.lookupPassword,
+  });
+  if (r.kind === 'ok') return { ok: true, username: r.username };
+  const user = 'username' in r ? ` (user ${r.username})` : '';
+  return { ok: false, reason: `digest ${r.kind}${user}`, stale: r.kind === 'stale' };
+}
+
+/** WWW-Authenticate: Digest MD5 qop=auth, plus Basic on HTTPS (one header, two challenges, RFC 9110 §11.6.1). */
+export function challenge(req: Request, a: Pick<AuthRequest, 'core' | 'realm' | 'purpose'>, stale: boolean): Record<string, string> {
+  const digest = digestChallenge({ realm: a.realm, secretKey: a.core.keys.key(a.purpose), now: Date.now(), stale });
+  return { 'WWW-Authenticate': req.secure ? `${digest}, Basic realm=${quoteString(a.realm)}` : digest };
+}
+
+// Constant-time comparison through HMACs of equal length, whatever the lengths of the inputs.
+function sameSecret(core: AdapterServices, a: string, b: string): boolean {
+  return timingSafeEqual(core.keys.hmac('tr069-compare', a), core.keys.hmac('tr069-compare', b));
+}

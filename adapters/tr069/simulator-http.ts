@@ -1,0 +1,80 @@
+// The CPE side of HTTP for the simulator: a session's cookie, the Digest (or Basic over TLS) answer to
+// a 401, optional gzip bodies. Every request is a new TCP connection (simRequest uses no agent), so a
+// run also proves the ACS does not tie a nonce or a session to a socket.
+import { gzipSync } from 'node:zlib';
+import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
+import { digestAuthorization, parseAuthChallenges } from '../../src/transport/digest.ts';
+
+export interface HttpOptions {
+  insecure?: boolean;
+  ca?: string;
+}
+
+/** One Authorization value answering `challenge`: Digest if offered, else Basic (https only). */
+export function answerChallenge(challenge: string, url: URL, method: string, username: string, password: string, nc: number): string | undefined {
+  const schemes = parseAuthChallenges(challenge)?.map((c) => c.scheme.toLowerCase()) ?? [];
+  if (schemes.includes('digest')) return digestAuthorization({ challenge, username, password, method, uri: url.pathname + url.search, nc });
+  if (schemes.includes('basic') && url.protocol === 'https:') return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  return undefined;
+}
+
+/** GET with credentials given only after a challenge, as in seed 002 steps 9–12. */
+export async function getWithAuth(url: string, username: string, password: string, http: HttpOptions, saveTo?: string): Promise<SimResponse & { challenged: boolean }> {
+  const first = await simRequest({ url, ...http, saveTo });
+  if (first.status !== 401) return { ...first, challenged: false };
+  const auth = answerChallenge(String(first.headers['www-authenticate'] ?? ''), new URL(url), 'GET', username, password, 1);
+  if (!auth) return { ...first, challenged: true };
+  return { ...(await simRequest({ url, headers: { Authorization: auth }, ...http, saveTo })), challenged: true };
+}
+
+/** The CWMP connection of one session: cookie jar of one cookie, authentication after a 401. */
+export class CwmpHttp {
+  private cookie: string | undefined;
+  private challenge: string | undefined;
+  private nc = 0;
+  challenges = 0;
+  messages = 0;
+
+  constructor(
+    private readonly acs: string,
+    private readonly username: string,
+    private readonly password: string,
+    private readonly http: HttpOptions & { gzip?: boolean },
+  ) {}
+
+  async post(xml: string): Promise<SimResponse> {
+    let r = await this.send(xml);
+    if (r.status === 401 && r.headers['www-authenticate']) {
+      this.challenges++;
+      this.challenge = String(r.headers['www-authenticate']);
+      this.nc = 0;
+      r = await this.send(xml);
+    }
+    return r;
+  }
+
+  private async send(xml: string): Promise<SimResponse> {
+    const url = new URL(this.acs);
+    const headers: Record<string, string> = {};
+    let body: Buffer | undefined;
+    if (xml !== '') {
+      headers['Content-Type'] = 'text/xml; charset="utf-8"';
+      headers.SOAPAction = '';
+      body = Buffer.from(xml, 'utf8');
+      if (this.http.gzip) {
+        body = gzipSync(body);
+        headers['Content-Encoding'] = 'gzip';
+      }
+    }
+    if (this.cookie) headers.Cookie = this.cookie;
+    if (this.challenge) {
+      const auth = answerChallenge(this.challenge, url, 'POST', this.username, this.password, ++this.nc);
+      if (auth) headers.Authorization = auth;
+    }
+    this.messages++;
+    const r = await simRequest({ url: this.acs, method: 'POST', headers, body, insecure: this.http.insecure, ca: this.http.ca });
+    const set = r.headers['set-cookie'];
+    if (set && set.length > 0) this.cookie = set[0]!.split(';')[0];
+    return r;
+  }
+}

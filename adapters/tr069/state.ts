@@ -1,0 +1,85 @@
+// What the ACS keeps between HTTP messages, in the core's persisted key-value state (ctx.stateOf), never
+// in process memory: a CPE that reconnects after a 401, or lands on another node, finds its session and
+// its pending downloads (DESIGN "Hot paths and scale").
+//
+// Keys:  session:<token>            one CWMP session (TTL: sessionTimeoutSeconds after the last message)
+//        dl:<deviceId>:<commandKey> a Download sent and not yet completed
+//        retry:<deviceId>:<kind>    failures of one kind of download, for the back-off
+//        applied:<deviceId>         what the CPE last installed successfully
+import type { CwmpNamespace } from './soap.ts';
+
+export type DownloadKind = 'firmware' | 'config';
+export const DOWNLOAD_KINDS: readonly DownloadKind[] = ['firmware', 'config'];
+
+export interface SessionState {
+  token: string;
+  deviceId: string;
+  ns: CwmpNamespace;
+  /** A pending (not yet approved) CPE: its Inform is answered and recorded, nothing is sent to it. */
+  passive: boolean;
+  secure: boolean;
+  /** SoftwareVersion from this session's Inform (the device state is written asynchronously). */
+  softwareVersion?: string;
+  /** The CPE sent its empty POST: the ACS may send requests (TR-069 §3.7.2.4). */
+  cpeDone: boolean;
+  /** CommandKey of the Download waiting for its DownloadResponse. */
+  awaiting?: string;
+  /** Kinds already sent in this session: never twice in one session. */
+  sent: DownloadKind[];
+  /** CommandKeys sent in this session (a firmware TransferComplete in the same session precedes the reboot). */
+  sentKeys: string[];
+}
+
+export interface PendingDownload {
+  deviceId: string;
+  kind: DownloadKind;
+  commandKey: string;
+  /** The session that sent it; a Download never acknowledged by that session is abandoned. */
+  session: string;
+  state: 'sent' | 'accepted';
+  createdAt: number;
+  /** After this (ms since the epoch) a missing TransferComplete becomes a fault. */
+  deadline: number;
+  fileName: string;
+  size: number;
+  artifactId?: number;
+  /** Firmware: the version the CPE should report afterwards. */
+  version?: string;
+  /** Config: the revision it carries. */
+  configMd5?: string;
+  configSerial?: number;
+}
+
+export interface LastFault {
+  kind: DownloadKind;
+  commandKey: string;
+  faultCode: number;
+  faultString: string;
+  at: string;
+}
+
+export interface RetryState {
+  failures: number;
+  /** No new Download of this kind before this time (ms). */
+  notBefore: number;
+  lastFault: LastFault;
+}
+
+export interface AppliedState {
+  firmware?: { artifactId: number; version: string; at: string };
+  config?: { md5: string; serial: number; at: string };
+}
+
+export const keys = {
+  session: (token: string): string => `session:${token}`,
+  download: (deviceId: string, commandKey: string): string => `dl:${deviceId}:${commandKey}`,
+  downloadsOf: (deviceId: string): string => `dl:${deviceId}:`,
+  retry: (deviceId: string, kind: DownloadKind): string => `retry:${deviceId}:${kind}`,
+  applied: (deviceId: string): string => `applied:${deviceId}`,
+};
+
+/** Exponential back-off: base * 2^(failures-1), capped (failures >= 1). */
+export function backoffMs(failures: number, baseSeconds: number, maxSeconds: number): number {
+  const exp = Math.min(Math.max(failures - 1, 0), 30);
+  return Math.min(baseSeconds * 2 ** exp, maxSeconds) * 1000;
+}
