@@ -6,7 +6,7 @@ import type { AdapterServices } from '../../src/core.ts';
 import type { KvState } from '../../src/kv-state.ts';
 import type { Logger } from '../../src/log.ts';
 import type { RenderedFile } from '../../src/render/rendered-files.ts';
-import { renderProfileTemplate } from '../../src/render/device-template.ts';
+import { renderDeviceConfig } from '../../src/render/device-template.ts';
 import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
 import { profileSchema, type Tr069Config, type Tr069Settings } from './settings.ts';
 import type { DownloadArgs, FaultStruct } from './soap.ts';
@@ -29,16 +29,8 @@ export interface CpeFiles {
 }
 
 export function cpeFiles(core: AdapterServices, device: DeviceRecord): CpeFiles {
-  const profile = core.profiles.require(device.profile);
-  const settings = profileSchema.parse(profile.settings ?? {});
-  const configArtifact = core.catalog.target(device, 'config');
-  const config =
-    configArtifact || profile.template
-      ? core.rendered.get(device.id, 'config', profile.hash, () =>
-          configArtifact ? core.catalog.readSmall(configArtifact) : Buffer.from(renderProfileTemplate(core, device) ?? '', 'utf8'),
-        )
-      : undefined;
-  return { settings, firmware: core.catalog.target(device, 'firmware'), config };
+  const settings = profileSchema.parse(core.profiles.require(device.profile).settings ?? {});
+  return { settings, firmware: core.catalog.target(device, 'firmware'), config: renderDeviceConfig(core, device) };
 }
 
 /** Per-download file-server password: derived, never stored, useless for any other download. */
