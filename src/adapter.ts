@@ -63,6 +63,11 @@ export interface Adapter<C = unknown> {
   preview(device: DeviceRecord, core: AdapterServices, config: C): PreviewFile[];
   /** Adds the options and action of `aps simulate <name>`. */
   simulator?(cmd: Command): void;
+  /**
+   * Adds the adapter's own subcommands under `aps <name>` (e.g. importing a vendor file as a profile);
+   * the CLI stays vendor-blind. `adapters` is the full list, for opening the core with withCore().
+   */
+  commands?(cmd: Command, adapters: readonly Adapter[]): void;
   /** Makes the device check now (SIP NOTIFY, TR-069 connection request…). */
   notify?(device: DeviceRecord, core: AdapterServices, config: C): Promise<NotifyResult>;
   close?(): Promise<void>;

@@ -19,6 +19,8 @@ import { DeviceFiles } from './transport/device-files.ts';
 export interface PublicUrls {
   http: string;
   https: string | null;
+  /** `ftp://host:port` when the FTP server is enabled (same host as HTTP), else null. */
+  ftp: string | null;
 }
 
 /** The core services every adapter and command shares. Built once per process by openCore(). */
@@ -81,7 +83,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     events,
     files,
     keys,
-    urls: publicUrls(config, config.http.port, config.https.enabled ? config.https.port : null),
+    urls: publicUrls(config, config.http.port, config.https.enabled ? config.https.port : null, config.ftp.enabled ? config.ftp.port : null),
     stateOf: (name) => new KvState(store, name),
     adapterOf,
     adapterConfig: (name) => adapterConfigs.get(name),
@@ -110,13 +112,15 @@ function parseAdapterConfigs(config: ApsConfig, adapters: readonly Adapter[]): M
 }
 
 /** APS_PUBLIC_URL when set (its host also serves HTTPS on the HTTPS port), else this host's LAN address. */
-export function publicUrls(config: ApsConfig, httpPort: number, httpsPort: number | null): PublicUrls {
+export function publicUrls(config: ApsConfig, httpPort: number, httpsPort: number | null, ftpPort: number | null = null): PublicUrls {
+  const ftpOf = (http: string): string | null => (ftpPort === null ? null : `ftp://${new URL(http).hostname}:${ftpPort}`);
   if (config.publicUrl) {
     const u = new URL(config.publicUrl);
     const https = httpsPort === null ? null : u.protocol === 'https:' ? config.publicUrl : `https://${u.hostname}:${httpsPort}${u.pathname.replace(/\/$/, '')}`;
-    return { http: config.publicUrl, https };
+    return { http: config.publicUrl, https, ftp: ftpOf(config.publicUrl) };
   }
   // A server bound to one address (127.0.0.1 in tests and labs) is reached there; a wildcard bind uses the LAN address.
   const host = ['0.0.0.0', '::', ''].includes(config.http.host) ? undefined : config.http.host;
-  return { http: defaultPublicUrl('http', httpPort, host), https: httpsPort === null ? null : defaultPublicUrl('https', httpsPort, host) };
+  const http = defaultPublicUrl('http', httpPort, host);
+  return { http, https: httpsPort === null ? null : defaultPublicUrl('https', httpsPort, host), ftp: ftpOf(http) };
 }

@@ -91,7 +91,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }));
   }
   // Ports chosen by the OS (port 0) are only known now: device files must carry the real ones.
-  Object.assign(core.urls, publicUrls(config, httpPort, httpsPort));
+  Object.assign(core.urls, publicUrls(config, httpPort, httpsPort, ftp?.port ?? null));
 
   log.info({ http: httpPort, https: httpsPort, ftp: ftp?.port ?? null, publicUrl: core.urls.http, data: config.dataDir }, 'APS listening');
   if (tlsFingerprint) log.info({ fingerprint: tlsFingerprint }, 'HTTPS certificate SHA-256 fingerprint');

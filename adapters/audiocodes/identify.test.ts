@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeMac, parseAudioCodesUserAgent } from './identify.ts';
+import { macFromFileName, parseAudioCodesUserAgent } from './identify.ts';
 
 test('parses the default AudioCodes User-Agent', () => {
   assert.deepEqual(parseAudioCodesUserAgent('Mozilla/4.0 (compatible; AudioCodes; MP-124;6.60A.349.001;00908F1DD0D3;17)'), {
@@ -32,25 +32,25 @@ test('anything else is not AudioCodes', () => {
   assert.equal(parseAudioCodesUserAgent('Mozilla/4.0 (compatible; AudioCodesX; MP-124)'), null);
 });
 
-test('normalizeMac accepts the usual spellings and file names', () => {
+test('macFromFileName accepts the usual spellings and file names', () => {
   for (const s of [
     '00908F1DD0D3', '00908f1dd0d3', '00:90:8F:1D:D0:D3', '00-90-8f-1d-d0-d3', '00.90.8f.1d.d0.d3',
     '0090.8f1d.d0d3', '0090-8F1D-D0D3', 'cfg_00908F1DD0D3.ini', '00908f1dd0d3.ini', 'mp124/00908F1DD0D3',
     '0090.8f1d.d0d3.cfg', ' 00:90:8f:1d:d0:d3 ',
   ]) {
-    assert.equal(normalizeMac(s), '00908f1dd0d3', s);
+    assert.equal(macFromFileName(s), '00908f1dd0d3', s);
   }
 });
 
-test('normalizeMac refuses non-MACs and ambiguous strings', () => {
+test('macFromFileName refuses non-MACs and ambiguous strings', () => {
   for (const s of [
     '', 'config.ini', '00908F1DD0D', '00908F1DD0D3A', 'a00908F1DD0D3', '00:90:8f:1d:d0', '00:90:8f:1d:d0:d3:aa',
     '00:90-8f:1d:d0:d3', 'g0908F1DD0D3x', '00908F1DD0D3_00908F1DD0D4.ini',
   ]) {
-    assert.equal(normalizeMac(s), null, s);
+    assert.equal(macFromFileName(s), null, s);
   }
   // A trailing separator with no hex after it does not continue the MAC.
-  assert.equal(normalizeMac('aa:bb:cc:dd:ee:ff:'), 'aabbccddeeff');
+  assert.equal(macFromFileName('aa:bb:cc:dd:ee:ff:'), 'aabbccddeeff');
   // The same MAC twice is not ambiguous.
-  assert.equal(normalizeMac('00908F1DD0D3/00:90:8f:1d:d0:d3.ini'), '00908f1dd0d3');
+  assert.equal(macFromFileName('00908F1DD0D3/00:90:8f:1d:d0:d3.ini'), '00908f1dd0d3');
 });

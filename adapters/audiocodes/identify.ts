@@ -3,6 +3,8 @@
 //   Mozilla/4.0 (compatible; AudioCodes; <NAME>;<VER>;<MAC>;<CONF>)
 // with <CONF> = INIFileVersion; the MAC is 12 hex digits without separators (upper case in the
 // documented example), and the case of <MAC> inside URLs is unverified, so MACs compare normalized.
+// Both return the core's canonical MAC (src/devices/mac.ts), the form DeviceRegistry.getByMac looks up.
+import { normalizeMac } from '../../src/devices/mac.ts';
 
 /** What the User-Agent says; a field is null when it is missing or empty. */
 export interface AudioCodesAgent {
@@ -45,10 +47,13 @@ const FORMS = [
  * `cfg_00908f1dd0d3.ini`) as 12 lower-case hex digits. Null when there is none, or more than one
  * different one: a wrong guess would hand a device another device's file.
  */
-export function normalizeMac(text: string): string | null {
+export function macFromFileName(text: string): string | null {
   const found = new Set<string>();
   for (const re of FORMS) {
-    for (const m of text.matchAll(re)) found.add(m[0].replace(/[:.-]/g, '').toLowerCase());
+    for (const m of text.matchAll(re)) {
+      const mac = normalizeMac(m[0]);
+      if (mac) found.add(mac);
+    }
   }
   if (found.size !== 1) return null;
   return [...found][0]!;

@@ -24,6 +24,9 @@ export function buildProgram(adapters: readonly Adapter[]): Command {
   for (const a of adapters) {
     if (a.simulator) a.simulator(simulate.command(a.name).description(`simulate ${a.description}`));
   }
+  for (const a of adapters) {
+    if (a.commands) a.commands(program.command(a.name).description(`${a.name} adapter commands`), adapters);
+  }
   return program;
 }
 

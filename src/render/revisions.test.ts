@@ -37,4 +37,24 @@ describe('RevisionStore', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('dates a change after any second in which the previous bytes could have been fetched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aps-rev-'));
+    try {
+      const store = openStore(dir);
+      let clock = Date.parse('2026-01-01T00:00:00.100Z');
+      const revs = new RevisionStore(store, () => clock);
+      const r1 = revs.stamp('dev', 'ini', Buffer.from('a=1'));
+      // A device downloads r1 at 00:00:07.2 and will send If-Modified-Since 00:00:07; the admin changes
+      // the file at 00:00:07.8. Dated 00:00:07, the change would be "not modified" for that device forever.
+      clock = Date.parse('2026-01-01T00:00:07.800Z');
+      const fetchedAt = Date.parse('2026-01-01T00:00:07.000Z');
+      const r2 = revs.stamp('dev', 'ini', Buffer.from('a=2'));
+      assert.ok(r2.lastModified.getTime() > fetchedAt);
+      assert.ok(r2.lastModified > r1.lastModified);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -33,7 +33,12 @@ export class RevisionStore {
       if (prev && prev.sha256 === sha256) return toRevision(prev.serial, prev.modifiedMs, sha256, md5);
       const second = Math.floor(this.now() / 1000) * 1000;
       const serial = (prev?.serial ?? 0) + 1;
-      const modifiedMs = prev ? Math.max(second, prev.modifiedMs + 1000) : second;
+      // A device may have fetched the previous bytes earlier in this very second and will ask
+      // If-Modified-Since <that second> (AudioCodes sends the time of its last download: protocols.md §(a)
+      // step 2). A change in that second stamped with the same second would answer 304 forever after, so
+      // a new revision dates from the next second; the file responder holds a request until then, so
+      // Last-Modified never runs ahead of Date (RFC 9110 §8.8.2.1).
+      const modifiedMs = prev ? Math.max(second + 1000, prev.modifiedMs + 1000) : second;
       this.store.state.putRevision({ deviceId, file, sha256, serial, modifiedMs });
       return toRevision(serial, modifiedMs, sha256, md5);
     });

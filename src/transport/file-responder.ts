@@ -22,6 +22,10 @@ export interface ServeResult {
  * Conditional and range headers are parsed by express (`fresh`, `range-parser`), not by hand.
  */
 export async function serveFile(req: Request, res: Response, file: ServedFile): Promise<ServeResult> {
+  // A revision made in this second is dated from the next one (render/revisions.ts): wait for it, so
+  // Last-Modified is never later than Date and the client's next If-Modified-Since is exact.
+  const ahead = file.lastModified.getTime() - Date.now();
+  if (ahead > 0) await new Promise((r) => setTimeout(r, Math.min(ahead, 2000) + 5));
   let size: number;
   if ('bytes' in file.body) {
     size = file.body.bytes.length;

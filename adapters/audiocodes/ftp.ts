@@ -1,0 +1,121 @@
+// The device's tree over FTP (seed 001 §32: "stored on any standard Web, FTP, or NFS server"): the same
+// paths as under /audiocodes/ on HTTP, the same bytes, and each file's mtime equal to its HTTP
+// Last-Modified. Login: the device id or MAC with the device password. Anonymous only when configured,
+// and then only devices without a password, found by MAC; the root lists nothing, so no MAC leaks.
+import type { AdapterContext } from '../../src/adapter.ts';
+import type { DeviceRecord } from '../../src/store/index.ts';
+import type { FtpEntry, FtpLogin, FtpView } from '../../src/transport/ftp-mount.ts';
+import { deviceTree } from './files.ts';
+import { loginMatches } from './http.ts';
+import type { AudioCodesConfig } from './settings.ts';
+
+type Ctx = AdapterContext<AudioCodesConfig>;
+const NAME = 'audiocodes';
+
+interface FileNode {
+  path: string;
+  size: number;
+  mtime: Date;
+  body: { bytes: Buffer } | { path: string };
+  file: string;
+}
+
+/** Whole seconds, as the HTTP side sends the artifact's Last-Modified (src/transport/device-files.ts). */
+const artifactTime = (addedAt: string): Date => new Date(Math.floor(Date.parse(addedAt) / 1000) * 1000);
+
+function filesOf(ctx: Ctx, device: DeviceRecord): FileNode[] | undefined {
+  let tree;
+  try {
+    tree = deviceTree(ctx, device);
+  } catch (e) {
+    ctx.log.error({ device: device.id, err: (e as Error).message }, 'cannot render the ini (FTP)');
+    return undefined;
+  }
+  const out: FileNode[] = [{ path: `/${tree.iniPath}`, size: tree.ini.bytes.length, mtime: tree.ini.revision.lastModified, body: { bytes: tree.ini.bytes }, file: 'ini' }];
+  const arts = [...(tree.cmp ? [{ ...tree.cmp, file: 'cmp' }] : []), ...tree.aux.map((x) => ({ ...x, file: `aux:${x.role}` }))];
+  for (const a of arts) {
+    out.push({ path: `/${a.path}`, size: a.artifact.size, mtime: artifactTime(a.artifact.addedAt), body: { path: ctx.catalog.blobs.pathOf(a.artifact.sha256) }, file: a.file });
+  }
+  return out;
+}
+
+function dirEntry(name: string, mtime: Date): FtpEntry {
+  return { name, size: 0, mtime, isDirectory: true };
+}
+
+/** Folders are the prefixes of file paths; a folder's mtime is its newest file's. */
+function listOf(files: FileNode[], dir: string): FtpEntry[] | undefined {
+  const prefix = dir === '/' ? '/' : `${dir}/`;
+  const out = new Map<string, FtpEntry>();
+  for (const f of files) {
+    if (!f.path.startsWith(prefix)) continue;
+    const rest = f.path.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash < 0) out.set(rest, { name: rest, size: f.size, mtime: f.mtime, isDirectory: false, body: f.body });
+    else {
+      const name = rest.slice(0, slash);
+      const prev = out.get(name);
+      if (!prev || prev.mtime < f.mtime) out.set(name, dirEntry(name, f.mtime));
+    }
+  }
+  if (out.size === 0 && dir !== '/') return undefined;
+  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function statOf(files: FileNode[], path: string): FtpEntry | undefined {
+  const f = files.find((x) => x.path === path);
+  if (f) return { name: path.slice(path.lastIndexOf('/') + 1), size: f.size, mtime: f.mtime, isDirectory: false, body: f.body };
+  return listOf(files, path) ? dirEntry(path.slice(path.lastIndexOf('/') + 1), new Date(0)) : undefined;
+}
+
+/** A view over one device, re-read on every call so a change made by the CLI shows at once. */
+function viewOf(ctx: Ctx, login: FtpLogin, deviceFor: (path: string) => DeviceRecord | undefined, listRoot: boolean): FtpView {
+  const files = (path: string): FileNode[] | undefined => {
+    const d = deviceFor(path);
+    return d && filesOf(ctx, d);
+  };
+  return {
+    list(dir) {
+      if (dir === '/' && !listRoot) return [];
+      const f = files(dir);
+      return f ? listOf(f, dir) : undefined;
+    },
+    stat(path) {
+      const f = files(path);
+      return f && statOf(f, path);
+    },
+    onDownload(path, bytes) {
+      const d = deviceFor(path);
+      const node = d && files(path)?.find((x) => x.path === path);
+      ctx.events.record({ adapter: NAME, deviceId: d?.id ?? null, file: node?.file ?? 'ftp', status: 200, bytes, ip: login.ip, detail: 'ftp' });
+    },
+  };
+}
+
+function usable(ctx: Ctx, d: DeviceRecord | undefined): d is DeviceRecord {
+  return !!d && d.status === 'active' && d.mac !== null && ctx.adapterOf(d.profile).name === NAME;
+}
+
+/** The resolver offered to the core's FTP server. */
+export function ftpResolver(ctx: Ctx): (login: FtpLogin) => FtpView | undefined {
+  return (login) => {
+    if (login.username === 'anonymous') {
+      if (!ctx.config.ftpAnonymous) return undefined;
+      // The first path segment names the device: /<mac>.ini or /<mac>/...
+      const byPath = (path: string): DeviceRecord | undefined => {
+        const seg = path.split('/')[1]?.replace(/\.ini$/i, '') ?? '';
+        const d = /^[0-9A-F]{12}$/.test(seg) ? ctx.devices.getByMac(seg) : undefined;
+        return usable(ctx, d) && !d.passwordHash ? d : undefined;
+      };
+      return viewOf(ctx, login, byPath, false);
+    }
+    const found = ctx.devices.get(login.username) ?? ctx.devices.getByMac(login.username);
+    if (!usable(ctx, found) || !found.passwordHash || !loginMatches(found, login.username)) return undefined;
+    if (!ctx.devices.verifyPassword(found, login.password)) return undefined;
+    const id = found.id;
+    return viewOf(ctx, login, () => {
+      const d = ctx.devices.get(id);
+      return usable(ctx, d) ? d : undefined;
+    }, true);
+  };
+}

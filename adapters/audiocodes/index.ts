@@ -1,0 +1,71 @@
+// AudioCodes MP-11x / MP-124 "Automatic Update" (seed 001 §32; protocols.md §(a)): per-device ini, cmp
+// firmware and auxiliary files over HTTP, HTTPS and FTP, and SIP NOTIFY check-sync as the push trigger.
+import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/adapter.ts';
+import type { AdapterServices } from '../../src/core.ts';
+import { sipCheckSync } from '../../src/push/check-sync.ts';
+import type { DeviceRecord } from '../../src/store/index.ts';
+import { audiocodesCommands } from './commands.ts';
+import { deviceTree } from './files.ts';
+import { ftpResolver } from './ftp.ts';
+import { registerHttp } from './http.ts';
+import { configSchema, profileSchema, type AudioCodesConfig } from './settings.ts';
+import { audiocodesSimulatorCommand } from './simulator-command.ts';
+
+function register(ctx: AdapterContext<AudioCodesConfig>): void {
+  registerHttp(ctx);
+  ctx.ftp.provide(ftpResolver(ctx));
+}
+
+function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
+  const t = deviceTree(core, device);
+  const out: PreviewFile[] = [
+    {
+      name: t.iniPath, contentType: 'text/plain', text: t.ini.bytes.toString('utf8'), md5: t.ini.revision.md5, size: t.ini.bytes.length,
+      serial: t.ini.revision.serial, lastModified: t.ini.revision.lastModified.toUTCString(),
+    },
+  ];
+  for (const a of [...(t.cmp ? [t.cmp] : []), ...t.aux]) {
+    out.push({ name: a.path, contentType: 'application/octet-stream', artifactId: a.artifact.id, md5: a.artifact.md5, size: a.artifact.size });
+  }
+  return out;
+}
+
+export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
+  name: 'audiocodes',
+  description: 'an AudioCodes MP-11x / MP-124 gateway (Automatic Update)',
+  configSchema,
+  profileSchema,
+  // HTTP Digest (AUPDDigestPassword) and FTP URLs need the clear password; it is stored encrypted.
+  credentials: 'secret',
+  register,
+  setup(device, core) {
+    const mac = device.mac ?? '<MAC>';
+    const base = `${core.urls.http}/audiocodes/`;
+    const user = device.passwordHash ? { username: device.id, password: '(the password set on this device)' } : undefined;
+    return {
+      url: `${base}<MAC>.ini`,
+      deviceUrl: `${base}${mac}.ini`,
+      httpsUrl: core.urls.https ? `${core.urls.https}/audiocodes/<MAC>.ini` : null,
+      ftpUrl: core.urls.ftp ? `${core.urls.ftp}/<MAC>.ini` : null,
+      ...(user ? { credentials: user } : {}),
+      hints: [
+        `ini (Web: Maintenance > Automatic Update, or in an ini file): IniFileURL = '${base}<MAC>.ini' — the gateway replaces <MAC> with its MAC; APS also accepts the MAC with separators or in upper case.`,
+        ...(user
+          ? [`Credentials: AUPDDigestUsername = '${device.id}' and AUPDDigestPassword = the device password (or http://${device.id}:PASSWORD@host/... in the URL for Basic). APS writes both into every ini it serves.`]
+          : []),
+        'Set EnableSIPRemoteReset = 1 so `aps notify` (SIP NOTIFY Event: check-sync;reboot=false) triggers a check; set the device variables sip_host (and sip_port, sip_user).',
+        'DHCP: option 66/67 (or BootP) may name a TFTP server and ini file for the first boot; put IniFileURL in that first ini so later checks come to APS. APS itself serves no TFTP.',
+        'Set AUPDCheckIfIniChanged = 1 (APS writes it) so an unchanged ini is never applied twice.',
+      ],
+    };
+  },
+  preview,
+  async notify(device, core, config) {
+    const profile = core.profiles.require(device.profile);
+    const group = device.group ? core.devices.group(device.group) : undefined;
+    const vars = { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+    return sipCheckSync(vars, { event: 'check-sync;reboot=false', timers: config.sipTimers, advertisedHost: config.sipAdvertisedHost });
+  },
+  simulator: audiocodesSimulatorCommand,
+  commands: audiocodesCommands,
+});

@@ -1,0 +1,95 @@
+// What a site can set: the adapter's section of aps.yaml, a profile's `settings`, and the device/group
+// variables that override them. The schedule follows seed 001 §32 (AutoUpdateFrequency in minutes, or
+// AutoUpdatePredefinedTime 'hh:mm' plus a random delay) and protocols.md §(a): one or the other, never both.
+import { z } from 'zod';
+import type { AuxKind, UpdateSchedule } from './render.ts';
+
+const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+export const configSchema = z
+  .object({
+    /**
+     * Anonymous FTP (with the core's `ftp.anonymous: true`) may fetch `/<mac>.ini` and that device's
+     * cmp/aux paths for devices that have no password. The root lists nothing, so no MAC is revealed.
+     */
+    ftpAnonymous: z.boolean().default(false),
+    /** RFC 3261 timers for `aps notify` (ms); tests shrink them. */
+    sipTimers: z.object({ t1Ms: z.number().int().positive(), t2Ms: z.number().int().positive(), timerFMs: z.number().int().positive() }).partial().strict().default({}),
+    /** Host written into Via/From of the NOTIFY (the address the gateway can answer), e.g. behind NAT. */
+    sipAdvertisedHost: z.string().optional(),
+  })
+  .strict();
+export type AudioCodesConfig = z.infer<typeof configSchema>;
+
+export const SCHEMES = ['http', 'https', 'ftp'] as const;
+export type Scheme = (typeof SCHEMES)[number];
+
+export const profileSchema = z
+  .object({
+    /** Periodic check every N minutes (default 60 when no time of day is set). */
+    updateFrequencyMinutes: z.number().int().min(1).optional(),
+    /** Daily check at 'hh:mm' instead of the periodic one. */
+    updateTime: z.string().regex(HHMM, "must be 'hh:mm'").optional(),
+    /** Random delay after updateTime, in seconds (spreads a fleet's load on the server). */
+    updateRandomSeconds: z.number().int().min(0).default(300),
+    /** AUPDCheckIfIniChanged written into every ini (0 off, 1 CRC of the file, 2 CRC per line). */
+    checkIfIniChanged: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    /** The transport the URLs inside the ini use. */
+    scheme: z.enum(SCHEMES).default('http'),
+  })
+  .strict()
+  .refine((s) => !(s.updateTime && s.updateFrequencyMinutes), { message: 'set updateTime or updateFrequencyMinutes, not both' });
+export type AudioCodesProfileSettings = z.infer<typeof profileSchema>;
+
+/** Variables (profile vars, then group, then device) that override the settings, with their documented names. */
+export const VARS = {
+  frequency: 'update_frequency_minutes',
+  time: 'update_time',
+  random: 'update_random_seconds',
+  scheme: 'update_scheme',
+} as const;
+
+export class SettingsError extends Error {}
+
+function intVar(vars: Readonly<Record<string, string>>, name: string, min: number): number | undefined {
+  const raw = vars[name]?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new SettingsError(`variable ${name} must be a whole number >= ${min}`);
+  return n;
+}
+
+/**
+ * The schedule for one device: a variable time of day wins, then a variable frequency, then the profile's
+ * time, then its frequency, then every 60 minutes.
+ */
+export function scheduleOf(settings: AudioCodesProfileSettings, vars: Readonly<Record<string, string>>): UpdateSchedule {
+  const random = intVar(vars, VARS.random, 0) ?? settings.updateRandomSeconds;
+  const time = vars[VARS.time]?.trim();
+  if (time) {
+    if (!HHMM.test(time)) throw new SettingsError(`variable ${VARS.time} must be 'hh:mm'`);
+    return { kind: 'daily', time, randomSeconds: random };
+  }
+  const minutes = intVar(vars, VARS.frequency, 1);
+  if (minutes !== undefined) return { kind: 'frequency', minutes };
+  if (settings.updateTime) return { kind: 'daily', time: settings.updateTime, randomSeconds: random };
+  return { kind: 'frequency', minutes: settings.updateFrequencyMinutes ?? 60 };
+}
+
+export function schemeOf(settings: AudioCodesProfileSettings, vars: Readonly<Record<string, string>>): Scheme {
+  const v = vars[VARS.scheme]?.trim().toLowerCase();
+  if (!v) return settings.scheme;
+  if (!(SCHEMES as readonly string[]).includes(v)) throw new SettingsError(`variable ${VARS.scheme} must be one of ${SCHEMES.join(', ')}`);
+  return v as Scheme;
+}
+
+/** Catalog roles (`aps artifact add F --kind aux --role ROLE`) and the auxiliary file each one is. */
+export const AUX_ROLES: Readonly<Record<string, AuxKind>> = {
+  cpt: 'cpt',
+  prt: 'prt',
+  vp: 'vp',
+  'feature-key': 'featureKey',
+  'tls-root': 'tlsRoot',
+  'tls-cert': 'tlsCert',
+  'user-info': 'userInfo',
+};
