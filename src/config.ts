@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ApsError } from './errors.ts';
+import { sourcesSchema } from './sources/source-config.ts';
 
 /** The project folder (where package.json and the demo profiles live), whatever the cwd. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,6 +45,8 @@ export const configSchema = z
     credentialCacheSeconds: z.number().int().min(0).default(600),
     /** Each adapter validates its own section with its configSchema. */
     adapters: z.record(z.string(), z.unknown()).default({}),
+    /** Upstream artifact sources (local folders, SFTP repositories), synced by `aps sync` or on a schedule. */
+    sources: sourcesSchema,
   })
   .strict();
 

@@ -8,6 +8,8 @@ import express, { type Router } from 'express';
 import type { Adapter, AdapterContext } from './adapter.ts';
 import type { ApsConfig } from './config.ts';
 import { openCore, publicUrls, type Core } from './core.ts';
+import type { SourceScheduler } from './sources/scheduler.ts';
+import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
 import type { Logger } from './log.ts';
 import { createApp } from './transport/app.ts';
@@ -23,6 +25,8 @@ export interface RunningServer {
   httpsPort: number | null;
   ftpPort: number | null;
   tlsFingerprint: string | null;
+  /** node-cron schedules of the upstream sources (none when no source has a schedule). */
+  sources: SourceScheduler;
   close(): Promise<void>;
 }
 
@@ -52,6 +56,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 /** Opens the core, registers every adapter and listens on HTTP, HTTPS and FTP. */
 export async function startServer(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Promise<RunningServer> {
   const core = openCore(config, adapters, log);
+  assertSourceProfiles(core);
   const token = adminToken(config, log);
   const routers = new Map<string, Router>();
   const ftpResolvers: Array<(login: FtpLogin) => FtpView | undefined> = [];
@@ -95,6 +100,8 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
 
   log.info({ http: httpPort, https: httpsPort, ftp: ftp?.port ?? null, publicUrl: core.urls.http, data: config.dataDir }, 'APS listening');
   if (tlsFingerprint) log.info({ fingerprint: tlsFingerprint }, 'HTTPS certificate SHA-256 fingerprint');
+  // Schedules start only once the server is up, so a first sync never races start-up.
+  const sources = startSources(core);
 
   return {
     core,
@@ -103,7 +110,10 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     httpsPort,
     ftpPort: ftp?.port ?? null,
     tlsFingerprint,
+    sources,
     async close(): Promise<void> {
+      // First, so no sync writes to the store after it is closed.
+      await sources.stop();
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
       await ftp?.close();
       for (const a of adapters) await a.close?.();

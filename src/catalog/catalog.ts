@@ -28,6 +28,11 @@ export function slotKey(kind: ArtifactKind, role = ''): string {
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
+/** Whether a name is acceptable as an artifact file name; lets callers skip a file before fetching it. */
+export function isSafeFilename(name: string): boolean {
+  return SAFE_NAME.test(name);
+}
+
 export function assertKind(kind: string): ArtifactKind {
   if (!(ARTIFACT_KINDS as readonly string[]).includes(kind)) {
     throw new ApsError('bad_request', `kind must be one of ${ARTIFACT_KINDS.join(', ')}, not "${kind}"`);

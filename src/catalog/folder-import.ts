@@ -30,6 +30,33 @@ async function sha256(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** The sha256 of every shared artifact already filling the slot (profile, kind, role) an import adds to. */
+export function slotShas(catalog: Catalog, o: FolderImportOptions): Set<string> {
+  const role = o.role ?? '';
+  return new Set(catalog.list(o.profile).filter((a) => a.kind === o.kind && a.role === role && a.deviceId === null).map((a) => a.sha256));
+}
+
+export type FileImportOutcome =
+  | { status: 'added'; sha256: string; artifact: ArtifactRecord }
+  | { status: 'unchanged'; sha256: string }
+  | { status: 'skipped'; reason: string };
+
+/**
+ * Adds one local file under `name` unless its bytes already fill the slot (`known`, from slotShas, is
+ * updated). Shared by folder imports and upstream sources so both decide "already there" the same way.
+ */
+export async function importFile(catalog: Catalog, path: string, name: string, o: FolderImportOptions, known: Set<string>): Promise<FileImportOutcome> {
+  const sha = await sha256(path);
+  if (known.has(sha)) return { status: 'unchanged', sha256: sha };
+  try {
+    const artifact = await catalog.addFile(path, { ...o, version: versionFromName(name), filename: name, origin: o.origin ?? 'folder' });
+    known.add(artifact.sha256);
+    return { status: 'added', sha256: artifact.sha256, artifact };
+  } catch (e) {
+    return { status: 'skipped', reason: (e as Error).message };
+  }
+}
+
 /**
  * Adds every regular, non-hidden file of a folder as an artifact of one profile and kind, with the version
  * taken from its name. Idempotent: a file whose bytes already fill the same slot is left alone, so a folder
@@ -37,20 +64,14 @@ async function sha256(path: string): Promise<string> {
  */
 export async function importFolder(catalog: Catalog, dir: string, o: FolderImportOptions): Promise<FolderImportResult> {
   const result: FolderImportResult = { added: [], unchanged: [], skipped: [] };
-  const existing = catalog.list(o.profile).filter((a) => a.kind === o.kind && a.role === (o.role ?? '') && a.deviceId === null);
+  const known = slotShas(catalog, o);
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (name.startsWith('.') || !statSync(path).isFile()) continue;
-    const sha = await sha256(path);
-    if (existing.some((a) => a.sha256 === sha)) {
-      result.unchanged.push(name);
-      continue;
-    }
-    try {
-      result.added.push(await catalog.addFile(path, { ...o, version: versionFromName(name), filename: name, origin: o.origin ?? 'folder' }));
-    } catch (e) {
-      result.skipped.push({ file: name, reason: (e as Error).message });
-    }
+    const r = await importFile(catalog, path, name, o, known);
+    if (r.status === 'added') result.added.push(r.artifact);
+    else if (r.status === 'unchanged') result.unchanged.push(name);
+    else result.skipped.push({ file: name, reason: r.reason });
   }
   return result;
 }

@@ -6,6 +6,7 @@ import { artifactCommands } from './artifact-commands.ts';
 import { deviceCommands } from './device-commands.ts';
 import { deviceOpsCommands } from './device-ops-commands.ts';
 import { serveCommand } from './serve-command.ts';
+import { syncCommand } from './sync-command.ts';
 
 export function buildProgram(adapters: readonly Adapter[]): Command {
   const program = new Command('aps')
@@ -20,6 +21,7 @@ export function buildProgram(adapters: readonly Adapter[]): Command {
   deviceCommands(program, adapters);
   applyCommand(program, adapters);
   deviceOpsCommands(program, adapters);
+  syncCommand(program, adapters);
   const simulate = program.command('simulate').description('run a device simulator against any server');
   for (const a of adapters) {
     if (a.simulator) a.simulator(simulate.command(a.name).description(`simulate ${a.description}`));
