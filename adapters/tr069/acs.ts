@@ -93,7 +93,8 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   const token = randomBytes(24).toString('base64url');
   const session: SessionState = { token, deviceId: device.id, ns: msg.ns, passive, secure: req.secure, softwareVersion: report.firmware, cpeDone: false, sent: [], sentKeys: [] };
   saveSession(deps, session);
-  res.setHeader('Set-Cookie', `${COOKIE}=${token}; Path=/${NAME}; HttpOnly${req.secure ? '; Secure' : ''}`);
+  // Path=/: a reverse proxy may publish the ACS under another path; the cookie must still come back.
+  res.setHeader('Set-Cookie', `${COOKIE}=${token}; Path=/; HttpOnly${req.secure ? '; Secure' : ''}`);
   const ua = req.get('user-agent') ?? null;
   core.events.record({ ...info, status: 200, ip: req.ip, ua, detail: `Inform: ${report.events.join(', ') || '(no event)'}` });
   const { events, deviceId, ...values } = report;
