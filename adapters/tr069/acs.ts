@@ -106,7 +106,8 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
 function registerPending(deps: AcsDeps, m: InformMessage): ReturnType<AcsDeps['core']['devices']['get']> {
   const id = cpeId(m.deviceId);
   const profile = deps.config.pendingProfile ?? deps.core.profiles.list().find((p) => p.adapter === NAME)?.name;
-  if (!profile || !candidateIds(m.deviceId).includes(id)) return undefined;
+  // Never take over an id another adapter's device already uses.
+  if (!profile || !candidateIds(m.deviceId).includes(id) || deps.core.devices.get(id)) return undefined;
   deps.log.info({ device: id, profile }, 'unknown CPE registered as pending');
   return deps.core.devices.upsert({ id, profile, status: 'pending' });
 }
