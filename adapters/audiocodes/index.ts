@@ -39,7 +39,7 @@ export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
   credentials: 'secret',
   register,
   setup(device, core) {
-    const mac = device.mac ?? '<MAC>';
+    const mac = device.mac?.toUpperCase() ?? '<MAC>';
     const base = `${core.urls.http}/audiocodes/`;
     const user = device.passwordHash ? { username: device.id, password: '(the password set on this device)' } : undefined;
     return {
