@@ -100,6 +100,13 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
 
   log.info({ http: httpPort, https: httpsPort, ftp: ftp?.port ?? null, publicUrl: core.urls.http, data: config.dataDir }, 'APS listening');
   if (tlsFingerprint) log.info({ fingerprint: tlsFingerprint }, 'HTTPS certificate SHA-256 fingerprint');
+  // Housekeeping: the event log and expired adapter state are pruned at start and hourly.
+  const prune = (): void => {
+    const n = core.events.prune(config.eventRetentionDays);
+    if (n > 0) log.info({ events: n, retentionDays: config.eventRetentionDays }, 'pruned old events');
+  };
+  prune();
+  const housekeeping = setInterval(prune, 3_600_000).unref();
   // Schedules start only once the server is up, so a first sync never races start-up.
   const sources = startSources(core);
 
@@ -114,6 +121,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     async close(): Promise<void> {
       // First, so no sync writes to the store after it is closed.
       await sources.stop();
+      clearInterval(housekeeping);
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
       await ftp?.close();
       for (const a of adapters) await a.close?.();

@@ -44,7 +44,7 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
     const files = vopFiles(ctx, device, req.secure);
     const v = typeof req.query.v === 'string' ? req.query.v : undefined;
     if (type === 'i') {
-      ctx.events.report({ deviceId: device.id, reported: v !== undefined && v !== '' ? { bootstrap: v } : {} });
+      if (v) ctx.events.report({ deviceId: device.id, reported: { bootstrap: v } });
       await ctx.files.sendRendered(req, res, files.info, { ...info, file: 'info' }, 'application/xml; charset=utf-8');
     } else if (type === 'b') {
       if (!files.bootstrap) return ctx.files.deny(req, res, 404, 'no bootstrap target', info);

@@ -8,6 +8,8 @@ import { writeFileAtomic } from '../fs-atomic.ts';
 // signed URLs are HMACs no client can forge, and a copied database alone reveals no password.
 export class Keyring {
   private readonly master: Buffer;
+  // Derived keys are memoised: HKDF per call cost ~12 µs on the device hot path (bench/README.md).
+  private readonly derived = new Map<string, Buffer>();
 
   constructor(master: Buffer) {
     this.master = master;
@@ -20,7 +22,12 @@ export class Keyring {
   }
 
   key(purpose: string): Buffer {
-    return Buffer.from(hkdfSync('sha256', this.master, Buffer.alloc(0), `aps:${purpose}`, 32));
+    let k = this.derived.get(purpose);
+    if (!k) {
+      k = Buffer.from(hkdfSync('sha256', this.master, Buffer.alloc(0), `aps:${purpose}`, 32));
+      this.derived.set(purpose, k);
+    }
+    return k;
   }
 
   hmac(purpose: string, data: string): Buffer {

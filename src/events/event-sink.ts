@@ -31,7 +31,7 @@ export class EventSink {
   private readonly store: Store;
   private readonly log: Logger;
   private events: NewEvent[] = [];
-  private states: StateUpdate[] = [];
+  private states = new Map<string, StateUpdate>();
   private timer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(e: NewEvent) => void>();
 
@@ -56,13 +56,28 @@ export class EventSink {
     };
     this.events.push(ev);
     for (const l of this.listeners) l(ev);
-    if (e.deviceId && e.status < 400) this.states.push({ deviceId: e.deviceId, at: ev.at, ip: e.ip, ua: e.ua });
+    if (e.deviceId && e.status < 400) this.queueState({ deviceId: e.deviceId, at: ev.at, ip: e.ip, ua: e.ua });
     this.schedule();
   }
 
   report(r: ReportInput): void {
-    this.states.push({ ...r, at: new Date().toISOString() });
+    this.queueState({ ...r, at: new Date().toISOString() });
     this.schedule();
+  }
+
+  // One request often yields several updates of the same device (seen, reported, fetched): merge them so a
+  // flush writes one row per device, not one per call.
+  private queueState(u: StateUpdate): void {
+    const prev = this.states.get(u.deviceId);
+    if (!prev) {
+      this.states.set(u.deviceId, { ...u });
+      return;
+    }
+    prev.at = u.at;
+    if (u.ip) prev.ip = u.ip;
+    if (u.ua) prev.ua = u.ua;
+    if (u.reported) prev.reported = { ...prev.reported, ...u.reported };
+    if (u.fetched) prev.fetched = { ...prev.fetched, ...u.fetched };
   }
 
   /** For metrics: called synchronously for every recorded event. */
@@ -73,11 +88,11 @@ export class EventSink {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.events.length === 0 && this.states.length === 0) return;
+    if (this.events.length === 0 && this.states.size === 0) return;
     const events = this.events;
-    const states = this.states;
+    const states = [...this.states.values()];
     this.events = [];
-    this.states = [];
+    this.states = new Map();
     try {
       this.store.transaction(() => {
         this.store.state.insertEvents(events);
@@ -88,8 +103,16 @@ export class EventSink {
     }
   }
 
+  /** Drops events older than the retention (and expired adapter state); returns how many events went. */
+  prune(retentionDays: number, now = Date.now()): number {
+    if (retentionDays <= 0) return 0;
+    this.flush();
+    this.store.state.kvPurgeExpired(now);
+    return this.store.state.pruneEvents(new Date(now - retentionDays * 86_400_000).toISOString());
+  }
+
   private schedule(): void {
-    if (this.events.length + this.states.length >= 500) this.flush();
+    if (this.events.length + this.states.size >= 500) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), 50);
   }
 }

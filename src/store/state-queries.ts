@@ -45,6 +45,7 @@ export class StateQueries {
   private readonly kvList;
   private readonly kvPurge;
   private readonly fleetStmt;
+  private readonly prune;
   private readonly db: Db;
 
   constructor(db: Db) {
@@ -73,6 +74,7 @@ export class StateQueries {
       "SELECT key, value FROM kv WHERE ns = ? AND key LIKE ? ESCAPE '\\' AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY key",
     );
     this.kvPurge = db.prepare('DELETE FROM kv WHERE expires_ms IS NOT NULL AND expires_ms <= ?');
+    this.prune = db.prepare('DELETE FROM events WHERE at < ?');
     this.fleetStmt = db.prepare<[], { profile: string; version: string | null; devices: number; last_seen: string | null }>(
       `SELECT d.profile AS profile, json_extract(s.reported, '$.firmware') AS version, COUNT(*) AS devices, MAX(s.last_seen) AS last_seen
        FROM devices d LEFT JOIN device_state s ON s.device_id = d.id GROUP BY d.profile, version ORDER BY d.profile, version`,
@@ -105,6 +107,11 @@ export class StateQueries {
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
     return this.db.prepare<Array<string | number>, EventRow>(sql).all(...args).map(toEvent);
+  }
+
+  /** Deletes events recorded before the ISO time; returns how many. */
+  pruneEvents(beforeIso: string): number {
+    return this.prune.run(beforeIso).changes;
   }
 
   kvGetValue(ns: string, key: string, nowMs: number): string | undefined {

@@ -81,7 +81,7 @@ export async function serveFile(req: Request, res: Response, file: ServedFile): 
     return { status, bytes: length };
   }
   try {
-    await pipeline(createReadStream(file.body.path, { start, end, highWaterMark: 1 << 20 }), res);
+    await pipeline(createReadStream(file.body.path, { start, end, highWaterMark: 64 * 1024 }), res);
     return { status, bytes: length };
   } catch {
     // The client went away or the disk failed mid-stream: the response is already cut; nothing to add.

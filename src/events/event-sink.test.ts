@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { tempDir } from '../../test/helpers/server.ts';
+import { createLogger } from '../log.ts';
+import { openStore } from '../store/index.ts';
+import { EventSink } from './event-sink.ts';
+
+describe('EventSink', () => {
+  it('merges the state updates of one device into one row per flush, and prunes old events', () => {
+    const dir = tempDir('aps-sink-');
+    const store = openStore(dir);
+    try {
+      const sink = new EventSink(store, createLogger('silent'));
+      sink.record({ deviceId: 'd1', adapter: 't', file: 'info', status: 200, ip: '127.0.0.1', ua: 'UA/1' });
+      sink.report({ deviceId: 'd1', reported: { firmware: '1.0' } });
+      sink.report({ deviceId: 'd1', reported: { bootstrap: 'b2' }, fetched: { cfg: { at: 'x', revision: 3 } } });
+      sink.record({ deviceId: 'd1', adapter: 't', file: 'cfg', status: 404 });
+      sink.flush();
+      const st = store.devices.state('d1')!;
+      assert.deepEqual(st.reported, { firmware: '1.0', bootstrap: 'b2' });
+      assert.deepEqual(st.fetched, { cfg: { at: 'x', revision: 3 } });
+      assert.equal(st.lastIp, '127.0.0.1');
+      assert.equal(st.lastUa, 'UA/1');
+      assert.equal(store.state.events({ deviceId: 'd1' }).length, 2);
+      sink.report({ deviceId: 'd1', reported: { firmware: '1.1' } });
+      sink.flush();
+      assert.deepEqual(store.devices.state('d1')!.reported, { firmware: '1.1', bootstrap: 'b2' }, 'later reports merge over earlier ones');
+      assert.equal(sink.prune(30, Date.now() + 31 * 86_400_000), 2, 'events past the retention are deleted');
+      assert.equal(store.state.events({}).length, 0);
+      assert.equal(sink.prune(0), 0, 'retention 0 keeps everything');
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
