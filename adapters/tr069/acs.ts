@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { DeviceRequestInfo } from '../../src/transport/device-files.ts';
 import { authenticate, challenge } from './auth.ts';
-import { NAME, downloadRefused, downloadResponse, expireDownloads, nextDownload, transferComplete, type AcsDeps } from './downloads.ts';
+import { NAME, downloadRefused, downloadResponse, beforeSession, nextDownload, transferComplete, type AcsDeps } from './downloads.ts';
 import { candidateIds, cpeId, informReport } from './inform.ts';
 import { CpeFaultError, readBody } from './wire.ts';
 import { CwmpParseError, acsFault, buildCwmp, decodeBody, parseCwmp, replyHeader } from './soap.ts';
@@ -99,7 +99,7 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   core.events.record({ ...info, status: 200, ip: req.ip, ua, detail: `Inform: ${report.events.join(', ') || '(no event)'}` });
   const { events, deviceId, ...values } = report;
   core.events.report({ deviceId: device.id, ip: req.ip, ua, reported: { ...values, cwmpDeviceId: deviceId, lastInform: { at: new Date().toISOString(), events } } });
-  if (!passive) expireDownloads(deps, device.id, token, Date.now());
+  if (!passive) beforeSession(deps, device.id, token, report.firmware, Date.now());
   send(res, { kind: 'InformResponse', maxEnvelopes: 1 }, replyHeader(msg));
 }
 

@@ -10,7 +10,7 @@ import { renderDeviceConfig } from '../../src/render/device-template.ts';
 import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
 import { profileSchema, type Tr069Config, type Tr069Settings } from './settings.ts';
 import type { DownloadArgs, FaultStruct } from './soap.ts';
-import { backoffMs, keys, type AppliedState, type DownloadKind, type LastFault, type PendingDownload, type RetryState, type SessionState } from './state.ts';
+import { DOWNLOAD_KINDS, backoffMs, keys, type AppliedState, type DownloadKind, type LastFault, type PendingDownload, type RetryState, type SessionState } from './state.ts';
 
 export const NAME = 'tr069';
 
@@ -48,25 +48,72 @@ export function pendingDownloads(deps: AcsDeps, deviceId: string): PendingDownlo
 }
 
 /**
- * Before planning: a Download its session never acknowledged is dropped; one accepted (Status 1) whose
- * TransferComplete is overdue becomes a fault (issue #4: "a download that never completes times out").
+ * At each Inform, before planning (issue #4: faults are values, retried with back-off, never in a loop):
+ * - a Download its session never acknowledged is a fault: a CPE that drops the session on every Download
+ *   must not be sent one every session;
+ * - one accepted (Status 1) whose TransferComplete is overdue becomes a fault ("a download that never
+ *   completes times out"; the background sweep does the same for CPEs that never come back);
+ * - a firmware reported complete in the session that sent it is verified now: a CPE that still reports
+ *   another SoftwareVersion has failed (without this, an exact-string mismatch between the artifact's
+ *   version and the CPE's would send the image again every session);
+ * - faults found by the sweep while the CPE was away are reported on the device.
  */
-export function expireDownloads(deps: AcsDeps, deviceId: string, currentSession: string, now: number): void {
+export function beforeSession(deps: AcsDeps, deviceId: string, currentSession: string, softwareVersion: string | undefined, now: number): void {
   for (const d of pendingDownloads(deps, deviceId)) {
-    if (d.state === 'sent' && d.session !== currentSession) {
-      deps.kv.delete(keys.download(deviceId, d.commandKey));
-      deps.log.info({ device: deviceId, commandKey: d.commandKey }, 'Download never acknowledged; dropped');
-    } else if (d.state === 'accepted' && d.deadline <= now) {
-      const secs = Math.round((d.deadline - d.createdAt) / 1000);
-      finish(deps, d, { faultCode: 9010, faultString: `APS: no TransferComplete within ${secs} s` }, undefined);
+    if (d.state === 'sent' && d.session !== currentSession) finish(deps, d, NEVER_ACKNOWLEDGED, undefined);
+    else if (d.state === 'accepted' && d.deadline <= now) finish(deps, d, overdue(d), undefined);
+  }
+  verifyFirmware(deps, deviceId, softwareVersion);
+  for (const kind of DOWNLOAD_KINDS) {
+    const r = deps.kv.get<RetryState>(keys.retry(deviceId, kind));
+    if (r?.unreported) {
+      deps.core.events.report({ deviceId, reported: { lastFault: r.lastFault } });
+      deps.kv.set(keys.retry(deviceId, kind), { ...r, unreported: false } satisfies RetryState);
     }
   }
+}
+
+/**
+ * The background sweep (every `sweepIntervalSeconds`): overdue downloads and Downloads whose session is
+ * over become faults even if the CPE never comes back, so the event log shows the failure at its deadline
+ * and not whenever the CPE returns. The device's `reported` state is written at its next Inform instead:
+ * a report would also move its last-seen time, and the CPE was not seen.
+ */
+export function sweepDownloads(deps: AcsDeps, now: number): number {
+  let n = 0;
+  for (const { value: d } of deps.kv.entries<PendingDownload>(keys.allDownloads)) {
+    const over = d.state === 'accepted' ? d.deadline <= now : deps.kv.get(keys.session(d.session)) === undefined;
+    if (!over) continue;
+    finish(deps, d, d.state === 'accepted' ? overdue(d) : NEVER_ACKNOWLEDGED, undefined, { quiet: true });
+    n++;
+  }
+  return n;
+}
+
+const NEVER_ACKNOWLEDGED: FaultStruct = { faultCode: 9010, faultString: 'APS: the session ended before the Download was answered' };
+
+function overdue(d: PendingDownload): FaultStruct {
+  return { faultCode: 9010, faultString: `APS: no TransferComplete within ${Math.round((d.deadline - d.createdAt) / 1000)} s` };
+}
+
+function verifyFirmware(deps: AcsDeps, deviceId: string, softwareVersion: string | undefined): void {
+  const applied = deps.kv.get<AppliedState>(keys.applied(deviceId));
+  const fw = applied?.firmware;
+  if (!fw || fw.verified !== false) return;
+  if (softwareVersion === fw.version) {
+    deps.kv.set(keys.applied(deviceId), { ...applied, firmware: { ...fw, verified: true } } satisfies AppliedState);
+    return;
+  }
+  deps.kv.set(keys.applied(deviceId), { ...applied, firmware: undefined } satisfies AppliedState);
+  const faultString = `APS: firmware ${fw.commandKey ?? ''} reported installed, but the CPE runs ${softwareVersion ?? '(unknown)'}, not ${fw.version}`;
+  recordFault(deps, deviceId, 'firmware', fw.commandKey ?? '', { faultCode: 9010, faultString }, false);
 }
 
 function wants(deps: AcsDeps, device: DeviceRecord, files: CpeFiles, kind: DownloadKind, session: SessionState): boolean {
   if (kind === 'firmware') {
     const fw = files.firmware;
-    return !!fw && fw.version !== '' && fw.version !== session.softwareVersion;
+    // No SoftwareVersion in the Inform (a forced parameter, TR-069 Table 5): nothing to compare, send nothing.
+    return !!fw && fw.version !== '' && session.softwareVersion !== undefined && fw.version !== session.softwareVersion;
   }
   const applied = deps.kv.get<AppliedState>(keys.applied(device.id));
   return !!files.config && applied?.config?.md5 !== files.config.revision.md5;
@@ -143,33 +190,40 @@ export function transferComplete(deps: AcsDeps, session: SessionState, commandKe
   return finish(deps, d, fault.faultCode === 0 ? null : fault, session);
 }
 
-function finish(deps: AcsDeps, d: PendingDownload, fault: FaultStruct | null, session: SessionState | undefined): 'ok' | 'fault' {
+function finish(deps: AcsDeps, d: PendingDownload, fault: FaultStruct | null, session: SessionState | undefined, o: { quiet?: boolean } = {}): 'ok' | 'fault' {
   const { core, kv } = deps;
   kv.delete(keys.download(d.deviceId, d.commandKey));
   const at = new Date().toISOString();
+  const sameSession = !!session && session.sentKeys.includes(d.commandKey);
   // A firmware completed in a later session must show in that session's Inform (seed 002: the CPE
   // reboots into it); one completed in the session that sent it is verified at the next Inform instead.
-  if (!fault && d.kind === 'firmware' && session && !session.sentKeys.includes(d.commandKey) && session.softwareVersion !== d.version) {
+  if (!fault && d.kind === 'firmware' && session && !sameSession && session.softwareVersion !== d.version) {
     fault = { faultCode: 9010, faultString: `APS: transfer reported complete, but the CPE runs ${session.softwareVersion ?? '(unknown)'}, not ${d.version}` };
   }
   if (fault) {
-    const prev = kv.get<RetryState>(keys.retry(d.deviceId, d.kind));
-    const failures = (prev?.failures ?? 0) + 1;
-    const lastFault: LastFault = { kind: d.kind, commandKey: d.commandKey, faultCode: fault.faultCode, faultString: fault.faultString, at };
-    const wait = backoffMs(failures, deps.config.retryBaseSeconds, deps.config.retryMaxSeconds);
-    kv.set(keys.retry(d.deviceId, d.kind), { failures, notBefore: Date.now() + wait, lastFault } satisfies RetryState);
-    core.events.report({ deviceId: d.deviceId, reported: { lastFault } });
-    core.events.record({ deviceId: d.deviceId, adapter: NAME, file: `download:${d.kind}`, status: 500, detail: `fault ${fault.faultCode} for ${d.commandKey}; retry in ${wait / 1000} s` });
-    deps.log.warn({ device: d.deviceId, commandKey: d.commandKey, kind: d.kind, faultCode: fault.faultCode, faultString: fault.faultString, failures, retryInSeconds: wait / 1000 }, 'download failed');
+    recordFault(deps, d.deviceId, d.kind, d.commandKey, fault, o.quiet ?? false);
     return 'fault';
   }
   kv.delete(keys.retry(d.deviceId, d.kind));
   const applied = kv.get<AppliedState>(keys.applied(d.deviceId)) ?? {};
-  if (d.kind === 'firmware') applied.firmware = { artifactId: d.artifactId!, version: d.version!, at };
+  if (d.kind === 'firmware') applied.firmware = { artifactId: d.artifactId!, version: d.version!, at, commandKey: d.commandKey, verified: !sameSession };
   else applied.config = { md5: d.configMd5!, serial: d.configSerial!, at };
   kv.set(keys.applied(d.deviceId), applied);
   if (d.kind === 'config') core.events.report({ deviceId: d.deviceId, reported: { configRevision: d.configSerial } });
   core.events.record({ deviceId: d.deviceId, adapter: NAME, file: `download:${d.kind}`, status: 200, detail: `transfer complete ${d.commandKey}` });
   deps.log.info({ device: d.deviceId, commandKey: d.commandKey, kind: d.kind }, 'download complete');
   return 'ok';
+}
+
+/** A failed download: the device's last fault, and no new Download of that kind before the back-off. */
+function recordFault(deps: AcsDeps, deviceId: string, kind: DownloadKind, commandKey: string, fault: FaultStruct, quiet: boolean): void {
+  const { core, kv } = deps;
+  const prev = kv.get<RetryState>(keys.retry(deviceId, kind));
+  const failures = (prev?.failures ?? 0) + 1;
+  const lastFault: LastFault = { kind, commandKey, faultCode: fault.faultCode, faultString: fault.faultString, at: new Date().toISOString() };
+  const wait = backoffMs(failures, deps.config.retryBaseSeconds, deps.config.retryMaxSeconds);
+  kv.set(keys.retry(deviceId, kind), { failures, notBefore: Date.now() + wait, lastFault, unreported: quiet } satisfies RetryState);
+  if (!quiet) core.events.report({ deviceId, reported: { lastFault } });
+  core.events.record({ deviceId, adapter: NAME, file: `download:${kind}`, status: 500, detail: `fault ${fault.faultCode} for ${commandKey}; retry in ${wait / 1000} s` });
+  deps.log.warn({ device: deviceId, commandKey, kind, faultCode: fault.faultCode, faultString: fault.faultString, failures, retryInSeconds: wait / 1000 }, 'download failed');
 }

@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/adapter.ts';
 import { acsHandler } from './acs.ts';
 import { connectionRequest } from './connection-request.ts';
-import { NAME, cpeFiles, type AcsDeps } from './downloads.ts';
+import { NAME, cpeFiles, sweepDownloads, type AcsDeps } from './downloads.ts';
 import { fileHandler } from './file-server.ts';
 import { configSchema, profileSchema, type Tr069Config } from './settings.ts';
 import { tr069SimulatorCommand } from './simulator-command.ts';
@@ -21,10 +21,25 @@ function guarded(ctx: AdapterContext<Tr069Config>, h: (req: Request, res: Respon
   };
 }
 
+// Sweep timers of the running servers (one per register(); several in one test process).
+const sweeps = new Set<NodeJS.Timeout>();
+
 function register(ctx: AdapterContext<Tr069Config>): void {
   const deps: AcsDeps = { core: ctx, config: ctx.config, log: ctx.log, kv: ctx.stateOf(NAME) };
   ctx.router.post('/', guarded(ctx, acsHandler(deps)));
   ctx.router.get('/files/:device/:key/:name', guarded(ctx, fileHandler(deps)));
+  const timer: NodeJS.Timeout = setInterval(() => {
+    try {
+      sweepDownloads(deps, Date.now());
+    } catch (err) {
+      // A closed store (shutdown) or a broken one: stop rather than log the same error every interval.
+      ctx.log.error({ err }, 'TR-069 download sweep failed; stopped');
+      clearInterval(timer);
+      sweeps.delete(timer);
+    }
+  }, ctx.config.sweepIntervalSeconds * 1000);
+  timer.unref();
+  sweeps.add(timer);
 }
 
 export const tr069Adapter = defineAdapter<Tr069Config>({
@@ -61,4 +76,8 @@ export const tr069Adapter = defineAdapter<Tr069Config>({
   },
   notify: connectionRequest,
   simulator: tr069SimulatorCommand,
+  async close() {
+    for (const t of sweeps) clearInterval(t);
+    sweeps.clear();
+  },
 });

@@ -13,6 +13,11 @@ export const configSchema = z
     sessionTimeoutSeconds: z.number().int().min(10).default(300),
     /** A Download whose TransferComplete has not arrived by then becomes a fault. */
     downloadTimeoutSeconds: z.number().int().min(10).default(3600),
+    /**
+     * How often overdue downloads (and Downloads whose session ended unanswered) become faults, whether or
+     * not the CPE comes back. The next Inform checks too; this is for the CPE that never does.
+     */
+    sweepIntervalSeconds: z.number().positive().default(60),
     /** Back-off after a failed download: base * 2^(failures-1), capped at max. */
     retryBaseSeconds: z.number().int().min(0).default(60),
     retryMaxSeconds: z.number().int().min(1).default(86_400),

@@ -63,10 +63,16 @@ export interface RetryState {
   /** No new Download of this kind before this time (ms). */
   notBefore: number;
   lastFault: LastFault;
+  /** Found by the background sweep: put on the device's reported state at its next Inform. */
+  unreported?: boolean;
 }
 
 export interface AppliedState {
-  firmware?: { artifactId: number; version: string; at: string };
+  /**
+   * `verified: false`: completed in the session that sent it (Status 0, or a TransferComplete before the
+   * reboot); the next Inform must show `version`. Absent (older entries) counts as verified.
+   */
+  firmware?: { artifactId: number; version: string; at: string; commandKey?: string; verified?: boolean };
   config?: { md5: string; serial: number; at: string };
 }
 
@@ -74,6 +80,7 @@ export const keys = {
   session: (token: string): string => `session:${token}`,
   download: (deviceId: string, commandKey: string): string => `dl:${deviceId}:${commandKey}`,
   downloadsOf: (deviceId: string): string => `dl:${deviceId}:`,
+  allDownloads: 'dl:',
   retry: (deviceId: string, kind: DownloadKind): string => `retry:${deviceId}:${kind}`,
   applied: (deviceId: string): string => `applied:${deviceId}`,
 };
