@@ -13,7 +13,7 @@ import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
 import type { Logger } from './log.ts';
 import { createApp } from './transport/app.ts';
-import type { FtpLogin, FtpView } from './transport/ftp-mount.ts';
+import type { FtpResolver } from './transport/ftp-mount.ts';
 import { createMetrics } from './transport/metrics.ts';
 import { loadTls } from './transport/tls.ts';
 import { startFtpServer, type FtpServerHandle } from './transport/ftp-server.ts';
@@ -59,7 +59,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   assertSourceProfiles(core);
   const token = adminToken(config, log);
   const routers = new Map<string, Router>();
-  const ftpResolvers: Array<(login: FtpLogin) => FtpView | undefined> = [];
+  const ftpResolvers: FtpResolver[] = [];
   for (const a of adapters) {
     const router = express.Router();
     const ctx: AdapterContext = {

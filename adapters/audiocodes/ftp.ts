@@ -97,8 +97,8 @@ function usable(ctx: Ctx, d: DeviceRecord | undefined): d is DeviceRecord {
 }
 
 /** The resolver offered to the core's FTP server. */
-export function ftpResolver(ctx: Ctx): (login: FtpLogin) => FtpView | undefined {
-  return (login) => {
+export function ftpResolver(ctx: Ctx): (login: FtpLogin) => Promise<FtpView | undefined> {
+  return async (login) => {
     if (login.username === 'anonymous') {
       if (!ctx.config.ftpAnonymous) return undefined;
       // The first path segment names the device: /<mac>.ini or /<mac>/...
@@ -111,7 +111,7 @@ export function ftpResolver(ctx: Ctx): (login: FtpLogin) => FtpView | undefined 
     }
     const found = ctx.devices.get(login.username) ?? ctx.devices.getByMac(login.username);
     if (!usable(ctx, found) || !found.passwordHash || !loginMatches(found, login.username)) return undefined;
-    if (!ctx.devices.verifyPassword(found, login.password)) return undefined;
+    if (!(await ctx.devices.verifyPassword(found, login.password))) return undefined;
     const id = found.id;
     return viewOf(ctx, login, () => {
       const d = ctx.devices.get(id);

@@ -29,7 +29,7 @@ function challenge(ctx: Ctx, stale = false): Record<string, string> {
 }
 
 /** True when allowed; otherwise the 401 (with fresh challenges) has been sent. */
-function authenticate(ctx: Ctx, req: Request, res: Response, device: DeviceRecord, info: DeviceRequestInfo): boolean {
+async function authenticate(ctx: Ctx, req: Request, res: Response, device: DeviceRecord, info: DeviceRequestInfo): Promise<boolean> {
   if (!device.passwordHash) return true;
   const refuse = (reason: string, stale = false): false => {
     ctx.files.deny(req, res, 401, reason, info, challenge(ctx, stale));
@@ -39,7 +39,7 @@ function authenticate(ctx: Ctx, req: Request, res: Response, device: DeviceRecor
   if (!header) return refuse('no credentials');
   const basic = parseBasic(header);
   if (basic) {
-    if (loginMatches(device, basic.username) && ctx.devices.verifyPassword(device, basic.password)) return true;
+    if (loginMatches(device, basic.username) && (await ctx.devices.verifyPassword(device, basic.password))) return true;
     return refuse('wrong Basic credentials');
   }
   const r = verifyDigest({
@@ -54,7 +54,7 @@ function authenticate(ctx: Ctx, req: Request, res: Response, device: DeviceRecor
  * the client sent credentials: then it is the same 401 a wrong password gets, so probing with credentials
  * tells nothing about which MACs exist.
  */
-function identify(ctx: Ctx, req: Request, res: Response, pathMac: string | null, info: DeviceRequestInfo): DeviceRecord | undefined {
+async function identify(ctx: Ctx, req: Request, res: Response, pathMac: string | null, info: DeviceRequestInfo): Promise<DeviceRecord | undefined> {
   const refuse = (status: 401 | 403 | 404, reason: string): undefined => {
     ctx.files.deny(req, res, status, reason, info, status === 401 ? challenge(ctx) : {});
     return undefined;
@@ -66,7 +66,7 @@ function identify(ctx: Ctx, req: Request, res: Response, pathMac: string | null,
   const device = ctx.devices.getByMac(mac);
   if (!device || ctx.adapterOf(device.profile).name !== NAME) return refuse(req.get('authorization') ? 401 : 404, `unknown MAC ${mac}`);
   info.deviceId = device.id;
-  if (!authenticate(ctx, req, res, device, info)) return undefined;
+  if (!(await authenticate(ctx, req, res, device, info))) return undefined;
   if (device.status !== 'active') return refuse(403, 'device is pending approval');
   // The User-Agent's <VER> is what the gateway runs: the fleet view reads reported.firmware.
   if (ua?.version) {
@@ -92,7 +92,7 @@ export function registerHttp(ctx: Ctx): void {
     const file = String(req.params.file);
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'ini' };
     if (!/\.ini$/i.test(file)) return ctx.files.deny(req, res, 404, 'not an ini file name', info);
-    const device = identify(ctx, req, res, macFromFileName(file), info);
+    const device = await identify(ctx, req, res, macFromFileName(file), info);
     if (!device) return;
     const tree = treeOrFail(ctx, req, res, device, info);
     if (tree) await ctx.files.sendRendered(req, res, tree.ini, info, 'text/plain; charset=utf-8');
@@ -102,7 +102,7 @@ export function registerHttp(ctx: Ctx): void {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: kind };
     const mac = normalizeMac(String(req.params.mac));
     if (!mac) return ctx.files.deny(req, res, 404, 'no MAC in the path', info);
-    const device = identify(ctx, req, res, mac, info);
+    const device = await identify(ctx, req, res, mac, info);
     if (!device) return;
     const tree = treeOrFail(ctx, req, res, device, info);
     if (!tree) return;

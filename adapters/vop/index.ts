@@ -38,7 +38,7 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
     // One answer for every failure: the client never learns whether the user or the password was wrong.
     if (!device || ctx.adapterOf(device.profile).name !== NAME) return ctx.files.deny(req, res, 401, `unknown user ${creds.user}`, info, unauthorized);
     info.deviceId = device.id;
-    if (!ctx.devices.verifyPassword(device, creds.password)) return ctx.files.deny(req, res, 401, 'wrong password', info, unauthorized);
+    if (!(await ctx.devices.verifyPassword(device, creds.password))) return ctx.files.deny(req, res, 401, 'wrong password', info, unauthorized);
     if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'device is pending approval', info);
 
     const files = vopFiles(ctx, device, req.secure);

@@ -1,7 +1,7 @@
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
-import { hashPassword, verifyPasswordHash, type Keyring } from './secrets.ts';
+import { hashPassword, secretsEqual, verifyPasswordHash, type Keyring } from './secrets.ts';
 
 export interface DeviceInput {
   id: string;
@@ -110,8 +110,7 @@ export class DeviceRegistry {
       updatedAt: now,
     };
     const unchangedPassword =
-      !!input.password && !!prev?.passwordHash && verifyPasswordHash(input.password, prev.passwordHash) &&
-      !!prev.passwordEnc === this.opts.needsClearSecret(profile);
+      !!input.password && !!prev?.passwordEnc && this.opts.needsClearSecret(profile) && this.secretOf(prev) === input.password;
     if (input.password !== undefined && !unchangedPassword) {
       d.passwordHash = input.password ? hashPassword(input.password) : null;
       d.passwordEnc = input.password && this.opts.needsClearSecret(profile) ? this.keys.encrypt(input.password) : null;
@@ -127,14 +126,21 @@ export class DeviceRegistry {
     return d;
   }
 
-  /** Checks a clear password against the stored hash; constant cost after the first success. */
-  verifyPassword(device: DeviceRecord, password: string): boolean {
+  /**
+   * Checks a clear password. Where the clear secret is kept (encrypted) it is compared directly; otherwise
+   * scrypt runs off the event loop, once, and the success is remembered for credentialCacheSeconds.
+   */
+  async verifyPassword(device: DeviceRecord, password: string): Promise<boolean> {
     if (!device.passwordHash) return false;
+    if (device.passwordEnc) {
+      const secret = this.secretOf(device);
+      return secret !== undefined && secretsEqual(secret, password);
+    }
     const key = this.keys.hmac('credential-cache', `${device.id}\0${password}\0${device.passwordHash}`).toString('base64');
     const now = Date.now();
     const until = this.verified.get(key);
     if (until !== undefined && until > now) return true;
-    if (!verifyPasswordHash(password, device.passwordHash)) return false;
+    if (!(await verifyPasswordHash(password, device.passwordHash))) return false;
     if (this.verified.size >= CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(key, now + this.opts.credentialCacheMs);
     return true;

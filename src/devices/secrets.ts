@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs-atomic.ts';
@@ -63,10 +63,22 @@ export function hashPassword(password: string): string {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
-export function verifyPasswordHash(password: string, stored: string): boolean {
+/**
+ * Checks a password against a stored scrypt hash on libuv's thread pool: a device request never blocks
+ * the event loop for the ~35 ms scrypt takes, so other devices keep being served meanwhile.
+ */
+export async function verifyPasswordHash(password: string, stored: string): Promise<boolean> {
   const [alg, n, r, p, salt, hash] = stored.split('$');
   if (alg !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const got = scryptSync(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  const options: ScryptOptions = { N: Number(n), r: Number(r), p: Number(p) };
+  const got = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(password, Buffer.from(salt, 'base64'), expected.length, options, (e, key) => (e ? reject(e) : resolve(key))),
+  );
   return timingSafeEqual(got, expected);
+}
+
+/** Constant-time equality of two secrets of any length (compares their SHA-256). */
+export function secretsEqual(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }

@@ -26,7 +26,10 @@ export interface FtpLogin {
   ip: string;
 }
 
+/** Resolves a login to a view, or undefined to refuse it (may check a password asynchronously). */
+export type FtpResolver = (login: FtpLogin) => FtpView | undefined | Promise<FtpView | undefined>;
+
 export interface FtpMount {
   /** Registers how this adapter resolves a login (or anonymous, username "anonymous") to a view. */
-  provide(resolver: (login: FtpLogin) => FtpView | undefined): void;
+  provide(resolver: FtpResolver): void;
 }

@@ -4,14 +4,13 @@ import { PassThrough, Readable } from 'node:stream';
 import { FileSystem, FtpSrv, type FtpConnection } from 'ftp-srv';
 import type { ApsConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { FtpEntry, FtpLogin, FtpView } from './ftp-mount.ts';
+import type { FtpEntry, FtpResolver as Resolver, FtpView } from './ftp-mount.ts';
 
 export interface FtpServerHandle {
   port: number;
   close(): Promise<void>;
 }
 
-type Resolver = (login: FtpLogin) => FtpView | undefined;
 
 interface StatLike {
   name: string;
@@ -115,11 +114,15 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
     greeting: 'APS provisioning server (read-only)',
     log: log as unknown as object,
   });
-  server.on('login', ({ connection, username, password }, resolve, reject) => {
+  server.on('login', async ({ connection, username, password }, resolve, reject) => {
     const login = { username, password, ip: connection.ip };
-    for (const r of resolvers) {
-      const view = r(login);
-      if (view) return resolve({ fs: new ViewFs(connection, view) });
+    try {
+      for (const r of resolvers) {
+        const view = await r(login);
+        if (view) return resolve({ fs: new ViewFs(connection, view) });
+      }
+    } catch (e) {
+      log.error({ err: e, username }, 'FTP login failed');
     }
     log.warn({ username, ip: connection.ip }, 'FTP login refused');
     reject(new Error('Login incorrect'));
