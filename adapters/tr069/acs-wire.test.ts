@@ -3,6 +3,7 @@ import { deflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
+import { digestAuthorization } from '../../src/transport/digest.ts';
 import { CwmpHttp } from './simulator-http.ts';
 import { buildCwmp, parseCwmp, type CwmpMessage, type CwmpNamespace, type ParsedCwmp } from './soap.ts';
 
@@ -58,6 +59,35 @@ describe('TR-069 ACS on the wire', () => {
       assert.equal(p.header.id, `id-${ns.slice(-3)}`);
       assert.deepEqual(p.message, { kind: 'InformResponse', maxEnvelopes: 1 }, 'one envelope per message');
     }
+  });
+
+  it('a CPE authenticated as itself cannot Inform with another CPE\'s DeviceId (Digest or Basic)', async () => {
+    s.core.events.flush();
+    const before = JSON.stringify(s.core.devices.state('001122-TG784-W2')?.reported ?? null);
+    const asW1 = new CwmpHttp(acs, 'W1', 'w1-pw', {});
+    const spoof = { ...inform('W2', '001122'), parameterList: [{ name: 'InternetGatewayDevice.ManagementServer.ConnectionRequestURL', value: 'http://evil.example/', type: 'xsd:string' }] } as CwmpMessage;
+    assert.equal((await asW1.post(buildCwmp(spoof, { ns: NS12 }))).status, 401);
+    assert.equal((await post(buildCwmp(spoof, { ns: NS12 }))).status, 401, 'W1\'s Basic credentials over HTTPS');
+    s.core.events.flush();
+    assert.equal(JSON.stringify(s.core.devices.state('001122-TG784-W2')?.reported ?? null), before, 'W2 untouched');
+  });
+
+  it('a captured Digest header cannot be replayed, even with another body; the next nonce-count can', async () => {
+    const first = await simRequest({ url: acs, method: 'POST', body: buildCwmp(inform('W1'), { ns: NS12 }) });
+    assert.equal(first.status, 401);
+    const authAt = (nc: number): string => digestAuthorization({ challenge: String(first.headers['www-authenticate']), username: 'W1', password: 'w1-pw', method: 'POST', uri: '/tr069', nc });
+    const send = (auth: string, softwareVersion: string): Promise<SimResponse> => {
+      const m = { ...inform('W1'), parameterList: [{ name: 'InternetGatewayDevice.DeviceInfo.SoftwareVersion', value: softwareVersion, type: 'xsd:string' }] } as CwmpMessage;
+      return simRequest({ url: acs, method: 'POST', body: buildCwmp(m, { ns: NS12 }), headers: { Authorization: auth } });
+    };
+    const captured = authAt(1);
+    assert.equal((await send(captured, '1.0')).status, 200);
+    const replay = await send(captured, '2.0');
+    assert.equal(replay.status, 401);
+    assert.match(String(replay.headers['www-authenticate']), /stale=true/, 'the real CPE retries silently with a fresh nonce');
+    s.core.events.flush();
+    assert.equal(s.core.devices.state('W1')!.reported.firmware, '1.0', 'the replayed body was not recorded');
+    assert.equal((await send(authAt(2), '1.0')).status, 200, 'a CPE reusing the nonce with nc+1 is fine');
   });
 
   it('keeps an OUI\'s leading zeros and stores the Inform as reported state', async () => {

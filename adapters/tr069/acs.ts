@@ -86,7 +86,7 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   if (!passive) {
     const d = device;
     const aliases = new Set([d.id, m.deviceId.serialNumber, cpeId(m.deviceId)]);
-    const auth = authenticate(req, { ...acs, lookupPassword: (u) => (aliases.has(u) ? core.devices.secretOf(d) : undefined) });
+    const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword: (u) => (aliases.has(u) ? core.devices.secretOf(d) : undefined) });
     if (!auth.ok) return core.files.deny(req, res, 401, auth.reason, info, challenge(req, acs, auth.stale));
   }
   const report = informReport(m);

@@ -4,8 +4,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import type { AdapterServices } from '../../src/core.ts';
-import { digestChallenge, parseBasic, verifyDigest } from '../../src/transport/digest.ts';
-import { quoteString } from '../../src/transport/digest.ts';
+import type { KvState } from '../../src/kv-state.ts';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_NONCE_TTL_MS, digestChallenge, parseBasic, quoteString, verifyDigest } from '../../src/transport/digest.ts';
 
 export type AuthResult = { ok: true; username: string } | { ok: false; reason: string; stale: boolean };
 
@@ -16,6 +16,11 @@ export interface AuthRequest {
   purpose: string;
   /** The password of a user name, or undefined when the name is not acceptable here. */
   lookupPassword(username: string): string | undefined;
+  /**
+   * Where the highest nonce-count of each nonce is kept (the store, so every node sees it): a Digest
+   * header is accepted once per count. Without it, a captured header works again until its nonce is stale.
+   */
+  nonceCounts?: KvState;
 }
 
 /** Digest always; Basic only on an HTTPS request (a clear password must never cross plain HTTP). */
@@ -38,10 +43,24 @@ export function authenticate(req: Request, a: AuthRequest): AuthResult {
     now: Date.now(),
     uri: req.originalUrl,
     lookupPassword: a.lookupPassword,
+    ...(a.nonceCounts ? { acceptNonceCount: nonceCountCheck(a.nonceCounts) } : {}),
   });
   if (r.kind === 'ok') return { ok: true, username: r.username };
   const user = 'username' in r ? ` (user ${r.username})` : '';
-  return { ok: false, reason: `digest ${r.kind}${user}`, stale: r.kind === 'stale' };
+  // A replay is answered like an expired nonce: the real CPE retries with a fresh one, silently.
+  return { ok: false, reason: `digest ${r.kind}${user}`, stale: r.kind === 'stale' || r.kind === 'replay' };
+}
+
+/** RFC 7616 §3.3/§5.13: each (nonce, nc) once, counts only growing; the RFC 2069 form (no nc) once per nonce. */
+function nonceCountCheck(kv: KvState): (nonce: string, nc: number | undefined) => boolean {
+  return (nonce, nc) => {
+    const key = `nonce:${nonce}`;
+    const count = nc ?? 1;
+    if (count <= (kv.get<number>(key) ?? 0)) return false;
+    // Kept as long as the nonce can be fresh; after that verifyDigest answers stale by itself.
+    kv.set(key, count, DEFAULT_NONCE_TTL_MS + DEFAULT_MAX_CLOCK_SKEW_MS);
+    return true;
+  };
 }
 
 /** WWW-Authenticate: Digest MD5 qop=auth, plus Basic on HTTPS (one header, two challenges, RFC 9110 §11.6.1). */

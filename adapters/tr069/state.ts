@@ -6,6 +6,7 @@
 //        dl:<deviceId>:<commandKey> a Download sent and not yet completed
 //        retry:<deviceId>:<kind>    failures of one kind of download, for the back-off
 //        applied:<deviceId>         what the CPE last installed successfully
+//        nonce:<nonce>              highest Digest nonce-count seen on the ACS URL (replay check, auth.ts)
 import type { CwmpNamespace } from './soap.ts';
 
 export type DownloadKind = 'firmware' | 'config';

@@ -228,3 +228,34 @@ test('parseBasic', () => {
     assert.equal(parseBasic(bad), null, String(bad));
   }
 });
+
+test('acceptNonceCount: a right response with a used nonce-count is a replay; the legacy form has no count', () => {
+  const seen = new Map<string, number>();
+  const acceptNonceCount = (nonce: string, nc: number | undefined): boolean => {
+    const n = nc ?? 1;
+    if (n <= (seen.get(nonce) ?? 0)) return false;
+    seen.set(nonce, n);
+    return true;
+  };
+  const challenge = digestChallenge({ realm: REALM, secretKey: KEY, now: T0 });
+  const first = login(challenge, { nc: 1 });
+  assert.deepEqual(server(first, { acceptNonceCount }), { kind: 'ok', username: 'cpe-001122-SN1' });
+  assert.deepEqual(server(first, { acceptNonceCount }), { kind: 'replay', username: 'cpe-001122-SN1' });
+  assert.equal(server(login(challenge, { nc: 3 }), { acceptNonceCount }).kind, 'ok', 'a higher count is new');
+  assert.equal(server(login(challenge, { nc: 2 }), { acceptNonceCount }).kind, 'replay', 'a lower one is not');
+  // Wrong password or stale nonce: the hook is not consulted, so it never records a count for them.
+  const before = new Map(seen);
+  assert.equal(server(login(challenge, { nc: 9, password: 'nope' }), { acceptNonceCount }).kind, 'bad-response');
+  assert.equal(server(login(challenge, { nc: 9 }), { acceptNonceCount, now: T0 + 10 * 60_000 }).kind, 'stale');
+  assert.deepEqual(seen, before);
+  const legacy = digestAuthorization({ challenge: challenge.replace('qop="auth", ', ''), username: 'cpe-001122-SN1', password: 'pa"ss\\word', method: 'POST', uri: '/tr069' });
+  const other = new Map<string, number>();
+  const once = (nonce: string, nc: number | undefined): boolean => {
+    assert.equal(nc, undefined);
+    if (other.has(nonce)) return false;
+    other.set(nonce, 1);
+    return true;
+  };
+  assert.equal(server(legacy, { acceptNonceCount: once }).kind, 'ok');
+  assert.equal(server(legacy, { acceptNonceCount: once }).kind, 'replay');
+});

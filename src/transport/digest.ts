@@ -5,7 +5,8 @@
 // timestamp(8, ms, big-endian) | random(8) | HMAC-SHA256(secretKey, label | realm | timestamp | random).
 // Any node holding the key can check one, whichever TCP connection or node the retry arrives on, and
 // its age gives `stale` without storing anything. The price: a captured request can be replayed while
-// its nonce is fresh (no nonce-count memory) — keep the lifetime short and prefer TLS.
+// its nonce is fresh, unless the caller remembers nonce counts in a shared store (`acceptNonceCount`,
+// RFC 7616 §5.13) — qop=auth does not cover the body, so a replayed header can carry any body.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { digestResponse, parseDigestAlgorithm } from './digest-compute.ts';
 import { parseAuthCredentials, quoteString } from './digest-header.ts';
@@ -76,6 +77,8 @@ export type DigestVerifyResult =
   | { kind: 'malformed' }
   | { kind: 'bad-nonce'; username: string }
   | { kind: 'stale'; username: string }
+  /** Right credentials, but this nonce and nonce-count were used before (acceptNonceCount said no). */
+  | { kind: 'replay'; username: string }
   | { kind: 'bad-response'; username: string }
   | { kind: 'unknown-user'; username: string };
 
@@ -93,6 +96,12 @@ export interface VerifyDigestOptions {
   maxClockSkewMs?: number;
   /** Accept the RFC 2069 form without qop (default true: legacy phones and CPEs). */
   allowLegacy?: boolean;
+  /**
+   * Replay check, called only for a right response with a fresh nonce: true when `nc` is new for this
+   * nonce (the caller keeps the highest seen, RFC 7616 §3.3 nonce-count). `nc` is undefined for the
+   * RFC 2069 form, which has no counter: such a nonce can be used once.
+   */
+  acceptNonceCount?(nonce: string, nc: number | undefined): boolean;
 }
 
 /** RFC 7616 §3.4.5 `username*` (RFC 8187 ext-value, UTF-8 only) or plain `username`. */
@@ -173,6 +182,7 @@ export function verifyDigest(o: VerifyDigestOptions): DigestVerifyResult {
   if (!sameHex(expected, response)) return { kind: 'bad-response', username };
   // Right password, old nonce: RFC 7616 §3.3 stale=true lets the client retry silently.
   if (o.now - issued > (o.nonceTtlMs ?? DEFAULT_NONCE_TTL_MS)) return { kind: 'stale', username };
+  if (o.acceptNonceCount && !o.acceptNonceCount(nonce, qop !== undefined ? parseInt(nc!, 16) : undefined)) return { kind: 'replay', username };
   return { kind: 'ok', username };
 }
 
