@@ -38,6 +38,8 @@ export class DeviceRegistry {
   // HMAC(device, password, stored hash) -> expiry: a verified credential is remembered for a bounded time
   // so a device polling every few seconds never costs an scrypt run.
   private readonly verified = new Map<string, number>();
+  private readonly byId = new Map<string, DeviceRecord | undefined>();
+  private cacheGen = -1;
 
   constructor(store: Store, keys: Keyring, opts: RegistryOptions) {
     this.store = store;
@@ -45,8 +47,18 @@ export class DeviceRegistry {
     this.opts = opts;
   }
 
+  /** A device by id; served from memory while the change generation stands (device writes bump it). */
   get(id: string): DeviceRecord | undefined {
-    return this.store.devices.get(id);
+    const gen = this.store.state.generation();
+    if (gen !== this.cacheGen) {
+      this.byId.clear();
+      this.cacheGen = gen;
+    }
+    if (this.byId.has(id)) return this.byId.get(id);
+    const d = this.store.devices.get(id);
+    if (this.byId.size >= CACHE_MAX) this.byId.clear();
+    this.byId.set(id, d);
+    return d;
   }
 
   getByMac(mac: string): DeviceRecord | undefined {

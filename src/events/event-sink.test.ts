@@ -35,3 +35,28 @@ describe('EventSink', () => {
     }
   });
 });
+
+describe('EventSink reports without a sighting', () => {
+  it('keeps last-seen when the server reports on its own (seen: false)', () => {
+    const dir = tempDir('aps-sink2-');
+    const store = openStore(dir);
+    try {
+      const sink = new EventSink(store, createLogger('silent'));
+      sink.report({ deviceId: 'd2', reported: { firmware: '1' } });
+      sink.flush();
+      const seen = store.devices.state('d2')!.lastSeen;
+      assert.ok(seen);
+      sink.report({ deviceId: 'd2', reported: { lastFault: 9010 }, seen: false });
+      sink.flush();
+      const st = store.devices.state('d2')!;
+      assert.equal(st.lastSeen, seen);
+      assert.equal(st.reported.lastFault, 9010);
+      sink.report({ deviceId: 'd3', reported: { lastFault: 9010 }, seen: false });
+      sink.flush();
+      assert.equal(store.devices.state('d3')!.lastSeen, null, 'a device never seen stays unseen');
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -21,6 +21,8 @@ export interface ReportInput {
   /** What the device says it runs (firmware version, config serial…); `firmware` feeds the fleet view. */
   reported?: Record<string, unknown>;
   fetched?: Record<string, FetchedEntry>;
+  /** false: the server learned this without hearing from the device, so last-seen stays as it was. */
+  seen?: boolean;
 }
 
 /**
@@ -61,7 +63,8 @@ export class EventSink {
   }
 
   report(r: ReportInput): void {
-    this.queueState({ ...r, at: new Date().toISOString() });
+    const { seen, ...rest } = r;
+    this.queueState({ ...rest, at: seen === false ? null : new Date().toISOString() });
     this.schedule();
   }
 
@@ -73,7 +76,7 @@ export class EventSink {
       this.states.set(u.deviceId, { ...u });
       return;
     }
-    prev.at = u.at;
+    prev.at = u.at ?? prev.at;
     if (u.ip) prev.ip = u.ip;
     if (u.ua) prev.ua = u.ua;
     if (u.reported) prev.reported = { ...prev.reported, ...u.reported };

@@ -46,7 +46,11 @@ export class ArtifactQueries {
   private readonly del;
   private readonly shaUse;
 
-  constructor(db: Db) {
+  private readonly changed: () => void;
+
+  /** @param changed called after every write that bumps the change generation */
+  constructor(db: Db, changed: () => void) {
+    this.changed = changed;
     this.byId = db.prepare<[number], ArtifactRow>('SELECT * FROM artifacts WHERE id = ?');
     this.byProfile = db.prepare<[string], ArtifactRow>('SELECT * FROM artifacts WHERE profile = ? ORDER BY id');
     this.all = db.prepare<[], ArtifactRow>('SELECT * FROM artifacts ORDER BY id');
@@ -69,11 +73,14 @@ export class ArtifactQueries {
 
   insert(a: NewArtifact, addedAt: string): ArtifactRecord {
     const info = this.ins.run({ ...a, models: JSON.stringify(a.models), addedAt });
+    this.changed();
     return this.get(Number(info.lastInsertRowid))!;
   }
 
   remove(id: number): boolean {
-    return this.del.run(id).changes > 0;
+    const removed = this.del.run(id).changes > 0;
+    this.changed();
+    return removed;
   }
 
   /** How many artifacts share these bytes: the blob is removed only when none do. */

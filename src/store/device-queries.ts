@@ -56,7 +56,8 @@ function toState(r: StateRow): DeviceStateRecord {
 
 export interface StateUpdate {
   deviceId: string;
-  at: string;
+  /** When the device was seen; null records state without counting as a sighting (e.g. a server-side timeout). */
+  at: string | null;
   ip?: string | null;
   ua?: string | null;
   /** Merged into `reported` (JSON merge patch). */
@@ -80,7 +81,11 @@ export class DeviceQueries {
   private readonly groupUpsert;
   private readonly usesArtifact;
 
-  constructor(db: Db) {
+  private readonly changed: () => void;
+
+  /** @param changed called after every write that bumps the change generation */
+  constructor(db: Db, changed: () => void) {
+    this.changed = changed;
     this.byId = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
     this.byMac = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE mac = ?');
     this.all = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY id');
@@ -98,7 +103,7 @@ export class DeviceQueries {
     this.stateUpsert = db.prepare(
       `INSERT INTO device_state (device_id, last_seen, last_ip, last_ua, reported, fetched)
        VALUES (@deviceId, @at, @ip, @ua, json_patch('{}', @reported), json_patch('{}', @fetched))
-       ON CONFLICT (device_id) DO UPDATE SET last_seen = excluded.last_seen,
+       ON CONFLICT (device_id) DO UPDATE SET last_seen = COALESCE(excluded.last_seen, last_seen),
          last_ip = COALESCE(@ip, last_ip), last_ua = COALESCE(@ua, last_ua),
          reported = json_patch(reported, @reported), fetched = json_patch(fetched, @fetched)`,
     );
@@ -130,11 +135,14 @@ export class DeviceQueries {
 
   upsert(d: DeviceRecord): void {
     this.upsertStmt.run({ ...d, vars: JSON.stringify(d.vars), pins: JSON.stringify(d.pins) });
+    this.changed();
   }
 
   remove(id: string): boolean {
     this.delState.run(id);
-    return this.del.run(id).changes > 0;
+    const removed = this.del.run(id).changes > 0;
+    this.changed();
+    return removed;
   }
 
   state(id: string): DeviceStateRecord | undefined {
@@ -168,6 +176,7 @@ export class DeviceQueries {
 
   upsertGroup(g: GroupRecord): void {
     this.groupUpsert.run({ name: g.name, vars: JSON.stringify(g.vars), pins: JSON.stringify(g.pins) });
+    this.changed();
   }
 
   /** Devices that pin the artifact, directly or through their group. */

@@ -16,9 +16,10 @@ export class Store {
 
   constructor(db: Db) {
     this.db = db;
-    this.artifacts = new ArtifactQueries(db);
-    this.devices = new DeviceQueries(db);
     this.state = new StateQueries(db);
+    const changed = (): void => this.state.invalidateGeneration();
+    this.artifacts = new ArtifactQueries(db, changed);
+    this.devices = new DeviceQueries(db, changed);
   }
 
   transaction<T>(fn: () => T): T {

@@ -47,6 +47,7 @@ export class StateQueries {
   private readonly fleetStmt;
   private readonly prune;
   private readonly db: Db;
+  private genMemo: number | undefined;
 
   constructor(db: Db) {
     this.db = db;
@@ -81,8 +82,20 @@ export class StateQueries {
     );
   }
 
+  /**
+   * The change generation. Read at most once per event-loop turn (a device request asks several times);
+   * writes of this process that bump it call invalidateGeneration(), writes of others show next turn.
+   */
   generation(): number {
-    return Number(this.gen.get()!.value);
+    if (this.genMemo === undefined) {
+      this.genMemo = Number(this.gen.get()!.value);
+      setImmediate(() => (this.genMemo = undefined));
+    }
+    return this.genMemo;
+  }
+
+  invalidateGeneration(): void {
+    this.genMemo = undefined;
   }
 
   revision(deviceId: string, file: string): RevisionRecord | undefined {
