@@ -10,7 +10,7 @@ import { renderDeviceConfig } from '../../src/render/device-template.ts';
 import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
 import { profileSchema, type Tr069Config, type Tr069Settings } from './settings.ts';
 import type { DownloadArgs, FaultStruct } from './soap.ts';
-import { DOWNLOAD_KINDS, backoffMs, keys, type AppliedState, type DownloadKind, type LastFault, type PendingDownload, type RetryState, type SessionState } from './state.ts';
+import { backoffMs, keys, type AppliedState, type DownloadKind, type LastFault, type PendingDownload, type RetryState, type SessionState } from './state.ts';
 
 export const NAME = 'tr069';
 
@@ -56,7 +56,6 @@ export function pendingDownloads(deps: AcsDeps, deviceId: string): PendingDownlo
  * - a firmware reported complete in the session that sent it is verified now: a CPE that still reports
  *   another SoftwareVersion has failed (without this, an exact-string mismatch between the artifact's
  *   version and the CPE's would send the image again every session);
- * - faults found by the sweep while the CPE was away are reported on the device.
  */
 export function beforeSession(deps: AcsDeps, deviceId: string, currentSession: string, softwareVersion: string | undefined, now: number): void {
   for (const d of pendingDownloads(deps, deviceId)) {
@@ -64,13 +63,6 @@ export function beforeSession(deps: AcsDeps, deviceId: string, currentSession: s
     else if (d.state === 'accepted' && d.deadline <= now) finish(deps, d, overdue(d), undefined);
   }
   verifyFirmware(deps, deviceId, softwareVersion);
-  for (const kind of DOWNLOAD_KINDS) {
-    const r = deps.kv.get<RetryState>(keys.retry(deviceId, kind));
-    if (r?.unreported) {
-      deps.core.events.report({ deviceId, reported: { lastFault: r.lastFault } });
-      deps.kv.set(keys.retry(deviceId, kind), { ...r, unreported: false } satisfies RetryState);
-    }
-  }
 }
 
 /**
@@ -222,8 +214,9 @@ function recordFault(deps: AcsDeps, deviceId: string, kind: DownloadKind, comman
   const failures = (prev?.failures ?? 0) + 1;
   const lastFault: LastFault = { kind, commandKey, faultCode: fault.faultCode, faultString: fault.faultString, at: new Date().toISOString() };
   const wait = backoffMs(failures, deps.config.retryBaseSeconds, deps.config.retryMaxSeconds);
-  kv.set(keys.retry(deviceId, kind), { failures, notBefore: Date.now() + wait, lastFault, unreported: quiet } satisfies RetryState);
-  if (!quiet) core.events.report({ deviceId, reported: { lastFault } });
+  kv.set(keys.retry(deviceId, kind), { failures, notBefore: Date.now() + wait, lastFault } satisfies RetryState);
+  // A fault the sweep finds while the CPE is away is on the device at once, without moving its last-seen.
+  core.events.report({ deviceId, reported: { lastFault }, seen: !quiet });
   core.events.record({ deviceId, adapter: NAME, file: `download:${kind}`, status: 500, detail: `fault ${fault.faultCode} for ${commandKey}; retry in ${wait / 1000} s` });
   deps.log.warn({ device: deviceId, commandKey, kind, faultCode: fault.faultCode, faultString: fault.faultString, failures, retryInSeconds: wait / 1000 }, 'download failed');
 }

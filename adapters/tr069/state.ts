@@ -64,8 +64,6 @@ export interface RetryState {
   /** No new Download of this kind before this time (ms). */
   notBefore: number;
   lastFault: LastFault;
-  /** Found by the background sweep: put on the device's reported state at its next Inform. */
-  unreported?: boolean;
 }
 
 export interface AppliedState {
