@@ -10,7 +10,6 @@
 import type { CwmpNamespace } from './soap.ts';
 
 export type DownloadKind = 'firmware' | 'config';
-export const DOWNLOAD_KINDS: readonly DownloadKind[] = ['firmware', 'config'];
 
 export interface SessionState {
   token: string;
