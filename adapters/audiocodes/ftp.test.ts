@@ -37,7 +37,8 @@ describe('AudioCodes over FTP', () => {
   }
 
   before(async () => {
-    s = await startTestServer();
+    // The adapter allows anonymous FTP but the core's ftp.anonymous is off (the default): the core wins.
+    s = await startTestServer({ adapters: { audiocodes: { ftpAnonymous: true } } });
     for (const d of [A, B]) s.core.devices.upsert({ id: d.id, profile: PROFILE, mac: d.mac, model: 'MP-114', password: d.password });
     await s.core.catalog.addBuffer(Buffer.alloc(70_000, 3), { kind: 'firmware', profile: PROFILE, version: '6.60A.360.002', filename: 'MP11x.cmp' });
     await s.core.catalog.addBuffer(Buffer.from('cpt bytes'), { kind: 'aux', role: 'cpt', profile: PROFILE, version: '1', filename: 'cpt.dat' });
@@ -79,10 +80,26 @@ describe('AudioCodes over FTP', () => {
     await client.cd('/');
   });
 
+  it('finds the MAC in any case and spelling, as HTTP does', async () => {
+    const want = sink();
+    await client.downloadTo(want.w, `/${A.mac}.ini`);
+    for (const p of ['/00908f000001.ini', '/00-90-8f-00-00-01.ini', '/cfg_00:90:8F:00:00:01.ini', '00908f000001.INI']) {
+      const got = sink();
+      await client.downloadTo(got.w, p);
+      assert.deepEqual(got.bytes(), want.bytes(), p);
+    }
+    const [cmpName] = (await client.list(`/${A.mac.toLowerCase()}/cmp`)).map((e) => e.name);
+    const cmp = sink();
+    await client.downloadTo(cmp.w, `/00-90-8f-00-00-01/cmp/${cmpName}`);
+    assert.equal(cmp.bytes().length, 70_000);
+  });
+
   it('never leaves the view: traversal, encoded dots, absolute server paths, another device', async () => {
-    for (const p of ['../../etc/passwd', '/../../etc/passwd', '/..', '..%2f..%2fetc%2fpasswd', '/etc/passwd', `${s.dataDir}/aps.db`, `/${B.mac}.ini`, `../${B.mac}.ini`, '\\..\\..\\etc\\passwd']) {
+    const other = [`/${B.mac}.ini`, `../${B.mac}.ini`, '/00908f000002.ini', '/00-90-8F-00-00-02.ini', `/cfg_${B.mac}.ini`, `/${B.mac.toLowerCase()}/cmp/MP11x_6.60A.360.002.cmp`];
+    for (const p of ['../../etc/passwd', '/../../etc/passwd', '/..', '..%2f..%2fetc%2fpasswd', '/etc/passwd', `${s.dataDir}/aps.db`, '\\..\\..\\etc\\passwd', ...other]) {
       await refused(client.downloadTo(sink().w, p));
     }
+    await refused(client.cd(`/${B.mac}`));
     await client.cd('..');
     assert.equal(await client.pwd(), '/', 'cd .. at the root stays at the root');
     await client.cd('/../..');
@@ -99,7 +116,7 @@ describe('AudioCodes over FTP', () => {
     await refused(client.rename(`/${A.mac}.ini`, '/x.ini'));
   });
 
-  it('refuses a wrong password and anonymous login (not configured)', async () => {
+  it('refuses a wrong password, and anonymous login while the core\'s ftp.anonymous is off', async () => {
     await refused(login(A.id, 'wrong'), /^530$/);
     await refused(login('anonymous', 'guest@'), /^530$/);
     // The MAC works as the login name too.
@@ -137,7 +154,11 @@ describe('AudioCodes over anonymous FTP (configured)', () => {
       const out = sink();
       await c.downloadTo(out.w, '/00908F0000A1.ini');
       assert.match(out.bytes().toString('utf8'), /IniFileURL = 'http:\/\/127\.0\.0\.1:\d+\/audiocodes\/00908F0000A1\.ini'/);
+      const lower = sink();
+      await c.downloadTo(lower.w, '/00908f0000a1.ini');
+      assert.deepEqual(lower.bytes(), out.bytes(), 'the MAC in any case');
       await assert.rejects(c.downloadTo(sink().w, '/00908F0000A2.ini'));
+      await assert.rejects(c.downloadTo(sink().w, '/00908f0000a2.ini'));
       await assert.rejects(c.downloadTo(sink().w, '/00908F0000FF.ini'));
     } finally {
       c.close();

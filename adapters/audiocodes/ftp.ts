@@ -3,10 +3,12 @@
 // Last-Modified. Login: the device id or MAC with the device password. Anonymous only when configured,
 // and then only devices without a password, found by MAC; the root lists nothing, so no MAC leaks.
 import type { AdapterContext } from '../../src/adapter.ts';
+import { normalizeMac } from '../../src/devices/mac.ts';
 import type { DeviceRecord } from '../../src/store/index.ts';
 import type { FtpEntry, FtpLogin, FtpView } from '../../src/transport/ftp-mount.ts';
 import { deviceTree } from './files.ts';
 import { loginMatches } from './http.ts';
+import { macFromFileName } from './identify.ts';
 import type { AudioCodesConfig } from './settings.ts';
 
 type Ctx = AdapterContext<AudioCodesConfig>;
@@ -68,26 +70,55 @@ function statOf(files: FileNode[], path: string): FtpEntry | undefined {
   return listOf(files, path) ? dirEntry(path.slice(path.lastIndexOf('/') + 1), new Date(0)) : undefined;
 }
 
+/**
+ * The MAC a first path segment names, as on HTTP: an ini name holding one MAC in any case and spelling
+ * (`<MAC>.ini`, `cfg_00-90-8f-….ini`), or the `<MAC>` folder of the cmp and auxiliary files.
+ */
+function segmentMac(seg: string): { mac: string; ini: boolean } | null {
+  if (/\.ini$/i.test(seg)) {
+    const mac = macFromFileName(seg);
+    return mac ? { mac, ini: true } : null;
+  }
+  const mac = normalizeMac(seg);
+  return mac ? { mac, ini: false } : null;
+}
+
+/**
+ * The path as the device's tree spells it (`/<MAC>.ini`, `/<MAC>/…`, MAC in upper case): the case the
+ * gateway writes `<MAC>` in is not documented (protocols.md §(a) step 1). Other paths are left as they
+ * are, so they stay absent from the view.
+ */
+function canonicalPath(path: string, device: DeviceRecord): string {
+  const parts = path.split('/');
+  const seg = segmentMac(parts[1] ?? '');
+  if (!seg || seg.mac !== device.mac) return path;
+  const mac = device.mac.toUpperCase();
+  if (seg.ini) return parts.length === 2 ? `/${mac}.ini` : path;
+  parts[1] = mac;
+  return parts.join('/');
+}
+
 /** A view over one device, re-read on every call so a change made by the CLI shows at once. */
 function viewOf(ctx: Ctx, login: FtpLogin, deviceFor: (path: string) => DeviceRecord | undefined, listRoot: boolean): FtpView {
-  const files = (path: string): FileNode[] | undefined => {
+  const at = (path: string): { files: FileNode[]; path: string; device: DeviceRecord } | undefined => {
     const d = deviceFor(path);
-    return d && filesOf(ctx, d);
+    const files = d && filesOf(ctx, d);
+    return files && { files, path: canonicalPath(path, d), device: d };
   };
   return {
     list(dir) {
       if (dir === '/' && !listRoot) return [];
-      const f = files(dir);
-      return f ? listOf(f, dir) : undefined;
+      const a = at(dir);
+      return a && listOf(a.files, a.path);
     },
     stat(path) {
-      const f = files(path);
-      return f && statOf(f, path);
+      const a = at(path);
+      return a && statOf(a.files, a.path);
     },
     onDownload(path, bytes) {
-      const d = deviceFor(path);
-      const node = d && files(path)?.find((x) => x.path === path);
-      ctx.events.record({ adapter: NAME, deviceId: d?.id ?? null, file: node?.file ?? 'ftp', status: 200, bytes, ip: login.ip, detail: 'ftp' });
+      const a = at(path);
+      const node = a?.files.find((x) => x.path === a.path);
+      ctx.events.record({ adapter: NAME, deviceId: a?.device.id ?? null, file: node?.file ?? 'ftp', status: 200, bytes, ip: login.ip, detail: 'ftp' });
     },
   };
 }
@@ -101,10 +132,10 @@ export function ftpResolver(ctx: Ctx): (login: FtpLogin) => Promise<FtpView | un
   return async (login) => {
     if (login.username === 'anonymous') {
       if (!ctx.config.ftpAnonymous) return undefined;
-      // The first path segment names the device: /<mac>.ini or /<mac>/...
+      // The first path segment names the device: /<MAC>.ini or /<MAC>/... (any case and spelling).
       const byPath = (path: string): DeviceRecord | undefined => {
-        const seg = path.split('/')[1]?.replace(/\.ini$/i, '') ?? '';
-        const d = /^[0-9A-F]{12}$/.test(seg) ? ctx.devices.getByMac(seg) : undefined;
+        const seg = segmentMac(path.split('/')[1] ?? '');
+        const d = seg ? ctx.devices.getByMac(seg.mac) : undefined;
         return usable(ctx, d) && !d.passwordHash ? d : undefined;
       };
       return viewOf(ctx, login, byPath, false);

@@ -41,8 +41,14 @@ describe('AudioCodes SIP NOTIFY outcomes', () => {
       s.core.devices.upsert({ id: 'nsilent', profile: 'audiocodes-mp11x', mac: '00908FD00002', vars: { sip_host: '127.0.0.1', sip_port: String(silent.address().port) } });
       const r = await notify('nsilent');
       assert.equal(r.ok, false);
-      assert.match(r.summary, /^timeout after \d+ transmissions/);
-      assert.ok(received > 1, 'retransmitted');
+      const sent = Number(/^timeout after (\d+) transmissions$/.exec(r.summary)?.[1]);
+      // Timer E (T1) and Timer F start together at the first transmission and E is due first, so at least
+      // one retransmission precedes the timeout however loaded the machine (the exact RFC 3261 schedule
+      // is checked in virtual time in src/push/sip-notify.test.ts).
+      assert.ok(sent >= 2, r.summary);
+      // The datagrams are sent; the listener may not have read the last ones yet.
+      for (let i = 0; i < 1000 && received < sent; i++) await new Promise((res) => setTimeout(res, 5));
+      assert.equal(received, sent, 'the gateway got every transmission the summary counts');
     } finally {
       silent.close();
     }

@@ -45,6 +45,7 @@ export function audiocodesSimulatorCommand(cmd: Command): void {
         digest: o.digestUser ? { username: o.digestUser, password: o.digestPassword ?? '' } : undefined,
       });
       const every = o.every ? parseDuration(o.every) : null;
+      if (o.cycles !== undefined && !(Number.isInteger(Number(o.cycles)) && Number(o.cycles) > 0)) throw new Error(`--cycles ${o.cycles} is not a positive whole number`);
       const maxChecks = o.cycles ? Number(o.cycles) : every || o.sipPort !== undefined ? Infinity : 1;
       let allOk = true;
       let n = 0;

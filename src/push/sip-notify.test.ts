@@ -1,10 +1,47 @@
-// Drives sendSipNotify against a real UDP socket on 127.0.0.1 playing the device. Timers are shrunk so
-// retransmissions happen in milliseconds; assertions are on what was sent and answered, never on time.
+// Drives sendSipNotify against a real UDP socket on 127.0.0.1 playing the device. Where the count of
+// transmissions matters, timers run on a manual clock that the device advances when a request reaches it,
+// so the RFC 3261 schedule is checked in virtual time and a loaded machine changes nothing. Elsewhere
+// timers are shrunk; assertions are on what was sent and answered, never on time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { sendSipNotify } from './sip-notify.ts';
+import { sendSipNotify, type SipClock } from './sip-notify.ts';
+
+/** Virtual time: nothing fires until next() runs the earliest pending timer. */
+class ManualClock implements SipClock {
+  now = 0;
+  private seq = 0;
+  private readonly timers = new Map<number, { due: number; fn: () => void }>();
+
+  setTimeout(fn: () => void, ms: number): number {
+    this.timers.set(++this.seq, { due: this.now + ms, fn });
+    return this.seq;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Runs the earliest timer (the first set, on a tie); false when none is pending. */
+  next(): boolean {
+    let id = -1;
+    for (const [k, t] of this.timers) if (id < 0 || t.due < this.timers.get(id)!.due) id = k;
+    const t = this.timers.get(id);
+    if (!t) return false;
+    this.timers.delete(id);
+    this.now = t.due;
+    t.fn();
+    return true;
+  }
+
+  pending(): number {
+    return this.timers.size;
+  }
+}
+
+/** RFC 3261 defaults: T1 500 ms, T2 4 s, Timer F 64*T1. */
+const RFC = { t1Ms: 500, t2Ms: 4000, timerFMs: 32_000 };
 
 const fast = { t1Ms: 20, t2Ms: 80, timerFMs: 3000 };
 // Counts are lower bounds: on a loaded machine a reply can lose the race with one more retransmission.
@@ -55,12 +92,23 @@ async function device(behaviour: Behaviour): Promise<Device> {
 }
 
 test('retransmits until answered: two requests dropped, the third gets 200', async () => {
-  const dev = await device((n, req) => (n < 2 ? [] : [respond(req, '200 OK')]));
+  const clock = new ManualClock();
+  const at: number[] = [];
+  // A silent device moves virtual time on to the next retransmission; the answer stops it.
+  const dev = await device((n, req) => {
+    at.push(clock.now);
+    if (n >= 2) return [respond(req, '200 OK')];
+    clock.next();
+    return [];
+  });
   try {
-    const result = await sendSipNotify({ host: '127.0.0.1', port: dev.port, user: '1001' }, { timers: fast });
+    const result = await sendSipNotify({ host: '127.0.0.1', port: dev.port, user: '1001' }, { timers: RFC, clock });
     final(result, 200, 3);
+    assert.equal(result.transmissions, 3);
+    assert.deepEqual(at, [0, 500, 1500], 'Timer E: T1, then doubling');
+    assert.equal(clock.pending(), 0, 'Timer E and Timer F are cancelled by the final response');
     assert.equal(result.outcome === 'final' && result.reason, 'OK');
-    assert.ok(dev.requests.length >= 3);
+    assert.equal(dev.requests.length, 3);
     assert.ok(dev.requests.every((r) => r === dev.requests[0]), 'a retransmission is the same request');
     const req = dev.requests[0]!;
     assert.ok(req.startsWith(`NOTIFY sip:1001@127.0.0.1:${dev.port} SIP/2.0\r\n`));
@@ -110,31 +158,47 @@ test('100 Trying, then retransmissions go on until 200', async () => {
 });
 
 test('a device that never answers times out after retransmitting', async () => {
-  const dev = await device(() => []);
+  // Virtual time moves only when a request has reached the device, so every transmission is counted
+  // before the next timer runs, and Timer F fires exactly when RFC 3261 says, however loaded the machine.
+  const clock = new ManualClock();
+  const at: number[] = [];
+  const dev = await device(() => {
+    at.push(clock.now);
+    clock.next();
+    return [];
+  });
   try {
-    const result = await sendSipNotify({ host: '127.0.0.1', port: dev.port }, { timers: { t1Ms: 5, t2Ms: 20, timerFMs: 150 } });
-    assert.equal(result.outcome, 'timeout');
-    assert.ok(result.transmissions > 2, `only ${result.transmissions} transmissions`);
-    assert.equal(result.outcome === 'timeout' && result.provisional, false);
+    const result = await sendSipNotify({ host: '127.0.0.1', port: dev.port }, { timers: RFC, clock });
+    assert.deepEqual(result, { outcome: 'timeout', transmissions: 11, provisional: false });
+    // §17.1.2.2: T1, doubling up to T2, then every T2, until Timer F (64*T1 = 32 s).
+    assert.deepEqual(at, [0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
+    assert.equal(clock.now, 32_000, 'the last timer to run was Timer F');
+    assert.equal(clock.pending(), 0, 'no retransmission is left scheduled after the timeout');
     assert.equal(dev.requests.length, result.transmissions);
+    assert.ok(dev.requests.every((r) => r === dev.requests[0]), 'every retransmission is the same request');
   } finally {
     await dev.close();
   }
 });
 
 test('garbage and responses of other transactions are ignored', async () => {
-  const dev = await device((_n, req) => [
-    'garbage',
-    'SIP/2.0 200 OK\r\n\r\n',
-    respond(req, '200 OK').replace(/branch=z9hG4bK[0-9a-f]+/, 'branch=z9hG4bKsomeoneelse'),
-    respond(req, '200 OK').replace('1 NOTIFY', '1 INVITE'),
-    respond(req, '200 OK').replace('SIP/2.0 200 OK', 'SIP/2.0 2OO OK'),
-    Buffer.from([0, 1, 2, 3, 255]).toString('latin1'),
-  ]);
+  const clock = new ManualClock();
+  const dev = await device((_n, req) => {
+    const replies = [
+      'garbage',
+      'SIP/2.0 200 OK\r\n\r\n',
+      respond(req, '200 OK').replace(/branch=z9hG4bK[0-9a-f]+/, 'branch=z9hG4bKsomeoneelse'),
+      respond(req, '200 OK').replace('1 NOTIFY', '1 INVITE'),
+      respond(req, '200 OK').replace('SIP/2.0 200 OK', 'SIP/2.0 2OO OK'),
+      Buffer.from([0, 1, 2, 3, 255]).toString('latin1'),
+    ];
+    clock.next();
+    return replies;
+  });
   try {
-    const result = await sendSipNotify({ host: '127.0.0.1', port: dev.port }, { timers: { t1Ms: 5, t2Ms: 20, timerFMs: 150 } });
-    assert.equal(result.outcome, 'timeout');
-    assert.ok(dev.requests.length > 1, 'the device kept receiving retransmissions');
+    const result = await sendSipNotify({ host: '127.0.0.1', port: dev.port }, { timers: RFC, clock });
+    assert.deepEqual(result, { outcome: 'timeout', transmissions: 11, provisional: false });
+    assert.equal(dev.requests.length, 11, 'the device kept receiving retransmissions');
   } finally {
     await dev.close();
   }
@@ -145,8 +209,11 @@ test('a closed port (ICMP unreachable) is an error result', async () => {
   await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
   const port = probe.address().port;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const result = await sendSipNotify({ host: '127.0.0.1', port }, { timers: { t1Ms: 5, t2Ms: 20, timerFMs: 500 } });
+  // No timer ever runs on this clock: the ICMP error alone must end the transaction.
+  const clock = new ManualClock();
+  const result = await sendSipNotify({ host: '127.0.0.1', port }, { timers: RFC, clock });
   assert.equal(result.outcome, 'error');
+  assert.equal(clock.pending(), 0, 'the timers are cancelled');
   assert.match(result.outcome === 'error' ? result.message : '', /ECONNREFUSED/);
 });
 

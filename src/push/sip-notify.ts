@@ -23,6 +23,20 @@ export interface SipNotifyTarget {
 /** RFC 3261 timer values in ms; tests shrink them. */
 export interface SipTimers { t1Ms: number; t2Ms: number; timerFMs: number }
 
+/**
+ * Where Timer E and Timer F are scheduled. The default is the process's timers; a test passes a manual
+ * clock so the retransmission schedule is checked in virtual time, whatever the machine's load.
+ */
+export interface SipClock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const SYSTEM_CLOCK: SipClock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface SipNotifyOptions {
   /** Event header value; default `check-sync;reboot=false` (update without a forced reboot). */
   event?: string;
@@ -33,6 +47,8 @@ export interface SipNotifyOptions {
   advertisedHost?: string;
   /** Extra headers some phones want (e.g. `Subscription-State`); names and values on one line each. */
   extraHeaders?: Readonly<Record<string, string>>;
+  /** Timer source; the process's timers when absent. */
+  clock?: SipClock;
 }
 
 export type SipNotifyResult =
@@ -114,19 +130,21 @@ function runTransaction(
 ): Promise<SipNotifyResult> {
   return new Promise((resolve) => {
     const socket: Socket = createSocket(type);
+    const clock = options.clock ?? SYSTEM_CLOCK;
     const ids: Ids = { branch: `z9hG4bK${hex(12)}`, tag: hex(6), callId: `${hex(12)}@aps`, cseq: 1 };
     let transmissions = 0;
     let provisional = false;
     let interval = timers.t1Ms;
-    let timerE: NodeJS.Timeout | undefined;
+    let timerE: unknown;
+    let timerF: unknown;
     let done = false;
     let request: Buffer | undefined;
 
     const finish = (result: SipNotifyResult): void => {
       if (done) return;
       done = true;
-      clearTimeout(timerE);
-      clearTimeout(timerF);
+      if (timerE !== undefined) clock.clearTimeout(timerE);
+      if (timerF !== undefined) clock.clearTimeout(timerF);
       try { socket.close(); } catch { /* already closed */ }
       resolve(result);
     };
@@ -145,9 +163,8 @@ function runTransaction(
       transmit();
       // §17.1.2.2: doubling up to T2 while Trying; T2 once Proceeding.
       interval = provisional ? timers.t2Ms : Math.min(interval * 2, timers.t2Ms);
-      timerE = setTimeout(onTimerE, interval);
+      timerE = clock.setTimeout(onTimerE, interval);
     };
-    const timerF = setTimeout(() => finish({ outcome: 'timeout', transmissions, provisional }), timers.timerFMs);
 
     // ICMP port/host unreachable reaches a connected UDP socket as an error (ECONNREFUSED etc.).
     socket.on('error', (err) => fail(`${target.host}: ${errCode(err)}`));
@@ -172,7 +189,10 @@ function runTransaction(
       ids.callId = `${hex(12)}@${uriHost(host)}`;
       request = buildRequest(target, options, { host, port: local.port }, ids);
       transmit();
-      timerE = setTimeout(onTimerE, interval);
+      // §17.1.2.2: Timer E and Timer F both start when the request is first sent (a slow connect or a
+      // busy event loop before this point must not eat into the retransmission schedule).
+      timerE = clock.setTimeout(onTimerE, interval);
+      timerF = clock.setTimeout(() => finish({ outcome: 'timeout', transmissions, provisional }), timers.timerFMs);
     };
     try {
       socket.connect(target.port ?? 5060, address, start);

@@ -115,6 +115,12 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
     log: log as unknown as object,
   });
   server.on('login', async ({ connection, username, password }, resolve, reject) => {
+    // The core's switch is the master: with ftp.anonymous off, no adapter is asked about an anonymous
+    // login (ftp-srv hands "anonymous" with any password to this listener when its own option is off).
+    if (username === 'anonymous' && !config.ftp.anonymous) {
+      log.warn({ username, ip: connection.ip }, 'FTP login refused: anonymous FTP is disabled');
+      return reject(new Error('Login incorrect'));
+    }
     const login = { username, password, ip: connection.ip };
     try {
       for (const r of resolvers) {
