@@ -58,6 +58,13 @@ describe('file responder (one for every adapter)', () => {
     assert.equal(w.status, 304, 'weak comparison for If-None-Match');
   });
 
+  it('answers 304 even when the client also sends Cache-Control: no-cache', async () => {
+    const r = await simRequest({ url: `${base}/mem`, headers: { 'If-Modified-Since': lastModified.toUTCString(), 'Cache-Control': 'no-cache', Pragma: 'no-cache' } });
+    assert.equal(r.status, 304);
+    const e = await simRequest({ url: `${base}/mem`, headers: { 'If-None-Match': '"mem"', 'Cache-Control': 'no-cache' } });
+    assert.equal(e.status, 304);
+  });
+
   it('honours If-Range with a date', async () => {
     const same = await simRequest({ url: `${base}/mem`, headers: { Range: 'bytes=0-4', 'If-Range': lastModified.toUTCString() } });
     assert.equal(same.status, 206);

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
+import fresh from 'fresh';
 
 export interface ServedFile {
   /** Small rendered files are served from memory; artifacts stream from their blob on disk. */
@@ -44,7 +45,7 @@ export async function serveFile(req: Request, res: Response, file: ServedFile): 
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('Content-Type', file.contentType);
 
-  if (req.fresh) {
+  if (notModified(req, file)) {
     res.removeHeader('Content-Type');
     res.status(304).end();
     return { status: 304, bytes: 0 };
@@ -88,6 +89,17 @@ export async function serveFile(req: Request, res: Response, file: ServedFile): 
     res.destroy();
     return { status: 499, bytes: res.socket?.bytesWritten ?? 0 };
   }
+}
+
+// The origin server always evaluates If-None-Match / If-Modified-Since (RFC 9110 §13.2.1). express's
+// req.fresh also answers "changed" to any request carrying Cache-Control: no-cache (a cache's reload rule),
+// which would make a gateway that sends it download and reset on every cycle; so `fresh` is asked directly.
+function notModified(req: Request, file: ServedFile): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  return fresh(
+    { 'if-none-match': req.get('if-none-match'), 'if-modified-since': req.get('if-modified-since') },
+    { etag: file.etag, 'last-modified': file.lastModified.toUTCString() },
+  );
 }
 
 // If-Range: serve the range only when the validator still matches, else the whole (new) file.
