@@ -93,6 +93,18 @@ describe('admin API /api/v1, /healthz, /metrics', () => {
     assert.match(m, /aps_process_resident_memory_bytes/);
   });
 
+  it('answers bad event query parameters with a 400 naming the parameter', async () => {
+    for (const q of ['limit=abc', 'limit=1.5', 'after=-1']) {
+      const r = await api(`/events?${q}`);
+      assert.equal(r.status, 400, q);
+      assert.match(((await r.json()) as { message: string }).message, new RegExp(`^${q.split('=')[0]} must be`));
+    }
+    const ok = await api('/events?limit=2&after=0');
+    assert.equal(ok.status, 200);
+    assert.ok(((await ok.json()) as unknown[]).length <= 2);
+    assert.equal((await api('/artifacts/abc', { method: 'DELETE' })).status, 404);
+  });
+
   it('never reveals the VOP password in logs or errors: unknown routes get a plain 404', async () => {
     const r = await fetch(`${s.http}/nope?p=secret`);
     assert.equal(r.status, 404);

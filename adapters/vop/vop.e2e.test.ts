@@ -123,6 +123,16 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
     assert.equal(readFileSync(join(fresh.stateDir, 'firmware'), 'utf8'), 'firmware from the CLI');
   });
 
+  it('a preview from the CLI (whose public URL differs) never moves a revision the server serves', async () => {
+    const info = (): Promise<Response> => fetch(`${s.http}/vop/i?u=op2&p=pw-2`);
+    const before = (await info()).headers.get('last-modified');
+    const env = { ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent', APS_PUBLIC_URL: 'http://elsewhere.invalid:1' };
+    const { stdout } = await run(process.execPath, [BIN, 'preview', 'op2', '--json'], { env });
+    assert.match(stdout, /elsewhere\.invalid/, 'the preview shows the CLI its own URLs');
+    s.core.devices.upsert({ id: 'unrelated', profile: 'vop' }); // the server re-renders on the next request
+    assert.equal((await info()).headers.get('last-modified'), before);
+  });
+
   it('runs a fleet of N virtual VOPs with --count and summarises', async () => {
     for (let i = 1; i <= 5; i++) s.core.devices.upsert({ id: `fleet${i}`, profile: 'vop', password: 'fleet-pw' });
     const { summary } = await runVopFleet({ server: s.http, user: 'fleet', password: 'fleet-pw', stateDir: tempDir(), count: 5 });

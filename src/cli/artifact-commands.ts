@@ -81,6 +81,7 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
     .description('remove an artifact (refused while it is some device\'s target)')
     .action(async (id: string, _o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
+        if (!/^\d+$/.test(id)) throw new ApsError('bad_request', `artifact id must be a number, not "${id}"`);
         const a = await core.catalog.remove(Number(id));
         console.log(`removed artifact ${a.id} (${a.filename})`);
       });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import type { Core } from '../core.ts';
+import { previewDevice } from '../devices/describe.ts';
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord } from '../store/index.ts';
 import { printTable, withCore } from './context.ts';
@@ -21,8 +22,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .action(async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
         const d = requireDevice(core, id);
-        const a = core.adapterOf(d.profile);
-        const files = a.preview(d, core, core.adapterConfig(a.name));
+        const files = previewDevice(core, d);
         if (o.json) return console.log(JSON.stringify(files, null, 2));
         for (const f of files) {
           const what = f.artifactId !== undefined ? `artifact ${f.artifactId}` : `serial ${f.serial ?? '-'}`;
@@ -57,6 +57,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
+        if (!/^\d+$/.test(o.limit)) throw new ApsError('bad_request', `--limit must be a positive integer, not "${o.limit}"`);
         const list = core.store.state.events({ deviceId: o.device, adapter: o.adapter, limit: Number(o.limit) });
         if (o.json) return console.log(JSON.stringify(list, null, 2));
         printTable(list as unknown as Array<Record<string, unknown>>, ['id', 'at', 'deviceId', 'adapter', 'file', 'status', 'bytes', 'artifactId', 'revision', 'ip', 'detail']);

@@ -1,4 +1,4 @@
-import type { DeviceSetup } from '../adapter.ts';
+import type { DeviceSetup, PreviewFile } from '../adapter.ts';
 import type { CoreServices } from '../core.ts';
 import type { DeviceRecord, DeviceStateRecord } from '../store/index.ts';
 
@@ -52,4 +52,13 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
+}
+
+/**
+ * What the device would receive now, shared by `aps preview` and the admin API. Rendered through a
+ * read-only view of the rendered files, so looking never changes a revision a device compares.
+ */
+export function previewDevice(core: CoreServices, d: DeviceRecord): PreviewFile[] {
+  const adapter = core.adapterOf(d.profile);
+  return adapter.preview(d, { ...core, rendered: core.rendered.readOnly() }, core.adapterConfig(adapter.name));
 }

@@ -18,9 +18,21 @@ export class RenderedFiles {
   private readonly revisions: RevisionStore;
   private readonly cache = new Map<string, { gen: number; inputKey: string; file: RenderedFile }>();
 
-  constructor(store: Store, revisions: RevisionStore) {
+  private readonly persist: boolean;
+
+  constructor(store: Store, revisions: RevisionStore, persist = true) {
     this.store = store;
     this.revisions = revisions;
+    this.persist = persist;
+  }
+
+  /**
+   * The same files as devices would get them now, for previews: rendered fresh and dated with the revision
+   * they would get, but no revision is written. A preview (possibly from the CLI, whose public URLs may
+   * differ from the server's) must never move a device's serial or Last-Modified.
+   */
+  readOnly(): RenderedFiles {
+    return new RenderedFiles(this.store, this.revisions, false);
   }
 
   /**
@@ -28,6 +40,10 @@ export class RenderedFiles {
    * @param render pure: builds the bytes from current state
    */
   get(deviceId: string, file: string, inputKey: string, render: () => Buffer): RenderedFile {
+    if (!this.persist) {
+      const bytes = render();
+      return { bytes, revision: this.revisions.peek(deviceId, file, bytes) };
+    }
     const key = `${deviceId}\0${file}`;
     const gen = this.store.state.generation();
     const hit = this.cache.get(key);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openStore } from '../store/index.ts';
+import { RenderedFiles } from './rendered-files.ts';
 import { RevisionStore } from './revisions.ts';
 
 describe('RevisionStore', () => {
@@ -52,6 +53,29 @@ describe('RevisionStore', () => {
       const r2 = revs.stamp('dev', 'ini', Buffer.from('a=2'));
       assert.ok(r2.lastModified.getTime() > fetchedAt);
       assert.ok(r2.lastModified > r1.lastModified);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('peeks (previews) without writing: the served serial and date do not move', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aps-rev-'));
+    try {
+      const store = openStore(dir);
+      let clock = Date.parse('2026-01-01T00:00:00.000Z');
+      const revs = new RevisionStore(store, () => clock);
+      const r1 = revs.stamp('dev', 'ini', Buffer.from('url=http://a'));
+      clock += 10_000;
+      const rendered = new RenderedFiles(store, revs).readOnly();
+      const seen = rendered.get('dev', 'ini', 'k', () => Buffer.from('url=http://b'));
+      assert.equal(seen.revision.serial, 2, 'shows the revision other bytes would get');
+      assert.equal(seen.bytes.toString(), 'url=http://b');
+      assert.deepEqual(store.state.revision('dev', 'ini')?.serial, 1, 'nothing written');
+      assert.deepEqual(revs.stamp('dev', 'ini', Buffer.from('url=http://a')), r1, 'the served revision stands');
+      assert.deepEqual(revs.peek('dev', 'ini', Buffer.from('url=http://a')), r1);
+      assert.equal(revs.peek('new', 'ini', Buffer.from('x')).serial, 1);
+      assert.equal(store.state.revision('new', 'ini'), undefined);
       store.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

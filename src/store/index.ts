@@ -22,8 +22,10 @@ export class Store {
     this.devices = new DeviceQueries(db, changed);
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  /** Runs fn in one transaction; 'immediate' takes the write lock first, for a read followed by a write. */
+  transaction<T>(fn: () => T, mode: 'deferred' | 'immediate' = 'deferred'): T {
+    const t = this.db.transaction(fn);
+    return mode === 'immediate' ? t.immediate() : t();
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import multer from 'multer';
 import { z } from 'zod';
 import { assertKind } from '../catalog/catalog.ts';
 import type { Core } from '../core.ts';
-import { describeDevice } from '../devices/describe.ts';
+import { describeDevice, previewDevice } from '../devices/describe.ts';
 import { ApsError } from '../errors.ts';
 
 const deviceBody = z
@@ -41,6 +41,13 @@ function bearer(token: string): (req: Request, res: Response, next: NextFunction
     if (!m || !timingSafeEqual(want, got)) return next(new ApsError('unauthorized', 'missing or wrong bearer token'));
     next();
   };
+}
+
+/** An optional non-negative integer query parameter; anything else is a 400 naming the parameter. */
+function intQuery(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw new ApsError('bad_request', `${name} must be a non-negative integer`);
+  return Number(value);
 }
 
 function id(req: Request): string {
@@ -83,6 +90,7 @@ export function adminApi(core: Core, token: string): Router {
     }
   });
   r.delete('/artifacts/:id', async (req, res) => {
+    if (!/^\d{1,15}$/.test(id(req))) throw new ApsError('not_found', `no artifact ${id(req)}`);
     res.json(await core.catalog.remove(Number(id(req))));
   });
 
@@ -114,8 +122,7 @@ export function adminApi(core: Core, token: string): Router {
   r.get('/devices/:id/preview', (req, res) => {
     const d = core.devices.get(id(req));
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
-    const a = core.adapterOf(d.profile);
-    res.json(a.preview(d, core, core.adapterConfig(a.name)));
+    res.json(previewDevice(core, d));
   });
   r.post('/devices/:id/notify', async (req, res) => {
     const d = core.devices.get(id(req));
@@ -135,8 +142,8 @@ export function adminApi(core: Core, token: string): Router {
       core.store.state.events({
         deviceId: typeof q.device === 'string' ? q.device : undefined,
         adapter: typeof q.adapter === 'string' ? q.adapter : undefined,
-        afterId: q.after ? Number(q.after) : undefined,
-        limit: q.limit ? Number(q.limit) : undefined,
+        afterId: intQuery(q.after, 'after'),
+        limit: intQuery(q.limit, 'limit'),
       }),
     );
   });
