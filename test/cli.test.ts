@@ -52,10 +52,22 @@ describe('aps CLI against a data folder (no server running)', () => {
     );
     const first = JSON.parse((await aps('apply', join(dir, 'site.yaml'), '--json')).stdout);
     assert.deepEqual(first, { groups: 1, devices: 2, artifactsAdded: 1, artifactsKept: 0 });
+    const shown = async (): Promise<{ updatedAt: string }> => JSON.parse((await aps('device', 'show', 'op7', '--json')).stdout);
+    const before = await shown();
     const second = JSON.parse((await aps('apply', join(dir, 'site.yaml'), '--json')).stdout);
     assert.deepEqual(second, { groups: 1, devices: 2, artifactsAdded: 0, artifactsKept: 1 });
+    assert.equal((await shown()).updatedAt, before.updatedAt, 'the same password again is no change (no new hash)');
     const list = JSON.parse((await aps('artifact', 'list', '--json')).stdout) as unknown[];
     assert.equal(list.length, 1);
+  });
+
+  it('applies nothing from a file with a bad entry, and names the entry', async () => {
+    const file = join(data, 'bad.yaml');
+    writeFileSync(file, ['devices:', '  - { id: good1, profile: vop, password: pw }', '  - { id: bad2, profile: vop, mac: zz }'].join('\n'));
+    await fails(['apply', file], /devices\[1\] \(bad2\): "zz" is not a MAC address/);
+    writeFileSync(file, ['devices:', '  - { id: good1, profile: vop }', 'artifacts:', '  - { file: nope.bin, profile: vop, kind: aux }'].join('\n'));
+    await fails(['apply', file], /artifacts\[0\] \(nope\.bin\): the file cannot be read/);
+    await fails(['device', 'show', 'good1'], /no device good1/);
   });
 
   it('shows a device with its setup, targets and masked secrets', async () => {

@@ -24,7 +24,8 @@ export function versionFromName(name: string): string {
   return /\d+(?:\.[0-9A-Za-z]+)+/.exec(stem)?.[0] ?? /\d+/.exec(stem)?.[0] ?? '';
 }
 
-async function sha256(path: string): Promise<string> {
+/** The sha256 of a file, streamed (artifacts may be large). */
+export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const c of createReadStream(path)) h.update(c as Buffer);
   return h.digest('hex');
@@ -46,7 +47,7 @@ export type FileImportOutcome =
  * updated). Shared by folder imports and upstream sources so both decide "already there" the same way.
  */
 export async function importFile(catalog: Catalog, path: string, name: string, o: FolderImportOptions, known: Set<string>): Promise<FileImportOutcome> {
-  const sha = await sha256(path);
+  const sha = await sha256File(path);
   if (known.has(sha)) return { status: 'unchanged', sha256: sha };
   try {
     const artifact = await catalog.addFile(path, { ...o, version: versionFromName(name), filename: name, origin: o.origin ?? 'folder' });

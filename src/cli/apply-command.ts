@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Adapter } from '../adapter.ts';
+import { isSafeFilename } from '../catalog/catalog.ts';
+import { sha256File } from '../catalog/folder-import.ts';
 import type { Core } from '../core.ts';
 import { ApsError } from '../errors.ts';
 import { withCore } from './context.ts';
@@ -61,55 +62,46 @@ export interface ApplySummary {
   artifactsKept: number;
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /**
  * Idempotent upsert from one file: groups, then devices (so per-device artifacts find their device),
  * then artifacts; an artifact whose bytes and slot are already in the catalog is kept, not added again.
+ * Everything is checked first and groups and devices go in one transaction, so a bad entry changes nothing.
  */
 export async function applyFile(core: Core, path: string): Promise<ApplySummary> {
-  let doc: ApplyFile;
-  try {
-    const r = applySchema.safeParse(parseYaml(readFileSync(path, 'utf8')) ?? {});
-    if (!r.success) {
-      const i = r.error.issues[0]!;
-      throw new ApsError('bad_request', `${path}: ${i.path.join('.') || '(root)'}: ${i.message}`);
-    }
-    doc = r.data;
-  } catch (e) {
-    if (e instanceof ApsError) throw e;
-    throw new ApsError('bad_request', `${path}: ${(e as Error).message}`);
+  const doc = readApplyFile(path);
+  const base = dirname(resolve(path));
+  const artifacts: Array<{ entry: ApplyFile['artifacts'][number]; file: string; sha256: string }> = [];
+  for (const [i, a] of doc.artifacts.entries()) {
+    const at = `${path}: artifacts[${i}] (${a.file})`;
+    const file = resolve(base, a.file);
+    const name = a.name ?? basename(file);
+    context(at, () => core.profiles.require(a.profile));
+    if (!isSafeFilename(name)) throw new ApsError('bad_request', `${at}: file name "${name}" must be letters, digits, "._+-", starting with a letter or digit`);
+    if (a.device && !doc.devices.some((d) => d.id === a.device) && !core.devices.get(a.device)) throw new ApsError('bad_request', `${at}: no device ${a.device}`);
+    const sha256 = await sha256File(file).catch(() => {
+      throw new ApsError('bad_request', `${at}: the file cannot be read`);
+    });
+    artifacts.push({ entry: a, file, sha256 });
   }
   const summary: ApplySummary = { groups: 0, devices: 0, artifactsAdded: 0, artifactsKept: 0 };
-  for (const g of doc.groups) {
-    core.devices.upsertGroup(g);
-    summary.groups++;
-  }
-  for (const d of doc.devices) {
-    core.devices.upsert({ ...d, vars: d.vars, pins: d.pins });
-    summary.devices++;
-  }
-  const base = dirname(resolve(path));
-  for (const a of doc.artifacts) {
-    const file = resolve(base, a.file);
-    const sha = await sha256Of(file).catch(() => {
-      throw new ApsError('bad_request', `${path}: artifact file ${a.file} cannot be read`);
-    });
+  core.store.transaction(() => {
+    for (const [i, g] of doc.groups.entries()) context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup(g));
+    for (const [i, d] of doc.devices.entries()) context(`${path}: devices[${i}] (${d.id})`, () => core.devices.upsert(d));
+  });
+  summary.groups = doc.groups.length;
+  summary.devices = doc.devices.length;
+  for (const { entry: a, file, sha256 } of artifacts) {
     const role = a.role ?? '';
     const same = core.catalog
       .list(a.profile)
-      .find((x) => x.sha256 === sha && x.kind === a.kind && x.role === role && x.deviceId === (a.device ?? null) && x.version === (a.version ?? ''));
+      .find((x) => x.sha256 === sha256 && x.kind === a.kind && x.role === role && x.deviceId === (a.device ?? null) && x.version === (a.version ?? ''));
     if (same) {
       summary.artifactsKept++;
       continue;
     }
     await core.catalog.addFile(file, {
       kind: a.kind,
-      profile: core.profiles.require(a.profile).name,
+      profile: a.profile,
       version: a.version,
       serial: a.serial ?? null,
       models: a.models,
@@ -121,6 +113,31 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
     summary.artifactsAdded++;
   }
   return summary;
+}
+
+function readApplyFile(path: string): ApplyFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ApsError('bad_request', `${path}: ${(e as Error).message}`);
+  }
+  const r = applySchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ApsError('bad_request', `${path}: ${i.path.join('.') || '(root)'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+/** Runs fn, prefixing an ApsError's message with where in the file it happened. */
+function context<T>(at: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ApsError) throw new ApsError(e.code, `${at}: ${e.message}`);
+    throw e;
+  }
 }
 
 export function applyCommand(program: Command, adapters: readonly Adapter[]): void {

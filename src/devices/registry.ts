@@ -1,7 +1,7 @@
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
-import { hashPassword, secretsEqual, verifyPasswordHash, type Keyring } from './secrets.ts';
+import { hashPassword, secretsEqual, verifyPasswordHash, verifyPasswordHashSync, type Keyring } from './secrets.ts';
 
 export interface DeviceInput {
   id: string;
@@ -121,14 +121,20 @@ export class DeviceRegistry {
       createdAt: prev?.createdAt ?? now,
       updatedAt: now,
     };
-    const unchangedPassword =
-      !!input.password && !!prev?.passwordEnc && this.opts.needsClearSecret(profile) && this.secretOf(prev) === input.password;
-    if (input.password !== undefined && !unchangedPassword) {
+    if (input.password !== undefined && !(input.password && this.keepsPassword(prev, profile, input.password))) {
       d.passwordHash = input.password ? hashPassword(input.password) : null;
       d.passwordEnc = input.password && this.opts.needsClearSecret(profile) ? this.keys.encrypt(input.password) : null;
     }
     if (!sameDevice(prev, d)) this.store.devices.upsert(d);
     return d;
+  }
+
+  // The same password set again (apply re-run, a script) keeps the stored hash: no new salt, no write, so
+  // caches and remembered credentials stay valid and an unchanged apply file changes nothing.
+  private keepsPassword(prev: DeviceRecord | undefined, profile: string, password: string): boolean {
+    if (!prev?.passwordHash) return false;
+    if (this.opts.needsClearSecret(profile)) return prev.passwordEnc !== null && this.secretOf(prev) === password;
+    return prev.passwordEnc === null && verifyPasswordHashSync(password, prev.passwordHash);
   }
 
   remove(id: string): DeviceRecord {

@@ -63,19 +63,35 @@ export function hashPassword(password: string): string {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
+interface ScryptHash {
+  salt: Buffer;
+  expected: Buffer;
+  options: ScryptOptions;
+}
+
+function parseHash(stored: string): ScryptHash | undefined {
+  const [alg, n, r, p, salt, hash] = stored.split('$');
+  if (alg !== 'scrypt' || !salt || !hash) return undefined;
+  return { salt: Buffer.from(salt, 'base64'), expected: Buffer.from(hash, 'base64'), options: { N: Number(n), r: Number(r), p: Number(p) } };
+}
+
 /**
  * Checks a password against a stored scrypt hash on libuv's thread pool: a device request never blocks
  * the event loop for the ~35 ms scrypt takes, so other devices keep being served meanwhile.
  */
 export async function verifyPasswordHash(password: string, stored: string): Promise<boolean> {
-  const [alg, n, r, p, salt, hash] = stored.split('$');
-  if (alg !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const options: ScryptOptions = { N: Number(n), r: Number(r), p: Number(p) };
+  const h = parseHash(stored);
+  if (!h) return false;
   const got = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(password, Buffer.from(salt, 'base64'), expected.length, options, (e, key) => (e ? reject(e) : resolve(key))),
+    scrypt(password, h.salt, h.expected.length, h.options, (e, key) => (e ? reject(e) : resolve(key))),
   );
-  return timingSafeEqual(got, expected);
+  return timingSafeEqual(got, h.expected);
+}
+
+/** The same check, blocking: for admin writes (CLI, apply), never on a device request. */
+export function verifyPasswordHashSync(password: string, stored: string): boolean {
+  const h = parseHash(stored);
+  return !!h && timingSafeEqual(scryptSync(password, h.salt, h.expected.length, h.options), h.expected);
 }
 
 /** Constant-time equality of two secrets of any length (compares their SHA-256). */
