@@ -42,6 +42,23 @@ describe('configuration', () => {
     assert.ok(Object.isFrozen(c));
   });
 
+  it('reads every documented APS_* variable', () => {
+    const env = {
+      APS_DATA: '/srv/aps-data',
+      APS_HTTP_PORT: '81',
+      APS_HTTPS_PORT: '444',
+      APS_FTP_PORT: '2122',
+      APS_PUBLIC_URL: 'http://prov.example',
+      APS_ADMIN_TOKEN: 'a-long-enough-token',
+    };
+    const c = loadConfig({ env, file: undefined });
+    assert.deepEqual(
+      [c.dataDir, c.http.port, c.https.port, c.ftp.port, c.publicUrl, c.adminToken],
+      ['/srv/aps-data', 81, 444, 2122, 'http://prov.example', 'a-long-enough-token'],
+    );
+    assert.throws(() => loadConfig({ env: { APS_ADMIN_TOKEN: 'short' } }), /adminToken/);
+  });
+
   it('fails naming the key for a bad file or value', () => {
     const d = tempDir();
     dirs.push(d);
@@ -69,6 +86,16 @@ describe('profiles', () => {
     assert.throws(() => loadProfiles(profilesDir({ 'd.yaml': 'adapter: demo\ntemplate: ../../etc/passwd\n' }), schemas), /d\.yaml: template: must stay inside/);
     assert.throws(() => loadProfiles(profilesDir({ 'e.yaml': 'adapter: demo\ntemplate: e.hbs\n', 'e.hbs': '{{#if x}}unclosed' }), schemas), /e\.yaml: template e\.hbs/);
     assert.throws(() => loadProfiles(profilesDir({ 'f.yaml': 'adapter: [demo\n' }), schemas), /f\.yaml: \(yaml\)/);
+  });
+
+  it('picks up a profile file added while running, by name', () => {
+    const d = profilesDir({ 'one.yaml': 'adapter: demo\n' });
+    const reg = loadProfiles(d, schemas);
+    assert.throws(() => reg.require('two'), /unknown profile "two"/);
+    writeFileSync(join(d, 'two.yaml'), 'adapter: demo\nmodels: [B2]\n');
+    assert.deepEqual(reg.require('two').models, ['B2']);
+    assert.deepEqual(reg.list().map((p) => p.name), ['one', 'two']);
+    assert.equal(reg.get('../one'), undefined, 'only profile names, never paths');
   });
 
   it('reports a variable the template needs but the device lacks', () => {

@@ -38,17 +38,27 @@ const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export class ProfileRegistry {
   private readonly profiles = new Map<string, Profile>();
+  private readonly loadNew: (name: string) => Profile | undefined;
 
-  constructor(profiles: Profile[]) {
+  /** @param loadNew loads a profile file added since start-up (e.g. by `aps audiocodes import`), if any */
+  constructor(profiles: Profile[], loadNew: (name: string) => Profile | undefined = () => undefined) {
     for (const p of profiles) this.profiles.set(p.name, p);
+    this.loadNew = loadNew;
   }
 
   get(name: string): Profile | undefined {
-    return this.profiles.get(name);
+    const known = this.profiles.get(name);
+    if (known || !NAME_RE.test(name)) return known;
+    // A profile file written while the server runs is used as soon as a device or command names it,
+    // so the CLI can add a profile and its devices without a restart. Edits of a loaded profile still
+    // need one: start-up is where a broken profile stops the server, not a device request.
+    const added = this.loadNew(name);
+    if (added) this.profiles.set(name, added);
+    return added;
   }
 
   require(name: string): Profile {
-    const p = this.profiles.get(name);
+    const p = this.get(name);
     if (!p) throw new ApsError('bad_request', `unknown profile "${name}" (known: ${[...this.profiles.keys()].join(', ') || 'none'})`);
     return p;
   }
@@ -62,7 +72,11 @@ export class ProfileRegistry {
 export function loadProfiles(dir: string, schemaOf: ProfileSchemaLookup): ProfileRegistry {
   if (!existsSync(dir)) throw new ApsError('invalid_profile', `profiles folder ${dir} does not exist`);
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-  return new ProfileRegistry(files.map((f) => loadProfile(join(dir, f), schemaOf)));
+  const loadNew = (name: string): Profile | undefined => {
+    const file = ['.yaml', '.yml'].map((ext) => join(dir, name + ext)).find((f) => existsSync(f));
+    return file ? loadProfile(file, schemaOf) : undefined;
+  };
+  return new ProfileRegistry(files.map((f) => loadProfile(join(dir, f), schemaOf)), loadNew);
 }
 
 export function loadProfile(file: string, schemaOf: ProfileSchemaLookup): Profile {

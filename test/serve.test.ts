@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { tempDir } from './helpers/server.ts';
+
+const BIN = new URL('../bin/aps.js', import.meta.url).pathname;
+
+interface Started {
+  stdout: string;
+  listening: { http: number; https: number | null; ftp: number | null; publicUrl: string; data: string };
+  stop(): Promise<number | null>;
+}
+
+/** `aps serve` as an operator runs it: a child process, stopped with SIGTERM. */
+function serve(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, APS_LOG_LEVEL: 'info', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`no "APS listening" line:\n${stdout}${stderr}`))), 15_000);
+    void exited.then((code) => reject(new Error(`exited ${code}:\n${stdout}${stderr}`)));
+    child.stdout.on('data', (c) => {
+      stdout += c;
+      const line = stdout.split('\n').find((l) => l.includes('"APS listening"'));
+      if (!line) return;
+      clearTimeout(timer);
+      resolve({ stdout, listening: JSON.parse(line), stop: () => (child.kill('SIGTERM'), exited) });
+    });
+  });
+}
+
+describe('aps serve: flags and APS_* environment', () => {
+  const data = tempDir('aps-serve-');
+  after(() => rmSync(data, { recursive: true, force: true }));
+
+  it('takes the data folder, ports, public URL and admin token as flags', async () => {
+    const s = await serve(
+      ['--data', data, '--host', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--ftp-port', '0', '--public-url', 'http://prov.test:8080', '--admin-token', 'flag-token-0123456789'],
+      { APS_DATA: '', APS_ADMIN_TOKEN: '' },
+    );
+    try {
+      assert.equal(s.listening.data, data);
+      assert.equal(s.listening.publicUrl, 'http://prov.test:8080');
+      assert.ok(s.listening.http > 0 && s.listening.https! > 0);
+      const api = await fetch(`http://127.0.0.1:${s.listening.http}/api/v1/devices`, { headers: { authorization: 'Bearer flag-token-0123456789' } });
+      assert.equal(api.status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${s.listening.http}/healthz`)).status, 200);
+      assert.ok(!s.stdout.includes('flag-token'), 'a configured token is never printed');
+      assert.ok(!existsSync(join(data, 'admin.token')));
+    } finally {
+      assert.equal(await s.stop(), 0, 'SIGTERM shuts down cleanly');
+    }
+  });
+
+  it('takes the same from APS_* and generates, saves and prints a token once when none is set', async () => {
+    const env = { APS_DATA: data, APS_HTTP_PORT: '0', APS_HTTPS_PORT: '0', APS_FTP_PORT: '0', APS_PUBLIC_URL: 'http://env.test:9', APS_ADMIN_TOKEN: '' };
+    const first = await serve(['--host', '127.0.0.1'], env);
+    await first.stop();
+    assert.equal(first.listening.publicUrl, 'http://env.test:9');
+    const token = readFileSync(join(data, 'admin.token'), 'utf8').trim();
+    assert.ok(first.stdout.includes(`APS admin token (saved in ${join(data, 'admin.token')}): ${token}`));
+    const second = await serve(['--host', '127.0.0.1'], env);
+    try {
+      assert.ok(!second.stdout.includes(token), 'printed only on the start that generated it');
+      const api = await fetch(`http://127.0.0.1:${second.listening.http}/api/v1/fleet`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(api.status, 200);
+    } finally {
+      await second.stop();
+    }
+  });
+});
