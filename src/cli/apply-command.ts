@@ -84,9 +84,11 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
     artifacts.push({ entry: a, file, sha256 });
   }
   const summary: ApplySummary = { groups: 0, devices: 0, artifactsAdded: 0, artifactsKept: 0 };
+  // scrypt runs here, in parallel on the thread pool; the transaction below only writes.
+  const devices = await Promise.all(doc.devices.map((d) => core.devices.prepareCredentials(d)));
   core.store.transaction(() => {
     for (const [i, g] of doc.groups.entries()) context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup(g));
-    for (const [i, d] of doc.devices.entries()) context(`${path}: devices[${i}] (${d.id})`, () => core.devices.upsert(d));
+    for (const [i, d] of devices.entries()) context(`${path}: devices[${i}] (${d.id})`, () => core.devices.upsert(d));
   });
   summary.groups = doc.groups.length;
   summary.devices = doc.devices.length;

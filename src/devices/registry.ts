@@ -1,7 +1,7 @@
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
-import { hashPassword, secretsEqual, verifyPasswordHash, verifyPasswordHashSync, type Keyring } from './secrets.ts';
+import { hashPassword, hashPasswordAsync, secretsEqual, verifyPasswordHash, verifyPasswordHashSync, type Keyring } from './secrets.ts';
 
 export interface DeviceInput {
   id: string;
@@ -16,6 +16,8 @@ export interface DeviceInput {
   /** Merged into the pins; null removes a pin. */
   pins?: Record<string, number | null>;
   status?: 'active' | 'pending';
+  /** Stored credentials computed ahead by prepareCredentials(); when set, `password` is not hashed again. */
+  credentials?: { passwordHash: string | null; passwordEnc: string | null };
 }
 
 export interface RegistryOptions {
@@ -121,12 +123,46 @@ export class DeviceRegistry {
       createdAt: prev?.createdAt ?? now,
       updatedAt: now,
     };
-    if (input.password !== undefined && !(input.password && this.keepsPassword(prev, profile, input.password))) {
+    if (input.credentials) {
+      d.passwordHash = input.credentials.passwordHash;
+      d.passwordEnc = input.credentials.passwordEnc;
+    } else if (input.password !== undefined && !(input.password && this.keepsPassword(prev, profile, input.password))) {
       d.passwordHash = input.password ? hashPassword(input.password) : null;
       d.passwordEnc = input.password && this.opts.needsClearSecret(profile) ? this.keys.encrypt(input.password) : null;
     }
     if (!sameDevice(prev, d)) this.store.devices.upsert(d);
     return d;
+  }
+
+  /**
+   * Hashes (or recognises as unchanged) the input's password on the thread pool, so a batch (apply) runs
+   * its scrypt work in parallel and before its transaction: a write lock is never held across scrypt.
+   */
+  async prepareCredentials(input: DeviceInput): Promise<DeviceInput> {
+    if (input.password === undefined || input.credentials) return input;
+    const prev = this.store.devices.get(input.id);
+    const profile = input.profile ?? prev?.profile;
+    let clear: boolean;
+    try {
+      if (!profile) return input;
+      clear = this.opts.needsClearSecret(profile);
+    } catch {
+      return input; // an unknown profile: upsert reports it with the entry's context
+    }
+    const pw = input.password;
+    if (pw && prev?.passwordHash) {
+      const keep = clear
+        ? prev.passwordEnc !== null && this.secretOf(prev) === pw
+        : prev.passwordEnc === null && (await verifyPasswordHash(pw, prev.passwordHash));
+      if (keep) return { ...input, credentials: { passwordHash: prev.passwordHash, passwordEnc: prev.passwordEnc } };
+    }
+    return {
+      ...input,
+      credentials: {
+        passwordHash: pw ? await hashPasswordAsync(pw) : null,
+        passwordEnc: pw && clear ? this.keys.encrypt(pw) : null,
+      },
+    };
   }
 
   // The same password set again (apply re-run, a script) keeps the stored hash: no new salt, no write, so

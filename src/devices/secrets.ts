@@ -56,11 +56,24 @@ export class Keyring {
 
 const SCRYPT = { N: 16384, r: 8, p: 1 };
 
+function formatHash(salt: Buffer, hash: Buffer): string {
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
+}
+
+function scryptAsync(password: string, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => scrypt(password, salt, length, options, (e, key) => (e ? reject(e) : resolve(key))));
+}
+
 /** scrypt hash in a self-describing string: `scrypt$N$r$p$salt$hash`. */
 export function hashPassword(password: string): string {
   const salt = randomBytes(16);
-  const hash = scryptSync(password, salt, 32, SCRYPT);
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
+  return formatHash(salt, scryptSync(password, salt, 32, SCRYPT));
+}
+
+/** The same, on libuv's thread pool: for batches (apply), hashed in parallel and outside any transaction. */
+export async function hashPasswordAsync(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  return formatHash(salt, await scryptAsync(password, salt, 32, SCRYPT));
 }
 
 interface ScryptHash {
@@ -82,10 +95,7 @@ function parseHash(stored: string): ScryptHash | undefined {
 export async function verifyPasswordHash(password: string, stored: string): Promise<boolean> {
   const h = parseHash(stored);
   if (!h) return false;
-  const got = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(password, h.salt, h.expected.length, h.options, (e, key) => (e ? reject(e) : resolve(key))),
-  );
-  return timingSafeEqual(got, h.expected);
+  return timingSafeEqual(await scryptAsync(password, h.salt, h.expected.length, h.options), h.expected);
 }
 
 /** The same check, blocking: for admin writes (CLI, apply), never on a device request. */
