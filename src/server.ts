@@ -34,7 +34,12 @@ export interface RunningServer {
 function adminToken(config: ApsConfig, log: Logger): string {
   if (config.adminToken) return config.adminToken;
   const file = join(config.dataDir, 'admin.token');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  if (existsSync(file)) {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (saved.length >= 16) return saved;
+    // An emptied or truncated file would lock everyone out of the API without a word: make a new one.
+    log.warn({ file }, 'admin token file is empty or too short; generating a new token');
+  }
   const token = randomBytes(24).toString('base64url');
   writeFileAtomic(file, token + '\n', 0o600);
   // Printed once on purpose: this is the only time the operator sees it outside the data folder.

@@ -99,6 +99,14 @@ describe('aps CLI against a data folder (no server running)', () => {
     assert.deepEqual(v.pins, {});
   });
 
+  it('approves a pending device with --status', async () => {
+    await aps('device', 'add', '00147F-TG784-CP9', '--profile', 'thomson-tr069', '--status', 'pending');
+    assert.equal(JSON.parse((await aps('device', 'show', '00147F-TG784-CP9', '--json')).stdout).status, 'pending');
+    await aps('device', 'set', '00147F-TG784-CP9', '--status', 'active');
+    assert.equal(JSON.parse((await aps('device', 'show', '00147F-TG784-CP9', '--json')).stdout).status, 'active');
+    await fails(['device', 'set', '00147F-TG784-CP9', '--status', 'maybe'], /--status must be active or pending/);
+  });
+
   it('gives clear errors for bad input', async () => {
     await fails(['device', 'add', 'x1', '--profile', 'nope'], /unknown profile "nope"/);
     await fails(['device', 'add', 'op7', '--profile', 'vop'], /already exists/);

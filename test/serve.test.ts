@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './helpers/server.ts';
@@ -71,5 +71,12 @@ describe('aps serve: flags and APS_* environment', () => {
     } finally {
       await second.stop();
     }
+    // An emptied token file does not lock the API: a new token is generated and printed.
+    writeFileSync(join(data, 'admin.token'), '\n');
+    const third = await serve(['--host', '127.0.0.1'], env);
+    await third.stop();
+    const renewed = readFileSync(join(data, 'admin.token'), 'utf8').trim();
+    assert.ok(renewed.length >= 16 && renewed !== token);
+    assert.ok(third.stdout.includes(renewed));
   });
 });

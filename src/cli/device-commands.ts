@@ -13,6 +13,7 @@ function deviceOptions(cmd: Command): Command {
     .option('--password <password>', 'device password (stored hashed; encrypted where the protocol needs it clear)')
     .option('--group <group>', 'group name')
     .option('--var <KEY=VALUE>', 'a variable (repeatable; KEY= removes it)', collect)
+    .option('--status <status>', 'active, or pending (known but not served: e.g. a CPE that registered itself)')
     .option('--pin <SLOT=ID>', 'pin a slot (firmware, config, aux:cpt…) to an artifact id (repeatable; SLOT= unpins)', collect)
     .option('--json', 'print the device as JSON');
 }
@@ -23,7 +24,8 @@ function toInput(id: string, o: Record<string, any>): DeviceInput {
     if (v !== null && !/^\d+$/.test(v)) throw new ApsError('bad_request', `--pin ${k}= needs an artifact id, not "${v}"`);
     pins[k] = v === null ? null : Number(v);
   }
-  return { id, profile: o.profile, model: o.model, mac: o.mac, password: o.password, group: o.group, vars: keyValues(o.var, '--var'), pins };
+  if (o.status !== undefined && o.status !== 'active' && o.status !== 'pending') throw new ApsError('bad_request', `--status must be active or pending, not "${o.status}"`);
+  return { id, profile: o.profile, model: o.model, mac: o.mac, password: o.password, group: o.group, vars: keyValues(o.var, '--var'), pins, status: o.status };
 }
 
 export function deviceCommands(program: Command, adapters: readonly Adapter[]): void {
