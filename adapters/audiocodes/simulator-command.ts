@@ -1,9 +1,9 @@
 // `aps simulate audiocodes`: one simulated gateway against any server. A check at start-up, then every
 // AutoUpdateFrequency minutes from the applied ini (or --every, for labs), and one on each SIP NOTIFY
 // check-sync when --sip-port is given.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { normalizeMac } from '../../src/devices/mac.ts';
+import { addTlsOptions, positiveInt, tlsFromOptions } from '../../src/sim/cli-options.ts';
 import { parseDuration } from '../../src/sim/http-client.ts';
 import { getParam, valueText } from './ini-doc.ts';
 import { startSipListener } from './sim-sip.ts';
@@ -22,7 +22,7 @@ function frequencyMs(sim: AudioCodesSimulator): number | null {
 }
 
 export function audiocodesSimulatorCommand(cmd: Command): void {
-  cmd
+  addTlsOptions(cmd)
     .requiredOption('--url <url>', "IniFileURL as set on the gateway, e.g. http://aps:8080/audiocodes/<MAC>.ini")
     .requiredOption('--mac <mac>', 'the gateway MAC (any spelling)')
     .option('--product <name>', 'product name in the User-Agent', 'MP-124')
@@ -33,20 +33,16 @@ export function audiocodesSimulatorCommand(cmd: Command): void {
     .option('--cycles <n>', 'stop after N checks')
     .option('--sip-port <port>', 'listen for SIP NOTIFY check-sync on this UDP port (0: any)')
     .option('--sip-host <addr>', 'address for the SIP listener', '127.0.0.1')
-    .option('--insecure', 'accept a self-signed HTTPS certificate')
-    .option('--ca <file>', 'trust this CA/certificate PEM for HTTPS')
     .option('--json', 'print each check as JSON')
     .action(async (o) => {
       const mac = normalizeMac(o.mac);
       if (!mac) throw new Error(`--mac ${o.mac} is not a MAC address`);
       const sim = new AudioCodesSimulator({
-        iniUrl: o.url, mac, product: o.product, firmware: o.firmware, insecure: o.insecure,
-        ca: o.ca ? readFileSync(o.ca, 'utf8') : undefined,
+        iniUrl: o.url, mac, product: o.product, firmware: o.firmware, ...tlsFromOptions(o),
         digest: o.digestUser ? { username: o.digestUser, password: o.digestPassword ?? '' } : undefined,
       });
       const every = o.every ? parseDuration(o.every) : null;
-      if (o.cycles !== undefined && !(Number.isInteger(Number(o.cycles)) && Number(o.cycles) > 0)) throw new Error(`--cycles ${o.cycles} is not a positive whole number`);
-      const maxChecks = o.cycles ? Number(o.cycles) : every || o.sipPort !== undefined ? Infinity : 1;
+      const maxChecks = o.cycles !== undefined ? positiveInt('--cycles', o.cycles) : every || o.sipPort !== undefined ? Infinity : 1;
       let allOk = true;
       let n = 0;
       let finish: () => void = () => {};

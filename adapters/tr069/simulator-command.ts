@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { addTlsOptions, tlsFromOptions } from '../../src/sim/cli-options.ts';
 import { parseDuration } from '../../src/sim/http-client.ts';
 import { runCpeSession, type CpeOptions, type SessionResult } from './simulator.ts';
 import { startConnectionRequestServer } from './simulator-cr.ts';
@@ -14,7 +15,7 @@ function line(r: SessionResult): string {
 
 /** `aps simulate tr069`: one session (or one every --every), optionally waiting for connection requests. */
 export function tr069SimulatorCommand(cmd: Command): void {
-  cmd
+  addTlsOptions(cmd)
     .requiredOption('--acs <url>', 'ACS URL, e.g. http://host:8080/tr069')
     .requiredOption('--serial <s>', 'SerialNumber of the DeviceId')
     .option('--password <pw>', 'ManagementServer.Password', '')
@@ -32,8 +33,6 @@ export function tr069SimulatorCommand(cmd: Command): void {
     .option('--listen', 'serve connection requests on 127.0.0.1 (needs --cr-username/--cr-password) and keep running')
     .option('--cr-username <u>', 'ConnectionRequestUsername', '')
     .option('--cr-password <pw>', 'ConnectionRequestPassword', '')
-    .option('--insecure', 'accept a self-signed HTTPS certificate')
-    .option('--ca <file>', 'trust this CA/certificate PEM for HTTPS')
     .option('--json', 'print results as JSON')
     .action(async (o) => {
       const when = (v: string): 'same' | 'next' => {
@@ -43,7 +42,7 @@ export function tr069SimulatorCommand(cmd: Command): void {
       const statePath = resolve(o.state);
       const opts: CpeOptions = {
         acs: o.acs, serial: o.serial, password: o.password, username: o.username, oui: o.oui, productClass: o.productClass, manufacturer: o.manufacturer,
-        statePath, status0: !!o.status0, gzip: !!o.gzip, insecure: !!o.insecure, ca: o.ca ? readFileSync(o.ca, 'utf8') : undefined,
+        statePath, status0: !!o.status0, gzip: !!o.gzip, ...tlsFromOptions(o),
         complete: { firmware: when(o.firmwareComplete), config: when(o.configComplete) },
       };
       if (!existsSync(statePath)) opts.state = { softwareVersion: o.softwareVersion, configVersion: '', bootstrapped: false, events: [], pending: [] };

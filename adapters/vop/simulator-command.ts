@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { addTlsOptions, positiveInt, tlsFromOptions } from '../../src/sim/cli-options.ts';
 import { parseDuration } from '../../src/sim/http-client.ts';
 import { runVopCycle, type CycleResult } from './simulator.ts';
 
@@ -55,7 +55,7 @@ export async function runVopFleet(o: { server: string; user: string; password: s
 
 /** `aps simulate vop`: the seed's client algorithm, at start and then every --every. */
 export function vopSimulatorCommand(cmd: Command): void {
-  cmd
+  addTlsOptions(cmd)
     .requiredOption('--server <url>', 'APS base URL (http://host:8080) or the full info URL template with $t $u $p $v')
     .requiredOption('--user <name>', 'user name (with --count N: the prefix of U1..UN)')
     .requiredOption('--password <pw>', 'password')
@@ -63,18 +63,16 @@ export function vopSimulatorCommand(cmd: Command): void {
     .option('--count <n>', 'run N virtual VOPs concurrently and print a summary', '1')
     .option('--every <duration>', 'check again every duration (e.g. 6h, as the VOP does); default: one check and exit')
     .option('--cycles <n>', 'with --every: stop after N checks')
-    .option('--insecure', 'accept a self-signed HTTPS certificate')
-    .option('--ca <file>', 'trust this CA/certificate PEM for HTTPS')
     .option('--json', 'print results as JSON')
     .action(async (o) => {
       const count = Number(o.count);
       if (!Number.isInteger(count) || count < 1) throw new Error('--count must be a positive integer');
       const every = o.every ? parseDuration(o.every) : 0;
-      const maxCycles = o.cycles ? Number(o.cycles) : every ? Infinity : 1;
-      const ca = o.ca ? readFileSync(o.ca, 'utf8') : undefined;
+      const maxCycles = o.cycles !== undefined ? positiveInt('--cycles', o.cycles) : every ? Infinity : 1;
+      const tls = tlsFromOptions(o);
       let allOk = true;
       for (let cycle = 1; cycle <= maxCycles; cycle++) {
-        const { summary, results } = await runVopFleet({ server: o.server, user: o.user, password: o.password, stateDir: resolve(o.state), count, insecure: o.insecure, ca });
+        const { summary, results } = await runVopFleet({ server: o.server, user: o.user, password: o.password, stateDir: resolve(o.state), count, ...tls });
         allOk &&= summary.failed === 0;
         if (o.json) console.log(JSON.stringify(count === 1 ? results[0] : summary));
         else if (count === 1) {
