@@ -26,7 +26,10 @@ export async function serveFile(req: Request, res: Response, file: ServedFile): 
   // A revision made in this second is dated from the next one (render/revisions.ts): wait for it, so
   // Last-Modified is never later than Date and the client's next If-Modified-Since is exact.
   const ahead = file.lastModified.getTime() - Date.now();
-  if (ahead > 0) await new Promise((r) => setTimeout(r, Math.min(ahead, 2000) + 5));
+  if (ahead > 0) {
+    await new Promise((r) => setTimeout(r, Math.min(ahead, 2000) + 5));
+    if (req.socket.destroyed) return { status: 499, bytes: 0 }; // the client left while held: nothing was sent
+  }
   let size: number;
   if ('bytes' in file.body) {
     size = file.body.bytes.length;
