@@ -15,8 +15,17 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
+const madeDirs: string[] = [];
+// Each test file runs in its own process: whatever a test forgot to remove goes when that process ends.
+process.once('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp folder, removed at the latest when the test process exits. */
 export function tempDir(prefix = 'aps-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** A real server on ephemeral loopback ports over a fresh temp data folder (real SQLite, real blobs). */
