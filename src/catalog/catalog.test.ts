@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DeviceRegistry } from '../devices/registry.ts';
+import { removeDevice } from '../devices/remove-device.ts';
 import { Keyring } from '../devices/secrets.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { FsBlobStore } from './blob-store.ts';
@@ -94,5 +95,51 @@ describe('Catalog', () => {
     await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'nope' as 'aux', profile: 'p', filename: 'a.bin' }), /kind must be one of/);
     await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'aux', profile: 'p', filename: '../etc/passwd' }), /file name/);
     await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'aux', profile: 'p', filename: 'a.bin', serial: -1 }), /serial/);
+  });
+
+  it('refuses pins another device, slot, profile or model could not be served, and ignores pins gone stale', async () => {
+    const alice = devices.upsert({ id: 'alice', profile: 't', model: 'M1' });
+    devices.upsert({ id: 'bob', profile: 't', model: 'M1' });
+    const secret = await catalog.addBuffer(Buffer.from('alice sip_password=x'), { kind: 'config', profile: 't', deviceId: 'alice', filename: 'alice.cfg' });
+    const fw = await catalog.addBuffer(Buffer.from('fw-m1'), { kind: 'firmware', profile: 't', models: ['M1'], version: '1', filename: 'fw.bin' });
+    const elsewhere = await catalog.addBuffer(Buffer.from('fw-u'), { kind: 'firmware', profile: 'u', version: '1', filename: 'fwu.bin' });
+    assert.throws(() => devices.upsert({ id: 'bob', pins: { config: secret.id } }), /cannot pin config to artifact \d+: it belongs to device alice/);
+    assert.throws(() => devices.upsert({ id: 'bob', pins: { bootstrap: fw.id } }), /it is a firmware artifact/);
+    assert.throws(() => devices.upsert({ id: 'bob', pins: { firmware: 99999 } }), /no such artifact/);
+    assert.throws(() => devices.upsert({ id: 'bob', pins: { firmware: elsewhere.id } }), /for profile u, not t/);
+    assert.throws(() => devices.upsertGroup({ name: 'g-t', vars: {}, pins: { config: secret.id } }), /group pin is shared/);
+    assert.equal(catalog.target(devices.get('bob')!, 'config'), undefined, 'bob never gets alice\'s file');
+    // Valid pins pass; when the device's model changes under one, the write is refused too.
+    devices.upsert({ id: 'alice', pins: { config: secret.id, firmware: fw.id } });
+    assert.throws(() => devices.upsert({ id: 'alice', model: 'M2' }), /for model M1, not M2/);
+    // A pin that went stale some other way (an older database) gives the slot nothing, never the wrong file.
+    assert.equal(catalog.target({ ...alice, model: 'M2', pins: { firmware: fw.id } }, 'firmware'), undefined);
+    assert.equal(catalog.target({ ...alice, id: 'bob', pins: { config: secret.id } }, 'config'), undefined);
+  });
+
+  it("refuses to remove an artifact an empty group is pinned to", async () => {
+    const a = await catalog.addBuffer(Buffer.from('grp'), { kind: 'firmware', profile: 'v', version: '1', filename: 'g.bin' });
+    devices.upsertGroup({ name: 'empty', vars: {}, pins: { firmware: a.id } });
+    await assert.rejects(() => catalog.remove(a.id), /target of group empty/);
+  });
+
+  it('refuses per-device artifacts for unknown devices or another profile, and config files it could not render', async () => {
+    devices.upsert({ id: 'w1', profile: 'w' });
+    await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'config', profile: 'w', deviceId: 'ghost', filename: 'g.cfg' }), /no device ghost/);
+    await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'config', profile: 'other', deviceId: 'w1', filename: 'g.cfg' }), /uses profile w, not other/);
+    await assert.rejects(() => catalog.addBuffer(Buffer.alloc(4 * 1024 * 1024 + 1), { kind: 'config', profile: 'w', filename: 'big.cfg' }), /config artifact may be at most/);
+    const big = await catalog.addBuffer(Buffer.alloc(4 * 1024 * 1024 + 1), { kind: 'firmware', profile: 'w', filename: 'big.bin' });
+    assert.equal(big.size, 4 * 1024 * 1024 + 1);
+  });
+
+  it("removes a removed device's own artifacts, so a new device of that id starts clean", async () => {
+    devices.upsert({ id: 'carol', profile: 'x' });
+    const own = await catalog.addBuffer(Buffer.from('carol secret'), { kind: 'config', profile: 'x', deviceId: 'carol', filename: 'carol.cfg' });
+    const { artifacts } = await removeDevice({ devices, catalog }, 'carol');
+    assert.deepEqual(artifacts.map((a) => a.id), [own.id]);
+    assert.equal(catalog.get(own.id), undefined);
+    assert.ok(!existsSync(catalog.blobs.pathOf(own.sha256)));
+    const again = devices.upsert({ id: 'carol', profile: 'x' });
+    assert.equal(catalog.target(again, 'config'), undefined);
   });
 });

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ApsError } from '../errors.ts';
 import { ARTIFACT_KINDS, type ArtifactKind, type ArtifactRecord, type DeviceRecord, type Pins, type Store } from '../store/index.ts';
 import type { BlobStore } from './blob-store.ts';
+import { pinProblem, slotKey } from './pins.ts';
 import { compareArtifacts } from './version-order.ts';
+
+export { slotKey };
 
 export interface AddArtifactInput {
   kind: ArtifactKind;
@@ -21,9 +24,14 @@ export interface AddArtifactInput {
 /** What target selection needs to know of a device. */
 export type TargetSubject = Pick<DeviceRecord, 'id' | 'profile' | 'model' | 'group' | 'pins'>;
 
-/** The key of a target slot: the kind, or `aux:<role>`. */
-export function slotKey(kind: ArtifactKind, role = ''): string {
-  return role ? `${kind}:${role}` : kind;
+
+/** Config artifacts are read whole to render and digest per request; larger ones are refused when added. */
+const CONFIG_MAX_BYTES = 4 * 1024 * 1024;
+
+function checkSize(kind: ArtifactKind, size: number): void {
+  if (kind === 'config' && size > CONFIG_MAX_BYTES) {
+    throw new ApsError('too_large', `a config artifact may be at most ${CONFIG_MAX_BYTES} bytes (this one is ${size}); firmware and aux files have no such limit`);
+  }
 }
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -54,18 +62,20 @@ export class Catalog {
 
   async addFile(path: string, input: AddArtifactInput): Promise<ArtifactRecord> {
     const meta = this.validate(input, input.filename ?? basename(path));
+    checkSize(meta.kind, statSync(path).size);
     const info = await this.blobs.putFile(path);
     return this.store.artifacts.insert({ ...meta, ...info }, new Date().toISOString());
   }
 
   async addBuffer(bytes: Buffer, input: AddArtifactInput & { filename: string }): Promise<ArtifactRecord> {
     const meta = this.validate(input, input.filename);
+    checkSize(meta.kind, bytes.length);
     const info = await this.blobs.putBuffer(bytes);
     return this.store.artifacts.insert({ ...meta, ...info }, new Date().toISOString());
   }
 
   /** The bytes of a small artifact (a config file) for rendering; large ones are streamed, never read whole. */
-  readSmall(a: ArtifactRecord, maxBytes = 4 * 1024 * 1024): Buffer {
+  readSmall(a: ArtifactRecord, maxBytes = CONFIG_MAX_BYTES): Buffer {
     if (a.size > maxBytes) throw new ApsError('too_large', `artifact ${a.id} is ${a.size} bytes, more than ${maxBytes} can be rendered`);
     return readFileSync(this.blobs.pathOf(a.sha256));
   }
@@ -92,11 +102,24 @@ export class Catalog {
     return a;
   }
 
+  /** Removes a removed device's own artifacts (its config…), so a new device of the same id never inherits them. */
+  async removeOwnedBy(deviceId: string): Promise<ArtifactRecord[]> {
+    if (this.store.devices.get(deviceId)) throw new ApsError('conflict', `device ${deviceId} still exists`);
+    const owned = this.store.artifacts.list().filter((a) => a.deviceId === deviceId);
+    for (const a of owned) await this.remove(a.id);
+    return owned;
+  }
+
   /** The artifact a device should have in one slot, or undefined when the catalog has none for it. */
   target(device: TargetSubject, kind: ArtifactKind, role = ''): ArtifactRecord | undefined {
     const key = slotKey(kind, role);
     const pinned = this.pinned(device, key);
-    if (pinned !== undefined) return this.store.artifacts.get(pinned);
+    if (pinned !== undefined) {
+      // Pins are checked when written; this guards what changed since (the device's model or profile),
+      // so a stale pin gives the device nothing in that slot rather than a file that is not its own.
+      const a = this.store.artifacts.get(pinned);
+      return pinProblem(a, key, device) === undefined ? a : undefined;
+    }
     let best: ArtifactRecord | undefined;
     for (const a of this.candidates(device.profile)) {
       if (a.kind !== kind || a.role !== role || !fits(a, device)) continue;
@@ -121,6 +144,8 @@ export class Catalog {
 
   private devicesTargeting(a: ArtifactRecord): string[] {
     const ids = new Set(this.store.devices.pinnedTo(a.id).map((d) => d.id));
+    // A group's pin counts even while the group has no device: the next device added to it would get it.
+    for (const g of this.store.devices.groups()) if (Object.values(g.pins).includes(a.id)) ids.add(`group ${g.name}`);
     for (const d of this.store.devices.list()) {
       if (d.profile === a.profile && this.target(d, a.kind, a.role)?.id === a.id) ids.add(d.id);
     }
@@ -159,6 +184,11 @@ export class Catalog {
     }
     if (input.serial != null && (!Number.isSafeInteger(input.serial) || input.serial < 0)) {
       throw new ApsError('bad_request', `serial must be a non-negative integer, not ${input.serial}`);
+    }
+    if (input.deviceId) {
+      const owner = this.store.devices.get(input.deviceId);
+      if (!owner) throw new ApsError('not_found', `no device ${input.deviceId}`);
+      if (owner.profile !== input.profile) throw new ApsError('bad_request', `device ${input.deviceId} uses profile ${owner.profile}, not ${input.profile}`);
     }
     const role = input.role ?? '';
     if (role && !/^[a-z0-9-]{1,32}$/.test(role)) throw new ApsError('bad_request', `role "${role}" must be lower-case letters, digits or "-"`);

@@ -24,7 +24,6 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
       await withCore(cmd, adapters, async (core) => {
         const serial = o.serial === undefined ? null : Number(o.serial);
         if (serial !== null && !Number.isSafeInteger(serial)) throw new ApsError('bad_request', `--serial must be an integer, not ${o.serial}`);
-        if (o.device && !core.devices.get(o.device)) throw new ApsError('not_found', `no device ${o.device}`);
         const a = await core.catalog.addFile(file, {
           kind: assertKind(o.kind),
           profile: core.profiles.require(o.profile).name,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { describeDevice } from '../devices/describe.ts';
+import { removeDevice } from '../devices/remove-device.ts';
 import type { DeviceInput } from '../devices/registry.ts';
 import { ApsError } from '../errors.ts';
 import { collect, keyValues, printTable, withCore } from './context.ts';
@@ -84,9 +85,9 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
     .command('rm')
     .argument('<id>', 'device id')
     .action(async (id: string, _o, cmd: Command) => {
-      await withCore(cmd, adapters, (core) => {
-        core.devices.remove(id);
-        console.log(`removed device ${id}`);
+      await withCore(cmd, adapters, async (core) => {
+        const { artifacts } = await removeDevice(core, id);
+        console.log(`removed device ${id}${artifacts.length ? ` and its own artifact${artifacts.length > 1 ? 's' : ''} ${artifacts.map((a) => a.id).join(', ')}` : ''}`);
       });
     });
 }

@@ -1,3 +1,4 @@
+import { pinProblem, type PinSubject } from '../catalog/pins.ts';
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
@@ -87,6 +88,7 @@ export class DeviceRegistry {
   upsertGroup(g: GroupRecord): void {
     if (!ID_RE.test(g.name)) throw new ApsError('bad_request', `group name "${g.name}" is not valid`);
     for (const k of Object.keys(g.vars)) checkVarName(k);
+    this.checkPins(g.pins, {}, `group ${g.name}`);
     this.store.devices.upsertGroup(g);
   }
 
@@ -123,6 +125,7 @@ export class DeviceRegistry {
       createdAt: prev?.createdAt ?? now,
       updatedAt: now,
     };
+    this.checkPins(d.pins, d, `device ${d.id}`);
     if (input.credentials) {
       d.passwordHash = input.credentials.passwordHash;
       d.passwordEnc = input.credentials.passwordEnc;
@@ -171,6 +174,14 @@ export class DeviceRegistry {
     if (!prev?.passwordHash) return false;
     if (this.opts.needsClearSecret(profile)) return prev.passwordEnc !== null && this.secretOf(prev) === password;
     return prev.passwordEnc === null && verifyPasswordHashSync(password, prev.passwordHash);
+  }
+
+  private checkPins(pins: Pins, subject: PinSubject, who: string): void {
+    for (const [slot, id] of Object.entries(pins)) {
+      checkPinKey(slot);
+      const problem = pinProblem(this.store.artifacts.get(id), slot, subject);
+      if (problem) throw new ApsError('bad_request', `${who}: cannot pin ${slot} to artifact ${id}: ${problem}`);
+    }
   }
 
   remove(id: string): DeviceRecord {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { assertKind } from '../catalog/catalog.ts';
 import type { Core } from '../core.ts';
 import { describeDevice, previewDevice } from '../devices/describe.ts';
+import { removeDevice } from '../devices/remove-device.ts';
 import { ApsError } from '../errors.ts';
 
 const deviceBody = z
@@ -115,8 +116,8 @@ export function adminApi(core: Core, token: string): Router {
     const b = parseBody(deviceBody, req.body);
     res.json(describeDevice(core, core.devices.upsert({ ...b, id: id(req) }, 'update')));
   });
-  r.delete('/devices/:id', (req, res) => {
-    core.devices.remove(id(req));
+  r.delete('/devices/:id', async (req, res) => {
+    await removeDevice(core, id(req));
     res.status(204).end();
   });
   r.get('/devices/:id/preview', (req, res) => {
