@@ -69,7 +69,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   const revisions = new RevisionStore(store);
   const events = new EventSink(store, log);
   const catalog = new Catalog(store, new FsBlobStore(config.dataDir));
-  const files = new DeviceFiles(catalog, events, log);
+  const files = new DeviceFiles(catalog, events, log, revisions);
   return {
     config,
     log,

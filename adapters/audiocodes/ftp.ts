@@ -22,9 +22,6 @@ interface FileNode {
   file: string;
 }
 
-/** Whole seconds, as the HTTP side sends the artifact's Last-Modified (src/transport/device-files.ts). */
-const artifactTime = (addedAt: string): Date => new Date(Math.floor(Date.parse(addedAt) / 1000) * 1000);
-
 function filesOf(ctx: Ctx, device: DeviceRecord): FileNode[] | undefined {
   let tree;
   try {
@@ -36,7 +33,7 @@ function filesOf(ctx: Ctx, device: DeviceRecord): FileNode[] | undefined {
   const out: FileNode[] = [{ path: `/${tree.iniPath}`, size: tree.ini.bytes.length, mtime: tree.ini.revision.lastModified, body: { bytes: tree.ini.bytes }, file: 'ini' }];
   const arts = [...(tree.cmp ? [{ ...tree.cmp, file: 'cmp' }] : []), ...tree.aux.map((x) => ({ ...x, file: `aux:${x.role}` }))];
   for (const a of arts) {
-    out.push({ path: `/${a.path}`, size: a.artifact.size, mtime: artifactTime(a.artifact.addedAt), body: { path: ctx.catalog.blobs.pathOf(a.artifact.sha256) }, file: a.file });
+    out.push({ path: `/${a.path}`, size: a.artifact.size, mtime: ctx.files.artifactDate(device.id, a.file, a.artifact), body: { path: ctx.catalog.blobs.pathOf(a.artifact.sha256) }, file: a.file });
   }
   return out;
 }

@@ -26,7 +26,11 @@ export class RevisionStore {
   }
 
   stamp(deviceId: string, file: string, bytes: Buffer): Revision {
-    const digest = digests(bytes);
+    return this.stampDigests(deviceId, file, digests(bytes));
+  }
+
+  /** As stamp(), for bytes whose digests are known (a catalog artifact): nothing is read or hashed. */
+  stampDigests(deviceId: string, file: string, digest: Digests): Revision {
     // Same bytes (every poll after a change): a plain read, no write lock, nothing to wait for.
     const prev = this.store.state.revision(deviceId, file);
     if (prev && prev.sha256 === digest.sha256) return toRevision(prev.serial, prev.modifiedMs, digest);
@@ -63,7 +67,7 @@ export class RevisionStore {
   }
 }
 
-interface Digests {
+export interface Digests {
   sha256: string;
   md5: string;
 }

@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { EventSink } from '../events/event-sink.ts';
 import { safePath, type Logger } from '../log.ts';
 import type { RenderedFile } from '../render/rendered-files.ts';
+import type { RevisionStore } from '../render/revisions.ts';
 import type { ArtifactRecord } from '../store/index.ts';
 import { serveFile, type ServeResult } from './file-responder.ts';
 
@@ -21,18 +22,30 @@ export class DeviceFiles {
   private readonly catalog: Catalog;
   private readonly events: EventSink;
   private readonly log: Logger;
+  private readonly revisions: RevisionStore;
 
-  constructor(catalog: Catalog, events: EventSink, log: Logger) {
+  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore) {
     this.catalog = catalog;
     this.events = events;
     this.log = log;
+    this.revisions = revisions;
+  }
+
+  /**
+   * An artifact's Last-Modified as one device sees it: when it became that device's file in that slot,
+   * not when it was added. A device moved back to an older firmware (a pin) must see a date later than
+   * the newer one it fetched, or its If-Modified-Since would get a 304 for different bytes.
+   */
+  artifactDate(deviceId: string | null, file: string, a: ArtifactRecord): Date {
+    if (deviceId === null) return new Date(Math.floor(Date.parse(a.addedAt) / 1000) * 1000);
+    return this.revisions.stampDigests(deviceId, `artifact:${file}`, { sha256: a.sha256, md5: a.md5 }).lastModified;
   }
 
   async sendArtifact(req: Request, res: Response, a: ArtifactRecord, info: DeviceRequestInfo, contentType = 'application/octet-stream'): Promise<ServeResult> {
     const r = await serveFile(req, res, {
       body: { path: this.catalog.blobs.pathOf(a.sha256) },
       etag: `"${a.sha256.slice(0, 32)}"`,
-      lastModified: new Date(Math.floor(Date.parse(a.addedAt) / 1000) * 1000),
+      lastModified: this.artifactDate(info.deviceId, info.file, a),
       contentType,
     });
     this.record(req, info, r, { artifactId: a.id, version: a.version || undefined });
