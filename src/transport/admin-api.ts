@@ -68,7 +68,16 @@ export function adminApi(core: Core, token: string): Router {
   r.get('/artifacts', (req, res) => {
     res.json(core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined));
   });
-  r.post('/artifacts', upload.single('file'), async (req, res) => {
+  // multer/busboy errors (a second file, another field name, a cut-off body) are the client's: a 400
+  // (413 for a file over the limit) with multer's message, never a 500 with a stack in the log.
+  const uploadOne: express.RequestHandler = (req, res, next) => {
+    upload.single('file')(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const e = err as { code?: string; message?: string };
+      next(new ApsError(e.code === 'LIMIT_FILE_SIZE' ? 'too_large' : 'bad_request', `upload: ${e.message ?? 'malformed multipart body'}`));
+    });
+  };
+  r.post('/artifacts', uploadOne, async (req, res) => {
     const file = req.file;
     try {
       if (!file) throw new ApsError('bad_request', 'multipart field "file" is required');
