@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   // One full VOP cycle per simulated user (info, then firmware and config since each is new to it).
   const simState = join(dir, 'sim');
   const out = await aps(
-    ['simulate', 'vop', '--server', `http://${HOST}:${server.port}`, '--user', 'vop', '--password', PASSWORD, '--count', String(SIM_COUNT), '--state', simState],
+    ['simulate', 'vop', '--once', '--server', `http://${HOST}:${server.port}`, '--user', 'vop', '--password', PASSWORD, '--count', String(SIM_COUNT), '--state', simState],
     data,
     dir,
   ).catch((e: Error) => e.message);

@@ -20,9 +20,12 @@ function percentile(sorted: number[], q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : 0;
 }
 
-/** Runs `count` VOPs (users U1..UN, or just U when count is 1) through one check each, concurrently. */
-export async function runVopFleet(o: { server: string; user: string; password: string; stateDir: string; count: number; insecure?: boolean; ca?: string }): Promise<{ summary: FleetSummary; results: CycleResult[] }> {
-  const users = o.count === 1 ? [o.user] : Array.from({ length: o.count }, (_, i) => `${o.user}${i + 1}`);
+/**
+ * Runs one VOP (user U) or, with `count`, N VOPs (users U1..UN, also when N is 1) through one check each,
+ * concurrently. Each keeps its state in `stateDir/<user>`.
+ */
+export async function runVopFleet(o: { server: string; user: string; password: string; stateDir: string; count?: number; insecure?: boolean; ca?: string }): Promise<{ summary: FleetSummary; results: CycleResult[] }> {
+  const users = o.count === undefined ? [o.user] : Array.from({ length: o.count }, (_, i) => `${o.user}${i + 1}`);
   const times: number[] = [];
   const t0 = performance.now();
   const results = await Promise.all(
@@ -53,29 +56,39 @@ export async function runVopFleet(o: { server: string; user: string; password: s
   };
 }
 
-/** `aps simulate vop`: the seed's client algorithm, at start and then every --every. */
+/** What a VOP puts into its URL unencoded would be read differently by any server ($u, $p in the query). */
+export const URL_RESERVED = /[+&=#?%\s]/;
+
+/** `aps simulate vop`: the seed's client algorithm, at start and then every --every (6 hours, as the VOP does). */
 export function vopSimulatorCommand(cmd: Command): void {
   addTlsOptions(cmd)
     .requiredOption('--server <url>', 'APS base URL (http://host:8080) or the full info URL template with $t $u $p $v')
     .requiredOption('--user <name>', 'user name (with --count N: the prefix of U1..UN)')
     .requiredOption('--password <pw>', 'password')
     .option('--state <dir>', 'where each VOP keeps its info file and installed files', '.aps-sim/vop')
-    .option('--count <n>', 'run N virtual VOPs concurrently and print a summary', '1')
-    .option('--every <duration>', 'check again every duration (e.g. 6h, as the VOP does); default: one check and exit')
-    .option('--cycles <n>', 'with --every: stop after N checks')
+    .option('--count <n>', 'run N virtual VOPs (users U1..UN) concurrently and print a summary')
+    .option('--every <duration>', 'check at start and then every duration, until stopped or --cycles', '6h')
+    .option('--cycles <n>', 'stop after N checks')
+    .option('--once', 'check once and exit (the same as --cycles 1)')
     .option('--json', 'print results as JSON')
     .action(async (o) => {
-      const count = Number(o.count);
-      if (!Number.isInteger(count) || count < 1) throw new Error('--count must be a positive integer');
-      const every = o.every ? parseDuration(o.every) : 0;
-      const maxCycles = o.cycles !== undefined ? positiveInt('--cycles', o.cycles) : every ? Infinity : 1;
+      const count = o.count === undefined ? undefined : positiveInt('--count', o.count);
+      const every = parseDuration(o.every, '--every');
+      if (o.once && o.cycles !== undefined) throw new Error('--once and --cycles cannot be used together');
+      const maxCycles = o.once ? 1 : o.cycles !== undefined ? positiveInt('--cycles', o.cycles) : Infinity;
       const tls = tlsFromOptions(o);
+      for (const [flag, value] of [['--user', o.user as string], ['--password', o.password as string]] as const) {
+        if (URL_RESERVED.test(value)) {
+          console.error(`warning: ${flag} contains a character reserved in URLs (+ & = # ? % or a space); this simulator encodes it, but a VOP that substitutes $u/$p as they are would be refused (401)`);
+        }
+      }
       let allOk = true;
       for (let cycle = 1; cycle <= maxCycles; cycle++) {
         const { summary, results } = await runVopFleet({ server: o.server, user: o.user, password: o.password, stateDir: resolve(o.state), count, ...tls });
         allOk &&= summary.failed === 0;
-        if (o.json) console.log(JSON.stringify(count === 1 ? results[0] : summary));
-        else if (count === 1) {
+        for (const w of results.flatMap((r) => r.warnings ?? []).slice(0, 5)) console.error(`warning: ${w}`);
+        if (o.json) console.log(JSON.stringify(count === undefined ? results[0] : summary));
+        else if (count === undefined) {
           const r = results[0]!;
           console.log(r.ok ? `check ${cycle}: ok, installed ${r.installed.join(', ') || 'nothing'} (${r.bytes} bytes)` : `check ${cycle}: FAILED: ${r.error} (kept the previous state)`);
         } else {

@@ -32,6 +32,8 @@ export interface CycleResult {
   installed: Array<'bootstrap' | 'firmware' | 'config'>;
   bytes: number;
   error?: string;
+  /** Things the VOP worked around, e.g. an unreadable local info file (treated as absent). */
+  warnings?: string[];
   info?: ParsedInfo;
 }
 
@@ -53,6 +55,22 @@ export async function parseInfo(xml: string): Promise<ParsedInfo> {
   return out;
 }
 
+/**
+ * The VOP's local information file, or {} when there is none. A corrupt one (a torn write, a disk error,
+ * an edit) is treated as absent, with a warning: the next check is a full one and saves a good file,
+ * rather than every check failing on it forever.
+ */
+async function readLocalInfo(infoPath: string, warnings: string[]): Promise<ParsedInfo> {
+  if (!existsSync(infoPath)) return {};
+  try {
+    return await parseInfo(readFileSync(infoPath, 'utf8'));
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0];
+    warnings.push(`${infoPath} is not a valid information file (${reason}); treated as absent: full check`);
+    return {};
+  }
+}
+
 function infoTemplate(server: string): string {
   return server.includes('$') ? server : requestUrlTemplate(server.replace(/\/+$/, ''));
 }
@@ -64,7 +82,9 @@ export async function runVopCycle(o: VopSimOptions): Promise<CycleResult> {
   const result: CycleResult = { ok: false, installed: [], bytes: 0 };
   const staged: Array<{ name: 'bootstrap' | 'firmware' | 'config'; tmp: string }> = [];
   try {
-    const local: ParsedInfo = existsSync(infoPath) ? await parseInfo(readFileSync(infoPath, 'utf8')) : {};
+    const warnings: string[] = [];
+    const local = await readLocalInfo(infoPath, warnings);
+    if (warnings.length) result.warnings = warnings;
     const vars = { u: o.user, p: o.password, v: local.bootstrap?.version ?? '' };
     const get = (url: string, t: RequestType, saveTo?: string) =>
       simRequest({ url: substituteUrl(url, { ...vars, t }), insecure: o.insecure, ca: o.ca, saveTo });

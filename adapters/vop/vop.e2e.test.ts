@@ -78,7 +78,7 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
     assert.ok(!existsSync(join(sim.stateDir, '.firmware.download')), 'no partial file left');
     // The CLI exits non-zero on such a failure.
     await assert.rejects(
-      run(process.execPath, [BIN, 'simulate', 'vop', '--server', s.http, '--user', 'op1', '--password', 'pw-1', '--state', join(sim.stateDir, '..', 'cli-op1')]),
+      run(process.execPath, [BIN, 'simulate', 'vop', '--once', '--server', s.http, '--user', 'op1', '--password', 'pw-1', '--state', join(sim.stateDir, '..', 'cli-op1')]),
       (e: { code: number; stdout: string }) => e.code === 1 && /MD5 mismatch/.test(e.stdout),
     );
     // Repair the blob: the next check installs the real firmware.
