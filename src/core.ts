@@ -39,6 +39,11 @@ export interface CoreServices {
   /** The adapter's own persisted key-value state. */
   stateOf(adapter: string): KvState;
   adapterOf(profile: string): Adapter;
+  /**
+   * The adapter name of a profile, or undefined when the profile is gone (its file removed): device
+   * routes use it so such a device is simply not theirs (401/404), never an error naming the profiles.
+   */
+  adapterNameOf(profile: string): string | undefined;
   /** The adapter's parsed section of the configuration (validated once at start-up). */
   adapterConfig(adapter: string): unknown;
 }
@@ -86,6 +91,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     urls: publicUrls(config, config.http.port, config.https.enabled ? config.https.port : null, config.ftp.enabled ? config.ftp.port : null),
     stateOf: (name) => new KvState(store, name),
     adapterOf,
+    adapterNameOf: (profile) => profiles.get(profile)?.adapter,
     adapterConfig: (name) => adapterConfigs.get(name),
     close(): void {
       events.flush();

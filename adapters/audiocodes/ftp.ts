@@ -121,7 +121,7 @@ function viewOf(ctx: Ctx, login: FtpLogin, deviceFor: (path: string) => DeviceRe
 }
 
 function usable(ctx: Ctx, d: DeviceRecord | undefined): d is DeviceRecord {
-  return !!d && d.status === 'active' && d.mac !== null && ctx.adapterOf(d.profile).name === NAME;
+  return !!d && d.status === 'active' && d.mac !== null && ctx.adapterNameOf(d.profile) === NAME;
 }
 
 /** The resolver offered to the core's FTP server. */

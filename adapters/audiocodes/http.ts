@@ -64,7 +64,7 @@ async function identify(ctx: Ctx, req: Request, res: Response, pathMac: string |
   const mac = pathMac ?? ua?.mac ?? null;
   if (!mac) return refuse(404, 'no MAC in the file name or User-Agent');
   const device = ctx.devices.getByMac(mac);
-  if (!device || ctx.adapterOf(device.profile).name !== NAME) return refuse(req.get('authorization') ? 401 : 404, `unknown MAC ${mac}`);
+  if (!device || ctx.adapterNameOf(device.profile) !== NAME) return refuse(req.get('authorization') ? 401 : 404, `unknown MAC ${mac}`);
   info.deviceId = device.id;
   if (!(await authenticate(ctx, req, res, device, info))) return undefined;
   if (device.status !== 'active') return refuse(403, 'device is pending approval');

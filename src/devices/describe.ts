@@ -29,7 +29,8 @@ export function maskVars(vars: Record<string, string>): Record<string, string> {
 
 /** The one description of a device, shared by `aps device show --json` and the admin API. */
 export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView {
-  const adapter = core.adapterOf(d.profile);
+  // A device whose profile file was removed is still listed (so it can be fixed or removed), marked so.
+  const adapter = core.adapterNameOf(d.profile) !== undefined ? core.adapterOf(d.profile) : undefined;
   const state = core.devices.state(d.id);
   const targets: DeviceView['targets'] = {};
   for (const [slot, a] of core.catalog.targets(d)) {
@@ -38,7 +39,7 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
   return {
     id: d.id,
     profile: d.profile,
-    adapter: adapter.name,
+    adapter: adapter?.name ?? '(profile missing)',
     model: d.model,
     mac: d.mac,
     group: d.group,
@@ -48,7 +49,9 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
     pins: d.pins,
     targets,
     state: state ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched } : null,
-    setup: adapter.setup(d, core, core.adapterConfig(adapter.name)),
+    setup: adapter
+      ? adapter.setup(d, core, core.adapterConfig(adapter.name))
+      : { url: '', hints: [`Profile "${d.profile}" does not exist any more: restore its file or move the device with aps device set ${d.id} --profile P.`] },
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
