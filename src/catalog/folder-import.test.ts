@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/server.ts';
@@ -38,5 +38,21 @@ describe('folder import', () => {
     const again = await importFolder(catalog, src, { profile: 'vop', kind: 'firmware' });
     assert.equal(again.added.length, 0);
     assert.deepEqual(again.unchanged, ['vop-1.0.bin', 'vop-1.1.bin']);
+  });
+
+  it('never follows a symbolic link, inside or outside the folder, and reports it as skipped', async () => {
+    const outside = join(dir, 'secret.txt');
+    writeFileSync(outside, 'root:x:0:0:root:/root:/bin/bash\n');
+    const src = join(dir, 'links');
+    mkdirSync(join(src, 'realdir'), { recursive: true });
+    writeFileSync(join(src, 'vop-3.0.bin'), 'three');
+    symlinkSync(outside, join(src, 'passwd-1.0.bin'));
+    symlinkSync(join(src, 'vop-3.0.bin'), join(src, 'latest-3.0.bin'));
+    symlinkSync(join(src, 'realdir'), join(src, 'dirlink'));
+    symlinkSync(join(dir, 'nowhere'), join(src, 'dangling.bin'));
+    const r = await importFolder(catalog, src, { profile: 'vop', kind: 'aux' });
+    assert.deepEqual(r.added.map((a) => a.filename), ['vop-3.0.bin']);
+    assert.deepEqual(r.skipped, ['dangling.bin', 'dirlink', 'latest-3.0.bin', 'passwd-1.0.bin'].map((file) => ({ file, reason: 'symbolic link, not followed' })));
+    assert.ok(!catalog.list('vop').some((a) => a.size === 32), 'the linked file is not in the catalog');
   });
 });

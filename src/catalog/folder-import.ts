@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArtifactKind, ArtifactRecord } from '../store/index.ts';
 import type { Catalog } from './catalog.ts';
@@ -61,14 +61,21 @@ export async function importFile(catalog: Catalog, path: string, name: string, o
 /**
  * Adds every regular, non-hidden file of a folder as an artifact of one profile and kind, with the version
  * taken from its name. Idempotent: a file whose bytes already fill the same slot is left alone, so a folder
- * (or an upstream mirror of one) can be imported again and again.
+ * (or an upstream mirror of one) can be imported again and again. Symbolic links are never followed (a link
+ * to /etc/passwd must not become an artifact served to devices): they are reported as skipped.
  */
 export async function importFolder(catalog: Catalog, dir: string, o: FolderImportOptions): Promise<FolderImportResult> {
   const result: FolderImportResult = { added: [], unchanged: [], skipped: [] };
   const known = slotShas(catalog, o);
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
-    if (name.startsWith('.') || !statSync(path).isFile()) continue;
+    if (name.startsWith('.')) continue;
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) {
+      result.skipped.push({ file: name, reason: 'symbolic link, not followed' });
+      continue;
+    }
+    if (!st.isFile()) continue;
     const r = await importFile(catalog, path, name, o, known);
     if (r.status === 'added') result.added.push(r.artifact);
     else if (r.status === 'unchanged') result.unchanged.push(name);

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { before, describe, it } from 'node:test';
+import { tempDir } from './helpers/server.ts';
+
+const BIN = new URL('../bin/aps.js', import.meta.url).pathname;
+const exec = promisify(execFile);
+
+describe('aps artifact import and aps apply: refusals (no server running)', () => {
+  let data: string;
+  let env: NodeJS.ProcessEnv;
+  const aps = (...args: string[]) => exec(process.execPath, [BIN, ...args], { env });
+  const fails = async (args: string[], pattern: RegExp): Promise<void> => {
+    await assert.rejects(aps(...args), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, pattern);
+      assert.ok(!/\n\s+at /.test(e.stderr), 'no stack trace');
+      return true;
+    });
+  };
+
+  before(() => {
+    data = tempDir('aps-cli-refusals-');
+    env = { ...process.env, APS_DATA: data, APS_LOG_LEVEL: 'silent' };
+  });
+
+  it('artifact import skips a symbolic link (here to a file outside the folder) and says so', async () => {
+    const secret = join(data, 'passwd');
+    writeFileSync(secret, 'root:x:0:0:root:/root:/bin/bash\n');
+    const dir = join(data, 'fw');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'vop-1.0.bin'), 'firmware one');
+    symlinkSync(secret, join(dir, 'passwd-9.9.bin'));
+    const { stdout } = await aps('artifact', 'import', dir, '--profile', 'vop', '--kind', 'firmware');
+    assert.match(stdout, /skipped passwd-9\.9\.bin: symbolic link, not followed/);
+    assert.match(stdout, /1 added, 0 already in the catalog, 1 skipped/);
+    const list = JSON.parse((await aps('artifact', 'list', '--json')).stdout) as Array<{ filename: string }>;
+    assert.deepEqual(list.map((a) => a.filename), ['vop-1.0.bin']);
+  });
+
+  it('apply refuses a file naming one device id twice, naming the id and both entries, and applies nothing', async () => {
+    const file = join(data, 'dup.yaml');
+    writeFileSync(
+      file,
+      ['devices:', '  - { id: d1, profile: vop, password: pw1 }', '  - { id: d2, profile: vop }', '  - { id: d1, profile: vop, password: other }'].join('\n'),
+    );
+    await fails(['apply', file], /dup\.yaml: devices\[0\] and devices\[2\] have the same id "d1"/);
+    await fails(['device', 'show', 'd2'], /no device d2/);
+    writeFileSync(file, ['devices:', '  - { id: d1, profile: vop, password: pw1 }', '  - { id: d2, profile: vop }'].join('\n'));
+    assert.equal(JSON.parse((await aps('apply', file, '--json')).stdout).devices, 2, 'without the duplicate it applies');
+  });
+
+  it('apply refuses one group name twice', async () => {
+    const file = join(data, 'dupg.yaml');
+    writeFileSync(file, ['groups:', '  - { name: lab, vars: { a: "1" } }', '  - { name: lab, vars: { a: "2" } }'].join('\n'));
+    await fails(['apply', file], /groups\[0\] and groups\[1\] have the same name "lab"/);
+  });
+});
