@@ -129,7 +129,19 @@ function readApplyFile(path: string): ApplyFile {
     const i = r.error.issues[0]!;
     throw new ApsError('bad_request', `${path}: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
+  // Two entries for one device (or group) would silently let the last one win: refuse, naming both.
+  refuseDuplicates(path, 'devices', 'id', r.data.devices.map((d) => d.id));
+  refuseDuplicates(path, 'groups', 'name', r.data.groups.map((g) => g.name));
   return r.data;
+}
+
+function refuseDuplicates(path: string, list: string, key: string, values: string[]): void {
+  const first = new Map<string, number>();
+  for (const [i, v] of values.entries()) {
+    const j = first.get(v);
+    if (j !== undefined) throw new ApsError('bad_request', `${path}: ${list}[${j}] and ${list}[${i}] have the same ${key} "${v}"`);
+    first.set(v, i);
+  }
 }
 
 /** Runs fn, prefixing an ApsError's message with where in the file it happened. */
