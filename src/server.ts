@@ -89,7 +89,9 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   let httpsPort: number | null = null;
   let tlsFingerprint: string | null = null;
   if (config.https.enabled) {
-    const tls = await loadTls(config.dataDir, config.https.cert, config.https.key);
+    // The host devices are given (APS_PUBLIC_URL's, or the LAN address) goes into a new certificate.
+    const publicHost = new URL(core.urls.https ?? core.urls.http).hostname;
+    const tls = await loadTls(config.dataDir, config.https.cert, config.https.key, { publicHost, log });
     tlsFingerprint = tls.fingerprint;
     const https = createHttpsServer({ cert: tls.cert, key: tls.key }, app);
     servers.push(https);
