@@ -17,8 +17,16 @@ describe('admin API /api/v1, /healthz, /metrics', () => {
   it('requires the bearer token', async () => {
     const r = await fetch(`${s.http}/api/v1/devices`);
     assert.equal(r.status, 401);
+    // RFC 6750 §3: the challenge names the scheme and realm; no error code when no token was sent.
+    assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="aps"');
     const wrong = await fetch(`${s.http}/api/v1/devices`, { headers: { authorization: 'Bearer nope' } });
     assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers.get('www-authenticate'), 'Bearer realm="aps", error="invalid_token"');
+    const basic = await fetch(`${s.http}/api/v1/devices`, { headers: { authorization: 'Basic YTpi' } });
+    assert.equal(basic.headers.get('www-authenticate'), 'Bearer realm="aps"');
+    const ok = await fetch(`${s.http}/api/v1/devices`, { headers: { authorization: s.auth } });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('www-authenticate'), null);
     assert.deepEqual(await wrong.json(), { error: 'unauthorized', message: 'missing or wrong bearer token' });
   });
 

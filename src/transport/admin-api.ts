@@ -34,12 +34,16 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
+/** RFC 6750 §3: a 401 names the scheme and realm; a token that was presented but is wrong is "invalid_token". */
 function bearer(token: string): (req: Request, res: Response, next: NextFunction) => void {
   const want = createHash('sha256').update(token).digest();
-  return (req, _res, next) => {
+  return (req, res, next) => {
     const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
     const got = createHash('sha256').update(m?.[1] ?? '').digest();
-    if (!m || !timingSafeEqual(want, got)) return next(new ApsError('unauthorized', 'missing or wrong bearer token'));
+    if (!m || !timingSafeEqual(want, got)) {
+      res.set('WWW-Authenticate', m ? 'Bearer realm="aps", error="invalid_token"' : 'Bearer realm="aps"');
+      return next(new ApsError('unauthorized', 'missing or wrong bearer token'));
+    }
     next();
   };
 }
