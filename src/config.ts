@@ -34,7 +34,11 @@ export const configSchema = z
       .object({
         enabled: z.boolean().default(true),
         port: port.default(2121),
-        pasvUrl: z.string().optional(),
+        /**
+         * The IPv4 address PASV announces to non-loopback clients. Default: the public URL's host when it is
+         * an IPv4 address, else the address the client reached APS on (see src/transport/ftp-server.ts).
+         */
+        pasvUrl: z.ipv4({ message: 'must be an IPv4 address (the address PASV announces)' }).optional(),
         pasvMin: port.default(40000),
         pasvMax: port.default(40100),
         anonymous: z.boolean().default(false),

@@ -1,4 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { isIPv4, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { FileSystem, FtpSrv, type FtpConnection } from 'ftp-srv';
@@ -11,6 +14,19 @@ export interface FtpServerHandle {
   close(): Promise<void>;
 }
 
+// ftp-srv is pinned (4.6.3): its passive connector is used by our own PASV answer (see pasvAddress).
+const requireCjs = createRequire(import.meta.url);
+const PassiveConnector = requireCjs('ftp-srv/src/connector/passive') as new (connection: FtpConnection) => { setupServer(): Promise<Server> };
+
+/**
+ * Commands a read-only server has no use for: ftp-srv answers them "502 Command blacklisted". SITE also
+ * hangs ftp-srv 4.6.3 when sent bare. Active mode (PORT/EPRT) stays: embedded FTP clients may only know
+ * it, and ftp-srv connects back only to the control connection's own address (no FTP bounce).
+ */
+export const FTP_BLACKLIST = ['STOR', 'STOU', 'APPE', 'DELE', 'MKD', 'RMD', 'RNFR', 'RNTO', 'SITE', 'ALLO'] as const;
+
+/** Commands ftp-srv 4.6.3 crashes on (no reply, hung session) or mishandles when sent without an argument. */
+const NEEDS_ARG = new Set(['OPTS', 'PORT', 'EPRT', 'RETR', 'SIZE', 'MDTM', 'CWD', 'REST']);
 
 interface StatLike {
   name: string;
@@ -24,6 +40,11 @@ function toStat(e: FtpEntry): StatLike {
   return { name: e.name, size: e.size, mtime: e.mtime, mode: e.isDirectory ? 0o40555 : 0o100444, isDirectory: () => e.isDirectory };
 }
 
+/** The data socket of the transfer in progress (ftp-srv's connector), if any. */
+function dataSocketOf(connection: FtpConnection): Socket | undefined {
+  return (connection as unknown as { connector?: { socket?: Socket | null } }).connector?.socket ?? undefined;
+}
+
 /**
  * A read-only virtual file system over an adapter's view. It never touches a real path on behalf of a
  * client, and every error message names only virtual paths: ftp-srv 4.6.3 copies err.message into its
@@ -32,10 +53,14 @@ function toStat(e: FtpEntry): StatLike {
 class ViewFs extends FileSystem {
   private dir = '/';
   private readonly view: FtpView;
+  private readonly log: Logger;
+  private readonly conn: FtpConnection;
 
-  constructor(connection: FtpConnection, view: FtpView) {
+  constructor(connection: FtpConnection, view: FtpView, log: Logger) {
     super(connection, { root: '/', cwd: '/' });
     this.view = view;
+    this.log = log;
+    this.conn = connection;
   }
 
   override currentDirectory(): string {
@@ -68,15 +93,46 @@ class ViewFs extends FileSystem {
     return p;
   }
 
+  /**
+   * The file as a stream ftp-srv sends. The blob is opened first, so a missing or unreadable blob is a
+   * clean 551 (and a log line) rather than a stream error. The stream handed over always has an 'error'
+   * listener (ftp-srv attaches its own only later), and the source is destroyed whenever the consumer goes
+   * away: an aborted download never leaves a file descriptor open.
+   */
   override async read(fileName: string, opts?: { start?: number }): Promise<{ stream: Readable; clientPath: string }> {
     const p = this.abs(fileName);
     const e = this.view.stat(p);
     if (!e || e.isDirectory || !e.body) throw new Error('No such file');
-    const start = Math.max(0, Number(opts?.start) || 0);
-    const source = 'bytes' in e.body ? Readable.from([e.body.bytes.subarray(start)]) : createReadStream(e.body.path, { start });
+    const start = opts?.start ?? 0;
+    const size = 'bytes' in e.body ? e.body.bytes.length : e.size;
+    if (!Number.isSafeInteger(start) || start < 0 || start > size) throw new Error('Restart offset beyond the end of the file');
+    let source: Readable;
+    if ('bytes' in e.body) source = Readable.from([e.body.bytes.subarray(start)]);
+    else {
+      let fh;
+      try {
+        fh = await open(e.body.path, 'r');
+      } catch (err) {
+        // The reason (a blob gone from the data folder…) is the operator's; the client learns nothing.
+        this.log.error({ path: p, err: (err as Error).message }, 'FTP: cannot open the file to send');
+        throw new Error('File unavailable');
+      }
+      source = fh.createReadStream({ start });
+    }
     // The PassThrough hides the blob path: ftp-srv reports stream.path and error messages to clients.
     const out = new PassThrough();
-    source.on('error', () => out.destroy(new Error('Read failed')));
+    out.on('error', (err) => this.log.debug({ path: p, err: err.message }, 'FTP: transfer ended early'));
+    source.on('error', (err) => {
+      this.log.error({ path: p, err: err.message }, 'FTP: read failed');
+      out.destroy(new Error('Read failed'));
+    });
+    out.on('close', () => source.destroy());
+    const data = dataSocketOf(this.conn);
+    const abort = (): void => {
+      if (!out.readableEnded) out.destroy(new Error('Data connection closed'));
+    };
+    data?.once('close', abort);
+    out.once('close', () => data?.off('close', abort));
     let bytes = 0;
     source.on('data', (c: Buffer) => (bytes += c.length));
     source.on('end', () => this.view.onDownload?.(p, bytes));
@@ -101,19 +157,89 @@ class ViewFs extends FileSystem {
   }
 }
 
+const isLoopback = (a: string | undefined): boolean => !!a && (a === '::1' || /^(::ffff:)?127\./.test(a));
+const ipv4Of = (a: string | undefined): string | undefined => {
+  const v = a?.replace(/^::ffff:/, '');
+  return v && isIPv4(v) ? v : undefined;
+};
+
+function firstLanIpv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/**
+ * The address PASV announces for one control connection: a loopback client gets the loopback address it
+ * used; otherwise `ftp.pasvUrl` when set, else the public URL's host when it is an IPv4 address (what
+ * devices were told to use, e.g. APS behind NAT), else the address the client reached this server on
+ * (the control connection's local address). Never 127.0.0.1 for a remote client.
+ */
+export function pasvAddress(config: ApsConfig, control: Pick<Socket, 'localAddress' | 'remoteAddress'>): string {
+  const local = ipv4Of(control.localAddress);
+  if (isLoopback(control.remoteAddress)) return local ?? '127.0.0.1';
+  if (config.ftp.pasvUrl) return config.ftp.pasvUrl;
+  const pub = config.publicUrl ? ipv4Of(new URL(config.publicUrl).hostname) : undefined;
+  return pub ?? (local && local !== '0.0.0.0' ? local : undefined) ?? firstLanIpv4() ?? '127.0.0.1';
+}
+
+type Command = { directive: string; arg: string | null };
+interface Commands {
+  parse(message: string): Command;
+  handle(command: string | Command): unknown;
+}
+
+/**
+ * Wraps one connection's command dispatch: commands ftp-srv 4.6.3 would crash on without an argument get
+ * a 501, PASV is answered with the per-connection address, and any handler that throws or rejects gets a
+ * reply instead of leaving the session hanging.
+ */
+function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger): void {
+  const c = connection as unknown as FtpConnection & { commands: Commands; commandSocket: Socket; authenticated?: boolean; connector: unknown };
+  const handle = c.commands.handle.bind(c.commands);
+  c.commands.handle = async (raw: string | Command): Promise<unknown> => {
+    let cmd: Command;
+    try {
+      cmd = typeof raw === 'string' ? c.commands.parse(raw) : raw;
+    } catch {
+      return c.reply(500, 'Syntax error');
+    }
+    try {
+      if (NEEDS_ARG.has(cmd.directive) && !cmd.arg?.trim()) return await c.reply(501, `Syntax error: ${cmd.directive} needs an argument`);
+      if (cmd.directive === 'PASV' && c.authenticated) {
+        const connector = new PassiveConnector(connection);
+        c.connector = connector;
+        const server = await connector.setupServer();
+        const { port } = server.address() as { port: number };
+        const host = pasvAddress(config, c.commandSocket).replace(/\./g, ',');
+        return await c.reply(227, `Entering Passive Mode (${host},${port >> 8},${port & 255})`);
+      }
+      return await handle(cmd);
+    } catch (err) {
+      log.warn({ directive: cmd.directive, err: (err as Error).message }, 'FTP command failed');
+      return c.reply(cmd.directive === 'PASV' ? 425 : 501, `${cmd.directive} failed`);
+    }
+  };
+}
+
 /** One ftp-srv for all adapters: a login is offered to each adapter's resolver; the first view wins. */
 export async function startFtpServer(config: ApsConfig, resolvers: readonly Resolver[], log: Logger): Promise<FtpServerHandle> {
   const host = config.http.host;
-  const pasvHost = config.ftp.pasvUrl ?? (['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host);
   const server = new FtpSrv({
     url: `ftp://${host}:${config.ftp.port}`,
-    pasv_url: pasvHost,
+    // PASV is answered per connection by guardCommands (pasvAddress); this only keeps ftp-srv's own
+    // handler, never reached, and its start-up warning quiet.
+    pasv_url: config.ftp.pasvUrl ?? '127.0.0.1',
     pasv_min: config.ftp.pasvMin,
     pasv_max: config.ftp.pasvMax,
     anonymous: config.ftp.anonymous,
+    blacklist: [...FTP_BLACKLIST],
     greeting: 'APS provisioning server (read-only)',
     log: log as unknown as object,
   });
+  // 'connect' fires before the greeting, while the socket is still paused: no command escapes the guard.
+  (server as unknown as import('node:events').EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => guardCommands(config, connection, log));
   server.on('login', async ({ connection, username, password }, resolve, reject) => {
     // The core's switch is the master: with ftp.anonymous off, no adapter is asked about an anonymous
     // login (ftp-srv hands "anonymous" with any password to this listener when its own option is off).
@@ -125,7 +251,7 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
     try {
       for (const r of resolvers) {
         const view = await r(login);
-        if (view) return resolve({ fs: new ViewFs(connection, view) });
+        if (view) return resolve({ fs: new ViewFs(connection, view, log) });
       }
     } catch (e) {
       log.error({ err: e, username }, 'FTP login failed');

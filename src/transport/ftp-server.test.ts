@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync, renameSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'basic-ftp';
+import { loadConfig } from '../config.ts';
+import { simRequest } from '../sim/http-client.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
+import { pasvAddress } from './ftp-server.ts';
+
+// The core's ftp-srv against a real client: a raw control connection where the exact reply matters,
+// basic-ftp elsewhere. The AudioCodes adapter provides the view (the only FTP mount today).
+const PROFILE = 'audiocodes-mp11x';
+const DEV = { id: 'ftp-core', mac: '00908F00C0DE', password: 'pw-core-123' };
+
+/** A raw FTP control connection: send a command, get its final reply line (1xx lines are kept apart). */
+class Raw {
+  private buf = '';
+  readonly lines: string[] = [];
+  private waiting: ((line: string) => void) | null = null;
+  private constructor(readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      this.buf += d;
+      let i;
+      while ((i = this.buf.indexOf('\r\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 2);
+        if (!/^\d{3} /.test(line)) continue;
+        this.lines.push(line);
+        if (!line.startsWith('1') && this.waiting) {
+          const w = this.waiting;
+          this.waiting = null;
+          w(line);
+        }
+      }
+    });
+  }
+
+  static async open(port: number, host = '127.0.0.1'): Promise<Raw> {
+    const socket = connect(port, host);
+    const raw = new Raw(socket);
+    await new Promise<void>((res, rej) => socket.once('connect', res).once('error', rej));
+    const greeting = await raw.reply();
+    assert.match(greeting, /^220 /);
+    return raw;
+  }
+
+  /** The next final reply, or 'TIMEOUT' when the server says nothing within `ms`. */
+  reply(ms = 3000): Promise<string> {
+    const pending = this.lines.findIndex((l) => !l.startsWith('1'));
+    if (pending >= 0) return Promise.resolve(this.lines.splice(0, pending + 1).pop()!);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.waiting = null;
+        resolve('TIMEOUT');
+      }, ms);
+      this.waiting = (line) => {
+        clearTimeout(t);
+        this.lines.length = 0;
+        resolve(line);
+      };
+    });
+  }
+
+  async send(cmd: string, ms?: number): Promise<string> {
+    this.lines.length = 0;
+    this.socket.write(`${cmd}\r\n`);
+    return this.reply(ms);
+  }
+
+  async login(user = DEV.id, password = DEV.password): Promise<void> {
+    assert.match(await this.send(`USER ${user}`), /^331 /);
+    assert.match(await this.send(`PASS ${password}`), /^230 /);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function pasvTarget(reply: string): { host: string; port: number } {
+  const m = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(reply);
+  assert.ok(m, `a PASV reply: ${reply}`);
+  return { host: m.slice(1, 5).join('.'), port: Number(m[5]) * 256 + Number(m[6]) };
+}
+
+const sink = (): Writable => new Writable({ write(_c, _e, cb): void { cb(); } });
+
+/** Open file descriptors of this process (the server runs in it) that point into the blob folder. */
+function openBlobFds(dataDir: string): string[] {
+  const blobs = join(dataDir, 'blobs');
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.startsWith(blobs)) out.push(target);
+    } catch {
+      // closed while listing
+    }
+  }
+  return out;
+}
+
+async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}
+
+describe('FTP server: failures stay local to one transfer', () => {
+  let s: TestServer;
+  let cmpPath: string;
+  let cmpSha: string;
+
+  before(async () => {
+    s = await startTestServer();
+    s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
+    const fw = await s.core.catalog.addBuffer(Buffer.alloc(40 * 1024 * 1024, 7), { kind: 'firmware', profile: PROFILE, version: '6.60A.360.002', filename: 'MP11x.cmp' });
+    cmpSha = fw.sha256;
+    const c = new Client(5000);
+    await c.access({ host: '127.0.0.1', port: s.ftpPort!, user: DEV.id, password: DEV.password });
+    const [name] = (await c.list(`/${DEV.mac}/cmp`)).map((e) => e.name);
+    c.close();
+    cmpPath = `/${DEV.mac}/cmp/${name}`;
+  });
+  after(async () => {
+    await s.stop();
+  });
+
+  it('aborted downloads leave no file descriptor open', { skip: process.platform !== 'linux' && 'counts /proc/self/fd' }, async () => {
+    const before = openBlobFds(s.dataDir).length;
+    const raw = await Raw.open(s.ftpPort!);
+    await raw.login();
+    assert.match(await raw.send('TYPE I'), /^200 /);
+    for (let i = 0; i < 5; i++) {
+      const { port } = pasvTarget(await raw.send('PASV'));
+      const data = connect(port, '127.0.0.1');
+      let got = 0;
+      const aborted = new Promise<void>((resolve) => {
+        data.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got > 100_000) {
+            data.destroy();
+            resolve();
+          }
+        });
+      });
+      data.on('error', () => {});
+      raw.socket.write(`RETR ${cmpPath}\r\n`);
+      await aborted;
+      // The transfer ends with a reply (not a hung session), and the control connection stays usable.
+      assert.match(await raw.reply(5000), /^[45]\d\d /);
+    }
+    assert.match(await raw.send('NOOP'), /^200 /);
+    raw.close();
+    assert.ok(await eventually(() => openBlobFds(s.dataDir).length <= before), `open blob fds: ${openBlobFds(s.dataDir).join(', ')}`);
+  });
+
+  it('a blob missing from the data folder is a 551 without a path, and the server keeps running', async () => {
+    const blob = s.core.catalog.blobs.pathOf(cmpSha);
+    renameSync(blob, `${blob}.away`);
+    try {
+      const raw = await Raw.open(s.ftpPort!);
+      await raw.login();
+      const { port } = pasvTarget(await raw.send('PASV'));
+      const data = connect(port, '127.0.0.1');
+      data.on('error', () => {});
+      const reply = await raw.send(`RETR ${cmpPath}`);
+      assert.match(reply, /^551 File unavailable$/);
+      assert.ok(!reply.includes(s.dataDir));
+      data.destroy();
+      raw.close();
+      // The whole server is still up: HTTP answers, and FTP serves the next request.
+      const health = await simRequest({ url: `${s.http}/healthz` });
+      assert.equal(health.status, 200);
+      const c = new Client(5000);
+      await c.access({ host: '127.0.0.1', port: s.ftpPort!, user: DEV.id, password: DEV.password });
+      await c.downloadTo(sink(), `/${DEV.mac}.ini`);
+      await assert.rejects(c.downloadTo(sink(), cmpPath), (e: { code?: number }) => e.code === 551);
+      c.close();
+    } finally {
+      renameSync(`${blob}.away`, blob);
+    }
+  });
+});
+
+describe('FTP server: commands a read-only server refuses cleanly', () => {
+  let s: TestServer;
+  let raw: Raw;
+
+  before(async () => {
+    s = await startTestServer();
+    s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
+    raw = await Raw.open(s.ftpPort!);
+    await raw.login();
+  });
+  after(async () => {
+    raw.close();
+    await s.stop();
+  });
+
+  it('answers bare SITE, OPTS, PORT and EPRT instead of hanging', async () => {
+    assert.match(await raw.send('SITE'), /^502 /);
+    assert.match(await raw.send('SITE CHMOD 777 x'), /^502 /);
+    assert.match(await raw.send('OPTS'), /^501 /);
+    assert.match(await raw.send('PORT'), /^501 /);
+    assert.match(await raw.send('EPRT'), /^501 /);
+    assert.match(await raw.send('RETR'), /^501 /);
+    // The session is still alive and in sync.
+    assert.match(await raw.send('OPTS UTF8 ON'), /^200 /);
+    assert.match(await raw.send('PWD'), /^257 /);
+  });
+
+  it('blacklists every write command', async () => {
+    for (const cmd of ['STOR x', 'STOU', 'APPE x', 'DELE x', 'MKD x', 'RMD x', 'RNFR x', 'RNTO y', 'ALLO 10']) {
+      assert.match(await raw.send(cmd), /^502 /, cmd);
+    }
+  });
+
+  it('a restart offset beyond the file is a clean 551, and a valid one resumes', async () => {
+    const ini = `/${DEV.mac}.ini`;
+    assert.match(await raw.send('REST 100000000000000000000'), /^350 /);
+    let { port } = pasvTarget(await raw.send('PASV'));
+    let data = connect(port, '127.0.0.1');
+    data.on('error', () => {});
+    const reply = await raw.send(`RETR ${ini}`);
+    assert.equal(reply, '551 Restart offset beyond the end of the file');
+    data.destroy();
+
+    // REST 10 then RETR sends the ini from byte 10.
+    const c = new Client(5000);
+    await c.access({ host: '127.0.0.1', port: s.ftpPort!, user: DEV.id, password: DEV.password });
+    const chunks: Buffer[] = [];
+    await c.downloadTo(new Writable({ write(b: Buffer, _e, cb): void { chunks.push(b); cb(); } }), ini);
+    const whole = Buffer.concat(chunks);
+    c.close();
+    assert.match(await raw.send('REST 10'), /^350 /);
+    ({ port } = pasvTarget(await raw.send('PASV')));
+    data = connect(port, '127.0.0.1');
+    const got: Buffer[] = [];
+    data.on('data', (b: Buffer) => got.push(b));
+    const closed = new Promise((r) => data.once('close', r));
+    assert.match(await raw.send(`RETR ${ini}`), /^226 /);
+    await closed;
+    assert.deepEqual(Buffer.concat(got), whole.subarray(10));
+  });
+});
+
+describe('FTP server: the PASV address', () => {
+  const remote = { localAddress: '192.0.2.2', remoteAddress: '198.51.100.7' };
+  const cfg = (o: Record<string, unknown> = {}) => loadConfig({ env: {}, file: undefined, overrides: { http: { host: '0.0.0.0', port: 8080 }, ...o } });
+
+  it('is never loopback for a remote client: pasvUrl, else an IP public URL, else the local address', () => {
+    assert.equal(pasvAddress(cfg(), remote), '192.0.2.2');
+    assert.equal(pasvAddress(cfg(), { ...remote, localAddress: '::ffff:192.0.2.2' }), '192.0.2.2');
+    assert.equal(pasvAddress(cfg({ publicUrl: 'http://203.0.113.5:8080' }), remote), '203.0.113.5');
+    assert.equal(pasvAddress(cfg({ publicUrl: 'http://prov.example:8080' }), remote), '192.0.2.2', 'a host name is not an address');
+    assert.equal(pasvAddress(cfg({ publicUrl: 'http://203.0.113.5:8080', ftp: { pasvUrl: '203.0.113.9' } }), remote), '203.0.113.9');
+    // A loopback client is answered on loopback whatever the settings (ftp-srv's own rule).
+    assert.equal(pasvAddress(cfg({ publicUrl: 'http://203.0.113.5:8080' }), { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1' }), '127.0.0.1');
+  });
+
+  it('a server on all interfaces answers a client on a LAN address with that address', async (t) => {
+    const lan = Object.values((await import('node:os')).networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
+    if (!lan) return t.skip('no non-loopback IPv4 address on this host');
+    const s = await startTestServer({ http: { host: '0.0.0.0', port: 0 } });
+    try {
+      s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
+      const raw = await Raw.open(s.ftpPort!, lan.address);
+      await raw.login();
+      const target = pasvTarget(await raw.send('PASV'));
+      assert.equal(target.host, lan.address);
+      // And the announced address works: a listing arrives on it.
+      const data = connect(target.port, target.host);
+      let listing = '';
+      data.on('data', (b: Buffer) => (listing += b.toString()));
+      const closed = new Promise((r) => data.once('close', r));
+      assert.match(await raw.send('LIST /'), /^226 /);
+      await closed;
+      assert.match(listing, new RegExp(`${DEV.mac}\\.ini`));
+      raw.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('refuses a pasvUrl that is not an IPv4 address at start-up', () => {
+    assert.throws(() => cfg({ ftp: { pasvUrl: 'prov.example' } }), /ftp\.pasvUrl/);
+  });
+});
