@@ -6,10 +6,11 @@
 // per URL value, so the aux path carries the content hash: new bytes, new URL, one new download.
 import type { AdapterServices } from '../../src/core.ts';
 import type { RenderedFile } from '../../src/render/rendered-files.ts';
-import { renderProfileTemplate } from '../../src/render/device-template.ts';
+import { renderProfileTemplate, templateContext } from '../../src/render/device-template.ts';
 import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
 import { renderAudioCodesIni, type AuxKind } from './render.ts';
-import { AUX_ROLES, profileSchema, scheduleOf, schemeOf, SettingsError, type Scheme } from './settings.ts';
+import { AUX_ROLES, profileSchema, scheduleOf, schemeOf, SettingsError, type AudioCodesConfig, type Scheme } from './settings.ts';
+import { checkIniVariables } from './template-vars.ts';
 
 export interface ArtifactEntry {
   artifact: ArtifactRecord;
@@ -45,7 +46,11 @@ export function auxPath(mac: string, role: string, a: ArtifactRecord): string {
   return `${mac}/aux/${role}/${a.sha256.slice(0, 12)}/${a.filename}`;
 }
 
-/** Where the device fetches its tree, per scheme; FTP carries the login in the URL (protocols.md §(a)). */
+/**
+ * Where the device fetches its tree, per scheme; FTP carries the login in the URL (protocols.md §(a)).
+ * A device without a password can only fetch over FTP anonymously: without anonymous FTP the URLs could
+ * never be used, so the ini is refused (a settings error) rather than served with dead URLs.
+ */
 function baseUrl(core: AdapterServices, device: DeviceRecord, scheme: Scheme, secret: string | undefined): string {
   if (scheme === 'http') return `${core.urls.http}/audiocodes/`;
   if (scheme === 'https') {
@@ -53,15 +58,33 @@ function baseUrl(core: AdapterServices, device: DeviceRecord, scheme: Scheme, se
     return `${core.urls.https}/audiocodes/`;
   }
   if (!core.urls.ftp) throw new SettingsError('scheme ftp, but FTP is disabled');
+  const anonymous = (core.adapterConfig('audiocodes') as AudioCodesConfig | undefined)?.ftpAnonymous === true;
+  if (!secret && !anonymous) {
+    throw new SettingsError(
+      `device ${device.id}: update_scheme ftp needs a device password (the FTP login written into the URLs) or anonymous FTP (ftp.anonymous and adapters.audiocodes.ftpAnonymous)`,
+    );
+  }
   const u = new URL(core.urls.ftp);
   const login = secret ? `${encodeURIComponent(device.id)}:${encodeURIComponent(secret)}@` : '';
   return `ftp://${login}${u.host}/`;
 }
 
-/** The ini's source: the device's own config artifact (an imported ini) or the profile template rendered. */
+/**
+ * The ini's source: the device's own config artifact (an imported ini, used as it is) or the profile
+ * template rendered, after checking that no variable it uses would break the file (template-vars.ts).
+ */
 function iniSource(core: AdapterServices, device: DeviceRecord): string {
   const artifact = core.catalog.target(device, 'config');
   if (artifact) return core.catalog.readSmall(artifact).toString('utf8');
+  const template = core.profiles.require(device.profile).template;
+  if (!template) return '';
+  const context = templateContext(core, device);
+  try {
+    checkIniVariables(context.vars, (vars) => template.render({ ...context, vars }));
+  } catch (e) {
+    if (e instanceof SettingsError) throw new SettingsError(`device ${device.id}: ${e.message}`);
+    throw e;
+  }
   return renderProfileTemplate(core, device) ?? '';
 }
 

@@ -79,9 +79,11 @@ function treeOrFail(ctx: Ctx, req: Request, res: Response, device: DeviceRecord,
   try {
     return deviceTree(ctx, device);
   } catch (e) {
-    // A template or setting fault: the operator's to fix. The device learns nothing but a 500.
-    ctx.log.error({ device: device.id, err: (e as Error).message }, 'cannot render the ini');
-    ctx.events.record({ ...info, status: 500, ip: req.ip, ua: req.get('user-agent') ?? null, detail: 'render failed' });
+    // A template or setting fault: the operator's to fix. The device learns nothing but a 500; the reason
+    // (messages name parameters and variables, never their values) goes to the log and the event.
+    const reason = (e as Error).message;
+    ctx.log.error({ device: device.id, err: reason }, 'cannot render the ini');
+    ctx.events.record({ ...info, status: 500, ip: req.ip, ua: req.get('user-agent') ?? null, detail: `render failed: ${reason}` });
     res.status(500).type('text/plain').send('Internal Server Error\n');
     return undefined;
   }

@@ -12,6 +12,9 @@ import { configSchema, profileSchema, type AudioCodesConfig } from './settings.t
 import { audiocodesSimulatorCommand } from './simulator-command.ts';
 
 function register(ctx: AdapterContext<AudioCodesConfig>): void {
+  if (ctx.config.ftpAnonymous && !ctx.aps.ftp.anonymous) {
+    ctx.log.warn('adapters.audiocodes.ftpAnonymous is on but ftp.anonymous is off: anonymous FTP logins are refused, so a device without a password cannot fetch over FTP');
+  }
   registerHttp(ctx);
   ctx.ftp.provide(ftpResolver(ctx));
 }
