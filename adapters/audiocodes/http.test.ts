@@ -112,4 +112,17 @@ describe('AudioCodes over HTTP', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body[0], 2);
   });
+
+  it('serves FXS and FXO coefficient files as auxiliary targets (FXSCoeffFileUrl, FXOCoeffFileUrl)', async () => {
+    await s.core.catalog.addBuffer(Buffer.from('fxs coeff'), { kind: 'aux', role: 'fxs-coeff', profile: PROFILE, version: '1', filename: 'MP124_FXS_Coeff.dat' });
+    await s.core.catalog.addBuffer(Buffer.from('fxo coeff'), { kind: 'aux', role: 'fxo-coeff', profile: PROFILE, version: '1', filename: 'MP124_FXO_Coeff.dat' });
+    const doc = parseIni((await get('00908FAA0001.ini')).body.toString('utf8'));
+    for (const [param, role, body] of [['FXSCoeffFileUrl', 'fxs-coeff', 'fxs coeff'], ['FXOCoeffFileUrl', 'fxo-coeff', 'fxo coeff']] as const) {
+      const url = valueText(getParam(doc, param)!);
+      assert.match(url, new RegExp(`/audiocodes/00908FAA0001/aux/${role}/[0-9a-f]{12}/MP124_FX[SO]_Coeff\\.dat$`));
+      const r = await simRequest({ url });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), body);
+    }
+  });
 });

@@ -31,6 +31,7 @@ const full: AudioCodesRenderInput = {
   auxUrls: {
     cpt: 'https://aps.example.net:8443/audiocodes/aux/cpt-3f2a9c.dat',
     tlsRoot: 'https://aps.example.net:8443/audiocodes/aux/root-77aa01.pem',
+    fxsCoeff: 'https://aps.example.net:8443/audiocodes/aux/fxs-coeff-0a1b2c.dat',
   },
   schedule: { kind: 'daily', time: '02:30', randomSeconds: 900 },
   checkIfIniChanged: 1,
@@ -55,6 +56,8 @@ test('firmware, aux targets, daily check, params: matches the golden file', () =
   assert.deepEqual(getParam(doc, 'CptFileURL'), { kind: 'string', value: full.auxUrls!.cpt! });
   assert.deepEqual(getParam(doc, 'TLSRootFileUrl'), { kind: 'string', value: full.auxUrls!.tlsRoot! });
   assert.equal(getParam(doc, 'PrtFileURL'), undefined);
+  assert.deepEqual(getParam(doc, 'FXSCoeffFileUrl'), { kind: 'string', value: full.auxUrls!.fxsCoeff! });
+  assert.equal(getParam(doc, 'FXOCoeffFileUrl'), undefined);
   assert.deepEqual(getParam(doc, 'AutoUpdatePredefinedTime'), { kind: 'string', value: '02:30' });
   assert.deepEqual(getParam(doc, 'AutoUpdatePredefinedRandomTime'), { kind: 'bare', value: '900' });
   assert.equal(getParam(doc, 'AutoUpdateFrequency'), undefined);
@@ -78,7 +81,7 @@ test('deterministic: same input, same bytes, whatever the params key order; temp
 test('the template cannot keep stale APS-owned values; one schedule replaces the other', () => {
   const stale = [
     '[SYSTEM Params]', "IniFileURL = 'http://old/x.ini'", "CmpFileURL = 'http://old/fw.cmp'", 'AutoUpdateCmpFile = 1',
-    "PrtFileURL = 'http://old/prt.dat'", 'AutoUpdateFrequency = 5', "AutoUpdatePredefinedTime = '01:00'",
+    "PrtFileURL = 'http://old/prt.dat'", "FXOCoeffFileURL = 'http://old/fxo.dat'", 'AutoUpdateFrequency = 5', "AutoUpdatePredefinedTime = '01:00'",
     'AutoUpdatePredefinedRandomTime = 60', 'AUPDCheckIfIniChanged = 2', '',
   ].join('\r\n');
   const out = renderAudioCodesIni({ template: stale, iniFileUrl: 'http://aps/<MAC>.ini', schedule: { kind: 'frequency', minutes: 15 } });

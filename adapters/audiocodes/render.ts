@@ -13,7 +13,12 @@
 import { cloneDoc, deleteParam, parseIni, setParam, writeIni } from './ini-doc.ts';
 import type { IniDoc } from './ini-doc.ts';
 
-/** Auxiliary files and the ini parameter carrying each one's URL (seed 001 §32 "Auxiliary files"; protocols.md §(a)). */
+/**
+ * Auxiliary files and the ini parameter carrying each one's URL (seed 001 §32 "Auxiliary files"; protocols.md §(a)).
+ * The FXS/FXO coefficient parameters are spelled as in the MP-11x 6.60A parameter table (`FXSCoeffFileUrl`,
+ * `FXOCoeffFileUrl`, "a link to an FXS/FXO coefficients file, to be downloaded from a remote server"); the 5.0/6.2
+ * manuals write `FXSCoeffFileURL`, and parameter names are case-insensitive.
+ */
 export const AUX_URL_PARAMS = {
   cpt: 'CptFileURL',
   prt: 'PrtFileURL',
@@ -22,6 +27,8 @@ export const AUX_URL_PARAMS = {
   tlsRoot: 'TLSRootFileUrl',
   tlsCert: 'TLSCertFileUrl',
   userInfo: 'UserInfoFileURL',
+  fxsCoeff: 'FXSCoeffFileUrl',
+  fxoCoeff: 'FXOCoeffFileUrl',
 } as const;
 export type AuxKind = keyof typeof AUX_URL_PARAMS;
 

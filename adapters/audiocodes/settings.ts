@@ -92,4 +92,6 @@ export const AUX_ROLES: Readonly<Record<string, AuxKind>> = {
   'tls-root': 'tlsRoot',
   'tls-cert': 'tlsCert',
   'user-info': 'userInfo',
+  'fxs-coeff': 'fxsCoeff',
+  'fxo-coeff': 'fxoCoeff',
 };
