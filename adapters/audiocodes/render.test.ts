@@ -60,7 +60,7 @@ test('firmware, aux targets, daily check, params: matches the golden file', () =
   assert.equal(getParam(doc, 'FXOCoeffFileUrl'), undefined);
   assert.deepEqual(getParam(doc, 'AutoUpdatePredefinedTime'), { kind: 'string', value: '02:30' });
   assert.deepEqual(getParam(doc, 'AutoUpdatePredefinedRandomTime'), { kind: 'bare', value: '900' });
-  assert.equal(getParam(doc, 'AutoUpdateFrequency'), undefined);
+  assert.deepEqual(getParam(doc, 'AutoUpdateFrequency'), { kind: 'bare', value: '0' }, 'the periodic check is switched off, not left out');
   // The export writes this IP bare, and an override keeps it so.
   assert.deepEqual(getParam(doc, 'SyslogServerIP'), { kind: 'bare', value: '10.0.0.9' });
   assert.match(out.toString('utf8'), /\r\nAUPDCheckIfIniChanged = 1\r\n/);
@@ -91,8 +91,8 @@ test('the template cannot keep stale APS-owned values; one schedule replaces the
   ].join('\r\n'));
   const daily = renderAudioCodesIni({ template: stale, iniFileUrl: 'http://aps/<MAC>.ini', schedule: { kind: 'daily', time: '23:59', randomSeconds: 0 } });
   const text = daily.toString('utf8');
-  assert.doesNotMatch(text, /AutoUpdateFrequency/);
-  assert.match(text, /AutoUpdatePredefinedTime = '23:59'\r\nAutoUpdatePredefinedRandomTime = 0\r\n/);
+  assert.match(text, /AutoUpdateFrequency = 0\r\nAutoUpdatePredefinedTime = '23:59'\r\nAutoUpdatePredefinedRandomTime = 0\r\n/);
+  assert.doesNotMatch(text, /AutoUpdateFrequency = [1-9]/);
 });
 
 test('a template without sections gets the parameters ahead of its tables', () => {

@@ -88,6 +88,7 @@ function checkUrl(what: string, url: string): string {
 function applySchedule(doc: IniDoc, s: UpdateSchedule): void {
   for (const name of SCHEDULE_PARAMS) deleteParam(doc, name);
   if (s.kind === 'frequency') {
+    // The daily time is left out: its "off" value is not documented, so none is invented here.
     if (!Number.isInteger(s.minutes) || s.minutes < 1) {
       throw new AudioCodesRenderError('bad-schedule', 'frequency must be a whole number of minutes >= 1');
     }
@@ -100,7 +101,10 @@ function applySchedule(doc: IniDoc, s: UpdateSchedule): void {
   if (!Number.isInteger(s.randomSeconds) || s.randomSeconds < 0) {
     throw new AudioCodesRenderError('bad-schedule', 'randomSeconds must be a whole number >= 0');
   }
-  // 'hh:mm' in single quotes: protocols.md §(a) AutoUpdatePredefinedTime.
+  // The periodic check is switched off explicitly (0, its default, disables it) rather than left out, for
+  // the same reason as AutoUpdateCmpFile = 0: with SetDefaultOnINIFileProcess = 0 an earlier frequency
+  // would stay in force next to the daily time. 'hh:mm' in single quotes: protocols.md §(a).
+  setParam(doc, 'AutoUpdateFrequency', 0);
   setParam(doc, 'AutoUpdatePredefinedTime', s.time);
   setParam(doc, 'AutoUpdatePredefinedRandomTime', s.randomSeconds);
 }
