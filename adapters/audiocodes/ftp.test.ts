@@ -83,7 +83,7 @@ describe('AudioCodes over FTP', () => {
   it('finds the MAC in any case and spelling, as HTTP does', async () => {
     const want = sink();
     await client.downloadTo(want.w, `/${A.mac}.ini`);
-    for (const p of ['/00908f000001.ini', '/00-90-8f-00-00-01.ini', '/cfg_00:90:8F:00:00:01.ini', '00908f000001.INI']) {
+    for (const p of ['/00908f000001.ini', '/00-90-8f-00-00-01.ini', '/cfg_00:90:8F:00:00:01.ini', '00908f000001.INI', '/00_90_8F_00_00_01.ini']) {
       const got = sink();
       await client.downloadTo(got.w, p);
       assert.deepEqual(got.bytes(), want.bytes(), p);

@@ -28,7 +28,7 @@ describe('AudioCodes over HTTP', () => {
     const a = await get('00908FAA0001.ini');
     assert.equal(a.status, 200);
     assert.match(String(a.headers['content-type']), /^text\/plain/);
-    for (const name of ['00908faa0001.ini', '00-90-8F-AA-00-01.ini', 'cfg_00908faa0001.ini', '0090.8faa.0001.ini']) {
+    for (const name of ['00908faa0001.ini', '00-90-8F-AA-00-01.ini', 'cfg_00908faa0001.ini', '0090.8faa.0001.ini', 'cfg_00_90_8f_aa_00_01.ini']) {
       const r = await get(name);
       assert.equal(r.status, 200, name);
       assert.deepEqual(r.body, a.body, name);

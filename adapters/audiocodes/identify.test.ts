@@ -37,6 +37,7 @@ test('macFromFileName accepts the usual spellings and file names', () => {
     '00908F1DD0D3', '00908f1dd0d3', '00:90:8F:1D:D0:D3', '00-90-8f-1d-d0-d3', '00.90.8f.1d.d0.d3',
     '0090.8f1d.d0d3', '0090-8F1D-D0D3', 'cfg_00908F1DD0D3.ini', '00908f1dd0d3.ini', 'mp124/00908F1DD0D3',
     '0090.8f1d.d0d3.cfg', ' 00:90:8f:1d:d0:d3 ',
+    '00_90_8f_1d_d0_d3', 'cfg_00_90_8F_1D_D0_D3.ini', 'device_00_90_8f_1d_d0_d3.ini', '00_90_8f_1d_d0_d3_v2.ini',
   ]) {
     assert.equal(macFromFileName(s), '00908f1dd0d3', s);
   }
@@ -46,6 +47,8 @@ test('macFromFileName refuses non-MACs and ambiguous strings', () => {
   for (const s of [
     '', 'config.ini', '00908F1DD0D', '00908F1DD0D3A', 'a00908F1DD0D3', '00:90:8f:1d:d0', '00:90:8f:1d:d0:d3:aa',
     '00:90-8f:1d:d0:d3', 'g0908F1DD0D3x', '00908F1DD0D3_00908F1DD0D4.ini',
+    '00_90_8f_1d_d0.ini', 'aa_00_90_8f_1d_d0_d3.ini', '00_90_8f_1d_d0_d3_aa.ini', 'x00_90_8f_1d_d0_d3.ini', '00_90_8f_1d_d0_d3x',
+    '00_90:8f_1d:d0_d3',
   ]) {
     assert.equal(macFromFileName(s), null, s);
   }

@@ -36,22 +36,26 @@ const HEX = '[0-9a-fA-F]';
 // after it is allowed because file extensions follow one (`0090.8f1d.d0d3.cfg`).
 const BEFORE = `(?<!${HEX}|${HEX}[:-])`;
 const AFTER = `(?!${HEX}|[:-]${HEX})`;
+// `_` also joins words in file names (`cfg_`, `device_`), so the `_` form is bounded by whole tokens: it
+// must not start or end inside a word, nor be cut out of a longer `_` run of hex pairs (`aa_00_90_…_d3`).
+const ALNUM = '[0-9A-Za-z]';
 const FORMS = [
   new RegExp(`${BEFORE}${HEX}{12}${AFTER}`, 'g'),
   new RegExp(`${BEFORE}${HEX}{2}([:.-])${HEX}{2}(?:\\1${HEX}{2}){4}${AFTER}`, 'g'),
   new RegExp(`${BEFORE}${HEX}{4}([.-])${HEX}{4}\\1${HEX}{4}${AFTER}`, 'g'),
+  new RegExp(`(?<!${ALNUM})(?<!(?<!${ALNUM})${HEX}{2}_)${HEX}{2}(?:_${HEX}{2}){5}(?!${ALNUM})(?!_${HEX}{2}(?!${ALNUM}))`, 'g'),
 ];
 
 /**
- * The MAC in a string or file name (`00908F1DD0D3`, `00:90:8f:1d:d0:d3`, `00-90-8F-…`, `0090.8f1d.d0d3`,
- * `cfg_00908f1dd0d3.ini`) as 12 lower-case hex digits. Null when there is none, or more than one
+ * The MAC in a string or file name (`00908F1DD0D3`, `00:90:8f:1d:d0:d3`, `00-90-8F-…`, `00_90_8f_…`,
+ * `0090.8f1d.d0d3`, `cfg_00908f1dd0d3.ini`) as 12 lower-case hex digits. Null when there is none, or more than one
  * different one: a wrong guess would hand a device another device's file.
  */
 export function macFromFileName(text: string): string | null {
   const found = new Set<string>();
   for (const re of FORMS) {
     for (const m of text.matchAll(re)) {
-      const mac = normalizeMac(m[0]);
+      const mac = normalizeMac(m[0].replace(/_/g, ''));
       if (mac) found.add(mac);
     }
   }
