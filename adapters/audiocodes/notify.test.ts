@@ -54,6 +54,15 @@ describe('AudioCodes SIP NOTIFY outcomes', () => {
     }
   });
 
+  it('says the NOTIFY was sent when the gateway answers ICMP port unreachable', async () => {
+    const probe = createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+    const port = probe.address().port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    s.core.devices.upsert({ id: 'nclosed', profile: 'audiocodes-mp11x', mac: '00908FD00004', vars: { sip_host: '127.0.0.1', sip_port: String(port) } });
+    assert.deepEqual(await notify('nclosed'), { ok: false, summary: `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)` });
+  });
+
   it('names the missing variable when the device has no SIP address', async () => {
     s.core.devices.upsert({ id: 'nosip', profile: 'audiocodes-mp11x', mac: '00908FD00003' });
     assert.deepEqual(await notify('nosip'), { ok: false, summary: 'no SIP address: set the device variable sip_host' });

@@ -35,7 +35,8 @@ export function summarizeNotify(r: SipNotifyResult): NotifyResult {
     case 'timeout':
       return { ok: false, summary: `timeout after ${r.transmissions} transmissions${r.provisional ? ' (a provisional response arrived)' : ''}` };
     case 'error':
-      return { ok: false, summary: `not sent: ${r.message}` };
+      // A NOTIFY that left and was answered with an ICMP error was sent: its message says what came back.
+      return { ok: false, summary: r.sent ? r.message : `not sent: ${r.message}` };
   }
 }
 

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
+import { summarizeNotify } from './check-sync.ts';
 import { sendSipNotify, type SipClock } from './sip-notify.ts';
 
 /** Virtual time: nothing fires until next() runs the earliest pending timer. */
@@ -214,7 +215,9 @@ test('a closed port (ICMP unreachable) is an error result', async () => {
   const result = await sendSipNotify({ host: '127.0.0.1', port }, { timers: RFC, clock });
   assert.equal(result.outcome, 'error');
   assert.equal(clock.pending(), 0, 'the timers are cancelled');
-  assert.match(result.outcome === 'error' ? result.message : '', /ECONNREFUSED/);
+  assert.equal(result.outcome === 'error' && result.sent, true, 'the NOTIFY did leave');
+  assert.equal(result.outcome === 'error' ? result.message : '', `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)`);
+  assert.deepEqual(summarizeNotify(result), { ok: false, summary: `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)` });
 });
 
 test('bad targets and options are error results, nothing is sent', async () => {
@@ -231,6 +234,7 @@ test('bad targets and options are error results, nothing is sent', async () => {
   for (const r of await Promise.all(bad)) {
     assert.equal(r.outcome, 'error');
     assert.equal(r.transmissions, 0);
+    assert.match(summarizeNotify(r).summary, /^not sent: /);
   }
 });
 

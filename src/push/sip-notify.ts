@@ -57,8 +57,12 @@ export type SipNotifyResult =
       challenge?: { header: 'WWW-Authenticate' | 'Proxy-Authenticate'; value: string } }
   /** Timer F expired; `provisional` is true when a 1xx had arrived. */
   | { outcome: 'timeout'; transmissions: number; provisional: boolean }
-  /** DNS failure, ICMP unreachable, bad target: the message names the cause, never a credential. */
-  | { outcome: 'error'; message: string; transmissions: number };
+  /**
+   * DNS failure, ICMP unreachable, bad target: the message names the cause, never a credential. `sent` is
+   * true when the NOTIFY left this host (an ICMP port unreachable means the device's host answered that
+   * nothing listens on the port).
+   */
+  | { outcome: 'error'; message: string; transmissions: number; sent?: boolean };
 
 const DEFAULT_T1 = 500;
 const DEFAULT_T2 = 4000;
@@ -139,6 +143,7 @@ function runTransaction(
     let timerF: unknown;
     let done = false;
     let request: Buffer | undefined;
+    let sent = false;
 
     const finish = (result: SipNotifyResult): void => {
       if (done) return;
@@ -148,15 +153,28 @@ function runTransaction(
       try { socket.close(); } catch { /* already closed */ }
       resolve(result);
     };
-    const fail = (message: string): void => finish({ outcome: 'error', message, transmissions });
+    const fail = (message: string): void => finish({ outcome: 'error', message, transmissions, ...(sent ? { sent } : {}) });
+    // After a datagram left, an ICMP error is the device host's answer: say so rather than "not sent".
+    const failWith = (err: unknown, what: string): void => {
+      const code = errCode(err);
+      const where = `${target.host}:${target.port ?? 5060}/udp`;
+      if (sent && code === 'ECONNREFUSED') return fail(`sent; the device refused it (ICMP port unreachable: nothing listens on ${where})`);
+      if (sent && (code === 'EHOSTUNREACH' || code === 'ENETUNREACH')) {
+        return fail(`sent; ${target.host} is unreachable (ICMP ${code === 'EHOSTUNREACH' ? 'host' : 'network'} unreachable)`);
+      }
+      fail(`${what}: ${code}`);
+    };
 
     const transmit = (): void => {
       if (done || !request) return;
       transmissions++;
       try {
-        socket.send(request, (err) => { if (err) fail(`send to ${target.host} failed: ${errCode(err)}`); });
+        socket.send(request, (err) => {
+          if (err) failWith(err, `send to ${target.host} failed`);
+          else sent = true;
+        });
       } catch (err) {
-        fail(`send to ${target.host} failed: ${errCode(err)}`);
+        failWith(err, `send to ${target.host} failed`);
       }
     };
     const onTimerE = (): void => {
@@ -167,7 +185,7 @@ function runTransaction(
     };
 
     // ICMP port/host unreachable reaches a connected UDP socket as an error (ECONNREFUSED etc.).
-    socket.on('error', (err) => fail(`${target.host}: ${errCode(err)}`));
+    socket.on('error', (err) => failWith(err, target.host));
     socket.on('message', (msg) => {
       const res = parseSipResponse(msg);
       if (!res || res.topViaBranch !== ids.branch || res.cseq.method !== 'NOTIFY') return;
@@ -197,7 +215,7 @@ function runTransaction(
     try {
       socket.connect(target.port ?? 5060, address, start);
     } catch (err) {
-      fail(`${target.host}: ${errCode(err)}`);
+      failWith(err, target.host);
     }
   });
 }
