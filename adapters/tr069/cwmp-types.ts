@@ -142,6 +142,7 @@ export type CwmpParseErrorCode =
   | 'malformed-xml'
   | 'forbidden-dtd'
   | 'too-deep'
+  | 'too-complex'
   | 'not-soap'
   | 'unknown-namespace'
   | 'unknown-method'
