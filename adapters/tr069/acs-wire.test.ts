@@ -116,7 +116,11 @@ describe('TR-069 ACS on the wire', () => {
     assert.notEqual(cookieOf(r), stale);
     assert.equal((await post('', { Cookie: stale }, false)).status, 204);
     const tc = buildCwmp({ kind: 'TransferComplete', commandKey: 'x', fault: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' }, { ns: NS12 });
-    assert.equal((await post(tc, { Cookie: stale }, false)).status, 403, 'a CPE request outside a session is refused');
+    const late = await post(tc, { Cookie: stale }, false);
+    assert.equal(late.status, 401, 'a TransferComplete outside a session needs the device\'s credentials');
+    assert.match(String(late.headers['www-authenticate']), /^Digest /);
+    const dlr = buildCwmp({ kind: 'DownloadResponse', status: 0, startTime: '', completeTime: '' }, { ns: NS12 });
+    assert.equal((await post(dlr, { Cookie: stale }, false)).status, 403, 'any other CPE request outside a session is refused');
   });
 
   it('sends Download children in schema order; a CPE Fault is stored as the last fault and ends the session', async () => {
@@ -151,7 +155,7 @@ describe('TR-069 ACS on the wire', () => {
     const cookie = cookieOf(await post(buildCwmp(inform('W1'), { ns: NS12 })));
     assert.equal((await post('<soap-env:Envelope><oops', { Cookie: cookie }, false)).status, 204);
     const tc = buildCwmp({ kind: 'TransferComplete', commandKey: 'x', fault: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' }, { ns: NS12 });
-    assert.equal((await post(tc, { Cookie: cookie }, false)).status, 403, 'that session is over');
+    assert.equal((await post(tc, { Cookie: cookie }, false)).status, 401, 'that session is over');
     assert.equal((await fetch(`${s.http}/healthz`)).status, 200);
   });
 });

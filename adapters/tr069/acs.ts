@@ -4,47 +4,87 @@
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { DeviceRequestInfo } from '../../src/transport/device-files.ts';
+import type { DeviceRecord } from '../../src/store/index.ts';
 import { authenticate, challenge } from './auth.ts';
-import { NAME, downloadRefused, downloadResponse, beforeSession, nextDownload, transferComplete, type AcsDeps } from './downloads.ts';
+import { NAME, downloadRefused, downloadResponse, downloadUnanswered, beforeSession, nextDownload, transferComplete, type AcsDeps } from './downloads.ts';
 import { candidateIds, cpeId, informReport } from './inform.ts';
 import { CpeFaultError, readBody } from './wire.ts';
 import { CwmpParseError, acsFault, buildCwmp, decodeBody, parseCwmp, replyHeader } from './soap.ts';
-import type { CwmpMessage, EnvelopeHeader, InformMessage, ParsedCwmp } from './soap.ts';
-import { keys, type SessionState } from './state.ts';
+import type { CwmpMessage, EnvelopeHeader, InformMessage, ParsedCwmp, TransferCompleteMessage } from './soap.ts';
+import { keys, type PendingCpe, type SessionState } from './state.ts';
 
 const COOKIE = 'cwmp_session';
 type Message = ParsedCwmp & { kind: 'Message' };
+
+/** TR-069 Table A.6: 9002 Internal error, for a CPE Fault that names no CWMP fault code. */
+const INTERNAL_ERROR = 9002;
+
+const acsAuth = (deps: AcsDeps) => ({ core: deps.core, realm: deps.config.realm, purpose: 'tr069-acs' });
 
 export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     const session = loadSession(deps, req);
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: session?.deviceId ?? null, file: 'cwmp' };
+    // Before anything is parsed: a request that neither continues a session nor carries credentials is
+    // held to a small body. Parsing is linear and bounded (xml-tree.ts), but an anonymous client gets
+    // little of it; a real CPE whose first, unauthenticated Inform is larger gets the challenge unread and
+    // retries with credentials.
+    const trusted = session !== undefined || req.get('authorization') !== undefined;
+    const maxBytes = trusted ? deps.config.maxBodyBytes : Math.min(deps.config.maxUnauthenticatedBodyBytes, deps.config.maxBodyBytes);
     let parsed: ParsedCwmp;
     try {
-      const max = { maxBytes: deps.config.maxBodyBytes };
-      const body = await decodeBody(await readBody(req, max.maxBytes), req.get('content-encoding'), max);
-      parsed = parseCwmp(body, max);
+      const body = await decodeBody(await readBody(req, maxBytes), req.get('content-encoding'), { maxBytes });
+      parsed = parseCwmp(body, { maxBytes });
     } catch (e) {
       if (!(e instanceof CwmpParseError)) throw e;
+      if (!trusted && e.code === 'too-large') return deps.core.files.deny(req, res, 401, `${e.message}, without credentials`, info, challenge(req, acsAuth(deps), false));
       return parseFailure(deps, req, res, e, session, info);
     }
     if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') return inform(deps, req, res, parsed, parsed.message);
     // A stale cookie (session over or expired) is no error: without a session there is nothing to do.
     if (!session) {
       if (parsed.kind === 'Empty') return void res.status(204).end();
+      if (parsed.message.kind === 'TransferComplete') return lateTransferComplete(deps, req, res, parsed, parsed.message, info);
       return deps.core.files.deny(req, res, 403, `${parsed.message.kind} outside a CWMP session`, info);
     }
     return inSession(deps, req, res, session, parsed);
   };
 }
 
+/**
+ * The session of the cookie, honoured only from the address that opened it, and only when an
+ * Authorization header, if the message has one, proves the password of that session's device (a cookie
+ * is no credential: CPE B with its own Digest header must not act in CPE A's session). Anything else is
+ * treated as no session.
+ */
 function loadSession(deps: AcsDeps, req: Request): SessionState | undefined {
   const m = new RegExp(`(?:^|;\\s*)${COOKIE}=([A-Za-z0-9_-]{32})(?:;|$)`).exec(req.get('cookie') ?? '');
-  return m ? deps.kv.get<SessionState>(keys.session(m[1]!)) : undefined;
+  const s = m ? deps.kv.get<SessionState>(keys.session(m[1]!)) : undefined;
+  if (!s) return undefined;
+  if (s.ip !== req.ip) {
+    deps.log.warn({ device: s.deviceId, ip: req.ip, sessionIp: s.ip }, 'CWMP session cookie from another address: ignored');
+    return undefined;
+  }
+  if (req.get('authorization') !== undefined) {
+    const device = deps.core.devices.get(s.deviceId);
+    const secret = device ? deps.core.devices.secretOf(device) : undefined;
+    // No nonce-count check here: whoever can use this session (cookie and address) could as well leave
+    // the header out; the header only has to be the session device's. An expired nonce with the right
+    // password is fine for the same reason.
+    const auth = authenticate(req, { ...acsAuth(deps), acceptStale: true, lookupPassword: (u) => (s.usernames.includes(u) ? secret : undefined) });
+    if (!auth.ok) {
+      deps.log.warn({ device: s.deviceId, ip: req.ip, reason: auth.reason }, 'Authorization header not of the session\'s device: session ignored');
+      return undefined;
+    }
+  }
+  return s;
 }
 
 function saveSession(deps: AcsDeps, s: SessionState): void {
-  deps.kv.set(keys.session(s.token), s, deps.config.sessionTimeoutSeconds * 1000);
+  // While a Download waits for its DownloadResponse (a CPE may install a firmware before answering
+  // Status 0), the session lives as long as the download may take.
+  const seconds = s.awaiting ? Math.max(deps.config.sessionTimeoutSeconds, deps.config.downloadTimeoutSeconds) : deps.config.sessionTimeoutSeconds;
+  deps.kv.set(keys.session(s.token), s, seconds * 1000);
 }
 
 function send(res: Response, m: CwmpMessage, header: EnvelopeHeader): void {
@@ -56,76 +96,168 @@ function send(res: Response, m: CwmpMessage, header: EnvelopeHeader): void {
 
 function parseFailure(deps: AcsDeps, req: Request, res: Response, e: CwmpParseError, session: SessionState | undefined, info: DeviceRequestInfo): void {
   deps.log.warn({ err: e, code: e.code, device: info.deviceId, ip: req.ip }, 'CWMP message not understood');
-  deps.core.events.record({ ...info, status: 400, ip: req.ip, ua: req.get('user-agent') ?? null, detail: `cwmp ${e.code}` });
+  // The event carries the status the CPE really got.
+  const record = (status: number, answer: string): void =>
+    deps.core.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: `cwmp ${e.code}: ${answer}` });
   // A method we do not implement is answered with a Fault 8000 and the session goes on (TR-069 §A.5).
   if (session && e.code === 'unknown-method' && e.ns) {
+    record(200, 'answered Fault 8000');
     return send(res, acsFault(8000), e.id !== undefined ? { ns: e.ns, id: e.id } : { ns: e.ns });
   }
   // Anything else ends the session cleanly: inside one, the ACS's "no more" (204); outside, a plain 400.
   if (session) {
+    record(204, 'session ended');
     deps.kv.delete(keys.session(session.token));
     return void res.status(204).end();
   }
+  record(400, 'refused');
   res.status(400).type('text/plain').send('Bad Request\n');
+}
+
+/** A device of this adapter, by id. */
+function ours(deps: AcsDeps, id: string): DeviceRecord | undefined {
+  const d = deps.core.devices.get(id);
+  return d && deps.core.profiles.get(d.profile)?.adapter === NAME ? d : undefined;
 }
 
 /** Inform always opens a new session, whatever cookie came with it (TR-069 §3.7.1.1). */
 function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: InformMessage): void {
   const { core, config } = deps;
   const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'inform' };
-  const acs = { core, realm: config.realm, purpose: 'tr069-acs' };
-  const ours = (id: string) => {
-    const d = core.devices.get(id);
-    return d && core.profiles.get(d.profile)?.adapter === NAME ? d : undefined;
-  };
-  let device = candidateIds(m.deviceId).map(ours).find((d) => d !== undefined);
+  const acs = acsAuth(deps);
+  let device = candidateIds(m.deviceId).map((id) => ours(deps, id)).find((d) => d !== undefined);
   if (!device && config.unknownCpe === 'pending') device = registerPending(deps, m);
   if (!device) return core.files.deny(req, res, 401, `unknown CPE ${cpeId(m.deviceId)}`, info, challenge(req, acs, false));
-  info.deviceId = device.id;
   const passive = device.status === 'pending';
+  const aliases = [...new Set([device.id, m.deviceId.serialNumber, cpeId(m.deviceId)])];
   if (!passive) {
     const d = device;
-    const aliases = new Set([d.id, m.deviceId.serialNumber, cpeId(m.deviceId)]);
-    const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword: (u) => (aliases.has(u) ? core.devices.secretOf(d) : undefined) });
-    if (!auth.ok) return core.files.deny(req, res, 401, auth.reason, info, challenge(req, acs, auth.stale));
+    const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword: (u) => (aliases.includes(u) ? core.devices.secretOf(d) : undefined) });
+    // Until it authenticates, the request is nobody's: the event is not filed under the id the body claims.
+    if (!auth.ok) return core.files.deny(req, res, 401, `${auth.reason} (Inform claims ${d.id})`, info, challenge(req, acs, auth.stale));
   }
+  info.deviceId = device.id;
   const report = informReport(m);
   const token = randomBytes(24).toString('base64url');
-  const session: SessionState = { token, deviceId: device.id, ns: msg.ns, passive, secure: req.secure, softwareVersion: report.firmware, cpeDone: false, sent: [], sentKeys: [] };
+  const session: SessionState = {
+    token,
+    deviceId: device.id,
+    ns: msg.ns,
+    passive,
+    secure: req.secure,
+    ip: req.ip ?? '',
+    usernames: passive ? [] : aliases,
+    softwareVersion: report.firmware,
+    cpeDone: false,
+    sent: [],
+    sentKeys: [],
+  };
   saveSession(deps, session);
   // Path=/: a reverse proxy may publish the ACS under another path; the cookie must still come back.
   res.setHeader('Set-Cookie', `${COOKIE}=${token}; Path=/; HttpOnly${req.secure ? '; Secure' : ''}`);
   const ua = req.get('user-agent') ?? null;
   core.events.record({ ...info, status: 200, ip: req.ip, ua, detail: `Inform: ${report.events.join(', ') || '(no event)'}` });
   const { events, deviceId, ...values } = report;
+  if (passive) {
+    // Anybody can send a pending CPE's Inform: the first ConnectionRequestURL stays, so a later
+    // unauthenticated Inform cannot point `aps notify` somewhere else once the CPE is approved.
+    const first = pendingCrUrl(deps, device.id, values.connectionRequestUrl);
+    if (first !== undefined) values.connectionRequestUrl = first;
+  } else if (deps.kv.get(keys.pendingCpe(device.id)) !== undefined) {
+    deps.kv.delete(keys.pendingCpe(device.id)); // approved, and now authenticated: its own reports count
+  }
   core.events.report({ deviceId: device.id, ip: req.ip, ua, reported: { ...values, cwmpDeviceId: deviceId, lastInform: { at: new Date().toISOString(), events } } });
-  if (!passive) beforeSession(deps, device.id, token, report.firmware, Date.now());
+  if (!passive) beforeSession(deps, device.id, token, { softwareVersion: report.firmware, bootstrap: events.includes('0 BOOTSTRAP') }, Date.now());
   send(res, { kind: 'InformResponse', maxEnvelopes: 1 }, replyHeader(msg));
 }
 
-function registerPending(deps: AcsDeps, m: InformMessage): ReturnType<AcsDeps['core']['devices']['get']> {
+/** The ConnectionRequestURL a pending CPE reported first (this one, if it is the first). */
+function pendingCrUrl(deps: AcsDeps, deviceId: string, reported: string | undefined): string | undefined {
+  const key = keys.pendingCpe(deviceId);
+  const known = deps.kv.get<PendingCpe>(key);
+  if (known?.connectionRequestUrl !== undefined) return known.connectionRequestUrl;
+  // A device made pending before this record existed: what it reported so far counts as the first.
+  const before = deps.core.devices.state(deviceId)?.reported.connectionRequestUrl;
+  const first = typeof before === 'string' ? before : reported;
+  if (first !== undefined || known === undefined) deps.kv.set(key, (first !== undefined ? { connectionRequestUrl: first } : {}) satisfies PendingCpe);
+  return first;
+}
+
+function registerPending(deps: AcsDeps, m: InformMessage): DeviceRecord | undefined {
   const id = cpeId(m.deviceId);
   const profile = deps.config.pendingProfile ?? deps.core.profiles.list().find((p) => p.adapter === NAME)?.name;
   // Never take over an id another adapter's device already uses.
   if (!profile || !candidateIds(m.deviceId).includes(id) || deps.core.devices.get(id)) return undefined;
+  const waiting = pendingCount(deps);
+  if (waiting >= deps.config.maxPending) {
+    deps.log.warn({ device: id, pending: waiting, maxPending: deps.config.maxPending }, 'unknown CPE not registered: maxPending CPEs already wait for approval');
+    return undefined;
+  }
   deps.log.info({ device: id, profile }, 'unknown CPE registered as pending');
+  deps.kv.set(keys.pendingCpe(id), {} satisfies PendingCpe);
   return deps.core.devices.upsert({ id, profile, status: 'pending' });
+}
+
+/** CPEs this adapter registered that still wait for approval (approved or removed ones are forgotten). */
+function pendingCount(deps: AcsDeps): number {
+  let n = 0;
+  for (const { key } of deps.kv.entries<PendingCpe>(keys.allPendingCpes)) {
+    if (deps.core.devices.get(key.slice(keys.allPendingCpes.length))?.status === 'pending') n++;
+    else deps.kv.delete(key);
+  }
+  return n;
+}
+
+/**
+ * A TransferComplete without a session (its session expired during a long transfer, or the CPE posts it
+ * on its own): accepted with the device's own credentials, Digest (or Basic over HTTPS) with the device
+ * id as user name, and matched by CommandKey among that device's downloads.
+ */
+function lateTransferComplete(deps: AcsDeps, req: Request, res: Response, msg: Message, m: TransferCompleteMessage, info: DeviceRequestInfo): void {
+  const acs = acsAuth(deps);
+  let device: DeviceRecord | undefined;
+  const lookupPassword = (u: string): string | undefined => {
+    const d = ours(deps, u);
+    if (!d || d.status !== 'active') return undefined;
+    device = d;
+    return deps.core.devices.secretOf(d);
+  };
+  const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword });
+  if (!auth.ok || !device) {
+    return deps.core.files.deny(req, res, 401, `TransferComplete outside a CWMP session: ${auth.ok ? 'no device' : auth.reason}`, info, challenge(req, acs, !auth.ok && auth.stale));
+  }
+  const deviceId = device.id;
+  const r = transferComplete(deps, deviceId, { softwareVersion: undefined, sentKeys: [m.commandKey] }, m.commandKey, m.fault);
+  if (r === 'unknown') unknownTransfer(deps, deviceId, m);
+  deps.core.events.record({ ...info, deviceId, file: 'transfer-complete', status: 200, ip: req.ip, ua: req.get('user-agent') ?? null, detail: `TransferComplete ${m.commandKey.slice(0, 32)} outside a session` });
+  send(res, { kind: 'TransferCompleteResponse' }, replyHeader(msg));
+}
+
+function unknownTransfer(deps: AcsDeps, deviceId: string, m: TransferCompleteMessage): void {
+  deps.log.warn({ device: deviceId, commandKey: m.commandKey, faultCode: m.fault.faultCode }, 'TransferComplete for an unknown CommandKey');
+  deps.core.events.record({ deviceId, adapter: NAME, file: 'transfer-complete', status: 404, detail: `unknown CommandKey ${m.commandKey.slice(0, 32)}` });
 }
 
 function inSession(deps: AcsDeps, req: Request, res: Response, s: SessionState, parsed: ParsedCwmp): void {
   if (parsed.kind === 'Empty') {
     s.cpeDone = true;
+    if (s.awaiting) {
+      // An empty POST while our Download is unanswered (TR-069 §3.7.2: a request is answered by its
+      // response or a fault): a protocol error. Counted like a Download left unanswered; nothing more
+      // is sent in this session.
+      deps.log.warn({ device: s.deviceId, commandKey: s.awaiting }, 'empty POST while a Download is unanswered: session ended');
+      downloadUnanswered(deps, s.deviceId, s.awaiting);
+      s.awaiting = undefined;
+      s.ended = true;
+    }
     return next(deps, req, res, s);
   }
   const m = parsed.message;
   const header = replyHeader(parsed);
   switch (m.kind) {
     case 'TransferComplete': {
-      const r = transferComplete(deps, s, m.commandKey, m.fault);
-      if (r === 'unknown') {
-        deps.log.warn({ device: s.deviceId, commandKey: m.commandKey, faultCode: m.fault.faultCode }, 'TransferComplete for an unknown CommandKey');
-        deps.core.events.record({ deviceId: s.deviceId, adapter: NAME, file: 'transfer-complete', status: 404, detail: `unknown CommandKey ${m.commandKey.slice(0, 32)}` });
-      }
+      const r = transferComplete(deps, s.deviceId, s, m.commandKey, m.fault);
+      if (r === 'unknown') unknownTransfer(deps, s.deviceId, m);
       saveSession(deps, s);
       return send(res, { kind: 'TransferCompleteResponse' }, header);
     }
@@ -137,13 +269,16 @@ function inSession(deps: AcsDeps, req: Request, res: Response, s: SessionState, 
       s.awaiting = undefined;
       return next(deps, req, res, s);
     case 'Fault': {
-      const err = new CpeFaultError(m.cwmp?.faultCode ?? 0, m.cwmp?.faultString ?? m.faultstring, s.awaiting);
+      // A SOAP Fault without a CWMP detail still failed: 9002 "Internal error", never 0 ("success").
+      const code = m.cwmp?.faultCode || INTERNAL_ERROR;
+      const err = new CpeFaultError(code, m.cwmp?.faultString || m.faultstring, s.awaiting);
       deps.log.warn({ err, device: s.deviceId, faultCode: err.faultCode, commandKey: err.commandKey }, 'CWMP fault from the CPE');
       deps.core.events.record({ deviceId: s.deviceId, adapter: NAME, file: 'cwmp', status: 500, detail: `CPE fault ${err.faultCode}` });
       if (s.awaiting) downloadRefused(deps, s, s.awaiting, { faultCode: err.faultCode, faultString: err.faultString });
       s.awaiting = undefined;
-      saveSession(deps, s);
       // The session ends here (issue #4): no further requests after a fault.
+      s.ended = true;
+      saveSession(deps, s);
       return void res.status(204).end();
     }
     case 'Download':
@@ -153,6 +288,7 @@ function inSession(deps: AcsDeps, req: Request, res: Response, s: SessionState, 
     default:
       // A response to nothing we asked: drop it and end politely.
       deps.log.warn({ device: s.deviceId, kind: m.kind }, 'unexpected CWMP message');
+      s.ended = true;
       saveSession(deps, s);
       return void res.status(204).end();
   }
@@ -161,7 +297,7 @@ function inSession(deps: AcsDeps, req: Request, res: Response, s: SessionState, 
 /** After the CPE's empty POST or a response: the next Download, or 204 (TR-069 §3.7.2.4). */
 function next(deps: AcsDeps, _req: Request, res: Response, s: SessionState): void {
   const device = deps.core.devices.get(s.deviceId);
-  if (s.cpeDone && !s.passive && device?.status === 'active') {
+  if (s.cpeDone && !s.ended && !s.passive && device?.status === 'active') {
     const base = s.secure && deps.core.urls.https ? deps.core.urls.https : deps.core.urls.http;
     const dl = nextDownload(deps, device, s, base, Date.now());
     if (dl) {

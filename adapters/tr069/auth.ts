@@ -21,6 +21,12 @@ export interface AuthRequest {
    * header is accepted once per count. Without it, a captured header works again until its nonce is stale.
    */
   nonceCounts?: KvState;
+  /**
+   * Accept a right password with an expired nonce. Inside a session, where the header only has to show
+   * whose session it is (the cookie and the address already bind it), a CPE that keeps its first nonce
+   * for a long session must not be cut off.
+   */
+  acceptStale?: boolean;
 }
 
 /** Digest always; Basic only on an HTTPS request (a clear password must never cross plain HTTP). */
@@ -45,7 +51,7 @@ export function authenticate(req: Request, a: AuthRequest): AuthResult {
     lookupPassword: a.lookupPassword,
     ...(a.nonceCounts ? { acceptNonceCount: nonceCountCheck(a.nonceCounts) } : {}),
   });
-  if (r.kind === 'ok') return { ok: true, username: r.username };
+  if (r.kind === 'ok' || (r.kind === 'stale' && a.acceptStale)) return { ok: true, username: r.username };
   const user = 'username' in r ? ` (user ${r.username})` : '';
   // A replay is answered like an expired nonce: the real CPE retries with a fresh one, silently.
   return { ok: false, reason: `digest ${r.kind}${user}`, stale: r.kind === 'stale' || r.kind === 'replay' };

@@ -10,7 +10,7 @@ import type { SessionState } from './state.ts';
 // checks replay one header: over HTTPS, as the ACS allows Basic only there).
 function plan(s: TestServer, deviceId: string): DownloadArgs[] {
   const deps: AcsDeps = { core: s.core, config: configSchema.parse({}), log: s.core.log, kv: s.core.stateOf('tr069') };
-  const session: SessionState = { token: `t-${deviceId}`, deviceId, ns: 'urn:dslforum-org:cwmp-1-0', passive: false, secure: true, softwareVersion: '1.0', cpeDone: true, sent: [], sentKeys: [] };
+  const session: SessionState = { token: `t-${deviceId}`, deviceId, ns: 'urn:dslforum-org:cwmp-1-0', passive: false, secure: true, ip: '127.0.0.1', usernames: [deviceId], softwareVersion: '1.0', cpeDone: true, sent: [], sentKeys: [] };
   const out: DownloadArgs[] = [];
   for (let d = nextDownload(deps, s.core.devices.get(deviceId)!, session, s.https, Date.now()); d; d = nextDownload(deps, s.core.devices.get(deviceId)!, session, s.https, Date.now())) out.push(d);
   return out;

@@ -9,8 +9,8 @@ import type { RenderedFile } from '../../src/render/rendered-files.ts';
 import { renderDeviceConfig } from '../../src/render/device-template.ts';
 import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
 import { profileSchema, type Tr069Config, type Tr069Settings } from './settings.ts';
-import type { DownloadArgs, FaultStruct } from './soap.ts';
-import { backoffMs, keys, type AppliedState, type DownloadKind, type LastFault, type PendingDownload, type RetryState, type SessionState } from './state.ts';
+import { CwmpBuildError, buildCwmp, type DownloadArgs, type FaultStruct } from './soap.ts';
+import { backoffMs, keys, type AnnouncedFile, type AppliedState, type DownloadKind, type LastFault, type PendingDownload, type RetryState, type SessionState } from './state.ts';
 
 export const NAME = 'tr069';
 
@@ -28,8 +28,12 @@ export interface CpeFiles {
   config?: RenderedFile;
 }
 
+export function settingsOf(core: AdapterServices, device: DeviceRecord): Tr069Settings {
+  return profileSchema.parse(core.profiles.require(device.profile).settings ?? {});
+}
+
 export function cpeFiles(core: AdapterServices, device: DeviceRecord): CpeFiles {
-  const settings = profileSchema.parse(core.profiles.require(device.profile).settings ?? {});
+  const settings = settingsOf(core, device);
   return { settings, firmware: core.catalog.target(device, 'firmware'), config: renderDeviceConfig(core, device) };
 }
 
@@ -56,13 +60,25 @@ export function pendingDownloads(deps: AcsDeps, deviceId: string): PendingDownlo
  * - a firmware reported complete in the session that sent it is verified now: a CPE that still reports
  *   another SoftwareVersion has failed (without this, an exact-string mismatch between the artifact's
  *   version and the CPE's would send the image again every session);
+ * - "0 BOOTSTRAP" (first contact, or a factory reset): whatever config the CPE applied before is gone, so
+ *   APS forgets it and the next empty POST sends the config again. Firmware needs nothing: it is compared
+ *   with the SoftwareVersion the CPE reports, which a reset does not change.
  */
-export function beforeSession(deps: AcsDeps, deviceId: string, currentSession: string, softwareVersion: string | undefined, now: number): void {
+export function beforeSession(deps: AcsDeps, deviceId: string, currentSession: string, inform: { softwareVersion: string | undefined; bootstrap: boolean }, now: number): void {
   for (const d of pendingDownloads(deps, deviceId)) {
     if (d.state === 'sent' && d.session !== currentSession) finish(deps, d, NEVER_ACKNOWLEDGED, undefined);
     else if (d.state === 'accepted' && d.deadline <= now) finish(deps, d, overdue(d), undefined);
   }
-  verifyFirmware(deps, deviceId, softwareVersion);
+  verifyFirmware(deps, deviceId, inform.softwareVersion);
+  if (inform.bootstrap) forgetConfig(deps, deviceId);
+}
+
+function forgetConfig(deps: AcsDeps, deviceId: string): void {
+  const applied = deps.kv.get<AppliedState>(keys.applied(deviceId));
+  if (!applied?.config) return;
+  deps.kv.set(keys.applied(deviceId), { ...applied, config: undefined } satisfies AppliedState);
+  deps.core.events.record({ deviceId, adapter: NAME, file: 'download:config', status: 200, detail: `0 BOOTSTRAP: config revision ${applied.config.serial} forgotten, sent again` });
+  deps.log.info({ device: deviceId, revision: applied.config.serial }, 'CPE bootstrapped (factory reset?): its config will be sent again');
 }
 
 /**
@@ -83,6 +99,7 @@ export function sweepDownloads(deps: AcsDeps, now: number): number {
 }
 
 const NEVER_ACKNOWLEDGED: FaultStruct = { faultCode: 9010, faultString: 'APS: the session ended before the Download was answered' };
+const UNANSWERED: FaultStruct = { faultCode: 9010, faultString: 'APS: the CPE sent an empty POST instead of answering the Download' };
 
 function overdue(d: PendingDownload): FaultStruct {
   return { faultCode: 9010, faultString: `APS: no TransferComplete within ${Math.round((d.deadline - d.createdAt) / 1000)} s` };
@@ -124,6 +141,27 @@ export function nextDownload(deps: AcsDeps, device: DeviceRecord, session: Sessi
     const fw = kind === 'firmware' ? files.firmware! : undefined;
     const cfg = kind === 'config' ? files.config! : undefined;
     const fileName = fw ? fw.filename : files.settings.configFileName;
+    const args: DownloadArgs = {
+      commandKey,
+      fileType: fw ? '1 Firmware Upgrade Image' : files.settings.configFileType,
+      url: `${baseUrl}/${NAME}/files/${encodeURIComponent(device.id)}/${commandKey}/${encodeURIComponent(fileName)}`,
+      username: commandKey,
+      password: downloadPassword(deps.core, device.id, commandKey),
+      fileSize: fw ? fw.size : cfg!.bytes.length,
+      targetFileName: fw ? files.settings.firmwareTargetFileName : files.settings.configFileName,
+      delaySeconds: 0,
+      successUrl: '',
+      failureUrl: '',
+    };
+    // Checked before anything is recorded: a Download the codec cannot carry (a URL past the 256
+    // characters of the cwmp schema: long public URL, device id and file name) is a configuration error
+    // for the operator, not a download the CPE failed.
+    const invalid = unsendable(args, session);
+    if (invalid) {
+      deps.log.error({ device: device.id, kind, field: invalid.field, reason: invalid.message }, 'cannot send a Download: fix the configuration (publicUrl, device id or file name)');
+      deps.core.events.record({ deviceId: device.id, adapter: NAME, file: `download:${kind}`, status: 500, detail: `configuration error, no Download sent: ${invalid.message}` });
+      continue;
+    }
     const rec: PendingDownload = {
       deviceId: device.id,
       kind,
@@ -133,28 +171,43 @@ export function nextDownload(deps: AcsDeps, device: DeviceRecord, session: Sessi
       createdAt: now,
       deadline: now + deps.config.downloadTimeoutSeconds * 1000,
       fileName,
-      size: fw ? fw.size : cfg!.bytes.length,
+      size: args.fileSize,
       ...(fw ? { artifactId: fw.id, version: fw.version } : { configMd5: cfg!.revision.md5, configSerial: cfg!.revision.serial }),
     };
     // Kept a week past the deadline so a late TransferComplete is still recognised.
-    deps.kv.set(keys.download(device.id, commandKey), rec, deps.config.downloadTimeoutSeconds * 1000 + 7 * 86_400_000);
+    const ttl = deps.config.downloadTimeoutSeconds * 1000 + 7 * 86_400_000;
+    deps.kv.set(keys.download(device.id, commandKey), rec, ttl);
+    // The config is served as announced (FileSize, revision), even if the device changes before the fetch;
+    // a newer config is the next Download's.
+    if (cfg) deps.kv.set(keys.file(device.id, commandKey), announced(cfg), ttl);
     session.sent.push(kind);
     session.sentKeys.push(commandKey);
     deps.core.events.record({ deviceId: device.id, adapter: NAME, file: `download:${kind}`, status: 200, detail: `Download ${commandKey} sent` });
-    return {
-      commandKey,
-      fileType: fw ? '1 Firmware Upgrade Image' : files.settings.configFileType,
-      url: `${baseUrl}/${NAME}/files/${encodeURIComponent(device.id)}/${commandKey}/${encodeURIComponent(fileName)}`,
-      username: commandKey,
-      password: downloadPassword(deps.core, device.id, commandKey),
-      fileSize: rec.size,
-      targetFileName: fw ? files.settings.firmwareTargetFileName : files.settings.configFileName,
-      delaySeconds: 0,
-      successUrl: '',
-      failureUrl: '',
-    };
+    return args;
   }
   return undefined;
+}
+
+function unsendable(args: DownloadArgs, session: SessionState): CwmpBuildError | undefined {
+  try {
+    buildCwmp({ kind: 'Download', ...args }, { ns: session.ns });
+    return undefined;
+  } catch (e) {
+    if (e instanceof CwmpBuildError) return e;
+    throw e;
+  }
+}
+
+function announced(f: RenderedFile): AnnouncedFile {
+  const r = f.revision;
+  return { bytes: f.bytes.toString('base64'), serial: r.serial, lastModified: r.lastModified.getTime(), etag: r.etag, sha256: r.sha256, md5: r.md5 };
+}
+
+/** The config bytes a Download announced, as a file to serve; undefined once the download is over. */
+export function announcedConfig(deps: AcsDeps, d: PendingDownload): RenderedFile | undefined {
+  const a = deps.kv.get<AnnouncedFile>(keys.file(d.deviceId, d.commandKey));
+  if (!a) return undefined;
+  return { bytes: Buffer.from(a.bytes, 'base64'), revision: { serial: a.serial, lastModified: new Date(a.lastModified), etag: a.etag, sha256: a.sha256, md5: a.md5 } };
 }
 
 /** DownloadResponse: Status 0 = done and applied now; 1 = a TransferComplete follows, maybe in a later session. */
@@ -175,16 +228,33 @@ export function downloadRefused(deps: AcsDeps, session: SessionState, commandKey
   if (d) finish(deps, d, fault, session);
 }
 
-/** TransferComplete matched by CommandKey; 'unknown' when no pending download of this device has it. */
-export function transferComplete(deps: AcsDeps, session: SessionState, commandKey: string, fault: FaultStruct): 'ok' | 'fault' | 'unknown' {
-  const d = deps.kv.get<PendingDownload>(keys.download(session.deviceId, commandKey));
+/**
+ * TransferComplete matched by CommandKey; 'unknown' when no pending download of this device has it.
+ * `seen`: the session it came in (its SoftwareVersion, the CommandKeys it sent); a TransferComplete that
+ * comes without a session passes `{ softwareVersion: undefined, sentKeys: [commandKey] }`, so a firmware
+ * is verified at the next Inform.
+ */
+export function transferComplete(deps: AcsDeps, deviceId: string, seen: Seen, commandKey: string, fault: FaultStruct): 'ok' | 'fault' | 'unknown' {
+  const d = deps.kv.get<PendingDownload>(keys.download(deviceId, commandKey));
   if (!d) return 'unknown';
-  return finish(deps, d, fault.faultCode === 0 ? null : fault, session);
+  return finish(deps, d, fault.faultCode === 0 ? null : fault, seen);
 }
 
-function finish(deps: AcsDeps, d: PendingDownload, fault: FaultStruct | null, session: SessionState | undefined, o: { quiet?: boolean } = {}): 'ok' | 'fault' {
+/**
+ * A Download its session left unanswered although the CPE went on (an empty POST instead of the
+ * DownloadResponse): a protocol error, counted like a Download whose session ended unanswered.
+ */
+export function downloadUnanswered(deps: AcsDeps, deviceId: string, commandKey: string): void {
+  const d = deps.kv.get<PendingDownload>(keys.download(deviceId, commandKey));
+  if (d) finish(deps, d, UNANSWERED, undefined);
+}
+
+type Seen = Pick<SessionState, 'softwareVersion' | 'sentKeys'>;
+
+function finish(deps: AcsDeps, d: PendingDownload, fault: FaultStruct | null, session: Seen | undefined, o: { quiet?: boolean } = {}): 'ok' | 'fault' {
   const { core, kv } = deps;
   kv.delete(keys.download(d.deviceId, d.commandKey));
+  kv.delete(keys.file(d.deviceId, d.commandKey));
   const at = new Date().toISOString();
   const sameSession = !!session && session.sentKeys.includes(d.commandKey);
   // A firmware completed in a later session must show in that session's Inform (seed 002: the CPE

@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import type { DeviceRequestInfo } from '../../src/transport/device-files.ts';
 import { authenticate, challenge } from './auth.ts';
-import { NAME, cpeFiles, downloadPassword, type AcsDeps } from './downloads.ts';
+import { NAME, announcedConfig, downloadPassword, settingsOf, type AcsDeps } from './downloads.ts';
 import { keys, type PendingDownload } from './state.ts';
 
 export function fileHandler(deps: AcsDeps): (req: Request, res: Response) => Promise<void> {
@@ -17,7 +17,8 @@ export function fileHandler(deps: AcsDeps): (req: Request, res: Response) => Pro
     const commandKey = String(req.params.key);
     const d = /^[a-z]{2}-[a-z0-9]+-[0-9a-f]{12}$/.test(commandKey) ? deps.kv.get<PendingDownload>(keys.download(deviceId, commandKey)) : undefined;
     const lookupPassword = (u: string): string | undefined => (d && u === d.commandKey ? downloadPassword(core, d.deviceId, d.commandKey) : undefined);
-    const auth = authenticate(req, { ...files, lookupPassword });
+    // Each Digest nonce-count once, as on the ACS URL: a captured header fetches nothing again.
+    const auth = authenticate(req, { ...files, lookupPassword, nonceCounts: deps.kv });
     // One answer for every refusal: whether the download exists is not the client's business.
     if (!auth.ok || !d) {
       const reason = !d ? 'no such download' : !auth.ok ? auth.reason : '';
@@ -33,8 +34,10 @@ export function fileHandler(deps: AcsDeps): (req: Request, res: Response) => Pro
       await core.files.sendArtifact(req, res, a, info);
       return;
     }
-    const f = cpeFiles(core, device);
-    if (!f.config) return core.files.deny(req, res, 404, 'no config for this device', info);
-    await core.files.sendRendered(req, res, f.config, info, f.settings.configContentType);
+    // The bytes the Download announced (its FileSize and revision), not a render of now: a variable changed
+    // since is the next Download's business.
+    const config = announcedConfig(deps, d);
+    if (!config) return core.files.deny(req, res, 404, 'the announced config is gone', info);
+    await core.files.sendRendered(req, res, config, info, settingsOf(core, device).configContentType);
   };
 }

@@ -7,6 +7,8 @@ export const configSchema = z
     unknownCpe: z.enum(['refuse', 'pending']).default('refuse'),
     /** Profile given to CPEs registered as pending; default: the first profile of this adapter. */
     pendingProfile: z.string().optional(),
+    /** At most this many CPEs waiting as pending at a time; further unknown CPEs are refused (401) and logged. */
+    maxPending: z.number().int().min(0).default(1000),
     /** HTTP Digest realm for the ACS URL and the file server. */
     realm: z.string().min(1).default('APS TR-069'),
     /** A CWMP session (cookie) lives this long after its last message. */
@@ -27,6 +29,12 @@ export const configSchema = z
     connectionRequestTimeoutSeconds: z.number().int().min(1).default(10),
     /** Largest CWMP body accepted, before and after Content-Encoding. */
     maxBodyBytes: z.number().int().min(1024).default(1024 * 1024),
+    /**
+     * Largest body (before and after Content-Encoding) of a request with neither a session nor an
+     * Authorization header; a larger one gets the 401 challenge unread, and the CPE's authenticated retry
+     * may use maxBodyBytes. Keeps what an anonymous client can make the server parse small.
+     */
+    maxUnauthenticatedBodyBytes: z.number().int().min(1024).default(64 * 1024),
   })
   .strict();
 export type Tr069Config = z.infer<typeof configSchema>;

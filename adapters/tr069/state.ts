@@ -5,7 +5,9 @@
 // Keys:  session:<token>            one CWMP session (TTL: sessionTimeoutSeconds after the last message)
 //        dl:<deviceId>:<commandKey> a Download sent and not yet completed
 //        retry:<deviceId>:<kind>    failures of one kind of download, for the back-off
+//        file:<deviceId>:<commandKey> the config bytes a Download announced (served as announced)
 //        applied:<deviceId>         what the CPE last installed successfully
+//        pending:<deviceId>         a CPE registered as pending by an Inform (count, first ConnectionRequestURL)
 //        nonce:<nonce>              highest Digest nonce-count seen on the ACS URL (replay check, auth.ts)
 import type { CwmpNamespace } from './soap.ts';
 
@@ -18,10 +20,19 @@ export interface SessionState {
   /** A pending (not yet approved) CPE: its Inform is answered and recorded, nothing is sent to it. */
   passive: boolean;
   secure: boolean;
+  /** The client address that opened the session: the cookie is honoured from that address only. */
+  ip: string;
+  /** User names an Authorization header in this session may carry (the device's id and aliases). */
+  usernames: string[];
   /** SoftwareVersion from this session's Inform (the device state is written asynchronously). */
   softwareVersion?: string;
   /** The CPE sent its empty POST: the ACS may send requests (TR-069 §3.7.2.4). */
   cpeDone: boolean;
+  /**
+   * The ACS ended the session (after a CPE Fault or a protocol error): it sends nothing more, though a
+   * TransferComplete or GetRPCMethods is still answered.
+   */
+  ended?: boolean;
   /** CommandKey of the Download waiting for its DownloadResponse. */
   awaiting?: string;
   /** Kinds already sent in this session: never twice in one session. */
@@ -74,6 +85,24 @@ export interface AppliedState {
   config?: { md5: string; serial: number; at: string };
 }
 
+/** The config bytes a Download announced (FileSize, revision), kept until the download completes. */
+export interface AnnouncedFile {
+  /** base64 */
+  bytes: string;
+  serial: number;
+  /** ms since the epoch */
+  lastModified: number;
+  etag: string;
+  sha256: string;
+  md5: string;
+}
+
+/** A CPE this adapter registered as pending. */
+export interface PendingCpe {
+  /** The first ConnectionRequestURL it reported: an unauthenticated Inform never replaces it. */
+  connectionRequestUrl?: string;
+}
+
 export const keys = {
   session: (token: string): string => `session:${token}`,
   download: (deviceId: string, commandKey: string): string => `dl:${deviceId}:${commandKey}`,
@@ -81,6 +110,9 @@ export const keys = {
   allDownloads: 'dl:',
   retry: (deviceId: string, kind: DownloadKind): string => `retry:${deviceId}:${kind}`,
   applied: (deviceId: string): string => `applied:${deviceId}`,
+  file: (deviceId: string, commandKey: string): string => `file:${deviceId}:${commandKey}`,
+  pendingCpe: (deviceId: string): string => `pending:${deviceId}`,
+  allPendingCpes: 'pending:',
 };
 
 /** Exponential back-off: base * 2^(failures-1), capped (failures >= 1). */
