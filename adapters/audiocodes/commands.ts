@@ -11,18 +11,21 @@ import { writeFileAtomic } from '../../src/fs-atomic.ts';
 import { loadProfile } from '../../src/profiles/profiles.ts';
 import { IniError } from './ini-doc.ts';
 import { importedProfileYaml, importIni, type ImportedIni } from './import-ini.ts';
+import { decodeIni, type IniEncoding } from './ini-encoding.ts';
 
 const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
-function readIni(file: string): { text: string; imported: ImportedIni } {
-  let text: string;
+/** The file's bytes and text: UTF-8, or latin-1 when it is not valid UTF-8 (a gateway export may be). */
+function readIni(file: string): { bytes: Buffer; encoding: IniEncoding; imported: ImportedIni } {
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch {
     throw new ApsError('bad_request', `cannot read ${file}`);
   }
+  const { text, encoding } = decodeIni(bytes);
   try {
-    return { text, imported: importIni(text) };
+    return { bytes, encoding, imported: importIni(text) };
   } catch (e) {
     if (e instanceof IniError) throw new ApsError('bad_request', `${file}: ${e.message}`);
     throw e;
@@ -44,7 +47,8 @@ export function audiocodesCommands(cmd: Command, adapters: readonly Adapter[]): 
     .description('import an existing AudioCodes ini as a profile template or a device config, tables and comments kept')
     .action(async (file: string, o: { profile?: string; model?: string[]; device?: string; force?: boolean }, c: Command) => {
       if (!o.profile === !o.device) throw new ApsError('bad_request', 'give exactly one of --profile NAME or --device ID');
-      const { text, imported } = readIni(file);
+      const { bytes, encoding, imported } = readIni(file);
+      const latin1 = encoding === 'latin1' ? '; read as latin-1 (not valid UTF-8), served as latin-1' : '';
       if (o.profile) {
         if (!PROFILE_NAME.test(o.profile)) throw new ApsError('bad_request', `profile name "${o.profile}": use lower-case letters, digits, ".", "_" or "-"`);
         const dir = commandConfig(c).profilesDir;
@@ -56,20 +60,21 @@ export function audiocodesCommands(cmd: Command, adapters: readonly Adapter[]): 
         }
         // Template first: a profile YAML never points at a template that is not there yet.
         writeFileAtomic(templatePath, imported.template);
-        writeFileAtomic(yamlPath, importedProfileYaml({ name: o.profile, source: basename(file), templateFile, models: o.model ?? [], board: imported.board }));
+        writeFileAtomic(yamlPath, importedProfileYaml({ name: o.profile, source: basename(file), templateFile, models: o.model ?? [], board: imported.board, encoding }));
         // Load it back the way the server will, so a problem shows now, not at start-up.
         loadProfile(yamlPath, (a) => adapters.find((x) => x.name === a)?.profileSchema);
-        console.log(`profile ${o.profile}: ${yamlPath} and ${templatePath} (${summary(imported)})`);
+        console.log(`profile ${o.profile}: ${yamlPath} and ${templatePath} (${summary(imported)}${latin1})`);
         return;
       }
       await withCore(c, adapters, async (core) => {
         const d = core.devices.get(o.device!);
         if (!d) throw new ApsError('not_found', `no device ${o.device}`);
         if (core.adapterOf(d.profile).name !== 'audiocodes') throw new ApsError('bad_request', `device ${d.id} is not an AudioCodes device`);
-        const a = await core.catalog.addBuffer(Buffer.from(text, 'utf8'), {
+        // The file's own bytes: served in the encoding it came in.
+        const a = await core.catalog.addBuffer(bytes, {
           kind: 'config', profile: d.profile, deviceId: d.id, filename: `${d.mac ?? 'config'}.ini`, origin: 'import',
         });
-        console.log(`device ${d.id}: config artifact ${a.id} from ${basename(file)} (${summary(imported)})`);
+        console.log(`device ${d.id}: config artifact ${a.id} from ${basename(file)} (${summary(imported)}${latin1})`);
       });
     });
 }

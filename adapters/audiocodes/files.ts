@@ -10,6 +10,7 @@ import { renderProfileTemplate, templateContext } from '../../src/render/device-
 import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
 import { renderAudioCodesIni, type AuxKind } from './render.ts';
 import { AUX_ROLES, profileSchema, scheduleOf, schemeOf, SettingsError, type AudioCodesConfig, type Scheme } from './settings.ts';
+import { decodeIni, type IniEncoding } from './ini-encoding.ts';
 import { checkIniVariables } from './template-vars.ts';
 
 export interface ArtifactEntry {
@@ -73,11 +74,12 @@ function baseUrl(core: AdapterServices, device: DeviceRecord, scheme: Scheme, se
  * The ini's source: the device's own config artifact (an imported ini, used as it is) or the profile
  * template rendered, after checking that no variable it uses would break the file (template-vars.ts).
  */
-function iniSource(core: AdapterServices, device: DeviceRecord): string {
+function iniSource(core: AdapterServices, device: DeviceRecord, encoding: IniEncoding): { text: string; encoding: IniEncoding } {
   const artifact = core.catalog.target(device, 'config');
-  if (artifact) return core.catalog.readSmall(artifact).toString('utf8');
+  // An imported ini is served in the encoding it came in (ini-encoding.ts).
+  if (artifact) return decodeIni(core.catalog.readSmall(artifact));
   const template = core.profiles.require(device.profile).template;
-  if (!template) return '';
+  if (!template) return { text: '', encoding };
   const context = templateContext(core, device);
   try {
     checkIniVariables(context.vars, (vars) => template.render({ ...context, vars }));
@@ -85,7 +87,7 @@ function iniSource(core: AdapterServices, device: DeviceRecord): string {
     if (e instanceof SettingsError) throw new SettingsError(`device ${device.id}: ${e.message}`);
     throw e;
   }
-  return renderProfileTemplate(core, device) ?? '';
+  return { text: renderProfileTemplate(core, device) ?? '', encoding };
 }
 
 /** Everything one gateway may fetch now. The ini renders once per change (RenderedFiles cache). */
@@ -110,9 +112,11 @@ export function deviceTree(core: AdapterServices, device: DeviceRecord): DeviceT
   const iniPath = `${mac}.ini`;
   const secret = device.passwordHash ? core.devices.secretOf(device) : undefined;
   const base = baseUrl(core, device, scheme, secret);
-  const ini = core.rendered.get(device.id, 'ini', `${profile.hash}|${base}`, () =>
-    renderAudioCodesIni({
-      template: iniSource(core, device),
+  const ini = core.rendered.get(device.id, 'ini', `${profile.hash}|${base}`, () => {
+    const source = iniSource(core, device, settings.iniEncoding);
+    return renderAudioCodesIni({
+      template: source.text,
+      encoding: source.encoding,
       // The gateway resets parameters missing from a downloaded ini to their defaults
       // (SetDefaultOnINIFileProcess, protocols.md §(a)), so its own credentials travel in every ini.
       params: secret && scheme !== 'ftp' ? { AUPDDigestUsername: device.id, AUPDDigestPassword: secret } : {},
@@ -121,8 +125,8 @@ export function deviceTree(core: AdapterServices, device: DeviceRecord): DeviceT
       auxUrls: Object.fromEntries(aux.map((x) => [x.kind, base + x.path])),
       schedule: scheduleOf(settings, vars),
       checkIfIniChanged: settings.checkIfIniChanged,
-    }),
-  );
+    });
+  });
   return { mac, scheme, iniPath, ini, cmp, aux };
 }
 

@@ -2,6 +2,7 @@
 // Identification: the MAC in the file name, else the MAC in the AudioCodes User-Agent; when both are
 // present they must agree. Optional per-device Basic or Digest (AUPDDigestUsername/-Password). Every
 // answer goes through the core's DeviceFiles: Last-Modified + Date on 200, 304 on If-Modified-Since.
+import { isUtf8 } from 'node:buffer';
 import type { Request, Response } from 'express';
 import type { AdapterContext } from '../../src/adapter.ts';
 import { normalizeMac } from '../../src/devices/mac.ts';
@@ -97,7 +98,7 @@ export function registerHttp(ctx: Ctx): void {
     const device = await identify(ctx, req, res, macFromFileName(file), info);
     if (!device) return;
     const tree = treeOrFail(ctx, req, res, device, info);
-    if (tree) await ctx.files.sendRendered(req, res, tree.ini, info, 'text/plain; charset=utf-8');
+    if (tree) await ctx.files.sendRendered(req, res, tree.ini, info, `text/plain; charset=${isUtf8(tree.ini.bytes) ? 'utf-8' : 'iso-8859-1'}`);
   });
 
   const artifact = async (req: Request, res: Response, kind: 'cmp' | 'aux'): Promise<void> => {

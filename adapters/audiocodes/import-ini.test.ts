@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { compileTemplate } from '../../src/profiles/profiles.ts';
-import { tempDir } from '../../test/helpers/server.ts';
+import { simRequest } from '../../src/sim/http-client.ts';
+import { startTestServer, tempDir } from '../../test/helpers/server.ts';
 import { parseIni, type IniDoc } from './ini-doc.ts';
 import { escapeHandlebars, importIni } from './import-ini.ts';
 
@@ -95,5 +96,42 @@ describe('aps audiocodes import-ini', () => {
     const bad = join(dir, 'bad.ini');
     (await import('node:fs')).writeFileSync(bad, '[ ProxyIp ]\nFORMAT ProxyIp_Index = ProxyIp_IpAddress;\nProxyIp 0 = "a";\n');
     await assert.rejects(aps('audiocodes', 'import-ini', bad, '--profile', 'broken'), /bad\.ini: ini line \d+: table ProxyIp .* never closed/);
+  });
+
+  it('reads a latin-1 export as latin-1 (no U+FFFD) and serves it back byte for byte', async () => {
+    const lines = [
+      ';Board: MP-124E FXS', ';Exporté par la passerelle', '[SYSTEM Params]', "VoiceMenuPassword = 'pässwörd'", '',
+      '[ PREFIX ]', 'FORMAT PREFIX_Index = PREFIX_DestinationPrefix, PREFIX_DestAddress;', 'PREFIX 0 = "*", "Zürich";', '[ \\PREFIX ]', '',
+    ];
+    const original = Buffer.from(lines.join('\r\n'), 'latin1');
+    assert.ok(!original.toString('utf8').includes('é'), 'the file is not valid UTF-8');
+    const file = join(dir, 'latin1.ini');
+    writeFileSync(file, original);
+
+    const { stdout } = await aps('audiocodes', 'import-ini', file, '--profile', 'site-latin');
+    assert.match(stdout, /read as latin-1/);
+    const template = readFileSync(join(dir, 'profiles', 'templates', 'site-latin.ini.hbs'), 'utf8');
+    assert.ok(template.includes(';Exporté par la passerelle') && template.includes('"Zürich"'), 'the template holds the characters');
+    assert.ok(!template.includes('\uFFFD'));
+    assert.match(readFileSync(join(dir, 'profiles', 'site-latin.yaml'), 'utf8'), /^ {2}iniEncoding: latin1$/m);
+    await aps('device', 'add', 'gw-latin', '--profile', 'audiocodes-mp124', '--mac', '00908FE00003');
+    assert.match((await aps('audiocodes', 'import-ini', file, '--device', 'gw-latin')).stdout, /read as latin-1/);
+
+    // Served by a real server: the lines APS does not own are the export's bytes, in latin-1.
+    // The CLI's data folder: gw-latin and its imported config are there.
+    const s = await startTestServer({ profilesDir: join(dir, 'profiles') }, join(dir, 'data'));
+    try {
+      s.core.devices.upsert({ id: 'gw-tpl', profile: 'site-latin', mac: '00908FE00004' });
+      for (const mac of ['00908FE00004', '00908FE00003']) {
+        const r = await simRequest({ url: `${s.http}/audiocodes/${mac}.ini` });
+        assert.equal(r.status, 200);
+        assert.equal(r.headers['content-type'], 'text/plain; charset=iso-8859-1');
+        for (const l of lines.filter((x) => x)) assert.ok(r.body.includes(Buffer.from(`${l}\r\n`, 'latin1')), `${mac}: ${l}`);
+      }
+      const preview = s.core.adapterOf('site-latin').preview(s.core.devices.get('gw-tpl')!, s.core, s.core.adapterConfig('audiocodes'));
+      assert.ok(preview[0]!.text!.includes("VoiceMenuPassword = 'pässwörd'"), 'the preview shows the characters');
+    } finally {
+      await s.stop();
+    }
   });
 });

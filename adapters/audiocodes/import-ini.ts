@@ -43,7 +43,7 @@ export function importIni(text: string): ImportedIni {
 }
 
 /** The profile YAML for an imported template. */
-export function importedProfileYaml(o: { name: string; source: string; templateFile: string; models: string[]; board: string | null }): string {
+export function importedProfileYaml(o: { name: string; source: string; templateFile: string; models: string[]; board: string | null; encoding?: 'utf8' | 'latin1' }): string {
   const q = (s: string): string => JSON.stringify(s);
   return [
     `# Imported by "aps audiocodes import-ini" from ${q(o.source)}${o.board ? ` (board: ${o.board})` : ''}.`,
@@ -55,6 +55,8 @@ export function importedProfileYaml(o: { name: string; source: string; templateF
     'settings:',
     '  updateFrequencyMinutes: 60',
     '  checkIfIniChanged: 1',
+    // The template file is UTF-8 text; the ini is served in the bytes the export came in.
+    ...(o.encoding === 'latin1' ? ['  iniEncoding: latin1'] : []),
     '',
   ].join('\n');
 }

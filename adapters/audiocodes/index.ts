@@ -7,6 +7,7 @@ import type { DeviceRecord } from '../../src/store/index.ts';
 import { audiocodesCommands } from './commands.ts';
 import { deviceTree } from './files.ts';
 import { ftpResolver } from './ftp.ts';
+import { decodeIni } from './ini-encoding.ts';
 import { registerHttp } from './http.ts';
 import { configSchema, profileSchema, type AudioCodesConfig } from './settings.ts';
 import { audiocodesSimulatorCommand } from './simulator-command.ts';
@@ -23,7 +24,7 @@ function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
   const t = deviceTree(core, device);
   const out: PreviewFile[] = [
     {
-      name: t.iniPath, contentType: 'text/plain', text: t.ini.bytes.toString('utf8'), md5: t.ini.revision.md5, size: t.ini.bytes.length,
+      name: t.iniPath, contentType: 'text/plain', text: decodeIni(t.ini.bytes).text, md5: t.ini.revision.md5, size: t.ini.bytes.length,
       serial: t.ini.revision.serial, lastModified: t.ini.revision.lastModified.toUTCString(),
     },
   ];

@@ -122,3 +122,11 @@ test('bad input is refused with a typed error', () => {
     (e: unknown) => e instanceof IniError && /AUPDDigestPassword/.test(e.message) && !/pa'ss/.test(e.message),
   );
 });
+
+test('iniEncoding latin1: one byte per character; a character latin-1 lacks is an IniError naming its line', () => {
+  const input: AudioCodesRenderInput = { template: ";café\r\nA = 'Zürich'\r\n", iniFileUrl: 'http://aps/a.ini', schedule: { kind: 'frequency', minutes: 5 }, encoding: 'latin1' };
+  const out = renderAudioCodesIni(input);
+  assert.ok(out.includes(Buffer.from([0x3b, 0x63, 0x61, 0x66, 0xe9, 0x0d, 0x0a])), ';café in latin-1');
+  assert.ok(renderAudioCodesIni({ ...input, encoding: undefined }).includes(Buffer.from(';café', 'utf8')), 'UTF-8 by default');
+  assert.throws(() => renderAudioCodesIni({ ...input, template: ";ok\r\nA = '20 €'\r\n" }), (e: unknown) => e instanceof IniError && e.line === 2 && /U\+20AC/.test(e.message));
+});

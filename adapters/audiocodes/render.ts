@@ -12,6 +12,7 @@
 // below are owned by APS: the template's values for them are replaced or removed.
 import { cloneDoc, deleteParam, parseIni, setParam, writeIni } from './ini-doc.ts';
 import type { IniDoc } from './ini-doc.ts';
+import { encodeIni, type IniEncoding } from './ini-encoding.ts';
 
 /**
  * Auxiliary files and the ini parameter carrying each one's URL (seed 001 §32 "Auxiliary files"; protocols.md §(a)).
@@ -60,6 +61,8 @@ export interface AudioCodesRenderInput {
   schedule: UpdateSchedule;
   /** AUPDCheckIfIniChanged (0 off, 1 CRC of the whole file, 2 per line); the template's value when absent. */
   checkIfIniChanged?: 0 | 1 | 2;
+  /** The bytes written: UTF-8 (default) or latin-1, the encoding the template or imported ini came in. */
+  encoding?: IniEncoding;
 }
 
 export type AudioCodesRenderErrorCode = 'bad-schedule' | 'bad-url' | 'owned-param' | 'bad-option';
@@ -109,7 +112,7 @@ function applySchedule(doc: IniDoc, s: UpdateSchedule): void {
   setParam(doc, 'AutoUpdatePredefinedRandomTime', s.randomSeconds);
 }
 
-/** The per-device ini as bytes (UTF-8, CR LF, final newline). Throws IniError or AudioCodesRenderError. */
+/** The per-device ini as bytes (UTF-8 or latin-1, CR LF, final newline). Throws IniError or AudioCodesRenderError. */
 export function renderAudioCodesIni(input: AudioCodesRenderInput): Buffer {
   const doc = typeof input.template === 'string' ? parseIni(input.template) : cloneDoc(input.template);
 
@@ -150,5 +153,5 @@ export function renderAudioCodesIni(input: AudioCodesRenderInput): Buffer {
     setParam(doc, 'AUPDCheckIfIniChanged', input.checkIfIniChanged!);
   }
 
-  return Buffer.from(writeIni(doc), 'utf8');
+  return encodeIni(writeIni(doc), input.encoding ?? 'utf8');
 }

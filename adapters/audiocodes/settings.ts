@@ -2,6 +2,7 @@
 // variables that override them. The schedule follows seed 001 §32 (AutoUpdateFrequency in minutes, or
 // AutoUpdatePredefinedTime 'hh:mm' plus a random delay) and protocols.md §(a): one or the other, never both.
 import { z } from 'zod';
+import { INI_ENCODINGS } from './ini-encoding.ts';
 import type { AuxKind, UpdateSchedule } from './render.ts';
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -36,6 +37,8 @@ export const profileSchema = z
     checkIfIniChanged: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
     /** The transport the URLs inside the ini use. */
     scheme: z.enum(SCHEMES).default('http'),
+    /** The bytes of the served ini: `latin1` for a template imported from a latin-1 export (import-ini sets it). */
+    iniEncoding: z.enum(INI_ENCODINGS).default('utf8'),
   })
   .strict()
   .refine((s) => !(s.updateTime && s.updateFrequencyMinutes), { message: 'set updateTime or updateFrequencyMinutes, not both' });

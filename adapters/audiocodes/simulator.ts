@@ -8,6 +8,7 @@
 import { crc32 } from 'node:zlib';
 import { compareVersions } from '../../src/catalog/version-order.ts';
 import { getParam, parseIni, valueText, type IniDoc } from './ini-doc.ts';
+import { decodeIni } from './ini-encoding.ts';
 import { AUX_URL_PARAMS, type AuxKind } from './render.ts';
 import { fetchUrl, type FetchOptions } from './sim-fetch.ts';
 
@@ -110,7 +111,7 @@ export class AudioCodesSimulator {
       r.downloads.push(strip(iniUrl));
       const crc = crc32(ini.body);
       try {
-        const doc = parseIni(ini.body.toString('utf8'));
+        const doc = parseIni(decodeIni(ini.body).text);
         const mode = getParam(doc, 'AUPDCheckIfIniChanged');
         if (mode && valueText(mode) !== '0' && crc === this.lastCrc) r.ini = 'same-crc';
         else {
