@@ -36,7 +36,10 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
     if (!creds) return ctx.files.deny(req, res, 401, 'no credentials', info, unauthorized);
     const device = ctx.devices.get(creds.user);
     // One answer for every failure: the client never learns whether the user or the password was wrong.
-    if (!device || ctx.adapterNameOf(device.profile) !== NAME) return ctx.files.deny(req, res, 401, `unknown user ${creds.user}`, info, unauthorized);
+    if (!device || ctx.adapterNameOf(device.profile) !== NAME) {
+      await ctx.devices.rejectUnknown(creds.user, creds.password);
+      return ctx.files.deny(req, res, 401, `unknown user ${creds.user}`, info, unauthorized);
+    }
     info.deviceId = device.id;
     if (!(await ctx.devices.verifyPassword(device, creds.password))) return ctx.files.deny(req, res, 401, 'wrong password', info, unauthorized);
     if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'device is pending approval', info);

@@ -1,4 +1,5 @@
 import { pinProblem, type PinSubject } from '../catalog/pins.ts';
+import pLimit from 'p-limit';
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
@@ -32,6 +33,13 @@ export interface RegistryOptions {
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 const VAR_RE = /^[A-Za-z_][A-Za-z0-9_.]{0,63}$/;
 const CACHE_MAX = 100_000;
+// scrypt shares libuv's thread pool (4 threads) with every file read of every download: at most two
+// checks run at once, so a flood of wrong passwords queues behind itself instead of stalling firmware.
+const SCRYPT_AT_ONCE = 2;
+// A wrong password tried again within this time is refused from memory, without another scrypt run.
+const FAILURE_MEMORY_MS = 60_000;
+// Checked against for unknown users, so "no such user" costs what "wrong password" costs (no timing oracle).
+const UNKNOWN_USER_HASH = 'scrypt$16384$8$1$QVBTLXVua25vd24tdXNlcg==$bmTkMa7yDgc7jeMqKKSflUsUyD1RZtlUzFp+QNzWC8M=';
 
 /** Devices: identity, credentials, variables, pins, and what they last reported. */
 export class DeviceRegistry {
@@ -41,6 +49,8 @@ export class DeviceRegistry {
   // HMAC(device, password, stored hash) -> expiry: a verified credential is remembered for a bounded time
   // so a device polling every few seconds never costs an scrypt run.
   private readonly verified = new Map<string, number>();
+  private readonly failed = new Map<string, number>();
+  private readonly scryptSlots = pLimit(SCRYPT_AT_ONCE);
   private readonly byId = new Map<string, DeviceRecord | undefined>();
   private cacheGen = -1;
 
@@ -201,14 +211,28 @@ export class DeviceRegistry {
       const secret = this.secretOf(device);
       return secret !== undefined && secretsEqual(secret, password);
     }
-    const key = this.keys.hmac('credential-cache', `${device.id}\0${password}\0${device.passwordHash}`).toString('base64');
+    return this.checkHash(device.id, password, device.passwordHash);
+  }
+
+  /**
+   * Refuses a login for a user that does not exist at the cost of a real check (same queue, same scrypt),
+   * so response times do not tell which user names exist.
+   */
+  async rejectUnknown(user: string, password: string): Promise<false> {
+    await this.checkHash(`\0unknown\0${user}`, password, UNKNOWN_USER_HASH);
+    return false;
+  }
+
+  private async checkHash(who: string, password: string, stored: string): Promise<boolean> {
+    const key = this.keys.hmac('credential-cache', `${who}\0${password}\0${stored}`).toString('base64');
     const now = Date.now();
-    const until = this.verified.get(key);
-    if (until !== undefined && until > now) return true;
-    if (!(await verifyPasswordHash(password, device.passwordHash))) return false;
-    if (this.verified.size >= CACHE_MAX) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(key, now + this.opts.credentialCacheMs);
-    return true;
+    if ((this.verified.get(key) ?? 0) > now) return true;
+    if ((this.failed.get(key) ?? 0) > now) return false;
+    const ok = await this.scryptSlots(() => verifyPasswordHash(password, stored));
+    const memory = ok ? this.verified : this.failed;
+    if (memory.size >= CACHE_MAX) memory.delete(memory.keys().next().value!);
+    memory.set(key, now + (ok ? this.opts.credentialCacheMs : FAILURE_MEMORY_MS));
+    return ok;
   }
 
   /** The clear secret, for protocols that need it (Digest); undefined when none is stored. */
