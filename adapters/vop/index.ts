@@ -54,9 +54,9 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
       await ctx.files.sendArtifact(req, res, files.bootstrap, { ...info, file: 'bootstrap' });
     } else if (type === 'f') {
       if (!files.firmware) return ctx.files.deny(req, res, 404, 'no firmware target', info);
-      const r = await ctx.files.sendArtifact(req, res, files.firmware, { ...info, file: 'firmware' });
-      // The VOP installs what it fetched once the MD5 matched; record the serial it will run.
-      if (r.status === 200 && req.method === 'GET') ctx.events.report({ deviceId: device.id, reported: { firmware: String(firmwareSerial(files.firmware)) } });
+      // The VOP never says what it runs (only $v, its bootstrap version): the download is recorded as
+      // fetched, never as reported, since the VOP may still refuse it on its MD5.
+      await ctx.files.sendArtifact(req, res, files.firmware, { ...info, file: 'firmware' });
     } else {
       if (!files.config) return ctx.files.deny(req, res, 404, 'no config for this user', info);
       const settings = profileSchema.parse(ctx.profiles.require(device.profile).settings);

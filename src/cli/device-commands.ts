@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
-import { describeDevice } from '../devices/describe.ts';
+import { describeDevice, type DeviceView } from '../devices/describe.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import type { DeviceInput } from '../devices/registry.ts';
 import { ApsError } from '../errors.ts';
@@ -55,7 +55,7 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
         const views = core.devices.list().map((d) => describeDevice(core, d));
         if (o.json) return console.log(JSON.stringify(views, null, 2));
         printTable(
-          views.map((v) => ({ ...v, firmware: v.state?.reported.firmware, lastSeen: v.state?.lastSeen, lastIp: v.state?.lastIp })),
+          views.map((v) => ({ ...v, firmware: firmwareColumn(v), lastSeen: v.state?.lastSeen, lastIp: v.state?.lastIp })),
           ['id', 'profile', 'model', 'mac', 'group', 'status', 'firmware', 'lastSeen', 'lastIp'],
         );
       });
@@ -90,4 +90,12 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
         console.log(`removed device ${id}${artifacts.length ? ` and its own artifact${artifacts.length > 1 ? 's' : ''} ${artifacts.map((a) => a.id).join(', ')}` : ''}`);
       });
     });
+}
+
+/** What the device says it runs, or else what it last downloaded completely, marked as such. */
+function firmwareColumn(v: DeviceView): string | undefined {
+  const reported = v.state?.reported.firmware;
+  if (typeof reported === 'string') return reported;
+  const fetched = v.state?.fetched.firmware?.version;
+  return fetched ? `${fetched} (fetched)` : undefined;
 }

@@ -76,9 +76,17 @@ export class StateQueries {
     );
     this.kvPurge = db.prepare('DELETE FROM kv WHERE expires_ms IS NOT NULL AND expires_ms <= ?');
     this.prune = db.prepare('DELETE FROM events WHERE at < ?');
-    this.fleetStmt = db.prepare<[], { profile: string; version: string | null; devices: number; last_seen: string | null }>(
-      `SELECT d.profile AS profile, json_extract(s.reported, '$.firmware') AS version, COUNT(*) AS devices, MAX(s.last_seen) AS last_seen
-       FROM devices d LEFT JOIN device_state s ON s.device_id = d.id GROUP BY d.profile, version ORDER BY d.profile, version`,
+    // The version a device runs as it says so itself (User-Agent, Inform); for a protocol where the device
+    // never says (VOP), the version it last downloaded completely, marked as such: a download is not an
+    // install (the device may have refused it on its MD5).
+    this.fleetStmt = db.prepare<[], { profile: string; version: string | null; basis: string | null; devices: number; last_seen: string | null }>(
+      `SELECT profile, version, basis, COUNT(*) AS devices, MAX(last_seen) AS last_seen FROM (
+         SELECT d.profile AS profile, s.last_seen AS last_seen,
+           COALESCE(json_extract(s.reported, '$.firmware'), json_extract(s.fetched, '$.firmware.version')) AS version,
+           CASE WHEN json_extract(s.reported, '$.firmware') IS NOT NULL THEN 'reported'
+                WHEN json_extract(s.fetched, '$.firmware.version') IS NOT NULL THEN 'fetched' END AS basis
+         FROM devices d LEFT JOIN device_state s ON s.device_id = d.id)
+       GROUP BY profile, version, basis ORDER BY profile, version`,
     );
   }
 
@@ -150,6 +158,6 @@ export class StateQueries {
   }
 
   fleet(): FleetRow[] {
-    return this.fleetStmt.all().map((r) => ({ profile: r.profile, version: r.version ?? '', devices: r.devices, lastSeen: r.last_seen }));
+    return this.fleetStmt.all().map((r) => ({ profile: r.profile, version: r.version ?? '', basis: r.basis as FleetRow['basis'], devices: r.devices, lastSeen: r.last_seen }));
   }
 }

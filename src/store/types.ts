@@ -98,6 +98,8 @@ export interface EventQuery {
 export interface FleetRow {
   profile: string;
   version: string;
+  /** Where the version comes from: the device's own report, its last complete download, or nowhere yet. */
+  basis: 'reported' | 'fetched' | null;
   devices: number;
   lastSeen: string | null;
 }
