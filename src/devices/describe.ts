@@ -1,6 +1,7 @@
 import type { DeviceSetup, PreviewFile } from '../adapter.ts';
 import type { CoreServices } from '../core.ts';
 import type { DeviceRecord, DeviceStateRecord } from '../store/index.ts';
+import { maskVars } from './secret-vars.ts';
 
 export interface DeviceView {
   id: string;
@@ -20,12 +21,6 @@ export interface DeviceView {
   updatedAt: string;
 }
 
-const SECRET_VAR = /pass|secret|pwd|pin$|token|key$/i;
-
-/** Variables as shown to operators: values of secret-looking names are masked. */
-export function maskVars(vars: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, SECRET_VAR.test(k) && v ? '********' : v]));
-}
 
 /** The one description of a device, shared by `aps device show --json` and the admin API. */
 export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { tempDir } from '../../test/helpers/server.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { DeviceRegistry } from './registry.ts';
@@ -8,9 +10,10 @@ import { Keyring } from './secrets.ts';
 describe('DeviceRegistry credentials', () => {
   let store: Store;
   let devices: DeviceRegistry;
+  let dir: string;
 
   before(() => {
-    const dir = tempDir('aps-registry-');
+    dir = tempDir('aps-registry-');
     store = openStore(dir);
     devices = new DeviceRegistry(store, Keyring.load(dir), { needsClearSecret: () => false, assertProfile: () => undefined, credentialCacheMs: 60_000 });
   });
@@ -36,5 +39,31 @@ describe('DeviceRegistry credentials', () => {
     assert.equal(await devices.rejectUnknown('ghost', 'whatever'), false);
     const many = await Promise.all(Array.from({ length: 8 }, (_, i) => devices.rejectUnknown(`ghost${i}`, 'x')));
     assert.deepEqual(many, Array(8).fill(false));
+  });
+
+  it('keeps secret-looking variables sealed in the database and clear for rendering', () => {
+    devices.upsert({ id: 'sip1', profile: 'p', vars: { sip_password: 'sip-secret-1', language: 'de' } });
+    devices.upsertGroup({ name: 'g-secret', vars: { auth_key: 'group-secret-2' }, pins: {} });
+    assert.equal(devices.get('sip1')?.vars.sip_password, 'sip-secret-1');
+    assert.equal(devices.list().find((d) => d.id === 'sip1')?.vars.sip_password, 'sip-secret-1');
+    assert.equal(devices.group('g-secret')?.vars.auth_key, 'group-secret-2');
+    const raw = (): string => {
+      const db = new Database(join(dir, 'aps.sqlite'), { readonly: true });
+      try {
+        return JSON.stringify([db.prepare('SELECT * FROM devices').all(), db.prepare('SELECT * FROM groups').all()]);
+      } finally {
+        db.close();
+      }
+    };
+    const before = raw();
+    assert.ok(!before.includes('sip-secret-1') && !before.includes('group-secret-2'), 'no clear secret in the database file');
+    assert.ok(before.includes('"language\\":\\"de'), 'other variables stay readable');
+    // Writing the same values again writes the same bytes: no new box, no change for caches to notice.
+    devices.upsert({ id: 'sip1', vars: { sip_password: 'sip-secret-1' } });
+    devices.upsertGroup({ name: 'g-secret', vars: { auth_key: 'group-secret-2' }, pins: {} });
+    assert.equal(raw(), before);
+    devices.upsert({ id: 'sip1', vars: { sip_password: 'sip-secret-3' } });
+    assert.equal(devices.get('sip1')?.vars.sip_password, 'sip-secret-3');
+    assert.ok(!raw().includes('sip-secret-3'));
   });
 });

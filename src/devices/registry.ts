@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
+import { openVars, sealVars } from './secret-vars.ts';
 import { hashPassword, hashPasswordAsync, secretsEqual, verifyPasswordHash, verifyPasswordHashSync, type Keyring } from './secrets.ts';
 
 export interface DeviceInput {
@@ -68,7 +69,7 @@ export class DeviceRegistry {
       this.cacheGen = gen;
     }
     if (this.byId.has(id)) return this.byId.get(id);
-    const d = this.store.devices.get(id);
+    const d = this.opened(this.store.devices.get(id));
     if (this.byId.size >= CACHE_MAX) this.byId.clear();
     this.byId.set(id, d);
     return d;
@@ -76,11 +77,11 @@ export class DeviceRegistry {
 
   getByMac(mac: string): DeviceRecord | undefined {
     const m = normalizeMac(mac);
-    return m ? this.store.devices.getByMac(m) : undefined;
+    return m ? this.opened(this.store.devices.getByMac(m)) : undefined;
   }
 
   list(): DeviceRecord[] {
-    return this.store.devices.list();
+    return this.store.devices.list().map((d) => this.opened(d));
   }
 
   state(id: string): DeviceStateRecord | undefined {
@@ -88,18 +89,18 @@ export class DeviceRegistry {
   }
 
   group(name: string): GroupRecord | undefined {
-    return this.store.devices.group(name);
+    return this.opened(this.store.devices.group(name));
   }
 
   groups(): GroupRecord[] {
-    return this.store.devices.groups();
+    return this.store.devices.groups().map((g) => this.opened(g));
   }
 
   upsertGroup(g: GroupRecord): void {
     if (!ID_RE.test(g.name)) throw new ApsError('bad_request', `group name "${g.name}" is not valid`);
     for (const k of Object.keys(g.vars)) checkVarName(k);
     this.checkPins(g.pins, {}, `group ${g.name}`);
-    this.store.devices.upsertGroup(g);
+    this.store.devices.upsertGroup({ ...g, vars: sealVars(this.keys, g.vars, this.store.devices.group(g.name)?.vars) });
   }
 
   /** Adds or updates a device. `create` refuses an existing id; otherwise a missing id is refused. */
@@ -107,7 +108,8 @@ export class DeviceRegistry {
     if (!ID_RE.test(input.id)) {
       throw new ApsError('bad_request', `device id "${input.id}" must be 1-128 characters of letters, digits, "._@+-", starting with a letter or digit`);
     }
-    const prev = this.store.devices.get(input.id);
+    const stored = this.store.devices.get(input.id);
+    const prev = this.opened(stored);
     if (prev && mode === 'create') throw new ApsError('conflict', `device ${input.id} already exists (use "device set")`);
     if (!prev && mode === 'update') throw new ApsError('not_found', `no device ${input.id}`);
     const profile = input.profile ?? prev?.profile;
@@ -143,7 +145,7 @@ export class DeviceRegistry {
       d.passwordHash = input.password ? hashPassword(input.password) : null;
       d.passwordEnc = input.password && this.opts.needsClearSecret(profile) ? this.keys.encrypt(input.password) : null;
     }
-    if (!sameDevice(prev, d)) this.store.devices.upsert(d);
+    if (!sameDevice(prev, d)) this.store.devices.upsert({ ...d, vars: sealVars(this.keys, d.vars, stored?.vars) });
     return d;
   }
 
@@ -186,6 +188,13 @@ export class DeviceRegistry {
     return prev.passwordEnc === null && verifyPasswordHashSync(password, prev.passwordHash);
   }
 
+  /** A record as read from the store, with its sealed (secret) variables opened. */
+  private opened<T extends { vars: Record<string, string> } | undefined>(r: T): T {
+    if (!r) return r;
+    const vars = openVars(this.keys, r.vars);
+    return vars === r.vars ? r : { ...r, vars };
+  }
+
   private checkPins(pins: Pins, subject: PinSubject, who: string): void {
     for (const [slot, id] of Object.entries(pins)) {
       checkPinKey(slot);
@@ -195,7 +204,7 @@ export class DeviceRegistry {
   }
 
   remove(id: string): DeviceRecord {
-    const d = this.store.devices.get(id);
+    const d = this.opened(this.store.devices.get(id));
     if (!d) throw new ApsError('not_found', `no device ${id}`);
     this.store.devices.remove(id);
     return d;

@@ -9,6 +9,7 @@ import { assertKind } from '../catalog/catalog.ts';
 import type { Core } from '../core.ts';
 import { describeDevice, previewDevice } from '../devices/describe.ts';
 import { removeDevice } from '../devices/remove-device.ts';
+import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
 
 const deviceBody = z
@@ -147,7 +148,7 @@ export function adminApi(core: Core, token: string): Router {
   });
 
   r.get('/groups', (_req, res) => {
-    res.json(core.devices.groups());
+    res.json(core.devices.groups().map((g) => ({ ...g, vars: maskVars(g.vars) })));
   });
   r.get('/events', (req, res) => {
     const q = req.query;
