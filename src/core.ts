@@ -59,7 +59,9 @@ export interface Core extends CoreServices {
 
 /** Opens the data folder (SQLite, blobs, keys) and the profiles; the same for `serve` and every CLI command. */
 export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Core {
-  mkdirSync(config.dataDir, { recursive: true });
+  // Owner-only: the database, the key file and per-device configs inside hold secrets. An existing folder
+  // keeps the mode its owner gave it.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const byName = new Map(adapters.map((a) => [a.name, a]));
   const adapterConfigs = parseAdapterConfigs(config, adapters);
   const profiles = loadProfiles(config.profilesDir, (name) => byName.get(name)?.profileSchema);
