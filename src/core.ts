@@ -90,7 +90,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     events,
     files,
     keys,
-    urls: publicUrls(config, config.http.port, config.https.enabled ? config.https.port : null, config.ftp.enabled ? config.ftp.port : null),
+    urls: configuredOrServedUrls(config, store),
     stateOf: (name) => new KvState(store, name),
     adapterOf,
     adapterNameOf: (profile) => profiles.get(profile)?.adapter,
@@ -120,6 +120,23 @@ function parseAdapterConfigs(config: ApsConfig, adapters: readonly Adapter[]): M
 }
 
 /** APS_PUBLIC_URL when set (its host also serves HTTPS on the HTTPS port), else this host's LAN address. */
+const SERVED_URLS = 'served-urls';
+
+/** Remembers the URLs `aps serve` really serves on, for CLI commands run beside it (setup, preview). */
+export function rememberServedUrls(store: Store, urls: PublicUrls): void {
+  new KvState(store, 'core').set(SERVED_URLS, urls);
+}
+
+/**
+ * An explicit public URL wins; without one, a CLI command run beside the server (`aps device show`) uses the
+ * URLs that server announced, not defaults it could only guess (the server's ports and flags are its own).
+ */
+function configuredOrServedUrls(config: ApsConfig, store: Store): PublicUrls {
+  const configured = publicUrls(config, config.http.port, config.https.enabled ? config.https.port : null, config.ftp.enabled ? config.ftp.port : null);
+  if (config.publicUrl) return configured;
+  return new KvState(store, 'core').get<PublicUrls>(SERVED_URLS) ?? configured;
+}
+
 export function publicUrls(config: ApsConfig, httpPort: number, httpsPort: number | null, ftpPort: number | null = null): PublicUrls {
   const ftpOf = (http: string): string | null => (ftpPort === null ? null : `ftp://${new URL(http).hostname}:${ftpPort}`);
   if (config.publicUrl) {

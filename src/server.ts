@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { Adapter, AdapterContext } from './adapter.ts';
 import type { ApsConfig } from './config.ts';
-import { openCore, publicUrls, type Core } from './core.ts';
+import { openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
@@ -104,6 +104,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   }
   // Ports chosen by the OS (port 0) are only known now: device files must carry the real ones.
   Object.assign(core.urls, publicUrls(config, httpPort, httpsPort, ftp?.port ?? null));
+  rememberServedUrls(core.store, core.urls);
 
   log.info({ http: httpPort, https: httpsPort, ftp: ftp?.port ?? null, publicUrl: core.urls.http, data: config.dataDir }, 'APS listening');
   if (tlsFingerprint) log.info({ fingerprint: tlsFingerprint }, 'HTTPS certificate SHA-256 fingerprint');

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './helpers/server.ts';
 
 const BIN = new URL('../bin/aps.js', import.meta.url).pathname;
+const run = promisify(execFile);
 
 interface Started {
   stdout: string;
@@ -51,6 +53,10 @@ describe('aps serve: flags and APS_* environment', () => {
       assert.equal((await fetch(`http://127.0.0.1:${s.listening.http}/healthz`)).status, 200);
       assert.ok(!s.stdout.includes('flag-token'), 'a configured token is never printed');
       assert.ok(!existsSync(join(data, 'admin.token')));
+      // A CLI command beside the server, given no public URL, shows the URL that server announces.
+      await run(process.execPath, [BIN, 'device', 'add', 'beside', '--profile', 'vop'], { env: { ...process.env, APS_DATA: data, APS_PUBLIC_URL: '' } });
+      const shown = await run(process.execPath, [BIN, 'device', 'show', 'beside', '--json'], { env: { ...process.env, APS_DATA: data, APS_PUBLIC_URL: '' } });
+      assert.equal((JSON.parse(shown.stdout) as { setup: { url: string } }).setup.url, 'http://prov.test:8080/vop/$t?u=$u&p=$p&v=$v');
     } finally {
       assert.equal(await s.stop(), 0, 'SIGTERM shuts down cleanly');
     }
