@@ -70,7 +70,12 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   const adapterOf = (profile: string): Adapter => byName.get(profiles.require(profile).adapter)!;
   const devices = new DeviceRegistry(store, keys, {
     needsClearSecret: (p) => adapterOf(p).credentials === 'secret',
-    assertProfile: (p) => void profiles.require(p),
+    assertProfile: (p, model) => {
+      const { models } = profiles.require(p);
+      if (model !== null && models.length > 0 && !models.includes(model)) {
+        throw new ApsError('bad_request', `model "${model}" is not one of profile ${p}'s models (${models.join(', ')})`);
+      }
+    },
     credentialCacheMs: config.credentialCacheSeconds * 1000,
   });
   const revisions = new RevisionStore(store);

@@ -52,7 +52,7 @@ describe('admin API refuses bad input clearly', () => {
     assert.equal(s.core.catalog.list().length, 0);
   });
 
-  it("refuses an upload for an unknown device and a pin to another device's artifact", async () => {
+  it("refuses an upload for an unknown device, a pin to another device's artifact and a model the profile lacks", async () => {
     const ghost = await api('/artifacts', { method: 'POST', body: form({ file: 'x' }, { kind: 'config', profile: 'vop', device: 'ghost' }) });
     assert.equal(ghost.status, 404);
     const own = await api('/artifacts', { method: 'POST', body: form({ file: 'alice secret' }, { kind: 'config', profile: 'vop', device: 'alice' }) });
@@ -61,6 +61,9 @@ describe('admin API refuses bad input clearly', () => {
     const pin = await api('/devices/bob', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pins: { config: id } }) });
     assert.equal(pin.status, 400);
     assert.match(((await pin.json()) as { message: string }).message, /belongs to device alice/);
+    const model = await api('/devices/bob', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'NOT-A-VOP' }) });
+    assert.equal(model.status, 400);
+    assert.match(((await model.json()) as { message: string }).message, /model "NOT-A-VOP" is not one of profile vop's models \(VOP\)/);
     const cfg = await fetch(`${s.http}/vop/c?u=bob&p=pw-b`);
     assert.ok(!(await cfg.text()).includes('alice secret'));
   });

@@ -58,4 +58,15 @@ describe('aps artifact import and aps apply: refusals (no server running)', () =
     writeFileSync(file, ['groups:', '  - { name: lab, vars: { a: "1" } }', '  - { name: lab, vars: { a: "2" } }'].join('\n'));
     await fails(['apply', file], /groups\[0\] and groups\[1\] have the same name "lab"/);
   });
+
+  it('apply refuses other metadata for an artifact it applied before, and writes nothing', async () => {
+    writeFileSync(join(data, 'fw-5.bin'), 'firmware five');
+    const file = join(data, 'art.yaml');
+    writeFileSync(file, ['artifacts:', '  - { file: fw-5.bin, profile: vop, kind: firmware, version: "5.0", serial: 50 }'].join('\n'));
+    await aps('apply', file);
+    assert.match((await aps('apply', file)).stdout, /1 unchanged/);
+    writeFileSync(file, ['devices:', '  - { id: late, profile: vop }', 'artifacts:', '  - { file: fw-5.bin, profile: vop, kind: firmware, version: "5.0", serial: 51 }'].join('\n'));
+    await fails(['apply', file], /art\.yaml: artifacts\[0\] \(fw-5\.bin\): artifact \d+ has these bytes and version with another serial; artifacts cannot be edited/);
+    await fails(['device', 'show', 'late'], /no device late/);
+  });
 });

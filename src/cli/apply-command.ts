@@ -8,6 +8,7 @@ import { isSafeFilename } from '../catalog/catalog.ts';
 import { sha256File } from '../catalog/folder-import.ts';
 import type { Core } from '../core.ts';
 import { ApsError } from '../errors.ts';
+import type { ArtifactRecord } from '../store/index.ts';
 import { withCore } from './context.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
@@ -81,6 +82,16 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
     const sha256 = await sha256File(file).catch(() => {
       throw new ApsError('bad_request', `${at}: the file cannot be read`);
     });
+    const same = sameArtifact(core, a, sha256);
+    if (same) {
+      // Artifacts are immutable (devices compare their serials and dates): other metadata for the same bytes
+      // and version is refused before anything is written, never silently ignored.
+      const wanted = { serial: a.serial ?? null, models: [...new Set(a.models ?? [])].sort().join(','), filename: name };
+      const differs = (Object.keys(wanted) as Array<keyof typeof wanted>).filter((k) => (k === 'models' ? same.models.join(',') : same[k]) !== wanted[k]);
+      if (differs.length > 0) {
+        throw new ApsError('conflict', `${at}: artifact ${same.id} has these bytes and version with another ${differs.join(', ')}; artifacts cannot be edited: give a new version, or remove artifact ${same.id} first`);
+      }
+    }
     artifacts.push({ entry: a, file, sha256 });
   }
   const summary: ApplySummary = { groups: 0, devices: 0, artifactsAdded: 0, artifactsKept: 0 };
@@ -94,10 +105,7 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
   summary.devices = doc.devices.length;
   for (const { entry: a, file, sha256 } of artifacts) {
     const role = a.role ?? '';
-    const same = core.catalog
-      .list(a.profile)
-      .find((x) => x.sha256 === sha256 && x.kind === a.kind && x.role === role && x.deviceId === (a.device ?? null) && x.version === (a.version ?? ''));
-    if (same) {
+    if (sameArtifact(core, a, sha256)) {
       summary.artifactsKept++;
       continue;
     }
@@ -115,6 +123,14 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
     summary.artifactsAdded++;
   }
   return summary;
+}
+
+/** The catalog's artifact with these bytes in this slot, for this device, at this version: applied before. */
+function sameArtifact(core: Core, a: ApplyFile['artifacts'][number], sha256: string): ArtifactRecord | undefined {
+  const role = a.role ?? '';
+  return core.catalog
+    .list(a.profile)
+    .find((x) => x.sha256 === sha256 && x.kind === a.kind && x.role === role && x.deviceId === (a.device ?? null) && x.version === (a.version ?? ''));
 }
 
 function readApplyFile(path: string): ApplyFile {

@@ -26,8 +26,8 @@ export interface DeviceInput {
 export interface RegistryOptions {
   /** Whether the profile's protocol needs the clear secret (HTTP Digest, credentials written into files). */
   needsClearSecret(profile: string): boolean;
-  /** Throws when the profile does not exist. */
-  assertProfile(profile: string): void;
+  /** Throws when the profile does not exist, or names its models and `model` is not one of them. */
+  assertProfile(profile: string, model: string | null): void;
   credentialCacheMs: number;
 }
 
@@ -114,7 +114,6 @@ export class DeviceRegistry {
     if (!prev && mode === 'update') throw new ApsError('not_found', `no device ${input.id}`);
     const profile = input.profile ?? prev?.profile;
     if (!profile) throw new ApsError('bad_request', `device ${input.id} needs a profile`);
-    this.opts.assertProfile(profile);
     let mac = prev?.mac ?? null;
     if (input.mac !== undefined) {
       mac = input.mac === null || input.mac === '' ? null : normalizeMac(input.mac);
@@ -137,6 +136,7 @@ export class DeviceRegistry {
       createdAt: prev?.createdAt ?? now,
       updatedAt: now,
     };
+    if (!prev || prev.profile !== d.profile || prev.model !== d.model) this.opts.assertProfile(profile, d.model);
     this.checkPins(d.pins, d, `device ${d.id}`);
     if (input.credentials) {
       d.passwordHash = input.credentials.passwordHash;
