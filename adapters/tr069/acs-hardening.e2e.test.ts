@@ -211,6 +211,8 @@ describe('TR-069 ACS hardening', () => {
     assert.equal(f.status, 200);
     assert.equal(f.body.length, dl.fileSize, 'the FileSize the Download announced');
     assert.match(f.body.toString(), /value=7\n/);
+    const stored = kv().get<{ bytes: string }>(keys.file('CF1', dl.commandKey))!;
+    assert.ok(!stored.bytes.includes(f.body.toString('base64')) && !Buffer.from(stored.bytes, 'base64').includes('value=7'), 'the waiting config is sealed in the store');
     assert.equal((await c.post(downloadResponse(0))).status, 204);
     assert.equal(kv().get(keys.file('CF1', dl.commandKey)), undefined, 'the announced bytes go with the download');
 

@@ -179,7 +179,7 @@ export function nextDownload(deps: AcsDeps, device: DeviceRecord, session: Sessi
     deps.kv.set(keys.download(device.id, commandKey), rec, ttl);
     // The config is served as announced (FileSize, revision), even if the device changes before the fetch;
     // a newer config is the next Download's.
-    if (cfg) deps.kv.set(keys.file(device.id, commandKey), announced(cfg), ttl);
+    if (cfg) deps.kv.set(keys.file(device.id, commandKey), announced(deps, cfg), ttl);
     session.sent.push(kind);
     session.sentKeys.push(commandKey);
     deps.core.events.record({ deviceId: device.id, adapter: NAME, file: `download:${kind}`, status: 200, detail: `Download ${commandKey} sent` });
@@ -198,16 +198,19 @@ function unsendable(args: DownloadArgs, session: SessionState): CwmpBuildError |
   }
 }
 
-function announced(f: RenderedFile): AnnouncedFile {
+// The announced bytes wait in the store until the CPE fetches them; a config carries SIP and admin
+// secrets, so they are sealed with the keyring like every other secret at rest.
+function announced(deps: AcsDeps, f: RenderedFile): AnnouncedFile {
   const r = f.revision;
-  return { bytes: f.bytes.toString('base64'), serial: r.serial, lastModified: r.lastModified.getTime(), etag: r.etag, sha256: r.sha256, md5: r.md5 };
+  return { bytes: deps.core.keys.encrypt(f.bytes.toString('base64')), serial: r.serial, lastModified: r.lastModified.getTime(), etag: r.etag, sha256: r.sha256, md5: r.md5 };
 }
 
 /** The config bytes a Download announced, as a file to serve; undefined once the download is over. */
 export function announcedConfig(deps: AcsDeps, d: PendingDownload): RenderedFile | undefined {
   const a = deps.kv.get<AnnouncedFile>(keys.file(d.deviceId, d.commandKey));
-  if (!a) return undefined;
-  return { bytes: Buffer.from(a.bytes, 'base64'), revision: { serial: a.serial, lastModified: new Date(a.lastModified), etag: a.etag, sha256: a.sha256, md5: a.md5 } };
+  const bytes = a && deps.core.keys.decrypt(a.bytes);
+  if (!a || bytes === undefined) return undefined;
+  return { bytes: Buffer.from(bytes, 'base64'), revision: { serial: a.serial, lastModified: new Date(a.lastModified), etag: a.etag, sha256: a.sha256, md5: a.md5 } };
 }
 
 /** DownloadResponse: Status 0 = done and applied now; 1 = a TransferComplete follows, maybe in a later session. */

@@ -87,7 +87,7 @@ export interface AppliedState {
 
 /** The config bytes a Download announced (FileSize, revision), kept until the download completes. */
 export interface AnnouncedFile {
-  /** base64 */
+  /** base64 of the bytes, sealed with the keyring (a config holds secrets) */
   bytes: string;
   serial: number;
   /** ms since the epoch */
