@@ -108,6 +108,8 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
 
   log.info({ http: httpPort, https: httpsPort, ftp: ftp?.port ?? null, publicUrl: core.urls.http, data: config.dataDir }, 'APS listening');
   if (tlsFingerprint) log.info({ fingerprint: tlsFingerprint }, 'HTTPS certificate SHA-256 fingerprint');
+  const sealed = core.devices.sealStoredSecrets();
+  if (sealed > 0) log.info({ records: sealed }, 'sealed secret variables stored in clear by an older APS');
   const orphans = core.devices.list().filter((d) => core.adapterNameOf(d.profile) === undefined);
   if (orphans.length > 0) {
     log.warn({ devices: orphans.slice(0, 20).map((d) => d.id), count: orphans.length, profiles: [...new Set(orphans.map((d) => d.profile))] }, 'devices whose profile no longer exists are refused until moved to another profile');

@@ -66,4 +66,23 @@ describe('DeviceRegistry credentials', () => {
     assert.equal(devices.get('sip1')?.vars.sip_password, 'sip-secret-3');
     assert.ok(!raw().includes('sip-secret-3'));
   });
+
+  it('seals secret variables an older version stored in clear, once', () => {
+    const d = devices.upsert({ id: 'legacy', profile: 'p' });
+    store.devices.upsert({ ...d, vars: { sip_password: 'legacy-secret', language: 'en' } }); // as an older APS wrote it
+    const raw = (): string => {
+      const db = new Database(join(dir, 'aps.sqlite'), { readonly: true });
+      try {
+        return JSON.stringify(db.prepare("SELECT vars FROM devices WHERE id = 'legacy'").get());
+      } finally {
+        db.close();
+      }
+    };
+    assert.ok(raw().includes('legacy-secret'));
+    assert.equal(devices.get('legacy')?.vars.sip_password, 'legacy-secret', 'readable before sealing');
+    assert.equal(devices.sealStoredSecrets(), 1);
+    assert.ok(!raw().includes('legacy-secret'));
+    assert.equal(devices.get('legacy')?.vars.sip_password, 'legacy-secret');
+    assert.equal(devices.sealStoredSecrets(), 0, 'nothing left to seal');
+  });
 });

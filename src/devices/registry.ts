@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
-import { openVars, sealVars } from './secret-vars.ts';
+import { hasUnsealed, openVars, sealVars } from './secret-vars.ts';
 import { hashPassword, hashPasswordAsync, secretsEqual, verifyPasswordHash, verifyPasswordHashSync, type Keyring } from './secrets.ts';
 
 export interface DeviceInput {
@@ -186,6 +186,24 @@ export class DeviceRegistry {
     if (!prev?.passwordHash) return false;
     if (this.opts.needsClearSecret(profile)) return prev.passwordEnc !== null && this.secretOf(prev) === password;
     return prev.passwordEnc === null && verifyPasswordHashSync(password, prev.passwordHash);
+  }
+
+  /** Seals secret variables a version before sealing stored in clear; returns how many records it rewrote. */
+  sealStoredSecrets(): number {
+    let n = 0;
+    this.store.transaction(() => {
+      for (const d of this.store.devices.list()) {
+        if (!hasUnsealed(d.vars)) continue;
+        this.store.devices.upsert({ ...d, vars: sealVars(this.keys, openVars(this.keys, d.vars), d.vars) });
+        n++;
+      }
+      for (const g of this.store.devices.groups()) {
+        if (!hasUnsealed(g.vars)) continue;
+        this.store.devices.upsertGroup({ ...g, vars: sealVars(this.keys, openVars(this.keys, g.vars), g.vars) });
+        n++;
+      }
+    });
+    return n;
   }
 
   /** A record as read from the store, with its sealed (secret) variables opened. */

@@ -3,8 +3,8 @@ import type { Keyring } from './secrets.ts';
 // Variables whose names say they hold a secret (sip_password, auth_key, …): masked wherever they are
 // shown, and encrypted at rest like the device passwords Digest needs.
 const SECRET_VAR = /pass|secret|pwd|pin$|token|key$/i;
-// A stored value that is a sealed box. Values written before encryption existed have no prefix and are
-// read as they are, then sealed on the device's next write.
+// A stored value that is a sealed box. Values written before encryption existed have no prefix: they are
+// read as they are, and sealed when the server starts (DeviceRegistry.sealStoredSecrets).
 const SEALED = 'aps-sealed:';
 
 export function isSecretVar(name: string): boolean {
@@ -28,6 +28,11 @@ export function sealVars(keys: Keyring, vars: Record<string, string>, previous: 
     else out[k] = SEALED + keys.encrypt(v);
   }
   return out;
+}
+
+/** Whether stored variables still hold a secret in clear (written before sealing existed). */
+export function hasUnsealed(vars: Record<string, string>): boolean {
+  return Object.entries(vars).some(([k, v]) => isSecretVar(k) && v !== '' && !v.startsWith(SEALED));
 }
 
 /** The variables in clear. A box that does not open (another data folder's key) reads as empty. */
