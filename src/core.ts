@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { ApsError } from './errors.ts';
 import type { Adapter } from './adapter.ts';
 import { Catalog } from './catalog/catalog.ts';
@@ -124,24 +125,46 @@ function parseAdapterConfigs(config: ApsConfig, adapters: readonly Adapter[]): M
   return out;
 }
 
-/** APS_PUBLIC_URL when set (its host also serves HTTPS on the HTTPS port), else this host's LAN address. */
 const SERVED_URLS = 'served-urls';
 
-/** Remembers the URLs `aps serve` really serves on, for CLI commands run beside it (setup, preview). */
+interface ServedUrls {
+  urls: PublicUrls;
+  pid: number;
+  host: string;
+}
+
+/** Remembers the URLs `aps serve` really serves on while it runs, for CLI commands run beside it. */
 export function rememberServedUrls(store: Store, urls: PublicUrls): void {
-  new KvState(store, 'core').set(SERVED_URLS, urls);
+  new KvState(store, 'core').set(SERVED_URLS, { urls, pid: process.pid, host: hostname() } satisfies ServedUrls);
+}
+
+/** Called when the server stops: its URLs are no longer the truth. */
+export function forgetServedUrls(store: Store): void {
+  new KvState(store, 'core').delete(SERVED_URLS);
 }
 
 /**
- * An explicit public URL wins; without one, a CLI command run beside the server (`aps device show`) uses the
- * URLs that server announced, not defaults it could only guess (the server's ports and flags are its own).
+ * An explicit public URL wins; without one, a CLI command run beside a running server (`aps device show`)
+ * uses the URLs that server announces rather than defaults it could only guess from its own settings.
+ * A record left by a server that is gone (killed, or on another machine) is ignored.
  */
 function configuredOrServedUrls(config: ApsConfig, store: Store): PublicUrls {
   const configured = publicUrls(config, config.http.port, config.https.enabled ? config.https.port : null, config.ftp.enabled ? config.ftp.port : null);
   if (config.publicUrl) return configured;
-  return new KvState(store, 'core').get<PublicUrls>(SERVED_URLS) ?? configured;
+  const served = new KvState(store, 'core').get<ServedUrls>(SERVED_URLS);
+  return served && served.host === hostname() && processAlive(served.pid) ? served.urls : configured;
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** APS_PUBLIC_URL when set (its host also serves HTTPS on the HTTPS port), else this host's LAN address. */
 export function publicUrls(config: ApsConfig, httpPort: number, httpsPort: number | null, ftpPort: number | null = null): PublicUrls {
   const ftpOf = (http: string): string | null => (ftpPort === null ? null : `ftp://${new URL(http).hostname}:${ftpPort}`);
   if (config.publicUrl) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { Adapter, AdapterContext } from './adapter.ts';
 import type { ApsConfig } from './config.ts';
-import { openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
+import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
@@ -90,7 +90,8 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   let tlsFingerprint: string | null = null;
   if (config.https.enabled) {
     // The host devices are given (APS_PUBLIC_URL's, or the LAN address) goes into a new certificate.
-    const publicHost = new URL(core.urls.https ?? core.urls.http).hostname;
+    const planned = publicUrls(config, httpPort, config.https.port);
+    const publicHost = new URL(planned.https ?? planned.http).hostname;
     const tls = await loadTls(config.dataDir, config.https.cert, config.https.key, { publicHost, log });
     tlsFingerprint = tls.fingerprint;
     const https = createHttpsServer({ cert: tls.cert, key: tls.key }, app);
@@ -139,6 +140,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
       await ftp?.close();
       for (const a of adapters) await a.close?.();
+      forgetServedUrls(core.store);
       core.close();
     },
   };

@@ -60,6 +60,9 @@ describe('aps serve: flags and APS_* environment', () => {
     } finally {
       assert.equal(await s.stop(), 0, 'SIGTERM shuts down cleanly');
     }
+    // Once that server is gone, its URLs are not the truth any more: the CLI's own settings are.
+    const after = await run(process.execPath, [BIN, 'device', 'show', 'beside', '--json'], { env: { ...process.env, APS_DATA: data, APS_PUBLIC_URL: '', APS_HTTP_PORT: '9999' } });
+    assert.match((JSON.parse(after.stdout) as { setup: { url: string } }).setup.url, /^http:\/\/[^/]+:9999\/vop\//);
   });
 
   it('takes the same from APS_* and generates, saves and prints a token once when none is set', async () => {
