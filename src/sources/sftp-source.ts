@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -151,7 +151,13 @@ export async function syncSftpSource(src: SftpSourceConfig, deps: SourceDeps): P
   return finishRun(src.name, 'sftp', startedAt, files, error);
 }
 
-/** Streams one remote file to a local temp file, failing (never truncating silently) past `maxBytes`. */
+/**
+ * Streams one remote file to a local temp file, failing (never truncating silently) past `maxBytes`.
+ * The temp file is created before the first remote byte is asked for, and this returns only once the file
+ * stream has closed (on failure too): pipeline() rejects on the first error without waiting for the other
+ * streams, and a write stream still opening would create the file after the caller's rm() (a `.part` left
+ * behind under load).
+ */
 async function download(client: SftpClient, remote: string, local: string, maxBytes: number): Promise<number> {
   let bytes = 0;
   const bound = new Transform({
@@ -160,7 +166,15 @@ async function download(client: SftpClient, remote: string, local: string, maxBy
       cb(bytes > maxBytes ? new Error(`more than maxBytes ${maxBytes}`) : null, chunk);
     },
   });
-  await pipeline(client.createReadStream(remote), bound, createWriteStream(local, { mode: 0o600 }));
+  const file = await open(local, 'wx', 0o600);
+  const out = file.createWriteStream();
+  const closed = new Promise<void>((resolve) => (out.closed ? resolve() : out.once('close', () => resolve())));
+  try {
+    await pipeline(client.createReadStream(remote), bound, out);
+  } finally {
+    out.destroy();
+    await closed;
+  }
   return bytes;
 }
 
