@@ -69,4 +69,15 @@ describe('aps artifact import and aps apply: refusals (no server running)', () =
     await fails(['apply', file], /art\.yaml: artifacts\[0\] \(fw-5\.bin\): artifact \d+ has these bytes and version with another serial; artifacts cannot be edited/);
     await fails(['device', 'show', 'late'], /no device late/);
   });
+
+  it('apply refuses an artifact the catalog would refuse (another profile than its device, a config too large) before writing anything', async () => {
+    writeFileSync(join(data, 'own.cfg'), 'x');
+    writeFileSync(join(data, 'huge.cfg'), Buffer.alloc(4 * 1024 * 1024 + 1));
+    const file = join(data, 'bad-art.yaml');
+    writeFileSync(file, ['devices:', '  - { id: early, profile: vop }', 'artifacts:', '  - { file: own.cfg, profile: thomson-tr069, kind: config, device: early }'].join('\n'));
+    await fails(['apply', file], /artifacts\[0\] \(own\.cfg\): device early uses profile vop, not thomson-tr069/);
+    writeFileSync(file, ['devices:', '  - { id: early, profile: vop }', 'artifacts:', '  - { file: huge.cfg, profile: vop, kind: config }'].join('\n'));
+    await fails(['apply', file], /artifacts\[0\] \(huge\.cfg\): a config artifact may be at most 4194304 bytes/);
+    await fails(['device', 'show', 'early'], /no device early/);
+  });
 });

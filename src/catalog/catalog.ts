@@ -28,7 +28,8 @@ export type TargetSubject = Pick<DeviceRecord, 'id' | 'profile' | 'model' | 'gro
 /** Config artifacts are read whole to render and digest per request; larger ones are refused when added. */
 const CONFIG_MAX_BYTES = 4 * 1024 * 1024;
 
-function checkSize(kind: ArtifactKind, size: number): void {
+/** Refuses an artifact the catalog could not serve for its kind (a config too large to render). */
+export function checkSize(kind: ArtifactKind, size: number): void {
   if (kind === 'config' && size > CONFIG_MAX_BYTES) {
     throw new ApsError('too_large', `a config artifact may be at most ${CONFIG_MAX_BYTES} bytes (this one is ${size}); firmware and aux files have no such limit`);
   }

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Adapter } from '../adapter.ts';
-import { isSafeFilename } from '../catalog/catalog.ts';
+import { checkSize, isSafeFilename } from '../catalog/catalog.ts';
 import { sha256File } from '../catalog/folder-import.ts';
 import type { Core } from '../core.ts';
 import { ApsError } from '../errors.ts';
@@ -78,7 +79,16 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
     const name = a.name ?? basename(file);
     context(at, () => core.profiles.require(a.profile));
     if (!isSafeFilename(name)) throw new ApsError('bad_request', `${at}: file name "${name}" must be letters, digits, "._+-", starting with a letter or digit`);
-    if (a.device && !doc.devices.some((d) => d.id === a.device) && !core.devices.get(a.device)) throw new ApsError('bad_request', `${at}: no device ${a.device}`);
+    // The catalog's own checks, made here too so a bad artifact stops the file before anything is written.
+    if (a.device) {
+      const owner = doc.devices.find((d) => d.id === a.device) ?? core.devices.get(a.device);
+      if (!owner) throw new ApsError('bad_request', `${at}: no device ${a.device}`);
+      if (owner.profile !== a.profile) throw new ApsError('bad_request', `${at}: device ${a.device} uses profile ${owner.profile}, not ${a.profile}`);
+    }
+    const size = await stat(file).then((st) => st.size).catch(() => {
+      throw new ApsError('bad_request', `${at}: the file cannot be read`);
+    });
+    context(at, () => checkSize(a.kind, size));
     const sha256 = await sha256File(file).catch(() => {
       throw new ApsError('bad_request', `${at}: the file cannot be read`);
     });
