@@ -64,6 +64,13 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
     }
   };
   ctx.router.get('/:type', handle);
+  // An APS before 2026-11 recorded a VOP's firmware download as "reported"; the VOP never reports it, so
+  // that value would outrank every later fetch in the fleet view. Cleared once at start.
+  for (const d of ctx.devices.list()) {
+    if (ctx.adapterNameOf(d.profile) === NAME && ctx.devices.state(d.id)?.reported.firmware !== undefined) {
+      ctx.events.report({ deviceId: d.id, reported: { firmware: null } });
+    }
+  }
 }
 
 function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startTestServer, tempDir } from '../../test/helpers/server.ts';
+
+describe('VOP state written by an older APS', () => {
+  it('a "reported" firmware (never sent by a VOP) is cleared at start, so the fleet shows what was fetched', async () => {
+    const data = tempDir();
+    const first = await startTestServer({}, data);
+    first.core.devices.upsert({ id: 'old-vop', profile: 'vop', password: 'pw' });
+    first.core.events.report({ deviceId: 'old-vop', reported: { firmware: '22', bootstrap: '1.0' } });
+    first.core.events.flush();
+    await first.close();
+
+    const s = await startTestServer({}, data);
+    try {
+      s.core.events.flush();
+      assert.deepEqual(s.core.devices.state('old-vop')?.reported, { bootstrap: '1.0' });
+      await s.core.catalog.addBuffer(Buffer.from('fw 23'), { kind: 'firmware', profile: 'vop', version: '2.3', serial: 23, filename: 'fw23.bin' });
+      assert.equal((await fetch(`${s.http}/vop/f?u=old-vop&p=pw`)).status, 200);
+      s.core.events.flush();
+      const row = s.core.store.state.fleet().find((f) => f.profile === 'vop');
+      assert.deepEqual({ version: row?.version, basis: row?.basis }, { version: '2.3', basis: 'fetched' });
+    } finally {
+      await s.stop();
+    }
+  });
+});
