@@ -1,7 +1,7 @@
 // Info requests per second: APS (`GET /vop/i?u=..&p=..`) against a bare node:http server answering the
 // same bytes, with the same load generator (autocannon, in this process) in the same run. As a third
 // reference, one express 5 route answering the same bytes (the framework's ceiling DESIGN.md aims at).
-// Each server runs in its own child process. Then one `aps simulate vop --count 200` full cycle against APS.
+// Each server runs in its own child process. Then one `aps simulate vop --once --count 200` full cycle against APS.
 //
 //   node --import tsx bench/info-rps.ts [--devices 1000] [--users 200] [--connections 50] [--duration 5] [--rounds 2]
 //
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     data,
     dir,
   ).catch((e: Error) => e.message);
-  console.log(`aps simulate vop --count ${SIM_COUNT} (cold credential cache, ${mib(FIRMWARE_BYTES)} firmware):`);
+  console.log(`aps simulate vop --once --count ${SIM_COUNT} (cold credential cache, ${mib(FIRMWARE_BYTES)} firmware):`);
   console.log(`  ${out.trim().split('\n').join('\n  ')}`);
   await stop(server);
   console.log(`machine after: ${machineNote()}`);

@@ -66,5 +66,8 @@ describe('admin API refuses bad input clearly', () => {
     assert.match(((await model.json()) as { message: string }).message, /model "NOT-A-VOP" is not one of profile vop's models \(VOP\)/);
     const cfg = await fetch(`${s.http}/vop/c?u=bob&p=pw-b`);
     assert.ok(!(await cfg.text()).includes('alice secret'));
+    const metrics = await (await fetch(`${s.http}/metrics`)).text();
+    assert.match(metrics, /^aps_password_hashes_total [1-9]\d*$/m, 'bob\'s password check ran scrypt once');
+    assert.match(metrics, /^aps_password_checks_queued 0$/m);
   });
 });

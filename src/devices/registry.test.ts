@@ -21,10 +21,15 @@ describe('DeviceRegistry credentials', () => {
 
   it('refuses wrong and remembered-wrong passwords, and still accepts the right one afterwards', async () => {
     const d = devices.upsert({ id: 'u1', profile: 'p', password: 'right' });
+    const hashed = (): number => devices.passwordCheckStats().hashed;
+    const h0 = hashed();
     assert.equal(await devices.verifyPassword(d, 'wrong'), false);
+    assert.equal(hashed(), h0 + 1);
     assert.equal(await devices.verifyPassword(d, 'wrong'), false, 'a remembered failure is still a failure');
+    assert.equal(hashed(), h0 + 1, 'and costs no scrypt run');
     assert.equal(await devices.verifyPassword(d, 'right'), true, 'a failure of one password never blocks another');
     assert.equal(await devices.verifyPassword(d, 'right'), true);
+    assert.equal(hashed(), h0 + 2, 'a remembered success costs none either');
   });
 
   it('forgets a remembered success when the password changes', async () => {
@@ -37,8 +42,13 @@ describe('DeviceRegistry credentials', () => {
 
   it('refuses unknown users through the same checks', async () => {
     assert.equal(await devices.rejectUnknown('ghost', 'whatever'), false);
+    const before = devices.passwordCheckStats().hashed;
     const many = await Promise.all(Array.from({ length: 8 }, (_, i) => devices.rejectUnknown(`ghost${i}`, 'x')));
     assert.deepEqual(many, Array(8).fill(false));
+    const st = devices.passwordCheckStats();
+    assert.equal(st.hashed, before + 8, 'each unknown user costs a real check');
+    assert.equal(st.peakRunning, 2, 'never more than two at once');
+    assert.equal(st.queued, 0);
   });
 
   it('keeps secret-looking variables sealed in the database and clear for rendering', () => {

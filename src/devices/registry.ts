@@ -52,6 +52,7 @@ export class DeviceRegistry {
   private readonly verified = new Map<string, number>();
   private readonly failed = new Map<string, number>();
   private readonly scryptSlots = pLimit(SCRYPT_AT_ONCE);
+  private readonly hashStats = { hashed: 0, running: 0, peakRunning: 0 };
   private readonly byId = new Map<string, DeviceRecord | undefined>();
   private cacheGen = -1;
 
@@ -188,6 +189,11 @@ export class DeviceRegistry {
     return prev.passwordEnc === null && verifyPasswordHashSync(password, prev.passwordHash);
   }
 
+  /** Password checks that ran scrypt, how many wait for a slot now, and the most that ever ran at once. */
+  passwordCheckStats(): { hashed: number; queued: number; peakRunning: number } {
+    return { hashed: this.hashStats.hashed, queued: this.scryptSlots.pendingCount, peakRunning: this.hashStats.peakRunning };
+  }
+
   /** Seals secret variables a version before sealing stored in clear; returns how many records it rewrote. */
   sealStoredSecrets(): number {
     let n = 0;
@@ -255,7 +261,16 @@ export class DeviceRegistry {
     const now = Date.now();
     if ((this.verified.get(key) ?? 0) > now) return true;
     if ((this.failed.get(key) ?? 0) > now) return false;
-    const ok = await this.scryptSlots(() => verifyPasswordHash(password, stored));
+    const ok = await this.scryptSlots(async () => {
+      const st = this.hashStats;
+      st.hashed++;
+      st.peakRunning = Math.max(st.peakRunning, ++st.running);
+      try {
+        return await verifyPasswordHash(password, stored);
+      } finally {
+        st.running--;
+      }
+    });
     const memory = ok ? this.verified : this.failed;
     if (memory.size >= CACHE_MAX) memory.delete(memory.keys().next().value!);
     memory.set(key, now + (ok ? this.opts.credentialCacheMs : FAILURE_MEMORY_MS));

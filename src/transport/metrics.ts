@@ -37,6 +37,23 @@ export function createMetrics(core: CoreServices): Registry {
       this.set(core.catalog.list().length);
     },
   });
+  new Gauge({
+    name: 'aps_password_checks_queued',
+    help: 'Device password checks waiting for one of the two scrypt slots (a high value means a flood of wrong passwords)',
+    registers: [registry],
+    collect(): void {
+      this.set(core.devices.passwordCheckStats().queued);
+    },
+  });
+  new Counter({
+    name: 'aps_password_hashes_total',
+    help: 'Device password checks that ran scrypt (remembered successes and failures do not)',
+    registers: [registry],
+    collect(): void {
+      this.reset();
+      this.inc(core.devices.passwordCheckStats().hashed);
+    },
+  });
   core.events.onEvent((e) => {
     requests.inc({ adapter: e.adapter, status: String(e.status) });
     if (e.bytes > 0) bytes.inc({ adapter: e.adapter }, e.bytes);
