@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { apsCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/server.ts';
-
-const BIN = new URL('../bin/aps.js', import.meta.url).pathname;
-const exec = promisify(execFile);
 
 describe('aps CLI against a data folder (no server running)', () => {
   let data: string;
   let env: NodeJS.ProcessEnv;
-  const aps = (...args: string[]) => exec(process.execPath, [BIN, ...args], { env });
-  const fails = async (args: string[], pattern: RegExp): Promise<void> => {
-    await assert.rejects(aps(...args), (e: { code: number; stderr: string }) => {
-      assert.equal(e.code, 1);
-      assert.match(e.stderr, pattern);
-      assert.ok(!/\n\s+at /.test(e.stderr), 'no stack trace');
-      return true;
-    });
-  };
+  const { aps, fails } = apsCli(() => env);
 
   before(() => {
     data = tempDir('aps-cli-');

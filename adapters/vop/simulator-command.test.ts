@@ -1,30 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { APS_BIN, apsCli } from '../../test/helpers/cli.ts';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
 import { parseInfo, runVopCycle } from './simulator.ts';
 
 // `aps simulate vop` as an operator runs it: a separate process against a running server.
-const BIN = new URL('../../bin/aps.js', import.meta.url).pathname;
-const exec = promisify(execFile);
-
 describe('aps simulate vop (CLI)', () => {
   let s: TestServer;
   const env = { ...process.env, APS_LOG_LEVEL: 'silent' };
-  const aps = (...args: string[]) => exec(process.execPath, [BIN, ...args], { env });
-  const fails = async (args: string[], pattern: RegExp): Promise<string> => {
-    let stderr = '';
-    await assert.rejects(aps(...args), (e: { code: number; stderr: string }) => {
-      assert.equal(e.code, 1);
-      assert.match(e.stderr, pattern);
-      stderr = e.stderr;
-      return true;
-    });
-    return stderr;
-  };
+  const { aps, fails } = apsCli(env);
 
   before(async () => {
     s = await startTestServer();
@@ -60,7 +47,7 @@ describe('aps simulate vop (CLI)', () => {
 
   it('without --once or --cycles it keeps running after the first check (every 6h, as the VOP does)', async () => {
     const state = tempDir();
-    const child = spawn(process.execPath, [BIN, 'simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', state], { env });
+    const child = spawn(process.execPath, [APS_BIN, 'simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', state], { env });
     try {
       let out = '';
       child.stdout.setEncoding('utf8');
