@@ -94,11 +94,21 @@ export function defaultPublicUrl(scheme: 'http' | 'https', port: number, host?: 
   return `${scheme}://${host ?? firstLanAddress()}:${port}`;
 }
 
-function firstLanAddress(): string {
+/**
+ * This host's non-loopback IPv4 addresses, in interface order. Interfaces that are down (not up and
+ * running) are not listed: Node (libuv) leaves them out of networkInterfaces().
+ */
+export function lanAddresses(): string[] {
+  const out: string[] = [];
   for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) out.push(a.address);
   }
-  return '127.0.0.1';
+  return out;
+}
+
+/** This host's first LAN (non-loopback IPv4) address, else 127.0.0.1. */
+export function firstLanAddress(): string {
+  return lanAddresses()[0] ?? '127.0.0.1';
 }
 
 export interface LoadConfigOptions {
