@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync, renameSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import { connect, createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'basic-ftp';
-import { loadConfig } from '../config.ts';
+import { lanAddresses, loadConfig } from '../config.ts';
 import { simRequest } from '../sim/http-client.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
-import { pasvAddress } from './ftp-server.ts';
+import { checkFtpSrvVersion, FTP_SRV_VERSION, pasvAddress } from './ftp-server.ts';
 
 // The core's ftp-srv against a real client: a raw control connection where the exact reply matters,
 // basic-ftp elsewhere. The AudioCodes adapter provides the view (the only FTP mount today).
@@ -85,6 +86,52 @@ function pasvTarget(reply: string): { host: string; port: number } {
   const m = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(reply);
   assert.ok(m, `a PASV reply: ${reply}`);
   return { host: m.slice(1, 5).join('.'), port: Number(m[5]) * 256 + Number(m[6]) };
+}
+
+function epsvPort(reply: string): number {
+  const m = /^229 .*\(\|\|\|(\d+)\|\)/.exec(reply);
+  assert.ok(m, `an EPSV reply: ${reply}`);
+  return Number(m[1]);
+}
+
+/** A data connection to an announced address. */
+async function dataTo(host: string, port: number): Promise<Socket> {
+  const data = connect(port, host);
+  await new Promise<void>((res, rej) => data.once('connect', res).once('error', rej));
+  return data;
+}
+
+/** Runs LIST / over a data connection (made to host:port, or the one given) and returns the listing. */
+async function listVia(raw: Raw, to: { host: string; port: number } | Socket): Promise<string> {
+  const data = to instanceof Socket ? to : await dataTo(to.host, to.port);
+  let listing = '';
+  data.on('data', (b: Buffer) => (listing += b.toString()));
+  const closed = new Promise((r) => data.once('close', r));
+  assert.match(await raw.send('LIST /'), /^226 /);
+  await closed;
+  return listing;
+}
+
+/** Whether something accepts a TCP connection on host:port (a connection made is closed at once). */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, host);
+    const done = (ok: boolean): void => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.once('connect', () => done(true)).once('error', () => done(false));
+  });
+}
+
+/** Whether this host can listen on the IPv6 loopback address. */
+function hasIpv6Loopback(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(0, '::1', () => srv.close(() => resolve(true)));
+  });
 }
 
 const sink = (): Writable => new Writable({ write(_c, _e, cb): void { cb(); } });
@@ -267,23 +314,41 @@ describe('FTP server: the PASV address', () => {
   });
 
   it('a server on all interfaces answers a client on a LAN address with that address', async (t) => {
-    const lan = Object.values((await import('node:os')).networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
-    if (!lan) return t.skip('no non-loopback IPv4 address on this host');
+    if (lanAddresses().length === 0) return t.skip('no non-loopback IPv4 address on this host');
     const s = await startTestServer({ http: { host: '0.0.0.0', port: 0 } });
     try {
       s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
-      const raw = await Raw.open(s.ftpPort!, lan.address);
+      // The first listed address may not be reachable (an interface going down, a firewalled bridge):
+      // the test uses the first one that answers.
+      let lan: string | undefined;
+      for (const a of lanAddresses()) {
+        if (await accepts(a, s.ftpPort!)) {
+          lan = a;
+          break;
+        }
+      }
+      if (!lan) return t.skip(`no LAN address of this host accepts a connection (${lanAddresses().join(', ')})`);
+      const raw = await Raw.open(s.ftpPort!, lan);
       await raw.login();
       const target = pasvTarget(await raw.send('PASV'));
-      assert.equal(target.host, lan.address);
+      assert.equal(target.host, lan);
       // And the announced address works: a listing arrives on it.
-      const data = connect(target.port, target.host);
-      let listing = '';
-      data.on('data', (b: Buffer) => (listing += b.toString()));
-      const closed = new Promise((r) => data.once('close', r));
-      assert.match(await raw.send('LIST /'), /^226 /);
-      await closed;
-      assert.match(listing, new RegExp(`${DEV.mac}\\.ini`));
+      assert.match(await listVia(raw, target), new RegExp(`${DEV.mac}\\.ini`));
+      raw.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('a server on all interfaces answers a client on another loopback address (127.0.0.2) with that address', { skip: process.platform !== 'linux' && 'relies on Linux routing all of 127/8 to lo' }, async () => {
+    const s = await startTestServer({ http: { host: '0.0.0.0', port: 0 } });
+    try {
+      s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
+      const raw = await Raw.open(s.ftpPort!, '127.0.0.2');
+      await raw.login();
+      const target = pasvTarget(await raw.send('PASV'));
+      assert.equal(target.host, '127.0.0.2', 'the address the client reached, not 127.0.0.1 or a LAN address');
+      assert.match(await listVia(raw, target), new RegExp(`${DEV.mac}\\.ini`));
       raw.close();
     } finally {
       await s.stop();
@@ -292,5 +357,131 @@ describe('FTP server: the PASV address', () => {
 
   it('refuses a pasvUrl that is not an IPv4 address at start-up', () => {
     assert.throws(() => cfg({ ftp: { pasvUrl: 'prov.example' } }), /ftp\.pasvUrl/);
+  });
+});
+
+describe('FTP server: passive listeners do not pile up', () => {
+  // A range of 4 ports: without ending the previous listener, the fifth PASV would find no free port.
+  const PASV_MIN = 42350;
+  const PASV_MAX = 42353;
+  let s: TestServer;
+
+  before(async () => {
+    s = await startTestServer({ ftp: { enabled: true, port: 0, pasvMin: PASV_MIN, pasvMax: PASV_MAX } });
+    s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
+  });
+  after(async () => {
+    await s.stop();
+  });
+
+  // Each announced port is connected to, as a client would: an unused passive listener also keeps ftp-srv's
+  // 30 s idle timer (harmless, but it would hold this test process open that long).
+  it('20 PASV/EPSV in a row on one control connection leave one passive listener, and it works', async () => {
+    const raw = await Raw.open(s.ftpPort!);
+    await raw.login();
+    let last = 0;
+    const data: Socket[] = [];
+    for (let i = 0; i < 20; i++) {
+      if (i % 4 === 3) last = epsvPort(await raw.send('EPSV'));
+      else {
+        const reply = await raw.send('PASV');
+        assert.match(reply, /^227 /, `PASV #${i + 1}`);
+        last = pasvTarget(reply).port;
+      }
+      data.push(await dataTo('127.0.0.1', last));
+    }
+    // Let any late 'close' of a retired listener run: it must not reset the connection's connector.
+    await new Promise((r) => setTimeout(r, 200));
+    const open: number[] = [];
+    for (let port = PASV_MIN; port <= PASV_MAX; port++) if (port !== last && (await accepts('127.0.0.1', port))) open.push(port);
+    assert.deepEqual(open, [], 'no listener besides the last one is open');
+    // The earlier data connections were ended with their listeners; the last one carries a listing.
+    assert.ok(await eventually(() => data.slice(0, -1).every((d) => d.closed)), 'earlier data connections closed');
+    assert.match(await listVia(raw, data.at(-1)!), new RegExp(`${DEV.mac}\\.ini`));
+    assert.match(await raw.send('NOOP'), /^200 /);
+    raw.close();
+  });
+
+  it('EPSV: the other protocol is a 522, and after EPSV ALL only EPSV sets up a data connection (RFC 2428)', async () => {
+    const raw = await Raw.open(s.ftpPort!);
+    await raw.login();
+    assert.match(await raw.send('EPSV 2'), /^522 .*\(1\)/);
+    const first = await dataTo('127.0.0.1', epsvPort(await raw.send('EPSV 1')));
+    assert.match(await raw.send('EPSV ALL'), /^200 /);
+    assert.match(await raw.send('PASV'), /^503 /);
+    assert.match(await raw.send('PORT 127,0,0,1,4,1'), /^503 /);
+    const port = epsvPort(await raw.send('EPSV'));
+    assert.match(await listVia(raw, { host: '127.0.0.1', port }), new RegExp(`${DEV.mac}\\.ini`));
+    first.destroy();
+    raw.close();
+  });
+});
+
+describe('FTP server: IPv6 clients', () => {
+  let s: TestServer | undefined;
+  let v6 = false;
+
+  before(async () => {
+    v6 = await hasIpv6Loopback();
+    if (!v6) return;
+    // All interfaces, IPv6 and IPv4 (dual stack); the client comes over ::1.
+    s = await startTestServer({ http: { host: '::', port: 0 } });
+    s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
+  });
+  after(async () => {
+    await s?.stop();
+  });
+
+  it('PASV over IPv6 is a 522 pointing to EPSV, and EPSV works over ::1', async (t) => {
+    if (!v6) return t.skip('this host has no IPv6 loopback (::1)');
+    const raw = await Raw.open(s!.ftpPort!, '::1');
+    await raw.login();
+    assert.match(await raw.send('PASV'), /^522 .*EPSV/);
+    assert.match(await raw.send('EPSV 1'), /^522 .*\(2\)/);
+    const port = epsvPort(await raw.send('EPSV'));
+    assert.match(await listVia(raw, { host: '::1', port }), new RegExp(`${DEV.mac}\\.ini`));
+    raw.close();
+    // A stock client over IPv6 downloads a file.
+    const c = new Client(5000);
+    await c.access({ host: '::1', port: s!.ftpPort!, user: DEV.id, password: DEV.password });
+    const chunks: Buffer[] = [];
+    await c.downloadTo(new Writable({ write(b: Buffer, _e, cb): void { chunks.push(b); cb(); } }), `/${DEV.mac}.ini`);
+    c.close();
+    assert.ok(Buffer.concat(chunks).length > 0);
+  });
+});
+
+describe('FTP server: running on ftp-srv internals', () => {
+  it(`refuses to start on any ftp-srv but ${FTP_SRV_VERSION}, naming the version found`, () => {
+    assert.doesNotThrow(() => checkFtpSrvVersion(), 'the installed ftp-srv is the pinned one');
+    assert.throws(() => checkFtpSrvVersion('4.7.0'), /ftp-srv 4\.7\.0 is installed.*4\.6\.3/);
+    assert.throws(() => checkFtpSrvVersion(null), /version unknown/);
+  });
+
+  it('a connection the guard cannot be installed on is closed with a 421, and the server keeps running', async () => {
+    const s = await startTestServer();
+    // ftp-srv's own command dispatcher with another shape (as a different release might have it).
+    const Commands = createRequire(import.meta.url)('ftp-srv/src/commands') as { prototype: { handle: unknown } };
+    const handle = Commands.prototype.handle;
+    try {
+      s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
+      Commands.prototype.handle = undefined;
+      const sock = connect(s.ftpPort!, '127.0.0.1');
+      let said = '';
+      sock.on('data', (b: Buffer) => (said += b.toString()));
+      sock.on('error', () => {});
+      await new Promise((r) => sock.once('close', r));
+      assert.match(said, /^421 /);
+      Commands.prototype.handle = handle;
+      // Still up: HTTP answers and the next FTP session is a normal one.
+      assert.equal((await simRequest({ url: `${s.http}/healthz` })).status, 200);
+      const c = new Client(5000);
+      await c.access({ host: '127.0.0.1', port: s.ftpPort!, user: DEV.id, password: DEV.password });
+      await c.downloadTo(sink(), `/${DEV.mac}.ini`);
+      c.close();
+    } finally {
+      Commands.prototype.handle = handle;
+      await s.stop();
+    }
   });
 });

@@ -1,11 +1,11 @@
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isIPv4, type Server, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { FileSystem, FtpSrv, type FtpConnection } from 'ftp-srv';
-import type { ApsConfig } from '../config.ts';
+import { firstLanAddress, type ApsConfig } from '../config.ts';
+import { ApsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { FtpEntry, FtpResolver as Resolver, FtpView } from './ftp-mount.ts';
 
@@ -14,9 +14,39 @@ export interface FtpServerHandle {
   close(): Promise<void>;
 }
 
-// ftp-srv is pinned (4.6.3): its passive connector is used by our own PASV answer (see pasvAddress).
+/**
+ * The one ftp-srv release this module is written against. It reaches into ftp-srv's internals: the
+ * server's 'connect' event (fired while the socket is still paused), connection.commands.parse/handle,
+ * connection.connector (its socket, dataServer and end()) and the passive connector's setupServer().
+ * Another release may change any of them, so startFtpServer checks the installed version at run time and
+ * refuses to start FTP on any other. Falling back to plain ftp-srv was rejected on purpose: the guards
+ * below are what keep 4.6.3 from hanging or crashing on bare commands, announce reachable PASV addresses
+ * and stop passive listeners from leaking, so an FTP server without them is worse than a clear start-up
+ * error (install the pinned version with `npm ci`, or set ftp.enabled: false).
+ */
+export const FTP_SRV_VERSION = '4.6.3';
+
 const requireCjs = createRequire(import.meta.url);
-const PassiveConnector = requireCjs('ftp-srv/src/connector/passive') as new (connection: FtpConnection) => { setupServer(): Promise<Server> };
+
+type PassiveConnectorClass = new (connection: FtpConnection) => { setupServer(): Promise<Server> };
+
+function installedFtpSrvVersion(): string | undefined {
+  try {
+    return (requireCjs('ftp-srv/package.json') as { version?: unknown }).version?.toString();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws a clear error unless `installed` (default: the ftp-srv found at run time; null: none found) is FTP_SRV_VERSION. */
+export function checkFtpSrvVersion(installed: string | null = installedFtpSrvVersion() ?? null): void {
+  if (installed === FTP_SRV_VERSION) return;
+  throw new ApsError(
+    'internal',
+    `FTP cannot start: ftp-srv ${installed ?? '(version unknown)'} is installed, but APS's FTP server is written against ftp-srv ${FTP_SRV_VERSION} ` +
+      `and uses its internals; install ftp-srv ${FTP_SRV_VERSION} (npm ci) or set ftp.enabled: false`,
+  );
+}
 
 /**
  * Commands a read-only server has no use for: ftp-srv answers them "502 Command blacklisted". SITE also
@@ -163,13 +193,6 @@ const ipv4Of = (a: string | undefined): string | undefined => {
   return v && isIPv4(v) ? v : undefined;
 };
 
-function firstLanIpv4(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return undefined;
-}
-
 /**
  * The address PASV announces for one control connection: a loopback client gets the loopback address it
  * used; otherwise `ftp.pasvUrl` when set, else the public URL's host when it is an IPv4 address (what
@@ -181,7 +204,7 @@ export function pasvAddress(config: ApsConfig, control: Pick<Socket, 'localAddre
   if (isLoopback(control.remoteAddress)) return local ?? '127.0.0.1';
   if (config.ftp.pasvUrl) return config.ftp.pasvUrl;
   const pub = config.publicUrl ? ipv4Of(new URL(config.publicUrl).hostname) : undefined;
-  return pub ?? (local && local !== '0.0.0.0' ? local : undefined) ?? firstLanIpv4() ?? '127.0.0.1';
+  return pub ?? (local && local !== '0.0.0.0' ? local : undefined) ?? firstLanAddress();
 }
 
 type Command = { directive: string; arg: string | null };
@@ -189,15 +212,53 @@ interface Commands {
   parse(message: string): Command;
   handle(command: string | Command): unknown;
 }
+/** ftp-srv's connector: passive (a listener and its socket), active (a socket), or the empty base one. */
+interface Connector {
+  dataServer?: Server | null;
+  end?(): void;
+}
+type Guarded = FtpConnection & { commands: Commands; commandSocket: Socket; authenticated?: boolean; connector?: Connector };
+
+/** Commands that set up a data connection: each one replaces the connection's connector. */
+const DATA_SETUP = new Set(['PASV', 'EPSV', 'PORT', 'EPRT']);
+
+/**
+ * Ends the connection's data connector before a new one replaces it. ftp-srv 4.6.3 never does: each PASV
+ * left its listener open for 30 s, so one client could hold the whole passive port range. The old
+ * listener's 'close' handler is dropped first: it would call end() again later, and end() resets
+ * connection.connector — by then the new connector.
+ */
+function retireConnector(c: Guarded): void {
+  const old = c.connector;
+  if (!old) return;
+  old.dataServer?.removeAllListeners('close');
+  old.end?.();
+}
+
+/** Whether the control connection is IPv6 (not an IPv4 client, IPv4-mapped addresses included). */
+const isIpv6Client = (c: Guarded): boolean => !!c.commandSocket.remoteAddress && !ipv4Of(c.commandSocket.remoteAddress);
 
 /**
  * Wraps one connection's command dispatch: commands ftp-srv 4.6.3 would crash on without an argument get
- * a 501, PASV is answered with the per-connection address, and any handler that throws or rejects gets a
- * reply instead of leaving the session hanging.
+ * a 501, PASV and EPSV are answered here (the per-connection PASV address, no leaked listeners, RFC 2428
+ * for IPv6 clients), and any handler that throws or rejects gets a reply instead of leaving the session
+ * hanging. Throws only while installing, when ftp-srv's connection does not have the expected shape.
  */
-function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger): void {
-  const c = connection as unknown as FtpConnection & { commands: Commands; commandSocket: Socket; authenticated?: boolean; connector: unknown };
+function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger, Passive: PassiveConnectorClass): void {
+  const c = connection as Guarded;
+  if (typeof c.commands?.handle !== 'function' || typeof c.commands.parse !== 'function' || !c.commandSocket) {
+    throw new Error('ftp-srv connection has no commands.handle/parse or commandSocket');
+  }
   const handle = c.commands.handle.bind(c.commands);
+  // RFC 2428: after "EPSV ALL" the client uses EPSV only; the server refuses other data-connection setups.
+  let epsvAll = false;
+  const passive = async (): Promise<number> => {
+    retireConnector(c);
+    const connector = new Passive(connection);
+    c.connector = connector as Connector;
+    const server = await connector.setupServer();
+    return (server.address() as { port: number }).port;
+  };
   c.commands.handle = async (raw: string | Command): Promise<unknown> => {
     let cmd: Command;
     try {
@@ -207,27 +268,44 @@ function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger
     }
     try {
       if (NEEDS_ARG.has(cmd.directive) && !cmd.arg?.trim()) return await c.reply(501, `Syntax error: ${cmd.directive} needs an argument`);
-      if (cmd.directive === 'PASV' && c.authenticated) {
-        const connector = new PassiveConnector(connection);
-        c.connector = connector;
-        const server = await connector.setupServer();
-        const { port } = server.address() as { port: number };
+      if (!DATA_SETUP.has(cmd.directive) || !c.authenticated) return await handle(cmd);
+      if (epsvAll && cmd.directive !== 'EPSV') return await c.reply(503, `${cmd.directive} refused after EPSV ALL: use EPSV`);
+      if (cmd.directive === 'PASV') {
+        // PASV can only carry an IPv4 address (RFC 959); an IPv6 client must use EPSV (RFC 2428).
+        if (isIpv6Client(c)) return await c.reply(522, 'PASV cannot describe an IPv6 address: use EPSV (RFC 2428)');
+        const port = await passive();
         const host = pasvAddress(config, c.commandSocket).replace(/\./g, ',');
         return await c.reply(227, `Entering Passive Mode (${host},${port >> 8},${port & 255})`);
       }
+      if (cmd.directive === 'EPSV') {
+        const arg = cmd.arg?.trim().toUpperCase();
+        if (arg === 'ALL') {
+          epsvAll = true;
+          return await c.reply(200, 'EPSV ALL accepted');
+        }
+        // The data connection goes to the control connection's address: only its own protocol works.
+        const own = isIpv6Client(c) ? '2' : '1';
+        if (arg && arg !== own) return await c.reply(522, `Network protocol not supported, use (${own})`);
+        const port = await passive();
+        return await c.reply(229, `Entering Extended Passive Mode (|||${port}|)`);
+      }
+      // PORT and EPRT: ftp-srv's own handlers, once the previous connector is gone.
+      retireConnector(c);
       return await handle(cmd);
     } catch (err) {
       log.warn({ directive: cmd.directive, err: (err as Error).message }, 'FTP command failed');
-      return c.reply(cmd.directive === 'PASV' ? 425 : 501, `${cmd.directive} failed`);
+      return c.reply(cmd.directive === 'PASV' || cmd.directive === 'EPSV' ? 425 : 501, `${cmd.directive} failed`);
     }
   };
 }
 
 /** One ftp-srv for all adapters: a login is offered to each adapter's resolver; the first view wins. */
 export async function startFtpServer(config: ApsConfig, resolvers: readonly Resolver[], log: Logger): Promise<FtpServerHandle> {
+  checkFtpSrvVersion();
+  const Passive = requireCjs('ftp-srv/src/connector/passive') as PassiveConnectorClass;
   const host = config.http.host;
   const server = new FtpSrv({
-    url: `ftp://${host}:${config.ftp.port}`,
+    url: `ftp://${host.includes(':') ? `[${host}]` : host}:${config.ftp.port}`,
     // PASV is answered per connection by guardCommands (pasvAddress); this only keeps ftp-srv's own
     // handler, never reached, and its start-up warning quiet.
     pasv_url: config.ftp.pasvUrl ?? '127.0.0.1',
@@ -239,7 +317,21 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
     log: log as unknown as object,
   });
   // 'connect' fires before the greeting, while the socket is still paused: no command escapes the guard.
-  (server as unknown as import('node:events').EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => guardCommands(config, connection, log));
+  // This listener runs inside ftp-srv's connection handler, where a throw is an uncaught exception: if the
+  // guard cannot be installed, the connection is closed (421) and logged, and the server keeps running.
+  (server as unknown as import('node:events').EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => {
+    try {
+      guardCommands(config, connection, log, Passive);
+    } catch (err) {
+      log.error({ err: (err as Error).message, ftpSrv: installedFtpSrvVersion() }, 'FTP: cannot guard the connection, closing it');
+      try {
+        const socket = (connection as unknown as { commandSocket?: Socket }).commandSocket;
+        socket?.end('421 Service not available, closing control connection\r\n', () => socket.destroy());
+      } catch {
+        // nothing more to close
+      }
+    }
+  });
   server.on('login', async ({ connection, username, password }, resolve, reject) => {
     // The core's switch is the master: with ftp.anonymous off, no adapter is asked about an anonymous
     // login (ftp-srv hands "anonymous" with any password to this listener when its own option is off).
