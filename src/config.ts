@@ -91,7 +91,9 @@ function deepMerge(a: Record<string, any>, b: Record<string, any>): Record<strin
 
 /** The base URL devices use when APS_PUBLIC_URL is not set: this host's first LAN address. */
 export function defaultPublicUrl(scheme: 'http' | 'https', port: number, host?: string): string {
-  return `${scheme}://${host ?? firstLanAddress()}:${port}`;
+  const h = host ?? firstLanAddress();
+  // An IPv6 literal (a server bound to ::1) goes in brackets, or the URL is invalid.
+  return `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
 }
 
 /**

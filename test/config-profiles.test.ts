@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
 import { loadConfig } from '../src/config.ts';
+import { publicUrls } from '../src/core.ts';
 import { loadProfiles } from '../src/profiles/profiles.ts';
 import { tempDir } from './helpers/server.ts';
 
@@ -57,6 +58,11 @@ describe('configuration', () => {
       ['/srv/aps-data', 81, 444, 2122, 'http://prov.example', 'a-long-enough-token'],
     );
     assert.throws(() => loadConfig({ env: { APS_ADMIN_TOKEN: 'short' } }), /adminToken/);
+  });
+
+  it('writes an IPv6 bind address into device URLs in brackets', () => {
+    const c = loadConfig({ env: {}, file: undefined, overrides: { http: { host: '::1' } } });
+    assert.deepEqual(publicUrls(c, 8080, 8443, 2121), { http: 'http://[::1]:8080', https: 'https://[::1]:8443', ftp: 'ftp://[::1]:2121' });
   });
 
   it('fails naming the key for a bad file or value', () => {

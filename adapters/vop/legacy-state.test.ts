@@ -16,8 +16,13 @@ describe('VOP state written by an older APS', () => {
       s.core.events.flush();
       assert.deepEqual(s.core.devices.state('old-vop')?.reported, { bootstrap: '1.0' });
       await s.core.catalog.addBuffer(Buffer.from('fw 23'), { kind: 'firmware', profile: 'vop', version: '2.3', serial: 23, filename: 'fw23.bin' });
-      assert.equal((await fetch(`${s.http}/vop/f?u=old-vop&p=pw`)).status, 200);
-      s.core.events.flush();
+      const r = await fetch(`${s.http}/vop/f?u=old-vop&p=pw`);
+      assert.equal(await r.text(), 'fw 23');
+      // The download is recorded when the response has finished on the server side: wait for it.
+      for (let i = 0; i < 100 && !s.core.devices.state('old-vop')?.fetched.firmware; i++) {
+        await new Promise((res) => setTimeout(res, 20));
+        s.core.events.flush();
+      }
       const row = s.core.store.state.fleet().find((f) => f.profile === 'vop');
       assert.deepEqual({ version: row?.version, basis: row?.basis }, { version: '2.3', basis: 'fetched' });
     } finally {
