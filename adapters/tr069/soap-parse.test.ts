@@ -220,7 +220,7 @@ test('namespaces are resolved like Namespaces in XML: scopes, default namespace,
   assert.equal(parseError('<a xmlns:p="http://www.w3.org/2000/xmlns/"/>').code, 'malformed-xml');
 });
 
-test('bounded parser work: elements, attributes per element and namespace declarations are capped (too-complex), fast', () => {
+test('bounded parser work: elements, attributes per element and namespace declarations are capped (too-complex); their speed is in bench/tr069-sessions.ts', () => {
   assert.equal(parseError(`<a>${'<b/>'.repeat(20_001)}</a>`).code, 'too-complex');
   assert.equal(parseXmlTree(`<a>${'<b/>'.repeat(10)}</a>`, { maxElements: 11 }).children.length, 10);
   const attrs = (n: number): string => Array.from({ length: n }, (_, i) => `a${i}="1"`).join(' ');
@@ -229,11 +229,9 @@ test('bounded parser work: elements, attributes per element and namespace declar
   const decls = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => `xmlns:p${from + i}="urn:x${i}"`).join(' ');
   assert.equal(parseError(`<a ${decls(60)}><b ${decls(60, 60)}/><c ${decls(9, 120)}/></a>`).code, 'too-complex', 'counted over the document');
   // The audit's bombs (4000 declarations × 20000 elements took 17 s; 80000 attributes 2.8 s).
-  const t0 = Date.now();
   const nsBomb = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${decls(4000)}><soap:Body>${'<b/>'.repeat(20_000)}</soap:Body></soap:Envelope>`;
   assert.equal(parseError(nsBomb).code, 'too-complex');
   assert.equal(parseError(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${attrs(80_000)}/>`).code, 'too-complex');
-  assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
 });
 
 test('error messages never quote values', () => {

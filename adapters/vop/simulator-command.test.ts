@@ -25,10 +25,9 @@ describe('aps simulate vop (CLI)', () => {
   });
 
   it('refuses an --every longer than a timer can wait, at once and without a TimeoutOverflowWarning', async () => {
-    const t = Date.now();
+    // Before, it re-checked every 1 ms forever: that it exits at all, with this message, is the point.
     const stderr = await fails(['simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', tempDir(), '--every', '700h', '--cycles', '3'], /--every 700h is too long: at most 596h/);
     assert.ok(!/TimeoutOverflowWarning/.test(stderr), stderr);
-    assert.ok(Date.now() - t < 15_000);
     await fails(['simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--every', '0s'], /--every 0s is too short/);
     await fails(['simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--once', '--cycles', '2'], /--once and --cycles cannot be used together/);
   });
