@@ -91,26 +91,20 @@ function deepMerge(a: Record<string, any>, b: Record<string, any>): Record<strin
 
 /** The base URL devices use when APS_PUBLIC_URL is not set: this host's first LAN address. */
 export function defaultPublicUrl(scheme: 'http' | 'https', port: number, host?: string): string {
-  const h = host ?? firstLanAddress();
-  // An IPv6 literal (a server bound to ::1) goes in brackets, or the URL is invalid.
-  return `${scheme}://${h.includes(':') ? `[${h}]` : h}:${port}`;
+  return `${scheme}://${urlHost(host ?? firstLanAddress())}:${port}`;
 }
 
-/**
- * This host's non-loopback IPv4 addresses, in interface order. Interfaces that are down (not up and
- * running) are not listed: Node (libuv) leaves them out of networkInterfaces().
- */
-export function lanAddresses(): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) out.push(a.address);
-  }
-  return out;
+/** A host as it is written in a URL: an IPv6 literal (a server bound to ::1) in brackets. */
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
-/** This host's first LAN (non-loopback IPv4) address, else 127.0.0.1. */
+/** This host's first LAN (non-loopback IPv4) address, else 127.0.0.1. Interfaces that are down are not listed. */
 export function firstLanAddress(): string {
-  return lanAddresses()[0] ?? '127.0.0.1';
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }
 
 export interface LoadConfigOptions {

@@ -4,7 +4,7 @@ import { isIPv4, type Server, type Socket } from 'node:net';
 import { posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { FileSystem, FtpSrv, type FtpConnection } from 'ftp-srv';
-import { firstLanAddress, type ApsConfig } from '../config.ts';
+import { firstLanAddress, urlHost, type ApsConfig } from '../config.ts';
 import { ApsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { FtpEntry, FtpResolver as Resolver, FtpView } from './ftp-mount.ts';
@@ -303,9 +303,8 @@ function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger
 export async function startFtpServer(config: ApsConfig, resolvers: readonly Resolver[], log: Logger): Promise<FtpServerHandle> {
   checkFtpSrvVersion();
   const Passive = requireCjs('ftp-srv/src/connector/passive') as PassiveConnectorClass;
-  const host = config.http.host;
   const server = new FtpSrv({
-    url: `ftp://${host.includes(':') ? `[${host}]` : host}:${config.ftp.port}`,
+    url: `ftp://${urlHost(config.http.host)}:${config.ftp.port}`,
     // PASV is answered per connection by guardCommands (pasvAddress); this only keeps ftp-srv's own
     // handler, never reached, and its start-up warning quiet.
     pasv_url: config.ftp.pasvUrl ?? '127.0.0.1',
