@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './helpers/server.ts';
+import { APS_BIN as BIN } from './helpers/cli.ts';
 
-const BIN = new URL('../bin/aps.js', import.meta.url).pathname;
 const run = promisify(execFile);
 
 interface Started {

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from './helpers/server.ts';
 import { startSftpServer, type TestSftpServer } from './helpers/sftp-server.ts';
+import { APS_BIN as BIN } from './helpers/cli.ts';
 
-const BIN = new URL('../bin/aps.js', import.meta.url).pathname;
 const exec = promisify(execFile);
 
 describe('aps sync (CLI) against an in-process SFTP server and a folder', () => {

@@ -9,9 +9,9 @@ import { simRequest } from '../../src/sim/http-client.ts';
 import { startTestServer, tempDir } from '../../test/helpers/server.ts';
 import { parseIni, type IniDoc } from './ini-doc.ts';
 import { escapeHandlebars, importIni } from './import-ini.ts';
+import { APS_BIN as BIN } from '../../test/helpers/cli.ts';
 
 const exec = promisify(execFile);
-const BIN = new URL('../../bin/aps.js', import.meta.url).pathname;
 const SAMPLE = new URL('./fixtures/MP124_6.60A_export.ini', import.meta.url).pathname;
 const sample = readFileSync(SAMPLE, 'utf8');
 

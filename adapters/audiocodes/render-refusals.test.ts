@@ -7,12 +7,12 @@ import { simRequest } from '../../src/sim/http-client.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { getParam, parseIni, valueText } from './ini-doc.ts';
 import { checkIniVariables } from './template-vars.ts';
+import { APS_BIN as BIN } from '../../test/helpers/cli.ts';
 
 // An ini APS can't serve correctly is refused for that one device (500, reason in the log and the event,
 // the same error in `aps preview`), never served broken and never a crash.
 const PROFILE = 'audiocodes-mp124';
 const exec = promisify(execFile);
-const BIN = new URL('../../bin/aps.js', import.meta.url).pathname;
 
 describe('AudioCodes: an ini that cannot work is refused, per device', () => {
   let s: TestServer;

@@ -3,10 +3,10 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
+import { APS_BIN as BIN } from '../../test/helpers/cli.ts';
 
 // `aps simulate audiocodes` as an operator runs it: a separate process against a running server.
 const exec = promisify(execFile);
-const BIN = new URL('../../bin/aps.js', import.meta.url).pathname;
 
 describe('aps simulate audiocodes', () => {
   let s: TestServer;

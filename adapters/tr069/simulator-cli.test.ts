@@ -6,9 +6,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
 import type { CpeState, SessionResult } from './simulator.ts';
+import { APS_BIN as BIN } from '../../test/helpers/cli.ts';
 
 const run = promisify(execFile);
-const BIN = new URL('../../bin/aps.js', import.meta.url).pathname;
 
 describe('aps simulate tr069: state kept in a file between runs', () => {
   let s: TestServer;

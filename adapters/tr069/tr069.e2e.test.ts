@@ -8,9 +8,9 @@ import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { keys, type PendingDownload, type RetryState } from './state.ts';
 import { initialState, runCpeSession, type CpeOptions, type SessionResult } from './simulator.ts';
 import { startConnectionRequestServer, type ConnectionRequestServer } from './simulator-cr.ts';
+import { APS_BIN as BIN } from '../../test/helpers/cli.ts';
 
 const run = promisify(execFile);
-const BIN = new URL('../../bin/aps.js', import.meta.url).pathname;
 
 /** A simulated firmware image: `APSFW <version> <md5 of payload>` then the payload (simulator.ts). */
 function image(version: string, size: number, fill: number): Buffer {

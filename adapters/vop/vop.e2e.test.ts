@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
 import { parseInfo, runVopCycle, type VopSimOptions } from './simulator.ts';
 import { runVopFleet } from './simulator-command.ts';
+import { APS_BIN as BIN } from '../../test/helpers/cli.ts';
 
 const run = promisify(execFile);
-const BIN = new URL('../../bin/aps.js', import.meta.url).pathname;
 
 describe('VOP end to end: server on port 0, the simulator following seed 000', () => {
   let s: TestServer;
