@@ -37,7 +37,11 @@ function timedGet(port: number, path: string): Promise<{ ms: number; status: num
   });
 }
 
-const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 0.5);
+const median = (xs: number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 
 async function downloads(port: number): Promise<number[]> {
   const times: number[] = [];
@@ -85,8 +89,12 @@ await runBench(async () => {
   const b = median(base);
   const d = median(during);
   console.log(`download median, quiet:            ${b.toFixed(1)} ms`);
-  console.log(`download median, during the flood: ${d.toFixed(1)} ms  (ratio ${(d / b).toFixed(2)}; ${refused} wrong-password requests refused meanwhile)`);
+  console.log(
+    `download median, during the flood: ${d.toFixed(1)} ms  (ratio ${(d / b).toFixed(2)}; ${refused} wrong-password requests refused meanwhile)`,
+  );
   const wp = median(wrongPassword);
   const wu = median(wrongUser);
-  console.log(`refusal median: wrong password ${wp.toFixed(1)} ms, unknown user ${wu.toFixed(1)} ms  (ratio ${(wu / wp).toFixed(2)}; 1.00 = no oracle)`);
+  console.log(
+    `refusal median: wrong password ${wp.toFixed(1)} ms, unknown user ${wu.toFixed(1)} ms  (ratio ${(wu / wp).toFixed(2)}; 1.00 = no oracle)`,
+  );
 }, 600);

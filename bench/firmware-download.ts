@@ -10,7 +10,23 @@
 import { Agent, get } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HOST, machineNote, procCpuMs, applyFleet, mib, percentile, procMemory, randomFile, runBench, sampleRss, startAps, startBare, stop, tempDir, type ChildServer } from './lib/harness.ts';
+import {
+  HOST,
+  machineNote,
+  procCpuMs,
+  applyFleet,
+  mib,
+  percentile,
+  procMemory,
+  randomFile,
+  runBench,
+  sampleRss,
+  startAps,
+  startBare,
+  stop,
+  tempDir,
+  type ChildServer,
+} from './lib/harness.ts';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,7 +51,9 @@ function download(port: number, path: string, agent: Agent): Promise<{ ms: numbe
     const req = get({ host: HOST, port, path, agent }, (r) => {
       let bytes = 0;
       r.on('data', (c: Buffer) => (bytes += c.length));
-      r.on('end', () => res({ ms: performance.now() - t, bytes, status: r.statusCode ?? 0, length: Number(r.headers['content-length'] ?? NaN) }));
+      r.on('end', () =>
+        res({ ms: performance.now() - t, bytes, status: r.statusCode ?? 0, length: Number(r.headers['content-length'] ?? NaN) }),
+      );
       r.on('error', rej);
     });
     req.on('error', rej);
@@ -71,7 +89,8 @@ async function round(s: ChildServer, paths: string[], n: number): Promise<Round>
     total += v.bytes;
     times.push(v.ms);
     if (v.status !== 200) failures.push(`#${i + 1}: status ${v.status}`);
-    else if (v.bytes !== SIZE || v.length !== SIZE) failures.push(`#${i + 1}: ${v.bytes} bytes (Content-Length ${v.length}), expected ${SIZE}`);
+    else if (v.bytes !== SIZE || v.length !== SIZE)
+      failures.push(`#${i + 1}: ${v.bytes} bytes (Content-Length ${v.length}), expected ${SIZE}`);
   });
   times.sort((a, b) => a - b);
   return { server: s.name, round: n, seconds, mbps: total / seconds / 1e6, times, failures, cpuMs };
@@ -120,7 +139,8 @@ async function main(): Promise<void> {
       users.slice(i, i + 8).map(async (u) => {
         const r = await fetch(`http://${HOST}:${server.port}/vop/i?${q(u)}`);
         const xml = await r.text();
-        if (r.status !== 200 || !xml.includes('<serial>42</serial>')) throw new Error(`info for ${u}: status ${r.status}, no firmware serial 42 in it`);
+        if (r.status !== 200 || !xml.includes('<serial>42</serial>'))
+          throw new Error(`info for ${u}: status ${r.status}, no firmware serial 42 in it`);
       }),
     );
   }

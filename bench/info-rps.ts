@@ -10,7 +10,22 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon, { type Result } from 'autocannon';
-import { HOST, machineNote, procCpuMs, aps, applyFleet, mib, procMemory, randomFile, runBench, startAps, startBare, stop, tempDir, type ChildServer } from './lib/harness.ts';
+import {
+  HOST,
+  machineNote,
+  procCpuMs,
+  aps,
+  applyFleet,
+  mib,
+  procMemory,
+  randomFile,
+  runBench,
+  startAps,
+  startBare,
+  stop,
+  tempDir,
+  type ChildServer,
+} from './lib/harness.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -85,7 +100,9 @@ async function main(): Promise<void> {
   const firmware = join(dir, 'firmware.bin');
   randomFile(firmware, FIRMWARE_BYTES);
 
-  console.log(`info-rps: ${DEVICES} VOP devices, autocannon ${CONNECTIONS} connections x ${DURATION} s (after 1 s warm-up), ${ROUNDS} rounds alternating APS / bare / express`);
+  console.log(
+    `info-rps: ${DEVICES} VOP devices, autocannon ${CONNECTIONS} connections x ${DURATION} s (after 1 s warm-up), ${ROUNDS} rounds alternating APS / bare / express`,
+  );
   let t = performance.now();
   const applied = await applyFleet({ dir, dataDir: data, prefix: 'vop', count: DEVICES, password: PASSWORD, firmware, firmwareSerial: 7 });
   console.log(`set-up: ${applied.join('; ')} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
@@ -106,14 +123,17 @@ async function main(): Promise<void> {
         const r = await fetch(`http://${HOST}:${server.port}${p}`);
         const b = Buffer.from(await r.arrayBuffer());
         if (r.status !== 200) throw new Error(`${p}: APS answered ${r.status}`);
-        if (r.headers.get('content-type') !== CONTENT_TYPE) throw new Error(`${p}: unexpected content type ${r.headers.get('content-type')}`);
+        if (r.headers.get('content-type') !== CONTENT_TYPE)
+          throw new Error(`${p}: unexpected content type ${r.headers.get('content-type')}`);
         if (body && b.length !== body.length) throw new Error(`${p}: ${b.length} bytes, another user got ${body.length}`);
         body ??= b;
       }),
     );
   }
   const warmS = (performance.now() - t) / 1000;
-  console.log(`first request of ${USERS} users (one scrypt check each): ${warmS.toFixed(2)} s, ${fmt(USERS / warmS, 1)} req/s; info file ${body!.length} bytes`);
+  console.log(
+    `first request of ${USERS} users (one scrypt check each): ${warmS.toFixed(2)} s, ${fmt(USERS / warmS, 1)} req/s; info file ${body!.length} bytes`,
+  );
 
   const infoFile = join(dir, 'info.xml');
   writeFileSync(infoFile, body!);
@@ -133,24 +153,50 @@ async function main(): Promise<void> {
   const summary = (name: string) => {
     const rs = runs.filter((r) => r.server === name);
     const avg = (f: (r: Run) => number): number => rs.reduce((s, r) => s + f(r), 0) / rs.length;
-    return { rps: avg((r) => r.rps), cpuUs: avg((r) => r.cpuUs), p50: avg((r) => r.p50), p99: avg((r) => r.p99), errors: avg((r) => r.errors) * rs.length, timeouts: avg((r) => r.timeouts) * rs.length, non2xx: avg((r) => r.non2xx) * rs.length };
+    return {
+      rps: avg((r) => r.rps),
+      cpuUs: avg((r) => r.cpuUs),
+      p50: avg((r) => r.p50),
+      p99: avg((r) => r.p99),
+      errors: avg((r) => r.errors) * rs.length,
+      timeouts: avg((r) => r.timeouts) * rs.length,
+      non2xx: avg((r) => r.non2xx) * rs.length,
+    };
   };
   const a = summary('aps');
   const b = summary('bare');
   const e = summary('express');
   const show = (name: string, x: typeof a): void =>
-    console.log(`${name.padEnd(7)}: ${fmt(x.rps).padStart(7)} req/s  server CPU ${fmt(x.cpuUs).padStart(3)} us/req  p50 ${fmt(x.p50, 1)} ms  p99 ${fmt(x.p99, 1)} ms  errors ${x.errors}  timeouts ${x.timeouts}  non-2xx ${x.non2xx}`);
+    console.log(
+      `${name.padEnd(7)}: ${fmt(x.rps).padStart(7)} req/s  server CPU ${fmt(x.cpuUs).padStart(3)} us/req  p50 ${fmt(x.p50, 1)} ms  p99 ${fmt(x.p99, 1)} ms  errors ${x.errors}  timeouts ${x.timeouts}  non-2xx ${x.non2xx}`,
+    );
   show('APS', a);
   show('bare', b);
   show('express', e);
-  console.log(`ratio: APS / bare = ${(a.rps / b.rps).toFixed(3)}, APS / express = ${(a.rps / e.rps).toFixed(3)} (means of ${ROUNDS} runs each; ${body!.length}-byte body, ${USERS} users, ${CONNECTIONS} connections)`);
+  console.log(
+    `ratio: APS / bare = ${(a.rps / b.rps).toFixed(3)}, APS / express = ${(a.rps / e.rps).toFixed(3)} (means of ${ROUNDS} runs each; ${body!.length}-byte body, ${USERS} users, ${CONNECTIONS} connections)`,
+  );
   const mem = procMemory(server.pid);
   if (mem) console.log(`APS server memory after the runs: VmRSS ${mib(mem.rss)}, VmHWM ${mib(mem.hwm)}`);
 
   // One full VOP cycle per simulated user (info, then firmware and config since each is new to it).
   const simState = join(dir, 'sim');
   const out = await aps(
-    ['simulate', 'vop', '--once', '--server', `http://${HOST}:${server.port}`, '--user', 'vop', '--password', PASSWORD, '--count', String(SIM_COUNT), '--state', simState],
+    [
+      'simulate',
+      'vop',
+      '--once',
+      '--server',
+      `http://${HOST}:${server.port}`,
+      '--user',
+      'vop',
+      '--password',
+      PASSWORD,
+      '--count',
+      String(SIM_COUNT),
+      '--state',
+      simState,
+    ],
     data,
     dir,
   ).catch((e: Error) => e.message);

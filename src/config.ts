@@ -20,7 +20,10 @@ export const configSchema = z
     publicUrl: z.string().url().optional(),
     adminToken: z.string().min(16).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    http: z.object({ host: z.string().default('0.0.0.0'), port: port.default(8080) }).strict().default({ host: '0.0.0.0', port: 8080 }),
+    http: z
+      .object({ host: z.string().default('0.0.0.0'), port: port.default(8080) })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8080 }),
     https: z
       .object({
         enabled: z.boolean().default(true),

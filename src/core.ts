@@ -149,7 +149,12 @@ export function forgetServedUrls(store: Store): void {
  * A record left by a server that is gone (killed, or on another machine) is ignored.
  */
 function configuredOrServedUrls(config: ApsConfig, store: Store): PublicUrls {
-  const configured = publicUrls(config, config.http.port, config.https.enabled ? config.https.port : null, config.ftp.enabled ? config.ftp.port : null);
+  const configured = publicUrls(
+    config,
+    config.http.port,
+    config.https.enabled ? config.https.port : null,
+    config.ftp.enabled ? config.ftp.port : null,
+  );
   if (config.publicUrl) return configured;
   const served = new KvState(store, 'core').get<ServedUrls>(SERVED_URLS);
   return served && served.host === hostname() && processAlive(served.pid) ? served.urls : configured;
@@ -169,7 +174,12 @@ export function publicUrls(config: ApsConfig, httpPort: number, httpsPort: numbe
   const ftpOf = (http: string): string | null => (ftpPort === null ? null : `ftp://${new URL(http).hostname}:${ftpPort}`);
   if (config.publicUrl) {
     const u = new URL(config.publicUrl);
-    const https = httpsPort === null ? null : u.protocol === 'https:' ? config.publicUrl : `https://${u.hostname}:${httpsPort}${u.pathname.replace(/\/$/, '')}`;
+    const https =
+      httpsPort === null
+        ? null
+        : u.protocol === 'https:'
+          ? config.publicUrl
+          : `https://${u.hostname}:${httpsPort}${u.pathname.replace(/\/$/, '')}`;
     return { http: config.publicUrl, https, ftp: ftpOf(config.publicUrl) };
   }
   // A server bound to one address (127.0.0.1 in tests and labs) is reached there; a wildcard bind uses the LAN address.

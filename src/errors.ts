@@ -1,15 +1,7 @@
 // One catalogue of errors: a stable code and the HTTP status it maps to. The error middleware and the
 // CLI both turn an ApsError into a clear message; anything else is a bug and is logged, never shown.
 export type ApsErrorCode =
-  | 'bad_request'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'invalid_config'
-  | 'invalid_profile'
-  | 'too_large'
-  | 'internal';
+  'bad_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'invalid_config' | 'invalid_profile' | 'too_large' | 'internal';
 
 const STATUS: Record<ApsErrorCode, number> = {
   bad_request: 400,

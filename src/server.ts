@@ -113,7 +113,10 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   if (sealed > 0) log.info({ records: sealed }, 'sealed secret variables stored in clear by an older APS');
   const orphans = core.devices.list().filter((d) => core.adapterNameOf(d.profile) === undefined);
   if (orphans.length > 0) {
-    log.warn({ devices: orphans.slice(0, 20).map((d) => d.id), count: orphans.length, profiles: [...new Set(orphans.map((d) => d.profile))] }, 'devices whose profile no longer exists are refused until moved to another profile');
+    log.warn(
+      { devices: orphans.slice(0, 20).map((d) => d.id), count: orphans.length, profiles: [...new Set(orphans.map((d) => d.profile))] },
+      'devices whose profile no longer exists are refused until moved to another profile',
+    );
   }
   // Housekeeping: the event log and expired adapter state are pruned at start and hourly.
   const prune = (): void => {
@@ -137,7 +140,15 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
       // First, so no sync writes to the store after it is closed.
       await sources.stop();
       clearInterval(housekeeping);
-      await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.close(() => r());
+              s.closeAllConnections();
+            }),
+        ),
+      );
       await ftp?.close();
       for (const a of adapters) await a.close?.();
       forgetServedUrls(core.store);

@@ -31,21 +31,41 @@ describe('admin API /api/v1, /healthz, /metrics', () => {
   });
 
   it('creates, reads, updates and deletes devices, never echoing the password', async () => {
-    const created = await api('/devices', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'api-op', profile: 'vop', password: 'topsecret', vars: { sip_password: 'x1' } }) });
+    const created = await api('/devices', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'api-op', profile: 'vop', password: 'topsecret', vars: { sip_password: 'x1' } }),
+    });
     assert.equal(created.status, 201);
     const text = await created.text();
     assert.ok(!text.includes('topsecret') && !text.includes('x1'), 'no secrets in the answer');
-    const dup = await api('/devices', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'api-op', profile: 'vop' }) });
+    const dup = await api('/devices', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'api-op', profile: 'vop' }),
+    });
     assert.equal(dup.status, 409);
-    const patched = await api('/devices/api-op', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ group: 'lab', vars: { language: 'de' } }) });
+    const patched = await api('/devices/api-op', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ group: 'lab', vars: { language: 'de' } }),
+    });
     const view = (await patched.json()) as { group: string; vars: Record<string, string>; setup: { url: string } };
     assert.equal(view.group, 'lab');
     assert.equal(view.vars.language, 'de');
     assert.equal(view.setup.url, `${s.http}/vop/$t?u=$u&p=$p&v=$v`);
-    const bad = await api('/devices/api-op', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mac: 'zz' }) });
+    const bad = await api('/devices/api-op', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mac: 'zz' }),
+    });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { message: string }).message, /not a MAC address/);
-    const unknownKey = await api('/devices/api-op', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ colour: 'red' }) });
+    const unknownKey = await api('/devices/api-op', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ colour: 'red' }),
+    });
     assert.equal(unknownKey.status, 400);
     const malformed = await api('/devices/api-op', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{not json' });
     assert.equal(malformed.status, 400);
@@ -54,7 +74,11 @@ describe('admin API /api/v1, /healthz, /metrics', () => {
   });
 
   it('uploads artifacts (multipart), lists them, and refuses to delete a current target', async () => {
-    await api('/devices', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'up-op', profile: 'vop', password: 'pw' }) });
+    await api('/devices', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'up-op', profile: 'vop', password: 'pw' }),
+    });
     const form = new FormData();
     form.set('kind', 'firmware');
     form.set('profile', 'vop');

@@ -40,10 +40,21 @@ describe('admin API refuses bad input clearly', () => {
     const boundary = 'XyZ123';
     const body = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.cfg"\r\nContent-Type: application/octet-stream\r\n\r\npartial bytes, then nothing`;
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${s.http}/api/v1/artifacts`, { method: 'POST', headers: { authorization: s.auth, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        `${s.http}/api/v1/artifacts`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: s.auth,
+            'content-type': `multipart/form-data; boundary=${boundary}`,
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -53,21 +64,35 @@ describe('admin API refuses bad input clearly', () => {
   });
 
   it("refuses an upload for an unknown device, a pin to another device's artifact and a model the profile lacks", async () => {
-    const ghost = await api('/artifacts', { method: 'POST', body: form({ file: 'x' }, { kind: 'config', profile: 'vop', device: 'ghost' }) });
+    const ghost = await api('/artifacts', {
+      method: 'POST',
+      body: form({ file: 'x' }, { kind: 'config', profile: 'vop', device: 'ghost' }),
+    });
     assert.equal(ghost.status, 404);
-    const own = await api('/artifacts', { method: 'POST', body: form({ file: 'alice secret' }, { kind: 'config', profile: 'vop', device: 'alice' }) });
+    const own = await api('/artifacts', {
+      method: 'POST',
+      body: form({ file: 'alice secret' }, { kind: 'config', profile: 'vop', device: 'alice' }),
+    });
     assert.equal(own.status, 201);
     const { id } = (await own.json()) as { id: number };
-    const pin = await api('/devices/bob', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pins: { config: id } }) });
+    const pin = await api('/devices/bob', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pins: { config: id } }),
+    });
     assert.equal(pin.status, 400);
     assert.match(((await pin.json()) as { message: string }).message, /belongs to device alice/);
-    const model = await api('/devices/bob', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'NOT-A-VOP' }) });
+    const model = await api('/devices/bob', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'NOT-A-VOP' }),
+    });
     assert.equal(model.status, 400);
     assert.match(((await model.json()) as { message: string }).message, /model "NOT-A-VOP" is not one of profile vop's models \(VOP\)/);
     const cfg = await fetch(`${s.http}/vop/c?u=bob&p=pw-b`);
     assert.ok(!(await cfg.text()).includes('alice secret'));
     const metrics = await (await fetch(`${s.http}/metrics`)).text();
-    assert.match(metrics, /^aps_password_hashes_total [1-9]\d*$/m, 'bob\'s password check ran scrypt once');
+    assert.match(metrics, /^aps_password_hashes_total [1-9]\d*$/m, "bob's password check ran scrypt once");
     assert.match(metrics, /^aps_password_checks_queued 0$/m);
   });
 });

@@ -16,8 +16,20 @@ describe('artifact Last-Modified per device', () => {
 
   it('answers 200 with the older bytes after a pin back, and 304 only for what the device has', async () => {
     // Both added in the same second, as one `aps apply` does.
-    const old = await s.core.catalog.addBuffer(Buffer.from('firmware 2.1'), { kind: 'firmware', profile: 'vop', version: '2.1', serial: 21, filename: 'fw21.bin' });
-    await s.core.catalog.addBuffer(Buffer.from('firmware 2.2'), { kind: 'firmware', profile: 'vop', version: '2.2', serial: 22, filename: 'fw22.bin' });
+    const old = await s.core.catalog.addBuffer(Buffer.from('firmware 2.1'), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '2.1',
+      serial: 21,
+      filename: 'fw21.bin',
+    });
+    await s.core.catalog.addBuffer(Buffer.from('firmware 2.2'), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '2.2',
+      serial: 22,
+      filename: 'fw22.bin',
+    });
     const first = await fw();
     assert.equal(await first.text(), 'firmware 2.2');
     const lm22 = first.headers.get('last-modified')!;

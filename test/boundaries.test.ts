@@ -16,12 +16,18 @@ function files(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => (m[1] ?? m[2])!);
+  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map(
+    (m) => (m[1] ?? m[2])!,
+  );
 }
 
 describe('module boundaries', () => {
   it('src/ imports nothing from adapters/', () => {
-    const bad = files(join(root, 'src')).flatMap((f) => imports(f).filter((i) => i.includes('adapters/')).map((i) => `${relative(root, f)} -> ${i}`));
+    const bad = files(join(root, 'src')).flatMap((f) =>
+      imports(f)
+        .filter((i) => i.includes('adapters/'))
+        .map((i) => `${relative(root, f)} -> ${i}`),
+    );
     assert.deepEqual(bad, []);
   });
 

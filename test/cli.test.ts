@@ -18,7 +18,8 @@ describe('aps CLI against a data folder (no server running)', () => {
 
   it('lists its commands with --help', async () => {
     const { stdout } = await aps('--help');
-    for (const c of ['serve', 'artifact', 'device', 'apply', 'preview', 'simulate', 'notify']) assert.match(stdout, new RegExp(`\\b${c}\\b`));
+    for (const c of ['serve', 'artifact', 'device', 'apply', 'preview', 'simulate', 'notify'])
+      assert.match(stdout, new RegExp(`\\b${c}\\b`));
   });
 
   it('applies a YAML file idempotently', async () => {
@@ -51,9 +52,15 @@ describe('aps CLI against a data folder (no server running)', () => {
 
   it('applies nothing from a file with a bad entry, and names the entry', async () => {
     const file = join(data, 'bad.yaml');
-    writeFileSync(file, ['devices:', '  - { id: good1, profile: vop, password: pw }', '  - { id: bad2, profile: vop, mac: zz }'].join('\n'));
+    writeFileSync(
+      file,
+      ['devices:', '  - { id: good1, profile: vop, password: pw }', '  - { id: bad2, profile: vop, mac: zz }'].join('\n'),
+    );
     await fails(['apply', file], /devices\[1\] \(bad2\): "zz" is not a MAC address/);
-    writeFileSync(file, ['devices:', '  - { id: good1, profile: vop }', 'artifacts:', '  - { file: nope.bin, profile: vop, kind: aux }'].join('\n'));
+    writeFileSync(
+      file,
+      ['devices:', '  - { id: good1, profile: vop }', 'artifacts:', '  - { file: nope.bin, profile: vop, kind: aux }'].join('\n'),
+    );
     await fails(['apply', file], /artifacts\[0\] \(nope\.bin\): the file cannot be read/);
     await fails(['device', 'show', 'good1'], /no device good1/);
   });
@@ -71,7 +78,10 @@ describe('aps CLI against a data folder (no server running)', () => {
 
   it('previews what the device would receive, with group variables applied', async () => {
     const files = JSON.parse((await aps('preview', 'op7', '--json')).stdout) as Array<{ name: string; text?: string }>;
-    assert.deepEqual(files.map((f) => f.name), ['info', 'firmware', 'config']);
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ['info', 'firmware', 'config'],
+    );
     assert.match(files[2]!.text!, /language=de/);
     assert.match(files[0]!.text!, /<serial>50<\/serial>/);
   });

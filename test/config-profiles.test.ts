@@ -36,7 +36,11 @@ describe('configuration', () => {
     const d = tempDir();
     dirs.push(d);
     writeFileSync(join(d, 'aps.yaml'), 'http:\n  port: 9000\nftp:\n  port: 9021\n');
-    const c = loadConfig({ env: { APS_HTTP_PORT: '9100', APS_PUBLIC_URL: 'http://prov.example:9100/' }, file: join(d, 'aps.yaml'), overrides: { ftp: { port: 9999 } } });
+    const c = loadConfig({
+      env: { APS_HTTP_PORT: '9100', APS_PUBLIC_URL: 'http://prov.example:9100/' },
+      file: join(d, 'aps.yaml'),
+      overrides: { ftp: { port: 9999 } },
+    });
     assert.equal(c.http.port, 9100);
     assert.equal(c.ftp.port, 9999);
     assert.equal(c.publicUrl, 'http://prov.example:9100');
@@ -76,7 +80,10 @@ describe('configuration', () => {
 
 describe('profiles', () => {
   it('loads valid profiles with their template and adapter settings', () => {
-    const d = profilesDir({ 'desk.yaml': 'adapter: demo\nmodels: [A1]\nvars: { port: 5060 }\ntemplate: t/desk.hbs\n', 't/desk.hbs': 'port={{vars.port}} id={{device.id}}\n' });
+    const d = profilesDir({
+      'desk.yaml': 'adapter: demo\nmodels: [A1]\nvars: { port: 5060 }\ntemplate: t/desk.hbs\n',
+      't/desk.hbs': 'port={{vars.port}} id={{device.id}}\n',
+    });
     const reg = loadProfiles(d, schemas);
     const p = reg.require('desk');
     assert.deepEqual(p.models, ['A1']);
@@ -88,9 +95,18 @@ describe('profiles', () => {
   it('names the file and the key of a bad profile', () => {
     assert.throws(() => loadProfiles(profilesDir({ 'a.yaml': 'adapter: nope\n' }), schemas), /a\.yaml: adapter: no adapter named "nope"/);
     assert.throws(() => loadProfiles(profilesDir({ 'b.yaml': 'adapter: demo\nmodels: 3\n' }), schemas), /b\.yaml: models:/);
-    assert.throws(() => loadProfiles(profilesDir({ 'c.yaml': 'adapter: demo\nsettings: { colour: red }\n' }), schemas), /c\.yaml: settings: .*colour/);
-    assert.throws(() => loadProfiles(profilesDir({ 'd.yaml': 'adapter: demo\ntemplate: ../../etc/passwd\n' }), schemas), /d\.yaml: template: must stay inside/);
-    assert.throws(() => loadProfiles(profilesDir({ 'e.yaml': 'adapter: demo\ntemplate: e.hbs\n', 'e.hbs': '{{#if x}}unclosed' }), schemas), /e\.yaml: template e\.hbs/);
+    assert.throws(
+      () => loadProfiles(profilesDir({ 'c.yaml': 'adapter: demo\nsettings: { colour: red }\n' }), schemas),
+      /c\.yaml: settings: .*colour/,
+    );
+    assert.throws(
+      () => loadProfiles(profilesDir({ 'd.yaml': 'adapter: demo\ntemplate: ../../etc/passwd\n' }), schemas),
+      /d\.yaml: template: must stay inside/,
+    );
+    assert.throws(
+      () => loadProfiles(profilesDir({ 'e.yaml': 'adapter: demo\ntemplate: e.hbs\n', 'e.hbs': '{{#if x}}unclosed' }), schemas),
+      /e\.yaml: template e\.hbs/,
+    );
     assert.throws(() => loadProfiles(profilesDir({ 'f.yaml': 'adapter: [demo\n' }), schemas), /f\.yaml: \(yaml\)/);
   });
 
@@ -100,7 +116,10 @@ describe('profiles', () => {
     assert.throws(() => reg.require('two'), /unknown profile "two"/);
     writeFileSync(join(d, 'two.yaml'), 'adapter: demo\nmodels: [B2]\n');
     assert.deepEqual(reg.require('two').models, ['B2']);
-    assert.deepEqual(reg.list().map((p) => p.name), ['one', 'two']);
+    assert.deepEqual(
+      reg.list().map((p) => p.name),
+      ['one', 'two'],
+    );
     assert.equal(reg.get('../one'), undefined, 'only profile names, never paths');
   });
 

@@ -26,14 +26,22 @@ describe('aps artifact import and aps apply: refusals (no server running)', () =
     assert.match(stdout, /skipped passwd-9\.9\.bin: symbolic link, not followed/);
     assert.match(stdout, /1 added, 0 already in the catalog, 1 skipped/);
     const list = JSON.parse((await aps('artifact', 'list', '--json')).stdout) as Array<{ filename: string }>;
-    assert.deepEqual(list.map((a) => a.filename), ['vop-1.0.bin']);
+    assert.deepEqual(
+      list.map((a) => a.filename),
+      ['vop-1.0.bin'],
+    );
   });
 
   it('apply refuses a file naming one device id twice, naming the id and both entries, and applies nothing', async () => {
     const file = join(data, 'dup.yaml');
     writeFileSync(
       file,
-      ['devices:', '  - { id: d1, profile: vop, password: pw1 }', '  - { id: d2, profile: vop }', '  - { id: d1, profile: vop, password: other }'].join('\n'),
+      [
+        'devices:',
+        '  - { id: d1, profile: vop, password: pw1 }',
+        '  - { id: d2, profile: vop }',
+        '  - { id: d1, profile: vop, password: other }',
+      ].join('\n'),
     );
     await fails(['apply', file], /dup\.yaml: devices\[0\] and devices\[2\] have the same id "d1"/);
     await fails(['device', 'show', 'd2'], /no device d2/);
@@ -53,8 +61,19 @@ describe('aps artifact import and aps apply: refusals (no server running)', () =
     writeFileSync(file, ['artifacts:', '  - { file: fw-5.bin, profile: vop, kind: firmware, version: "5.0", serial: 50 }'].join('\n'));
     await aps('apply', file);
     assert.match((await aps('apply', file)).stdout, /1 unchanged/);
-    writeFileSync(file, ['devices:', '  - { id: late, profile: vop }', 'artifacts:', '  - { file: fw-5.bin, profile: vop, kind: firmware, version: "5.0", serial: 51 }'].join('\n'));
-    await fails(['apply', file], /art\.yaml: artifacts\[0\] \(fw-5\.bin\): artifact \d+ has these bytes and version with another serial; artifacts cannot be edited/);
+    writeFileSync(
+      file,
+      [
+        'devices:',
+        '  - { id: late, profile: vop }',
+        'artifacts:',
+        '  - { file: fw-5.bin, profile: vop, kind: firmware, version: "5.0", serial: 51 }',
+      ].join('\n'),
+    );
+    await fails(
+      ['apply', file],
+      /art\.yaml: artifacts\[0\] \(fw-5\.bin\): artifact \d+ has these bytes and version with another serial; artifacts cannot be edited/,
+    );
     await fails(['device', 'show', 'late'], /no device late/);
   });
 
@@ -62,9 +81,20 @@ describe('aps artifact import and aps apply: refusals (no server running)', () =
     writeFileSync(join(data, 'own.cfg'), 'x');
     writeFileSync(join(data, 'huge.cfg'), Buffer.alloc(4 * 1024 * 1024 + 1));
     const file = join(data, 'bad-art.yaml');
-    writeFileSync(file, ['devices:', '  - { id: early, profile: vop }', 'artifacts:', '  - { file: own.cfg, profile: thomson-tr069, kind: config, device: early }'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'devices:',
+        '  - { id: early, profile: vop }',
+        'artifacts:',
+        '  - { file: own.cfg, profile: thomson-tr069, kind: config, device: early }',
+      ].join('\n'),
+    );
     await fails(['apply', file], /artifacts\[0\] \(own\.cfg\): device early uses profile vop, not thomson-tr069/);
-    writeFileSync(file, ['devices:', '  - { id: early, profile: vop }', 'artifacts:', '  - { file: huge.cfg, profile: vop, kind: config }'].join('\n'));
+    writeFileSync(
+      file,
+      ['devices:', '  - { id: early, profile: vop }', 'artifacts:', '  - { file: huge.cfg, profile: vop, kind: config }'].join('\n'),
+    );
     await fails(['apply', file], /artifacts\[0\] \(huge\.cfg\): a config artifact may be at most 4194304 bytes/);
     await fails(['device', 'show', 'early'], /no device early/);
   });

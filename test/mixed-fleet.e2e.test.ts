@@ -10,15 +10,27 @@ import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 // firmware expects, all visible in one fleet view, one event log and one /metrics.
 describe('a mixed-vendor site on one APS', () => {
   let s: TestServer;
-  const api = async <T>(path: string): Promise<T> => (await (await fetch(`${s.http}/api/v1${path}`, { headers: { authorization: s.auth } })).json()) as T;
+  const api = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${s.http}/api/v1${path}`, { headers: { authorization: s.auth } })).json()) as T;
 
   before(async () => {
     s = await startTestServer();
     s.core.devices.upsert({ id: 'panel1', profile: 'vop', password: 'vop-pw' });
     s.core.devices.upsert({ id: 'gw1', profile: 'audiocodes-mp124', mac: '00908F000001', model: 'MP-124' });
     s.core.devices.upsert({ id: 'CPE1', profile: 'thomson-tr069', password: 'cpe-pw' });
-    await s.core.catalog.addBuffer(Buffer.from('vop firmware 7'), { kind: 'firmware', profile: 'vop', version: '7.0', serial: 70, filename: 'vop-7.0.bin' });
-    await s.core.catalog.addBuffer(Buffer.alloc(4096, 5), { kind: 'firmware', profile: 'audiocodes-mp124', version: '6.60A.400.001', filename: 'MP124_SIP.cmp' });
+    await s.core.catalog.addBuffer(Buffer.from('vop firmware 7'), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '7.0',
+      serial: 70,
+      filename: 'vop-7.0.bin',
+    });
+    await s.core.catalog.addBuffer(Buffer.alloc(4096, 5), {
+      kind: 'firmware',
+      profile: 'audiocodes-mp124',
+      version: '6.60A.400.001',
+      filename: 'MP124_SIP.cmp',
+    });
     const payload = Buffer.alloc(2048, 6);
     const image = Buffer.concat([Buffer.from(`APSFW 2.0 ${createHash('md5').update(payload).digest('hex')}\n`), payload]);
     await s.core.catalog.addBuffer(image, { kind: 'firmware', profile: 'thomson-tr069', version: '2.0', filename: 'tg784-2.0.bin' });
@@ -59,8 +71,13 @@ describe('a mixed-vendor site on one APS', () => {
     assert.equal(versionOf('thomson-tr069'), '2.0 (reported)');
 
     const events = await api<Array<{ adapter: string; status: number }>>('/events?limit=500');
-    for (const adapter of ['vop', 'audiocodes', 'tr069']) assert.ok(events.some((e) => e.adapter === adapter && e.status === 200), `${adapter} events`);
+    for (const adapter of ['vop', 'audiocodes', 'tr069'])
+      assert.ok(
+        events.some((e) => e.adapter === adapter && e.status === 200),
+        `${adapter} events`,
+      );
     const metrics = await (await fetch(`${s.http}/metrics`)).text();
-    for (const adapter of ['vop', 'audiocodes', 'tr069']) assert.match(metrics, new RegExp(`aps_device_requests_total\\{adapter="${adapter}",status="200"\\} \\d+`));
+    for (const adapter of ['vop', 'audiocodes', 'tr069'])
+      assert.match(metrics, new RegExp(`aps_device_requests_total\\{adapter="${adapter}",status="200"\\} \\d+`));
   });
 });

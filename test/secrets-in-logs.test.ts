@@ -21,7 +21,13 @@ describe('secrets never reach the log', () => {
     });
     const config = loadConfig({
       env: {},
-      overrides: { dataDir: tempDir(), adminToken: 'admin-token-abcdefghijkl', http: { host: '127.0.0.1', port: 0 }, https: { enabled: false }, ftp: { enabled: false } },
+      overrides: {
+        dataDir: tempDir(),
+        adminToken: 'admin-token-abcdefghijkl',
+        http: { host: '127.0.0.1', port: 0 },
+        https: { enabled: false },
+        ftp: { enabled: false },
+      },
     });
     server = await startServer(config, ADAPTERS, createLogger('debug', sink));
     base = `http://127.0.0.1:${server.httpPort}`;
@@ -41,7 +47,14 @@ describe('secrets never reach the log', () => {
     const all = lines.join('');
     assert.ok(all.includes('device request refused'), 'refusals are logged');
     assert.ok(all.includes('[redacted]'), 'redaction is active');
-    for (const secret of ['device-pass-123', 'wrong-pass-789', 'sip-secret-456', 'basic-pass-000', 'admin-token-abcdefghijkl', 'guessed-token-xyz']) {
+    for (const secret of [
+      'device-pass-123',
+      'wrong-pass-789',
+      'sip-secret-456',
+      'basic-pass-000',
+      'admin-token-abcdefghijkl',
+      'guessed-token-xyz',
+    ]) {
       assert.ok(!all.includes(secret), `"${secret}" appeared in the log`);
     }
   });

@@ -53,13 +53,27 @@ describe('aps sync (CLI) against an in-process SFTP server and a folder', () => 
   });
 
   it('syncs every source and prints JSON; a second run adds nothing', async () => {
-    const first = JSON.parse((await aps('sync', '--json')).stdout) as Array<{ source: string; ok: boolean; added: number; files: Array<{ file: string; status: string }> }>;
-    assert.deepEqual(first.map((r) => [r.source, r.ok, r.added]), [['mirror', true, 1], ['drop', true, 1]]);
+    const first = JSON.parse((await aps('sync', '--json')).stdout) as Array<{
+      source: string;
+      ok: boolean;
+      added: number;
+      files: Array<{ file: string; status: string }>;
+    }>;
+    assert.deepEqual(
+      first.map((r) => [r.source, r.ok, r.added]),
+      [
+        ['mirror', true, 1],
+        ['drop', true, 1],
+      ],
+    );
     const { stdout } = await aps('sync');
     assert.match(stdout, /^mirror: 0 added, 1 unchanged, 0 skipped, 0 failed, 0 bytes fetched$/m);
     assert.match(stdout, /^drop: 0 added, 1 unchanged/m);
     const list = JSON.parse((await aps('artifact', 'list', '--json')).stdout) as Array<{ filename: string; origin: string }>;
-    assert.deepEqual(list.map((a) => [a.filename, a.origin]).sort(), [['tones-1.cpt', 'folder:drop'], ['vop-4.2.bin', 'sftp:mirror']]);
+    assert.deepEqual(list.map((a) => [a.filename, a.origin]).sort(), [
+      ['tones-1.cpt', 'folder:drop'],
+      ['vop-4.2.bin', 'sftp:mirror'],
+    ]);
   });
 
   it('syncs one named source, and names the known ones for an unknown name', async () => {
@@ -75,11 +89,14 @@ describe('aps sync (CLI) against an in-process SFTP server and a folder', () => 
   });
 
   it('exits 2 with a clear line when a source fails, and never prints the password', async () => {
-    await assert.rejects(exec(process.execPath, [BIN, 'sync', '--config', join(dir, 'bad.yaml')], { env }), (e: { code: number; stdout: string; stderr: string }) => {
-      assert.equal(e.code, 2);
-      assert.match(e.stdout, /^mirror: ERROR sftp source "mirror" \(127\.0\.0\.1:\d+\): authentication failed for user "mirror"/m);
-      assert.ok(!(e.stdout + e.stderr).includes('not-the-password'));
-      return true;
-    });
+    await assert.rejects(
+      exec(process.execPath, [BIN, 'sync', '--config', join(dir, 'bad.yaml')], { env }),
+      (e: { code: number; stdout: string; stderr: string }) => {
+        assert.equal(e.code, 2);
+        assert.match(e.stdout, /^mirror: ERROR sftp source "mirror" \(127\.0\.0\.1:\d+\): authentication failed for user "mirror"/m);
+        assert.ok(!(e.stdout + e.stderr).includes('not-the-password'));
+        return true;
+      },
+    );
   });
 });

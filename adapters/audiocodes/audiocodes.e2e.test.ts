@@ -11,7 +11,12 @@ import type { Scheme } from './settings.ts';
 // only; a new cmp is fetched and installed once; a new CPT gets a new URL; a NOTIFY triggers a check.
 const PROFILE = 'audiocodes-mp124';
 
-interface Case { scheme: Scheme; mac: string; id: string; password?: string }
+interface Case {
+  scheme: Scheme;
+  mac: string;
+  id: string;
+  password?: string;
+}
 
 const CASES: Case[] = [
   { scheme: 'http', mac: '00908F1DD0D3', id: 'gw-http' },
@@ -35,16 +40,38 @@ describe('AudioCodes end to end over HTTP, HTTPS and FTP', () => {
       let sip: SipListener;
       let notified: Promise<CheckResult> | null = null;
       const artifact = (kind: 'firmware' | 'aux', version: string, bytes: Buffer, filename: string) =>
-        s.core.catalog.addBuffer(bytes, { kind, role: kind === 'aux' ? 'cpt' : undefined, profile: PROFILE, deviceId: c.id, version, filename });
+        s.core.catalog.addBuffer(bytes, {
+          kind,
+          role: kind === 'aux' ? 'cpt' : undefined,
+          profile: PROFILE,
+          deviceId: c.id,
+          version,
+          filename,
+        });
 
       before(async () => {
-        s.core.devices.upsert({ id: c.id, profile: PROFILE, mac: c.mac, model: 'MP-124', password: c.password ?? null, vars: { update_scheme: c.scheme, update_frequency_minutes: '5' } });
+        s.core.devices.upsert({
+          id: c.id,
+          profile: PROFILE,
+          mac: c.mac,
+          model: 'MP-124',
+          password: c.password ?? null,
+          vars: { update_scheme: c.scheme, update_frequency_minutes: '5' },
+        });
         await artifact('firmware', '6.60A.360.002', Buffer.alloc(20_000, 1), 'MP124_SIP.cmp');
         await artifact('aux', '1', Buffer.from('CPT uk v1'), 'uk.dat');
         const login = c.password ? `${c.id}:${c.password}@` : '';
-        const base = c.scheme === 'http' ? `${s.http}/audiocodes/` : c.scheme === 'https' ? `${s.https}/audiocodes/` : `ftp://${login}127.0.0.1:${s.ftpPort}/`;
+        const base =
+          c.scheme === 'http'
+            ? `${s.http}/audiocodes/`
+            : c.scheme === 'https'
+              ? `${s.https}/audiocodes/`
+              : `ftp://${login}127.0.0.1:${s.ftpPort}/`;
         sim = new AudioCodesSimulator({
-          iniUrl: `${base}<MAC>.ini`, mac: c.mac.toLowerCase(), firmware: '6.60A.349.001', insecure: true,
+          iniUrl: `${base}<MAC>.ini`,
+          mac: c.mac.toLowerCase(),
+          firmware: '6.60A.349.001',
+          insecure: true,
           digest: c.password && c.scheme !== 'ftp' ? { username: c.id, password: c.password } : undefined,
         });
         sip = await startSipListener({ onCheckSync: () => void (notified = sim.check()) });
@@ -62,7 +89,10 @@ describe('AudioCodes end to end over HTTP, HTTPS and FTP', () => {
         assert.equal(r.downloads.length, 3);
         assert.ok(r.reset);
         assert.equal(sim.firmware, '6.60A.360.002');
-        assert.ok(r.downloads.every((u) => u.startsWith(`${c.scheme}://`)), 'every URL in the ini uses the configured transport');
+        assert.ok(
+          r.downloads.every((u) => u.startsWith(`${c.scheme}://`)),
+          'every URL in the ini uses the configured transport',
+        );
       });
 
       it('an unchanged second cycle gets 304s and downloads nothing', async () => {
@@ -96,7 +126,8 @@ describe('AudioCodes end to end over HTTP, HTTPS and FTP', () => {
         assert.deepEqual(again.downloads, []);
         assert.equal(again.reset, false);
         s.core.events.flush();
-        if (c.scheme !== 'ftp') assert.equal(s.core.devices.state(c.id)?.reported.firmware, '6.60A.361.001', 'the User-Agent version is recorded');
+        if (c.scheme !== 'ftp')
+          assert.equal(s.core.devices.state(c.id)?.reported.firmware, '6.60A.361.001', 'the User-Agent version is recorded');
       });
 
       it('a new CPT gets a new URL, fetched once', async () => {

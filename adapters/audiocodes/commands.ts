@@ -39,10 +39,10 @@ function summary(i: ImportedIni): string {
 export function audiocodesCommands(cmd: Command, adapters: readonly Adapter[]): void {
   cmd
     .command('import-ini')
-    .argument('<file>', 'an AudioCodes ini file (e.g. the gateway\'s own export)')
+    .argument('<file>', "an AudioCodes ini file (e.g. the gateway's own export)")
     .option('--profile <name>', 'write profiles/<name>.yaml and profiles/templates/<name>.ini.hbs from it')
     .option('--model <model>', 'a model the profile covers (repeatable)', collect)
-    .option('--device <id>', 'add it as this device\'s own config (its ini source)')
+    .option('--device <id>', "add it as this device's own config (its ini source)")
     .option('--force', 'overwrite an existing profile or template')
     .description('import an existing AudioCodes ini as a profile template or a device config, tables and comments kept')
     .action(async (file: string, o: { profile?: string; model?: string[]; device?: string; force?: boolean }, c: Command) => {
@@ -50,7 +50,8 @@ export function audiocodesCommands(cmd: Command, adapters: readonly Adapter[]): 
       const { bytes, encoding, imported } = readIni(file);
       const latin1 = encoding === 'latin1' ? '; read as latin-1 (not valid UTF-8), served as latin-1' : '';
       if (o.profile) {
-        if (!PROFILE_NAME.test(o.profile)) throw new ApsError('bad_request', `profile name "${o.profile}": use lower-case letters, digits, ".", "_" or "-"`);
+        if (!PROFILE_NAME.test(o.profile))
+          throw new ApsError('bad_request', `profile name "${o.profile}": use lower-case letters, digits, ".", "_" or "-"`);
         const dir = commandConfig(c).profilesDir;
         const templateFile = `templates/${o.profile}.ini.hbs`;
         const yamlPath = join(dir, `${o.profile}.yaml`);
@@ -60,7 +61,17 @@ export function audiocodesCommands(cmd: Command, adapters: readonly Adapter[]): 
         }
         // Template first: a profile YAML never points at a template that is not there yet.
         writeFileAtomic(templatePath, imported.template);
-        writeFileAtomic(yamlPath, importedProfileYaml({ name: o.profile, source: basename(file), templateFile, models: o.model ?? [], board: imported.board, encoding }));
+        writeFileAtomic(
+          yamlPath,
+          importedProfileYaml({
+            name: o.profile,
+            source: basename(file),
+            templateFile,
+            models: o.model ?? [],
+            board: imported.board,
+            encoding,
+          }),
+        );
         // Load it back the way the server will, so a problem shows now, not at start-up.
         loadProfile(yamlPath, (a) => adapters.find((x) => x.name === a)?.profileSchema);
         console.log(`profile ${o.profile}: ${yamlPath} and ${templatePath} (${summary(imported)}${latin1})`);
@@ -69,10 +80,15 @@ export function audiocodesCommands(cmd: Command, adapters: readonly Adapter[]): 
       await withCore(c, adapters, async (core) => {
         const d = core.devices.get(o.device!);
         if (!d) throw new ApsError('not_found', `no device ${o.device}`);
-        if (core.adapterOf(d.profile).name !== 'audiocodes') throw new ApsError('bad_request', `device ${d.id} is not an AudioCodes device`);
+        if (core.adapterOf(d.profile).name !== 'audiocodes')
+          throw new ApsError('bad_request', `device ${d.id} is not an AudioCodes device`);
         // The file's own bytes: served in the encoding it came in.
         const a = await core.catalog.addBuffer(bytes, {
-          kind: 'config', profile: d.profile, deviceId: d.id, filename: `${d.mac ?? 'config'}.ini`, origin: 'import',
+          kind: 'config',
+          profile: d.profile,
+          deviceId: d.id,
+          filename: `${d.mac ?? 'config'}.ini`,
+          origin: 'import',
         });
         console.log(`device ${d.id}: config artifact ${a.id} from ${basename(file)} (${summary(imported)}${latin1})`);
       });

@@ -13,7 +13,15 @@ const B = { id: 'ftp-b', mac: '00908F000002', password: 'pw-b-456' };
 
 function sink(): { w: Writable; bytes: () => Buffer } {
   const chunks: Buffer[] = [];
-  return { w: new Writable({ write(c: Buffer, _e, cb): void { chunks.push(c); cb(); } }), bytes: () => Buffer.concat(chunks) };
+  return {
+    w: new Writable({
+      write(c: Buffer, _e, cb): void {
+        chunks.push(c);
+        cb();
+      },
+    }),
+    bytes: () => Buffer.concat(chunks),
+  };
 }
 
 describe('AudioCodes over FTP', () => {
@@ -30,7 +38,10 @@ describe('AudioCodes over FTP', () => {
   }
 
   async function refused(p: Promise<unknown>, pattern = /^5\d\d$/): Promise<string> {
-    const e = await p.then(() => null, (err: { code?: number; message: string }) => err);
+    const e = await p.then(
+      () => null,
+      (err: { code?: number; message: string }) => err,
+    );
     assert.ok(e, 'the command must fail');
     assert.match(String(e.code), pattern);
     return e.message;
@@ -40,8 +51,19 @@ describe('AudioCodes over FTP', () => {
     // The adapter allows anonymous FTP but the core's ftp.anonymous is off (the default): the core wins.
     s = await startTestServer({ adapters: { audiocodes: { ftpAnonymous: true } } });
     for (const d of [A, B]) s.core.devices.upsert({ id: d.id, profile: PROFILE, mac: d.mac, model: 'MP-114', password: d.password });
-    await s.core.catalog.addBuffer(Buffer.alloc(70_000, 3), { kind: 'firmware', profile: PROFILE, version: '6.60A.360.002', filename: 'MP11x.cmp' });
-    await s.core.catalog.addBuffer(Buffer.from('cpt bytes'), { kind: 'aux', role: 'cpt', profile: PROFILE, version: '1', filename: 'cpt.dat' });
+    await s.core.catalog.addBuffer(Buffer.alloc(70_000, 3), {
+      kind: 'firmware',
+      profile: PROFILE,
+      version: '6.60A.360.002',
+      filename: 'MP11x.cmp',
+    });
+    await s.core.catalog.addBuffer(Buffer.from('cpt bytes'), {
+      kind: 'aux',
+      role: 'cpt',
+      profile: PROFILE,
+      version: '1',
+      filename: 'cpt.dat',
+    });
     client = await login(A.id, A.password);
   });
   after(async () => {
@@ -49,7 +71,7 @@ describe('AudioCodes over FTP', () => {
     await s.stop();
   });
 
-  it('lists only the device\'s own tree', async () => {
+  it("lists only the device's own tree", async () => {
     const root = (await client.list('/')).map((e) => e.name).sort();
     assert.deepEqual(root, [A.mac, `${A.mac}.ini`]);
     const sub = (await client.list(`/${A.mac}`)).map((e) => e.name).sort();
@@ -83,7 +105,13 @@ describe('AudioCodes over FTP', () => {
   it('finds the MAC in any case and spelling, as HTTP does', async () => {
     const want = sink();
     await client.downloadTo(want.w, `/${A.mac}.ini`);
-    for (const p of ['/00908f000001.ini', '/00-90-8f-00-00-01.ini', '/cfg_00:90:8F:00:00:01.ini', '00908f000001.INI', '/00_90_8F_00_00_01.ini']) {
+    for (const p of [
+      '/00908f000001.ini',
+      '/00-90-8f-00-00-01.ini',
+      '/cfg_00:90:8F:00:00:01.ini',
+      '00908f000001.INI',
+      '/00_90_8F_00_00_01.ini',
+    ]) {
       const got = sink();
       await client.downloadTo(got.w, p);
       assert.deepEqual(got.bytes(), want.bytes(), p);
@@ -95,8 +123,24 @@ describe('AudioCodes over FTP', () => {
   });
 
   it('never leaves the view: traversal, encoded dots, absolute server paths, another device', async () => {
-    const other = [`/${B.mac}.ini`, `../${B.mac}.ini`, '/00908f000002.ini', '/00-90-8F-00-00-02.ini', `/cfg_${B.mac}.ini`, `/${B.mac.toLowerCase()}/cmp/MP11x_6.60A.360.002.cmp`];
-    for (const p of ['../../etc/passwd', '/../../etc/passwd', '/..', '..%2f..%2fetc%2fpasswd', '/etc/passwd', `${s.dataDir}/aps.db`, '\\..\\..\\etc\\passwd', ...other]) {
+    const other = [
+      `/${B.mac}.ini`,
+      `../${B.mac}.ini`,
+      '/00908f000002.ini',
+      '/00-90-8F-00-00-02.ini',
+      `/cfg_${B.mac}.ini`,
+      `/${B.mac.toLowerCase()}/cmp/MP11x_6.60A.360.002.cmp`,
+    ];
+    for (const p of [
+      '../../etc/passwd',
+      '/../../etc/passwd',
+      '/..',
+      '..%2f..%2fetc%2fpasswd',
+      '/etc/passwd',
+      `${s.dataDir}/aps.db`,
+      '\\..\\..\\etc\\passwd',
+      ...other,
+    ]) {
       await refused(client.downloadTo(sink().w, p));
     }
     await refused(client.cd(`/${B.mac}`));
@@ -116,7 +160,7 @@ describe('AudioCodes over FTP', () => {
     await refused(client.rename(`/${A.mac}.ini`, '/x.ini'));
   });
 
-  it('refuses a wrong password, and anonymous login while the core\'s ftp.anonymous is off', async () => {
+  it("refuses a wrong password, and anonymous login while the core's ftp.anonymous is off", async () => {
     await refused(login(A.id, 'wrong'), /^530$/);
     await refused(login('anonymous', 'guest@'), /^530$/);
     // The MAC works as the login name too.
@@ -138,7 +182,10 @@ describe('AudioCodes over FTP', () => {
 describe('AudioCodes over anonymous FTP (configured)', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ ftp: { enabled: true, port: 0, pasvMin: 41000, pasvMax: 41999, anonymous: true }, adapters: { audiocodes: { ftpAnonymous: true } } });
+    s = await startTestServer({
+      ftp: { enabled: true, port: 0, pasvMin: 41000, pasvMax: 41999, anonymous: true },
+      adapters: { audiocodes: { ftpAnonymous: true } },
+    });
     s.core.devices.upsert({ id: 'anon-open', profile: PROFILE, mac: '00908F0000A1' });
     s.core.devices.upsert({ id: 'anon-locked', profile: PROFILE, mac: '00908F0000A2', password: 'locked-pw' });
   });

@@ -30,10 +30,24 @@ function filesOf(ctx: Ctx, device: DeviceRecord): FileNode[] | undefined {
     ctx.log.error({ device: device.id, err: (e as Error).message }, 'cannot render the ini (FTP)');
     return undefined;
   }
-  const out: FileNode[] = [{ path: `/${tree.iniPath}`, size: tree.ini.bytes.length, mtime: tree.ini.revision.lastModified, body: { bytes: tree.ini.bytes }, file: 'ini' }];
+  const out: FileNode[] = [
+    {
+      path: `/${tree.iniPath}`,
+      size: tree.ini.bytes.length,
+      mtime: tree.ini.revision.lastModified,
+      body: { bytes: tree.ini.bytes },
+      file: 'ini',
+    },
+  ];
   const arts = [...(tree.cmp ? [{ ...tree.cmp, file: 'cmp' }] : []), ...tree.aux.map((x) => ({ ...x, file: `aux:${x.role}` }))];
   for (const a of arts) {
-    out.push({ path: `/${a.path}`, size: a.artifact.size, mtime: ctx.files.artifactDate(device.id, a.file, a.artifact), body: { path: ctx.catalog.blobs.pathOf(a.artifact.sha256) }, file: a.file });
+    out.push({
+      path: `/${a.path}`,
+      size: a.artifact.size,
+      mtime: ctx.files.artifactDate(device.id, a.file, a.artifact),
+      body: { path: ctx.catalog.blobs.pathOf(a.artifact.sha256) },
+      file: a.file,
+    });
   }
   return out;
 }
@@ -115,7 +129,15 @@ function viewOf(ctx: Ctx, login: FtpLogin, deviceFor: (path: string) => DeviceRe
     onDownload(path, bytes) {
       const a = at(path);
       const node = a?.files.find((x) => x.path === a.path);
-      ctx.events.record({ adapter: NAME, deviceId: a?.device.id ?? null, file: node?.file ?? 'ftp', status: 200, bytes, ip: login.ip, detail: 'ftp' });
+      ctx.events.record({
+        adapter: NAME,
+        deviceId: a?.device.id ?? null,
+        file: node?.file ?? 'ftp',
+        status: 200,
+        bytes,
+        ip: login.ip,
+        detail: 'ftp',
+      });
     },
   };
 }
@@ -141,9 +163,14 @@ export function ftpResolver(ctx: Ctx): (login: FtpLogin) => Promise<FtpView | un
     if (!usable(ctx, found) || !found.passwordHash || !loginMatches(found, login.username)) return undefined;
     if (!(await ctx.devices.verifyPassword(found, login.password))) return undefined;
     const id = found.id;
-    return viewOf(ctx, login, () => {
-      const d = ctx.devices.get(id);
-      return usable(ctx, d) ? d : undefined;
-    }, true);
+    return viewOf(
+      ctx,
+      login,
+      () => {
+        const d = ctx.devices.get(id);
+        return usable(ctx, d) ? d : undefined;
+      },
+      true,
+    );
   };
 }

@@ -12,7 +12,8 @@ const UA = (mac: string, ver = '6.60A.349.001'): string => `Mozilla/4.0 (compati
 
 describe('AudioCodes over HTTP', () => {
   let s: TestServer;
-  const get = (path: string, headers: Record<string, string> = {}): Promise<SimResponse> => simRequest({ url: `${s.http}/audiocodes/${path}`, headers });
+  const get = (path: string, headers: Record<string, string> = {}): Promise<SimResponse> =>
+    simRequest({ url: `${s.http}/audiocodes/${path}`, headers });
 
   before(async () => {
     s = await startTestServer();
@@ -28,14 +29,27 @@ describe('AudioCodes over HTTP', () => {
     const a = await get('00908FAA0001.ini');
     assert.equal(a.status, 200);
     assert.match(String(a.headers['content-type']), /^text\/plain/);
-    for (const name of ['00908faa0001.ini', '00-90-8F-AA-00-01.ini', 'cfg_00908faa0001.ini', '0090.8faa.0001.ini', 'cfg_00_90_8f_aa_00_01.ini']) {
+    for (const name of [
+      '00908faa0001.ini',
+      '00-90-8F-AA-00-01.ini',
+      'cfg_00908faa0001.ini',
+      '0090.8faa.0001.ini',
+      'cfg_00_90_8f_aa_00_01.ini',
+    ]) {
       const r = await get(name);
       assert.equal(r.status, 200, name);
       assert.deepEqual(r.body, a.body, name);
     }
     const doc = parseIni(a.body.toString('utf8'));
     assert.equal(valueText(getParam(doc, 'IniFileURL')!), `${s.http}/audiocodes/00908FAA0001.ini`);
-    assert.ok(a.body.toString('latin1').split('\n').slice(0, -1).every((l) => l.endsWith('\r')), 'CR LF line ends');
+    assert.ok(
+      a.body
+        .toString('latin1')
+        .split('\n')
+        .slice(0, -1)
+        .every((l) => l.endsWith('\r')),
+      'CR LF line ends',
+    );
   });
 
   it('finds it by the User-Agent MAC when the name has none, and records the version', async () => {
@@ -85,26 +99,44 @@ describe('AudioCodes over HTTP', () => {
     assert.match(challenge, /Basic realm=/);
     const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
     assert.equal((await get('00908FAA0002.ini', { Authorization: basic('locked', 'lock-pw') })).status, 200);
-    assert.equal((await get('00908FAA0002.ini', { Authorization: basic('00908faa0002', 'lock-pw') })).status, 200, 'the MAC is a login name too');
+    assert.equal(
+      (await get('00908FAA0002.ini', { Authorization: basic('00908faa0002', 'lock-pw') })).status,
+      200,
+      'the MAC is a login name too',
+    );
     assert.equal((await get('00908FAA0002.ini', { Authorization: basic('locked', 'nope') })).status, 401);
     assert.equal((await get('00908FAA0002.ini', { Authorization: basic('open', 'lock-pw') })).status, 401);
     const uri = '/audiocodes/00908FAA0002.ini';
-    const ok = await get('00908FAA0002.ini', { Authorization: digestAuthorization({ challenge, username: 'locked', password: 'lock-pw', method: 'GET', uri }) });
+    const ok = await get('00908FAA0002.ini', {
+      Authorization: digestAuthorization({ challenge, username: 'locked', password: 'lock-pw', method: 'GET', uri }),
+    });
     assert.equal(ok.status, 200);
     // The gateway's own credentials travel in its ini (parameters absent from an ini reset to defaults).
     const doc = parseIni(ok.body.toString('utf8'));
     assert.equal(valueText(getParam(doc, 'AUPDDigestUsername')!), 'locked');
-    const bad = await get('00908FAA0002.ini', { Authorization: digestAuthorization({ challenge, username: 'locked', password: 'x', method: 'GET', uri }) });
+    const bad = await get('00908FAA0002.ini', {
+      Authorization: digestAuthorization({ challenge, username: 'locked', password: 'x', method: 'GET', uri }),
+    });
     assert.equal(bad.status, 401);
   });
 
   it('serves only the current cmp target; an old cmp URL is gone', async () => {
-    await s.core.catalog.addBuffer(Buffer.alloc(1000, 1), { kind: 'firmware', profile: PROFILE, version: '6.60A.360.002', filename: 'MP124.cmp' });
+    await s.core.catalog.addBuffer(Buffer.alloc(1000, 1), {
+      kind: 'firmware',
+      profile: PROFILE,
+      version: '6.60A.360.002',
+      filename: 'MP124.cmp',
+    });
     const url = (ini: SimResponse): string => valueText(getParam(parseIni(ini.body.toString('utf8')), 'CmpFileURL')!);
     const v1 = url(await get('00908FAA0001.ini'));
     assert.match(v1, /\/audiocodes\/00908FAA0001\/cmp\/MP124_6\.60A\.360\.002\.cmp$/);
     assert.equal((await simRequest({ url: v1 })).status, 200);
-    await s.core.catalog.addBuffer(Buffer.alloc(1000, 2), { kind: 'firmware', profile: PROFILE, version: '6.60A.361.001', filename: 'MP124_6.60A.361.001.cmp' });
+    await s.core.catalog.addBuffer(Buffer.alloc(1000, 2), {
+      kind: 'firmware',
+      profile: PROFILE,
+      version: '6.60A.361.001',
+      filename: 'MP124_6.60A.361.001.cmp',
+    });
     const v2 = url(await get('00908FAA0001.ini'));
     assert.match(v2, /\/cmp\/MP124_6\.60A\.361\.001\.cmp$/, 'a name that already names its version is kept');
     assert.equal((await simRequest({ url: v1 })).status, 404);
@@ -114,10 +146,25 @@ describe('AudioCodes over HTTP', () => {
   });
 
   it('serves FXS and FXO coefficient files as auxiliary targets (FXSCoeffFileUrl, FXOCoeffFileUrl)', async () => {
-    await s.core.catalog.addBuffer(Buffer.from('fxs coeff'), { kind: 'aux', role: 'fxs-coeff', profile: PROFILE, version: '1', filename: 'MP124_FXS_Coeff.dat' });
-    await s.core.catalog.addBuffer(Buffer.from('fxo coeff'), { kind: 'aux', role: 'fxo-coeff', profile: PROFILE, version: '1', filename: 'MP124_FXO_Coeff.dat' });
+    await s.core.catalog.addBuffer(Buffer.from('fxs coeff'), {
+      kind: 'aux',
+      role: 'fxs-coeff',
+      profile: PROFILE,
+      version: '1',
+      filename: 'MP124_FXS_Coeff.dat',
+    });
+    await s.core.catalog.addBuffer(Buffer.from('fxo coeff'), {
+      kind: 'aux',
+      role: 'fxo-coeff',
+      profile: PROFILE,
+      version: '1',
+      filename: 'MP124_FXO_Coeff.dat',
+    });
     const doc = parseIni((await get('00908FAA0001.ini')).body.toString('utf8'));
-    for (const [param, role, body] of [['FXSCoeffFileUrl', 'fxs-coeff', 'fxs coeff'], ['FXOCoeffFileUrl', 'fxo-coeff', 'fxo coeff']] as const) {
+    for (const [param, role, body] of [
+      ['FXSCoeffFileUrl', 'fxs-coeff', 'fxs coeff'],
+      ['FXOCoeffFileUrl', 'fxo-coeff', 'fxo coeff'],
+    ] as const) {
       const url = valueText(getParam(doc, param)!);
       assert.match(url, new RegExp(`/audiocodes/00908FAA0001/aux/${role}/[0-9a-f]{12}/MP124_FX[SO]_Coeff\\.dat$`));
       const r = await simRequest({ url });

@@ -44,7 +44,12 @@ async function authenticate(ctx: Ctx, req: Request, res: Response, device: Devic
     return refuse('wrong Basic credentials');
   }
   const r = verifyDigest({
-    header, method: req.method, realm: REALM, secretKey: ctx.keys.key('audiocodes-digest'), now: Date.now(), uri: req.originalUrl,
+    header,
+    method: req.method,
+    realm: REALM,
+    secretKey: ctx.keys.key('audiocodes-digest'),
+    now: Date.now(),
+    uri: req.originalUrl,
     lookupPassword: (u) => (loginMatches(device, u) ? ctx.devices.secretOf(device) : undefined),
   });
   return r.kind === 'ok' ? true : refuse(`Digest ${r.kind}`, r.kind === 'stale');
@@ -55,7 +60,13 @@ async function authenticate(ctx: Ctx, req: Request, res: Response, device: Devic
  * the client sent credentials: then it is the same 401 a wrong password gets, so probing with credentials
  * tells nothing about which MACs exist.
  */
-async function identify(ctx: Ctx, req: Request, res: Response, pathMac: string | null, info: DeviceRequestInfo): Promise<DeviceRecord | undefined> {
+async function identify(
+  ctx: Ctx,
+  req: Request,
+  res: Response,
+  pathMac: string | null,
+  info: DeviceRequestInfo,
+): Promise<DeviceRecord | undefined> {
   const refuse = (status: 401 | 403 | 404, reason: string): undefined => {
     ctx.files.deny(req, res, status, reason, info, status === 401 ? challenge(ctx) : {});
     return undefined;
@@ -71,12 +82,21 @@ async function identify(ctx: Ctx, req: Request, res: Response, pathMac: string |
   if (device.status !== 'active') return refuse(403, 'device is pending approval');
   // The User-Agent's <VER> is what the gateway runs: the fleet view reads reported.firmware.
   if (ua?.version) {
-    ctx.events.report({ deviceId: device.id, reported: { firmware: ua.version, ...(ua.product ? { product: ua.product } : {}), ...(ua.conf ? { iniFileVersion: ua.conf } : {}) } });
+    ctx.events.report({
+      deviceId: device.id,
+      reported: { firmware: ua.version, ...(ua.product ? { product: ua.product } : {}), ...(ua.conf ? { iniFileVersion: ua.conf } : {}) },
+    });
   }
   return device;
 }
 
-function treeOrFail(ctx: Ctx, req: Request, res: Response, device: DeviceRecord, info: DeviceRequestInfo): ReturnType<typeof deviceTree> | undefined {
+function treeOrFail(
+  ctx: Ctx,
+  req: Request,
+  res: Response,
+  device: DeviceRecord,
+  info: DeviceRequestInfo,
+): ReturnType<typeof deviceTree> | undefined {
   try {
     return deviceTree(ctx, device);
   } catch (e) {
@@ -98,7 +118,8 @@ export function registerHttp(ctx: Ctx): void {
     const device = await identify(ctx, req, res, macFromFileName(file), info);
     if (!device) return;
     const tree = treeOrFail(ctx, req, res, device, info);
-    if (tree) await ctx.files.sendRendered(req, res, tree.ini, info, `text/plain; charset=${isUtf8(tree.ini.bytes) ? 'utf-8' : 'iso-8859-1'}`);
+    if (tree)
+      await ctx.files.sendRendered(req, res, tree.ini, info, `text/plain; charset=${isUtf8(tree.ini.bytes) ? 'utf-8' : 'iso-8859-1'}`);
   });
 
   const artifact = async (req: Request, res: Response, kind: 'cmp' | 'aux'): Promise<void> => {

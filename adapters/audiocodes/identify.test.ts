@@ -4,19 +4,31 @@ import { macFromFileName, parseAudioCodesUserAgent } from './identify.ts';
 
 test('parses the default AudioCodes User-Agent', () => {
   assert.deepEqual(parseAudioCodesUserAgent('Mozilla/4.0 (compatible; AudioCodes; MP-124;6.60A.349.001;00908F1DD0D3;17)'), {
-    product: 'MP-124', version: '6.60A.349.001', mac: '00908f1dd0d3', conf: '17',
+    product: 'MP-124',
+    version: '6.60A.349.001',
+    mac: '00908f1dd0d3',
+    conf: '17',
   });
 });
 
 test('tolerates spaces, odd case and missing fields', () => {
   assert.deepEqual(parseAudioCodesUserAgent('Mozilla/4.0 (compatible;audiocodes ; Mediant 1000 ; 7.20A.258.009 ; 00:90:8f:1d:d0:d3 )'), {
-    product: 'Mediant 1000', version: '7.20A.258.009', mac: '00908f1dd0d3', conf: null,
+    product: 'Mediant 1000',
+    version: '7.20A.258.009',
+    mac: '00908f1dd0d3',
+    conf: null,
   });
   assert.deepEqual(parseAudioCodesUserAgent('Mozilla/4.0 (compatible; AudioCodes; MP-112;;;)'), {
-    product: 'MP-112', version: null, mac: null, conf: null,
+    product: 'MP-112',
+    version: null,
+    mac: null,
+    conf: null,
   });
   assert.deepEqual(parseAudioCodesUserAgent('Mozilla/4.0 (compatible; AudioCodes)'), {
-    product: null, version: null, mac: null, conf: null,
+    product: null,
+    version: null,
+    mac: null,
+    conf: null,
   });
   // A MAC field that is not a MAC is reported as null rather than guessed.
   assert.equal(parseAudioCodesUserAgent('Mozilla/4.0 (compatible; AudioCodes; MP-124;6.6;nomac;1)')!.mac, null);
@@ -34,10 +46,22 @@ test('anything else is not AudioCodes', () => {
 
 test('macFromFileName accepts the usual spellings and file names', () => {
   for (const s of [
-    '00908F1DD0D3', '00908f1dd0d3', '00:90:8F:1D:D0:D3', '00-90-8f-1d-d0-d3', '00.90.8f.1d.d0.d3',
-    '0090.8f1d.d0d3', '0090-8F1D-D0D3', 'cfg_00908F1DD0D3.ini', '00908f1dd0d3.ini', 'mp124/00908F1DD0D3',
-    '0090.8f1d.d0d3.cfg', ' 00:90:8f:1d:d0:d3 ',
-    '00_90_8f_1d_d0_d3', 'cfg_00_90_8F_1D_D0_D3.ini', 'device_00_90_8f_1d_d0_d3.ini', '00_90_8f_1d_d0_d3_v2.ini',
+    '00908F1DD0D3',
+    '00908f1dd0d3',
+    '00:90:8F:1D:D0:D3',
+    '00-90-8f-1d-d0-d3',
+    '00.90.8f.1d.d0.d3',
+    '0090.8f1d.d0d3',
+    '0090-8F1D-D0D3',
+    'cfg_00908F1DD0D3.ini',
+    '00908f1dd0d3.ini',
+    'mp124/00908F1DD0D3',
+    '0090.8f1d.d0d3.cfg',
+    ' 00:90:8f:1d:d0:d3 ',
+    '00_90_8f_1d_d0_d3',
+    'cfg_00_90_8F_1D_D0_D3.ini',
+    'device_00_90_8f_1d_d0_d3.ini',
+    '00_90_8f_1d_d0_d3_v2.ini',
   ]) {
     assert.equal(macFromFileName(s), '00908f1dd0d3', s);
   }
@@ -45,9 +69,21 @@ test('macFromFileName accepts the usual spellings and file names', () => {
 
 test('macFromFileName refuses non-MACs and ambiguous strings', () => {
   for (const s of [
-    '', 'config.ini', '00908F1DD0D', '00908F1DD0D3A', 'a00908F1DD0D3', '00:90:8f:1d:d0', '00:90:8f:1d:d0:d3:aa',
-    '00:90-8f:1d:d0:d3', 'g0908F1DD0D3x', '00908F1DD0D3_00908F1DD0D4.ini',
-    '00_90_8f_1d_d0.ini', 'aa_00_90_8f_1d_d0_d3.ini', '00_90_8f_1d_d0_d3_aa.ini', 'x00_90_8f_1d_d0_d3.ini', '00_90_8f_1d_d0_d3x',
+    '',
+    'config.ini',
+    '00908F1DD0D',
+    '00908F1DD0D3A',
+    'a00908F1DD0D3',
+    '00:90:8f:1d:d0',
+    '00:90:8f:1d:d0:d3:aa',
+    '00:90-8f:1d:d0:d3',
+    'g0908F1DD0D3x',
+    '00908F1DD0D3_00908F1DD0D4.ini',
+    '00_90_8f_1d_d0.ini',
+    'aa_00_90_8f_1d_d0_d3.ini',
+    '00_90_8f_1d_d0_d3_aa.ini',
+    'x00_90_8f_1d_d0_d3.ini',
+    '00_90_8f_1d_d0_d3x',
     '00_90:8f_1d:d0_d3',
   ]) {
     assert.equal(macFromFileName(s), null, s);

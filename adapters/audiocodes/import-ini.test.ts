@@ -83,7 +83,7 @@ describe('aps audiocodes import-ini', () => {
     assert.match(got.params.get('inifileurl')!, /00908FE00001\.ini/);
   });
 
-  it('adds the export as one device\'s own config', async () => {
+  it("adds the export as one device's own config", async () => {
     await aps('device', 'add', 'gw-own', '--profile', 'audiocodes-mp124', '--mac', '00908FE00002');
     const { stdout } = await aps('audiocodes', 'import-ini', SAMPLE, '--device', 'gw-own');
     assert.match(stdout, /device gw-own: config artifact \d+/);
@@ -95,13 +95,24 @@ describe('aps audiocodes import-ini', () => {
   it('refuses a broken ini naming the line', async () => {
     const bad = join(dir, 'bad.ini');
     (await import('node:fs')).writeFileSync(bad, '[ ProxyIp ]\nFORMAT ProxyIp_Index = ProxyIp_IpAddress;\nProxyIp 0 = "a";\n');
-    await assert.rejects(aps('audiocodes', 'import-ini', bad, '--profile', 'broken'), /bad\.ini: ini line \d+: table ProxyIp .* never closed/);
+    await assert.rejects(
+      aps('audiocodes', 'import-ini', bad, '--profile', 'broken'),
+      /bad\.ini: ini line \d+: table ProxyIp .* never closed/,
+    );
   });
 
   it('reads a latin-1 export as latin-1 (no U+FFFD) and serves it back byte for byte', async () => {
     const lines = [
-      ';Board: MP-124E FXS', ';Exporté par la passerelle', '[SYSTEM Params]', "VoiceMenuPassword = 'pässwörd'", '',
-      '[ PREFIX ]', 'FORMAT PREFIX_Index = PREFIX_DestinationPrefix, PREFIX_DestAddress;', 'PREFIX 0 = "*", "Zürich";', '[ \\PREFIX ]', '',
+      ';Board: MP-124E FXS',
+      ';Exporté par la passerelle',
+      '[SYSTEM Params]',
+      "VoiceMenuPassword = 'pässwörd'",
+      '',
+      '[ PREFIX ]',
+      'FORMAT PREFIX_Index = PREFIX_DestinationPrefix, PREFIX_DestAddress;',
+      'PREFIX 0 = "*", "Zürich";',
+      '[ \\PREFIX ]',
+      '',
     ];
     const original = Buffer.from(lines.join('\r\n'), 'latin1');
     assert.ok(!original.toString('utf8').includes('é'), 'the file is not valid UTF-8');

@@ -43,7 +43,14 @@ export function importIni(text: string): ImportedIni {
 }
 
 /** The profile YAML for an imported template. */
-export function importedProfileYaml(o: { name: string; source: string; templateFile: string; models: string[]; board: string | null; encoding?: 'utf8' | 'latin1' }): string {
+export function importedProfileYaml(o: {
+  name: string;
+  source: string;
+  templateFile: string;
+  models: string[];
+  board: string | null;
+  encoding?: 'utf8' | 'latin1';
+}): string {
   const q = (s: string): string => JSON.stringify(s);
   return [
     `# Imported by "aps audiocodes import-ini" from ${q(o.source)}${o.board ? ` (board: ${o.board})` : ''}.`,

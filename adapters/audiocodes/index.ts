@@ -14,7 +14,9 @@ import { audiocodesSimulatorCommand } from './simulator-command.ts';
 
 function register(ctx: AdapterContext<AudioCodesConfig>): void {
   if (ctx.config.ftpAnonymous && !ctx.aps.ftp.anonymous) {
-    ctx.log.warn('adapters.audiocodes.ftpAnonymous is on but ftp.anonymous is off: anonymous FTP logins are refused, so a device without a password cannot fetch over FTP');
+    ctx.log.warn(
+      'adapters.audiocodes.ftpAnonymous is on but ftp.anonymous is off: anonymous FTP logins are refused, so a device without a password cannot fetch over FTP',
+    );
   }
   registerHttp(ctx);
   ctx.ftp.provide(ftpResolver(ctx));
@@ -24,12 +26,23 @@ function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
   const t = deviceTree(core, device);
   const out: PreviewFile[] = [
     {
-      name: t.iniPath, contentType: 'text/plain', text: decodeIni(t.ini.bytes).text, md5: t.ini.revision.md5, size: t.ini.bytes.length,
-      serial: t.ini.revision.serial, lastModified: t.ini.revision.lastModified.toUTCString(),
+      name: t.iniPath,
+      contentType: 'text/plain',
+      text: decodeIni(t.ini.bytes).text,
+      md5: t.ini.revision.md5,
+      size: t.ini.bytes.length,
+      serial: t.ini.revision.serial,
+      lastModified: t.ini.revision.lastModified.toUTCString(),
     },
   ];
   for (const a of [...(t.cmp ? [t.cmp] : []), ...t.aux]) {
-    out.push({ name: a.path, contentType: 'application/octet-stream', artifactId: a.artifact.id, md5: a.artifact.md5, size: a.artifact.size });
+    out.push({
+      name: a.path,
+      contentType: 'application/octet-stream',
+      artifactId: a.artifact.id,
+      md5: a.artifact.md5,
+      size: a.artifact.size,
+    });
   }
   return out;
 }
@@ -55,7 +68,9 @@ export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
       hints: [
         `ini (Web: Maintenance > Automatic Update, or in an ini file): IniFileURL = '${base}<MAC>.ini' — the gateway replaces <MAC> with its MAC; APS also accepts the MAC with separators or in upper case.`,
         ...(user
-          ? [`Credentials: AUPDDigestUsername = '${device.id}' and AUPDDigestPassword = the device password (or http://${device.id}:PASSWORD@host/... in the URL for Basic). APS writes both into every ini it serves.`]
+          ? [
+              `Credentials: AUPDDigestUsername = '${device.id}' and AUPDDigestPassword = the device password (or http://${device.id}:PASSWORD@host/... in the URL for Basic). APS writes both into every ini it serves.`,
+            ]
           : []),
         'Set EnableSIPRemoteReset = 1 so `aps notify` (SIP NOTIFY Event: check-sync;reboot=false) triggers a check; set the device variables sip_host (and sip_port, sip_user).',
         'DHCP: option 66/67 (or BootP) may name a TFTP server and ini file for the first boot; put IniFileURL in that first ini so later checks come to APS. APS itself serves no TFTP.',

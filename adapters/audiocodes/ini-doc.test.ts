@@ -3,8 +3,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import ini from 'ini';
 import {
-  parseIni, writeIni, cloneDoc, getParam, setParam, deleteParam, findTable, getTableRows, getTableRow,
-  upsertTableRow, deleteTableRow, ensureTable, IniError,
+  parseIni,
+  writeIni,
+  cloneDoc,
+  getParam,
+  setParam,
+  deleteParam,
+  findTable,
+  getTableRows,
+  getTableRow,
+  upsertTableRow,
+  deleteTableRow,
+  ensureTable,
+  IniError,
 } from './ini-doc.ts';
 import type { IniDoc, ParamItem, TableItem } from './ini-doc.ts';
 
@@ -43,16 +54,35 @@ test('sample export: parse(write(parse(x))) equals parse(x), every parameter and
   assert.deepEqual(parseIni(writeIni(doc)), doc);
   assert.equal(params(doc).length, (sample.match(/^\w+ = /gm) ?? []).length);
   assert.equal(params(doc).length, 42);
-  assert.deepEqual(tables(doc).map((t) => t.name), [
-    'DspTemplates', 'PREFIX', 'TrunkGroup', 'PstnPrefix', 'AltRouteCauseTel2Ip', 'ProxyIp', 'TxDtmfOption',
-    'TrunkGroupSettings', 'ProxySet', 'IPGroup', 'CodersGroup0', 'RoutingRuleGroups', 'ResourcePriorityNetworkDomains',
-  ]);
+  assert.deepEqual(
+    tables(doc).map((t) => t.name),
+    [
+      'DspTemplates',
+      'PREFIX',
+      'TrunkGroup',
+      'PstnPrefix',
+      'AltRouteCauseTel2Ip',
+      'ProxyIp',
+      'TxDtmfOption',
+      'TrunkGroupSettings',
+      'ProxySet',
+      'IPGroup',
+      'CodersGroup0',
+      'RoutingRuleGroups',
+      'ResourcePriorityNetworkDomains',
+    ],
+  );
   const rowCount = tables(doc).reduce((n, t) => n + t.body.filter((l) => l.kind === 'row').length, 0);
   assert.equal(rowCount, (sample.match(/^\w+ \d+ = .*;$/gm) ?? []).length);
   assert.equal(getTableRows(doc, 'TrunkGroup').length, 24);
-  assert.deepEqual(getTableRows(doc, 'ResourcePriorityNetworkDomains').map((r) => r.index), [1, 2, 3, 5, 7]);
+  assert.deepEqual(
+    getTableRows(doc, 'ResourcePriorityNetworkDomains').map((r) => r.index),
+    [1, 2, 3, 5, 7],
+  );
   assert.deepEqual(getTableRow(doc, 'ProxyIp', 0)?.values, [
-    { kind: 'string', value: 'sip.carrier.com.au:5060' }, { kind: 'bare', value: '0' }, { kind: 'bare', value: '1' },
+    { kind: 'string', value: 'sip.carrier.com.au:5060' },
+    { kind: 'bare', value: '0' },
+    { kind: 'bare', value: '1' },
   ]);
   // Comments that matter: hidden-parameter notes and the hidden-table placeholder.
   const comments = doc.items.filter((i) => i.kind === 'comment').map((i) => (i as { text: string }).text);
@@ -81,7 +111,8 @@ test('values keep their kind: quoted digits stay strings, bare IPs and lists sta
   assert.deepEqual(getParam(doc, 'dnspriserverip'), { kind: 'bare', value: '172.16.0.10' });
   assert.match(getParam(doc, 'RoutingTableHopsCountColumn')!.value, /^0(, 0){24}$/);
   assert.deepEqual(getTableRow(doc, 'PREFIX', 0)!.values.slice(0, 2), [
-    { kind: 'string', value: '*' }, { kind: 'string', value: '' },
+    { kind: 'string', value: '*' },
+    { kind: 'string', value: '' },
   ]);
 });
 
@@ -97,7 +128,9 @@ test('CR, LF and CRLF input parse alike; a BOM is dropped', () => {
 test('empty fields, spaced table end, spaces around = are accepted', () => {
   const doc = parseIni('[ T ]\r\nFORMAT T_Index = T_A, T_B, T_C;\r\nT 3=1, ,"";\r\n[\\T]\r\nX=\'y\'\r\n');
   assert.deepEqual(getTableRow(doc, 'T', 3)!.values, [
-    { kind: 'bare', value: '1' }, { kind: 'bare', value: '' }, { kind: 'string', value: '' },
+    { kind: 'bare', value: '1' },
+    { kind: 'bare', value: '' },
+    { kind: 'string', value: '' },
   ]);
   assert.equal(writeIni(doc), '[ T ]\r\nFORMAT T_Index = T_A, T_B, T_C;\r\nT 3 = 1, , "";\r\n[ \\T ]\r\nX = \'y\'\r\n');
 });
@@ -108,7 +141,10 @@ test('get/set/delete scalars: case-insensitive, spelling kept, new ones at the e
   setParam(doc, 'IniFileURL', 'http://aps/audiocodes/<MAC>.ini');
   const text = writeIni(doc);
   assert.match(text, /\r\nEnableSyslog = 0\r\n/);
-  assert.match(text, /NTPServerIP = 'dc1\.ucmadscientist\.com'\r\nIniFileURL = 'http:\/\/aps\/audiocodes\/<MAC>\.ini'\r\n\r\n\[BSP Params\]/);
+  assert.match(
+    text,
+    /NTPServerIP = 'dc1\.ucmadscientist\.com'\r\nIniFileURL = 'http:\/\/aps\/audiocodes\/<MAC>\.ini'\r\n\r\n\[BSP Params\]/,
+  );
   // A string over a bare value stays bare (the export shows the device writes that parameter bare).
   setParam(doc, 'DNSPriServerIP', '10.1.1.1');
   setParam(doc, 'SIPGATEWAYNAME', '10.2.2.2');
@@ -138,7 +174,10 @@ test('table rows: upsert by position or column, in index order; ensureTable crea
   upsertTableRow(doc, 'proxyip', 0, { IpAddress: 'sbc.example.net:5061', ProxyIp_TransportType: 2 });
   upsertTableRow(doc, 'ResourcePriorityNetworkDomains', 4, ['new', 1]);
   upsertTableRow(doc, 'ResourcePriorityNetworkDomains', 9, ['last', 0]);
-  assert.deepEqual(getTableRows(doc, 'ResourcePriorityNetworkDomains').map((r) => r.index), [1, 2, 3, 4, 5, 7, 9]);
+  assert.deepEqual(
+    getTableRows(doc, 'ResourcePriorityNetworkDomains').map((r) => r.index),
+    [1, 2, 3, 4, 5, 7, 9],
+  );
   const text = writeIni(doc);
   assert.match(text, /\r\nProxyIp 0 = "sbc\.example\.net:5061", 2, 1;\r\n/);
   assert.match(text, /ResourcePriorityNetworkDomains 3 = "drsn", 0;\r\nResourcePriorityNetworkDomains 4 = "new", 1;\r\n/);
@@ -152,8 +191,15 @@ test('table rows: upsert by position or column, in index order; ensureTable crea
   upsertTableRow(doc, 'Account', 0, [1, 'reg.example.net']);
   const again = writeIni(doc);
   assert.deepEqual(parseIni(again), doc);
-  assert.match(again, /\[ DspTemplates \]\r\n(;.*\r\n|\r\n)*FORMAT DspTemplates_Index = DspTemplates_DspName, DspTemplates_IsNarrowBand;\r\nDspTemplates 0 = "x", 1;\r\n/);
-  assert.ok(again.endsWith('[ Account ]\r\n\r\nFORMAT Account_Index = Account_ServedTrunkGroup, Account_HostName;\r\nAccount 0 = 1, "reg.example.net";\r\n\r\n[ \\Account ]\r\n\r\n'));
+  assert.match(
+    again,
+    /\[ DspTemplates \]\r\n(;.*\r\n|\r\n)*FORMAT DspTemplates_Index = DspTemplates_DspName, DspTemplates_IsNarrowBand;\r\nDspTemplates 0 = "x", 1;\r\n/,
+  );
+  assert.ok(
+    again.endsWith(
+      '[ Account ]\r\n\r\nFORMAT Account_Index = Account_ServedTrunkGroup, Account_HostName;\r\nAccount 0 = 1, "reg.example.net";\r\n\r\n[ \\Account ]\r\n\r\n',
+    ),
+  );
 });
 
 test('edits refuse what the file cannot hold, without echoing the value', () => {

@@ -13,27 +13,61 @@ import type { IniValue } from './ini-values.ts';
 export type { IniValue, IniValueInput, IniErrorCode } from './ini-values.ts';
 export { IniError, toIniValue, valueText } from './ini-values.ts';
 export {
-  findParam, getParam, setParam, deleteParam, findTable, ensureTable, getTableRows, getTableRow,
-  upsertTableRow, deleteTableRow,
+  findParam,
+  getParam,
+  setParam,
+  deleteParam,
+  findTable,
+  ensureTable,
+  getTableRows,
+  getTableRow,
+  upsertTableRow,
+  deleteTableRow,
 } from './ini-edit.ts';
 export type { RowInput } from './ini-edit.ts';
 
 /** A `;` line, kept verbatim (exports put board facts and hidden-parameter notes there). */
-export interface CommentItem { kind: 'comment'; text: string }
-export interface BlankItem { kind: 'blank' }
+export interface CommentItem {
+  kind: 'comment';
+  text: string;
+}
+export interface BlankItem {
+  kind: 'blank';
+}
 /** `[SYSTEM Params]`: optional grouping, no meaning to the device beyond readability. */
-export interface SectionItem { kind: 'section'; name: string }
+export interface SectionItem {
+  kind: 'section';
+  name: string;
+}
 /** `Name = value`. The name keeps its original spelling; lookups ignore case. */
-export interface ParamItem { kind: 'param'; name: string; value: IniValue }
+export interface ParamItem {
+  kind: 'param';
+  name: string;
+  value: IniValue;
+}
 /** `FORMAT Name_Index = Name_Col1, Name_Col2;` */
-export interface FormatLine { kind: 'format'; indexName: string; columns: string[] }
+export interface FormatLine {
+  kind: 'format';
+  indexName: string;
+  columns: string[];
+}
 /** `Name <index> = v1, v2;` */
-export interface RowLine { kind: 'row'; index: number; values: IniValue[] }
+export interface RowLine {
+  kind: 'row';
+  index: number;
+  values: IniValue[];
+}
 export type TableLine = CommentItem | BlankItem | FormatLine | RowLine;
 /** `[ Name ]` … `[ \Name ]`; body keeps the order of FORMAT, rows, comments and blanks inside. */
-export interface TableItem { kind: 'table'; name: string; body: TableLine[] }
+export interface TableItem {
+  kind: 'table';
+  name: string;
+  body: TableLine[];
+}
 export type IniItem = CommentItem | BlankItem | SectionItem | ParamItem | TableItem;
-export interface IniDoc { items: IniItem[] }
+export interface IniDoc {
+  items: IniItem[];
+}
 
 const NAME = /^[A-Za-z_][\w]*$/;
 const BRACKET = /^\s*\[\s*(\\?)\s*([^\]]*?)\s*\]\s*$/;
@@ -52,7 +86,12 @@ function beforeSemicolon(raw: string, what: string, line: number): string {
   return t.slice(0, -1);
 }
 
-interface OpenTable { item: TableItem; line: number; columns: number | null; seen: Set<number> }
+interface OpenTable {
+  item: TableItem;
+  line: number;
+  columns: number | null;
+  seen: Set<number>;
+}
 
 function parseTableLine(text: string, open: OpenTable, line: number): TableLine {
   const name = open.item.name;
@@ -61,7 +100,9 @@ function parseTableLine(text: string, open: OpenTable, line: number): TableLine 
   const f = FORMAT.exec(text);
   if (f) {
     if (open.columns !== null) throw new IniError('syntax', `second FORMAT line in table ${name}`, line);
-    const columns = beforeSemicolon(f[2]!, 'FORMAT line', line).split(',').map((c) => c.trim());
+    const columns = beforeSemicolon(f[2]!, 'FORMAT line', line)
+      .split(',')
+      .map((c) => c.trim());
     if (columns.some((c) => !NAME.test(c))) throw new IniError('syntax', `bad column name in FORMAT of ${name}`, line);
     open.columns = columns.length;
     return { kind: 'format', indexName: f[1]!, columns };
@@ -102,17 +143,30 @@ export function parseIni(text: string): IniDoc {
         return;
       }
       if (b) {
-        throw new IniError('unterminated-table', `table ${open.item.name} (opened at line ${open.line}) is not closed before this line`, line);
+        throw new IniError(
+          'unterminated-table',
+          `table ${open.item.name} (opened at line ${open.line}) is not closed before this line`,
+          line,
+        );
       }
       open.item.body.push(parseTableLine(text, open, line));
       return;
     }
-    if (/^\s*$/.test(text)) { items.push({ kind: 'blank' }); return; }
-    if (/^\s*;/.test(text)) { items.push({ kind: 'comment', text }); return; }
+    if (/^\s*$/.test(text)) {
+      items.push({ kind: 'blank' });
+      return;
+    }
+    if (/^\s*;/.test(text)) {
+      items.push({ kind: 'comment', text });
+      return;
+    }
     if (b) {
       const name = b[2]!;
       if (b[1] === '\\') throw new IniError('unexpected-table-end', `end of table ${name} with no table open`, line);
-      if (isSectionName(name)) { items.push({ kind: 'section', name }); return; }
+      if (isSectionName(name)) {
+        items.push({ kind: 'section', name });
+        return;
+      }
       if (!NAME.test(name)) throw new IniError('syntax', `bad section or table name`, line);
       const key = name.toLowerCase();
       if (tables.has(key)) throw new IniError('duplicate-table', `table ${name} appears twice`, line);
@@ -140,10 +194,14 @@ export function parseIni(text: string): IniDoc {
 
 function writeTableLine(name: string, t: TableLine): string {
   switch (t.kind) {
-    case 'blank': return '';
-    case 'comment': return t.text;
-    case 'format': return `FORMAT ${t.indexName} = ${t.columns.join(', ')};`;
-    case 'row': return `${name} ${t.index} = ${t.values.map(formatTableField).join(', ')};`;
+    case 'blank':
+      return '';
+    case 'comment':
+      return t.text;
+    case 'format':
+      return `FORMAT ${t.indexName} = ${t.columns.join(', ')};`;
+    case 'row':
+      return `${name} ${t.index} = ${t.values.map(formatTableField).join(', ')};`;
   }
 }
 
@@ -156,10 +214,18 @@ export function writeIni(doc: IniDoc): string {
   const out: string[] = [];
   for (const item of doc.items) {
     switch (item.kind) {
-      case 'blank': out.push(''); break;
-      case 'comment': out.push(item.text); break;
-      case 'section': out.push(`[${item.name}]`); break;
-      case 'param': out.push(`${item.name} = ${formatScalar(item.value)}`); break;
+      case 'blank':
+        out.push('');
+        break;
+      case 'comment':
+        out.push(item.text);
+        break;
+      case 'section':
+        out.push(`[${item.name}]`);
+        break;
+      case 'param':
+        out.push(`${item.name} = ${formatScalar(item.value)}`);
+        break;
       case 'table':
         out.push(`[ ${item.name} ]`);
         for (const t of item.body) out.push(writeTableLine(item.name, t));

@@ -22,7 +22,12 @@ describe('AudioCodes SIP NOTIFY outcomes', () => {
     let checks = 0;
     const gw = await startSipListener({ status: 401, onCheckSync: () => void checks++ });
     try {
-      s.core.devices.upsert({ id: 'n401', profile: 'audiocodes-mp11x', mac: '00908FD00001', vars: { sip_host: '127.0.0.1', sip_port: String(gw.port), sip_user: 'line1' } });
+      s.core.devices.upsert({
+        id: 'n401',
+        profile: 'audiocodes-mp11x',
+        mac: '00908FD00001',
+        vars: { sip_host: '127.0.0.1', sip_port: String(gw.port), sip_user: 'line1' },
+      });
       const r = await notify('n401');
       assert.equal(r.ok, false);
       assert.match(r.summary, /^401 Unauthorized/);
@@ -38,7 +43,12 @@ describe('AudioCodes SIP NOTIFY outcomes', () => {
     silent.on('message', () => void received++);
     await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
     try {
-      s.core.devices.upsert({ id: 'nsilent', profile: 'audiocodes-mp11x', mac: '00908FD00002', vars: { sip_host: '127.0.0.1', sip_port: String(silent.address().port) } });
+      s.core.devices.upsert({
+        id: 'nsilent',
+        profile: 'audiocodes-mp11x',
+        mac: '00908FD00002',
+        vars: { sip_host: '127.0.0.1', sip_port: String(silent.address().port) },
+      });
       const r = await notify('nsilent');
       assert.equal(r.ok, false);
       const sent = Number(/^timeout after (\d+) transmissions$/.exec(r.summary)?.[1]);
@@ -59,8 +69,16 @@ describe('AudioCodes SIP NOTIFY outcomes', () => {
     await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
     const port = probe.address().port;
     await new Promise<void>((r) => probe.close(() => r()));
-    s.core.devices.upsert({ id: 'nclosed', profile: 'audiocodes-mp11x', mac: '00908FD00004', vars: { sip_host: '127.0.0.1', sip_port: String(port) } });
-    assert.deepEqual(await notify('nclosed'), { ok: false, summary: `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)` });
+    s.core.devices.upsert({
+      id: 'nclosed',
+      profile: 'audiocodes-mp11x',
+      mac: '00908FD00004',
+      vars: { sip_host: '127.0.0.1', sip_port: String(port) },
+    });
+    assert.deepEqual(await notify('nclosed'), {
+      ok: false,
+      summary: `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)`,
+    });
   });
 
   it('names the missing variable when the device has no SIP address', async () => {

@@ -46,15 +46,24 @@ describe('AudioCodes: an ini that cannot work is refused, per device', () => {
 
     // With a password the URLs carry the FTP login and the ini is served.
     s.core.devices.upsert({ id: 'ftp-nopw', password: 'ftp-pw-1' });
-    const ok = await simRequest({ url: `${s.http}/audiocodes/00908FBB0002.ini`, headers: { Authorization: `Basic ${Buffer.from('ftp-nopw:ftp-pw-1').toString('base64')}` } });
+    const ok = await simRequest({
+      url: `${s.http}/audiocodes/00908FBB0002.ini`,
+      headers: { Authorization: `Basic ${Buffer.from('ftp-nopw:ftp-pw-1').toString('base64')}` },
+    });
     assert.equal(ok.status, 200);
-    assert.match(valueText(getParam(parseIni(ok.body.toString()), 'IniFileURL')!), /^ftp:\/\/ftp-nopw:ftp-pw-1@127\.0\.0\.1:\d+\/00908FBB0002\.ini$/);
+    assert.match(
+      valueText(getParam(parseIni(ok.body.toString()), 'IniFileURL')!),
+      /^ftp:\/\/ftp-nopw:ftp-pw-1@127\.0\.0\.1:\d+\/00908FBB0002\.ini$/,
+    );
   });
 
   it('a variable with a single quote inside a quoted parameter value: 500 naming it, not a parse error', async () => {
     s.core.devices.upsert({ id: 'quote', profile: PROFILE, mac: '00908FBB0003', vars: { ntp_server: "o'brien.example" } });
     assert.equal((await ini('00908FBB0003')).status, 500);
-    assert.match(String(lastEvent('quote')?.detail), /variable ntp_server contains ', which would end the quoted value of parameter NTPServerIP/);
+    assert.match(
+      String(lastEvent('quote')?.detail),
+      /variable ntp_server contains ', which would end the quoted value of parameter NTPServerIP/,
+    );
     assert.ok(!String(lastEvent('quote')?.detail).includes('brien'), 'the value itself is never logged');
     // A double quote is harmless in a single-quoted scalar: served.
     s.core.devices.upsert({ id: 'quote', vars: { ntp_server: 'ntp"1.example' } });
@@ -66,11 +75,19 @@ describe('AudioCodes: an ini that cannot work is refused, per device', () => {
   it('a variable with a double quote inside a table string is refused', async () => {
     s.core.devices.upsert({ id: 'dq', profile: PROFILE, mac: '00908FBB0004', vars: { sip_proxy: 'sip"x.example' } });
     assert.equal((await ini('00908FBB0004')).status, 500);
-    assert.match(String(lastEvent('dq')?.detail), /variable sip_proxy contains ", which would end the quoted value of table PREFIX row 0 field 2/);
+    assert.match(
+      String(lastEvent('dq')?.detail),
+      /variable sip_proxy contains ", which would end the quoted value of table PREFIX row 0 field 2/,
+    );
   });
 
-  it('a variable with a line break can\'t inject parameters', async () => {
-    s.core.devices.upsert({ id: 'inject', profile: PROFILE, mac: '00908FBB0005', vars: { syslog_server: '10.0.0.1\r\nIniFileURL2 = 1\r\nResetNow = 1' } });
+  it("a variable with a line break can't inject parameters", async () => {
+    s.core.devices.upsert({
+      id: 'inject',
+      profile: PROFILE,
+      mac: '00908FBB0005',
+      vars: { syslog_server: '10.0.0.1\r\nIniFileURL2 = 1\r\nResetNow = 1' },
+    });
     const r = await ini('00908FBB0005');
     assert.equal(r.status, 500);
     assert.ok(!r.body.toString().includes('ResetNow'));
@@ -85,7 +102,10 @@ describe('AudioCodes: an ini that cannot work is refused, per device', () => {
 
 describe('AudioCodes: update_scheme ftp without a password, anonymous FTP configured', () => {
   it('serves ftp:// URLs without a login', async () => {
-    const s = await startTestServer({ ftp: { enabled: true, port: 0, pasvMin: 41000, pasvMax: 41999, anonymous: true }, adapters: { audiocodes: { ftpAnonymous: true } } });
+    const s = await startTestServer({
+      ftp: { enabled: true, port: 0, pasvMin: 41000, pasvMax: 41999, anonymous: true },
+      adapters: { audiocodes: { ftpAnonymous: true } },
+    });
     try {
       s.core.devices.upsert({ id: 'anon-ftp', profile: PROFILE, mac: '00908FBB0101', vars: { update_scheme: 'ftp' } });
       const r = await simRequest({ url: `${s.http}/audiocodes/00908FBB0101.ini` });
@@ -98,7 +118,8 @@ describe('AudioCodes: update_scheme ftp without a password, anonymous FTP config
 });
 
 describe('checkIniVariables', () => {
-  const tpl = (v: Record<string, string>) => `A = '${v.a}'\r\nB = ${v.b}\r\n; ${v.c}\r\n[ T ]\r\nFORMAT T_Index = T_X, T_Y;\r\nT 0 = "${v.d}", ${v.e};\r\n[ \\T ]\r\n`;
+  const tpl = (v: Record<string, string>) =>
+    `A = '${v.a}'\r\nB = ${v.b}\r\n; ${v.c}\r\n[ T ]\r\nFORMAT T_Index = T_X, T_Y;\r\nT 0 = "${v.d}", ${v.e};\r\n[ \\T ]\r\n`;
   const ok = { a: 'x', b: '1', c: 'c', d: 'd', e: '2' };
 
   it('passes values that keep the quoting, refuses those that break it', () => {

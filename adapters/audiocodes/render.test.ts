@@ -80,16 +80,35 @@ test('deterministic: same input, same bytes, whatever the params key order; temp
 
 test('the template cannot keep stale APS-owned values; one schedule replaces the other', () => {
   const stale = [
-    '[SYSTEM Params]', "IniFileURL = 'http://old/x.ini'", "CmpFileURL = 'http://old/fw.cmp'", 'AutoUpdateCmpFile = 1',
-    "PrtFileURL = 'http://old/prt.dat'", "FXOCoeffFileURL = 'http://old/fxo.dat'", 'AutoUpdateFrequency = 5', "AutoUpdatePredefinedTime = '01:00'",
-    'AutoUpdatePredefinedRandomTime = 60', 'AUPDCheckIfIniChanged = 2', '',
+    '[SYSTEM Params]',
+    "IniFileURL = 'http://old/x.ini'",
+    "CmpFileURL = 'http://old/fw.cmp'",
+    'AutoUpdateCmpFile = 1',
+    "PrtFileURL = 'http://old/prt.dat'",
+    "FXOCoeffFileURL = 'http://old/fxo.dat'",
+    'AutoUpdateFrequency = 5',
+    "AutoUpdatePredefinedTime = '01:00'",
+    'AutoUpdatePredefinedRandomTime = 60',
+    'AUPDCheckIfIniChanged = 2',
+    '',
   ].join('\r\n');
   const out = renderAudioCodesIni({ template: stale, iniFileUrl: 'http://aps/<MAC>.ini', schedule: { kind: 'frequency', minutes: 15 } });
-  assert.equal(out.toString('utf8'), [
-    '[SYSTEM Params]', "IniFileURL = 'http://aps/<MAC>.ini'", 'AutoUpdateCmpFile = 0', 'AUPDCheckIfIniChanged = 2',
-    'AutoUpdateFrequency = 15', '',
-  ].join('\r\n'));
-  const daily = renderAudioCodesIni({ template: stale, iniFileUrl: 'http://aps/<MAC>.ini', schedule: { kind: 'daily', time: '23:59', randomSeconds: 0 } });
+  assert.equal(
+    out.toString('utf8'),
+    [
+      '[SYSTEM Params]',
+      "IniFileURL = 'http://aps/<MAC>.ini'",
+      'AutoUpdateCmpFile = 0',
+      'AUPDCheckIfIniChanged = 2',
+      'AutoUpdateFrequency = 15',
+      '',
+    ].join('\r\n'),
+  );
+  const daily = renderAudioCodesIni({
+    template: stale,
+    iniFileUrl: 'http://aps/<MAC>.ini',
+    schedule: { kind: 'daily', time: '23:59', randomSeconds: 0 },
+  });
   const text = daily.toString('utf8');
   assert.match(text, /AutoUpdateFrequency = 0\r\nAutoUpdatePredefinedTime = '23:59'\r\nAutoUpdatePredefinedRandomTime = 0\r\n/);
   assert.doesNotMatch(text, /AutoUpdateFrequency = [1-9]/);
@@ -98,12 +117,19 @@ test('the template cannot keep stale APS-owned values; one schedule replaces the
 test('a template without sections gets the parameters ahead of its tables', () => {
   const t = '[ ProxyIp ]\r\nFORMAT ProxyIp_Index = ProxyIp_IpAddress;\r\nProxyIp 0 = "sip.example.net";\r\n[ \\ProxyIp ]\r\n';
   const out = renderAudioCodesIni({ template: t, iniFileUrl: 'http://aps/a.ini', schedule: { kind: 'frequency', minutes: 1 } });
-  assert.ok(out.toString('utf8').startsWith("IniFileURL = 'http://aps/a.ini'\r\nAutoUpdateCmpFile = 0\r\nAutoUpdateFrequency = 1\r\n[ ProxyIp ]\r\n"));
+  assert.ok(
+    out
+      .toString('utf8')
+      .startsWith("IniFileURL = 'http://aps/a.ini'\r\nAutoUpdateCmpFile = 0\r\nAutoUpdateFrequency = 1\r\n[ ProxyIp ]\r\n"),
+  );
 });
 
 test('bad input is refused with a typed error', () => {
   const renderError = (input: AudioCodesRenderInput, code: string): void => {
-    assert.throws(() => renderAudioCodesIni(input), (e: unknown) => e instanceof AudioCodesRenderError && e.code === code);
+    assert.throws(
+      () => renderAudioCodesIni(input),
+      (e: unknown) => e instanceof AudioCodesRenderError && e.code === code,
+    );
   };
   renderError({ ...periodic, schedule: { kind: 'frequency', minutes: 0 } }, 'bad-schedule');
   renderError({ ...periodic, schedule: { kind: 'frequency', minutes: 1.5 } }, 'bad-schedule');
@@ -116,7 +142,10 @@ test('bad input is refused with a typed error', () => {
   renderError({ ...periodic, checkIfIniChanged: 1, params: { AUPDCheckIfIniChanged: 2 } }, 'owned-param');
   renderError({ ...periodic, checkIfIniChanged: 3 as 1 }, 'bad-option');
   // Template faults and values the file cannot hold are IniErrors, and never echo the value.
-  assert.throws(() => renderAudioCodesIni({ ...periodic, template: '[ T ]\r\n' }), (e: unknown) => e instanceof IniError && e.line === 1);
+  assert.throws(
+    () => renderAudioCodesIni({ ...periodic, template: '[ T ]\r\n' }),
+    (e: unknown) => e instanceof IniError && e.line === 1,
+  );
   assert.throws(
     () => renderAudioCodesIni({ ...periodic, params: { AUPDDigestPassword: "pa'ss" } }),
     (e: unknown) => e instanceof IniError && /AUPDDigestPassword/.test(e.message) && !/pa'ss/.test(e.message),
@@ -124,9 +153,17 @@ test('bad input is refused with a typed error', () => {
 });
 
 test('iniEncoding latin1: one byte per character; a character latin-1 lacks is an IniError naming its line', () => {
-  const input: AudioCodesRenderInput = { template: ";café\r\nA = 'Zürich'\r\n", iniFileUrl: 'http://aps/a.ini', schedule: { kind: 'frequency', minutes: 5 }, encoding: 'latin1' };
+  const input: AudioCodesRenderInput = {
+    template: ";café\r\nA = 'Zürich'\r\n",
+    iniFileUrl: 'http://aps/a.ini',
+    schedule: { kind: 'frequency', minutes: 5 },
+    encoding: 'latin1',
+  };
   const out = renderAudioCodesIni(input);
   assert.ok(out.includes(Buffer.from([0x3b, 0x63, 0x61, 0x66, 0xe9, 0x0d, 0x0a])), ';café in latin-1');
   assert.ok(renderAudioCodesIni({ ...input, encoding: undefined }).includes(Buffer.from(';café', 'utf8')), 'UTF-8 by default');
-  assert.throws(() => renderAudioCodesIni({ ...input, template: ";ok\r\nA = '20 €'\r\n" }), (e: unknown) => e instanceof IniError && e.line === 2 && /U\+20AC/.test(e.message));
+  assert.throws(
+    () => renderAudioCodesIni({ ...input, template: ";ok\r\nA = '20 €'\r\n" }),
+    (e: unknown) => e instanceof IniError && e.line === 2 && /U\+20AC/.test(e.message),
+  );
 });

@@ -79,8 +79,7 @@ export class AudioCodesRenderError extends Error {
 
 const SCHEDULE_PARAMS = ['AutoUpdateFrequency', 'AutoUpdatePredefinedTime', 'AutoUpdatePredefinedRandomTime'];
 const OWNED = new Set(
-  ['IniFileURL', 'CmpFileURL', 'AutoUpdateCmpFile', ...Object.values(AUX_URL_PARAMS), ...SCHEDULE_PARAMS]
-    .map((n) => n.toLowerCase()),
+  ['IniFileURL', 'CmpFileURL', 'AutoUpdateCmpFile', ...Object.values(AUX_URL_PARAMS), ...SCHEDULE_PARAMS].map((n) => n.toLowerCase()),
 );
 
 function checkUrl(what: string, url: string): string {

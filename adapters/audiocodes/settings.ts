@@ -15,7 +15,11 @@ export const configSchema = z
      */
     ftpAnonymous: z.boolean().default(false),
     /** RFC 3261 timers for `aps notify` (ms); tests shrink them. */
-    sipTimers: z.object({ t1Ms: z.number().int().positive(), t2Ms: z.number().int().positive(), timerFMs: z.number().int().positive() }).partial().strict().default({}),
+    sipTimers: z
+      .object({ t1Ms: z.number().int().positive(), t2Ms: z.number().int().positive(), timerFMs: z.number().int().positive() })
+      .partial()
+      .strict()
+      .default({}),
     /** Host written into Via/From of the NOTIFY (the address the gateway can answer), e.g. behind NAT. */
     sipAdvertisedHost: z.string().optional(),
   })

@@ -16,10 +16,7 @@ export interface FetchOptions {
   ca?: string;
 }
 
-export type FetchResult =
-  | { status: 200; body: Buffer; at: string }
-  | { status: 304 }
-  | { status: number; error: string };
+export type FetchResult = { status: 200; body: Buffer; at: string } | { status: 304 } | { status: number; error: string };
 
 async function fetchHttp(url: URL, o: FetchOptions): Promise<FetchResult> {
   const headers: Record<string, string> = { 'User-Agent': o.userAgent };
@@ -30,7 +27,8 @@ async function fetchHttp(url: URL, o: FetchOptions): Promise<FetchResult> {
   const clean = new URL(url);
   clean.username = '';
   clean.password = '';
-  const get = (h: Record<string, string>): Promise<SimResponse> => simRequest({ url: clean.href, headers: h, insecure: o.insecure, ca: o.ca });
+  const get = (h: Record<string, string>): Promise<SimResponse> =>
+    simRequest({ url: clean.href, headers: h, insecure: o.insecure, ca: o.ca });
   let r = await get(headers);
   if (r.status === 401 && !user && o.digest) {
     ({ username: user, password: pass } = o.digest);
@@ -54,7 +52,8 @@ async function fetchFtp(url: URL, o: FetchOptions): Promise<FetchResult> {
   const client = new ftp.Client(10_000);
   try {
     await client.access({
-      host: url.hostname, port: Number(url.port || 21),
+      host: url.hostname,
+      port: Number(url.port || 21),
       user: url.username ? decodeURIComponent(url.username) : 'anonymous',
       password: url.username ? decodeURIComponent(url.password) : 'anonymous@',
     });
@@ -62,7 +61,12 @@ async function fetchFtp(url: URL, o: FetchOptions): Promise<FetchResult> {
     const mtime = await client.lastMod(path);
     if (o.since && mtime.getTime() <= Date.parse(o.since)) return { status: 304 };
     const chunks: Buffer[] = [];
-    const sink = new Writable({ write(c: Buffer, _e, cb): void { chunks.push(c); cb(); } });
+    const sink = new Writable({
+      write(c: Buffer, _e, cb): void {
+        chunks.push(c);
+        cb();
+      },
+    });
     await client.downloadTo(sink, path);
     return { status: 200, body: Buffer.concat(chunks), at: mtime.toISOString() };
   } catch (e) {

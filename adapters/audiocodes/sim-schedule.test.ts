@@ -9,14 +9,21 @@ const at = (iso: string) => new Date(iso);
 describe('simulator: when the next check is', () => {
   it('every AutoUpdateFrequency minutes, or --every', () => {
     assert.equal(nextCheck(ini('AutoUpdateFrequency = 60'), at('2025-03-01T10:00:00Z'))?.at.toISOString(), '2025-03-01T11:00:00.000Z');
-    assert.equal(nextCheck(ini('AutoUpdateFrequency = 60'), at('2025-03-01T10:00:00Z'), { everyMs: 5000 })?.at.toISOString(), '2025-03-01T10:00:05.000Z');
+    assert.equal(
+      nextCheck(ini('AutoUpdateFrequency = 60'), at('2025-03-01T10:00:00Z'), { everyMs: 5000 })?.at.toISOString(),
+      '2025-03-01T10:00:05.000Z',
+    );
   });
 
   it('daily at AutoUpdatePredefinedTime: later today, else tomorrow, plus the random delay', () => {
     const daily = ini('AutoUpdateFrequency = 0', "AutoUpdatePredefinedTime = '02:30'", 'AutoUpdatePredefinedRandomTime = 900');
     const noDelay = { random: () => 0 };
     assert.equal(nextCheck(daily, at('2025-03-01T01:00:00Z'), noDelay)?.at.toISOString(), '2025-03-01T02:30:00.000Z');
-    assert.equal(nextCheck(daily, at('2025-03-01T02:30:00Z'), noDelay)?.at.toISOString(), '2025-03-02T02:30:00.000Z', 'at the time itself: the next day');
+    assert.equal(
+      nextCheck(daily, at('2025-03-01T02:30:00Z'), noDelay)?.at.toISOString(),
+      '2025-03-02T02:30:00.000Z',
+      'at the time itself: the next day',
+    );
     assert.equal(nextCheck(daily, at('2025-03-01T12:00:00Z'), noDelay)?.at.toISOString(), '2025-03-02T02:30:00.000Z');
     // The delay is uniform in 0..AutoUpdatePredefinedRandomTime seconds.
     assert.equal(nextCheck(daily, at('2025-03-01T12:00:00Z'), { random: () => 0.5 })?.at.toISOString(), '2025-03-02T02:37:30.000Z');

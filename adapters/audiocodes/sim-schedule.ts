@@ -42,5 +42,8 @@ export function nextCheck(config: IniDoc | null, now: Date, o: { everyMs?: numbe
   const delayS = Math.min(randomMax, Math.floor((o.random ?? Math.random)() * (randomMax + 1)));
   const hhmm = `${m[1]!.padStart(2, '0')}:${m[2]}`;
   const zone = offsetMs === 0 ? 'UTC' : `UTC${offsetMs > 0 ? '+' : '-'}${Math.abs(offsetMs) / 1000}s`;
-  return { at: new Date(at - offsetMs + delayS * 1000), why: `daily at ${hhmm} ${zone} + ${delayS} s random delay (AutoUpdatePredefinedRandomTime ${randomMax})` };
+  return {
+    at: new Date(at - offsetMs + delayS * 1000),
+    why: `daily at ${hhmm} ${zone} + ${delayS} s random delay (AutoUpdatePredefinedRandomTime ${randomMax})`,
+  };
 }

@@ -21,27 +21,54 @@ describe('aps simulate audiocodes', () => {
   });
 
   it('runs one start-up check and prints it as JSON', async () => {
-    const { stdout } = await aps('simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00:90:8f:e1:00:01', '--cycles', '1', '--json');
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { check: number; trigger: string; ok: boolean; ini: string; reset: boolean });
+    const { stdout } = await aps(
+      'simulate',
+      'audiocodes',
+      '--url',
+      `${s.http}/audiocodes/<MAC>.ini`,
+      '--mac',
+      '00:90:8f:e1:00:01',
+      '--cycles',
+      '1',
+      '--json',
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { check: number; trigger: string; ok: boolean; ini: string; reset: boolean });
     assert.equal(lines.length, 1);
-    assert.deepEqual([lines[0]!.check, lines[0]!.trigger, lines[0]!.ok, lines[0]!.ini, lines[0]!.reset], [1, 'startup', true, 'applied', true]);
+    assert.deepEqual(
+      [lines[0]!.check, lines[0]!.trigger, lines[0]!.ok, lines[0]!.ini, lines[0]!.reset],
+      [1, 'startup', true, 'applied', true],
+    );
   });
 
   it('with a daily schedule and --cycles 2, says when the next check is and waits for it', async () => {
     // The MP-124 profile checks daily at 02:30 (+ up to 900 s): the second check is hours away.
-    const child = spawn(process.execPath, [BIN, 'simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00908FE10001', '--cycles', '2'], {
-      env: { ...process.env, APS_LOG_LEVEL: 'silent' },
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00908FE10001', '--cycles', '2'],
+      {
+        env: { ...process.env, APS_LOG_LEVEL: 'silent' },
+      },
+    );
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
       const deadline = Date.now() + 20_000;
       while (!out.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const m = /^check 1 \(startup\): ok: .*; next check at (\S+) \(daily at 02:30 UTC \+ (\d+) s random delay \(AutoUpdatePredefinedRandomTime 900\)\)$/m.exec(out);
+      const m =
+        /^check 1 \(startup\): ok: .*; next check at (\S+) \(daily at 02:30 UTC \+ (\d+) s random delay \(AutoUpdatePredefinedRandomTime 900\)\)$/m.exec(
+          out,
+        );
       assert.ok(m, `first line: ${out}`);
       const next = new Date(m[1]!);
-      assert.equal(next.getTime() - Number(m[2]) * 1000 - Date.UTC(next.getUTCFullYear(), next.getUTCMonth(), next.getUTCDate(), 2, 30), 0, 'at 02:30 UTC plus the delay');
+      assert.equal(
+        next.getTime() - Number(m[2]) * 1000 - Date.UTC(next.getUTCFullYear(), next.getUTCMonth(), next.getUTCDate(), 2, 30),
+        0,
+        'at 02:30 UTC plus the delay',
+      );
       assert.ok(next.getTime() > Date.now() && next.getTime() <= Date.now() + 86_400_000 + 900_000);
       // Still running, waiting for that time (it used to exit 0 after one check).
       assert.equal(await Promise.race([exited, new Promise((r) => setTimeout(() => r('running'), 1000))]), 'running');
@@ -52,12 +79,36 @@ describe('aps simulate audiocodes', () => {
   });
 
   it('--every overrides the schedule: --cycles 2 runs a periodic check', async () => {
-    const { stdout } = await aps('simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00908FE10001', '--cycles', '2', '--every', '200ms', '--json');
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as { check: number; trigger: string; nextCheck: string | null });
-    assert.deepEqual(lines.map((l) => [l.check, l.trigger, l.nextCheck === null]), [[1, 'startup', false], [2, 'periodic', true]]);
+    const { stdout } = await aps(
+      'simulate',
+      'audiocodes',
+      '--url',
+      `${s.http}/audiocodes/<MAC>.ini`,
+      '--mac',
+      '00908FE10001',
+      '--cycles',
+      '2',
+      '--every',
+      '200ms',
+      '--json',
+    );
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { check: number; trigger: string; nextCheck: string | null });
+    assert.deepEqual(
+      lines.map((l) => [l.check, l.trigger, l.nextCheck === null]),
+      [
+        [1, 'startup', false],
+        [2, 'periodic', true],
+      ],
+    );
   });
 
   it('refuses a --cycles that is not a positive whole number instead of running forever', async () => {
-    await assert.rejects(aps('simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00908FE10001', '--cycles', 'abc'), /--cycles abc is not a positive whole number/);
+    await assert.rejects(
+      aps('simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00908FE10001', '--cycles', 'abc'),
+      /--cycles abc is not a positive whole number/,
+    );
   });
 });

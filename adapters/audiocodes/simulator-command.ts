@@ -17,13 +17,16 @@ function line(n: number, trigger: string, r: CheckResult, fw: string): string {
 
 export function audiocodesSimulatorCommand(cmd: Command): void {
   addTlsOptions(cmd)
-    .requiredOption('--url <url>', "IniFileURL as set on the gateway, e.g. http://aps:8080/audiocodes/<MAC>.ini")
+    .requiredOption('--url <url>', 'IniFileURL as set on the gateway, e.g. http://aps:8080/audiocodes/<MAC>.ini')
     .requiredOption('--mac <mac>', 'the gateway MAC (any spelling)')
     .option('--product <name>', 'product name in the User-Agent', 'MP-124')
     .option('--firmware <version>', 'firmware running at first boot', '6.60A.349.001')
     .option('--digest-user <name>', 'AUPDDigestUsername before the first ini')
     .option('--digest-password <pw>', 'AUPDDigestPassword before the first ini')
-    .option('--every <duration>', 'check every duration instead of the ini\'s schedule (AutoUpdateFrequency or AutoUpdatePredefinedTime), e.g. 30s')
+    .option(
+      '--every <duration>',
+      "check every duration instead of the ini's schedule (AutoUpdateFrequency or AutoUpdatePredefinedTime), e.g. 30s",
+    )
     .option('--cycles <n>', 'stop after N checks (waiting for the schedule, e.g. the next daily time)')
     .option('--sip-port <port>', 'listen for SIP NOTIFY check-sync on this UDP port (0: any)')
     .option('--sip-host <addr>', 'address for the SIP listener', '127.0.0.1')
@@ -32,7 +35,11 @@ export function audiocodesSimulatorCommand(cmd: Command): void {
       const mac = normalizeMac(o.mac);
       if (!mac) throw new Error(`--mac ${o.mac} is not a MAC address`);
       const sim = new AudioCodesSimulator({
-        iniUrl: o.url, mac, product: o.product, firmware: o.firmware, ...tlsFromOptions(o),
+        iniUrl: o.url,
+        mac,
+        product: o.product,
+        firmware: o.firmware,
+        ...tlsFromOptions(o),
         digest: o.digestUser ? { username: o.digestUser, password: o.digestPassword ?? '' } : undefined,
       });
       const every = o.every ? parseDuration(o.every) : null;
@@ -46,7 +53,8 @@ export function audiocodesSimulatorCommand(cmd: Command): void {
       let stuck = false;
       const report = (trigger: string, r: CheckResult): void => {
         const at = next && n < maxChecks ? next : null;
-        if (o.json) console.log(JSON.stringify({ check: n, trigger, firmware: sim.firmware, ...r, nextCheck: at ? at.at.toISOString() : null }));
+        if (o.json)
+          console.log(JSON.stringify({ check: n, trigger, firmware: sim.firmware, ...r, nextCheck: at ? at.at.toISOString() : null }));
         else console.log(line(n, trigger, r, sim.firmware) + (at ? `; next check at ${at.at.toISOString()} (${at.why})` : ''));
       };
       // The periodic timer: re-armed after the start-up and each periodic check (a NOTIFY check leaves it).
@@ -66,17 +74,21 @@ export function audiocodesSimulatorCommand(cmd: Command): void {
         report(trigger, r);
         if (n >= maxChecks || stuck) finish();
       };
-      const sip = o.sipPort !== undefined ? await startSipListener({ host: o.sipHost, port: Number(o.sipPort), onCheckSync: () => void run('sip-notify') }) : null;
+      const sip =
+        o.sipPort !== undefined
+          ? await startSipListener({ host: o.sipHost, port: Number(o.sipPort), onCheckSync: () => void run('sip-notify') })
+          : null;
       if (sip) console.log(`listening for SIP NOTIFY on ${o.sipHost}:${sip.port}/udp`);
       await run('startup');
       if (n < maxChecks && !stuck) await done;
       clearTimeout(timer);
       await sip?.close();
       if (stuck) {
-        console.error(`stopped after ${n} of ${maxChecks} checks: the applied ini schedules no further check (no AutoUpdateFrequency or AutoUpdatePredefinedTime); use --every or --sip-port`);
+        console.error(
+          `stopped after ${n} of ${maxChecks} checks: the applied ini schedules no further check (no AutoUpdateFrequency or AutoUpdatePredefinedTime); use --every or --sip-port`,
+        );
         process.exitCode = 1;
       }
       if (!allOk) process.exitCode = 1;
     });
 }
-

@@ -25,7 +25,9 @@ function valuesOf(doc: IniDoc): Array<{ where: string; value: IniValue; check: (
     if (item.kind !== 'table') continue;
     for (const line of item.body) {
       if (line.kind !== 'row') continue;
-      line.values.forEach((value, i) => out.push({ where: `table ${item.name} row ${line.index} field ${i + 1}`, value, check: checkTableValue }));
+      line.values.forEach((value, i) =>
+        out.push({ where: `table ${item.name} row ${line.index} field ${i + 1}`, value, check: checkTableValue }),
+      );
     }
   }
   return out;
@@ -37,7 +39,9 @@ function valuesOf(doc: IniDoc): Array<{ where: string; value: IniValue; check: (
  * variable costs nothing (no probe render).
  */
 export function checkIniVariables(vars: Readonly<Record<string, string>>, render: (vars: Record<string, string>) => string): void {
-  const risky = Object.keys(vars).filter((k) => RISKY.test(vars[k]!)).sort();
+  const risky = Object.keys(vars)
+    .filter((k) => RISKY.test(vars[k]!))
+    .sort();
   if (risky.length === 0) return;
   // Render once with a plain token in place of each risky value, then see where each token lands.
   const probes: Probe[] = risky.map((name, i) => ({ name, token: `apsvar${i}q7z`, value: vars[name]! }));
@@ -63,7 +67,10 @@ export function checkIniVariables(vars: Readonly<Record<string, string>>, render
       check({ kind: value.kind, value: real(value.value) });
     } catch {
       const culprit = inside.find((p) => /['",;]/.test(p.value)) ?? inside[0]!;
-      const what = value.kind === 'bare' ? 'a quote (or a comma/semicolon in a table field), which breaks the unquoted value of' : `${check === checkScalarValue ? "'" : '"'}, which would end the quoted value of`;
+      const what =
+        value.kind === 'bare'
+          ? 'a quote (or a comma/semicolon in a table field), which breaks the unquoted value of'
+          : `${check === checkScalarValue ? "'" : '"'}, which would end the quoted value of`;
       throw new SettingsError(`variable ${culprit.name} contains ${what} ${where} in the ini`);
     }
   }

@@ -45,12 +45,28 @@ class Cpe {
   ) {}
 
   authorization(): string {
-    return digestAuthorization({ challenge: this.challenge!, username: this.user, password: this.password, method: 'POST', uri: '/tr069', nc: ++this.nc });
+    return digestAuthorization({
+      challenge: this.challenge!,
+      username: this.user,
+      password: this.password,
+      method: 'POST',
+      uri: '/tr069',
+      nc: ++this.nc,
+    });
   }
 
   async post(body: string | Buffer, o: { auth?: boolean; headers?: Record<string, string> } = {}): Promise<Res> {
     const send = (): Promise<Res> =>
-      raw(this.url, body, { ...(this.cookie ? { Cookie: this.cookie } : {}), ...(o.auth !== false && this.challenge ? { Authorization: this.authorization() } : {}), ...o.headers }, this.localAddress);
+      raw(
+        this.url,
+        body,
+        {
+          ...(this.cookie ? { Cookie: this.cookie } : {}),
+          ...(o.auth !== false && this.challenge ? { Authorization: this.authorization() } : {}),
+          ...o.headers,
+        },
+        this.localAddress,
+      );
     let r = await send();
     if (r.status === 401 && o.auth !== false && r.headers['www-authenticate']) {
       this.challenge = String(r.headers['www-authenticate']);
@@ -78,8 +94,12 @@ function inform(serial: string, o: { oui?: string; events?: string[]; sw?: strin
   return buildCwmp(m, { ns: NS });
 }
 const transferComplete = (commandKey: string, faultCode = 0): string =>
-  buildCwmp({ kind: 'TransferComplete', commandKey, fault: { faultCode, faultString: faultCode ? 'failed' : '' }, startTime: '', completeTime: '' }, { ns: NS });
-const downloadResponse = (status: 0 | 1): string => buildCwmp({ kind: 'DownloadResponse', status, startTime: '', completeTime: '' }, { ns: NS });
+  buildCwmp(
+    { kind: 'TransferComplete', commandKey, fault: { faultCode, faultString: faultCode ? 'failed' : '' }, startTime: '', completeTime: '' },
+    { ns: NS },
+  );
+const downloadResponse = (status: 0 | 1): string =>
+  buildCwmp({ kind: 'DownloadResponse', status, startTime: '', completeTime: '' }, { ns: NS });
 const cpeFault = (cwmp?: { faultCode: number; faultString: string }): string =>
   buildCwmp({ kind: 'Fault', faultcode: 'Client', faultstring: 'CWMP fault', ...(cwmp ? { cwmp } : {}) }, { ns: NS });
 
@@ -94,7 +114,14 @@ function downloadIn(r: Res): DownloadArgs {
 async function fetchFile(url: string, user: string, password: string): Promise<{ status: number; body: Buffer; authorization: string }> {
   const first = await simRequest({ url });
   assert.equal(first.status, 401);
-  const authorization = digestAuthorization({ challenge: String(first.headers['www-authenticate']), username: user, password, method: 'GET', uri: new URL(url).pathname, nc: 1 });
+  const authorization = digestAuthorization({
+    challenge: String(first.headers['www-authenticate']),
+    username: user,
+    password,
+    method: 'GET',
+    uri: new URL(url).pathname,
+    nc: 1,
+  });
   const r = await simRequest({ url, headers: { Authorization: authorization } });
   return { status: r.status, body: r.body, authorization };
 }
@@ -104,7 +131,8 @@ describe('TR-069 ACS hardening', () => {
   let acs: string;
   const kv = () => s.core.stateOf('tr069');
   const cpe = (id: string, localAddress?: string): Cpe => new Cpe(acs, id, `${id}-pw`, localAddress);
-  const device = (id: string, vars: Record<string, string> = {}): void => void s.core.devices.upsert({ id, profile: 'thomson-tr069', password: `${id}-pw`, vars });
+  const device = (id: string, vars: Record<string, string> = {}): void =>
+    void s.core.devices.upsert({ id, profile: 'thomson-tr069', password: `${id}-pw`, vars });
   const reported = (id: string): Record<string, unknown> => {
     s.core.events.flush();
     return s.core.devices.state(id)?.reported ?? {};
@@ -113,7 +141,10 @@ describe('TR-069 ACS hardening', () => {
     s.core.events.flush();
     return s.core.store.state.events({ ...(deviceId ? { deviceId } : { adapter: 'tr069' }), limit: 1000 });
   };
-  const pending = (id: string): PendingDownload[] => kv().entries<PendingDownload>(keys.downloadsOf(id)).map((e) => e.value);
+  const pending = (id: string): PendingDownload[] =>
+    kv()
+      .entries<PendingDownload>(keys.downloadsOf(id))
+      .map((e) => e.value);
 
   before(async () => {
     s = await startTestServer({ adapters: { tr069: { sessionTimeoutSeconds: 10, downloadTimeoutSeconds: 120, retryBaseSeconds: 60 } } });
@@ -128,7 +159,9 @@ describe('TR-069 ACS hardening', () => {
     // The audit's body: 15 KB gzipped, 4000 namespace declarations and 20000 elements; it froze the
     // server for ~17 s. And 80000 attributes on one element (2.8 s).
     const decls = Array.from({ length: 4000 }, (_, i) => `xmlns:p${i}="urn:x${i}"`).join(' ');
-    const nsBomb = gzipSync(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${decls}><soap:Body>${'<b/>'.repeat(20_000)}</soap:Body></soap:Envelope>`);
+    const nsBomb = gzipSync(
+      `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${decls}><soap:Body>${'<b/>'.repeat(20_000)}</soap:Body></soap:Envelope>`,
+    );
     const attrs = Array.from({ length: 80_000 }, (_, i) => `a${i}="1"`).join(' ');
     const attrBomb = gzipSync(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${attrs}/>`);
     const gz = { 'Content-Encoding': 'gzip' };
@@ -156,10 +189,14 @@ describe('TR-069 ACS hardening', () => {
     assert.equal(session.status, 204, 'inside a session: the session ends');
     assert.equal(h.status, 200);
     // How fast is bench/tr069-sessions.ts's business; here: each bomb was stopped by a work limit.
-    assert.equal(events().filter((e) => e.status === 400 && e.detail?.startsWith('cwmp too-complex')).length, 2, 'both authorised bombs hit a parser limit');
+    assert.equal(
+      events().filter((e) => e.status === 400 && e.detail?.startsWith('cwmp too-complex')).length,
+      2,
+      'both authorised bombs hit a parser limit',
+    );
   });
 
-  it('a session cookie is no credential: B, with its own Digest and A\'s cookie, cannot touch A\'s download', async () => {
+  it("a session cookie is no credential: B, with its own Digest and A's cookie, cannot touch A's download", async () => {
     device('SA1');
     device('001122-TG784-SB1');
     const a = cpe('SA1');
@@ -170,12 +207,15 @@ describe('TR-069 ACS hardening', () => {
     assert.equal((await b.post(inform('SB1', { oui: '001122' }))).status, 200);
     // B sends a TransferComplete fault for A's CommandKey, with A's cookie and B's own (valid) Digest.
     const forged = await raw(acs, transferComplete(fw.commandKey, 9018), { Cookie: a.cookie!, Authorization: b.authorization() });
-    assert.equal(forged.status, 200, 'answered as B\'s TransferComplete outside a session');
+    assert.equal(forged.status, 200, "answered as B's TransferComplete outside a session");
     const d = kv().get<PendingDownload>(keys.download('SA1', fw.commandKey));
-    assert.equal(d?.state, 'sent', 'A\'s download untouched');
+    assert.equal(d?.state, 'sent', "A's download untouched");
     assert.equal(kv().get(keys.retry('SA1', 'firmware')), undefined);
     assert.equal(reported('SA1').lastFault, undefined);
-    assert.ok(events('001122-TG784-SB1').some((e) => e.status === 404 && e.detail?.includes('unknown CommandKey')), 'filed under B');
+    assert.ok(
+      events('001122-TG784-SB1').some((e) => e.status === 404 && e.detail?.includes('unknown CommandKey')),
+      'filed under B',
+    );
     // A's session goes on.
     assert.equal(downloadIn(await a.post(downloadResponse(1))).fileType, '3 Vendor Configuration File');
     assert.equal(kv().get<PendingDownload>(keys.download('SA1', fw.commandKey))?.state, 'accepted');
@@ -205,7 +245,10 @@ describe('TR-069 ACS hardening', () => {
     assert.equal(f.body.length, dl.fileSize, 'the FileSize the Download announced');
     assert.match(f.body.toString(), /value=7\n/);
     const stored = kv().get<{ bytes: string }>(keys.file('CF1', dl.commandKey))!;
-    assert.ok(!stored.bytes.includes(f.body.toString('base64')) && !Buffer.from(stored.bytes, 'base64').includes('value=7'), 'the waiting config is sealed in the store');
+    assert.ok(
+      !stored.bytes.includes(f.body.toString('base64')) && !Buffer.from(stored.bytes, 'base64').includes('value=7'),
+      'the waiting config is sealed in the store',
+    );
     assert.equal((await c.post(downloadResponse(0))).status, 204);
     assert.equal(kv().get(keys.file('CF1', dl.commandKey)), undefined, 'the announced bytes go with the download');
 
@@ -273,7 +316,7 @@ describe('TR-069 ACS hardening', () => {
     assert.deepEqual(pending('EP1'), []);
   });
 
-  it('a session waiting for a DownloadResponse outlives sessionTimeoutSeconds; a TransferComplete after the session is accepted with the device\'s Digest', async () => {
+  it("a session waiting for a DownloadResponse outlives sessionTimeoutSeconds; a TransferComplete after the session is accepted with the device's Digest", async () => {
     device('LT1');
     const c = cpe('LT1');
     assert.equal((await c.post(inform('LT1'))).status, 200);
@@ -296,8 +339,11 @@ describe('TR-069 ACS hardening', () => {
     assert.equal(kv().get(keys.download('LT1', fw.commandKey)), undefined, 'the download is complete');
     assert.equal(kv().get<AppliedState>(keys.applied('LT1'))?.firmware?.verified, false, 'the firmware is checked at the next Inform');
     const other = new Cpe(acs, 'SA1', 'SA1-pw');
-    assert.equal((await other.post(transferComplete(fw.commandKey))).status, 200, 'another device\'s TransferComplete');
-    assert.ok(events('SA1').some((e) => e.status === 404 && e.detail === `unknown CommandKey ${fw.commandKey}`), 'matched only among its own downloads');
+    assert.equal((await other.post(transferComplete(fw.commandKey))).status, 200, "another device's TransferComplete");
+    assert.ok(
+      events('SA1').some((e) => e.status === 404 && e.detail === `unknown CommandKey ${fw.commandKey}`),
+      'matched only among its own downloads',
+    );
   });
 
   it('records the status the client really got, and unauthenticated Informs under no device', async () => {
@@ -335,7 +381,12 @@ describe('TR-069: a Download URL the cwmp schema cannot carry', () => {
   before(async () => {
     // The audit's case: a long public host name, a 52-character device id and a 128-character file name.
     s = await startTestServer({ publicUrl: 'http://provisioning.voip.example-carrier.com:8080' });
-    await s.core.catalog.addBuffer(Buffer.alloc(64, 1), { kind: 'firmware', profile: 'thomson-tr069', version: '2.0', filename: `${'A'.repeat(124)}.bin` });
+    await s.core.catalog.addBuffer(Buffer.alloc(64, 1), {
+      kind: 'firmware',
+      profile: 'thomson-tr069',
+      version: '2.0',
+      filename: `${'A'.repeat(124)}.bin`,
+    });
   });
   after(async () => {
     await s.stop();
@@ -350,11 +401,21 @@ describe('TR-069: a Download URL the cwmp schema cannot carry', () => {
     assert.equal(dl.fileType, '3 Vendor Configuration File', 'the firmware Download could not be sent');
     assert.equal((await c.post(downloadResponse(0))).status, 204, 'no 500');
     const kv = s.core.stateOf('tr069');
-    assert.deepEqual(kv.entries<PendingDownload>(keys.downloadsOf(id)).map((e) => e.value.kind), []);
+    assert.deepEqual(
+      kv.entries<PendingDownload>(keys.downloadsOf(id)).map((e) => e.value.kind),
+      [],
+    );
     assert.equal(kv.get(keys.retry(id, 'firmware')), undefined, 'not a CPE failure: no back-off, no 9010');
     s.core.events.flush();
     const ev = s.core.store.state.events({ deviceId: id, limit: 100 });
-    assert.ok(ev.some((e) => e.file === 'download:firmware' && e.status === 500 && /configuration error, no Download sent: Download\.URL exceeds 256/.test(e.detail ?? '')));
+    assert.ok(
+      ev.some(
+        (e) =>
+          e.file === 'download:firmware' &&
+          e.status === 500 &&
+          /configuration error, no Download sent: Download\.URL exceeds 256/.test(e.detail ?? ''),
+      ),
+    );
   });
 });
 
@@ -373,7 +434,7 @@ describe('TR-069: pending CPEs (unknownCpe: pending, maxPending)', () => {
     return s.core.devices.state(id)?.reported ?? {};
   };
 
-  it('keeps a pending CPE\'s first ConnectionRequestURL: an unauthenticated Inform cannot move it', async () => {
+  it("keeps a pending CPE's first ConnectionRequestURL: an unauthenticated Inform cannot move it", async () => {
     const id = '001122-TG784-PN1';
     assert.equal((await raw(acs, inform('PN1', { oui: '001122', crUrl: 'http://192.0.2.10:7547/cr' }), {})).status, 200);
     assert.equal((await raw(acs, inform('PN1', { oui: '001122', crUrl: 'http://attacker.example/cr', sw: 'evil' }), {})).status, 200);

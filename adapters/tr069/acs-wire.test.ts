@@ -15,7 +15,10 @@ function inform(serial: string, oui = '00147F'): CwmpMessage {
   return {
     kind: 'Inform',
     deviceId: { manufacturer: 'THOMSON', oui, productClass: 'TG784', serialNumber: serial },
-    events: [{ eventCode: '1 BOOT', commandKey: '' }, { eventCode: '4 VALUE CHANGE', commandKey: '' }],
+    events: [
+      { eventCode: '1 BOOT', commandKey: '' },
+      { eventCode: '4 VALUE CHANGE', commandKey: '' },
+    ],
     maxEnvelopes: 2,
     currentTime: '2024-01-01T00:00:00Z',
     retryCount: 0,
@@ -35,7 +38,13 @@ describe('TR-069 ACS on the wire', () => {
   const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
   // Over HTTPS the ACS takes Basic, which lets a test write raw bodies without a Digest round trip.
   const post = (body: string | Buffer, headers: Record<string, string> = {}, auth = true): Promise<SimResponse> =>
-    simRequest({ url: `${s.https}/tr069`, method: 'POST', body, insecure: true, headers: { 'Content-Type': 'text/xml', ...(auth ? { Authorization: basic('W1', 'w1-pw') } : {}), ...headers } });
+    simRequest({
+      url: `${s.https}/tr069`,
+      method: 'POST',
+      body,
+      insecure: true,
+      headers: { 'Content-Type': 'text/xml', ...(auth ? { Authorization: basic('W1', 'w1-pw') } : {}), ...headers },
+    });
   const cookieOf = (r: SimResponse): string => r.headers['set-cookie']![0]!.split(';')[0]!;
 
   before(async () => {
@@ -49,7 +58,7 @@ describe('TR-069 ACS on the wire', () => {
     await s.stop();
   });
 
-  it('answers in the CPE\'s namespace with its cwmp:ID echoed, after a Digest retry on a new connection', async () => {
+  it("answers in the CPE's namespace with its cwmp:ID echoed, after a Digest retry on a new connection", async () => {
     for (const ns of ['urn:dslforum-org:cwmp-1-0', NS12, 'urn:dslforum-org:cwmp-1-4'] as const) {
       const http = new CwmpHttp(acs, 'W1', 'w1-pw', {});
       const r = await http.post(buildCwmp(inform('W1'), { ns, id: `id-${ns.slice(-3)}` }));
@@ -61,13 +70,18 @@ describe('TR-069 ACS on the wire', () => {
     }
   });
 
-  it('a CPE authenticated as itself cannot Inform with another CPE\'s DeviceId (Digest or Basic)', async () => {
+  it("a CPE authenticated as itself cannot Inform with another CPE's DeviceId (Digest or Basic)", async () => {
     s.core.events.flush();
     const before = JSON.stringify(s.core.devices.state('001122-TG784-W2')?.reported ?? null);
     const asW1 = new CwmpHttp(acs, 'W1', 'w1-pw', {});
-    const spoof = { ...inform('W2', '001122'), parameterList: [{ name: 'InternetGatewayDevice.ManagementServer.ConnectionRequestURL', value: 'http://evil.example/', type: 'xsd:string' }] } as CwmpMessage;
+    const spoof = {
+      ...inform('W2', '001122'),
+      parameterList: [
+        { name: 'InternetGatewayDevice.ManagementServer.ConnectionRequestURL', value: 'http://evil.example/', type: 'xsd:string' },
+      ],
+    } as CwmpMessage;
     assert.equal((await asW1.post(buildCwmp(spoof, { ns: NS12 }))).status, 401);
-    assert.equal((await post(buildCwmp(spoof, { ns: NS12 }))).status, 401, 'W1\'s Basic credentials over HTTPS');
+    assert.equal((await post(buildCwmp(spoof, { ns: NS12 }))).status, 401, "W1's Basic credentials over HTTPS");
     s.core.events.flush();
     assert.equal(JSON.stringify(s.core.devices.state('001122-TG784-W2')?.reported ?? null), before, 'W2 untouched');
   });
@@ -75,9 +89,20 @@ describe('TR-069 ACS on the wire', () => {
   it('a captured Digest header cannot be replayed, even with another body; the next nonce-count can', async () => {
     const first = await simRequest({ url: acs, method: 'POST', body: buildCwmp(inform('W1'), { ns: NS12 }) });
     assert.equal(first.status, 401);
-    const authAt = (nc: number): string => digestAuthorization({ challenge: String(first.headers['www-authenticate']), username: 'W1', password: 'w1-pw', method: 'POST', uri: '/tr069', nc });
+    const authAt = (nc: number): string =>
+      digestAuthorization({
+        challenge: String(first.headers['www-authenticate']),
+        username: 'W1',
+        password: 'w1-pw',
+        method: 'POST',
+        uri: '/tr069',
+        nc,
+      });
     const send = (auth: string, softwareVersion: string): Promise<SimResponse> => {
-      const m = { ...inform('W1'), parameterList: [{ name: 'InternetGatewayDevice.DeviceInfo.SoftwareVersion', value: softwareVersion, type: 'xsd:string' }] } as CwmpMessage;
+      const m = {
+        ...inform('W1'),
+        parameterList: [{ name: 'InternetGatewayDevice.DeviceInfo.SoftwareVersion', value: softwareVersion, type: 'xsd:string' }],
+      } as CwmpMessage;
       return simRequest({ url: acs, method: 'POST', body: buildCwmp(m, { ns: NS12 }), headers: { Authorization: auth } });
     };
     const captured = authAt(1);
@@ -90,7 +115,7 @@ describe('TR-069 ACS on the wire', () => {
     assert.equal((await send(authAt(2), '1.0')).status, 200, 'a CPE reusing the nonce with nc+1 is fine');
   });
 
-  it('keeps an OUI\'s leading zeros and stores the Inform as reported state', async () => {
+  it("keeps an OUI's leading zeros and stores the Inform as reported state", async () => {
     const http = new CwmpHttp(acs, '001122-TG784-W2', 'w2-pw', {});
     assert.equal(parsed(await http.post(buildCwmp(inform('W2', '001122'), { ns: NS12 }))).message.kind, 'InformResponse');
     s.core.events.flush();
@@ -115,9 +140,12 @@ describe('TR-069 ACS on the wire', () => {
     assert.equal(parsed(r).message.kind, 'InformResponse');
     assert.notEqual(cookieOf(r), stale);
     assert.equal((await post('', { Cookie: stale }, false)).status, 204);
-    const tc = buildCwmp({ kind: 'TransferComplete', commandKey: 'x', fault: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' }, { ns: NS12 });
+    const tc = buildCwmp(
+      { kind: 'TransferComplete', commandKey: 'x', fault: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' },
+      { ns: NS12 },
+    );
     const late = await post(tc, { Cookie: stale }, false);
-    assert.equal(late.status, 401, 'a TransferComplete outside a session needs the device\'s credentials');
+    assert.equal(late.status, 401, "a TransferComplete outside a session needs the device's credentials");
     assert.match(String(late.headers['www-authenticate']), /^Digest /);
     const dlr = buildCwmp({ kind: 'DownloadResponse', status: 0, startTime: '', completeTime: '' }, { ns: NS12 });
     assert.equal((await post(dlr, { Cookie: stale }, false)).status, 403, 'any other CPE request outside a session is refused');
@@ -126,8 +154,16 @@ describe('TR-069 ACS on the wire', () => {
   it('sends Download children in schema order; a CPE Fault is stored as the last fault and ends the session', async () => {
     const cookie = cookieOf(await post(buildCwmp(inform('W1'), { ns: NS12 })));
     const dl = await post('', { Cookie: cookie }, false);
-    assert.match(dl.body.toString(), /<CommandKey>.*<FileType>1 Firmware Upgrade Image<\/FileType><URL>.*<Username>.*<Password>.*<FileSize>64<\/FileSize><TargetFileName\/?>.*<DelaySeconds>0<\/DelaySeconds><SuccessURL\/><FailureURL\/>/);
-    const fault: CwmpMessage = { kind: 'Fault', faultcode: 'Client', faultstring: 'CWMP fault', cwmp: { faultCode: 9010, faultString: 'Download failure' } };
+    assert.match(
+      dl.body.toString(),
+      /<CommandKey>.*<FileType>1 Firmware Upgrade Image<\/FileType><URL>.*<Username>.*<Password>.*<FileSize>64<\/FileSize><TargetFileName\/?>.*<DelaySeconds>0<\/DelaySeconds><SuccessURL\/><FailureURL\/>/,
+    );
+    const fault: CwmpMessage = {
+      kind: 'Fault',
+      faultcode: 'Client',
+      faultstring: 'CWMP fault',
+      cwmp: { faultCode: 9010, faultString: 'Download failure' },
+    };
     const r = await post(buildCwmp(fault, { ns: NS12, id: parsed(dl).header.id }), { Cookie: cookie }, false);
     assert.equal(r.status, 204);
     s.core.events.flush();
@@ -146,7 +182,12 @@ describe('TR-069 ACS on the wire', () => {
   });
 
   it('bad XML: 400 outside a session, a clean 204 end inside one, and the server keeps serving', async () => {
-    for (const junk of ['<soap:Envelope', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', '<a><b></a>', Buffer.from([0x1f, 0x8b, 0, 1, 2])]) {
+    for (const junk of [
+      '<soap:Envelope',
+      '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
+      '<a><b></a>',
+      Buffer.from([0x1f, 0x8b, 0, 1, 2]),
+    ]) {
       const r = await post(junk);
       assert.equal(r.status, 400);
       assert.equal(r.body.toString(), 'Bad Request\n');
@@ -154,7 +195,10 @@ describe('TR-069 ACS on the wire', () => {
     assert.equal((await post('not gzip', { 'Content-Encoding': 'gzip' })).status, 400);
     const cookie = cookieOf(await post(buildCwmp(inform('W1'), { ns: NS12 })));
     assert.equal((await post('<soap-env:Envelope><oops', { Cookie: cookie }, false)).status, 204);
-    const tc = buildCwmp({ kind: 'TransferComplete', commandKey: 'x', fault: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' }, { ns: NS12 });
+    const tc = buildCwmp(
+      { kind: 'TransferComplete', commandKey: 'x', fault: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' },
+      { ns: NS12 },
+    );
     assert.equal((await post(tc, { Cookie: cookie }, false)).status, 401, 'that session is over');
     assert.equal((await fetch(`${s.http}/healthz`)).status, 200);
   });

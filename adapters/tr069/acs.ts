@@ -6,7 +6,16 @@ import type { Request, Response } from 'express';
 import type { DeviceRequestInfo } from '../../src/transport/device-files.ts';
 import type { DeviceRecord } from '../../src/store/index.ts';
 import { authenticate, challenge } from './auth.ts';
-import { NAME, downloadRefused, downloadResponse, downloadUnanswered, beforeSession, nextDownload, transferComplete, type AcsDeps } from './downloads.ts';
+import {
+  NAME,
+  downloadRefused,
+  downloadResponse,
+  downloadUnanswered,
+  beforeSession,
+  nextDownload,
+  transferComplete,
+  type AcsDeps,
+} from './downloads.ts';
 import { candidateIds, cpeId, informReport } from './inform.ts';
 import { CpeFaultError, readBody } from './wire.ts';
 import { CwmpParseError, acsFault, buildCwmp, decodeBody, parseCwmp, replyHeader } from './soap.ts';
@@ -37,7 +46,8 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
       parsed = parseCwmp(body, { maxBytes });
     } catch (e) {
       if (!(e instanceof CwmpParseError)) throw e;
-      if (!trusted && e.code === 'too-large') return deps.core.files.deny(req, res, 401, `${e.message}, without credentials`, info, challenge(req, acsAuth(deps), false));
+      if (!trusted && e.code === 'too-large')
+        return deps.core.files.deny(req, res, 401, `${e.message}, without credentials`, info, challenge(req, acsAuth(deps), false));
       return parseFailure(deps, req, res, e, session, info);
     }
     if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') return inform(deps, req, res, parsed, parsed.message);
@@ -71,9 +81,16 @@ function loadSession(deps: AcsDeps, req: Request): SessionState | undefined {
     // No nonce-count check here: whoever can use this session (cookie and address) could as well leave
     // the header out; the header only has to be the session device's. An expired nonce with the right
     // password is fine for the same reason.
-    const auth = authenticate(req, { ...acsAuth(deps), acceptStale: true, lookupPassword: (u) => (s.usernames.includes(u) ? secret : undefined) });
+    const auth = authenticate(req, {
+      ...acsAuth(deps),
+      acceptStale: true,
+      lookupPassword: (u) => (s.usernames.includes(u) ? secret : undefined),
+    });
     if (!auth.ok) {
-      deps.log.warn({ device: s.deviceId, ip: req.ip, reason: auth.reason }, 'Authorization header not of the session\'s device: session ignored');
+      deps.log.warn(
+        { device: s.deviceId, ip: req.ip, reason: auth.reason },
+        "Authorization header not of the session's device: session ignored",
+      );
       return undefined;
     }
   }
@@ -83,7 +100,9 @@ function loadSession(deps: AcsDeps, req: Request): SessionState | undefined {
 function saveSession(deps: AcsDeps, s: SessionState): void {
   // While a Download waits for its DownloadResponse (a CPE may install a firmware before answering
   // Status 0), the session lives as long as the download may take.
-  const seconds = s.awaiting ? Math.max(deps.config.sessionTimeoutSeconds, deps.config.downloadTimeoutSeconds) : deps.config.sessionTimeoutSeconds;
+  const seconds = s.awaiting
+    ? Math.max(deps.config.sessionTimeoutSeconds, deps.config.downloadTimeoutSeconds)
+    : deps.config.sessionTimeoutSeconds;
   deps.kv.set(keys.session(s.token), s, seconds * 1000);
 }
 
@@ -94,7 +113,14 @@ function send(res: Response, m: CwmpMessage, header: EnvelopeHeader): void {
   res.end(xml);
 }
 
-function parseFailure(deps: AcsDeps, req: Request, res: Response, e: CwmpParseError, session: SessionState | undefined, info: DeviceRequestInfo): void {
+function parseFailure(
+  deps: AcsDeps,
+  req: Request,
+  res: Response,
+  e: CwmpParseError,
+  session: SessionState | undefined,
+  info: DeviceRequestInfo,
+): void {
   deps.log.warn({ err: e, code: e.code, device: info.deviceId, ip: req.ip }, 'CWMP message not understood');
   // The event carries the status the CPE really got.
   const record = (status: number, answer: string): void =>
@@ -125,14 +151,20 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   const { core, config } = deps;
   const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'inform' };
   const acs = acsAuth(deps);
-  let device = candidateIds(m.deviceId).map((id) => ours(deps, id)).find((d) => d !== undefined);
+  let device = candidateIds(m.deviceId)
+    .map((id) => ours(deps, id))
+    .find((d) => d !== undefined);
   if (!device && config.unknownCpe === 'pending') device = registerPending(deps, m);
   if (!device) return core.files.deny(req, res, 401, `unknown CPE ${cpeId(m.deviceId)}`, info, challenge(req, acs, false));
   const passive = device.status === 'pending';
   const aliases = [...new Set([device.id, m.deviceId.serialNumber, cpeId(m.deviceId)])];
   if (!passive) {
     const d = device;
-    const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword: (u) => (aliases.includes(u) ? core.devices.secretOf(d) : undefined) });
+    const auth = authenticate(req, {
+      ...acs,
+      nonceCounts: deps.kv,
+      lookupPassword: (u) => (aliases.includes(u) ? core.devices.secretOf(d) : undefined),
+    });
     // Until it authenticates, the request is nobody's: the event is not filed under the id the body claims.
     if (!auth.ok) return core.files.deny(req, res, 401, `${auth.reason} (Inform claims ${d.id})`, info, challenge(req, acs, auth.stale));
   }
@@ -166,8 +198,14 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   } else if (deps.kv.get(keys.pendingCpe(device.id)) !== undefined) {
     deps.kv.delete(keys.pendingCpe(device.id)); // approved, and now authenticated: its own reports count
   }
-  core.events.report({ deviceId: device.id, ip: req.ip, ua, reported: { ...values, cwmpDeviceId: deviceId, lastInform: { at: new Date().toISOString(), events } } });
-  if (!passive) beforeSession(deps, device.id, token, { softwareVersion: report.firmware, bootstrap: events.includes('0 BOOTSTRAP') }, Date.now());
+  core.events.report({
+    deviceId: device.id,
+    ip: req.ip,
+    ua,
+    reported: { ...values, cwmpDeviceId: deviceId, lastInform: { at: new Date().toISOString(), events } },
+  });
+  if (!passive)
+    beforeSession(deps, device.id, token, { softwareVersion: report.firmware, bootstrap: events.includes('0 BOOTSTRAP') }, Date.now());
   send(res, { kind: 'InformResponse', maxEnvelopes: 1 }, replyHeader(msg));
 }
 
@@ -179,7 +217,8 @@ function pendingCrUrl(deps: AcsDeps, deviceId: string, reported: string | undefi
   // A device made pending before this record existed: what it reported so far counts as the first.
   const before = deps.core.devices.state(deviceId)?.reported.connectionRequestUrl;
   const first = typeof before === 'string' ? before : reported;
-  if (first !== undefined || known === undefined) deps.kv.set(key, (first !== undefined ? { connectionRequestUrl: first } : {}) satisfies PendingCpe);
+  if (first !== undefined || known === undefined)
+    deps.kv.set(key, (first !== undefined ? { connectionRequestUrl: first } : {}) satisfies PendingCpe);
   return first;
 }
 
@@ -190,7 +229,10 @@ function registerPending(deps: AcsDeps, m: InformMessage): DeviceRecord | undefi
   if (!profile || !candidateIds(m.deviceId).includes(id) || deps.core.devices.get(id)) return undefined;
   const waiting = pendingCount(deps);
   if (waiting >= deps.config.maxPending) {
-    deps.log.warn({ device: id, pending: waiting, maxPending: deps.config.maxPending }, 'unknown CPE not registered: maxPending CPEs already wait for approval');
+    deps.log.warn(
+      { device: id, pending: waiting, maxPending: deps.config.maxPending },
+      'unknown CPE not registered: maxPending CPEs already wait for approval',
+    );
     return undefined;
   }
   deps.log.info({ device: id, profile }, 'unknown CPE registered as pending');
@@ -213,7 +255,14 @@ function pendingCount(deps: AcsDeps): number {
  * on its own): accepted with the device's own credentials, Digest (or Basic over HTTPS) with the device
  * id as user name, and matched by CommandKey among that device's downloads.
  */
-function lateTransferComplete(deps: AcsDeps, req: Request, res: Response, msg: Message, m: TransferCompleteMessage, info: DeviceRequestInfo): void {
+function lateTransferComplete(
+  deps: AcsDeps,
+  req: Request,
+  res: Response,
+  msg: Message,
+  m: TransferCompleteMessage,
+  info: DeviceRequestInfo,
+): void {
   const acs = acsAuth(deps);
   let device: DeviceRecord | undefined;
   const lookupPassword = (u: string): string | undefined => {
@@ -224,18 +273,39 @@ function lateTransferComplete(deps: AcsDeps, req: Request, res: Response, msg: M
   };
   const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword });
   if (!auth.ok || !device) {
-    return deps.core.files.deny(req, res, 401, `TransferComplete outside a CWMP session: ${auth.ok ? 'no device' : auth.reason}`, info, challenge(req, acs, !auth.ok && auth.stale));
+    return deps.core.files.deny(
+      req,
+      res,
+      401,
+      `TransferComplete outside a CWMP session: ${auth.ok ? 'no device' : auth.reason}`,
+      info,
+      challenge(req, acs, !auth.ok && auth.stale),
+    );
   }
   const deviceId = device.id;
   const r = transferComplete(deps, deviceId, { softwareVersion: undefined, sentKeys: [m.commandKey] }, m.commandKey, m.fault);
   if (r === 'unknown') unknownTransfer(deps, deviceId, m);
-  deps.core.events.record({ ...info, deviceId, file: 'transfer-complete', status: 200, ip: req.ip, ua: req.get('user-agent') ?? null, detail: `TransferComplete ${m.commandKey.slice(0, 32)} outside a session` });
+  deps.core.events.record({
+    ...info,
+    deviceId,
+    file: 'transfer-complete',
+    status: 200,
+    ip: req.ip,
+    ua: req.get('user-agent') ?? null,
+    detail: `TransferComplete ${m.commandKey.slice(0, 32)} outside a session`,
+  });
   send(res, { kind: 'TransferCompleteResponse' }, replyHeader(msg));
 }
 
 function unknownTransfer(deps: AcsDeps, deviceId: string, m: TransferCompleteMessage): void {
   deps.log.warn({ device: deviceId, commandKey: m.commandKey, faultCode: m.fault.faultCode }, 'TransferComplete for an unknown CommandKey');
-  deps.core.events.record({ deviceId, adapter: NAME, file: 'transfer-complete', status: 404, detail: `unknown CommandKey ${m.commandKey.slice(0, 32)}` });
+  deps.core.events.record({
+    deviceId,
+    adapter: NAME,
+    file: 'transfer-complete',
+    status: 404,
+    detail: `unknown CommandKey ${m.commandKey.slice(0, 32)}`,
+  });
 }
 
 function inSession(deps: AcsDeps, req: Request, res: Response, s: SessionState, parsed: ParsedCwmp): void {

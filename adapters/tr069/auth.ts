@@ -5,7 +5,14 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import type { AdapterServices } from '../../src/core.ts';
 import type { KvState } from '../../src/kv-state.ts';
-import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_NONCE_TTL_MS, digestChallenge, parseBasic, quoteString, verifyDigest } from '../../src/transport/digest.ts';
+import {
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  DEFAULT_NONCE_TTL_MS,
+  digestChallenge,
+  parseBasic,
+  quoteString,
+  verifyDigest,
+} from '../../src/transport/digest.ts';
 
 export type AuthResult = { ok: true; username: string } | { ok: false; reason: string; stale: boolean };
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { CwmpParseError, decodeBody, parseCwmp } from './soap.ts';
 
-const XML = '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="urn:dslforum-org:cwmp-1-0"><s:Body><c:GetRPCMethods/></s:Body></s:Envelope>';
+const XML =
+  '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="urn:dslforum-org:cwmp-1-0"><s:Body><c:GetRPCMethods/></s:Body></s:Envelope>';
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof CwmpParseError && e.code === code);

@@ -19,11 +19,7 @@ export interface DecodeOptions {
  * Undo Content-Encoding (identity, gzip, x-gzip, deflate; a comma list is undone right to left).
  * Throws CwmpParseError 'too-large' or 'unsupported-encoding'; a corrupt stream is 'malformed-xml'.
  */
-export async function decodeBody(
-  body: Uint8Array,
-  contentEncoding: string | undefined,
-  options: DecodeOptions = {},
-): Promise<Buffer> {
+export async function decodeBody(body: Uint8Array, contentEncoding: string | undefined, options: DecodeOptions = {}): Promise<Buffer> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
   let buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (buf.byteLength > maxBytes) throw new CwmpParseError('too-large', `body exceeds ${maxBytes} bytes`);

@@ -10,20 +10,44 @@ import type { SessionState } from './state.ts';
 // checks replay one header: over HTTPS, as the ACS allows Basic only there).
 function plan(s: TestServer, deviceId: string): DownloadArgs[] {
   const deps: AcsDeps = { core: s.core, config: configSchema.parse({}), log: s.core.log, kv: s.core.stateOf('tr069') };
-  const session: SessionState = { token: `t-${deviceId}`, deviceId, ns: 'urn:dslforum-org:cwmp-1-0', passive: false, secure: true, ip: '127.0.0.1', usernames: [deviceId], softwareVersion: '1.0', cpeDone: true, sent: [], sentKeys: [] };
+  const session: SessionState = {
+    token: `t-${deviceId}`,
+    deviceId,
+    ns: 'urn:dslforum-org:cwmp-1-0',
+    passive: false,
+    secure: true,
+    ip: '127.0.0.1',
+    usernames: [deviceId],
+    softwareVersion: '1.0',
+    cpeDone: true,
+    sent: [],
+    sentKeys: [],
+  };
   const out: DownloadArgs[] = [];
-  for (let d = nextDownload(deps, s.core.devices.get(deviceId)!, session, s.https, Date.now()); d; d = nextDownload(deps, s.core.devices.get(deviceId)!, session, s.https, Date.now())) out.push(d);
+  for (
+    let d = nextDownload(deps, s.core.devices.get(deviceId)!, session, s.https, Date.now());
+    d;
+    d = nextDownload(deps, s.core.devices.get(deviceId)!, session, s.https, Date.now())
+  )
+    out.push(d);
   return out;
 }
 
-const basic = (user: string, password: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = (user: string, password: string): Record<string, string> => ({
+  Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 
 conformanceSuite({
   adapter: 'tr069',
   async prepare(s) {
     s.core.devices.upsert({ id: 'CPA1', profile: 'thomson-tr069', password: 'cpe-a-pw', vars: { sip_user: 'sip-secret-a' } });
     s.core.devices.upsert({ id: 'CPB1', profile: 'thomson-tr069', password: 'cpe-b-pw' });
-    await s.core.catalog.addBuffer(Buffer.alloc(4096, 7), { kind: 'firmware', profile: 'thomson-tr069', version: '2.0', filename: 'tg-fw.bin' });
+    await s.core.catalog.addBuffer(Buffer.alloc(4096, 7), {
+      kind: 'firmware',
+      profile: 'thomson-tr069',
+      version: '2.0',
+      filename: 'tg-fw.bin',
+    });
     const [fwA, cfgA] = plan(s, 'CPA1');
     const [, cfgB] = plan(s, 'CPB1');
     return {

@@ -13,7 +13,8 @@ import type { Tr069Config } from './settings.ts';
 
 export async function connectionRequest(device: DeviceRecord, core: AdapterServices, config: Tr069Config): Promise<NotifyResult> {
   const url = core.devices.state(device.id)?.reported.connectionRequestUrl;
-  if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) return { ok: false, summary: 'no ConnectionRequestURL reported yet (no Inform received from this CPE)' };
+  if (typeof url !== 'string' || !/^https?:\/\//i.test(url))
+    return { ok: false, summary: 'no ConnectionRequestURL reported yet (no Inform received from this CPE)' };
   const vars = templateContext(core, device).vars;
   const username = vars.cr_username;
   const password = vars.cr_password;
@@ -29,7 +30,8 @@ export async function connectionRequest(device: DeviceRecord, core: AdapterServi
     const first = await get();
     if (first.status === 200 || first.status === 204) return result(true, `${first.status} (no authentication asked)`, first.status);
     if (first.status !== 401) return result(false, `answered ${first.status}`, first.status);
-    if (!username || password === undefined) return result(false, '401 challenge, but cr_username/cr_password are not set on the device', 401);
+    if (!username || password === undefined)
+      return result(false, '401 challenge, but cr_username/cr_password are not set on the device', 401);
     const header = String(first.headers['www-authenticate'] ?? '');
     const schemes = parseAuthChallenges(header)?.map((c) => c.scheme.toLowerCase()) ?? [];
     let authorization: string;

@@ -133,8 +133,7 @@ export type CwmpKind = CwmpMessage['kind'];
 
 /** One parsed HTTP body. `Empty` is the CPE's empty POST ("no more requests", TR-069 §3.7.2.4). */
 export type ParsedCwmp =
-  | { kind: 'Empty'; ns: null; header: CwmpHeader }
-  | { kind: 'Message'; ns: CwmpNamespace; header: CwmpHeader; message: CwmpMessage };
+  { kind: 'Empty'; ns: null; header: CwmpHeader } | { kind: 'Message'; ns: CwmpNamespace; header: CwmpHeader; message: CwmpMessage };
 
 export type CwmpParseErrorCode =
   | 'too-large'
@@ -157,11 +156,7 @@ export class CwmpParseError extends Error {
   readonly ns?: CwmpNamespace;
   readonly id?: string;
   readonly method?: string;
-  constructor(
-    code: CwmpParseErrorCode,
-    message: string,
-    context: { ns?: CwmpNamespace; id?: string; method?: string } = {},
-  ) {
+  constructor(code: CwmpParseErrorCode, message: string, context: { ns?: CwmpNamespace; id?: string; method?: string } = {}) {
     super(message);
     this.name = 'CwmpParseError';
     this.code = code;

@@ -26,7 +26,13 @@ describe('TR-069 downloads that fail silently', () => {
     s.core.events.flush();
     return s.core.store.state.events({ deviceId: id, limit: 100 });
   };
-  const cpe = (serial: string, extra: Partial<CpeOptions> = {}): CpeOptions => ({ acs: `${s.http}/tr069`, serial, password: `${serial}-pw`, state: initialState('1.0'), ...extra });
+  const cpe = (serial: string, extra: Partial<CpeOptions> = {}): CpeOptions => ({
+    acs: `${s.http}/tr069`,
+    serial,
+    password: `${serial}-pw`,
+    state: initialState('1.0'),
+    ...extra,
+  });
 
   before(async () => {
     // A fast sweep so the test sees it run; retries back off for a minute.
@@ -39,7 +45,12 @@ describe('TR-069 downloads that fail silently', () => {
 
   it('a firmware "installed" with Status 0 that the next Inform does not show is a fault, not a Download every session', async () => {
     // The image makes the CPE report 4.0.1 while the artifact says 4.0: an exact-string mismatch.
-    await s.core.catalog.addBuffer(image('4.0.1', 500), { kind: 'firmware', profile: 'thomson-tr069', version: '4.0', filename: 'fw-4.0.bin' });
+    await s.core.catalog.addBuffer(image('4.0.1', 500), {
+      kind: 'firmware',
+      profile: 'thomson-tr069',
+      version: '4.0',
+      filename: 'fw-4.0.bin',
+    });
     const o = cpe('FV1', { status0: true });
     const r1 = await runCpeSession(o);
     assert.equal(r1.error, undefined);
@@ -51,7 +62,11 @@ describe('TR-069 downloads that fail silently', () => {
 
     const r2 = await runCpeSession(o);
     assert.equal(r2.error, undefined);
-    assert.deepEqual(r2.downloads.filter((d) => d.fileType.startsWith('1 ')), [], 'no second firmware Download right away');
+    assert.deepEqual(
+      r2.downloads.filter((d) => d.fileType.startsWith('1 ')),
+      [],
+      'no second firmware Download right away',
+    );
     const lastFault = state('FV1')!.reported.lastFault as { kind: string; faultCode: number; faultString: string };
     assert.equal(lastFault.kind, 'firmware');
     assert.equal(lastFault.faultCode, 9010);
@@ -75,7 +90,10 @@ describe('TR-069 downloads that fail silently', () => {
     const retry = kv().get<RetryState>(keys.retry('SW1', 'config'))!;
     assert.equal(retry.lastFault.faultCode, 9010);
     assert.match(retry.lastFault.faultString, /no TransferComplete within/);
-    assert.ok(events('SW1').some((e) => e.status === 500 && e.detail?.includes(`fault 9010 for ${cfg.commandKey}`)), 'in the event log at once');
+    assert.ok(
+      events('SW1').some((e) => e.status === 500 && e.detail?.includes(`fault 9010 for ${cfg.commandKey}`)),
+      'in the event log at once',
+    );
     assert.equal(state('SW1')!.lastSeen, seen, 'the CPE was not seen: its last-seen time stays');
     assert.equal((state('SW1')!.reported.lastFault as { faultCode: number }).faultCode, 9010, 'on the device at once');
 
@@ -83,7 +101,11 @@ describe('TR-069 downloads that fail silently', () => {
     const r2 = await runCpeSession(o);
     assert.equal(r2.error, undefined);
     assert.equal((state('SW1')!.reported.lastFault as { commandKey: string }).commandKey, cfg.commandKey);
-    assert.deepEqual(r2.downloads.filter((x) => x.fileType.startsWith('3 ')), [], 'config backing off');
+    assert.deepEqual(
+      r2.downloads.filter((x) => x.fileType.startsWith('3 ')),
+      [],
+      'config backing off',
+    );
   });
 
   it('a Download the CPE never answers counts as a failure: the next session backs off instead of resending it', async () => {
@@ -109,7 +131,10 @@ describe('TR-069 downloads that fail silently', () => {
     assert.deepEqual(await session(), ['1 Firmware Upgrade Image']);
     assert.deepEqual(await session(), ['3 Vendor Configuration File'], 'the firmware backs off');
     assert.equal(kv().get<RetryState>(keys.retry('NA1', 'firmware'))?.failures, 1);
-    assert.match((state('NA1')!.reported.lastFault as { faultString: string }).faultString, /session ended before the Download was answered/);
+    assert.match(
+      (state('NA1')!.reported.lastFault as { faultString: string }).faultString,
+      /session ended before the Download was answered/,
+    );
     assert.deepEqual(await session(), [], 'both back off');
     assert.equal(kv().get<RetryState>(keys.retry('NA1', 'config'))?.failures, 1);
   });

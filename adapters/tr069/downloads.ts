@@ -10,7 +10,17 @@ import { renderDeviceConfig } from '../../src/render/device-template.ts';
 import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
 import { profileSchema, type Tr069Config, type Tr069Settings } from './settings.ts';
 import { CwmpBuildError, buildCwmp, type DownloadArgs, type FaultStruct } from './soap.ts';
-import { backoffMs, keys, type AnnouncedFile, type AppliedState, type DownloadKind, type LastFault, type PendingDownload, type RetryState, type SessionState } from './state.ts';
+import {
+  backoffMs,
+  keys,
+  type AnnouncedFile,
+  type AppliedState,
+  type DownloadKind,
+  type LastFault,
+  type PendingDownload,
+  type RetryState,
+  type SessionState,
+} from './state.ts';
 
 export const NAME = 'tr069';
 
@@ -64,7 +74,13 @@ export function pendingDownloads(deps: AcsDeps, deviceId: string): PendingDownlo
  *   APS forgets it and the next empty POST sends the config again. Firmware needs nothing: it is compared
  *   with the SoftwareVersion the CPE reports, which a reset does not change.
  */
-export function beforeSession(deps: AcsDeps, deviceId: string, currentSession: string, inform: { softwareVersion: string | undefined; bootstrap: boolean }, now: number): void {
+export function beforeSession(
+  deps: AcsDeps,
+  deviceId: string,
+  currentSession: string,
+  inform: { softwareVersion: string | undefined; bootstrap: boolean },
+  now: number,
+): void {
   for (const d of pendingDownloads(deps, deviceId)) {
     if (d.state === 'sent' && d.session !== currentSession) finish(deps, d, NEVER_ACKNOWLEDGED, undefined);
     else if (d.state === 'accepted' && d.deadline <= now) finish(deps, d, overdue(d), undefined);
@@ -77,7 +93,13 @@ function forgetConfig(deps: AcsDeps, deviceId: string): void {
   const applied = deps.kv.get<AppliedState>(keys.applied(deviceId));
   if (!applied?.config) return;
   deps.kv.set(keys.applied(deviceId), { ...applied, config: undefined } satisfies AppliedState);
-  deps.core.events.record({ deviceId, adapter: NAME, file: 'download:config', status: 200, detail: `0 BOOTSTRAP: config revision ${applied.config.serial} forgotten, sent again` });
+  deps.core.events.record({
+    deviceId,
+    adapter: NAME,
+    file: 'download:config',
+    status: 200,
+    detail: `0 BOOTSTRAP: config revision ${applied.config.serial} forgotten, sent again`,
+  });
   deps.log.info({ device: deviceId, revision: applied.config.serial }, 'CPE bootstrapped (factory reset?): its config will be sent again');
 }
 
@@ -129,7 +151,13 @@ function wants(deps: AcsDeps, device: DeviceRecord, files: CpeFiles, kind: Downl
 }
 
 /** The next Download for this session, recorded as pending; undefined when the CPE is up to date. */
-export function nextDownload(deps: AcsDeps, device: DeviceRecord, session: SessionState, baseUrl: string, now: number): DownloadArgs | undefined {
+export function nextDownload(
+  deps: AcsDeps,
+  device: DeviceRecord,
+  session: SessionState,
+  baseUrl: string,
+  now: number,
+): DownloadArgs | undefined {
   const files = cpeFiles(deps.core, device);
   const pending = pendingDownloads(deps, device.id);
   for (const kind of ['firmware', 'config'] as const) {
@@ -158,8 +186,17 @@ export function nextDownload(deps: AcsDeps, device: DeviceRecord, session: Sessi
     // for the operator, not a download the CPE failed.
     const invalid = unsendable(args, session);
     if (invalid) {
-      deps.log.error({ device: device.id, kind, field: invalid.field, reason: invalid.message }, 'cannot send a Download: fix the configuration (publicUrl, device id or file name)');
-      deps.core.events.record({ deviceId: device.id, adapter: NAME, file: `download:${kind}`, status: 500, detail: `configuration error, no Download sent: ${invalid.message}` });
+      deps.log.error(
+        { device: device.id, kind, field: invalid.field, reason: invalid.message },
+        'cannot send a Download: fix the configuration (publicUrl, device id or file name)',
+      );
+      deps.core.events.record({
+        deviceId: device.id,
+        adapter: NAME,
+        file: `download:${kind}`,
+        status: 500,
+        detail: `configuration error, no Download sent: ${invalid.message}`,
+      });
       continue;
     }
     const rec: PendingDownload = {
@@ -182,7 +219,13 @@ export function nextDownload(deps: AcsDeps, device: DeviceRecord, session: Sessi
     if (cfg) deps.kv.set(keys.file(device.id, commandKey), announced(deps, cfg), ttl);
     session.sent.push(kind);
     session.sentKeys.push(commandKey);
-    deps.core.events.record({ deviceId: device.id, adapter: NAME, file: `download:${kind}`, status: 200, detail: `Download ${commandKey} sent` });
+    deps.core.events.record({
+      deviceId: device.id,
+      adapter: NAME,
+      file: `download:${kind}`,
+      status: 200,
+      detail: `Download ${commandKey} sent`,
+    });
     return args;
   }
   return undefined;
@@ -202,7 +245,14 @@ function unsendable(args: DownloadArgs, session: SessionState): CwmpBuildError |
 // secrets, so they are sealed with the keyring like every other secret at rest.
 function announced(deps: AcsDeps, f: RenderedFile): AnnouncedFile {
   const r = f.revision;
-  return { bytes: deps.core.keys.encrypt(f.bytes.toString('base64')), serial: r.serial, lastModified: r.lastModified.getTime(), etag: r.etag, sha256: r.sha256, md5: r.md5 };
+  return {
+    bytes: deps.core.keys.encrypt(f.bytes.toString('base64')),
+    serial: r.serial,
+    lastModified: r.lastModified.getTime(),
+    etag: r.etag,
+    sha256: r.sha256,
+    md5: r.md5,
+  };
 }
 
 /** The config bytes a Download announced, as a file to serve; undefined once the download is over. */
@@ -210,7 +260,10 @@ export function announcedConfig(deps: AcsDeps, d: PendingDownload): RenderedFile
   const a = deps.kv.get<AnnouncedFile>(keys.file(d.deviceId, d.commandKey));
   const bytes = a && deps.core.keys.decrypt(a.bytes);
   if (!a || bytes === undefined) return undefined;
-  return { bytes: Buffer.from(bytes, 'base64'), revision: { serial: a.serial, lastModified: new Date(a.lastModified), etag: a.etag, sha256: a.sha256, md5: a.md5 } };
+  return {
+    bytes: Buffer.from(bytes, 'base64'),
+    revision: { serial: a.serial, lastModified: new Date(a.lastModified), etag: a.etag, sha256: a.sha256, md5: a.md5 },
+  };
 }
 
 /** DownloadResponse: Status 0 = done and applied now; 1 = a TransferComplete follows, maybe in a later session. */
@@ -237,7 +290,13 @@ export function downloadRefused(deps: AcsDeps, session: SessionState, commandKey
  * comes without a session passes `{ softwareVersion: undefined, sentKeys: [commandKey] }`, so a firmware
  * is verified at the next Inform.
  */
-export function transferComplete(deps: AcsDeps, deviceId: string, seen: Seen, commandKey: string, fault: FaultStruct): 'ok' | 'fault' | 'unknown' {
+export function transferComplete(
+  deps: AcsDeps,
+  deviceId: string,
+  seen: Seen,
+  commandKey: string,
+  fault: FaultStruct,
+): 'ok' | 'fault' | 'unknown' {
   const d = deps.kv.get<PendingDownload>(keys.download(deviceId, commandKey));
   if (!d) return 'unknown';
   return finish(deps, d, fault.faultCode === 0 ? null : fault, seen);
@@ -254,7 +313,13 @@ export function downloadUnanswered(deps: AcsDeps, deviceId: string, commandKey: 
 
 type Seen = Pick<SessionState, 'softwareVersion' | 'sentKeys'>;
 
-function finish(deps: AcsDeps, d: PendingDownload, fault: FaultStruct | null, session: Seen | undefined, o: { quiet?: boolean } = {}): 'ok' | 'fault' {
+function finish(
+  deps: AcsDeps,
+  d: PendingDownload,
+  fault: FaultStruct | null,
+  session: Seen | undefined,
+  o: { quiet?: boolean } = {},
+): 'ok' | 'fault' {
   const { core, kv } = deps;
   kv.delete(keys.download(d.deviceId, d.commandKey));
   kv.delete(keys.file(d.deviceId, d.commandKey));
@@ -263,7 +328,10 @@ function finish(deps: AcsDeps, d: PendingDownload, fault: FaultStruct | null, se
   // A firmware completed in a later session must show in that session's Inform (seed 002: the CPE
   // reboots into it); one completed in the session that sent it is verified at the next Inform instead.
   if (!fault && d.kind === 'firmware' && session && !sameSession && session.softwareVersion !== d.version) {
-    fault = { faultCode: 9010, faultString: `APS: transfer reported complete, but the CPE runs ${session.softwareVersion ?? '(unknown)'}, not ${d.version}` };
+    fault = {
+      faultCode: 9010,
+      faultString: `APS: transfer reported complete, but the CPE runs ${session.softwareVersion ?? '(unknown)'}, not ${d.version}`,
+    };
   }
   if (fault) {
     recordFault(deps, d.deviceId, d.kind, d.commandKey, fault, o.quiet ?? false);
@@ -271,11 +339,18 @@ function finish(deps: AcsDeps, d: PendingDownload, fault: FaultStruct | null, se
   }
   kv.delete(keys.retry(d.deviceId, d.kind));
   const applied = kv.get<AppliedState>(keys.applied(d.deviceId)) ?? {};
-  if (d.kind === 'firmware') applied.firmware = { artifactId: d.artifactId!, version: d.version!, at, commandKey: d.commandKey, verified: !sameSession };
+  if (d.kind === 'firmware')
+    applied.firmware = { artifactId: d.artifactId!, version: d.version!, at, commandKey: d.commandKey, verified: !sameSession };
   else applied.config = { md5: d.configMd5!, serial: d.configSerial!, at };
   kv.set(keys.applied(d.deviceId), applied);
   if (d.kind === 'config') core.events.report({ deviceId: d.deviceId, reported: { configRevision: d.configSerial } });
-  core.events.record({ deviceId: d.deviceId, adapter: NAME, file: `download:${d.kind}`, status: 200, detail: `transfer complete ${d.commandKey}` });
+  core.events.record({
+    deviceId: d.deviceId,
+    adapter: NAME,
+    file: `download:${d.kind}`,
+    status: 200,
+    detail: `transfer complete ${d.commandKey}`,
+  });
   deps.log.info({ device: d.deviceId, commandKey: d.commandKey, kind: d.kind }, 'download complete');
   return 'ok';
 }
@@ -285,11 +360,34 @@ function recordFault(deps: AcsDeps, deviceId: string, kind: DownloadKind, comman
   const { core, kv } = deps;
   const prev = kv.get<RetryState>(keys.retry(deviceId, kind));
   const failures = (prev?.failures ?? 0) + 1;
-  const lastFault: LastFault = { kind, commandKey, faultCode: fault.faultCode, faultString: fault.faultString, at: new Date().toISOString() };
+  const lastFault: LastFault = {
+    kind,
+    commandKey,
+    faultCode: fault.faultCode,
+    faultString: fault.faultString,
+    at: new Date().toISOString(),
+  };
   const wait = backoffMs(failures, deps.config.retryBaseSeconds, deps.config.retryMaxSeconds);
   kv.set(keys.retry(deviceId, kind), { failures, notBefore: Date.now() + wait, lastFault } satisfies RetryState);
   // A fault the sweep finds while the CPE is away is on the device at once, without moving its last-seen.
   core.events.report({ deviceId, reported: { lastFault }, seen: !quiet });
-  core.events.record({ deviceId, adapter: NAME, file: `download:${kind}`, status: 500, detail: `fault ${fault.faultCode} for ${commandKey}; retry in ${wait / 1000} s` });
-  deps.log.warn({ device: deviceId, commandKey, kind, faultCode: fault.faultCode, faultString: fault.faultString, failures, retryInSeconds: wait / 1000 }, 'download failed');
+  core.events.record({
+    deviceId,
+    adapter: NAME,
+    file: `download:${kind}`,
+    status: 500,
+    detail: `fault ${fault.faultCode} for ${commandKey}; retry in ${wait / 1000} s`,
+  });
+  deps.log.warn(
+    {
+      device: deviceId,
+      commandKey,
+      kind,
+      faultCode: fault.faultCode,
+      faultString: fault.faultString,
+      failures,
+      retryInSeconds: wait / 1000,
+    },
+    'download failed',
+  );
 }

@@ -15,8 +15,11 @@ export function fileHandler(deps: AcsDeps): (req: Request, res: Response) => Pro
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'download' };
     const deviceId = String(req.params.device);
     const commandKey = String(req.params.key);
-    const d = /^[a-z]{2}-[a-z0-9]+-[0-9a-f]{12}$/.test(commandKey) ? deps.kv.get<PendingDownload>(keys.download(deviceId, commandKey)) : undefined;
-    const lookupPassword = (u: string): string | undefined => (d && u === d.commandKey ? downloadPassword(core, d.deviceId, d.commandKey) : undefined);
+    const d = /^[a-z]{2}-[a-z0-9]+-[0-9a-f]{12}$/.test(commandKey)
+      ? deps.kv.get<PendingDownload>(keys.download(deviceId, commandKey))
+      : undefined;
+    const lookupPassword = (u: string): string | undefined =>
+      d && u === d.commandKey ? downloadPassword(core, d.deviceId, d.commandKey) : undefined;
     // Each Digest nonce-count once, as on the ACS URL: a captured header fetches nothing again.
     const auth = authenticate(req, { ...files, lookupPassword, nonceCounts: deps.kv });
     // One answer for every refusal: whether the download exists is not the client's business.

@@ -54,7 +54,10 @@ export const tr069Adapter = defineAdapter<Tr069Config>({
     return {
       url: `${core.urls.http}/${NAME}`,
       httpsUrl: core.urls.https ? `${core.urls.https}/${NAME}` : null,
-      credentials: { username: device.id, password: device.passwordEnc ? '(the password set on this device)' : '(none set: add one with aps device set --password)' },
+      credentials: {
+        username: device.id,
+        password: device.passwordEnc ? '(the password set on this device)' : '(none set: add one with aps device set --password)',
+      },
       hints: [
         `Set InternetGatewayDevice.ManagementServer.URL (or Device.ManagementServer.URL) to the URL above.`,
         `Set ManagementServer.Username to "${device.id}" and ManagementServer.Password to the device password (HTTP Digest; Basic only over HTTPS).`,
@@ -67,10 +70,25 @@ export const tr069Adapter = defineAdapter<Tr069Config>({
   preview(device, core) {
     const f = cpeFiles(core, device);
     const out: PreviewFile[] = [];
-    if (f.firmware) out.push({ name: f.firmware.filename, contentType: 'application/octet-stream', artifactId: f.firmware.id, md5: f.firmware.md5, size: f.firmware.size });
+    if (f.firmware)
+      out.push({
+        name: f.firmware.filename,
+        contentType: 'application/octet-stream',
+        artifactId: f.firmware.id,
+        md5: f.firmware.md5,
+        size: f.firmware.size,
+      });
     if (f.config) {
       const r = f.config.revision;
-      out.push({ name: f.settings.configFileName, contentType: f.settings.configContentType, text: f.config.bytes.toString('utf8'), md5: r.md5, size: f.config.bytes.length, serial: r.serial, lastModified: r.lastModified.toUTCString() });
+      out.push({
+        name: f.settings.configFileName,
+        contentType: f.settings.configContentType,
+        text: f.config.bytes.toString('utf8'),
+        md5: r.md5,
+        size: f.config.bytes.length,
+        serial: r.serial,
+        lastModified: r.lastModified.toUTCString(),
+      });
     }
     return out;
   },

@@ -9,7 +9,10 @@ import { backoffMs } from './state.ts';
 const base: InformMessage = {
   kind: 'Inform',
   deviceId: { manufacturer: 'THOMSON', oui: '001122', productClass: 'TG784', serialNumber: 'CP0915' },
-  events: [{ eventCode: '0 BOOTSTRAP', commandKey: '' }, { eventCode: 'M Download', commandKey: 'fw-1' }],
+  events: [
+    { eventCode: '0 BOOTSTRAP', commandKey: '' },
+    { eventCode: 'M Download', commandKey: 'fw-1' },
+  ],
   maxEnvelopes: 1,
   currentTime: '',
   retryCount: 0,
@@ -58,14 +61,33 @@ test('device ids: OUI-ProductClass-SerialNumber first, then the serial; unusable
 });
 
 test('back-off doubles from the base and stops at the cap', () => {
-  assert.deepEqual([1, 2, 3, 4, 10, 100].map((n) => backoffMs(n, 60, 600) / 1000), [60, 120, 240, 480, 600, 600]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 10, 100].map((n) => backoffMs(n, 60, 600) / 1000),
+    [60, 120, 240, 480, 600, 600],
+  );
 });
 
 test('the simulated CPE checks size and image MD5 like a real one', () => {
-  const dl = { commandKey: 'k', fileType: '1 Firmware Upgrade Image', url: 'http://x/fw.bin', username: '', password: '', fileSize: 0, targetFileName: '', delaySeconds: 0, successUrl: '', failureUrl: '' };
+  const dl = {
+    commandKey: 'k',
+    fileType: '1 Firmware Upgrade Image',
+    url: 'http://x/fw.bin',
+    username: '',
+    password: '',
+    fileSize: 0,
+    targetFileName: '',
+    delaySeconds: 0,
+    successUrl: '',
+    failureUrl: '',
+  };
   const img = Buffer.from('APSFW 2.0 5d41402abc4b2a76b9719d911017c592\nhello');
   assert.deepEqual(checkFile(dl, img), { softwareVersion: '2.0' });
-  assert.equal((checkFile(dl, Buffer.from('APSFW 2.0 5d41402abc4b2a76b9719d911017c592\nhellO')) as { fault: { faultCode: number } }).fault.faultCode, 9018);
+  assert.equal(
+    (checkFile(dl, Buffer.from('APSFW 2.0 5d41402abc4b2a76b9719d911017c592\nhellO')) as { fault: { faultCode: number } }).fault.faultCode,
+    9018,
+  );
   assert.equal((checkFile({ ...dl, fileSize: 3 }, img) as { fault: { faultCode: number } }).fault.faultCode, 9018);
-  assert.deepEqual(checkFile({ ...dl, fileType: '3 Vendor Configuration File' }, Buffer.from(':env set var=CONF_VERSION value=1.1.1\n')), { configVersion: '1.1.1' });
+  assert.deepEqual(checkFile({ ...dl, fileType: '3 Vendor Configuration File' }, Buffer.from(':env set var=CONF_VERSION value=1.1.1\n')), {
+    configVersion: '1.1.1',
+  });
 });

@@ -28,13 +28,21 @@ export const configSchema = z
     /** Connection request: give up after this long. */
     connectionRequestTimeoutSeconds: z.number().int().min(1).default(10),
     /** Largest CWMP body accepted, before and after Content-Encoding. */
-    maxBodyBytes: z.number().int().min(1024).default(1024 * 1024),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
     /**
      * Largest body (before and after Content-Encoding) of a request with neither a session nor an
      * Authorization header; a larger one gets the 401 challenge unread, and the CPE's authenticated retry
      * may use maxBodyBytes. Keeps what an anonymous client can make the server parse small.
      */
-    maxUnauthenticatedBodyBytes: z.number().int().min(1024).default(64 * 1024),
+    maxUnauthenticatedBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024),
   })
   .strict();
 export type Tr069Config = z.infer<typeof configSchema>;
@@ -44,7 +52,10 @@ export const profileSchema = z
     /** Download FileType for the config (TR-069 A.3.2.8: "3 Vendor Configuration File"). */
     configFileType: z.string().min(1).max(64).default('3 Vendor Configuration File'),
     /** The name the config is served under and sent as TargetFileName. */
-    configFileName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/).default('config.ini'),
+    configFileName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/)
+      .default('config.ini'),
     configContentType: z.string().default('text/plain; charset=utf-8'),
     /** TargetFileName for firmware; empty lets the CPE choose (the artifact's name is in the URL anyway). */
     firmwareTargetFileName: z.string().max(256).default(''),

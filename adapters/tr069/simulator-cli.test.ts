@@ -15,7 +15,12 @@ describe('aps simulate tr069: state kept in a file between runs', () => {
   before(async () => {
     s = await startTestServer();
     s.core.devices.upsert({ id: '00147F-TG784-CLI1', profile: 'thomson-tr069', password: 'cli-pw' });
-    await s.core.catalog.addBuffer(Buffer.from('APSFW 5.0\nimage'), { kind: 'firmware', profile: 'thomson-tr069', version: '5.0', filename: 'fw5.bin' });
+    await s.core.catalog.addBuffer(Buffer.from('APSFW 5.0\nimage'), {
+      kind: 'firmware',
+      profile: 'thomson-tr069',
+      version: '5.0',
+      filename: 'fw5.bin',
+    });
   });
   after(async () => {
     await s.stop();
@@ -23,17 +28,40 @@ describe('aps simulate tr069: state kept in a file between runs', () => {
 
   it('downloads firmware and config in one run, completes both in the next, and reports the new SoftwareVersion', async () => {
     const state = join(tempDir('aps-tr069-cli-'), 'cpe.json');
-    const args = ['simulate', 'tr069', '--acs', `${s.http}/tr069`, '--serial', 'CLI1', '--username', '00147F-TG784-CLI1', '--password', 'cli-pw', '--state', state, '--json'];
+    const args = [
+      'simulate',
+      'tr069',
+      '--acs',
+      `${s.http}/tr069`,
+      '--serial',
+      'CLI1',
+      '--username',
+      '00147F-TG784-CLI1',
+      '--password',
+      'cli-pw',
+      '--state',
+      state,
+      '--json',
+    ];
     const first = JSON.parse((await run(process.execPath, [BIN, ...args])).stdout) as SessionResult;
     assert.equal(first.error, undefined);
-    assert.deepEqual(first.downloads.map((d) => [d.fileType, d.status]), [['1 Firmware Upgrade Image', 1], ['3 Vendor Configuration File', 1]]);
+    assert.deepEqual(
+      first.downloads.map((d) => [d.fileType, d.status]),
+      [
+        ['1 Firmware Upgrade Image', 1],
+        ['3 Vendor Configuration File', 1],
+      ],
+    );
     assert.equal(first.rebooted, true);
     const saved = JSON.parse(readFileSync(state, 'utf8')) as CpeState;
     assert.equal(saved.pending.length, 2, 'both TransferCompletes wait for the next session');
 
     const second = JSON.parse((await run(process.execPath, [BIN, ...args])).stdout) as SessionResult;
     assert.equal(second.error, undefined);
-    assert.deepEqual(second.transferCompletes.map((t) => t.faultCode), [0, 0]);
+    assert.deepEqual(
+      second.transferCompletes.map((t) => t.faultCode),
+      [0, 0],
+    );
     assert.deepEqual(second.downloads, []);
     assert.equal((JSON.parse(readFileSync(state, 'utf8')) as CpeState).softwareVersion, '5.0');
     s.core.events.flush();

@@ -24,7 +24,11 @@ export function tr069SimulatorCommand(cmd: Command): void {
     .option('--product-class <pc>', 'ProductClass of the DeviceId', 'TG784')
     .option('--manufacturer <m>', 'Manufacturer of the DeviceId', 'THOMSON')
     .option('--software-version <v>', 'SoftwareVersion of a fresh state', '1.0')
-    .option('--state <file>', 'JSON file keeping SoftwareVersion, config version and pending TransferCompletes between runs', '.aps-sim/tr069-state.json')
+    .option(
+      '--state <file>',
+      'JSON file keeping SoftwareVersion, config version and pending TransferCompletes between runs',
+      '.aps-sim/tr069-state.json',
+    )
     .option('--status0', 'fetch before answering the Download and answer Status 0')
     .option('--firmware-complete <when>', 'same|next: TransferComplete for firmware in the same or the next session', 'next')
     .option('--config-complete <when>', 'same|next: TransferComplete for config', 'same')
@@ -41,20 +45,35 @@ export function tr069SimulatorCommand(cmd: Command): void {
       };
       const statePath = resolve(o.state);
       const opts: CpeOptions = {
-        acs: o.acs, serial: o.serial, password: o.password, username: o.username, oui: o.oui, productClass: o.productClass, manufacturer: o.manufacturer,
-        statePath, status0: !!o.status0, gzip: !!o.gzip, ...tlsFromOptions(o),
+        acs: o.acs,
+        serial: o.serial,
+        password: o.password,
+        username: o.username,
+        oui: o.oui,
+        productClass: o.productClass,
+        manufacturer: o.manufacturer,
+        statePath,
+        status0: !!o.status0,
+        gzip: !!o.gzip,
+        ...tlsFromOptions(o),
         complete: { firmware: when(o.firmwareComplete), config: when(o.configComplete) },
       };
-      if (!existsSync(statePath)) opts.state = { softwareVersion: o.softwareVersion, configVersion: '', bootstrapped: false, events: [], pending: [] };
+      if (!existsSync(statePath))
+        opts.state = { softwareVersion: o.softwareVersion, configVersion: '', bootstrapped: false, events: [], pending: [] };
       const print = (r: SessionResult): void => console.log(o.json ? JSON.stringify(r) : line(r));
       let running = Promise.resolve();
-      const session = (events: string[] = []): Promise<void> => (running = running.then(async () => {
-        const r = await runCpeSession(opts, events);
-        print(r);
-        if (!r.ok) process.exitCode = 1;
-      }));
+      const session = (events: string[] = []): Promise<void> =>
+        (running = running.then(async () => {
+          const r = await runCpeSession(opts, events);
+          print(r);
+          if (!r.ok) process.exitCode = 1;
+        }));
       if (o.listen) {
-        const cr = await startConnectionRequestServer({ username: o.crUsername, password: o.crPassword, onRequest: () => void session(['6 CONNECTION REQUEST']) });
+        const cr = await startConnectionRequestServer({
+          username: o.crUsername,
+          password: o.crPassword,
+          onRequest: () => void session(['6 CONNECTION REQUEST']),
+        });
         opts.connectionRequestUrl = cr.url;
         console.log(`connection request URL: ${cr.url}`);
       }

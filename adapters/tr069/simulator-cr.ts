@@ -11,7 +11,12 @@ export interface ConnectionRequestServer {
   close(): Promise<void>;
 }
 
-export async function startConnectionRequestServer(o: { username: string; password: string; host?: string; onRequest: () => void }): Promise<ConnectionRequestServer> {
+export async function startConnectionRequestServer(o: {
+  username: string;
+  password: string;
+  host?: string;
+  onRequest: () => void;
+}): Promise<ConnectionRequestServer> {
   const key = randomBytes(32);
   const realm = 'CPE connection request';
   const path = `/cr/${randomBytes(8).toString('hex')}`;
@@ -27,7 +32,9 @@ export async function startConnectionRequestServer(o: { username: string; passwo
     });
     if (req.url !== path || req.method !== 'GET') return void res.writeHead(404).end();
     if (r.kind !== 'ok') {
-      res.writeHead(401, { 'WWW-Authenticate': digestChallenge({ realm, secretKey: key, now: Date.now(), stale: r.kind === 'stale' }) }).end();
+      res
+        .writeHead(401, { 'WWW-Authenticate': digestChallenge({ realm, secretKey: key, now: Date.now(), stale: r.kind === 'stale' }) })
+        .end();
       return;
     }
     res.writeHead(200, { 'Content-Length': '0' }).end();
@@ -39,6 +46,10 @@ export async function startConnectionRequestServer(o: { username: string; passwo
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

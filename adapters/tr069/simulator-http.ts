@@ -11,7 +11,14 @@ export interface HttpOptions {
 }
 
 /** One Authorization value answering `challenge`: Digest if offered, else Basic (https only). */
-export function answerChallenge(challenge: string, url: URL, method: string, username: string, password: string, nc: number): string | undefined {
+export function answerChallenge(
+  challenge: string,
+  url: URL,
+  method: string,
+  username: string,
+  password: string,
+  nc: number,
+): string | undefined {
   const schemes = parseAuthChallenges(challenge)?.map((c) => c.scheme.toLowerCase()) ?? [];
   if (schemes.includes('digest')) return digestAuthorization({ challenge, username, password, method, uri: url.pathname + url.search, nc });
   if (schemes.includes('basic') && url.protocol === 'https:') return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
@@ -19,7 +26,13 @@ export function answerChallenge(challenge: string, url: URL, method: string, use
 }
 
 /** GET with credentials given only after a challenge, as in seed 002 steps 9–12. */
-export async function getWithAuth(url: string, username: string, password: string, http: HttpOptions, saveTo?: string): Promise<SimResponse & { challenged: boolean }> {
+export async function getWithAuth(
+  url: string,
+  username: string,
+  password: string,
+  http: HttpOptions,
+  saveTo?: string,
+): Promise<SimResponse & { challenged: boolean }> {
   const first = await simRequest({ url, ...http, saveTo });
   if (first.status !== 401) return { ...first, challenged: false };
   const auth = answerChallenge(String(first.headers['www-authenticate'] ?? ''), new URL(url), 'GET', username, password, 1);

@@ -76,11 +76,18 @@ const now = (): string => new Date().toISOString();
 
 /** Check a fetched file as the CPE would; returns the fault, or what applying it changes. */
 export function checkFile(dl: DownloadArgs, body: Buffer): { fault: FaultStruct } | { softwareVersion?: string; configVersion?: string } {
-  if (dl.fileSize > 0 && body.length !== dl.fileSize) return { fault: { faultCode: 9018, faultString: `file corrupted: ${body.length} bytes, expected ${dl.fileSize}` } };
+  if (dl.fileSize > 0 && body.length !== dl.fileSize)
+    return { fault: { faultCode: 9018, faultString: `file corrupted: ${body.length} bytes, expected ${dl.fileSize}` } };
   if (dl.fileType.startsWith('1 ')) {
     const nl = body.indexOf(10);
     const m = /^APSFW (\S+)(?: ([0-9a-f]{32}))?$/.exec(body.subarray(0, nl < 0 ? 0 : nl).toString('latin1'));
-    if (m?.[2] && createHash('md5').update(body.subarray(nl + 1)).digest('hex') !== m[2]) return { fault: { faultCode: 9018, faultString: 'file corrupted: image MD5 mismatch' } };
+    if (
+      m?.[2] &&
+      createHash('md5')
+        .update(body.subarray(nl + 1))
+        .digest('hex') !== m[2]
+    )
+      return { fault: { faultCode: 9018, faultString: 'file corrupted: image MD5 mismatch' } };
     return { softwareVersion: m?.[1] ?? dl.url.replace(/^.*\//, '').replace(/\.[^.]*$/, '') };
   }
   const v = /^:env set var=CONF_VERSION value=(\S+)/m.exec(body.toString('utf8'));
@@ -90,7 +97,15 @@ export function checkFile(dl: DownloadArgs, body: Buffer): { fault: FaultStruct 
 /** One CWMP session. Never throws: failures come back in the result, the state is kept consistent. */
 export async function runCpeSession(o: CpeOptions, extraEvents: string[] = []): Promise<SessionResult> {
   const st = loadState(o);
-  const res: SessionResult = { ok: false, informEvents: [], challenges: 0, messages: 0, downloads: [], transferCompletes: [], rebooted: false };
+  const res: SessionResult = {
+    ok: false,
+    informEvents: [],
+    challenges: 0,
+    messages: 0,
+    downloads: [],
+    transferCompletes: [],
+    rebooted: false,
+  };
   const http = new CwmpHttp(o.acs, o.username ?? o.serial, o.password, { insecure: o.insecure, ca: o.ca, gzip: o.gzip });
   const ns = o.ns ?? 'urn:dslforum-org:cwmp-1-0';
   let id = 0;
@@ -102,8 +117,13 @@ export async function runCpeSession(o: CpeOptions, extraEvents: string[] = []): 
     return p.kind === 'Empty' ? null : p.message;
   };
   try {
-    const events: EventStruct[] = [...(st.bootstrapped ? [] : [{ eventCode: '0 BOOTSTRAP', commandKey: '' }]), ...st.events, ...extraEvents.map((e) => ({ eventCode: e, commandKey: '' }))];
-    if (st.pending.length > 0 && !events.some((e) => e.eventCode === '7 TRANSFER COMPLETE')) events.push({ eventCode: '7 TRANSFER COMPLETE', commandKey: '' });
+    const events: EventStruct[] = [
+      ...(st.bootstrapped ? [] : [{ eventCode: '0 BOOTSTRAP', commandKey: '' }]),
+      ...st.events,
+      ...extraEvents.map((e) => ({ eventCode: e, commandKey: '' })),
+    ];
+    if (st.pending.length > 0 && !events.some((e) => e.eventCode === '7 TRANSFER COMPLETE'))
+      events.push({ eventCode: '7 TRANSFER COMPLETE', commandKey: '' });
     if (events.length === 0) events.push({ eventCode: '2 PERIODIC', commandKey: '' });
     res.informEvents = events.map((e) => e.eventCode);
     const root = o.root ?? 'InternetGatewayDevice.';
@@ -114,7 +134,12 @@ export async function runCpeSession(o: CpeOptions, extraEvents: string[] = []): 
       [`${root}DeviceInfo.VendorConfigFile.1.Version`, st.configVersion],
       [`${root}ManagementServer.ConnectionRequestURL`, o.connectionRequestUrl ?? ''],
     ].map(([name, value]) => ({ name: name!, value: value!, type: 'xsd:string' }));
-    const deviceId = { manufacturer: o.manufacturer ?? 'THOMSON', oui: o.oui ?? '00147F', productClass: o.productClass ?? 'TG784', serialNumber: o.serial };
+    const deviceId = {
+      manufacturer: o.manufacturer ?? 'THOMSON',
+      oui: o.oui ?? '00147F',
+      productClass: o.productClass ?? 'TG784',
+      serialNumber: o.serial,
+    };
     const ir = await post({ kind: 'Inform', deviceId, events, maxEnvelopes: 1, currentTime: now(), retryCount: 0, parameterList: params });
     if (ir?.kind !== 'InformResponse') throw new Error(`expected InformResponse, got ${ir?.kind ?? 'an empty answer'}`);
     st.bootstrapped = true;
@@ -129,7 +154,12 @@ export async function runCpeSession(o: CpeOptions, extraEvents: string[] = []): 
         continue;
       }
       if (msg !== null) {
-        msg = await post({ kind: 'Fault', faultcode: 'Client', faultstring: 'CWMP fault', cwmp: { faultCode: 9000, faultString: 'Method not supported' } });
+        msg = await post({
+          kind: 'Fault',
+          faultcode: 'Client',
+          faultstring: 'CWMP fault',
+          cwmp: { faultCode: 9000, faultString: 'Method not supported' },
+        });
         continue;
       }
       // The ACS has no more requests. Transfers accepted with Status 1 happen now (seed 002 steps 9–13).
@@ -151,7 +181,12 @@ export async function runCpeSession(o: CpeOptions, extraEvents: string[] = []): 
   return res;
 }
 
-async function sendTransferCompletes(o: CpeOptions, st: CpeState, res: SessionResult, post: (m: CwmpMessage | null) => Promise<CwmpMessage | null>): Promise<void> {
+async function sendTransferCompletes(
+  o: CpeOptions,
+  st: CpeState,
+  res: SessionResult,
+  post: (m: CwmpMessage | null) => Promise<CwmpMessage | null>,
+): Promise<void> {
   while (st.pending.length > 0) {
     const tc = st.pending[0]!;
     const r = await post({ kind: 'TransferComplete', ...tc });
@@ -162,7 +197,13 @@ async function sendTransferCompletes(o: CpeOptions, st: CpeState, res: SessionRe
   }
 }
 
-async function onDownload(o: CpeOptions, st: CpeState, res: SessionResult, dl: DownloadArgs, later: Array<{ dl: DownloadArgs; when: 'same' | 'next' }>): Promise<CwmpMessage> {
+async function onDownload(
+  o: CpeOptions,
+  st: CpeState,
+  res: SessionResult,
+  dl: DownloadArgs,
+  later: Array<{ dl: DownloadArgs; when: 'same' | 'next' }>,
+): Promise<CwmpMessage> {
   const firmware = dl.fileType.startsWith('1 ');
   if (o.status0) {
     const entry: SessionResult['downloads'][number] = { commandKey: dl.commandKey, fileType: dl.fileType, status: 0 };

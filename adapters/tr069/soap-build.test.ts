@@ -94,7 +94,18 @@ test('no ID in the request → no Header; HoldRequests carries mustUnderstand', 
 
 test('Download children are in schema order and values are escaped', () => {
   const xml = buildCwmp({ kind: 'Download', ...DOWNLOAD }, { ns: NS12, id: '9' });
-  const order = ['CommandKey', 'FileType', 'URL', 'Username', 'Password', 'FileSize', 'TargetFileName', 'DelaySeconds', 'SuccessURL', 'FailureURL'];
+  const order = [
+    'CommandKey',
+    'FileType',
+    'URL',
+    'Username',
+    'Password',
+    'FileSize',
+    'TargetFileName',
+    'DelaySeconds',
+    'SuccessURL',
+    'FailureURL',
+  ];
   const body = xml.slice(xml.indexOf('<cwmp:Download>'));
   const found = [...body.matchAll(/<([A-Za-z]+)[ />]/g)].map((m) => m[1]);
   assert.deepEqual(found, order);
@@ -127,7 +138,9 @@ test('Download limits: 32-char CommandKey, 256-char URL/credentials, unsignedInt
 test('ACS fault to the CPE: 8003 is a Client fault, 8000 a Server fault', () => {
   const xml = buildCwmp(acsFault(8003), { ns: NS12, id: '5' });
   assert.ok(xml.includes('<soap-env:Fault><faultcode>Client</faultcode><faultstring>CWMP fault</faultstring>'));
-  assert.ok(xml.includes('<detail><cwmp:Fault><FaultCode>8003</FaultCode><FaultString>Invalid arguments</FaultString></cwmp:Fault></detail>'));
+  assert.ok(
+    xml.includes('<detail><cwmp:Fault><FaultCode>8003</FaultCode><FaultString>Invalid arguments</FaultString></cwmp:Fault></detail>'),
+  );
   assert.deepEqual(acsFault(8000, 'Method not supported: Foo'), {
     kind: 'Fault',
     faultcode: 'Server',
@@ -142,7 +155,11 @@ test('real samples survive parse → build → parse unchanged', () => {
     assert.equal(first.kind, 'Message');
     if (first.kind !== 'Message') continue;
     const { id, holdRequests } = first.header;
-    const rebuilt = buildCwmp(first.message, { ns: first.ns, ...(id !== undefined ? { id } : {}), ...(holdRequests !== undefined ? { holdRequests } : {}) });
+    const rebuilt = buildCwmp(first.message, {
+      ns: first.ns,
+      ...(id !== undefined ? { id } : {}),
+      ...(holdRequests !== undefined ? { holdRequests } : {}),
+    });
     assert.deepEqual(parseCwmp(rebuilt), first, f);
   }
 });

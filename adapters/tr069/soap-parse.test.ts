@@ -137,11 +137,21 @@ test('unqualified RPC element falls back to the declared cwmp namespace; default
 
 test('DownloadResponse and TransferComplete (fault as a value)', () => {
   const dr = message(
-    parseCwmp(env(NS12, '<c:DownloadResponse><Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime></c:DownloadResponse>')),
+    parseCwmp(
+      env(
+        NS12,
+        '<c:DownloadResponse><Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime></c:DownloadResponse>',
+      ),
+    ),
   );
   assert.deepEqual(dr, { kind: 'DownloadResponse', status: 1, startTime: '0001-01-01T00:00:00Z', completeTime: '0001-01-01T00:00:00Z' });
   const tc = message(
-    parseCwmp(env(NS12, '<c:TransferComplete><CommandKey>fw-123</CommandKey><FaultStruct><FaultCode>9010</FaultCode><FaultString>Download failed</FaultString></FaultStruct><StartTime>2024-01-01T00:00:00Z</StartTime><CompleteTime>2024-01-01T00:01:00Z</CompleteTime></c:TransferComplete>')),
+    parseCwmp(
+      env(
+        NS12,
+        '<c:TransferComplete><CommandKey>fw-123</CommandKey><FaultStruct><FaultCode>9010</FaultCode><FaultString>Download failed</FaultString></FaultStruct><StartTime>2024-01-01T00:00:00Z</StartTime><CompleteTime>2024-01-01T00:01:00Z</CompleteTime></c:TransferComplete>',
+      ),
+    ),
   );
   assert.deepEqual(tc, {
     kind: 'TransferComplete',
@@ -202,7 +212,9 @@ test('typed errors: malformed, not SOAP, DTD, unknown method/namespace, too larg
 });
 
 test('namespaces are resolved like Namespaces in XML: scopes, default namespace, xmlns="", prefixed attributes', () => {
-  const t = parseXmlTree('<a xmlns="urn:a" xmlns:p="urn:p"><b xmlns="" p:x="1" y="2" xml:lang="en"><c/></b><p:d xmlns:p="urn:q"/><e/><p:f/></a>');
+  const t = parseXmlTree(
+    '<a xmlns="urn:a" xmlns:p="urn:p"><b xmlns="" p:x="1" y="2" xml:lang="en"><c/></b><p:d xmlns:p="urn:q"/><e/><p:f/></a>',
+  );
   assert.equal(t.uri, 'urn:a');
   const [b, d, e, f] = t.children;
   assert.deepEqual([b!.uri, b!.children[0]!.uri, d!.uri, e!.uri, f!.uri], ['', '', 'urn:q', 'urn:a', 'urn:p']);
@@ -212,7 +224,13 @@ test('namespaces are resolved like Namespaces in XML: scopes, default namespace,
     { uri: '', local: 'y', value: '2' },
     { uri: 'http://www.w3.org/XML/1998/namespace', local: 'lang', value: 'en' },
   ]);
-  assert.deepEqual(t.attrs.map((a) => [a.uri, a.local]), [['http://www.w3.org/2000/xmlns/', ''], ['http://www.w3.org/2000/xmlns/', 'p']]);
+  assert.deepEqual(
+    t.attrs.map((a) => [a.uri, a.local]),
+    [
+      ['http://www.w3.org/2000/xmlns/', ''],
+      ['http://www.w3.org/2000/xmlns/', 'p'],
+    ],
+  );
   assert.equal(parseError('<x:Envelope/>').code, 'malformed-xml', 'unbound element prefix');
   assert.equal(parseError(env(NS12, '<c:GetRPCMethods q:a="1"/>')).code, 'malformed-xml', 'unbound attribute prefix');
   assert.equal(parseError('<r><a xmlns:p="urn:p"/><p:c/></r>').code, 'malformed-xml', 'a declaration does not reach a sibling');
@@ -227,7 +245,11 @@ test('bounded parser work: elements, attributes per element and namespace declar
   assert.equal(parseXmlTree(`<a ${attrs(64)}/>`).attrs.length, 64);
   assert.equal(parseError(`<a ${attrs(65)}/>`).code, 'too-complex');
   const decls = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => `xmlns:p${from + i}="urn:x${i}"`).join(' ');
-  assert.equal(parseError(`<a ${decls(60)}><b ${decls(60, 60)}/><c ${decls(9, 120)}/></a>`).code, 'too-complex', 'counted over the document');
+  assert.equal(
+    parseError(`<a ${decls(60)}><b ${decls(60, 60)}/><c ${decls(9, 120)}/></a>`).code,
+    'too-complex',
+    'counted over the document',
+  );
   // The audit's bombs (4000 declarations × 20000 elements took 17 s; 80000 attributes 2.8 s).
   const nsBomb = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${decls(4000)}><soap:Body>${'<b/>'.repeat(20_000)}</soap:Body></soap:Envelope>`;
   assert.equal(parseError(nsBomb).code, 'too-complex');

@@ -26,12 +26,18 @@ describe('TR-069 end to end: the simulator following seed 002 against the server
     s.core.events.flush();
     return s.core.devices.state(id)?.reported ?? {};
   };
-  const session = (extra: Partial<CpeOptions> = {}, events: string[] = []): Promise<SessionResult> => runCpeSession({ ...cpe, ...extra }, events);
+  const session = (extra: Partial<CpeOptions> = {}, events: string[] = []): Promise<SessionResult> =>
+    runCpeSession({ ...cpe, ...extra }, events);
 
   before(async () => {
     s = await startTestServer();
     // The admin names the CPE by its serial; a second one by OUI-ProductClass-SerialNumber.
-    s.core.devices.upsert({ id: 'CP0001', profile: 'thomson-tr069', password: 'cpe-pw-1', vars: { cr_username: 'cr-user', cr_password: 'cr-secret' } });
+    s.core.devices.upsert({
+      id: 'CP0001',
+      profile: 'thomson-tr069',
+      password: 'cpe-pw-1',
+      vars: { cr_username: 'cr-user', cr_password: 'cr-secret' },
+    });
     s.core.devices.upsert({ id: '00147F-TG784-CP0002', profile: 'thomson-tr069', password: 'cpe-pw-2' });
     cpe = { acs: `${s.http}/tr069`, serial: 'CP0001', password: 'cpe-pw-1', state: initialState('1.0') };
   });
@@ -68,7 +74,12 @@ describe('TR-069 end to end: the simulator following seed 002 against the server
   });
 
   it('a firmware Download answered with Status 1 completes in the next session with the new SoftwareVersion', async () => {
-    await s.core.catalog.addBuffer(image('2.0', 30_000, 2), { kind: 'firmware', profile: 'thomson-tr069', version: '2.0', filename: 'tg784-2.0.bin' });
+    await s.core.catalog.addBuffer(image('2.0', 30_000, 2), {
+      kind: 'firmware',
+      profile: 'thomson-tr069',
+      version: '2.0',
+      filename: 'tg784-2.0.bin',
+    });
     const r1 = await session();
     assert.equal(r1.error, undefined);
     assert.equal(r1.downloads.length, 1);
@@ -90,7 +101,12 @@ describe('TR-069 end to end: the simulator following seed 002 against the server
   });
 
   it('a corrupt firmware is recorded as a fault and retried later with back-off, not in a loop', async () => {
-    const fw = await s.core.catalog.addBuffer(image('3.0', 20_000, 3), { kind: 'firmware', profile: 'thomson-tr069', version: '3.0', filename: 'tg784-3.0.bin' });
+    const fw = await s.core.catalog.addBuffer(image('3.0', 20_000, 3), {
+      kind: 'firmware',
+      profile: 'thomson-tr069',
+      version: '3.0',
+      filename: 'tg784-3.0.bin',
+    });
     const good = image('3.0', 20_000, 3);
     const bad = Buffer.from(good);
     bad[bad.length - 1] = 0x55; // same size, wrong image MD5
@@ -153,7 +169,13 @@ describe('TR-069 end to end: the simulator following seed 002 against the server
   });
 
   it('matches OUI-ProductClass-SerialNumber ids and the Device. data model root', async () => {
-    const r = await session({ serial: 'CP0002', password: 'cpe-pw-2', username: '00147F-TG784-CP0002', root: 'Device.', state: initialState('0.9') });
+    const r = await session({
+      serial: 'CP0002',
+      password: 'cpe-pw-2',
+      username: '00147F-TG784-CP0002',
+      root: 'Device.',
+      state: initialState('0.9'),
+    });
     assert.equal(r.error, undefined);
     assert.equal(reported('00147F-TG784-CP0002').firmware, '0.9');
     assert.equal(r.downloads[0]!.fileType, '1 Firmware Upgrade Image');
@@ -165,7 +187,11 @@ describe('TR-069 end to end: the simulator following seed 002 against the server
     before(async () => {
       let fire!: (r: Promise<SessionResult>) => void;
       triggered = new Promise<SessionResult>((r) => (fire = (p) => void p.then(r)));
-      cr = await startConnectionRequestServer({ username: 'cr-user', password: 'cr-secret', onRequest: () => fire(session({}, ['6 CONNECTION REQUEST'])) });
+      cr = await startConnectionRequestServer({
+        username: 'cr-user',
+        password: 'cr-secret',
+        onRequest: () => fire(session({}, ['6 CONNECTION REQUEST'])),
+      });
       cpe.connectionRequestUrl = cr.url;
       assert.equal((await session()).error, undefined); // reports the ConnectionRequestURL
     });
@@ -185,8 +211,11 @@ describe('TR-069 end to end: the simulator following seed 002 against the server
     it('reports a refused connection request without leaking the password', async () => {
       s.core.devices.upsert({ id: 'CP0001', vars: { cr_password: 'wrong-secret' } });
       const env = { ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' };
-      await assert.rejects(run(process.execPath, [BIN, 'notify', 'CP0001'], { env }), (e: { code: number; stdout: string }) =>
-        e.code === 2 && /answered 401 to the credentials/.test(e.stdout) && !e.stdout.includes('wrong-secret'));
+      await assert.rejects(
+        run(process.execPath, [BIN, 'notify', 'CP0001'], { env }),
+        (e: { code: number; stdout: string }) =>
+          e.code === 2 && /answered 401 to the credentials/.test(e.stdout) && !e.stdout.includes('wrong-secret'),
+      );
     });
   });
 });
@@ -195,7 +224,12 @@ describe('TR-069: unknown CPEs registered as pending (adapters.tr069.unknownCpe:
   let s: TestServer;
   before(async () => {
     s = await startTestServer({ adapters: { tr069: { unknownCpe: 'pending', pendingProfile: 'thomson-tr069' } } });
-    await s.core.catalog.addBuffer(image('2.0', 100, 1), { kind: 'firmware', profile: 'thomson-tr069', version: '2.0', filename: 'fw.bin' });
+    await s.core.catalog.addBuffer(image('2.0', 100, 1), {
+      kind: 'firmware',
+      profile: 'thomson-tr069',
+      version: '2.0',
+      filename: 'fw.bin',
+    });
   });
   after(async () => {
     await s.stop();
@@ -208,6 +242,10 @@ describe('TR-069: unknown CPEs registered as pending (adapters.tr069.unknownCpe:
     const d = s.core.devices.get('001122-TG784-NEW0001');
     assert.equal(d?.status, 'pending');
     s.core.events.flush();
-    assert.equal((s.core.devices.state(d!.id)?.reported as { cwmpDeviceId: { oui: string } }).cwmpDeviceId.oui, '001122', 'leading zeros kept');
+    assert.equal(
+      (s.core.devices.state(d!.id)?.reported as { cwmpDeviceId: { oui: string } }).cwmpDeviceId.oui,
+      '001122',
+      'leading zeros kept',
+    );
   });
 });

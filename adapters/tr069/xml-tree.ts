@@ -98,7 +98,10 @@ function parserOptions(limits: XmlLimits): xml2js.ParserOptions {
 type Raw = Record<string, unknown>;
 /** Prefix → namespace URI in scope ('' is the default namespace). */
 type Scope = ReadonlyMap<string, string>;
-const ROOT_SCOPE: Scope = new Map([['xml', XML_NS], ['xmlns', XMLNS_NS]]);
+const ROOT_SCOPE: Scope = new Map([
+  ['xml', XML_NS],
+  ['xmlns', XMLNS_NS],
+]);
 
 /**
  * Parse XML text into an element tree. Throws CwmpParseError (malformed-xml, forbidden-dtd, too-deep,

@@ -5,7 +5,13 @@ conformanceSuite({
   async prepare(s) {
     s.core.devices.upsert({ id: 'alice', profile: 'vop', password: 'alice-pw', vars: { sip_password: 'sip-secret-a' } });
     s.core.devices.upsert({ id: 'bob', profile: 'vop', password: 'bob-pw' });
-    await s.core.catalog.addBuffer(Buffer.alloc(4096, 7), { kind: 'firmware', profile: 'vop', version: '2.0', serial: 20, filename: 'vop-fw.bin' });
+    await s.core.catalog.addBuffer(Buffer.alloc(4096, 7), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '2.0',
+      serial: 20,
+      filename: 'vop-fw.bin',
+    });
     const url = (t: string, u: string, p: string): string => `${s.http}/vop/${t}?u=${u}&p=${p}&v=1`;
     return {
       own: { url: url('c', 'alice', 'alice-pw') },

@@ -41,7 +41,8 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
       return ctx.files.deny(req, res, 401, `unknown user ${creds.user}`, info, unauthorized);
     }
     info.deviceId = device.id;
-    if (!(await ctx.devices.verifyPassword(device, creds.password))) return ctx.files.deny(req, res, 401, 'wrong password', info, unauthorized);
+    if (!(await ctx.devices.verifyPassword(device, creds.password)))
+      return ctx.files.deny(req, res, 401, 'wrong password', info, unauthorized);
     if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'device is pending approval', info);
 
     const files = vopFiles(ctx, device, req.secure);
@@ -76,11 +77,43 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
 function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
   const f = vopFiles(core, device, false);
   const out: PreviewFile[] = [
-    { name: 'info', contentType: 'application/xml', text: f.info.bytes.toString('utf8'), md5: f.info.revision.md5, size: f.info.bytes.length, serial: f.info.revision.serial, lastModified: f.info.revision.lastModified.toUTCString() },
+    {
+      name: 'info',
+      contentType: 'application/xml',
+      text: f.info.bytes.toString('utf8'),
+      md5: f.info.revision.md5,
+      size: f.info.bytes.length,
+      serial: f.info.revision.serial,
+      lastModified: f.info.revision.lastModified.toUTCString(),
+    },
   ];
-  if (f.bootstrap) out.push({ name: 'bootstrap', contentType: 'application/octet-stream', artifactId: f.bootstrap.id, md5: f.bootstrap.md5, size: f.bootstrap.size });
-  if (f.firmware) out.push({ name: 'firmware', contentType: 'application/octet-stream', artifactId: f.firmware.id, md5: f.firmware.md5, size: f.firmware.size, serial: firmwareSerial(f.firmware) });
-  if (f.config) out.push({ name: 'config', contentType: 'text/plain', text: f.config.bytes.toString('utf8'), md5: f.config.revision.md5, size: f.config.bytes.length, serial: f.config.revision.serial, lastModified: f.config.revision.lastModified.toUTCString() });
+  if (f.bootstrap)
+    out.push({
+      name: 'bootstrap',
+      contentType: 'application/octet-stream',
+      artifactId: f.bootstrap.id,
+      md5: f.bootstrap.md5,
+      size: f.bootstrap.size,
+    });
+  if (f.firmware)
+    out.push({
+      name: 'firmware',
+      contentType: 'application/octet-stream',
+      artifactId: f.firmware.id,
+      md5: f.firmware.md5,
+      size: f.firmware.size,
+      serial: firmwareSerial(f.firmware),
+    });
+  if (f.config)
+    out.push({
+      name: 'config',
+      contentType: 'text/plain',
+      text: f.config.bytes.toString('utf8'),
+      md5: f.config.revision.md5,
+      size: f.config.bytes.length,
+      serial: f.config.revision.serial,
+      lastModified: f.config.revision.lastModified.toUTCString(),
+    });
   return out;
 }
 
@@ -96,7 +129,10 @@ export const vopAdapter = defineAdapter({
     return {
       url: requestUrlTemplate(core.urls.http),
       httpsUrl: core.urls.https ? requestUrlTemplate(core.urls.https) : null,
-      credentials: { username: device.id, password: device.passwordHash ? '(the password set on this device)' : '(none set: add one with aps device set --password)' },
+      credentials: {
+        username: device.id,
+        password: device.passwordHash ? '(the password set on this device)' : '(none set: add one with aps device set --password)',
+      },
       hints: [
         'Enter the URL as the provisioning (info) URL; the VOP replaces $t, $u, $p and $v itself.',
         `Enter user name "${device.id}" and the device password when the VOP asks for them.`,

@@ -15,7 +15,13 @@ describe('VOP state written by an older APS', () => {
     try {
       s.core.events.flush();
       assert.deepEqual(s.core.devices.state('old-vop')?.reported, { bootstrap: '1.0' });
-      await s.core.catalog.addBuffer(Buffer.from('fw 23'), { kind: 'firmware', profile: 'vop', version: '2.3', serial: 23, filename: 'fw23.bin' });
+      await s.core.catalog.addBuffer(Buffer.from('fw 23'), {
+        kind: 'firmware',
+        profile: 'vop',
+        version: '2.3',
+        serial: 23,
+        filename: 'fw23.bin',
+      });
       const r = await fetch(`${s.http}/vop/f?u=old-vop&p=pw`);
       assert.equal(await r.text(), 'fw 23');
       // The download is recorded when the response has finished on the server side: wait for it.

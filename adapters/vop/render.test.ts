@@ -29,6 +29,9 @@ describe('VOP info renderer (seed 000)', () => {
 
   it('keeps the $u $p $v $t variables for the VOP to substitute, and substitutes them URL-encoded', () => {
     assert.equal(url, 'http://aps.example:8080/vop/$t?u=$u&p=$p&v=$v');
-    assert.equal(substituteUrl(url, { u: 'op 1', p: 'a&b=c', v: '1.2', t: 'f' }), 'http://aps.example:8080/vop/f?u=op%201&p=a%26b%3Dc&v=1.2');
+    assert.equal(
+      substituteUrl(url, { u: 'op 1', p: 'a&b=c', v: '1.2', t: 'f' }),
+      'http://aps.example:8080/vop/f?u=op%201&p=a%26b%3Dc&v=1.2',
+    );
   });
 });

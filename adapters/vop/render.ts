@@ -19,7 +19,11 @@ export interface InfoInput {
   config?: InfoSection & { serial: number };
 }
 
-const builder = new Builder({ rootName: 'info', xmldec: { version: '1.0', encoding: 'UTF-8' }, renderOpts: { pretty: true, indent: '  ', newline: '\n' } });
+const builder = new Builder({
+  rootName: 'info',
+  xmldec: { version: '1.0', encoding: 'UTF-8' },
+  renderOpts: { pretty: true, indent: '  ', newline: '\n' },
+});
 
 /** The information file of one user: pure, deterministic (same input, same bytes). */
 export function renderInfo(input: InfoInput): Buffer {

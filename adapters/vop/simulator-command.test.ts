@@ -18,7 +18,13 @@ describe('aps simulate vop (CLI)', () => {
     s.core.devices.upsert({ id: 'sim', profile: 'vop', password: 'pw-sim' });
     s.core.devices.upsert({ id: 'fl1', profile: 'vop', password: 'pw-fl' });
     s.core.devices.upsert({ id: 'odd', profile: 'vop', password: 'a+b&c=d e' });
-    await s.core.catalog.addBuffer(Buffer.from('FW 1'), { kind: 'firmware', profile: 'vop', version: '1.0', serial: 10, filename: 'fw10.bin' });
+    await s.core.catalog.addBuffer(Buffer.from('FW 1'), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '1.0',
+      serial: 10,
+      filename: 'fw10.bin',
+    });
   });
   after(async () => {
     await s.stop();
@@ -26,16 +32,57 @@ describe('aps simulate vop (CLI)', () => {
 
   it('refuses an --every longer than a timer can wait, at once and without a TimeoutOverflowWarning', async () => {
     // Before, it re-checked every 1 ms forever: that it exits at all, with this message, is the point.
-    const stderr = await fails(['simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', tempDir(), '--every', '700h', '--cycles', '3'], /--every 700h is too long: at most 596h/);
+    const stderr = await fails(
+      [
+        'simulate',
+        'vop',
+        '--server',
+        s.http,
+        '--user',
+        'sim',
+        '--password',
+        'pw-sim',
+        '--state',
+        tempDir(),
+        '--every',
+        '700h',
+        '--cycles',
+        '3',
+      ],
+      /--every 700h is too long: at most 596h/,
+    );
     assert.ok(!/TimeoutOverflowWarning/.test(stderr), stderr);
-    await fails(['simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--every', '0s'], /--every 0s is too short/);
-    await fails(['simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--once', '--cycles', '2'], /--once and --cycles cannot be used together/);
+    await fails(
+      ['simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--every', '0s'],
+      /--every 0s is too short/,
+    );
+    await fails(
+      ['simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--once', '--cycles', '2'],
+      /--once and --cycles cannot be used together/,
+    );
   });
 
   it('the AudioCodes and TR-069 simulators share the same --every parsing', async () => {
-    await fails(['simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00908FE10001', '--every', '700h', '--cycles', '2'], /"700h" is too long/);
+    await fails(
+      ['simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00908FE10001', '--every', '700h', '--cycles', '2'],
+      /"700h" is too long/,
+    );
     // tr069 parses --every after its first session (here: against nothing), then stops with the same error.
-    await fails(['simulate', 'tr069', '--acs', 'http://127.0.0.1:1/tr069', '--serial', 'X1', '--state', join(tempDir(), 'cpe.json'), '--every', '700h'], /"700h" is too long/);
+    await fails(
+      [
+        'simulate',
+        'tr069',
+        '--acs',
+        'http://127.0.0.1:1/tr069',
+        '--serial',
+        'X1',
+        '--state',
+        join(tempDir(), 'cpe.json'),
+        '--every',
+        '700h',
+      ],
+      /"700h" is too long/,
+    );
   });
 
   it('help states the default: a check at start and every 6h; --once for a single check', async () => {
@@ -46,7 +93,11 @@ describe('aps simulate vop (CLI)', () => {
 
   it('without --once or --cycles it keeps running after the first check (every 6h, as the VOP does)', async () => {
     const state = tempDir();
-    const child = spawn(process.execPath, [APS_BIN, 'simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', state], { env });
+    const child = spawn(
+      process.execPath,
+      [APS_BIN, 'simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', state],
+      { env },
+    );
     try {
       let out = '';
       child.stdout.setEncoding('utf8');
@@ -68,22 +119,71 @@ describe('aps simulate vop (CLI)', () => {
     const state = tempDir();
     const once = await aps('simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', state, '--once');
     assert.match(once.stdout, /^check 1: ok, installed firmware, config \(\d+ bytes\)\n$/);
-    const three = await aps('simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', state, '--every', '50ms', '--cycles', '3');
-    assert.deepEqual(three.stdout.trim().split('\n'), ['check 1: ok, installed nothing (0 bytes)', 'check 2: ok, installed nothing (0 bytes)', 'check 3: ok, installed nothing (0 bytes)']);
+    const three = await aps(
+      'simulate',
+      'vop',
+      '--server',
+      s.http,
+      '--user',
+      'sim',
+      '--password',
+      'pw-sim',
+      '--state',
+      state,
+      '--every',
+      '50ms',
+      '--cycles',
+      '3',
+    );
+    assert.deepEqual(three.stdout.trim().split('\n'), [
+      'check 1: ok, installed nothing (0 bytes)',
+      'check 2: ok, installed nothing (0 bytes)',
+      'check 3: ok, installed nothing (0 bytes)',
+    ]);
   });
 
   it('--count N always runs users U1..UN, also for N = 1', async () => {
     const state = tempDir();
-    const { stdout } = await aps('simulate', 'vop', '--server', s.http, '--user', 'fl', '--password', 'pw-fl', '--state', state, '--count', '1', '--once', '--json');
+    const { stdout } = await aps(
+      'simulate',
+      'vop',
+      '--server',
+      s.http,
+      '--user',
+      'fl',
+      '--password',
+      'pw-fl',
+      '--state',
+      state,
+      '--count',
+      '1',
+      '--once',
+      '--json',
+    );
     const summary = JSON.parse(stdout) as { vops: number; failed: number };
     assert.deepEqual([summary.vops, summary.failed], [1, 0]);
     assert.ok(existsSync(join(state, 'fl1', 'info.xml')), 'user fl1, not fl');
     assert.ok(!existsSync(join(state, 'fl')));
-    await fails(['simulate', 'vop', '--server', s.http, '--user', 'fl', '--password', 'pw-fl', '--count', '0', '--once'], /--count 0 is not a positive whole number/);
+    await fails(
+      ['simulate', 'vop', '--server', s.http, '--user', 'fl', '--password', 'pw-fl', '--count', '0', '--once'],
+      /--count 0 is not a positive whole number/,
+    );
   });
 
   it('warns that URL-reserved characters in the password would break a VOP that substitutes $p as is', async () => {
-    const { stdout, stderr } = await aps('simulate', 'vop', '--server', s.http, '--user', 'odd', '--password', 'a+b&c=d e', '--state', tempDir(), '--once');
+    const { stdout, stderr } = await aps(
+      'simulate',
+      'vop',
+      '--server',
+      s.http,
+      '--user',
+      'odd',
+      '--password',
+      'a+b&c=d e',
+      '--state',
+      tempDir(),
+      '--once',
+    );
     assert.match(stdout, /check 1: ok/);
     assert.match(stderr, /warning: --password contains a character reserved in URLs/);
     assert.ok(!/--user contains/.test(stderr));
@@ -104,7 +204,19 @@ describe('aps simulate vop (CLI)', () => {
 
     // The CLI prints the warning on stderr and succeeds; an empty file counts as corrupt too.
     writeFileSync(join(dir, 'info.xml'), '');
-    const { stdout, stderr } = await aps('simulate', 'vop', '--server', s.http, '--user', 'sim', '--password', 'pw-sim', '--state', state, '--once');
+    const { stdout, stderr } = await aps(
+      'simulate',
+      'vop',
+      '--server',
+      s.http,
+      '--user',
+      'sim',
+      '--password',
+      'pw-sim',
+      '--state',
+      state,
+      '--once',
+    );
     assert.match(stdout, /check 1: ok, installed firmware, config/);
     assert.match(stderr, /warning: .*info\.xml is not a valid information file/);
   });

@@ -24,14 +24,29 @@ function percentile(sorted: number[], q: number): number {
  * Runs one VOP (user U) or, with `count`, N VOPs (users U1..UN, also when N is 1) through one check each,
  * concurrently. Each keeps its state in `stateDir/<user>`.
  */
-export async function runVopFleet(o: { server: string; user: string; password: string; stateDir: string; count?: number; insecure?: boolean; ca?: string }): Promise<{ summary: FleetSummary; results: CycleResult[] }> {
+export async function runVopFleet(o: {
+  server: string;
+  user: string;
+  password: string;
+  stateDir: string;
+  count?: number;
+  insecure?: boolean;
+  ca?: string;
+}): Promise<{ summary: FleetSummary; results: CycleResult[] }> {
   const users = o.count === undefined ? [o.user] : Array.from({ length: o.count }, (_, i) => `${o.user}${i + 1}`);
   const times: number[] = [];
   const t0 = performance.now();
   const results = await Promise.all(
     users.map(async (user) => {
       const t = performance.now();
-      const r = await runVopCycle({ server: o.server, user, password: o.password, stateDir: join(o.stateDir, user), insecure: o.insecure, ca: o.ca });
+      const r = await runVopCycle({
+        server: o.server,
+        user,
+        password: o.password,
+        stateDir: join(o.stateDir, user),
+        insecure: o.insecure,
+        ca: o.ca,
+      });
       times.push(performance.now() - t);
       return r;
     }),
@@ -77,20 +92,36 @@ export function vopSimulatorCommand(cmd: Command): void {
       if (o.once && o.cycles !== undefined) throw new Error('--once and --cycles cannot be used together');
       const maxCycles = o.once ? 1 : o.cycles !== undefined ? positiveInt('--cycles', o.cycles) : Infinity;
       const tls = tlsFromOptions(o);
-      for (const [flag, value] of [['--user', o.user as string], ['--password', o.password as string]] as const) {
+      for (const [flag, value] of [
+        ['--user', o.user as string],
+        ['--password', o.password as string],
+      ] as const) {
         if (URL_RESERVED.test(value)) {
-          console.error(`warning: ${flag} contains a character reserved in URLs (+ & = # ? % or a space); this simulator encodes it, but a VOP that substitutes $u/$p as they are would be refused (401)`);
+          console.error(
+            `warning: ${flag} contains a character reserved in URLs (+ & = # ? % or a space); this simulator encodes it, but a VOP that substitutes $u/$p as they are would be refused (401)`,
+          );
         }
       }
       let allOk = true;
       for (let cycle = 1; cycle <= maxCycles; cycle++) {
-        const { summary, results } = await runVopFleet({ server: o.server, user: o.user, password: o.password, stateDir: resolve(o.state), count, ...tls });
+        const { summary, results } = await runVopFleet({
+          server: o.server,
+          user: o.user,
+          password: o.password,
+          stateDir: resolve(o.state),
+          count,
+          ...tls,
+        });
         allOk &&= summary.failed === 0;
         for (const w of results.flatMap((r) => r.warnings ?? []).slice(0, 5)) console.error(`warning: ${w}`);
         if (o.json) console.log(JSON.stringify(count === undefined ? results[0] : summary));
         else if (count === undefined) {
           const r = results[0]!;
-          console.log(r.ok ? `check ${cycle}: ok, installed ${r.installed.join(', ') || 'nothing'} (${r.bytes} bytes)` : `check ${cycle}: FAILED: ${r.error} (kept the previous state)`);
+          console.log(
+            r.ok
+              ? `check ${cycle}: ok, installed ${r.installed.join(', ') || 'nothing'} (${r.bytes} bytes)`
+              : `check ${cycle}: FAILED: ${r.error} (kept the previous state)`,
+          );
         } else {
           console.log(
             `check ${cycle}: ${summary.vops} VOPs, ${summary.failed} failed, installed ${JSON.stringify(summary.installed)}, ${summary.bytes} bytes, ` +

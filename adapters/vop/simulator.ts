@@ -94,9 +94,27 @@ export async function runVopCycle(o: VopSimOptions): Promise<CycleResult> {
     result.info = remote;
 
     const steps: Array<{ name: 'bootstrap' | 'firmware' | 'config'; t: RequestType; wanted: boolean; url?: string; md5?: string }> = [
-      { name: 'bootstrap', t: 'b', wanted: !!remote.bootstrap && remote.bootstrap.version !== local.bootstrap?.version, url: remote.bootstrap?.url, md5: remote.bootstrap?.md5 },
-      { name: 'firmware', t: 'f', wanted: !!remote.firmware && remote.firmware.serial > (local.firmware?.serial ?? -1), url: remote.firmware?.url, md5: remote.firmware?.md5 },
-      { name: 'config', t: 'c', wanted: !!remote.config && remote.config.serial > (local.config?.serial ?? -1), url: remote.config?.url, md5: remote.config?.md5 },
+      {
+        name: 'bootstrap',
+        t: 'b',
+        wanted: !!remote.bootstrap && remote.bootstrap.version !== local.bootstrap?.version,
+        url: remote.bootstrap?.url,
+        md5: remote.bootstrap?.md5,
+      },
+      {
+        name: 'firmware',
+        t: 'f',
+        wanted: !!remote.firmware && remote.firmware.serial > (local.firmware?.serial ?? -1),
+        url: remote.firmware?.url,
+        md5: remote.firmware?.md5,
+      },
+      {
+        name: 'config',
+        t: 'c',
+        wanted: !!remote.config && remote.config.serial > (local.config?.serial ?? -1),
+        url: remote.config?.url,
+        md5: remote.config?.md5,
+      },
     ];
     for (const s of steps) {
       if (!s.wanted) continue;

@@ -20,7 +20,13 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
     s.core.devices.upsert({ id: 'op1', profile: 'vop', password: 'pw-1', vars: { sip_password: 'sip-1' } });
     s.core.devices.upsert({ id: 'op2', profile: 'vop', password: 'pw-2' });
     await s.core.catalog.addBuffer(Buffer.from('BOOT v1'), { kind: 'bootstrap', profile: 'vop', version: '1.0', filename: 'boot.bin' });
-    await s.core.catalog.addBuffer(Buffer.alloc(100_000, 1), { kind: 'firmware', profile: 'vop', version: '3.0', serial: 30, filename: 'fw30.bin' });
+    await s.core.catalog.addBuffer(Buffer.alloc(100_000, 1), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '3.0',
+      serial: 30,
+      filename: 'fw30.bin',
+    });
     sim = { server: s.http, user: 'op1', password: 'pw-1', stateDir: tempDir('aps-vop-sim-') };
   });
   after(async () => {
@@ -49,7 +55,13 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
   });
 
   it('a new firmware makes the next check fetch only the firmware', async () => {
-    await s.core.catalog.addBuffer(Buffer.alloc(50_000, 2), { kind: 'firmware', profile: 'vop', version: '3.1', serial: 31, filename: 'fw31.bin' });
+    await s.core.catalog.addBuffer(Buffer.alloc(50_000, 2), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '3.1',
+      serial: 31,
+      filename: 'fw31.bin',
+    });
     const r = await runVopCycle(sim);
     assert.deepEqual(r.installed, ['firmware']);
     assert.equal(readFileSync(join(sim.stateDir, 'firmware'))[0], 2);
@@ -69,7 +81,13 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
   });
 
   it('a tampered blob on disk is rejected by MD5 and the previous state is kept', async () => {
-    const fw = await s.core.catalog.addBuffer(Buffer.alloc(20_000, 3), { kind: 'firmware', profile: 'vop', version: '3.2', serial: 32, filename: 'fw32.bin' });
+    const fw = await s.core.catalog.addBuffer(Buffer.alloc(20_000, 3), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '3.2',
+      serial: 32,
+      filename: 'fw32.bin',
+    });
     writeFileSync(s.core.catalog.blobs.pathOf(fw.sha256), Buffer.alloc(20_000, 9));
     const infoBefore = readFileSync(join(sim.stateDir, 'info.xml'));
     const r = await runVopCycle(sim);
@@ -80,7 +98,20 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
     assert.ok(!existsSync(join(sim.stateDir, '.firmware.download')), 'no partial file left');
     // The CLI exits non-zero on such a failure.
     await assert.rejects(
-      run(process.execPath, [BIN, 'simulate', 'vop', '--once', '--server', s.http, '--user', 'op1', '--password', 'pw-1', '--state', join(sim.stateDir, '..', 'cli-op1')]),
+      run(process.execPath, [
+        BIN,
+        'simulate',
+        'vop',
+        '--once',
+        '--server',
+        s.http,
+        '--user',
+        'op1',
+        '--password',
+        'pw-1',
+        '--state',
+        join(sim.stateDir, '..', 'cli-op1'),
+      ]),
       (e: { code: number; stdout: string }) => e.code === 1 && /MD5 mismatch/.test(e.stdout),
     );
     // Repair the blob: the next check installs the real firmware.
@@ -106,7 +137,14 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
   });
 
   it('works over HTTPS with the generated certificate, with URLs in https', async () => {
-    const r = await runVopCycle({ ...sim, server: s.https, user: 'op2', password: 'pw-2', stateDir: tempDir(), ca: readFileSync(join(s.dataDir, 'tls', 'cert.pem'), 'utf8') });
+    const r = await runVopCycle({
+      ...sim,
+      server: s.https,
+      user: 'op2',
+      password: 'pw-2',
+      stateDir: tempDir(),
+      ca: readFileSync(join(s.dataDir, 'tls', 'cert.pem'), 'utf8'),
+    });
     assert.equal(r.error, undefined);
     assert.ok(r.info!.firmware!.url.startsWith('https://127.0.0.1:'));
     assert.ok(r.installed.includes('firmware'));
@@ -119,7 +157,11 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
     assert.ok((await runVopCycle(fresh)).ok, 'device added by the CLI is served');
     const fwFile = join(fresh.stateDir, '..', 'cli-fw.bin');
     writeFileSync(fwFile, 'firmware from the CLI');
-    await run(process.execPath, [BIN, 'artifact', 'add', fwFile, '--profile', 'vop', '--kind', 'firmware', '--version', '4.0', '--serial', '40'], { env });
+    await run(
+      process.execPath,
+      [BIN, 'artifact', 'add', fwFile, '--profile', 'vop', '--kind', 'firmware', '--version', '4.0', '--serial', '40'],
+      { env },
+    );
     const r = await runVopCycle(fresh);
     assert.deepEqual(r.installed, ['firmware']);
     assert.equal(readFileSync(join(fresh.stateDir, 'firmware'), 'utf8'), 'firmware from the CLI');
@@ -147,11 +189,20 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
   it('records every request as an event and serves the fleet view', async () => {
     s.core.events.flush();
     const res = await fetch(`${s.http}/api/v1/events?device=op1&limit=100`, { headers: { authorization: s.auth } });
-    const events = (await res.json()) as Array<{ file: string; status: number; bytes: number; artifactId: number | null; revision: number | null }>;
+    const events = (await res.json()) as Array<{
+      file: string;
+      status: number;
+      bytes: number;
+      artifactId: number | null;
+      revision: number | null;
+    }>;
     assert.ok(events.some((e) => e.file === 'firmware' && e.status === 200 && e.artifactId !== null && e.bytes > 0));
     assert.ok(events.some((e) => e.file === 'config' && e.status === 200 && e.revision !== null));
     assert.ok(events.some((e) => e.status === 401));
-    const fleet = (await (await fetch(`${s.http}/api/v1/fleet`, { headers: { authorization: s.auth } })).json()) as Array<{ profile: string; devices: number }>;
+    const fleet = (await (await fetch(`${s.http}/api/v1/fleet`, { headers: { authorization: s.auth } })).json()) as Array<{
+      profile: string;
+      devices: number;
+    }>;
     assert.ok(fleet.some((f) => f.profile === 'vop' && f.devices >= 1));
   });
 });

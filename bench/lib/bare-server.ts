@@ -50,11 +50,11 @@ const server =
     : mode === 'express'
       ? createServer(expressApp())
       : createServer((req, res) => {
-        const size = statSync(file).size;
-        res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': String(size) });
-        if (req.method === 'HEAD') return void res.end();
-        createReadStream(file).pipe(res);
-      });
+          const size = statSync(file).size;
+          res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': String(size) });
+          if (req.method === 'HEAD') return void res.end();
+          createReadStream(file).pipe(res);
+        });
 
 server.listen(Number(portArg), '127.0.0.1');
 process.once('SIGTERM', () => {

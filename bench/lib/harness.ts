@@ -127,14 +127,20 @@ export interface FleetOptions {
  */
 export async function applyFleet(o: FleetOptions): Promise<string[]> {
   const art = join(o.dir, 'artifacts.yaml');
-  writeFileSync(art, `artifacts:\n  - { file: ${JSON.stringify(o.firmware)}, profile: vop, kind: firmware, serial: ${o.firmwareSerial} }\n`);
+  writeFileSync(
+    art,
+    `artifacts:\n  - { file: ${JSON.stringify(o.firmware)}, profile: vop, kind: firmware, serial: ${o.firmwareSerial} }\n`,
+  );
   const lines = [(await aps(['apply', art], o.dataDir, o.dir)).trim()];
   const ids = Array.from({ length: o.count }, (_, i) => `${o.prefix}${i + 1}`);
   const halves = [ids.slice(0, Math.ceil(ids.length / 2)), ids.slice(Math.ceil(ids.length / 2))].filter((h) => h.length > 0);
   const outs = await Promise.all(
     halves.map((h, i) => {
       const file = join(o.dir, `fleet-${i + 1}.yaml`);
-      writeFileSync(file, 'devices:\n' + h.map((id) => `  - { id: ${id}, profile: vop, model: VOP, password: ${JSON.stringify(o.password)} }\n`).join(''));
+      writeFileSync(
+        file,
+        'devices:\n' + h.map((id) => `  - { id: ${id}, profile: vop, model: VOP, password: ${JSON.stringify(o.password)} }\n`).join(''),
+      );
       return aps(['apply', file], o.dataDir, o.dir);
     }),
   );
@@ -199,7 +205,8 @@ export async function startBare(mode: 'static' | 'express' | 'stream', file: str
 async function waitFor(url: string, proc: ChildProcess, tail: () => string, ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`server exited (${proc.exitCode ?? proc.signalCode}) before answering: ${tail()}`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`server exited (${proc.exitCode ?? proc.signalCode}) before answering: ${tail()}`);
     try {
       const r = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(1000) });
       await r.arrayBuffer();
@@ -283,7 +290,9 @@ export function percentile(sorted: number[], q: number): number {
 
 /** The machine's state, printed with the figures: other work on a 2-core box moves them a lot. */
 export function machineNote(): string {
-  return `${cpus().length} CPUs, load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}, node ${process.version}`;
+  return `${cpus().length} CPUs, load average ${loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')}, node ${process.version}`;
 }
 
 /** CPU time (user + system, all threads) a process has used so far, in ms (Linux /proc, 100 ticks/s). */

@@ -32,7 +32,11 @@ describe('Catalog', () => {
     dir = mkdtempSync(join(tmpdir(), 'aps-catalog-'));
     store = openStore(dir);
     catalog = new Catalog(store, new FsBlobStore(dir));
-    devices = new DeviceRegistry(store, Keyring.load(dir), { needsClearSecret: () => false, assertProfile: () => undefined, credentialCacheMs: 1000 });
+    devices = new DeviceRegistry(store, Keyring.load(dir), {
+      needsClearSecret: () => false,
+      assertProfile: () => undefined,
+      credentialCacheMs: 1000,
+    });
   });
   after(() => {
     store.close();
@@ -51,9 +55,28 @@ describe('Catalog', () => {
   });
 
   it('picks the newest matching artifact per kind, honouring models, device pins and group pins', async () => {
-    const old = await catalog.addBuffer(Buffer.from('v1'), { kind: 'firmware', profile: 'q', version: '1.9', serial: 19, filename: 'fw19.bin' });
-    const neu = await catalog.addBuffer(Buffer.from('v2'), { kind: 'firmware', profile: 'q', version: '1.10', serial: 110, filename: 'fw110.bin' });
-    const other = await catalog.addBuffer(Buffer.from('v3'), { kind: 'firmware', profile: 'q', version: '9', serial: 900, models: ['X'], filename: 'fwx.bin' });
+    const old = await catalog.addBuffer(Buffer.from('v1'), {
+      kind: 'firmware',
+      profile: 'q',
+      version: '1.9',
+      serial: 19,
+      filename: 'fw19.bin',
+    });
+    const neu = await catalog.addBuffer(Buffer.from('v2'), {
+      kind: 'firmware',
+      profile: 'q',
+      version: '1.10',
+      serial: 110,
+      filename: 'fw110.bin',
+    });
+    const other = await catalog.addBuffer(Buffer.from('v3'), {
+      kind: 'firmware',
+      profile: 'q',
+      version: '9',
+      serial: 900,
+      models: ['X'],
+      filename: 'fwx.bin',
+    });
     const d = devices.upsert({ id: 'd1', profile: 'q', model: 'Y' });
     assert.equal(catalog.target(d, 'firmware')?.id, neu.id, 'model X artifact does not fit model Y');
     const x = devices.upsert({ id: 'd2', profile: 'q', model: 'X' });
@@ -92,7 +115,10 @@ describe('Catalog', () => {
   });
 
   it('rejects bad metadata with clear messages', async () => {
-    await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'nope' as 'aux', profile: 'p', filename: 'a.bin' }), /kind must be one of/);
+    await assert.rejects(
+      () => catalog.addBuffer(Buffer.from('x'), { kind: 'nope' as 'aux', profile: 'p', filename: 'a.bin' }),
+      /kind must be one of/,
+    );
     await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'aux', profile: 'p', filename: '../etc/passwd' }), /file name/);
     await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'aux', profile: 'p', filename: 'a.bin', serial: -1 }), /serial/);
   });
@@ -100,15 +126,29 @@ describe('Catalog', () => {
   it('refuses pins another device, slot, profile or model could not be served, and ignores pins gone stale', async () => {
     const alice = devices.upsert({ id: 'alice', profile: 't', model: 'M1' });
     devices.upsert({ id: 'bob', profile: 't', model: 'M1' });
-    const secret = await catalog.addBuffer(Buffer.from('alice sip_password=x'), { kind: 'config', profile: 't', deviceId: 'alice', filename: 'alice.cfg' });
-    const fw = await catalog.addBuffer(Buffer.from('fw-m1'), { kind: 'firmware', profile: 't', models: ['M1'], version: '1', filename: 'fw.bin' });
+    const secret = await catalog.addBuffer(Buffer.from('alice sip_password=x'), {
+      kind: 'config',
+      profile: 't',
+      deviceId: 'alice',
+      filename: 'alice.cfg',
+    });
+    const fw = await catalog.addBuffer(Buffer.from('fw-m1'), {
+      kind: 'firmware',
+      profile: 't',
+      models: ['M1'],
+      version: '1',
+      filename: 'fw.bin',
+    });
     const elsewhere = await catalog.addBuffer(Buffer.from('fw-u'), { kind: 'firmware', profile: 'u', version: '1', filename: 'fwu.bin' });
-    assert.throws(() => devices.upsert({ id: 'bob', pins: { config: secret.id } }), /cannot pin config to artifact \d+: it belongs to device alice/);
+    assert.throws(
+      () => devices.upsert({ id: 'bob', pins: { config: secret.id } }),
+      /cannot pin config to artifact \d+: it belongs to device alice/,
+    );
     assert.throws(() => devices.upsert({ id: 'bob', pins: { bootstrap: fw.id } }), /it is a firmware artifact/);
     assert.throws(() => devices.upsert({ id: 'bob', pins: { firmware: 99999 } }), /no such artifact/);
     assert.throws(() => devices.upsert({ id: 'bob', pins: { firmware: elsewhere.id } }), /for profile u, not t/);
     assert.throws(() => devices.upsertGroup({ name: 'g-t', vars: {}, pins: { config: secret.id } }), /group pin is shared/);
-    assert.equal(catalog.target(devices.get('bob')!, 'config'), undefined, 'bob never gets alice\'s file');
+    assert.equal(catalog.target(devices.get('bob')!, 'config'), undefined, "bob never gets alice's file");
     // Valid pins pass; when the device's model changes under one, the write is refused too.
     devices.upsert({ id: 'alice', pins: { config: secret.id, firmware: fw.id } });
     assert.throws(() => devices.upsert({ id: 'alice', model: 'M2' }), /for model M1, not M2/);
@@ -117,7 +157,7 @@ describe('Catalog', () => {
     assert.equal(catalog.target({ ...alice, id: 'bob', pins: { config: secret.id } }, 'config'), undefined);
   });
 
-  it("refuses to remove an artifact an empty group is pinned to", async () => {
+  it('refuses to remove an artifact an empty group is pinned to', async () => {
     const a = await catalog.addBuffer(Buffer.from('grp'), { kind: 'firmware', profile: 'v', version: '1', filename: 'g.bin' });
     devices.upsertGroup({ name: 'empty', vars: {}, pins: { firmware: a.id } });
     await assert.rejects(() => catalog.remove(a.id), /target of group empty/);
@@ -125,18 +165,35 @@ describe('Catalog', () => {
 
   it('refuses per-device artifacts for unknown devices or another profile, and config files it could not render', async () => {
     devices.upsert({ id: 'w1', profile: 'w' });
-    await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'config', profile: 'w', deviceId: 'ghost', filename: 'g.cfg' }), /no device ghost/);
-    await assert.rejects(() => catalog.addBuffer(Buffer.from('x'), { kind: 'config', profile: 'other', deviceId: 'w1', filename: 'g.cfg' }), /uses profile w, not other/);
-    await assert.rejects(() => catalog.addBuffer(Buffer.alloc(4 * 1024 * 1024 + 1), { kind: 'config', profile: 'w', filename: 'big.cfg' }), /config artifact may be at most/);
+    await assert.rejects(
+      () => catalog.addBuffer(Buffer.from('x'), { kind: 'config', profile: 'w', deviceId: 'ghost', filename: 'g.cfg' }),
+      /no device ghost/,
+    );
+    await assert.rejects(
+      () => catalog.addBuffer(Buffer.from('x'), { kind: 'config', profile: 'other', deviceId: 'w1', filename: 'g.cfg' }),
+      /uses profile w, not other/,
+    );
+    await assert.rejects(
+      () => catalog.addBuffer(Buffer.alloc(4 * 1024 * 1024 + 1), { kind: 'config', profile: 'w', filename: 'big.cfg' }),
+      /config artifact may be at most/,
+    );
     const big = await catalog.addBuffer(Buffer.alloc(4 * 1024 * 1024 + 1), { kind: 'firmware', profile: 'w', filename: 'big.bin' });
     assert.equal(big.size, 4 * 1024 * 1024 + 1);
   });
 
   it("removes a removed device's own artifacts, so a new device of that id starts clean", async () => {
     devices.upsert({ id: 'carol', profile: 'x' });
-    const own = await catalog.addBuffer(Buffer.from('carol secret'), { kind: 'config', profile: 'x', deviceId: 'carol', filename: 'carol.cfg' });
+    const own = await catalog.addBuffer(Buffer.from('carol secret'), {
+      kind: 'config',
+      profile: 'x',
+      deviceId: 'carol',
+      filename: 'carol.cfg',
+    });
     const { artifacts } = await removeDevice({ devices, catalog }, 'carol');
-    assert.deepEqual(artifacts.map((a) => a.id), [own.id]);
+    assert.deepEqual(
+      artifacts.map((a) => a.id),
+      [own.id],
+    );
     assert.equal(catalog.get(own.id), undefined);
     assert.ok(!existsSync(catalog.blobs.pathOf(own.sha256)));
     const again = devices.upsert({ id: 'carol', profile: 'x' });

@@ -24,14 +24,16 @@ export interface AddArtifactInput {
 /** What target selection needs to know of a device. */
 export type TargetSubject = Pick<DeviceRecord, 'id' | 'profile' | 'model' | 'group' | 'pins'>;
 
-
 /** Config artifacts are read whole to render and digest per request; larger ones are refused when added. */
 const CONFIG_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Refuses an artifact the catalog could not serve for its kind (a config too large to render). */
 export function checkSize(kind: ArtifactKind, size: number): void {
   if (kind === 'config' && size > CONFIG_MAX_BYTES) {
-    throw new ApsError('too_large', `a config artifact may be at most ${CONFIG_MAX_BYTES} bytes (this one is ${size}); firmware and aux files have no such limit`);
+    throw new ApsError(
+      'too_large',
+      `a config artifact may be at most ${CONFIG_MAX_BYTES} bytes (this one is ${size}); firmware and aux files have no such limit`,
+    );
   }
 }
 
@@ -96,7 +98,10 @@ export class Catalog {
     const users = this.devicesTargeting(a);
     if (users.length > 0) {
       const names = users.slice(0, 5).join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
-      throw new ApsError('conflict', `artifact ${id} is the current ${slotKey(a.kind, a.role)} target of ${names}; pin those devices to another artifact or add a newer one first`);
+      throw new ApsError(
+        'conflict',
+        `artifact ${id} is the current ${slotKey(a.kind, a.role)} target of ${names}; pin those devices to another artifact or add a newer one first`,
+      );
     }
     this.store.artifacts.remove(id);
     if (this.store.artifacts.countBySha(a.sha256) === 0) await this.blobs.remove(a.sha256);
@@ -125,7 +130,8 @@ export class Catalog {
     for (const a of this.candidates(device.profile)) {
       if (a.kind !== kind || a.role !== role || !fits(a, device)) continue;
       // A device's own artifact outranks shared ones of the same slot.
-      if (!best || rank(a, device) > rank(best, device) || (rank(a, device) === rank(best, device) && compareArtifacts(a, best) > 0)) best = a;
+      if (!best || rank(a, device) > rank(best, device) || (rank(a, device) === rank(best, device) && compareArtifacts(a, best) > 0))
+        best = a;
     }
     return best;
   }
@@ -181,7 +187,10 @@ export class Catalog {
     assertKind(input.kind);
     if (!input.profile) throw new ApsError('bad_request', 'an artifact needs a profile');
     if (!SAFE_NAME.test(filename)) {
-      throw new ApsError('bad_request', `file name "${filename}" must be 1-128 characters of letters, digits, "._+-", starting with a letter or digit`);
+      throw new ApsError(
+        'bad_request',
+        `file name "${filename}" must be 1-128 characters of letters, digits, "._+-", starting with a letter or digit`,
+      );
     }
     if (input.serial != null && (!Number.isSafeInteger(input.serial) || input.serial < 0)) {
       throw new ApsError('bad_request', `serial must be a non-negative integer, not ${input.serial}`);
@@ -189,10 +198,12 @@ export class Catalog {
     if (input.deviceId) {
       const owner = this.store.devices.get(input.deviceId);
       if (!owner) throw new ApsError('not_found', `no device ${input.deviceId}`);
-      if (owner.profile !== input.profile) throw new ApsError('bad_request', `device ${input.deviceId} uses profile ${owner.profile}, not ${input.profile}`);
+      if (owner.profile !== input.profile)
+        throw new ApsError('bad_request', `device ${input.deviceId} uses profile ${owner.profile}, not ${input.profile}`);
     }
     const role = input.role ?? '';
-    if (role && !/^[a-z0-9-]{1,32}$/.test(role)) throw new ApsError('bad_request', `role "${role}" must be lower-case letters, digits or "-"`);
+    if (role && !/^[a-z0-9-]{1,32}$/.test(role))
+      throw new ApsError('bad_request', `role "${role}" must be lower-case letters, digits or "-"`);
     return {
       kind: input.kind,
       profile: input.profile,

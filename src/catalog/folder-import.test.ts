@@ -32,7 +32,13 @@ describe('folder import', () => {
     writeFileSync(join(src, '.partial'), 'x');
     writeFileSync(join(src, 'bad name.bin'), 'three');
     const first = await importFolder(catalog, src, { profile: 'vop', kind: 'firmware' });
-    assert.deepEqual(first.added.map((a) => [a.filename, a.version, a.origin]), [['vop-1.0.bin', '1.0', 'folder'], ['vop-1.1.bin', '1.1', 'folder']]);
+    assert.deepEqual(
+      first.added.map((a) => [a.filename, a.version, a.origin]),
+      [
+        ['vop-1.0.bin', '1.0', 'folder'],
+        ['vop-1.1.bin', '1.1', 'folder'],
+      ],
+    );
     assert.equal(first.skipped.length, 1);
     assert.match(first.skipped[0]!.reason, /file name/);
     const again = await importFolder(catalog, src, { profile: 'vop', kind: 'firmware' });
@@ -51,8 +57,14 @@ describe('folder import', () => {
     symlinkSync(join(src, 'realdir'), join(src, 'dirlink'));
     symlinkSync(join(dir, 'nowhere'), join(src, 'dangling.bin'));
     const r = await importFolder(catalog, src, { profile: 'vop', kind: 'aux' });
-    assert.deepEqual(r.added.map((a) => a.filename), ['vop-3.0.bin']);
-    assert.deepEqual(r.skipped, ['dangling.bin', 'dirlink', 'latest-3.0.bin', 'passwd-1.0.bin'].map((file) => ({ file, reason: 'symbolic link, not followed' })));
+    assert.deepEqual(
+      r.added.map((a) => a.filename),
+      ['vop-3.0.bin'],
+    );
+    assert.deepEqual(
+      r.skipped,
+      ['dangling.bin', 'dirlink', 'latest-3.0.bin', 'passwd-1.0.bin'].map((file) => ({ file, reason: 'symbolic link, not followed' })),
+    );
     assert.ok(!catalog.list('vop').some((a) => a.size === 32), 'the linked file is not in the catalog');
   });
 });

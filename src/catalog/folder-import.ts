@@ -34,7 +34,12 @@ export async function sha256File(path: string): Promise<string> {
 /** The sha256 of every shared artifact already filling the slot (profile, kind, role) an import adds to. */
 export function slotShas(catalog: Catalog, o: FolderImportOptions): Set<string> {
   const role = o.role ?? '';
-  return new Set(catalog.list(o.profile).filter((a) => a.kind === o.kind && a.role === role && a.deviceId === null).map((a) => a.sha256));
+  return new Set(
+    catalog
+      .list(o.profile)
+      .filter((a) => a.kind === o.kind && a.role === role && a.deviceId === null)
+      .map((a) => a.sha256),
+  );
 }
 
 export type FileImportOutcome =
@@ -46,7 +51,13 @@ export type FileImportOutcome =
  * Adds one local file under `name` unless its bytes already fill the slot (`known`, from slotShas, is
  * updated). Shared by folder imports and upstream sources so both decide "already there" the same way.
  */
-export async function importFile(catalog: Catalog, path: string, name: string, o: FolderImportOptions, known: Set<string>): Promise<FileImportOutcome> {
+export async function importFile(
+  catalog: Catalog,
+  path: string,
+  name: string,
+  o: FolderImportOptions,
+  known: Set<string>,
+): Promise<FileImportOutcome> {
   const sha = await sha256File(path);
   if (known.has(sha)) return { status: 'unchanged', sha256: sha };
   try {

@@ -16,7 +16,8 @@ export type PinSubject = Partial<Pick<DeviceRecord, 'id' | 'profile' | 'model'>>
 export function pinProblem(a: ArtifactRecord | undefined, slot: string, subject: PinSubject): string | undefined {
   if (!a) return 'no such artifact';
   if (slotKey(a.kind, a.role) !== slot) return `it is a ${slotKey(a.kind, a.role)} artifact`;
-  if (a.deviceId !== null && a.deviceId !== subject.id) return subject.id ? `it belongs to device ${a.deviceId}` : `it belongs to device ${a.deviceId}, and a group pin is shared`;
+  if (a.deviceId !== null && a.deviceId !== subject.id)
+    return subject.id ? `it belongs to device ${a.deviceId}` : `it belongs to device ${a.deviceId}, and a group pin is shared`;
   if (subject.profile !== undefined && a.profile !== subject.profile) return `it is for profile ${a.profile}, not ${subject.profile}`;
   if (subject.profile !== undefined && a.models.length > 0 && !(subject.model && a.models.includes(subject.model))) {
     return `it is for model${a.models.length > 1 ? 's' : ''} ${a.models.join(', ')}, not ${subject.model ?? '(no model)'}`;

@@ -17,7 +17,15 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const applySchema = z
   .object({
     groups: z
-      .array(z.object({ name: z.string(), vars: z.record(z.string(), scalar).default({}), pins: z.record(z.string(), z.number().int()).default({}) }).strict())
+      .array(
+        z
+          .object({
+            name: z.string(),
+            vars: z.record(z.string(), scalar).default({}),
+            pins: z.record(z.string(), z.number().int()).default({}),
+          })
+          .strict(),
+      )
       .default([]),
     artifacts: z
       .array(
@@ -78,16 +86,20 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
     const file = resolve(base, a.file);
     const name = a.name ?? basename(file);
     context(at, () => core.profiles.require(a.profile));
-    if (!isSafeFilename(name)) throw new ApsError('bad_request', `${at}: file name "${name}" must be letters, digits, "._+-", starting with a letter or digit`);
+    if (!isSafeFilename(name))
+      throw new ApsError('bad_request', `${at}: file name "${name}" must be letters, digits, "._+-", starting with a letter or digit`);
     // The catalog's own checks, made here too so a bad artifact stops the file before anything is written.
     if (a.device) {
       const owner = doc.devices.find((d) => d.id === a.device) ?? core.devices.get(a.device);
       if (!owner) throw new ApsError('bad_request', `${at}: no device ${a.device}`);
-      if (owner.profile !== a.profile) throw new ApsError('bad_request', `${at}: device ${a.device} uses profile ${owner.profile}, not ${a.profile}`);
+      if (owner.profile !== a.profile)
+        throw new ApsError('bad_request', `${at}: device ${a.device} uses profile ${owner.profile}, not ${a.profile}`);
     }
-    const size = await stat(file).then((st) => st.size).catch(() => {
-      throw new ApsError('bad_request', `${at}: the file cannot be read`);
-    });
+    const size = await stat(file)
+      .then((st) => st.size)
+      .catch(() => {
+        throw new ApsError('bad_request', `${at}: the file cannot be read`);
+      });
     context(at, () => checkSize(a.kind, size));
     const sha256 = await sha256File(file).catch(() => {
       throw new ApsError('bad_request', `${at}: the file cannot be read`);
@@ -97,9 +109,14 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
       // Artifacts are immutable (devices compare their serials and dates): other metadata for the same bytes
       // and version is refused before anything is written, never silently ignored.
       const wanted = { serial: a.serial ?? null, models: [...new Set(a.models ?? [])].sort().join(','), filename: name };
-      const differs = (Object.keys(wanted) as Array<keyof typeof wanted>).filter((k) => (k === 'models' ? same.models.join(',') : same[k]) !== wanted[k]);
+      const differs = (Object.keys(wanted) as Array<keyof typeof wanted>).filter(
+        (k) => (k === 'models' ? same.models.join(',') : same[k]) !== wanted[k],
+      );
       if (differs.length > 0) {
-        throw new ApsError('conflict', `${at}: artifact ${same.id} has these bytes and version with another ${differs.join(', ')}; artifacts cannot be edited: give a new version, or remove artifact ${same.id} first`);
+        throw new ApsError(
+          'conflict',
+          `${at}: artifact ${same.id} has these bytes and version with another ${differs.join(', ')}; artifacts cannot be edited: give a new version, or remove artifact ${same.id} first`,
+        );
       }
     }
     artifacts.push({ entry: a, file, sha256 });
@@ -140,7 +157,10 @@ function sameArtifact(core: Core, a: ApplyFile['artifacts'][number], sha256: str
   const role = a.role ?? '';
   return core.catalog
     .list(a.profile)
-    .find((x) => x.sha256 === sha256 && x.kind === a.kind && x.role === role && x.deviceId === (a.device ?? null) && x.version === (a.version ?? ''));
+    .find(
+      (x) =>
+        x.sha256 === sha256 && x.kind === a.kind && x.role === role && x.deviceId === (a.device ?? null) && x.version === (a.version ?? ''),
+    );
 }
 
 function readApplyFile(path: string): ApplyFile {
@@ -156,8 +176,18 @@ function readApplyFile(path: string): ApplyFile {
     throw new ApsError('bad_request', `${path}: ${i.path.join('.') || '(root)'}: ${i.message}`);
   }
   // Two entries for one device (or group) would silently let the last one win: refuse, naming both.
-  refuseDuplicates(path, 'devices', 'id', r.data.devices.map((d) => d.id));
-  refuseDuplicates(path, 'groups', 'name', r.data.groups.map((g) => g.name));
+  refuseDuplicates(
+    path,
+    'devices',
+    'id',
+    r.data.devices.map((d) => d.id),
+  );
+  refuseDuplicates(
+    path,
+    'groups',
+    'name',
+    r.data.groups.map((g) => g.name),
+  );
   return r.data;
 }
 
@@ -190,7 +220,10 @@ export function applyCommand(program: Command, adapters: readonly Adapter[]): vo
       await withCore(cmd, adapters, async (core) => {
         const s = await applyFile(core, file);
         if (o.json) console.log(JSON.stringify(s));
-        else console.log(`applied ${file}: ${s.groups} groups, ${s.devices} devices, ${s.artifactsAdded} artifacts added, ${s.artifactsKept} unchanged`);
+        else
+          console.log(
+            `applied ${file}: ${s.groups} groups, ${s.devices} devices, ${s.artifactsAdded} artifacts added, ${s.artifactsKept} unchanged`,
+          );
       });
     });
 }

@@ -17,13 +17,14 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
     .option('--serial <n>', 'numeric serial (higher is newer)')
     .option('--model <model>', 'a model it fits (repeatable; none = every model)', collect)
     .option('--role <role>', 'sub-type of an auxiliary file, e.g. cpt')
-    .option('--device <id>', 'make it this device\'s own artifact (e.g. its config file)')
-    .option('--name <filename>', 'file name devices see (default: the file\'s name)')
+    .option('--device <id>', "make it this device's own artifact (e.g. its config file)")
+    .option('--name <filename>', "file name devices see (default: the file's name)")
     .option('--json', 'print JSON')
     .action(async (file: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
         const serial = o.serial === undefined ? null : Number(o.serial);
-        if (serial !== null && !Number.isSafeInteger(serial)) throw new ApsError('bad_request', `--serial must be an integer, not ${o.serial}`);
+        if (serial !== null && !Number.isSafeInteger(serial))
+          throw new ApsError('bad_request', `--serial must be an integer, not ${o.serial}`);
         const a = await core.catalog.addFile(file, {
           kind: assertKind(o.kind),
           profile: core.profiles.require(o.profile).name,
@@ -36,7 +37,10 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
           origin: 'cli',
         });
         if (o.json) console.log(JSON.stringify(a, null, 2));
-        else console.log(`added artifact ${a.id}: ${a.kind}${a.role ? `:${a.role}` : ''} ${a.filename} ${a.version} (${a.size} bytes, md5 ${a.md5})`);
+        else
+          console.log(
+            `added artifact ${a.id}: ${a.kind}${a.role ? `:${a.role}` : ''} ${a.filename} ${a.version} (${a.size} bytes, md5 ${a.md5})`,
+          );
       });
     });
 
@@ -51,7 +55,12 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
     .option('--json', 'print JSON')
     .action(async (dir: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
-        const r = await importFolder(core.catalog, dir, { profile: core.profiles.require(o.profile).name, kind: assertKind(o.kind), models: o.model, role: o.role });
+        const r = await importFolder(core.catalog, dir, {
+          profile: core.profiles.require(o.profile).name,
+          kind: assertKind(o.kind),
+          models: o.model,
+          role: o.role,
+        });
         if (o.json) return console.log(JSON.stringify(r, null, 2));
         for (const a of r.added) console.log(`added artifact ${a.id}: ${a.filename} ${a.version}`);
         for (const s of r.skipped) console.log(`skipped ${s.file}: ${s.reason}`);
@@ -77,7 +86,7 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
   artifact
     .command('rm')
     .argument('<id>', 'artifact id')
-    .description('remove an artifact (refused while it is some device\'s target)')
+    .description("remove an artifact (refused while it is some device's target)")
     .action(async (id: string, _o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
         if (!/^\d+$/.test(id)) throw new ApsError('bad_request', `artifact id must be a number, not "${id}"`);

@@ -14,7 +14,10 @@ export interface GlobalOptions {
 /** Config for a command: defaults, aps.yaml, APS_* env, then the global flags. */
 export function commandConfig(cmd: Command, extra: ConfigInput = {}): ApsConfig {
   const g = cmd.optsWithGlobals<GlobalOptions>();
-  return loadConfig({ file: g.config, overrides: { ...extra, dataDir: g.data ?? extra.dataDir, profilesDir: g.profiles ?? extra.profilesDir } });
+  return loadConfig({
+    file: g.config,
+    overrides: { ...extra, dataDir: g.data ?? extra.dataDir, profilesDir: g.profiles ?? extra.profilesDir },
+  });
 }
 
 /** Opens the same data folder the server uses; the server sees these writes without a restart. */
@@ -41,8 +44,19 @@ export function printTable(rows: Array<Record<string, unknown>>, columns: string
   }
   const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c]))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  console.log(columns.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join('  ').trimEnd());
-  for (const row of cells) console.log(row.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd());
+  console.log(
+    columns
+      .map((c, i) => c.toUpperCase().padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  for (const row of cells)
+    console.log(
+      row
+        .map((v, i) => v.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 export function collect(value: string, previous: string[] = []): string[] {

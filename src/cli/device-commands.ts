@@ -25,20 +25,33 @@ function toInput(id: string, o: Record<string, any>): DeviceInput {
     if (v !== null && !/^\d+$/.test(v)) throw new ApsError('bad_request', `--pin ${k}= needs an artifact id, not "${v}"`);
     pins[k] = v === null ? null : Number(v);
   }
-  if (o.status !== undefined && o.status !== 'active' && o.status !== 'pending') throw new ApsError('bad_request', `--status must be active or pending, not "${o.status}"`);
-  return { id, profile: o.profile, model: o.model, mac: o.mac, password: o.password, group: o.group, vars: keyValues(o.var, '--var'), pins, status: o.status };
+  if (o.status !== undefined && o.status !== 'active' && o.status !== 'pending')
+    throw new ApsError('bad_request', `--status must be active or pending, not "${o.status}"`);
+  return {
+    id,
+    profile: o.profile,
+    model: o.model,
+    mac: o.mac,
+    password: o.password,
+    group: o.group,
+    vars: keyValues(o.var, '--var'),
+    pins,
+    status: o.status,
+  };
 }
 
 export function deviceCommands(program: Command, adapters: readonly Adapter[]): void {
   const device = program.command('device').description('devices: identity, credentials, variables and pins');
 
-  deviceOptions(device.command('add').argument('<id>', 'stable id: VOP user name, MAC, TR-069 serial…')).action(async (id: string, o, cmd: Command) => {
-    await withCore(cmd, adapters, (core) => {
-      if (!o.profile) throw new ApsError('bad_request', 'device add needs --profile');
-      const d = core.devices.upsert(toInput(id, o), 'create');
-      console.log(o.json ? JSON.stringify(describeDevice(core, d), null, 2) : `added device ${d.id} (${d.profile})`);
-    });
-  });
+  deviceOptions(device.command('add').argument('<id>', 'stable id: VOP user name, MAC, TR-069 serial…')).action(
+    async (id: string, o, cmd: Command) => {
+      await withCore(cmd, adapters, (core) => {
+        if (!o.profile) throw new ApsError('bad_request', 'device add needs --profile');
+        const d = core.devices.upsert(toInput(id, o), 'create');
+        console.log(o.json ? JSON.stringify(describeDevice(core, d), null, 2) : `added device ${d.id} (${d.profile})`);
+      });
+    },
+  );
 
   deviceOptions(device.command('set').argument('<id>', 'device id')).action(async (id: string, o, cmd: Command) => {
     await withCore(cmd, adapters, (core) => {
@@ -71,10 +84,13 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
         if (!d) throw new ApsError('not_found', `no device ${id}`);
         const v = describeDevice(core, d);
         if (o.json) return console.log(JSON.stringify(v, null, 2));
-        console.log(`device ${v.id}  profile ${v.profile} (${v.adapter})  model ${v.model ?? '-'}  mac ${v.mac ?? '-'}  group ${v.group ?? '-'}  ${v.status}`);
+        console.log(
+          `device ${v.id}  profile ${v.profile} (${v.adapter})  model ${v.model ?? '-'}  mac ${v.mac ?? '-'}  group ${v.group ?? '-'}  ${v.status}`,
+        );
         console.log(`password: ${v.hasPassword ? 'set' : 'none'}`);
         for (const [k, val] of Object.entries(v.vars)) console.log(`var ${k} = ${val}`);
-        for (const [slot, t] of Object.entries(v.targets)) console.log(`target ${slot}: artifact ${t.id} ${t.filename} ${t.version}${v.pins[slot] ? ' (pinned)' : ''}`);
+        for (const [slot, t] of Object.entries(v.targets))
+          console.log(`target ${slot}: artifact ${t.id} ${t.filename} ${t.version}${v.pins[slot] ? ' (pinned)' : ''}`);
         console.log(`last seen: ${v.state?.lastSeen ?? 'never'}${v.state?.lastIp ? ` from ${v.state.lastIp}` : ''}`);
         console.log(`setup: ${v.setup.url}`);
         for (const h of v.setup.hints) console.log(`  ${h}`);
@@ -87,7 +103,9 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
     .action(async (id: string, _o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
         const { artifacts } = await removeDevice(core, id);
-        console.log(`removed device ${id}${artifacts.length ? ` and its own artifact${artifacts.length > 1 ? 's' : ''} ${artifacts.map((a) => a.id).join(', ')}` : ''}`);
+        console.log(
+          `removed device ${id}${artifacts.length ? ` and its own artifact${artifacts.length > 1 ? 's' : ''} ${artifacts.map((a) => a.id).join(', ')}` : ''}`,
+        );
       });
     });
 }

@@ -60,7 +60,19 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
         if (!/^\d+$/.test(o.limit)) throw new ApsError('bad_request', `--limit must be a positive integer, not "${o.limit}"`);
         const list = core.store.state.events({ deviceId: o.device, adapter: o.adapter, limit: Number(o.limit) });
         if (o.json) return console.log(JSON.stringify(list, null, 2));
-        printTable(list as unknown as Array<Record<string, unknown>>, ['id', 'at', 'deviceId', 'adapter', 'file', 'status', 'bytes', 'artifactId', 'revision', 'ip', 'detail']);
+        printTable(list as unknown as Array<Record<string, unknown>>, [
+          'id',
+          'at',
+          'deviceId',
+          'adapter',
+          'file',
+          'status',
+          'bytes',
+          'artifactId',
+          'revision',
+          'ip',
+          'detail',
+        ]);
       });
     });
 }

@@ -27,7 +27,10 @@ export function serveCommand(program: Command, adapters: readonly Adapter[]): vo
         publicUrl: o.publicUrl,
         adminToken: o.adminToken,
         http: o.host !== undefined || o.httpPort !== undefined ? { host: o.host, port: o.httpPort } : undefined,
-        https: o.https === false || o.httpsPort !== undefined ? { enabled: o.https !== false ? undefined : false, port: o.httpsPort } : undefined,
+        https:
+          o.https === false || o.httpsPort !== undefined
+            ? { enabled: o.https !== false ? undefined : false, port: o.httpsPort }
+            : undefined,
         ftp: o.ftp === false || o.ftpPort !== undefined ? { enabled: o.ftp !== false ? undefined : false, port: o.ftpPort } : undefined,
       } as never);
       const log = createLogger(config.logLevel);

@@ -20,7 +20,8 @@ export function syncCommand(program: Command, adapters: readonly Adapter[]): voi
         if (o.json) return console.log(JSON.stringify(results, null, 2));
         for (const r of results) {
           for (const f of r.files) {
-            if (f.status === 'added') console.log(`${r.source}: added ${f.file}${f.version ? ` ${f.version}` : ''} (artifact ${f.artifactId})`);
+            if (f.status === 'added')
+              console.log(`${r.source}: added ${f.file}${f.version ? ` ${f.version}` : ''} (artifact ${f.artifactId})`);
             else if (f.status !== 'unchanged') console.log(`${r.source}: ${f.status} ${f.file}: ${f.reason ?? ''}`);
           }
           const counts = `${r.added} added, ${r.unchanged} unchanged, ${r.skipped} skipped, ${r.failed} failed, ${r.downloadedBytes} bytes fetched`;

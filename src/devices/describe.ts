@@ -21,7 +21,6 @@ export interface DeviceView {
   updatedAt: string;
 }
 
-
 /** The one description of a device, shared by `aps device show --json` and the admin API. */
 export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView {
   // A device whose profile file was removed is still listed (so it can be fixed or removed), marked so.
@@ -43,10 +42,17 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
     vars: maskVars(d.vars),
     pins: d.pins,
     targets,
-    state: state ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched } : null,
+    state: state
+      ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched }
+      : null,
     setup: adapter
       ? adapter.setup(d, core, core.adapterConfig(adapter.name))
-      : { url: '', hints: [`Profile "${d.profile}" does not exist any more: restore its file or move the device with aps device set ${d.id} --profile P.`] },
+      : {
+          url: '',
+          hints: [
+            `Profile "${d.profile}" does not exist any more: restore its file or move the device with aps device set ${d.id} --profile P.`,
+          ],
+        },
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

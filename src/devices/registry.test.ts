@@ -15,7 +15,11 @@ describe('DeviceRegistry credentials', () => {
   before(() => {
     dir = tempDir('aps-registry-');
     store = openStore(dir);
-    devices = new DeviceRegistry(store, Keyring.load(dir), { needsClearSecret: () => false, assertProfile: () => undefined, credentialCacheMs: 60_000 });
+    devices = new DeviceRegistry(store, Keyring.load(dir), {
+      needsClearSecret: () => false,
+      assertProfile: () => undefined,
+      credentialCacheMs: 60_000,
+    });
   });
   after(() => store.close());
 

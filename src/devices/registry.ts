@@ -107,7 +107,10 @@ export class DeviceRegistry {
   /** Adds or updates a device. `create` refuses an existing id; otherwise a missing id is refused. */
   upsert(input: DeviceInput, mode: 'create' | 'update' | 'upsert' = 'upsert'): DeviceRecord {
     if (!ID_RE.test(input.id)) {
-      throw new ApsError('bad_request', `device id "${input.id}" must be 1-128 characters of letters, digits, "._@+-", starting with a letter or digit`);
+      throw new ApsError(
+        'bad_request',
+        `device id "${input.id}" must be 1-128 characters of letters, digits, "._@+-", starting with a letter or digit`,
+      );
     }
     const stored = this.store.devices.get(input.id);
     const prev = this.opened(stored);
@@ -294,7 +297,8 @@ function merge<T>(base: Record<string, T>, patch: Record<string, T | null> | und
 }
 
 function checkVarName(k: string): void {
-  if (!VAR_RE.test(k)) throw new ApsError('bad_request', `variable name "${k}" must start with a letter or "_" and hold letters, digits, "_" or "."`);
+  if (!VAR_RE.test(k))
+    throw new ApsError('bad_request', `variable name "${k}" must start with a letter or "_" and hold letters, digits, "_" or "."`);
 }
 
 function checkPinKey(k: string): void {

@@ -71,12 +71,17 @@ export class ProfileRegistry {
 /** Reads and validates every `*.yaml` in the folder; a bad profile fails naming the file and the key. */
 export function loadProfiles(dir: string, schemaOf: ProfileSchemaLookup): ProfileRegistry {
   if (!existsSync(dir)) throw new ApsError('invalid_profile', `profiles folder ${dir} does not exist`);
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   const loadNew = (name: string): Profile | undefined => {
     const file = ['.yaml', '.yml'].map((ext) => join(dir, name + ext)).find((f) => existsSync(f));
     return file ? loadProfile(file, schemaOf) : undefined;
   };
-  return new ProfileRegistry(files.map((f) => loadProfile(join(dir, f), schemaOf)), loadNew);
+  return new ProfileRegistry(
+    files.map((f) => loadProfile(join(dir, f), schemaOf)),
+    loadNew,
+  );
 }
 
 export function loadProfile(file: string, schemaOf: ProfileSchemaLookup): Profile {

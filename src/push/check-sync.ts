@@ -30,10 +30,14 @@ export function summarizeNotify(r: SipNotifyResult): NotifyResult {
   switch (r.outcome) {
     case 'final':
       if (r.status >= 200 && r.status < 300) return { ok: true, summary: `${r.status} ${r.reason}` };
-      if (r.status === 401 || r.status === 407) return { ok: false, summary: `${r.status} ${r.reason}: the device wants authentication (challenge received)` };
+      if (r.status === 401 || r.status === 407)
+        return { ok: false, summary: `${r.status} ${r.reason}: the device wants authentication (challenge received)` };
       return { ok: false, summary: `${r.status} ${r.reason}` };
     case 'timeout':
-      return { ok: false, summary: `timeout after ${r.transmissions} transmissions${r.provisional ? ' (a provisional response arrived)' : ''}` };
+      return {
+        ok: false,
+        summary: `timeout after ${r.transmissions} transmissions${r.provisional ? ' (a provisional response arrived)' : ''}`,
+      };
     case 'error':
       // A NOTIFY that left and was answered with an ICMP error was sent: its message says what came back.
       return { ok: false, summary: r.sent ? r.message : `not sent: ${r.message}` };
@@ -41,7 +45,11 @@ export function summarizeNotify(r: SipNotifyResult): NotifyResult {
 }
 
 /** Sends `Event: check-sync;reboot=false` (unless options say otherwise) to the address in the variables. */
-export async function sipCheckSync(vars: Readonly<Record<string, string>>, options: SipNotifyOptions = {}, names?: SipVarNames): Promise<NotifyResult> {
+export async function sipCheckSync(
+  vars: Readonly<Record<string, string>>,
+  options: SipNotifyOptions = {},
+  names?: SipVarNames,
+): Promise<NotifyResult> {
   const target = sipTargetFromVars(vars, names);
   if (typeof target === 'string') return { ok: false, summary: target };
   return summarizeNotify(await sendSipNotify(target, options));

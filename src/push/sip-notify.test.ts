@@ -52,7 +52,11 @@ function final(r: Awaited<ReturnType<typeof sendSipNotify>>, status: number, min
   assert.ok(r.transmissions >= minTransmissions, `only ${r.transmissions} transmissions`);
 }
 
-interface Device { port: number; requests: string[]; close(): Promise<void> }
+interface Device {
+  port: number;
+  requests: string[];
+  close(): Promise<void>;
+}
 /** What the device answers to its n-th request (0-based): datagrams to send back, maybe none. */
 type Behaviour = (n: number, request: string) => string[];
 
@@ -71,7 +75,9 @@ function respond(request: string, status: string, extra: string[] = []): string 
     `Call-ID: ${header(request, 'Call-ID')}`,
     `CSeq: ${header(request, 'CSeq')}`,
     ...extra,
-    'Content-Length: 0', '', '',
+    'Content-Length: 0',
+    '',
+    '',
   ].join('\r\n');
 }
 
@@ -110,7 +116,10 @@ test('retransmits until answered: two requests dropped, the third gets 200', asy
     assert.equal(clock.pending(), 0, 'Timer E and Timer F are cancelled by the final response');
     assert.equal(result.outcome === 'final' && result.reason, 'OK');
     assert.equal(dev.requests.length, 3);
-    assert.ok(dev.requests.every((r) => r === dev.requests[0]), 'a retransmission is the same request');
+    assert.ok(
+      dev.requests.every((r) => r === dev.requests[0]),
+      'a retransmission is the same request',
+    );
     const req = dev.requests[0]!;
     assert.ok(req.startsWith(`NOTIFY sip:1001@127.0.0.1:${dev.port} SIP/2.0\r\n`));
     assert.match(header(req, 'Via'), /^SIP\/2\.0\/UDP 127\.0\.0\.1:\d+;branch=z9hG4bK[0-9a-f]+;rport$/);
@@ -135,7 +144,10 @@ test('401 and 407 are final, with the challenge kept', async () => {
     const { transmissions, ...rest } = await sendSipNotify({ host: '127.0.0.1', port: dev.port }, { timers: fast });
     assert.ok(transmissions >= 1);
     assert.deepEqual(rest, {
-      outcome: 'final', status: 401, reason: 'Unauthorized', challenge: { header: 'WWW-Authenticate', value: challenge },
+      outcome: 'final',
+      status: 401,
+      reason: 'Unauthorized',
+      challenge: { header: 'WWW-Authenticate', value: challenge },
     });
     assert.ok(dev.requests[0]!.startsWith(`NOTIFY sip:127.0.0.1:${dev.port} SIP/2.0\r\n`), 'no user part without a user');
     const r = await sendSipNotify({ host: '127.0.0.1', port: proxy.port }, { timers: fast });
@@ -176,7 +188,10 @@ test('a device that never answers times out after retransmitting', async () => {
     assert.equal(clock.now, 32_000, 'the last timer to run was Timer F');
     assert.equal(clock.pending(), 0, 'no retransmission is left scheduled after the timeout');
     assert.equal(dev.requests.length, result.transmissions);
-    assert.ok(dev.requests.every((r) => r === dev.requests[0]), 'every retransmission is the same request');
+    assert.ok(
+      dev.requests.every((r) => r === dev.requests[0]),
+      'every retransmission is the same request',
+    );
   } finally {
     await dev.close();
   }
@@ -216,8 +231,14 @@ test('a closed port (ICMP unreachable) is an error result', async () => {
   assert.equal(result.outcome, 'error');
   assert.equal(clock.pending(), 0, 'the timers are cancelled');
   assert.equal(result.outcome === 'error' && result.sent, true, 'the NOTIFY did leave');
-  assert.equal(result.outcome === 'error' ? result.message : '', `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)`);
-  assert.deepEqual(summarizeNotify(result), { ok: false, summary: `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)` });
+  assert.equal(
+    result.outcome === 'error' ? result.message : '',
+    `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)`,
+  );
+  assert.deepEqual(summarizeNotify(result), {
+    ok: false,
+    summary: `sent; the device refused it (ICMP port unreachable: nothing listens on 127.0.0.1:${port}/udp)`,
+  });
 });
 
 test('bad targets and options are error results, nothing is sent', async () => {
@@ -241,10 +262,16 @@ test('bad targets and options are error results, nothing is sent', async () => {
 test('event, from user, advertised host and extra headers are configurable', async () => {
   const dev = await device((_n, req) => [respond(req, '200 OK')]);
   try {
-    const result = await sendSipNotify({ host: '127.0.0.1', port: dev.port, user: '1001' }, {
-      timers: fast, event: 'check-sync;reboot=true', fromUser: 'prov', advertisedHost: 'aps.example.net',
-      extraHeaders: { 'Subscription-State': 'terminated' },
-    });
+    const result = await sendSipNotify(
+      { host: '127.0.0.1', port: dev.port, user: '1001' },
+      {
+        timers: fast,
+        event: 'check-sync;reboot=true',
+        fromUser: 'prov',
+        advertisedHost: 'aps.example.net',
+        extraHeaders: { 'Subscription-State': 'terminated' },
+      },
+    );
     assert.equal(result.outcome, 'final');
     const req = dev.requests[0]!;
     assert.equal(header(req, 'Event'), 'check-sync;reboot=true');

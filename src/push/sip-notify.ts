@@ -21,7 +21,11 @@ export interface SipNotifyTarget {
 }
 
 /** RFC 3261 timer values in ms; tests shrink them. */
-export interface SipTimers { t1Ms: number; t2Ms: number; timerFMs: number }
+export interface SipTimers {
+  t1Ms: number;
+  t2Ms: number;
+  timerFMs: number;
+}
 
 /**
  * Where Timer E and Timer F are scheduled. The default is the process's timers; a test passes a manual
@@ -53,8 +57,13 @@ export interface SipNotifyOptions {
 
 export type SipNotifyResult =
   /** A final response; 401/407 carry the challenge header so a caller may retry with credentials. */
-  | { outcome: 'final'; status: number; reason: string; transmissions: number;
-      challenge?: { header: 'WWW-Authenticate' | 'Proxy-Authenticate'; value: string } }
+  | {
+      outcome: 'final';
+      status: number;
+      reason: string;
+      transmissions: number;
+      challenge?: { header: 'WWW-Authenticate' | 'Proxy-Authenticate'; value: string };
+    }
   /** Timer F expired; `provisional` is true when a 1xx had arrived. */
   | { outcome: 'timeout'; transmissions: number; provisional: boolean }
   /**
@@ -89,7 +98,12 @@ function checkInput(target: SipNotifyTarget, o: SipNotifyOptions, t: SipTimers):
   return null;
 }
 
-interface Ids { branch: string; tag: string; callId: string; cseq: number }
+interface Ids {
+  branch: string;
+  tag: string;
+  callId: string;
+  cseq: number;
+}
 
 function buildRequest(target: SipNotifyTarget, o: SipNotifyOptions, local: { host: string; port: number }, ids: Ids): Buffer {
   const port = target.port ?? 5060;
@@ -115,7 +129,11 @@ function buildRequest(target: SipNotifyTarget, o: SipNotifyOptions, local: { hos
 /** Sends one check-sync NOTIFY and waits for its outcome. */
 export async function sendSipNotify(target: SipNotifyTarget, options: SipNotifyOptions = {}): Promise<SipNotifyResult> {
   const t1 = options.timers?.t1Ms ?? DEFAULT_T1;
-  const timers: SipTimers = { t1Ms: t1, t2Ms: options.timers?.t2Ms ?? Math.max(DEFAULT_T2, t1), timerFMs: options.timers?.timerFMs ?? 64 * t1 };
+  const timers: SipTimers = {
+    t1Ms: t1,
+    t2Ms: options.timers?.t2Ms ?? Math.max(DEFAULT_T2, t1),
+    timerFMs: options.timers?.timerFMs ?? 64 * t1,
+  };
   const bad = checkInput(target, options, timers);
   if (bad) return { outcome: 'error', message: bad, transmissions: 0 };
 
@@ -124,13 +142,21 @@ export async function sendSipNotify(target: SipNotifyTarget, options: SipNotifyO
   try {
     ({ address, family } = await lookup(target.host));
   } catch (e) {
-    return { outcome: 'error', message: `cannot resolve ${target.host}: ${(e as NodeJS.ErrnoException).code ?? 'lookup failed'}`, transmissions: 0 };
+    return {
+      outcome: 'error',
+      message: `cannot resolve ${target.host}: ${(e as NodeJS.ErrnoException).code ?? 'lookup failed'}`,
+      transmissions: 0,
+    };
   }
   return runTransaction(target, options, timers, address, family === 6 ? 'udp6' : 'udp4');
 }
 
 function runTransaction(
-  target: SipNotifyTarget, options: SipNotifyOptions, timers: SipTimers, address: string, type: 'udp4' | 'udp6',
+  target: SipNotifyTarget,
+  options: SipNotifyOptions,
+  timers: SipTimers,
+  address: string,
+  type: 'udp4' | 'udp6',
 ): Promise<SipNotifyResult> {
   return new Promise((resolve) => {
     const socket: Socket = createSocket(type);
@@ -150,7 +176,11 @@ function runTransaction(
       done = true;
       if (timerE !== undefined) clock.clearTimeout(timerE);
       if (timerF !== undefined) clock.clearTimeout(timerF);
-      try { socket.close(); } catch { /* already closed */ }
+      try {
+        socket.close();
+      } catch {
+        /* already closed */
+      }
       resolve(result);
     };
     const fail = (message: string): void => finish({ outcome: 'error', message, transmissions, ...(sent ? { sent } : {}) });
@@ -196,7 +226,10 @@ function runTransaction(
       const header = res.status === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate';
       const value = res.status === 401 || res.status === 407 ? headerValue(res, header) : undefined;
       finish({
-        outcome: 'final', status: res.status, reason: res.reason, transmissions,
+        outcome: 'final',
+        status: res.status,
+        reason: res.reason,
+        transmissions,
         ...(value !== undefined ? { challenge: { header, value } } : {}),
       });
     });

@@ -10,7 +10,8 @@ const ok = [
   'Call-ID: x@10.0.0.1',
   'CSeq: 1 NOTIFY',
   'Content-Length: 0',
-  '', '',
+  '',
+  '',
 ].join('\r\n');
 
 test('parses a well-formed response', () => {
@@ -25,8 +26,15 @@ test('parses a well-formed response', () => {
 
 test('compact forms, folded lines, bare LF and a multi-word reason are accepted', () => {
   const text = [
-    'SIP/2.0 401 Unauthorized here', 'v: SIP/2.0/UDP h;branch=z9hG4bK1', 'i: c1', 'CSeq:  7   NOTIFY',
-    'WWW-Authenticate: Digest realm="r",', '  nonce="n", algorithm=MD5', 'l: 0', '', '',
+    'SIP/2.0 401 Unauthorized here',
+    'v: SIP/2.0/UDP h;branch=z9hG4bK1',
+    'i: c1',
+    'CSeq:  7   NOTIFY',
+    'WWW-Authenticate: Digest realm="r",',
+    '  nonce="n", algorithm=MD5',
+    'l: 0',
+    '',
+    '',
   ].join('\n');
   const r = parseSipResponse(text)!;
   assert.equal(r.reason, 'Unauthorized here');
@@ -39,7 +47,11 @@ test('compact forms, folded lines, bare LF and a multi-word reason are accepted'
 
 test('malformed datagrams are null, never an exception', () => {
   const bad: (string | Buffer)[] = [
-    '', Buffer.alloc(0), 'garbage', '\r\n\r\n', Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a, 0x0d, 0x0a]),
+    '',
+    Buffer.alloc(0),
+    'garbage',
+    '\r\n\r\n',
+    Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a, 0x0d, 0x0a]),
     ok.replace('SIP/2.0 200 OK', 'SIP/2.0 abc OK'),
     ok.replace('SIP/2.0 200 OK', 'SIP/3.0 200 OK'),
     ok.replace('SIP/2.0 200 OK', 'HTTP/1.1 200 OK'),

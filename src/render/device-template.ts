@@ -22,7 +22,11 @@ export function templateContext(core: AdapterServices, device: DeviceRecord, ext
 }
 
 /** Renders the device's profile template; undefined when the profile has none. */
-export function renderProfileTemplate(core: AdapterServices, device: DeviceRecord, extra: Record<string, unknown> = {}): string | undefined {
+export function renderProfileTemplate(
+  core: AdapterServices,
+  device: DeviceRecord,
+  extra: Record<string, unknown> = {},
+): string | undefined {
   const profile = core.profiles.require(device.profile);
   if (!profile.template) return undefined;
   try {

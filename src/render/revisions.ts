@@ -38,7 +38,14 @@ export class RevisionStore {
     // another process (the CLI) between the read and the write cannot fail the upgrade with SQLITE_BUSY.
     return this.store.transaction(() => {
       const r = this.next(this.store.state.revision(deviceId, file), digest);
-      if (r.changed) this.store.state.putRevision({ deviceId, file, sha256: digest.sha256, serial: r.revision.serial, modifiedMs: r.revision.lastModified.getTime() });
+      if (r.changed)
+        this.store.state.putRevision({
+          deviceId,
+          file,
+          sha256: digest.sha256,
+          serial: r.revision.serial,
+          modifiedMs: r.revision.lastModified.getTime(),
+        });
       return r.revision;
     }, 'immediate');
   }

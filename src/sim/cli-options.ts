@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 
 /** The TLS options every simulator offers, so a lab can use the self-signed certificate or its own CA. */
 export function addTlsOptions(cmd: Command): Command {
-  return cmd.option('--insecure', 'accept a self-signed HTTPS certificate').option('--ca <file>', 'trust this CA/certificate PEM for HTTPS');
+  return cmd
+    .option('--insecure', 'accept a self-signed HTTPS certificate')
+    .option('--ca <file>', 'trust this CA/certificate PEM for HTTPS');
 }
 
 export function tlsFromOptions(o: { insecure?: boolean; ca?: string }): { insecure: boolean; ca?: string } {

@@ -8,7 +8,13 @@ export async function syncFolderSource(src: FolderSourceConfig, deps: Pick<Sourc
   const startedAt = new Date();
   const log: Logger = deps.log.child({ source: src.name });
   try {
-    const r = await importFolder(deps.catalog, src.path, { profile: src.profile, kind: src.kind, role: src.role, models: src.models, origin: `folder:${src.name}` });
+    const r = await importFolder(deps.catalog, src.path, {
+      profile: src.profile,
+      kind: src.kind,
+      role: src.role,
+      models: src.models,
+      origin: `folder:${src.name}`,
+    });
     const files: SourceFileResult[] = [
       ...r.added.map((a): SourceFileResult => ({ file: a.filename, status: 'added', artifactId: a.id, version: a.version })),
       ...r.unchanged.map((file): SourceFileResult => ({ file, status: 'unchanged' })),

@@ -40,7 +40,13 @@ export interface SourceDeps {
   signal?: AbortSignal;
 }
 
-export function finishRun(source: string, type: SourceRunResult['type'], startedAt: Date, files: SourceFileResult[], error?: string): SourceRunResult {
+export function finishRun(
+  source: string,
+  type: SourceRunResult['type'],
+  startedAt: Date,
+  files: SourceFileResult[],
+  error?: string,
+): SourceRunResult {
   const count = (s: SourceFileResult['status']): number => files.filter((f) => f.status === s).length;
   const failed = count('failed');
   return {

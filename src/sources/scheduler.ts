@@ -46,7 +46,10 @@ export function scheduleSources(sources: readonly SourceConfig[], run: RunSource
     }
     const p = run(src, abort.signal)
       .then((r) => {
-        log.info({ source: r.source, ok: r.ok, added: r.added, unchanged: r.unchanged, skipped: r.skipped, failed: r.failed, error: r.error }, 'scheduled source sync finished');
+        log.info(
+          { source: r.source, ok: r.ok, added: r.added, unchanged: r.unchanged, skipped: r.skipped, failed: r.failed, error: r.error },
+          'scheduled source sync finished',
+        );
         events.emit('run', r);
       })
       .catch((e: unknown) => log.error({ source: src.name, err: (e as Error).message }, 'scheduled source sync crashed'))

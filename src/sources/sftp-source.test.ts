@@ -53,7 +53,12 @@ describe('sftp source against a real in-process SFTP server', () => {
     server = await startSftpServer(remote, 'mirror', PASSWORD);
     store = openStore(join(dir, 'data'));
     const log = createLogger('debug', { write: (s: string) => void logLines.push(s) });
-    deps = { catalog: new Catalog(store, new FsBlobStore(join(dir, 'data'))), state: new KvState(store, 'sources'), dataDir: join(dir, 'data'), log };
+    deps = {
+      catalog: new Catalog(store, new FsBlobStore(join(dir, 'data'))),
+      state: new KvState(store, 'sources'),
+      dataDir: join(dir, 'data'),
+      log,
+    };
   });
   after(async () => {
     await server.close();
@@ -64,9 +69,21 @@ describe('sftp source against a real in-process SFTP server', () => {
   it('imports every regular file on the first sync, with the same bytes and origin sftp:<name>', async () => {
     const r = await syncSftpSource(source(), deps);
     assert.equal(r.ok, true, r.error);
-    assert.deepEqual(r.files.map((f) => [f.file, f.status]), [['vop-1.0.bin', 'added'], ['vop-1.1.bin', 'added']]);
+    assert.deepEqual(
+      r.files.map((f) => [f.file, f.status]),
+      [
+        ['vop-1.0.bin', 'added'],
+        ['vop-1.1.bin', 'added'],
+      ],
+    );
     const list = deps.catalog.list('vop');
-    assert.deepEqual(list.map((a) => [a.filename, a.version, a.origin]), [['vop-1.0.bin', '1.0', 'sftp:up'], ['vop-1.1.bin', '1.1', 'sftp:up']]);
+    assert.deepEqual(
+      list.map((a) => [a.filename, a.version, a.origin]),
+      [
+        ['vop-1.0.bin', '1.0', 'sftp:up'],
+        ['vop-1.1.bin', '1.1', 'sftp:up'],
+      ],
+    );
     assert.equal(list[0]!.sha256, sha(readFileSync(join(remote, 'fw', 'vop-1.0.bin'))));
     assert.equal(r.downloadedBytes, 100_000 + 'small firmware'.length);
   });
@@ -83,7 +100,10 @@ describe('sftp source against a real in-process SFTP server', () => {
     writeFileSync(join(remote, 'fw', 'vop-1.2.bin'), 'newer firmware');
     const reads = server.reads.length;
     const r = await syncSftpSource(source(), deps);
-    assert.deepEqual(r.files.filter((f) => f.status === 'added').map((f) => f.file), ['vop-1.2.bin']);
+    assert.deepEqual(
+      r.files.filter((f) => f.status === 'added').map((f) => f.file),
+      ['vop-1.2.bin'],
+    );
     assert.deepEqual([...new Set(server.reads.slice(reads))], ['/fw/vop-1.2.bin']);
     assert.equal(deps.catalog.list('vop').length, 3);
   });
@@ -122,7 +142,10 @@ describe('sftp source against a real in-process SFTP server', () => {
     assert.deepEqual(tmpLeft(), [], 'no temp file left behind');
     const again = await syncSftpSource(source(), deps);
     assert.equal(again.ok, true, again.error);
-    assert.deepEqual(again.files.filter((f) => f.status === 'added').map((f) => f.file), ['vop-2.0.bin']);
+    assert.deepEqual(
+      again.files.filter((f) => f.status === 'added').map((f) => f.file),
+      ['vop-2.0.bin'],
+    );
     const a = deps.catalog.list('vop').find((x) => x.filename === 'vop-2.0.bin')!;
     assert.equal(a.sha256, sha(readFileSync(join(remote, 'fw', 'vop-2.0.bin'))));
   });

@@ -92,7 +92,13 @@ export async function syncSftpSource(src: SftpSourceConfig, deps: SourceDeps): P
     const entries = (await client.list(src.path))
       .filter((f) => f.type === '-' && !f.name.startsWith('.'))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const opts: FolderImportOptions = { profile: src.profile, kind: src.kind, role: src.role, models: src.models, origin: `sftp:${src.name}` };
+    const opts: FolderImportOptions = {
+      profile: src.profile,
+      kind: src.kind,
+      role: src.role,
+      models: src.models,
+      origin: `sftp:${src.name}`,
+    };
     const known = slotShas(deps.catalog, opts);
     for (const f of entries) {
       if (deps.signal?.aborted) throw new ApsError('conflict', 'run cancelled');
@@ -133,7 +139,8 @@ export async function syncSftpSource(src: SftpSourceConfig, deps: SourceDeps): P
         log.warn({ file: f.name, reason }, 'sftp source: download failed');
         files.push({ file: f.name, status: 'failed', reason });
         // A dead connection fails every later file the same way: report it once as the run's error.
-        if (lost || deps.signal?.aborted) throw new ApsError('conflict', deps.signal?.aborted ? 'run cancelled' : `connection to ${endpoint} lost`);
+        if (lost || deps.signal?.aborted)
+          throw new ApsError('conflict', deps.signal?.aborted ? 'run cancelled' : `connection to ${endpoint} lost`);
       } finally {
         await rm(tmp, { force: true });
       }

@@ -5,7 +5,16 @@ import { describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/server.ts';
 import { loadConfig, type ApsConfig, type ConfigInput } from '../config.ts';
 
-const sftp = { name: 'up', type: 'sftp', host: 'repo.example', username: 'aps', password: 'pw', path: '/fw', profile: 'vop', kind: 'firmware' };
+const sftp = {
+  name: 'up',
+  type: 'sftp',
+  host: 'repo.example',
+  username: 'aps',
+  password: 'pw',
+  path: '/fw',
+  profile: 'vop',
+  kind: 'firmware',
+};
 const load = (sources: unknown[]): ApsConfig['sources'] => loadConfig({ env: {}, overrides: { sources } as ConfigInput }).sources;
 
 describe('sources configuration', () => {
@@ -18,7 +27,10 @@ describe('sources configuration', () => {
 
   it('fails naming an unknown or misplaced key', () => {
     assert.throws(() => load([{ ...sftp, hots: 'x' }]), /sources\.0: Unrecognized key: "hots"/);
-    assert.throws(() => load([{ name: 'f', type: 'folder', path: '/x', profile: 'vop', kind: 'firmware', host: 'h' }]), /sources\.0: Unrecognized key: "host"/);
+    assert.throws(
+      () => load([{ name: 'f', type: 'folder', path: '/x', profile: 'vop', kind: 'firmware', host: 'h' }]),
+      /sources\.0: Unrecognized key: "host"/,
+    );
   });
 
   it('validates the schedule with node-cron, the kind, credentials and unique names', () => {
@@ -31,7 +43,10 @@ describe('sources configuration', () => {
   });
 
   it('never echoes a password in a config error', () => {
-    assert.throws(() => load([{ ...sftp, password: 'hunter2-secret', port: 'x' }]), (e: Error) => !e.message.includes('hunter2-secret'));
+    assert.throws(
+      () => load([{ ...sftp, password: 'hunter2-secret', port: 'x' }]),
+      (e: Error) => !e.message.includes('hunter2-secret'),
+    );
   });
 
   it('reads the README example from aps.yaml', () => {
@@ -61,7 +76,13 @@ describe('sources configuration', () => {
       ].join('\n'),
     );
     const c = loadConfig({ env: {}, file });
-    assert.deepEqual(c.sources.map((s) => [s.name, s.type, s.schedule ?? null]), [['vendor-mirror', 'sftp', '30 2 * * *'], ['lab-drop', 'folder', null]]);
+    assert.deepEqual(
+      c.sources.map((s) => [s.name, s.type, s.schedule ?? null]),
+      [
+        ['vendor-mirror', 'sftp', '30 2 * * *'],
+        ['lab-drop', 'folder', null],
+      ],
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 });

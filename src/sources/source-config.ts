@@ -10,7 +10,10 @@ const common = {
   path: z.string().min(1),
   profile: z.string().min(1),
   kind: z.enum(ARTIFACT_KINDS as readonly [ArtifactKind, ...ArtifactKind[]]),
-  role: z.string().regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits or "-"').optional(),
+  role: z
+    .string()
+    .regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits or "-"')
+    .optional(),
   models: z.array(z.string().min(1)).optional(),
   /** node-cron expression (5 fields, or 6 with seconds first); no schedule = only `aps sync`. */
   schedule: z
@@ -33,7 +36,11 @@ export const sftpSourceSchema = z
     privateKeyFile: z.string().min(1).optional(),
     hostKeySha256: z.string().regex(FINGERPRINT, 'an OpenSSH SHA256 fingerprint, e.g. SHA256:abc…').optional(),
     /** Remote files larger than this are skipped with a log line: a bound on disk and time per run. */
-    maxBytes: z.number().int().positive().default(1024 * 1024 * 1024),
+    maxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1024 * 1024 * 1024),
   })
   .strict()
   .refine((s) => s.password !== undefined || s.privateKeyFile !== undefined, {

@@ -22,7 +22,8 @@ export function selectSources(core: Pick<Core, 'config'>, name?: string): Source
 /** A source naming an unknown profile fails start-up, not its first scheduled run hours later. */
 export function assertSourceProfiles(core: Pick<Core, 'config' | 'profiles'>): void {
   core.config.sources.forEach((s, i) => {
-    if (!core.profiles.get(s.profile)) throw new ApsError('invalid_config', `sources.${i}.profile: no profile "${s.profile}" (source "${s.name}")`);
+    if (!core.profiles.get(s.profile))
+      throw new ApsError('invalid_config', `sources.${i}.profile: no profile "${s.profile}" (source "${s.name}")`);
   });
 }
 
@@ -30,7 +31,13 @@ export function assertSourceProfiles(core: Pick<Core, 'config' | 'profiles'>): v
 export async function runSource(core: SourceCore, src: SourceConfig, signal?: AbortSignal): Promise<SourceRunResult> {
   const log = core.log.child({ component: 'sources' });
   if (src.type === 'folder') return syncFolderSource(src, { catalog: core.catalog, log });
-  return syncSftpSource(src, { catalog: core.catalog, state: new KvState(core.store, 'sources'), dataDir: core.config.dataDir, log, signal });
+  return syncSftpSource(src, {
+    catalog: core.catalog,
+    state: new KvState(core.store, 'sources'),
+    dataDir: core.config.dataDir,
+    log,
+    signal,
+  });
 }
 
 /** Runs the sources one after another (they share the catalog; parallel runs gain little and race on it). */

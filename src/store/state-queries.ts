@@ -79,7 +79,10 @@ export class StateQueries {
     // The version a device runs as it says so itself (User-Agent, Inform); for a protocol where the device
     // never says (VOP), the version it last downloaded completely, marked as such: a download is not an
     // install (the device may have refused it on its MD5).
-    this.fleetStmt = db.prepare<[], { profile: string; version: string | null; basis: string | null; devices: number; last_seen: string | null }>(
+    this.fleetStmt = db.prepare<
+      [],
+      { profile: string; version: string | null; basis: string | null; devices: number; last_seen: string | null }
+    >(
       `SELECT profile, version, basis, COUNT(*) AS devices, MAX(last_seen) AS last_seen FROM (
          SELECT d.profile AS profile, s.last_seen AS last_seen,
            COALESCE(json_extract(s.reported, '$.firmware'), json_extract(s.fetched, '$.firmware.version')) AS version,
@@ -128,7 +131,10 @@ export class StateQueries {
     // Query strings and CLI flags arrive as numbers that may be NaN or fractions: SQL gets an integer.
     const limit = Number.isFinite(q.limit) ? Math.min(Math.max(Math.trunc(q.limit!), 1), 1000) : 100;
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
-    return this.db.prepare<Array<string | number>, EventRow>(sql).all(...args).map(toEvent);
+    return this.db
+      .prepare<Array<string | number>, EventRow>(sql)
+      .all(...args)
+      .map(toEvent);
   }
 
   /** Deletes events recorded before the ISO time; returns how many. */
@@ -158,6 +164,12 @@ export class StateQueries {
   }
 
   fleet(): FleetRow[] {
-    return this.fleetStmt.all().map((r) => ({ profile: r.profile, version: r.version ?? '', basis: r.basis as FleetRow['basis'], devices: r.devices, lastSeen: r.last_seen }));
+    return this.fleetStmt.all().map((r) => ({
+      profile: r.profile,
+      version: r.version ?? '',
+      basis: r.basis as FleetRow['basis'],
+      devices: r.devices,
+      lastSeen: r.last_seen,
+    }));
   }
 }

@@ -40,7 +40,9 @@ function bearer(token: string): (req: Request, res: Response, next: NextFunction
   const want = createHash('sha256').update(token).digest();
   return (req, res, next) => {
     const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-    const got = createHash('sha256').update(m?.[1] ?? '').digest();
+    const got = createHash('sha256')
+      .update(m?.[1] ?? '')
+      .digest();
     if (!m || !timingSafeEqual(want, got)) {
       res.set('WWW-Authenticate', m ? 'Bearer realm="aps", error="invalid_token"' : 'Bearer realm="aps"');
       return next(new ApsError('unauthorized', 'missing or wrong bearer token'));
@@ -95,7 +97,10 @@ export function adminApi(core: Core, token: string): Router {
         serial,
         role: f.role,
         deviceId: f.device || null,
-        models: (f.models ?? '').split(',').map((m) => m.trim()).filter(Boolean),
+        models: (f.models ?? '')
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
         filename: f.filename || file.originalname,
         origin: 'upload',
       });

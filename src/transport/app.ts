@@ -39,7 +39,10 @@ export function createApp(core: Core, adminToken: string, metrics: Registry, rou
     if (status === 500) core.log.error({ err, path: safePath(req.originalUrl) }, 'request failed');
     else core.log.warn({ status, path: safePath(req.originalUrl), reason: String(err.message) }, 'bad request');
     // Express/multer client errors (bad JSON, too large) carry a safe message; anything else stays private.
-    if (!res.headersSent) res.status(status).json({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : String(err.message) });
+    if (!res.headersSent)
+      res
+        .status(status)
+        .json({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : String(err.message) });
     else res.destroy();
   };
   app.use(onError);

@@ -41,7 +41,13 @@ export class DeviceFiles {
     return this.revisions.stampDigests(deviceId, `artifact:${file}`, { sha256: a.sha256, md5: a.md5 }).lastModified;
   }
 
-  async sendArtifact(req: Request, res: Response, a: ArtifactRecord, info: DeviceRequestInfo, contentType = 'application/octet-stream'): Promise<ServeResult> {
+  async sendArtifact(
+    req: Request,
+    res: Response,
+    a: ArtifactRecord,
+    info: DeviceRequestInfo,
+    contentType = 'application/octet-stream',
+  ): Promise<ServeResult> {
     const r = await serveFile(req, res, {
       body: { path: this.catalog.blobs.pathOf(a.sha256) },
       etag: `"${a.sha256.slice(0, 32)}"`,
@@ -67,14 +73,32 @@ export class DeviceFiles {
    * A refusal that tells the client nothing about why (which part of a credential was wrong, whether a
    * device exists); the reason goes to the log and the event.
    */
-  deny(req: Request, res: Response, status: 401 | 403 | 404, reason: string, info: DeviceRequestInfo, headers: Record<string, string> = {}): void {
+  deny(
+    req: Request,
+    res: Response,
+    status: 401 | 403 | 404,
+    reason: string,
+    info: DeviceRequestInfo,
+    headers: Record<string, string> = {},
+  ): void {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.status(status).type('text/plain').send(`${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\n`);
-    this.log.warn({ adapter: info.adapter, device: info.deviceId, path: safePath(req.originalUrl), ip: req.ip, status, reason }, 'device request refused');
+    res
+      .status(status)
+      .type('text/plain')
+      .send(`${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\n`);
+    this.log.warn(
+      { adapter: info.adapter, device: info.deviceId, path: safePath(req.originalUrl), ip: req.ip, status, reason },
+      'device request refused',
+    );
     this.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: reason });
   }
 
-  private record(req: Request, info: DeviceRequestInfo, r: ServeResult, what: { artifactId?: number; revision?: number; version?: string }): void {
+  private record(
+    req: Request,
+    info: DeviceRequestInfo,
+    r: ServeResult,
+    what: { artifactId?: number; revision?: number; version?: string },
+  ): void {
     this.events.record({
       ...info,
       status: r.status,
@@ -87,7 +111,9 @@ export class DeviceFiles {
     if (info.deviceId && r.status === 200 && req.method === 'GET') {
       this.events.report({
         deviceId: info.deviceId,
-        fetched: { [info.file]: { at: new Date().toISOString(), artifactId: what.artifactId, revision: what.revision, version: what.version } },
+        fetched: {
+          [info.file]: { at: new Date().toISOString(), artifactId: what.artifactId, revision: what.revision, version: what.version },
+        },
       });
     }
   }

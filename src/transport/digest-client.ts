@@ -40,16 +40,17 @@ function formatNc(nc: number | string | undefined): string {
 export function digestAuthorization(o: DigestClientOptions): string {
   const challenges = parseAuthChallenges(o.challenge);
   if (challenges === null) throw new DigestChallengeError('malformed WWW-Authenticate header');
-  const ch = challenges.find(
-    (c) => c.scheme.toLowerCase() === 'digest' && parseDigestAlgorithm(c.params.get('algorithm')) !== undefined,
-  );
+  const ch = challenges.find((c) => c.scheme.toLowerCase() === 'digest' && parseDigestAlgorithm(c.params.get('algorithm')) !== undefined);
   if (ch === undefined) throw new DigestChallengeError('no Digest challenge with a supported algorithm');
   const realm = ch.params.get('realm');
   const nonce = ch.params.get('nonce');
   if (realm === undefined || nonce === undefined) throw new DigestChallengeError('Digest challenge lacks realm or nonce');
   const algorithm = parseDigestAlgorithm(ch.params.get('algorithm')) ?? 'MD5';
   // qop is a quoted list ("auth,auth-int"); without it, the RFC 2069 form applies.
-  const qopList = ch.params.get('qop')?.split(',').map((q) => q.trim().toLowerCase());
+  const qopList = ch.params
+    .get('qop')
+    ?.split(',')
+    .map((q) => q.trim().toLowerCase());
   if (qopList !== undefined && !qopList.includes('auth')) throw new DigestChallengeError('server requires a qop other than auth');
   const qop = qopList !== undefined ? ('auth' as const) : undefined;
   const nc = formatNc(o.nc);

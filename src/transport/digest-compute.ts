@@ -43,4 +43,3 @@ export function parseDigestAlgorithm(value: string | undefined): DigestAlgorithm
   if (v === 'SHA-256-SESS') return 'SHA-256-sess';
   return undefined;
 }
-

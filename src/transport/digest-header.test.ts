@@ -28,7 +28,9 @@ test('parameter names are case-insensitive and kept in a Map (no prototype keys)
 });
 
 test('several challenges, token68 and empty list elements', () => {
-  const list = parseAuthChallenges('Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple", Digest realm="d", qop="auth,auth-int"');
+  const list = parseAuthChallenges(
+    'Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple", Digest realm="d", qop="auth,auth-int"',
+  );
   assert.ok(list);
   assert.deepEqual(
     list.map((c) => [c.scheme, Object.fromEntries(c.params)]),

@@ -95,7 +95,7 @@ test('wrong password, unknown user, wrong method, wrong uri, wrong realm', () =>
 test('tampered, foreign, future and expired nonces', () => {
   const challenge = digestChallenge({ realm: REALM, secretKey: KEY, now: T0 });
   const nonce = parseAuthCredentials(challenge)?.params.get('nonce') ?? '';
-  const flipped = (nonce[10] === 'A' ? 'B' : 'A');
+  const flipped = nonce[10] === 'A' ? 'B' : 'A';
   const tampered = challenge.replace(nonce, nonce.slice(0, 10) + flipped + nonce.slice(11));
   assert.equal(server(login(tampered)).kind, 'bad-nonce');
   assert.equal(server(login(challenge.replace(nonce, 'dcd98b7102dd2f0e8b11d0f600bfb0c093'))).kind, 'bad-nonce');
@@ -176,13 +176,18 @@ test('RFC 7616 §3.9.1 example: MD5 and SHA-256 responses', () => {
     cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
   };
   assert.equal(digestResponse({ ...base, algorithm: 'MD5' }), '8ca523f5e9506fed4657c9700eebdbec');
-  assert.equal(
-    digestResponse({ ...base, algorithm: 'SHA-256' }),
-    '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1',
-  );
+  assert.equal(digestResponse({ ...base, algorithm: 'SHA-256' }), '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1');
   // The RFC's own challenge, answered by the client, carries the same value.
   const challenge = `Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="${base.nonce}", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS", Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=MD5, nonce="${base.nonce}", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"`;
-  const auth = digestAuthorization({ challenge, username: 'Mufasa', password: 'Circle of Life', method: 'GET', uri: '/dir/index.html', nc: 1, cnonce: base.cnonce });
+  const auth = digestAuthorization({
+    challenge,
+    username: 'Mufasa',
+    password: 'Circle of Life',
+    method: 'GET',
+    uri: '/dir/index.html',
+    nc: 1,
+    cnonce: base.cnonce,
+  });
   assert.equal(parseAuthCredentials(auth)?.params.get('response'), '753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1');
 });
 
@@ -224,7 +229,16 @@ test('parseBasic', () => {
   assert.deepEqual(parseBasic(enc('user:pa:ss')), { username: 'user', password: 'pa:ss' });
   assert.deepEqual(parseBasic(enc('täst:ü')), { username: 'täst', password: 'ü' });
   assert.deepEqual(parseBasic(`basic   ${Buffer.from('u:').toString('base64')}`), { username: 'u', password: '' });
-  for (const bad of [undefined, '', 'Basic', 'Basic !!!', enc('nocolon'), 'Digest abc', 'Basic a', `Bearer ${Buffer.from('u:p').toString('base64')}`]) {
+  for (const bad of [
+    undefined,
+    '',
+    'Basic',
+    'Basic !!!',
+    enc('nocolon'),
+    'Digest abc',
+    'Basic a',
+    `Bearer ${Buffer.from('u:p').toString('base64')}`,
+  ]) {
     assert.equal(parseBasic(bad), null, String(bad));
   }
 });
@@ -248,7 +262,13 @@ test('acceptNonceCount: a right response with a used nonce-count is a replay; th
   assert.equal(server(login(challenge, { nc: 9, password: 'nope' }), { acceptNonceCount }).kind, 'bad-response');
   assert.equal(server(login(challenge, { nc: 9 }), { acceptNonceCount, now: T0 + 10 * 60_000 }).kind, 'stale');
   assert.deepEqual(seen, before);
-  const legacy = digestAuthorization({ challenge: challenge.replace('qop="auth", ', ''), username: 'cpe-001122-SN1', password: 'pa"ss\\word', method: 'POST', uri: '/tr069' });
+  const legacy = digestAuthorization({
+    challenge: challenge.replace('qop="auth", ', ''),
+    username: 'cpe-001122-SN1',
+    password: 'pa"ss\\word',
+    method: 'POST',
+    uri: '/tr069',
+  });
   const other = new Map<string, number>();
   const once = (nonce: string, nc: number | undefined): boolean => {
     assert.equal(nc, undefined);

@@ -182,7 +182,8 @@ export function verifyDigest(o: VerifyDigestOptions): DigestVerifyResult {
   if (!sameHex(expected, response)) return { kind: 'bad-response', username };
   // Right password, old nonce: RFC 7616 §3.3 stale=true lets the client retry silently.
   if (o.now - issued > (o.nonceTtlMs ?? DEFAULT_NONCE_TTL_MS)) return { kind: 'stale', username };
-  if (o.acceptNonceCount && !o.acceptNonceCount(nonce, qop !== undefined ? parseInt(nc!, 16) : undefined)) return { kind: 'replay', username };
+  if (o.acceptNonceCount && !o.acceptNonceCount(nonce, qop !== undefined ? parseInt(nc!, 16) : undefined))
+    return { kind: 'replay', username };
   return { kind: 'ok', username };
 }
 

@@ -22,10 +22,30 @@ describe('file responder (one for every adapter)', () => {
     for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
     writeFileSync(join(dir, 'big.bin'), big);
     const app = express();
-    app.get('/disk', (req, res) => void serveFile(req, res, { body: { path: join(dir, 'big.bin') }, etag: '"big"', lastModified, contentType: 'application/octet-stream' }));
-    app.get('/gone', (req, res) => void serveFile(req, res, { body: { path: join(dir, 'missing.bin') }, etag: '"x"', lastModified, contentType: 'text/plain' }));
-    app.get('/mem', (req, res) => void serveFile(req, res, { body: { bytes: Buffer.from('hello world') }, etag: '"mem"', lastModified, contentType: 'text/plain' }));
-    app.get('/empty', (req, res) => void serveFile(req, res, { body: { bytes: Buffer.alloc(0) }, etag: '"e"', lastModified, contentType: 'text/plain' }));
+    app.get(
+      '/disk',
+      (req, res) =>
+        void serveFile(req, res, {
+          body: { path: join(dir, 'big.bin') },
+          etag: '"big"',
+          lastModified,
+          contentType: 'application/octet-stream',
+        }),
+    );
+    app.get(
+      '/gone',
+      (req, res) =>
+        void serveFile(req, res, { body: { path: join(dir, 'missing.bin') }, etag: '"x"', lastModified, contentType: 'text/plain' }),
+    );
+    app.get(
+      '/mem',
+      (req, res) =>
+        void serveFile(req, res, { body: { bytes: Buffer.from('hello world') }, etag: '"mem"', lastModified, contentType: 'text/plain' }),
+    );
+    app.get(
+      '/empty',
+      (req, res) => void serveFile(req, res, { body: { bytes: Buffer.alloc(0) }, etag: '"e"', lastModified, contentType: 'text/plain' }),
+    );
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -52,14 +72,20 @@ describe('file responder (one for every adapter)', () => {
   });
 
   it('If-None-Match wins over If-Modified-Since', async () => {
-    const r = await simRequest({ url: `${base}/mem`, headers: { 'If-None-Match': '"other"', 'If-Modified-Since': new Date().toUTCString() } });
+    const r = await simRequest({
+      url: `${base}/mem`,
+      headers: { 'If-None-Match': '"other"', 'If-Modified-Since': new Date().toUTCString() },
+    });
     assert.equal(r.status, 200, 'a non-matching ETag means modified, whatever the date says');
     const w = await simRequest({ url: `${base}/mem`, headers: { 'If-None-Match': 'W/"mem"' } });
     assert.equal(w.status, 304, 'weak comparison for If-None-Match');
   });
 
   it('answers 304 even when the client also sends Cache-Control: no-cache', async () => {
-    const r = await simRequest({ url: `${base}/mem`, headers: { 'If-Modified-Since': lastModified.toUTCString(), 'Cache-Control': 'no-cache', Pragma: 'no-cache' } });
+    const r = await simRequest({
+      url: `${base}/mem`,
+      headers: { 'If-Modified-Since': lastModified.toUTCString(), 'Cache-Control': 'no-cache', Pragma: 'no-cache' },
+    });
     assert.equal(r.status, 304);
     const e = await simRequest({ url: `${base}/mem`, headers: { 'If-None-Match': '"mem"', 'Cache-Control': 'no-cache' } });
     assert.equal(e.status, 304);
@@ -69,7 +95,10 @@ describe('file responder (one for every adapter)', () => {
     const same = await simRequest({ url: `${base}/mem`, headers: { Range: 'bytes=0-4', 'If-Range': lastModified.toUTCString() } });
     assert.equal(same.status, 206);
     assert.equal(same.body.toString(), 'hello');
-    const older = await simRequest({ url: `${base}/mem`, headers: { Range: 'bytes=0-4', 'If-Range': new Date(lastModified.getTime() - 1000).toUTCString() } });
+    const older = await simRequest({
+      url: `${base}/mem`,
+      headers: { Range: 'bytes=0-4', 'If-Range': new Date(lastModified.getTime() - 1000).toUTCString() },
+    });
     assert.equal(older.status, 200);
     assert.equal(older.body.toString(), 'hello world');
   });

@@ -134,7 +134,12 @@ function hasIpv6Loopback(): Promise<boolean> {
   });
 }
 
-const sink = (): Writable => new Writable({ write(_c, _e, cb): void { cb(); } });
+const sink = (): Writable =>
+  new Writable({
+    write(_c, _e, cb): void {
+      cb();
+    },
+  });
 
 /** Open file descriptors of this process (the server runs in it) that point into the blob folder. */
 function openBlobFds(dataDir: string): string[] {
@@ -168,7 +173,12 @@ describe('FTP server: failures stay local to one transfer', () => {
   before(async () => {
     s = await startTestServer();
     s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
-    const fw = await s.core.catalog.addBuffer(Buffer.alloc(40 * 1024 * 1024, 7), { kind: 'firmware', profile: PROFILE, version: '6.60A.360.002', filename: 'MP11x.cmp' });
+    const fw = await s.core.catalog.addBuffer(Buffer.alloc(40 * 1024 * 1024, 7), {
+      kind: 'firmware',
+      profile: PROFILE,
+      version: '6.60A.360.002',
+      filename: 'MP11x.cmp',
+    });
     cmpSha = fw.sha256;
     const c = new Client(5000);
     await c.access({ host: '127.0.0.1', port: s.ftpPort!, user: DEV.id, password: DEV.password });
@@ -284,7 +294,15 @@ describe('FTP server: commands a read-only server refuses cleanly', () => {
     const c = new Client(5000);
     await c.access({ host: '127.0.0.1', port: s.ftpPort!, user: DEV.id, password: DEV.password });
     const chunks: Buffer[] = [];
-    await c.downloadTo(new Writable({ write(b: Buffer, _e, cb): void { chunks.push(b); cb(); } }), ini);
+    await c.downloadTo(
+      new Writable({
+        write(b: Buffer, _e, cb): void {
+          chunks.push(b);
+          cb();
+        },
+      }),
+      ini,
+    );
     const whole = Buffer.concat(chunks);
     c.close();
     assert.match(await raw.send('REST 10'), /^350 /);
@@ -301,7 +319,8 @@ describe('FTP server: commands a read-only server refuses cleanly', () => {
 
 describe('FTP server: the PASV address', () => {
   const remote = { localAddress: '192.0.2.2', remoteAddress: '198.51.100.7' };
-  const cfg = (o: Record<string, unknown> = {}) => loadConfig({ env: {}, file: undefined, overrides: { http: { host: '0.0.0.0', port: 8080 }, ...o } });
+  const cfg = (o: Record<string, unknown> = {}) =>
+    loadConfig({ env: {}, file: undefined, overrides: { http: { host: '0.0.0.0', port: 8080 }, ...o } });
 
   it('is never loopback for a remote client: pasvUrl, else an IP public URL, else the local address', () => {
     assert.equal(pasvAddress(cfg(), remote), '192.0.2.2');
@@ -310,23 +329,30 @@ describe('FTP server: the PASV address', () => {
     assert.equal(pasvAddress(cfg({ publicUrl: 'http://prov.example:8080' }), remote), '192.0.2.2', 'a host name is not an address');
     assert.equal(pasvAddress(cfg({ publicUrl: 'http://203.0.113.5:8080', ftp: { pasvUrl: '203.0.113.9' } }), remote), '203.0.113.9');
     // A loopback client is answered on loopback whatever the settings (ftp-srv's own rule).
-    assert.equal(pasvAddress(cfg({ publicUrl: 'http://203.0.113.5:8080' }), { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1' }), '127.0.0.1');
+    assert.equal(
+      pasvAddress(cfg({ publicUrl: 'http://203.0.113.5:8080' }), { localAddress: '127.0.0.1', remoteAddress: '127.0.0.1' }),
+      '127.0.0.1',
+    );
   });
 
-  it('a server on all interfaces answers a client on another loopback address (127.0.0.2) with that address', { skip: process.platform !== 'linux' && 'relies on Linux routing all of 127/8 to lo' }, async () => {
-    const s = await startTestServer({ http: { host: '0.0.0.0', port: 0 } });
-    try {
-      s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
-      const raw = await Raw.open(s.ftpPort!, '127.0.0.2');
-      await raw.login();
-      const target = pasvTarget(await raw.send('PASV'));
-      assert.equal(target.host, '127.0.0.2', 'the address the client reached, not 127.0.0.1 or a LAN address');
-      assert.match(await listVia(raw, target), new RegExp(`${DEV.mac}\\.ini`));
-      raw.close();
-    } finally {
-      await s.stop();
-    }
-  });
+  it(
+    'a server on all interfaces answers a client on another loopback address (127.0.0.2) with that address',
+    { skip: process.platform !== 'linux' && 'relies on Linux routing all of 127/8 to lo' },
+    async () => {
+      const s = await startTestServer({ http: { host: '0.0.0.0', port: 0 } });
+      try {
+        s.core.devices.upsert({ id: DEV.id, profile: PROFILE, mac: DEV.mac, model: 'MP-114', password: DEV.password });
+        const raw = await Raw.open(s.ftpPort!, '127.0.0.2');
+        await raw.login();
+        const target = pasvTarget(await raw.send('PASV'));
+        assert.equal(target.host, '127.0.0.2', 'the address the client reached, not 127.0.0.1 or a LAN address');
+        assert.match(await listVia(raw, target), new RegExp(`${DEV.mac}\\.ini`));
+        raw.close();
+      } finally {
+        await s.stop();
+      }
+    },
+  );
 
   it('refuses a pasvUrl that is not an IPv4 address at start-up', () => {
     assert.throws(() => cfg({ ftp: { pasvUrl: 'prov.example' } }), /ftp\.pasvUrl/);
@@ -418,7 +444,15 @@ describe('FTP server: IPv6 clients', () => {
     const c = new Client(5000);
     await c.access({ host: '::1', port: s!.ftpPort!, user: DEV.id, password: DEV.password });
     const chunks: Buffer[] = [];
-    await c.downloadTo(new Writable({ write(b: Buffer, _e, cb): void { chunks.push(b); cb(); } }), `/${DEV.mac}.ini`);
+    await c.downloadTo(
+      new Writable({
+        write(b: Buffer, _e, cb): void {
+          chunks.push(b);
+          cb();
+        },
+      }),
+      `/${DEV.mac}.ini`,
+    );
     c.close();
     assert.ok(Buffer.concat(chunks).length > 0);
   });

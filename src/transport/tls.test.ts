@@ -77,7 +77,10 @@ describe('self-signed certificate and the public host', () => {
     const made = tempDir();
     await loadTls(made, undefined, undefined, { publicHost: 'lab.example.net' });
     const { log, lines } = capture();
-    const t = await loadTls(tempDir(), join(made, 'tls', 'cert.pem'), join(made, 'tls', 'key.pem'), { publicHost: 'prod.example.net', log });
+    const t = await loadTls(tempDir(), join(made, 'tls', 'cert.pem'), join(made, 'tls', 'key.pem'), {
+      publicHost: 'prod.example.net',
+      log,
+    });
     assert.equal(t.uncoveredHost, 'prod.example.net');
     assert.equal(lines.length, 1);
   });

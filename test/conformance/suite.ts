@@ -107,9 +107,9 @@ export function conformanceSuite(target: ConformanceTarget): void {
       assert.equal(stale.status, 200, 'If-Range mismatch serves the whole file');
     });
 
-    it('never gives device A\'s file to another device', async () => {
+    it("never gives device A's file to another device", async () => {
       const r = await get(c.crossDevice);
-      assert.ok(r.status !== 200 || !r.body.equals(own.body), 'cross-device request returned A\'s bytes');
+      assert.ok(r.status !== 200 || !r.body.equals(own.body), "cross-device request returned A's bytes");
       if (c.ownArtifact === undefined) return;
       const a = await get(c.ownArtifact);
       assert.equal(a.status, 200);

@@ -21,7 +21,8 @@ export interface ApsCli {
  */
 export function apsCli(env: NodeJS.ProcessEnv | (() => NodeJS.ProcessEnv)): ApsCli {
   const envOf = (): NodeJS.ProcessEnv => (typeof env === 'function' ? env() : env);
-  const aps = (...args: string[]): Promise<{ stdout: string; stderr: string }> => exec(process.execPath, [APS_BIN, ...args], { env: envOf() });
+  const aps = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+    exec(process.execPath, [APS_BIN, ...args], { env: envOf() });
   const fails = async (args: string[], pattern: RegExp): Promise<string> => {
     let stderr = '';
     await assert.rejects(aps(...args), (e: { code: number; stderr: string }) => {
