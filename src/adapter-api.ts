@@ -1,0 +1,30 @@
+// The public adapter API: the one core module an adapter (and its simulator and tests' production code)
+// may import. Everything an adapter needs is re-exported here; everything else in src/ is private to the
+// core and may change without notice. The lint rule in eslint.config.js enforces the boundary.
+export { defineAdapter } from './adapter.ts';
+export type { Adapter, AdapterContext, DeviceSetup, NotifyResult, PreviewFile } from './adapter.ts';
+export type { AdapterServices, PublicUrls } from './core.ts';
+export { ApsError, isApsError, type ApsErrorCode } from './errors.ts';
+export type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, GroupRecord } from './store/index.ts';
+export type { DeviceRequestInfo } from './transport/device-files.ts';
+export type { FtpEntry, FtpLogin, FtpView } from './transport/ftp-mount.ts';
+export type { KvState } from './kv-state.ts';
+export type { Logger } from './log.ts';
+export type { RenderedFile } from './render/rendered-files.ts';
+export type { Revision } from './render/revisions.ts';
+export { templateContext, renderDeviceConfig, renderProfileTemplate, type TemplateContext } from './render/device-template.ts';
+export { compileTemplate } from './profiles/profiles.ts';
+export { compareVersions } from './catalog/version-order.ts';
+export { normalizeMac } from './devices/mac.ts';
+export {
+  digestAuthorization,
+  digestChallenge,
+  parseAuthChallenges,
+  parseBasic,
+  verifyDigest,
+  type DigestVerifyResult,
+} from './transport/digest.ts';
+export { sipCheckSync, sipTargetFromVars, type SipVarNames } from './push/check-sync.ts';
+// Simulators: the HTTP client and option helpers every device simulator shares.
+export { simRequest, parseDuration, MAX_TIMER_MS, type SimRequest, type SimResponse } from './sim/http-client.ts';
+export { addTlsOptions, positiveInt, tlsFromOptions } from './sim/cli-options.ts';
