@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import type { ZodType } from 'zod';
 import type { ApsConfig } from './config.ts';
 import type { AdapterServices, CoreServices } from './core.ts';
+import type { KvState } from './kv-state.ts';
 import type { Logger } from './log.ts';
 import type { DeviceRecord } from './store/index.ts';
 import type { FtpMount } from './transport/ftp-mount.ts';
@@ -47,6 +48,8 @@ export interface AdapterContext<C = unknown> extends Omit<CoreServices, 'config'
   router: Router;
   ftp: FtpMount;
   log: Logger;
+  /** The adapter's own persisted key-value state (protocol sessions, pending downloads). */
+  state: KvState;
 }
 
 export interface Adapter<C = unknown> {

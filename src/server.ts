@@ -75,6 +75,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
       router,
       ftp: { provide: (r) => void ftpResolvers.push(r) },
       log: log.child({ adapter: a.name }),
+      state: core.stateOf(a.name),
     };
     await a.register(ctx);
     routers.set(a.name, router);
