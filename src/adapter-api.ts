@@ -2,13 +2,30 @@
 // may import. Everything an adapter needs is re-exported here; everything else in src/ is private to the
 // core and may change without notice. The lint rule in eslint.config.js enforces the boundary.
 export { defineAdapter } from './adapter.ts';
-export type { Adapter, AdapterContext, DeviceSetup, NotifyResult, PreviewFile } from './adapter.ts';
-export type { AdapterServices, PublicUrls } from './core.ts';
+export type {
+  Adapter,
+  AdapterCli,
+  AdapterContext,
+  AdapterSecrets,
+  AdapterServices,
+  CatalogReader,
+  CatalogWriter,
+  DeviceDirectory,
+  DeviceSetup,
+  EventService,
+  FileResponder,
+  NotifyResult,
+  PreviewFile,
+  ProfileFiles,
+  ProfileReader,
+  PublicUrls,
+} from './adapter.ts';
+export { loginMatches, type AccessPolicy, type Identified } from './transport/device-access.ts';
 export { ApsError, isApsError, type ApsErrorCode } from './errors.ts';
 export type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, GroupRecord } from './store/index.ts';
 export type { DeviceRequestInfo } from './transport/device-files.ts';
 export type { FtpEntry, FtpLogin, FtpView } from './transport/ftp-mount.ts';
-export type { KvState } from './kv-state.ts';
+export type { AdapterState } from './kv-state.ts';
 export type { Logger } from './log.ts';
 export type { RenderedFile } from './render/rendered-files.ts';
 export type { Revision } from './render/revisions.ts';
@@ -21,10 +38,16 @@ export {
   digestChallenge,
   parseAuthChallenges,
   parseBasic,
+  quoteString,
   verifyDigest,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  DEFAULT_NONCE_TTL_MS,
   type DigestVerifyResult,
 } from './transport/digest.ts';
 export { sipCheckSync, sipTargetFromVars, type SipVarNames } from './push/check-sync.ts';
 // Simulators: the HTTP client and option helpers every device simulator shares.
 export { simRequest, parseDuration, MAX_TIMER_MS, type SimRequest, type SimResponse } from './sim/http-client.ts';
 export { addTlsOptions, positiveInt, tlsFromOptions } from './sim/cli-options.ts';
+// A simulator is a device program with files of its own (its state between runs): written atomically like
+// every file APS writes. Adapters themselves never write the disk.
+export { writeFileAtomic as writeSimulatorFile } from './fs-atomic.ts';

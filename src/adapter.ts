@@ -1,12 +1,33 @@
 import type { Command } from 'commander';
-import type { Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import type { ZodType } from 'zod';
-import type { ApsConfig } from './config.ts';
-import type { AdapterServices, CoreServices } from './core.ts';
-import type { KvState } from './kv-state.ts';
+import type { TargetSubject } from './catalog/catalog.ts';
+import type { DeviceInput } from './devices/registry.ts';
+import type { DeviceEvent, ReportInput } from './events/event-sink.ts';
+import type { AdapterState } from './kv-state.ts';
 import type { Logger } from './log.ts';
-import type { DeviceRecord } from './store/index.ts';
+import type { Profile } from './profiles/profiles.ts';
+import type { RenderedFile } from './render/rendered-files.ts';
+import type { Revision } from './render/revisions.ts';
+import type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, GroupRecord } from './store/index.ts';
+import type { DeviceRequestInfo } from './transport/device-files.ts';
+import type { ServeResult } from './transport/file-responder.ts';
 import type { FtpMount } from './transport/ftp-mount.ts';
+import type { DeviceAccess } from './transport/device-access.ts';
+import type { PushServices } from './push/check-sync.ts';
+
+// The adapter contract. An adapter receives exactly the services below, built for it by the core
+// (src/adapter-services.ts), and nothing else: no store, no keyring, no other adapter's state or config.
+// Device and profile lookups are scoped to the adapter's own profiles, so an adapter cannot even see
+// another family's devices. Adapters import these types from src/adapter-api.ts only.
+
+/** The base URLs written into device files. Set from config, or from the real ports once listening. */
+export interface PublicUrls {
+  http: string;
+  https: string | null;
+  /** `ftp://host:port` when the FTP server is enabled (same host as HTTP), else null. */
+  ftp: string | null;
+}
 
 /** What to enter on a device so it reaches APS: printed by `aps device show ID --json` as `setup`. */
 export interface DeviceSetup {
@@ -37,19 +58,133 @@ export interface NotifyResult {
   summary: string;
 }
 
-/** Everything an adapter may use; adapters never reach around it (no SQL, no disk). */
-export interface AdapterContext<C = unknown> extends Omit<CoreServices, 'config'> {
+/** The catalog as adapters see it: target selection and reading, never adding or removing. */
+export interface CatalogReader {
+  target(device: TargetSubject, kind: ArtifactKind, role?: string): ArtifactRecord | undefined;
+  targets(device: TargetSubject): Map<string, ArtifactRecord>;
+  get(id: number): ArtifactRecord | undefined;
+  /** A small artifact's bytes (configs); refuses one larger than `maxBytes`. */
+  readSmall(a: ArtifactRecord, maxBytes?: number): Buffer;
+  /** Where an artifact's bytes live, for a transport that streams files itself (the FTP view). */
+  blobPath(a: ArtifactRecord): string;
+}
+
+/** This adapter's devices: lookups return only devices whose profile belongs to the adapter. */
+export interface DeviceDirectory {
+  get(id: string): DeviceRecord | undefined;
+  getByMac(mac: string): DeviceRecord | undefined;
+  list(): DeviceRecord[];
+  state(id: string): DeviceStateRecord | undefined;
+  group(name: string): GroupRecord | undefined;
+  /** Creates or changes one of this adapter's devices (e.g. a pending device that announced itself). */
+  upsert(input: DeviceInput, mode?: 'create' | 'update' | 'upsert'): DeviceRecord;
+  verifyPassword(device: DeviceRecord, password: string): Promise<boolean>;
+  /** Costs what a wrong password costs, so an unknown user name is no faster to refuse. */
+  rejectUnknown(user: string, password: string): Promise<false>;
+  /** The clear password, for protocols that need it (credentials: 'secret'); undefined otherwise. */
+  secretOf(device: DeviceRecord): string | undefined;
+}
+
+/** This adapter's profiles. */
+export interface ProfileReader {
+  get(name: string): Profile | undefined;
+  require(name: string): Profile;
+  list(): Profile[];
+}
+
+/** Device-facing answers: every file served or refused becomes an event (src/transport/device-files.ts). */
+export interface FileResponder {
+  sendArtifact(req: Request, res: Response, a: ArtifactRecord, info: DeviceRequestInfo, contentType?: string): Promise<ServeResult>;
+  sendRendered(req: Request, res: Response, f: RenderedFile, info: DeviceRequestInfo, contentType: string): Promise<ServeResult>;
+  deny(
+    req: Request,
+    res: Response,
+    status: 401 | 403 | 404,
+    reason: string,
+    info: DeviceRequestInfo,
+    headers?: Record<string, string>,
+  ): void;
+  artifactDate(deviceId: string | null, file: string, a: ArtifactRecord): Date;
+}
+
+export interface RevisionService {
+  stamp(deviceId: string, file: string, bytes: Buffer): Revision;
+  peek(deviceId: string, file: string, bytes: Buffer): Revision;
+  current(deviceId: string, file: string): { serial: number; lastModified: Date } | undefined;
+}
+
+export interface RenderedFileService {
+  get(deviceId: string, file: string, inputKey: string, render: () => Buffer): RenderedFile;
+}
+
+export interface EventService {
+  record(e: DeviceEvent): void;
+  report(r: ReportInput): void;
+}
+
+/** Keys and sealing scoped to the adapter: a purpose "digest" of adapter "x" is the key "x-digest". */
+export interface AdapterSecrets {
+  key(purpose: string): Buffer;
+  hmac(purpose: string, data: string): Buffer;
+  /** AES-256-GCM with the data folder's key: for secrets kept in the adapter's state. */
+  seal(plain: string): string;
+  open(box: string): string | undefined;
+}
+
+/** Everything an adapter may use, in `register()`, `setup()`, `preview()` and `notify()` alike. */
+export interface AdapterServices {
   name: string;
+  log: Logger;
+  urls: Readonly<PublicUrls>;
+  catalog: CatalogReader;
+  devices: DeviceDirectory;
+  profiles: ProfileReader;
+  revisions: RevisionService;
+  rendered: RenderedFileService;
+  events: EventService;
+  files: FileResponder;
+  secrets: AdapterSecrets;
+  push: PushServices;
+  /** The adapter's own persisted key-value state (protocol sessions, pending downloads). */
+  state: AdapterState;
+  /** identify → authenticate → refuse, written once (src/transport/device-access.ts). */
+  access: DeviceAccess;
+}
+
+/** What `register()` receives: the services, plus the adapter's own config, routes and FTP view. */
+export interface AdapterContext<C = unknown> extends AdapterServices {
   /** The adapter's own parsed section of the configuration. */
   config: C;
-  /** The server's configuration (ports, data folder…), read-only. */
-  aps: ApsConfig;
   /** Mounted under /<name> on HTTP and HTTPS. */
   router: Router;
   ftp: FtpMount;
-  log: Logger;
-  /** The adapter's own persisted key-value state (protocol sessions, pending downloads). */
-  state: KvState;
+}
+
+/** What an adapter's `commands()` may use from the CLI. */
+export interface AdapterCli {
+  /** Opens the core for one command and hands it this adapter's services. */
+  withServices<T>(cmd: Command, fn: (s: AdapterServices & { catalog: CatalogWriter }) => T | Promise<T>): Promise<T>;
+  /** Writes a profile (YAML and optional template) atomically and loads it back to validate it. */
+  writeProfile(cmd: Command, p: ProfileFiles): { yamlPath: string; templatePath: string | null };
+  /** commander's repeatable-option collector. */
+  collect(value: string, previous?: string[]): string[];
+}
+
+/** A catalog that also adds files: for adapter commands that import a device's own config. */
+export interface CatalogWriter extends CatalogReader {
+  addBuffer(
+    bytes: Buffer,
+    input: { kind: ArtifactKind; profile: string; deviceId?: string | null; filename: string; origin?: string },
+  ): Promise<ArtifactRecord>;
+}
+
+export interface ProfileFiles {
+  name: string;
+  /** The YAML text of the profile (its `template:` names `templates/<file>` when there is one). */
+  yaml: string;
+  template?: { file: string; text: string };
+  /** Replace existing files (else a conflict error names the file). */
+  force?: boolean;
 }
 
 export interface Adapter<C = unknown> {
@@ -61,18 +196,20 @@ export interface Adapter<C = unknown> {
   profileSchema: ZodType;
   /** 'secret' when the protocol needs the clear password (HTTP Digest, credentials written into files). */
   credentials: 'hash' | 'secret';
+  /**
+   * Checks a device's identity as `device add/set`, `apply` and the API write it (e.g. an AudioCodes
+   * device needs a MAC); throws an ApsError('bad_request') with the adapter's own message.
+   */
+  validateDevice?(device: DeviceRecord): void;
   register(ctx: AdapterContext<C>): void | Promise<void>;
-  setup(device: DeviceRecord, core: AdapterServices, config: C): DeviceSetup;
-  preview(device: DeviceRecord, core: AdapterServices, config: C): PreviewFile[];
+  setup(device: DeviceRecord, services: AdapterServices, config: C): DeviceSetup;
+  preview(device: DeviceRecord, services: AdapterServices, config: C): PreviewFile[];
   /** Adds the options and action of `aps simulate <name>`. */
   simulator?(cmd: Command): void;
-  /**
-   * Adds the adapter's own subcommands under `aps <name>` (e.g. importing a vendor file as a profile);
-   * the CLI stays vendor-blind. `adapters` is the full list, for opening the core with withCore().
-   */
-  commands?(cmd: Command, adapters: readonly Adapter[]): void;
+  /** Adds the adapter's own subcommands under `aps <name>` (e.g. importing a vendor file as a profile). */
+  commands?(cmd: Command, cli: AdapterCli): void;
   /** Makes the device check now (SIP NOTIFY, TR-069 connection request…). */
-  notify?(device: DeviceRecord, core: AdapterServices, config: C): Promise<NotifyResult>;
+  notify?(device: DeviceRecord, services: AdapterServices, config: C): Promise<NotifyResult>;
   close?(): Promise<void>;
 }
 

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ApsError } from './errors.ts';
-import type { Adapter } from './adapter.ts';
+import type { Adapter, AdapterServices, PublicUrls } from './adapter.ts';
+import { buildAdapterServices } from './adapter-services.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { FsBlobStore } from './catalog/blob-store.ts';
 import { defaultPublicUrl, type ApsConfig } from './config.ts';
@@ -16,15 +17,9 @@ import { RevisionStore } from './render/revisions.ts';
 import { openStore, type Store } from './store/index.ts';
 import { DeviceFiles } from './transport/device-files.ts';
 
-/** The base URLs written into device files. Set from config, or from the real ports once listening. */
-export interface PublicUrls {
-  http: string;
-  https: string | null;
-  /** `ftp://host:port` when the FTP server is enabled (same host as HTTP), else null. */
-  ftp: string | null;
-}
+export type { PublicUrls };
 
-/** The core services every adapter and command shares. Built once per process by openCore(). */
+/** The core services the CLI and the admin API share. Built once per process by openCore(); adapters get servicesFor(). */
 export interface CoreServices {
   config: ApsConfig;
   log: Logger;
@@ -47,10 +42,9 @@ export interface CoreServices {
   adapterNameOf(profile: string): string | undefined;
   /** The adapter's parsed section of the configuration (validated once at start-up). */
   adapterConfig(adapter: string): unknown;
+  /** The narrow services one adapter receives (src/adapter.ts); `readOnly` for previews. */
+  servicesFor(adapter: string, opts?: { readOnly?: boolean }): AdapterServices;
 }
-
-/** What adapter code receives: every core service except the server-wide configuration object. */
-export type AdapterServices = Omit<CoreServices, 'config'>;
 
 export interface Core extends CoreServices {
   store: Store;
@@ -78,12 +72,14 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       }
     },
     credentialCacheMs: config.credentialCacheSeconds * 1000,
+    validate: (d) => byName.get(profiles.require(d.profile).adapter)?.validateDevice?.(d),
   });
   const revisions = new RevisionStore(store);
   const events = new EventSink(store, log);
   const catalog = new Catalog(store, new FsBlobStore(config.dataDir));
   const files = new DeviceFiles(catalog, events, log, revisions);
-  return {
+  const services = new Map<string, AdapterServices>();
+  const core: Core = {
     config,
     log,
     store,
@@ -101,11 +97,23 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     adapterOf,
     adapterNameOf: (profile) => profiles.get(profile)?.adapter,
     adapterConfig: (name) => adapterConfigs.get(name),
+    servicesFor(name, opts = {}): AdapterServices {
+      const key = `${name}${opts.readOnly ? ':ro' : ''}`;
+      let s = services.get(key);
+      if (!s) {
+        const a = byName.get(name);
+        if (!a) throw new ApsError('internal', `no adapter named "${name}"`);
+        s = buildAdapterServices(core, a, opts);
+        services.set(key, s);
+      }
+      return s;
+    },
     close(): void {
       events.flush();
       store.close();
     },
   };
+  return core;
 }
 
 function parseAdapterConfigs(config: ApsConfig, adapters: readonly Adapter[]): Map<string, unknown> {

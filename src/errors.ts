@@ -1,7 +1,22 @@
 // One catalogue of errors: a stable code and the HTTP status it maps to. The error middleware and the
 // CLI both turn an ApsError into a clear message; anything else is a bug and is logged, never shown.
 export type ApsErrorCode =
-  'bad_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'invalid_config' | 'invalid_profile' | 'too_large' | 'internal';
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid_config'
+  | 'invalid_profile'
+  | 'too_large'
+  // A device sent something it should not have (malformed XML, a body over a limit): its fault, a 400.
+  | 'bad_device_input'
+  // The operator's settings or template cannot give this device a valid file: a 500 to the device, the
+  // reason (naming settings and variables, never their values) to the log and `aps preview`.
+  | 'render_failed'
+  // A device reported a fault of its own (e.g. a TR-069 CWMP Fault): recorded, not an error of ours.
+  | 'device_fault'
+  | 'internal';
 
 const STATUS: Record<ApsErrorCode, number> = {
   bad_request: 400,
@@ -12,9 +27,16 @@ const STATUS: Record<ApsErrorCode, number> = {
   invalid_config: 500,
   invalid_profile: 500,
   too_large: 413,
+  bad_device_input: 400,
+  render_failed: 500,
+  device_fault: 502,
   internal: 500,
 };
 
+/**
+ * The one error type. Adapters subclass it for their own faults (an ini syntax error, a CWMP parse error),
+ * keeping their finer `reason` beside the catalogue `code` that decides the status and the message shape.
+ */
 export class ApsError extends Error {
   readonly code: ApsErrorCode;
   readonly status: number;

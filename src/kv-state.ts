@@ -1,10 +1,28 @@
 import type { Store } from './store/index.ts';
 
+/** What an adapter holds of its kv namespace: the methods, never the store behind them. */
+export interface AdapterState {
+  get<T>(key: string): T | undefined;
+  set(key: string, value: unknown, ttlMs?: number): void;
+  delete(key: string): void;
+  entries<T>(prefix?: string): Array<{ key: string; value: T }>;
+}
+
+/** Plain functions over one namespace, for the AdapterContext. */
+export function adapterState(kv: KvState): AdapterState {
+  return {
+    get: <T>(key: string): T | undefined => kv.get<T>(key),
+    set: (key, value, ttlMs) => kv.set(key, value, ttlMs),
+    delete: (key) => kv.delete(key),
+    entries: <T>(prefix?: string): Array<{ key: string; value: T }> => kv.entries<T>(prefix),
+  };
+}
+
 /**
  * Small key-value state for adapters (protocol sessions, pending transfers), kept in the store so it
  * survives a restart or a reconnect to another node. Values are JSON.
  */
-export class KvState {
+export class KvState implements AdapterState {
   private readonly store: Store;
   private readonly ns: string;
 

@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
-import type { Adapter, AdapterContext } from './adapter.ts';
+import type { Adapter, AdapterContext, AdapterServices } from './adapter.ts';
 import type { ApsConfig } from './config.ts';
 import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
@@ -25,6 +25,8 @@ export interface RunningServer {
   httpsPort: number | null;
   ftpPort: number | null;
   tlsFingerprint: string | null;
+  /** The adapters that mounted an FTP view. */
+  ftpMounts: string[];
   /** node-cron schedules of the upstream sources (none when no source has a schedule). */
   sources: SourceScheduler;
   close(): Promise<void>;
@@ -58,6 +60,32 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/**
+ * The context register() receives: the adapter's narrow services and its own config, routes and FTP view,
+ * listed one by one, so nothing else of the core can ride along (test/adapter-context.test.ts checks the keys).
+ */
+export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C>, 'config' | 'router' | 'ftp'>): AdapterContext<C> {
+  return {
+    name: s.name,
+    log: s.log,
+    urls: s.urls,
+    catalog: s.catalog,
+    devices: s.devices,
+    profiles: s.profiles,
+    revisions: s.revisions,
+    rendered: s.rendered,
+    events: s.events,
+    files: s.files,
+    secrets: s.secrets,
+    push: s.push,
+    state: s.state,
+    access: s.access,
+    config: own.config,
+    router: own.router,
+    ftp: own.ftp,
+  };
+}
+
 /** Opens the core, registers every adapter and listens on HTTP, HTTPS and FTP. */
 export async function startServer(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Promise<RunningServer> {
   const core = openCore(config, adapters, log);
@@ -65,18 +93,20 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   const token = adminToken(config, log);
   const routers = new Map<string, Router>();
   const ftpResolvers: FtpResolver[] = [];
+  const ftpMounts: string[] = [];
   for (const a of adapters) {
     const router = express.Router();
-    const ctx: AdapterContext = {
-      ...core,
-      name: a.name,
+    const ctx = adapterContext(core.servicesFor(a.name), {
       config: core.adapterConfig(a.name),
-      aps: config,
       router,
-      ftp: { provide: (r) => void ftpResolvers.push(r) },
-      log: log.child({ adapter: a.name }),
-      state: core.stateOf(a.name),
-    };
+      ftp: {
+        provide: (r) => {
+          ftpResolvers.push(r);
+          ftpMounts.push(a.name);
+        },
+        anonymous: config.ftp.anonymous,
+      },
+    });
     await a.register(ctx);
     routers.set(a.name, router);
   }
@@ -135,6 +165,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     httpPort,
     httpsPort,
     ftpPort: ftp?.port ?? null,
+    ftpMounts,
     tlsFingerprint,
     sources,
     async close(): Promise<void> {

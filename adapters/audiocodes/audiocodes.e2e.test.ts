@@ -143,7 +143,7 @@ describe('AudioCodes end to end over HTTP, HTTPS and FTP', () => {
         s.core.devices.upsert({ id: c.id, vars: { sip_host: '127.0.0.1', sip_port: String(sip.port) } });
         const device = s.core.devices.get(c.id)!;
         const checks = sim.checks;
-        const res = await audiocodesAdapter.notify!(device, s.core, s.core.adapterConfig('audiocodes'));
+        const res = await audiocodesAdapter.notify!(device, s.core.servicesFor('audiocodes'), s.core.adapterConfig('audiocodes'));
         assert.deepEqual(res, { ok: true, summary: '200 OK' });
         assert.ok(notified, 'the NOTIFY started a check');
         const r = await notified!;

@@ -1,19 +1,13 @@
 // `aps audiocodes import-ini FILE (--profile NAME | --device ID)`: a site's existing ini becomes a profile
 // template (profile YAML + template, written atomically, never over existing files without --force) or a
 // device's own config artifact (served as its ini source, APS's Automatic Update parameters on top).
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
-import type { Adapter } from '../../src/adapter.ts';
-import { collect, commandConfig, withCore } from '../../src/cli/context.ts';
-import { ApsError } from '../../src/errors.ts';
-import { writeFileAtomic } from '../../src/fs-atomic.ts';
-import { loadProfile } from '../../src/profiles/profiles.ts';
+import { ApsError, type AdapterCli } from '../../src/adapter-api.ts';
 import { IniError } from './ini-doc.ts';
 import { importedProfileYaml, importIni, type ImportedIni } from './import-ini.ts';
 import { decodeIni, type IniEncoding } from './ini-encoding.ts';
-
-const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** The file's bytes and text: UTF-8, or latin-1 when it is not valid UTF-8 (a gateway export may be). */
 function readIni(file: string): { bytes: Buffer; encoding: IniEncoding; imported: ImportedIni } {
@@ -36,12 +30,12 @@ function summary(i: ImportedIni): string {
   return `${i.params} parameters, ${i.tables} tables, ${i.rows} table rows`;
 }
 
-export function audiocodesCommands(cmd: Command, adapters: readonly Adapter[]): void {
+export function audiocodesCommands(cmd: Command, cli: AdapterCli): void {
   cmd
     .command('import-ini')
     .argument('<file>', "an AudioCodes ini file (e.g. the gateway's own export)")
     .option('--profile <name>', 'write profiles/<name>.yaml and profiles/templates/<name>.ini.hbs from it')
-    .option('--model <model>', 'a model the profile covers (repeatable)', collect)
+    .option('--model <model>', 'a model the profile covers (repeatable)', cli.collect)
     .option('--device <id>', "add it as this device's own config (its ini source)")
     .option('--force', 'overwrite an existing profile or template')
     .description('import an existing AudioCodes ini as a profile template or a device config, tables and comments kept')
@@ -50,38 +44,27 @@ export function audiocodesCommands(cmd: Command, adapters: readonly Adapter[]): 
       const { bytes, encoding, imported } = readIni(file);
       const latin1 = encoding === 'latin1' ? '; read as latin-1 (not valid UTF-8), served as latin-1' : '';
       if (o.profile) {
-        if (!PROFILE_NAME.test(o.profile))
-          throw new ApsError('bad_request', `profile name "${o.profile}": use lower-case letters, digits, ".", "_" or "-"`);
-        const dir = commandConfig(c).profilesDir;
-        const templateFile = `templates/${o.profile}.ini.hbs`;
-        const yamlPath = join(dir, `${o.profile}.yaml`);
-        const templatePath = join(dir, templateFile);
-        for (const p of [yamlPath, templatePath]) {
-          if (existsSync(p) && !o.force) throw new ApsError('conflict', `${p} exists; add --force to replace it`);
-        }
-        // Template first: a profile YAML never points at a template that is not there yet.
-        writeFileAtomic(templatePath, imported.template);
-        writeFileAtomic(
-          yamlPath,
-          importedProfileYaml({
+        const templateFile = `${o.profile}.ini.hbs`;
+        const { yamlPath, templatePath } = cli.writeProfile(c, {
+          name: o.profile,
+          yaml: importedProfileYaml({
             name: o.profile,
             source: basename(file),
-            templateFile,
+            templateFile: `templates/${templateFile}`,
             models: o.model ?? [],
             board: imported.board,
             encoding,
           }),
-        );
-        // Load it back the way the server will, so a problem shows now, not at start-up.
-        loadProfile(yamlPath, (a) => adapters.find((x) => x.name === a)?.profileSchema);
+          template: { file: templateFile, text: imported.template },
+          force: o.force,
+        });
         console.log(`profile ${o.profile}: ${yamlPath} and ${templatePath} (${summary(imported)}${latin1})`);
         return;
       }
-      await withCore(c, adapters, async (core) => {
+      await cli.withServices(c, async (core) => {
+        // The services hold only AudioCodes devices: another family's device id is simply not found here.
         const d = core.devices.get(o.device!);
-        if (!d) throw new ApsError('not_found', `no device ${o.device}`);
-        if (core.adapterOf(d.profile).name !== 'audiocodes')
-          throw new ApsError('bad_request', `device ${d.id} is not an AudioCodes device`);
+        if (!d) throw new ApsError('not_found', `no AudioCodes device ${o.device}`);
         // The file's own bytes: served in the encoding it came in.
         const a = await core.catalog.addBuffer(bytes, {
           kind: 'config',

@@ -4,6 +4,7 @@ const basic = (u: string, p: string): Record<string, string> => ({ Authorization
 
 conformanceSuite({
   adapter: 'audiocodes',
+  ftp: true,
   async prepare(s) {
     s.core.devices.upsert({
       id: 'gw-alice',
@@ -23,11 +24,13 @@ conformanceSuite({
     return {
       own: { url: ini, headers: basic('gw-alice', 'alice-pw') },
       ownArtifact: { url: `${s.http}/audiocodes/00908FC00001/cmp/MP124_6.60A.360.002.cmp`, headers: basic('gw-alice', 'alice-pw') },
-      // Bob's valid credentials aimed at Alice's ini (and her MAC in the User-Agent).
+      otherOwn: { url: `${s.http}/audiocodes/00908FC00002.ini`, headers: basic('gw-bob', 'bob-pw') },
+      // Alice's valid credentials aimed at Bob's ini (and his MAC in the User-Agent).
       crossDevice: {
-        url: ini,
-        headers: { ...basic('gw-bob', 'bob-pw'), 'User-Agent': 'Mozilla/4.0 (compatible; AudioCodes; MP-124;6.60A;00908FC00001;1)' },
+        url: `${s.http}/audiocodes/00908FC00002.ini`,
+        headers: { ...basic('gw-alice', 'alice-pw'), 'User-Agent': 'Mozilla/4.0 (compatible; AudioCodes; MP-124;6.60A;00908FC00002;1)' },
       },
+      ftp: { user: 'gw-alice', password: 'alice-pw', own: '/00908FC00001.ini', other: '/00908FC00002.ini' },
       badCredentials: { url: ini, headers: basic('gw-alice', 'wrong') },
       unknownDevice: { url: `${s.http}/audiocodes/00908FC0FFFF.ini`, headers: basic('gw-alice', 'alice-pw') },
       secrets: ['gw-alice', 'alice-pw', '00908FC00001', '00908fc00001', 'secret-proxy', 'password', s.dataDir],

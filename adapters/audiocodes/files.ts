@@ -4,10 +4,14 @@
 //   <mac>/aux/<role>/<sha256[0:12]>/<file>     each auxiliary target (CptFileURL, …)
 // seed 001 §32: the cmp is judged by its version once downloaded, and an auxiliary file is fetched once
 // per URL value, so the aux path carries the content hash: new bytes, new URL, one new download.
-import type { AdapterServices } from '../../src/core.ts';
-import type { RenderedFile } from '../../src/render/rendered-files.ts';
-import { renderProfileTemplate, templateContext } from '../../src/render/device-template.ts';
-import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
+import {
+  type AdapterServices,
+  type RenderedFile,
+  renderProfileTemplate,
+  templateContext,
+  type ArtifactRecord,
+  type DeviceRecord,
+} from '../../src/adapter-api.ts';
 import { renderAudioCodesIni, type AuxKind } from './render.ts';
 import { AUX_ROLES, profileSchema, scheduleOf, schemeOf, SettingsError, type AudioCodesConfig, type Scheme } from './settings.ts';
 import { decodeIni, type IniEncoding } from './ini-encoding.ts';
@@ -52,14 +56,20 @@ export function auxPath(mac: string, role: string, a: ArtifactRecord): string {
  * A device without a password can only fetch over FTP anonymously: without anonymous FTP the URLs could
  * never be used, so the ini is refused (a settings error) rather than served with dead URLs.
  */
-function baseUrl(core: AdapterServices, device: DeviceRecord, scheme: Scheme, secret: string | undefined): string {
+function baseUrl(
+  core: AdapterServices,
+  config: AudioCodesConfig,
+  device: DeviceRecord,
+  scheme: Scheme,
+  secret: string | undefined,
+): string {
   if (scheme === 'http') return `${core.urls.http}/audiocodes/`;
   if (scheme === 'https') {
     if (!core.urls.https) throw new SettingsError('scheme https, but HTTPS is disabled');
     return `${core.urls.https}/audiocodes/`;
   }
   if (!core.urls.ftp) throw new SettingsError('scheme ftp, but FTP is disabled');
-  const anonymous = (core.adapterConfig('audiocodes') as AudioCodesConfig | undefined)?.ftpAnonymous === true;
+  const anonymous = config.ftpAnonymous;
   if (!secret && !anonymous) {
     throw new SettingsError(
       `device ${device.id}: update_scheme ftp needs a device password (the FTP login written into the URLs) or anonymous FTP (ftp.anonymous and adapters.audiocodes.ftpAnonymous)`,
@@ -91,7 +101,7 @@ function iniSource(core: AdapterServices, device: DeviceRecord, encoding: IniEnc
 }
 
 /** Everything one gateway may fetch now. The ini renders once per change (RenderedFiles cache). */
-export function deviceTree(core: AdapterServices, device: DeviceRecord): DeviceTree {
+export function deviceTree(core: AdapterServices, config: AudioCodesConfig, device: DeviceRecord): DeviceTree {
   if (!device.mac) throw new SettingsError(`device ${device.id} has no MAC`);
   // Upper case, as the gateway writes <MAC> (protocols.md §(a) step 1): the boot URL and IniFileURL match.
   const mac = device.mac.toUpperCase();
@@ -111,7 +121,7 @@ export function deviceTree(core: AdapterServices, device: DeviceRecord): DeviceT
 
   const iniPath = `${mac}.ini`;
   const secret = device.passwordHash ? core.devices.secretOf(device) : undefined;
-  const base = baseUrl(core, device, scheme, secret);
+  const base = baseUrl(core, config, device, scheme, secret);
   const ini = core.rendered.get(device.id, 'ini', `${profile.hash}|${base}`, () => {
     const source = iniSource(core, device, settings.iniEncoding);
     return renderAudioCodesIni({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'basic-ftp';
-import { simRequest } from '../../src/sim/http-client.ts';
+import { simRequest } from '../../src/adapter-api.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 
 // The device tree over the core's ftp-srv with a real client (basic-ftp): read-only, no path outside

@@ -2,12 +2,16 @@
 // paths as under /audiocodes/ on HTTP, the same bytes, and each file's mtime equal to its HTTP
 // Last-Modified. Login: the device id or MAC with the device password. Anonymous only when configured,
 // and then only devices without a password, found by MAC; the root lists nothing, so no MAC leaks.
-import type { AdapterContext } from '../../src/adapter.ts';
-import { normalizeMac } from '../../src/devices/mac.ts';
-import type { DeviceRecord } from '../../src/store/index.ts';
-import type { FtpEntry, FtpLogin, FtpView } from '../../src/transport/ftp-mount.ts';
+import {
+  type AdapterContext,
+  normalizeMac,
+  type DeviceRecord,
+  type FtpEntry,
+  type FtpLogin,
+  type FtpView,
+  loginMatches,
+} from '../../src/adapter-api.ts';
 import { deviceTree } from './files.ts';
-import { loginMatches } from './http.ts';
 import { macFromFileName } from './identify.ts';
 import type { AudioCodesConfig } from './settings.ts';
 
@@ -25,7 +29,7 @@ interface FileNode {
 function filesOf(ctx: Ctx, device: DeviceRecord): FileNode[] | undefined {
   let tree;
   try {
-    tree = deviceTree(ctx, device);
+    tree = deviceTree(ctx, ctx.config, device);
   } catch (e) {
     ctx.log.error({ device: device.id, err: (e as Error).message }, 'cannot render the ini (FTP)');
     return undefined;
@@ -45,7 +49,7 @@ function filesOf(ctx: Ctx, device: DeviceRecord): FileNode[] | undefined {
       path: `/${a.path}`,
       size: a.artifact.size,
       mtime: ctx.files.artifactDate(device.id, a.file, a.artifact),
-      body: { path: ctx.catalog.blobs.pathOf(a.artifact.sha256) },
+      body: { path: ctx.catalog.blobPath(a.artifact) },
       file: a.file,
     });
   }
@@ -143,7 +147,8 @@ function viewOf(ctx: Ctx, login: FtpLogin, deviceFor: (path: string) => DeviceRe
 }
 
 function usable(ctx: Ctx, d: DeviceRecord | undefined): d is DeviceRecord {
-  return !!d && d.status === 'active' && d.mac !== null && ctx.adapterNameOf(d.profile) === NAME;
+  // ctx.devices holds only AudioCodes devices.
+  return !!d && d.status === 'active' && d.mac !== null;
 }
 
 /** The resolver offered to the core's FTP server. */

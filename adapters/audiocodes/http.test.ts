@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
-import { digestAuthorization } from '../../src/transport/digest.ts';
+import { simRequest, type SimResponse, digestAuthorization } from '../../src/adapter-api.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { getParam, parseIni, valueText } from './ini-doc.ts';
 

@@ -4,13 +4,16 @@
 // answer goes through the core's DeviceFiles: Last-Modified + Date on 200, 304 on If-Modified-Since.
 import { isUtf8 } from 'node:buffer';
 import type { Request, Response } from 'express';
-import type { AdapterContext } from '../../src/adapter.ts';
-import { normalizeMac } from '../../src/devices/mac.ts';
-import type { DeviceRecord } from '../../src/store/index.ts';
-import { digestChallenge, parseBasic, verifyDigest } from '../../src/transport/digest.ts';
-import type { DeviceRequestInfo } from '../../src/transport/device-files.ts';
+import {
+  type AccessPolicy,
+  type AdapterContext,
+  type DeviceRecord,
+  type DeviceRequestInfo,
+  type Identified,
+  normalizeMac,
+} from '../../src/adapter-api.ts';
 import { artifactAt, deviceTree } from './files.ts';
-import { macFromFileName, parseAudioCodesUserAgent } from './identify.ts';
+import { macFromFileName, parseAudioCodesUserAgent, type AudioCodesAgent } from './identify.ts';
 import type { AudioCodesConfig } from './settings.ts';
 
 const NAME = 'audiocodes';
@@ -18,48 +21,25 @@ const REALM = 'APS AudioCodes';
 
 type Ctx = AdapterContext<AudioCodesConfig>;
 
-/** The name a device may log in with: its id or its MAC. */
-export function loginMatches(device: DeviceRecord, username: string): boolean {
-  return username === device.id || (device.mac !== null && normalizeMac(username) === device.mac);
-}
-
-function challenge(ctx: Ctx, stale = false): Record<string, string> {
-  const digest = digestChallenge({ realm: REALM, secretKey: ctx.keys.key('audiocodes-digest'), now: Date.now(), stale });
-  // Node joins an array into separate WWW-Authenticate headers: Digest first, Basic for URL credentials.
-  return { 'WWW-Authenticate': [digest, `Basic realm="${REALM}"`] as unknown as string };
-}
-
-/** True when allowed; otherwise the 401 (with fresh challenges) has been sent. */
-async function authenticate(ctx: Ctx, req: Request, res: Response, device: DeviceRecord, info: DeviceRequestInfo): Promise<boolean> {
-  if (!device.passwordHash) return true;
-  const refuse = (reason: string, stale = false): false => {
-    ctx.files.deny(req, res, 401, reason, info, challenge(ctx, stale));
-    return false;
-  };
-  const header = req.get('authorization');
-  if (!header) return refuse('no credentials');
-  const basic = parseBasic(header);
-  if (basic) {
-    if (loginMatches(device, basic.username) && (await ctx.devices.verifyPassword(device, basic.password))) return true;
-    return refuse('wrong Basic credentials');
-  }
-  const r = verifyDigest({
-    header,
-    method: req.method,
-    realm: REALM,
-    secretKey: ctx.keys.key('audiocodes-digest'),
-    now: Date.now(),
-    uri: req.originalUrl,
-    lookupPassword: (u) => (loginMatches(device, u) ? ctx.devices.secretOf(device) : undefined),
-  });
-  return r.kind === 'ok' ? true : refuse(`Digest ${r.kind}`, r.kind === 'stale');
-}
+// Basic over the URL (http://id:pw@host/…) or Digest (AUPDDigestUsername/-Password), only when the device
+// has a password; the login is its id or its MAC.
+const POLICY: AccessPolicy = { realm: REALM, schemes: ['digest', 'basic'], password: 'if-set', unknownStatus: 404 };
 
 /**
- * Finds the device; answers the refusal itself when there is none. An unknown MAC is a 404, except when
- * the client sent credentials: then it is the same 401 a wrong password gets, so probing with credentials
- * tells nothing about which MACs exist.
+ * The identify step: the MAC in the file name, else in the User-Agent; when both are there they must agree.
+ * An unknown MAC is a 404, except when the client sent credentials: then it is the 401 a wrong password
+ * gets, so probing with credentials tells nothing about which MACs exist (ctx.access.admit).
  */
+export function identifyGateway(ctx: Ctx, req: Request, pathMac: string | null): Identified & { ua: AudioCodesAgent | null } {
+  const ua = parseAudioCodesUserAgent(req.get('user-agent'));
+  if (ua?.mac && pathMac && ua.mac !== pathMac) {
+    return { ua, device: undefined, claim: 'MAC', refuse: { status: 404, reason: 'User-Agent MAC differs from the file name' } };
+  }
+  const mac = pathMac ?? ua?.mac ?? null;
+  if (!mac) return { ua, device: undefined, claim: 'MAC', refuse: { status: 404, reason: 'no MAC in the file name or User-Agent' } };
+  return { ua, device: ctx.devices.getByMac(mac), claim: `MAC ${mac}` };
+}
+
 async function identify(
   ctx: Ctx,
   req: Request,
@@ -67,21 +47,11 @@ async function identify(
   pathMac: string | null,
   info: DeviceRequestInfo,
 ): Promise<DeviceRecord | undefined> {
-  const refuse = (status: 401 | 403 | 404, reason: string): undefined => {
-    ctx.files.deny(req, res, status, reason, info, status === 401 ? challenge(ctx) : {});
-    return undefined;
-  };
-  const ua = parseAudioCodesUserAgent(req.get('user-agent'));
-  if (ua?.mac && pathMac && ua.mac !== pathMac) return refuse(404, 'User-Agent MAC differs from the file name');
-  const mac = pathMac ?? ua?.mac ?? null;
-  if (!mac) return refuse(404, 'no MAC in the file name or User-Agent');
-  const device = ctx.devices.getByMac(mac);
-  if (!device || ctx.adapterNameOf(device.profile) !== NAME) return refuse(req.get('authorization') ? 401 : 404, `unknown MAC ${mac}`);
-  info.deviceId = device.id;
-  if (!(await authenticate(ctx, req, res, device, info))) return undefined;
-  if (device.status !== 'active') return refuse(403, 'device is pending approval');
+  const found = identifyGateway(ctx, req, pathMac);
+  const device = await ctx.access.admit(req, res, info, found, POLICY);
   // The User-Agent's <VER> is what the gateway runs: the fleet view reads reported.firmware.
-  if (ua?.version) {
+  const ua = found.ua;
+  if (device && ua?.version) {
     ctx.events.report({
       deviceId: device.id,
       reported: { firmware: ua.version, ...(ua.product ? { product: ua.product } : {}), ...(ua.conf ? { iniFileVersion: ua.conf } : {}) },
@@ -98,7 +68,7 @@ function treeOrFail(
   info: DeviceRequestInfo,
 ): ReturnType<typeof deviceTree> | undefined {
   try {
-    return deviceTree(ctx, device);
+    return deviceTree(ctx, ctx.config, device);
   } catch (e) {
     // A template or setting fault: the operator's to fix. The device learns nothing but a 500; the reason
     // (messages name parameters and variables, never their values) goes to the log and the event.

@@ -4,7 +4,7 @@
 // with <CONF> = INIFileVersion; the MAC is 12 hex digits without separators (upper case in the
 // documented example), and the case of <MAC> inside URLs is unverified, so MACs compare normalized.
 // Both return the core's canonical MAC (src/devices/mac.ts), the form DeviceRegistry.getByMac looks up.
-import { normalizeMac } from '../../src/devices/mac.ts';
+import { normalizeMac } from '../../src/adapter-api.ts';
 
 /** What the User-Agent says; a field is null when it is missing or empty. */
 export interface AudioCodesAgent {

@@ -4,8 +4,7 @@ import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { compileTemplate } from '../../src/profiles/profiles.ts';
-import { simRequest } from '../../src/sim/http-client.ts';
+import { compileTemplate, simRequest } from '../../src/adapter-api.ts';
 import { startTestServer, tempDir } from '../../test/helpers/server.ts';
 import { parseIni, type IniDoc } from './ini-doc.ts';
 import { escapeHandlebars, importIni } from './import-ini.ts';
@@ -139,7 +138,9 @@ describe('aps audiocodes import-ini', () => {
         assert.equal(r.headers['content-type'], 'text/plain; charset=iso-8859-1');
         for (const l of lines.filter((x) => x)) assert.ok(r.body.includes(Buffer.from(`${l}\r\n`, 'latin1')), `${mac}: ${l}`);
       }
-      const preview = s.core.adapterOf('site-latin').preview(s.core.devices.get('gw-tpl')!, s.core, s.core.adapterConfig('audiocodes'));
+      const preview = s.core
+        .adapterOf('site-latin')
+        .preview(s.core.devices.get('gw-tpl')!, s.core.servicesFor('audiocodes', { readOnly: true }), s.core.adapterConfig('audiocodes'));
       assert.ok(preview[0]!.text!.includes("VoiceMenuPassword = 'pässwörd'"), 'the preview shows the characters');
     } finally {
       await s.stop();

@@ -1,9 +1,13 @@
 // AudioCodes MP-11x / MP-124 "Automatic Update" (seed 001 §32; protocols.md §(a)): per-device ini, cmp
 // firmware and auxiliary files over HTTP, HTTPS and FTP, and SIP NOTIFY check-sync as the push trigger.
-import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/adapter.ts';
-import type { AdapterServices } from '../../src/core.ts';
-import { sipCheckSync } from '../../src/push/check-sync.ts';
-import type { DeviceRecord } from '../../src/store/index.ts';
+import {
+  ApsError,
+  defineAdapter,
+  type AdapterContext,
+  type AdapterServices,
+  type DeviceRecord,
+  type PreviewFile,
+} from '../../src/adapter-api.ts';
 import { audiocodesCommands } from './commands.ts';
 import { deviceTree } from './files.ts';
 import { ftpResolver } from './ftp.ts';
@@ -13,7 +17,7 @@ import { configSchema, profileSchema, type AudioCodesConfig } from './settings.t
 import { audiocodesSimulatorCommand } from './simulator-command.ts';
 
 function register(ctx: AdapterContext<AudioCodesConfig>): void {
-  if (ctx.config.ftpAnonymous && !ctx.aps.ftp.anonymous) {
+  if (ctx.config.ftpAnonymous && !ctx.ftp.anonymous) {
     ctx.log.warn(
       'adapters.audiocodes.ftpAnonymous is on but ftp.anonymous is off: anonymous FTP logins are refused, so a device without a password cannot fetch over FTP',
     );
@@ -22,8 +26,8 @@ function register(ctx: AdapterContext<AudioCodesConfig>): void {
   ctx.ftp.provide(ftpResolver(ctx));
 }
 
-function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
-  const t = deviceTree(core, device);
+function preview(device: DeviceRecord, core: AdapterServices, config: AudioCodesConfig): PreviewFile[] {
+  const t = deviceTree(core, config, device);
   const out: PreviewFile[] = [
     {
       name: t.iniPath,
@@ -54,6 +58,15 @@ export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
   profileSchema,
   // HTTP Digest (AUPDDigestPassword) and FTP URLs need the clear password; it is stored encrypted.
   credentials: 'secret',
+  // The gateway is found by the MAC in its file names and User-Agent: without one it could never be served.
+  validateDevice(d) {
+    if (!d.mac) {
+      throw new ApsError(
+        'bad_request',
+        `AudioCodes device ${d.id} needs a MAC (--mac 00:90:8f:…): the gateway is identified by the MAC in its ini file name and User-Agent`,
+      );
+    }
+  },
   register,
   setup(device, core) {
     const mac = device.mac?.toUpperCase() ?? '<MAC>';
@@ -83,7 +96,11 @@ export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
     const profile = core.profiles.require(device.profile);
     const group = device.group ? core.devices.group(device.group) : undefined;
     const vars = { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
-    return sipCheckSync(vars, { event: 'check-sync;reboot=false', timers: config.sipTimers, advertisedHost: config.sipAdvertisedHost });
+    return core.push.sipCheckSync(vars, {
+      event: 'check-sync;reboot=false',
+      timers: config.sipTimers,
+      advertisedHost: config.sipAdvertisedHost,
+    });
   },
   simulator: audiocodesSimulatorCommand,
   commands: audiocodesCommands,

@@ -32,7 +32,7 @@ function iniError(fn: () => unknown, code: string, line?: number): IniError {
     fn();
   } catch (e) {
     assert.ok(e instanceof IniError, `expected IniError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
+    assert.equal(e.reason, code, e.message);
     if (line !== undefined) {
       assert.equal(e.line, line, e.message);
       assert.match(e.message, new RegExp(`line ${line}\\b`));

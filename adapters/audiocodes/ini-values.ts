@@ -1,3 +1,4 @@
+import { ApsError } from '../../src/adapter-api.ts';
 // Values of an AudioCodes ini file: how one scalar value or one table row is read and written.
 // Syntax follows protocols.md §(a) "ini file syntax" (MP-11x 6.6 manual §8.1, MP-124 manual p.190) and the
 // export sample fixtures/MP124_6.60A_export.ini:
@@ -27,13 +28,14 @@ export type IniErrorCode =
   | 'no-table';
 
 /** Every fault in reading or editing an ini document. `line` is 1-based, 0 when not from parsing. */
-export class IniError extends Error {
-  readonly code: IniErrorCode;
+export class IniError extends ApsError {
+  readonly reason: IniErrorCode;
   readonly line: number;
-  constructor(code: IniErrorCode, message: string, line = 0) {
-    super(line > 0 ? `ini line ${line}: ${message}` : `ini: ${message}`);
+  constructor(reason: IniErrorCode, message: string, line = 0) {
+    // Bad ini text is bad input (an import, a template): the command or the preview names the line.
+    super('bad_request', line > 0 ? `ini line ${line}: ${message}` : `ini: ${message}`);
     this.name = 'IniError';
-    this.code = code;
+    this.reason = reason;
     this.line = line;
   }
 }

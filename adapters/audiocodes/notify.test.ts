@@ -9,7 +9,8 @@ import { startSipListener } from './sim-sip.ts';
 // answer within Timer F, and a device without a SIP address. Loopback only.
 describe('AudioCodes SIP NOTIFY outcomes', () => {
   let s: TestServer;
-  const notify = (id: string) => audiocodesAdapter.notify!(s.core.devices.get(id)!, s.core, s.core.adapterConfig('audiocodes'));
+  const notify = (id: string) =>
+    audiocodesAdapter.notify!(s.core.devices.get(id)!, s.core.servicesFor('audiocodes'), s.core.adapterConfig('audiocodes'));
 
   before(async () => {
     s = await startTestServer({ adapters: { audiocodes: { sipTimers: { t1Ms: 10, t2Ms: 40, timerFMs: 300 } } } });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { previewDevice } from '../../src/devices/describe.ts';
-import { simRequest } from '../../src/sim/http-client.ts';
+import { simRequest } from '../../src/adapter-api.ts';
+import { audiocodesAdapter } from './index.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { getParam, parseIni, valueText } from './ini-doc.ts';
 import { checkIniVariables } from './template-vars.ts';
@@ -36,7 +36,10 @@ describe('AudioCodes: an ini that cannot work is refused, per device', () => {
     assert.equal(r.status, 500);
     assert.equal(r.body.toString(), 'Internal Server Error\n', 'the device learns nothing');
     assert.match(String(lastEvent('ftp-nopw')?.detail), /update_scheme ftp needs a device password/);
-    assert.throws(() => previewDevice(s.core, d), /device ftp-nopw: update_scheme ftp needs a device password .*anonymous FTP/);
+    assert.throws(
+      () => audiocodesAdapter.preview(d, s.core.servicesFor('audiocodes', { readOnly: true }), s.core.adapterConfig('audiocodes')),
+      /device ftp-nopw: update_scheme ftp needs a device password .*anonymous FTP/,
+    );
     await assert.rejects(
       exec(process.execPath, [BIN, 'preview', 'ftp-nopw'], { env: { ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' } }),
       (e: { code: number; stderr: string }) => e.code === 1 && /update_scheme ftp needs a device password/.test(e.stderr),

@@ -128,7 +128,7 @@ test('bad input is refused with a typed error', () => {
   const renderError = (input: AudioCodesRenderInput, code: string): void => {
     assert.throws(
       () => renderAudioCodesIni(input),
-      (e: unknown) => e instanceof AudioCodesRenderError && e.code === code,
+      (e: unknown) => e instanceof AudioCodesRenderError && e.reason === code,
     );
   };
   renderError({ ...periodic, schedule: { kind: 'frequency', minutes: 0 } }, 'bad-schedule');

@@ -10,6 +10,7 @@
 // `params` is a structured overlay for scalars that need safe quoting (a value the file can't hold is
 // refused with an IniError naming the parameter, never written broken). The Automatic Update parameters
 // below are owned by APS: the template's values for them are replaced or removed.
+import { ApsError } from '../../src/adapter-api.ts';
 import { cloneDoc, deleteParam, parseIni, setParam, writeIni } from './ini-doc.ts';
 import type { IniDoc } from './ini-doc.ts';
 import { encodeIni, type IniEncoding } from './ini-encoding.ts';
@@ -68,12 +69,12 @@ export interface AudioCodesRenderInput {
 export type AudioCodesRenderErrorCode = 'bad-schedule' | 'bad-url' | 'owned-param' | 'bad-option';
 
 /** A render input APS itself got wrong (config or catalog), as opposed to IniError for template faults. */
-export class AudioCodesRenderError extends Error {
-  readonly code: AudioCodesRenderErrorCode;
-  constructor(code: AudioCodesRenderErrorCode, message: string) {
-    super(`audiocodes render: ${message}`);
+export class AudioCodesRenderError extends ApsError {
+  readonly reason: AudioCodesRenderErrorCode;
+  constructor(reason: AudioCodesRenderErrorCode, message: string) {
+    super('render_failed', `audiocodes render: ${message}`);
     this.name = 'AudioCodesRenderError';
-    this.code = code;
+    this.reason = reason;
   }
 }
 

@@ -1,6 +1,7 @@
 // What a site can set: the adapter's section of aps.yaml, a profile's `settings`, and the device/group
 // variables that override them. The schedule follows seed 001 §32 (AutoUpdateFrequency in minutes, or
 // AutoUpdatePredefinedTime 'hh:mm' plus a random delay) and protocols.md §(a): one or the other, never both.
+import { ApsError } from '../../src/adapter-api.ts';
 import { z } from 'zod';
 import { INI_ENCODINGS } from './ini-encoding.ts';
 import type { AuxKind, UpdateSchedule } from './render.ts';
@@ -56,7 +57,13 @@ export const VARS = {
   scheme: 'update_scheme',
 } as const;
 
-export class SettingsError extends Error {}
+/** A device's AudioCodes settings cannot produce a working ini (scheme without its server, no MAC…). */
+export class SettingsError extends ApsError {
+  constructor(message: string) {
+    super('render_failed', message);
+    this.name = 'SettingsError';
+  }
+}
 
 function intVar(vars: Readonly<Record<string, string>>, name: string, min: number): number | undefined {
   const raw = vars[name]?.trim();

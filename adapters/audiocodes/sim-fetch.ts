@@ -3,8 +3,7 @@
 // URL (the server's Date of that 200), Basic credentials from the URL or Digest (AUPDDigestUsername /
 // AUPDDigestPassword) on a 401; FTP with the login in the URL and MDTM standing in for If-Modified-Since.
 import { Writable } from 'node:stream';
-import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
-import { digestAuthorization } from '../../src/transport/digest.ts';
+import { simRequest, type SimResponse, digestAuthorization } from '../../src/adapter-api.ts';
 
 export interface FetchOptions {
   userAgent: string;

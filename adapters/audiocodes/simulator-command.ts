@@ -3,9 +3,7 @@
 // delay; --every overrides it for labs), and one on each SIP NOTIFY check-sync when --sip-port is given.
 // Each check line says when the next one is.
 import type { Command } from 'commander';
-import { normalizeMac } from '../../src/devices/mac.ts';
-import { addTlsOptions, positiveInt, tlsFromOptions } from '../../src/sim/cli-options.ts';
-import { parseDuration } from '../../src/sim/http-client.ts';
+import { normalizeMac, addTlsOptions, positiveInt, tlsFromOptions, parseDuration } from '../../src/adapter-api.ts';
 import { startSipListener } from './sim-sip.ts';
 import { nextCheck, type NextCheck } from './sim-schedule.ts';
 import { AudioCodesSimulator, type CheckResult } from './simulator.ts';

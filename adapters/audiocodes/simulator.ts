@@ -6,7 +6,7 @@
 // - auxiliary files (CptFileURL, …) are fetched once per URL value;
 // - the gateway resets once, after all downloads, when anything was applied or installed.
 import { crc32 } from 'node:zlib';
-import { compareVersions } from '../../src/catalog/version-order.ts';
+import { compareVersions } from '../../src/adapter-api.ts';
 import { getParam, parseIni, valueText, type IniDoc } from './ini-doc.ts';
 import { decodeIni } from './ini-encoding.ts';
 import { AUX_URL_PARAMS, type AuxKind } from './render.ts';

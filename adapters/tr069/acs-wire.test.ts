@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
+import { simRequest, type SimResponse, digestAuthorization } from '../../src/adapter-api.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
-import { digestAuthorization } from '../../src/transport/digest.ts';
 import { CwmpHttp } from './simulator-http.ts';
 import { buildCwmp, parseCwmp, type CwmpMessage, type CwmpNamespace, type ParsedCwmp } from './soap.ts';
 

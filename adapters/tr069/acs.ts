@@ -3,8 +3,7 @@
 // key-value state behind a cookie, so nothing here depends on the TCP connection or the node.
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { DeviceRequestInfo } from '../../src/transport/device-files.ts';
-import type { DeviceRecord } from '../../src/store/index.ts';
+import type { DeviceRequestInfo, DeviceRecord } from '../../src/adapter-api.ts';
 import { authenticate, challenge } from './auth.ts';
 import {
   NAME,
@@ -28,7 +27,7 @@ type Message = ParsedCwmp & { kind: 'Message' };
 /** TR-069 Table A.6: 9002 Internal error, for a CPE Fault that names no CWMP fault code. */
 const INTERNAL_ERROR = 9002;
 
-const acsAuth = (deps: AcsDeps) => ({ core: deps.core, realm: deps.config.realm, purpose: 'tr069-acs' });
+const acsAuth = (deps: AcsDeps) => ({ core: deps.core, realm: deps.config.realm, purpose: 'acs' });
 
 export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
@@ -46,7 +45,7 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
       parsed = parseCwmp(body, { maxBytes });
     } catch (e) {
       if (!(e instanceof CwmpParseError)) throw e;
-      if (!trusted && e.code === 'too-large')
+      if (!trusted && e.reason === 'too-large')
         return deps.core.files.deny(req, res, 401, `${e.message}, without credentials`, info, challenge(req, acsAuth(deps), false));
       return parseFailure(deps, req, res, e, session, info);
     }
@@ -121,12 +120,12 @@ function parseFailure(
   session: SessionState | undefined,
   info: DeviceRequestInfo,
 ): void {
-  deps.log.warn({ err: e, code: e.code, device: info.deviceId, ip: req.ip }, 'CWMP message not understood');
+  deps.log.warn({ err: e, code: e.reason, device: info.deviceId, ip: req.ip }, 'CWMP message not understood');
   // The event carries the status the CPE really got.
   const record = (status: number, answer: string): void =>
-    deps.core.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: `cwmp ${e.code}: ${answer}` });
+    deps.core.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: `cwmp ${e.reason}: ${answer}` });
   // A method we do not implement is answered with a Fault 8000 and the session goes on (TR-069 §A.5).
-  if (session && e.code === 'unknown-method' && e.ns) {
+  if (session && e.reason === 'unknown-method' && e.ns) {
     record(200, 'answered Fault 8000');
     return send(res, acsFault(8000), e.id !== undefined ? { ns: e.ns, id: e.id } : { ns: e.ns });
   }

@@ -3,16 +3,16 @@
 // on a new TCP connection or another node (issue #4; GenieACS ties it to the socket, we do not).
 import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import type { AdapterServices } from '../../src/core.ts';
-import type { KvState } from '../../src/kv-state.ts';
 import {
+  type AdapterServices,
+  type AdapterState,
   DEFAULT_MAX_CLOCK_SKEW_MS,
   DEFAULT_NONCE_TTL_MS,
   digestChallenge,
   parseBasic,
   quoteString,
   verifyDigest,
-} from '../../src/transport/digest.ts';
+} from '../../src/adapter-api.ts';
 
 export type AuthResult = { ok: true; username: string } | { ok: false; reason: string; stale: boolean };
 
@@ -27,7 +27,7 @@ export interface AuthRequest {
    * Where the highest nonce-count of each nonce is kept (the store, so every node sees it): a Digest
    * header is accepted once per count. Without it, a captured header works again until its nonce is stale.
    */
-  nonceCounts?: KvState;
+  nonceCounts?: AdapterState;
   /**
    * Accept a right password with an expired nonce. Inside a session, where the header only has to show
    * whose session it is (the cookie and the address already bind it), a CPE that keeps its first nonce
@@ -52,7 +52,7 @@ export function authenticate(req: Request, a: AuthRequest): AuthResult {
     header,
     method: req.method,
     realm: a.realm,
-    secretKey: a.core.keys.key(a.purpose),
+    secretKey: a.core.secrets.key(a.purpose),
     now: Date.now(),
     uri: req.originalUrl,
     lookupPassword: a.lookupPassword,
@@ -65,7 +65,7 @@ export function authenticate(req: Request, a: AuthRequest): AuthResult {
 }
 
 /** RFC 7616 §3.3/§5.13: each (nonce, nc) once, counts only growing; the RFC 2069 form (no nc) once per nonce. */
-function nonceCountCheck(kv: KvState): (nonce: string, nc: number | undefined) => boolean {
+function nonceCountCheck(kv: AdapterState): (nonce: string, nc: number | undefined) => boolean {
   return (nonce, nc) => {
     const key = `nonce:${nonce}`;
     const count = nc ?? 1;
@@ -78,11 +78,11 @@ function nonceCountCheck(kv: KvState): (nonce: string, nc: number | undefined) =
 
 /** WWW-Authenticate: Digest MD5 qop=auth, plus Basic on HTTPS (one header, two challenges, RFC 9110 §11.6.1). */
 export function challenge(req: Request, a: Pick<AuthRequest, 'core' | 'realm' | 'purpose'>, stale: boolean): Record<string, string> {
-  const digest = digestChallenge({ realm: a.realm, secretKey: a.core.keys.key(a.purpose), now: Date.now(), stale });
+  const digest = digestChallenge({ realm: a.realm, secretKey: a.core.secrets.key(a.purpose), now: Date.now(), stale });
   return { 'WWW-Authenticate': req.secure ? `${digest}, Basic realm=${quoteString(a.realm)}` : digest };
 }
 
 // Constant-time comparison through HMACs of equal length, whatever the lengths of the inputs.
 function sameSecret(core: AdapterServices, a: string, b: string): boolean {
-  return timingSafeEqual(core.keys.hmac('tr069-compare', a), core.keys.hmac('tr069-compare', b));
+  return timingSafeEqual(core.secrets.hmac('compare', a), core.secrets.hmac('compare', b));
 }

@@ -7,7 +7,7 @@ const XML =
   '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="urn:dslforum-org:cwmp-1-0"><s:Body><c:GetRPCMethods/></s:Body></s:Envelope>';
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof CwmpParseError && e.code === code);
+  await assert.rejects(p, (e: unknown) => e instanceof CwmpParseError && e.reason === code);
 }
 
 test('identity, gzip, x-gzip, deflate (zlib and raw) all decode to the same bytes', async () => {

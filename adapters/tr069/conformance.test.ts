@@ -9,7 +9,8 @@ import type { SessionState } from './state.ts';
 // plans them; the requests use each download's own credentials (Basic, since the suite's HEAD and Range
 // checks replay one header: over HTTPS, as the ACS allows Basic only there).
 function plan(s: TestServer, deviceId: string): DownloadArgs[] {
-  const deps: AcsDeps = { core: s.core, config: configSchema.parse({}), log: s.core.log, kv: s.core.stateOf('tr069') };
+  const core = s.core.servicesFor('tr069');
+  const deps: AcsDeps = { core, config: configSchema.parse({}), log: core.log, kv: core.state };
   const session: SessionState = {
     token: `t-${deviceId}`,
     deviceId,
@@ -53,8 +54,9 @@ conformanceSuite({
     return {
       own: { url: cfgA!.url, headers: basic(cfgA!.username, cfgA!.password) },
       ownArtifact: { url: fwA!.url, headers: basic(fwA!.username, fwA!.password) },
-      // B's valid download credentials aimed at A's config URL.
-      crossDevice: { url: cfgA!.url, headers: basic(cfgB!.username, cfgB!.password) },
+      otherOwn: { url: cfgB!.url, headers: basic(cfgB!.username, cfgB!.password) },
+      // A's valid download credentials aimed at B's config URL.
+      crossDevice: { url: cfgB!.url, headers: basic(cfgA!.username, cfgA!.password) },
       badCredentials: { url: cfgA!.url, headers: basic(cfgA!.username, 'wrong') },
       unknownDevice: { url: cfgA!.url.replace('/CPA1/', '/GHOST1/'), headers: basic(cfgA!.username, cfgA!.password) },
       secrets: ['CPA1', 'GHOST1', 'cpe-a-pw', cfgA!.password, 'sip-secret-a', 'password', s.dataDir],

@@ -2,12 +2,16 @@
 // with the ConnectionRequestUsername/Password configured on the CPE, which makes it open a session now.
 // The ACS learns the URL from the Inform; the credentials are the device variables cr_username and
 // cr_password (README). Every outcome is a result value: this never throws.
-import type { NotifyResult } from '../../src/adapter.ts';
-import type { AdapterServices } from '../../src/core.ts';
-import { templateContext } from '../../src/render/device-template.ts';
-import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
-import type { DeviceRecord } from '../../src/store/index.ts';
-import { digestAuthorization, parseAuthChallenges } from '../../src/transport/digest.ts';
+import {
+  type NotifyResult,
+  type AdapterServices,
+  templateContext,
+  simRequest,
+  type SimResponse,
+  type DeviceRecord,
+  digestAuthorization,
+  parseAuthChallenges,
+} from '../../src/adapter-api.ts';
 import { NAME } from './downloads.ts';
 import type { Tr069Config } from './settings.ts';
 

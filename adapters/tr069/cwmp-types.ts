@@ -2,6 +2,8 @@
 // these into SOAP 1.1 envelopes and back, the session logic (elsewhere) decides what to send.
 // Field names follow the BBF cwmp-1-x.xsd element names, camel-cased.
 
+import { ApsError } from '../../src/adapter-api.ts';
+
 export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP_ENC_NS = 'http://schemas.xmlsoap.org/soap/encoding/';
 export const XSD_NS = 'http://www.w3.org/2001/XMLSchema';
@@ -151,15 +153,15 @@ export type CwmpParseErrorCode =
  * Why a body could not be understood. Carries what the ACS needs to answer with a SOAP Fault in the
  * CPE's namespace (ns, id, method), never the offending values (they may hold secrets).
  */
-export class CwmpParseError extends Error {
-  readonly code: CwmpParseErrorCode;
+export class CwmpParseError extends ApsError {
+  readonly reason: CwmpParseErrorCode;
   readonly ns?: CwmpNamespace;
   readonly id?: string;
   readonly method?: string;
-  constructor(code: CwmpParseErrorCode, message: string, context: { ns?: CwmpNamespace; id?: string; method?: string } = {}) {
-    super(message);
+  constructor(reason: CwmpParseErrorCode, message: string, context: { ns?: CwmpNamespace; id?: string; method?: string } = {}) {
+    super('bad_device_input', message);
     this.name = 'CwmpParseError';
-    this.code = code;
+    this.reason = reason;
     this.ns = context.ns;
     this.id = context.id;
     this.method = context.method;
@@ -169,13 +171,13 @@ export class CwmpParseError extends Error {
 export type CwmpBuildErrorCode = 'too-long' | 'invalid-value' | 'invalid-char';
 
 /** A message the codec refuses to emit. Names the field, never its value. */
-export class CwmpBuildError extends Error {
-  readonly code: CwmpBuildErrorCode;
+export class CwmpBuildError extends ApsError {
+  readonly reason: CwmpBuildErrorCode;
   readonly field: string;
-  constructor(code: CwmpBuildErrorCode, field: string, message: string) {
-    super(message);
+  constructor(reason: CwmpBuildErrorCode, field: string, message: string) {
+    super('render_failed', message);
     this.name = 'CwmpBuildError';
-    this.code = code;
+    this.reason = reason;
     this.field = field;
   }
 }

@@ -2,12 +2,15 @@
 // §A.3.3.2; seed 002 "Configuration Update" flow). Faults are values: stored as the device's last fault
 // and retried with back-off, never in a loop.
 import { randomBytes } from 'node:crypto';
-import type { AdapterServices } from '../../src/core.ts';
-import type { KvState } from '../../src/kv-state.ts';
-import type { Logger } from '../../src/log.ts';
-import type { RenderedFile } from '../../src/render/rendered-files.ts';
-import { renderDeviceConfig } from '../../src/render/device-template.ts';
-import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
+import {
+  type AdapterServices,
+  type AdapterState,
+  type Logger,
+  type RenderedFile,
+  renderDeviceConfig,
+  type ArtifactRecord,
+  type DeviceRecord,
+} from '../../src/adapter-api.ts';
 import { profileSchema, type Tr069Config, type Tr069Settings } from './settings.ts';
 import { CwmpBuildError, buildCwmp, type DownloadArgs, type FaultStruct } from './soap.ts';
 import {
@@ -28,7 +31,7 @@ export interface AcsDeps {
   core: AdapterServices;
   config: Tr069Config;
   log: Logger;
-  kv: KvState;
+  kv: AdapterState;
 }
 
 export interface CpeFiles {
@@ -49,7 +52,7 @@ export function cpeFiles(core: AdapterServices, device: DeviceRecord): CpeFiles 
 
 /** Per-download file-server password: derived, never stored, useless for any other download. */
 export function downloadPassword(core: AdapterServices, deviceId: string, commandKey: string): string {
-  return core.keys.hmac('tr069-download', `${deviceId}\0${commandKey}`).toString('base64url').slice(0, 24);
+  return core.secrets.hmac('download', `${deviceId}\0${commandKey}`).toString('base64url').slice(0, 24);
 }
 
 /** Unique, at most 32 characters (cwmp xsd), URL-safe: it is also a path segment of the file URL. */
@@ -246,7 +249,7 @@ function unsendable(args: DownloadArgs, session: SessionState): CwmpBuildError |
 function announced(deps: AcsDeps, f: RenderedFile): AnnouncedFile {
   const r = f.revision;
   return {
-    bytes: deps.core.keys.encrypt(f.bytes.toString('base64')),
+    bytes: deps.core.secrets.seal(f.bytes.toString('base64')),
     serial: r.serial,
     lastModified: r.lastModified.getTime(),
     etag: r.etag,
@@ -258,7 +261,7 @@ function announced(deps: AcsDeps, f: RenderedFile): AnnouncedFile {
 /** The config bytes a Download announced, as a file to serve; undefined once the download is over. */
 export function announcedConfig(deps: AcsDeps, d: PendingDownload): RenderedFile | undefined {
   const a = deps.kv.get<AnnouncedFile>(keys.file(d.deviceId, d.commandKey));
-  const bytes = a && deps.core.keys.decrypt(a.bytes);
+  const bytes = a && deps.core.secrets.open(a.bytes);
   if (!a || bytes === undefined) return undefined;
   return {
     bytes: Buffer.from(bytes, 'base64'),

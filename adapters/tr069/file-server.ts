@@ -3,14 +3,14 @@
 // (user = CommandKey, password derived from it), so a CPE can fetch only what it was told to fetch,
 // and only until that download completes.
 import type { Request, Response } from 'express';
-import type { DeviceRequestInfo } from '../../src/transport/device-files.ts';
+import type { DeviceRequestInfo } from '../../src/adapter-api.ts';
 import { authenticate, challenge } from './auth.ts';
 import { NAME, announcedConfig, downloadPassword, settingsOf, type AcsDeps } from './downloads.ts';
 import { keys, type PendingDownload } from './state.ts';
 
 export function fileHandler(deps: AcsDeps): (req: Request, res: Response) => Promise<void> {
   const { core } = deps;
-  const files = { core, realm: deps.config.realm, purpose: 'tr069-files' };
+  const files = { core, realm: deps.config.realm, purpose: 'files' };
   return async (req, res) => {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'download' };
     const deviceId = String(req.params.device);

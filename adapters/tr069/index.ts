@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/adapter.ts';
+import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/adapter-api.ts';
 import { acsHandler } from './acs.ts';
 import { connectionRequest } from './connection-request.ts';
 import { NAME, cpeFiles, sweepDownloads, type AcsDeps } from './downloads.ts';
@@ -25,7 +25,7 @@ function guarded(ctx: AdapterContext<Tr069Config>, h: (req: Request, res: Respon
 const sweeps = new Set<NodeJS.Timeout>();
 
 function register(ctx: AdapterContext<Tr069Config>): void {
-  const deps: AcsDeps = { core: ctx, config: ctx.config, log: ctx.log, kv: ctx.stateOf(NAME) };
+  const deps: AcsDeps = { core: ctx, config: ctx.config, log: ctx.log, kv: ctx.state };
   ctx.router.post('/', guarded(ctx, acsHandler(deps)));
   ctx.router.get('/files/:device/:key/:name', guarded(ctx, fileHandler(deps)));
   const timer: NodeJS.Timeout = setInterval(() => {

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addTlsOptions, tlsFromOptions } from '../../src/sim/cli-options.ts';
-import { parseDuration } from '../../src/sim/http-client.ts';
+import { addTlsOptions, tlsFromOptions, parseDuration } from '../../src/adapter-api.ts';
 import { runCpeSession, type CpeOptions, type SessionResult } from './simulator.ts';
 import { startConnectionRequestServer } from './simulator-cr.ts';
 

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { digestChallenge, verifyDigest } from '../../src/transport/digest.ts';
+import { digestChallenge, verifyDigest } from '../../src/adapter-api.ts';
 
 export interface ConnectionRequestServer {
   url: string;

@@ -2,8 +2,7 @@
 // a 401, optional gzip bodies. Every request is a new TCP connection (simRequest uses no agent), so a
 // run also proves the ACS does not tie a nonce or a session to a socket.
 import { gzipSync } from 'node:zlib';
-import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
-import { digestAuthorization, parseAuthChallenges } from '../../src/transport/digest.ts';
+import { simRequest, type SimResponse, digestAuthorization, parseAuthChallenges } from '../../src/adapter-api.ts';
 
 export interface HttpOptions {
   insecure?: boolean;

@@ -9,7 +9,7 @@
 // VendorConfigFile version.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../src/fs-atomic.ts';
+import { writeSimulatorFile as writeFileAtomic } from '../../src/adapter-api.ts';
 import { CwmpHttp, getWithAuth, type HttpOptions } from './simulator-http.ts';
 import { buildCwmp, parseCwmp } from './soap.ts';
 import type { CwmpMessage, CwmpNamespace, DownloadArgs, EventStruct, FaultStruct } from './soap.ts';

@@ -127,7 +127,7 @@ test('Download limits: 32-char CommandKey, 256-char URL/credentials, unsignedInt
   for (const [patch, field, code] of bad) {
     assert.throws(
       () => buildCwmp({ kind: 'Download', ...DOWNLOAD, ...patch }, { ns: NS12 }),
-      (e: unknown) => e instanceof CwmpBuildError && e.field === field && e.code === code && !e.message.includes('secret'),
+      (e: unknown) => e instanceof CwmpBuildError && e.field === field && e.reason === code && !e.message.includes('secret'),
     );
   }
   // Exactly at the limits is fine.

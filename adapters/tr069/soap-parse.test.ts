@@ -188,27 +188,27 @@ test('empty POST and empty Body are kind Empty', () => {
 });
 
 test('typed errors: malformed, not SOAP, DTD, unknown method/namespace, too large, too deep, bad values', () => {
-  assert.equal(parseError('<a><b></a>').code, 'malformed-xml');
-  assert.equal(parseError('not xml at all').code, 'malformed-xml');
-  assert.equal(parseError('<x:Envelope xmlns:x="urn:other"><x:Body/></x:Envelope>').code, 'not-soap');
-  assert.equal(parseError('<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"/>').code, 'not-soap');
-  assert.equal(parseError('<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>').code, 'forbidden-dtd');
-  assert.equal(parseError(`<?xml version="1.0"?><!-- c --><!doctype x>${env(NS12, '<c:GetRPCMethods/>')}`).code, 'forbidden-dtd');
+  assert.equal(parseError('<a><b></a>').reason, 'malformed-xml');
+  assert.equal(parseError('not xml at all').reason, 'malformed-xml');
+  assert.equal(parseError('<x:Envelope xmlns:x="urn:other"><x:Body/></x:Envelope>').reason, 'not-soap');
+  assert.equal(parseError('<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"/>').reason, 'not-soap');
+  assert.equal(parseError('<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>').reason, 'forbidden-dtd');
+  assert.equal(parseError(`<?xml version="1.0"?><!-- c --><!doctype x>${env(NS12, '<c:GetRPCMethods/>')}`).reason, 'forbidden-dtd');
   const unknown = parseError(env(NS12, '<c:RequestDownload/>'));
-  assert.equal(unknown.code, 'unknown-method');
+  assert.equal(unknown.reason, 'unknown-method');
   assert.equal(unknown.method, 'RequestDownload');
   assert.equal(unknown.ns, NS12);
   assert.equal(unknown.id, '7');
-  assert.equal(parseError(env('urn:dslforum-org:cwmp-1-9', '<c:Inform/>')).code, 'unknown-namespace');
-  assert.equal(parseError(env('urn:example:other', '<c:Inform/>', '')).code, 'unknown-namespace');
-  assert.equal(parseError(env(NS12, '<c:GetRPCMethods/><c:GetRPCMethods/>')).code, 'invalid-message');
-  assert.equal(parseError(env(NS12, '<c:Inform/>')).code, 'invalid-message'); // no DeviceId
-  assert.equal(parseError(env(NS12, '<c:DownloadResponse><Status>2</Status></c:DownloadResponse>')).code, 'invalid-message');
-  assert.equal(parseError(env(NS12, '<c:InformResponse><MaxEnvelopes>x</MaxEnvelopes></c:InformResponse>')).code, 'invalid-message');
+  assert.equal(parseError(env('urn:dslforum-org:cwmp-1-9', '<c:Inform/>')).reason, 'unknown-namespace');
+  assert.equal(parseError(env('urn:example:other', '<c:Inform/>', '')).reason, 'unknown-namespace');
+  assert.equal(parseError(env(NS12, '<c:GetRPCMethods/><c:GetRPCMethods/>')).reason, 'invalid-message');
+  assert.equal(parseError(env(NS12, '<c:Inform/>')).reason, 'invalid-message'); // no DeviceId
+  assert.equal(parseError(env(NS12, '<c:DownloadResponse><Status>2</Status></c:DownloadResponse>')).reason, 'invalid-message');
+  assert.equal(parseError(env(NS12, '<c:InformResponse><MaxEnvelopes>x</MaxEnvelopes></c:InformResponse>')).reason, 'invalid-message');
   const big = env(NS12, `<c:GetRPCMethods>${'x'.repeat(2000)}</c:GetRPCMethods>`);
-  assert.equal(parseError(big, { maxBytes: 1000 }).code, 'too-large');
+  assert.equal(parseError(big, { maxBytes: 1000 }).reason, 'too-large');
   const deep = env(NS12, `<c:GetRPCMethods>${'<a>'.repeat(100)}${'</a>'.repeat(100)}</c:GetRPCMethods>`);
-  assert.equal(parseError(deep).code, 'too-deep');
+  assert.equal(parseError(deep).reason, 'too-deep');
 });
 
 test('namespaces are resolved like Namespaces in XML: scopes, default namespace, xmlns="", prefixed attributes', () => {
@@ -231,29 +231,32 @@ test('namespaces are resolved like Namespaces in XML: scopes, default namespace,
       ['http://www.w3.org/2000/xmlns/', 'p'],
     ],
   );
-  assert.equal(parseError('<x:Envelope/>').code, 'malformed-xml', 'unbound element prefix');
-  assert.equal(parseError(env(NS12, '<c:GetRPCMethods q:a="1"/>')).code, 'malformed-xml', 'unbound attribute prefix');
-  assert.equal(parseError('<r><a xmlns:p="urn:p"/><p:c/></r>').code, 'malformed-xml', 'a declaration does not reach a sibling');
-  assert.equal(parseError('<a xmlns:xml="urn:other"/>').code, 'malformed-xml', 'xml prefix rebound');
-  assert.equal(parseError('<a xmlns:p="http://www.w3.org/2000/xmlns/"/>').code, 'malformed-xml');
+  assert.equal(parseError('<x:Envelope/>').reason, 'malformed-xml', 'unbound element prefix');
+  assert.equal(parseError(env(NS12, '<c:GetRPCMethods q:a="1"/>')).reason, 'malformed-xml', 'unbound attribute prefix');
+  assert.equal(parseError('<r><a xmlns:p="urn:p"/><p:c/></r>').reason, 'malformed-xml', 'a declaration does not reach a sibling');
+  assert.equal(parseError('<a xmlns:xml="urn:other"/>').reason, 'malformed-xml', 'xml prefix rebound');
+  assert.equal(parseError('<a xmlns:p="http://www.w3.org/2000/xmlns/"/>').reason, 'malformed-xml');
 });
 
 test('bounded parser work: elements, attributes per element and namespace declarations are capped (too-complex); their speed is in bench/tr069-sessions.ts', () => {
-  assert.equal(parseError(`<a>${'<b/>'.repeat(20_001)}</a>`).code, 'too-complex');
+  assert.equal(parseError(`<a>${'<b/>'.repeat(20_001)}</a>`).reason, 'too-complex');
   assert.equal(parseXmlTree(`<a>${'<b/>'.repeat(10)}</a>`, { maxElements: 11 }).children.length, 10);
   const attrs = (n: number): string => Array.from({ length: n }, (_, i) => `a${i}="1"`).join(' ');
   assert.equal(parseXmlTree(`<a ${attrs(64)}/>`).attrs.length, 64);
-  assert.equal(parseError(`<a ${attrs(65)}/>`).code, 'too-complex');
+  assert.equal(parseError(`<a ${attrs(65)}/>`).reason, 'too-complex');
   const decls = (n: number, from = 0): string => Array.from({ length: n }, (_, i) => `xmlns:p${from + i}="urn:x${i}"`).join(' ');
   assert.equal(
-    parseError(`<a ${decls(60)}><b ${decls(60, 60)}/><c ${decls(9, 120)}/></a>`).code,
+    parseError(`<a ${decls(60)}><b ${decls(60, 60)}/><c ${decls(9, 120)}/></a>`).reason,
     'too-complex',
     'counted over the document',
   );
   // The audit's bombs (4000 declarations × 20000 elements took 17 s; 80000 attributes 2.8 s).
   const nsBomb = `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${decls(4000)}><soap:Body>${'<b/>'.repeat(20_000)}</soap:Body></soap:Envelope>`;
-  assert.equal(parseError(nsBomb).code, 'too-complex');
-  assert.equal(parseError(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${attrs(80_000)}/>`).code, 'too-complex');
+  assert.equal(parseError(nsBomb).reason, 'too-complex');
+  assert.equal(
+    parseError(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${attrs(80_000)}/>`).reason,
+    'too-complex',
+  );
 });
 
 test('error messages never quote values', () => {
@@ -277,7 +280,7 @@ test('__proto__ and constructor element/attribute names are inert', () => {
   assert.deepEqual(m.deviceId, { manufacturer: '', oui: '001122', productClass: '', serialNumber: '' });
   assert.deepEqual(m.parameterList, [{ name: '__proto__', value: 'polluted', type: 'xsd:string' }]);
   // A root element named __proto__ is just "not SOAP".
-  assert.equal(parseError('<__proto__><a>1</a></__proto__>').code, 'not-soap');
+  assert.equal(parseError('<__proto__><a>1</a></__proto__>').reason, 'not-soap');
 });
 
 test('mutated real Informs only ever yield a message or a CwmpParseError (seeded, deterministic)', () => {
@@ -300,7 +303,7 @@ test('mutated real Informs only ever yield a message or a CwmpParseError (seeded
       outcomes.add(p.kind === 'Message' ? p.message.kind : p.kind);
     } catch (e) {
       assert.ok(e instanceof CwmpParseError, `untyped failure: ${String(e)}`);
-      outcomes.add(e.code);
+      outcomes.add(e.reason);
     }
   }
   assert.ok(outcomes.has('Inform') && outcomes.has('malformed-xml'), [...outcomes].join(','));

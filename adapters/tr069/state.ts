@@ -1,4 +1,4 @@
-// What the ACS keeps between HTTP messages, in the core's persisted key-value state (ctx.stateOf), never
+// What the ACS keeps between HTTP messages, in the core's persisted key-value state (ctx.state), never
 // in process memory: a CPE that reconnects after a 401, or lands on another node, finds its session and
 // its pending downloads (DESIGN "Hot paths and scale").
 //

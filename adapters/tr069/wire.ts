@@ -1,4 +1,5 @@
 // Small HTTP helpers of the ACS endpoint: a bounded body reader and the typed error for CPE faults.
+import { ApsError } from '../../src/adapter-api.ts';
 import type { Request } from 'express';
 import { CwmpParseError } from './soap.ts';
 
@@ -24,12 +25,12 @@ export function readBody(req: Request, maxBytes: number): Promise<Buffer> {
 }
 
 /** A CWMP Fault the CPE sent (9000–9899, TR-069 Table A.6): logged as a typed error, stored as a value. */
-export class CpeFaultError extends Error {
+export class CpeFaultError extends ApsError {
   readonly faultCode: number;
   readonly faultString: string;
   readonly commandKey: string | undefined;
   constructor(faultCode: number, faultString: string, commandKey: string | undefined) {
-    super(`CPE fault ${faultCode}`);
+    super('device_fault', `CPE fault ${faultCode}`);
     this.name = 'CpeFaultError';
     this.faultCode = faultCode;
     this.faultString = faultString.slice(0, 256);

@@ -16,8 +16,10 @@ conformanceSuite({
     return {
       own: { url: url('c', 'alice', 'alice-pw') },
       ownArtifact: { url: url('f', 'alice', 'alice-pw') },
-      // Bob's valid credentials cannot name Alice's config: the user in the URL is the identity.
-      crossDevice: { url: `${s.http}/vop/c?u=bob&p=bob-pw&user=alice&u=alice` },
+      otherOwn: { url: url('c', 'bob', 'bob-pw') },
+      // Alice's valid credentials cannot name Bob's config: the one user in the URL is the identity, and a
+      // second `u` makes the request ambiguous, so it is refused.
+      crossDevice: { url: `${url('c', 'alice', 'alice-pw')}&u=bob` },
       badCredentials: { url: url('c', 'alice', 'wrong') },
       unknownDevice: { url: url('c', 'mallory', 'alice-pw') },
       secrets: ['alice', 'alice-pw', 'mallory', 'sip-secret-a', 'password', s.dataDir],

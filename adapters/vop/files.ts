@@ -1,7 +1,10 @@
-import type { AdapterServices } from '../../src/core.ts';
-import type { RenderedFile } from '../../src/render/rendered-files.ts';
-import { renderDeviceConfig } from '../../src/render/device-template.ts';
-import type { ArtifactRecord, DeviceRecord } from '../../src/store/index.ts';
+import {
+  type AdapterServices,
+  type RenderedFile,
+  renderDeviceConfig,
+  type ArtifactRecord,
+  type DeviceRecord,
+} from '../../src/adapter-api.ts';
 import { renderInfo, requestUrlTemplate } from './render.ts';
 
 export interface VopFiles {

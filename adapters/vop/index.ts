@@ -1,15 +1,22 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/adapter.ts';
-import type { AdapterServices } from '../../src/core.ts';
-import type { DeviceRecord } from '../../src/store/index.ts';
-import { parseBasic } from '../../src/transport/digest.ts';
+import {
+  defineAdapter,
+  parseBasic,
+  type AccessPolicy,
+  type AdapterContext,
+  type AdapterServices,
+  type DeviceRecord,
+  type Identified,
+  type PreviewFile,
+} from '../../src/adapter-api.ts';
 import { firmwareSerial, vopFiles } from './files.ts';
 import { requestUrlTemplate } from './render.ts';
 import { vopSimulatorCommand } from './simulator-command.ts';
 
 const NAME = 'vop';
-const TYPES = new Set(['i', 'b', 'f', 'c']);
+// The request types of seed 000 and the one file name each is recorded under (events, fetched state).
+const FILES: Record<string, string> = { i: 'info', b: 'bootstrap', f: 'firmware', c: 'config' };
 
 const configSchema = z.object({}).strict();
 const profileSchema = z
@@ -19,59 +26,59 @@ const profileSchema = z
   })
   .strict();
 
-function credentials(req: Request): { user: string; password: string } | undefined {
+// The VOP proves who it is with the user name and password it puts in the query ($u, $p), or Basic.
+const POLICY: AccessPolicy = {
+  realm: 'APS VOP',
+  schemes: ['basic'],
+  password: 'required',
+  unknownStatus: 401,
+  login: (d, u) => u === d.id,
+};
+
+/** The identify step: the user name in the query or the Basic header names the device. */
+export function identifyUser(ctx: AdapterServices, req: Request): Identified {
   const { u, p } = req.query;
-  if (typeof u === 'string' && typeof p === 'string' && u !== '') return { user: u, password: p };
   const basic = parseBasic(req.get('authorization'));
-  return basic ? { user: basic.username, password: basic.password } : undefined;
+  const creds =
+    typeof u === 'string' && typeof p === 'string' && u !== ''
+      ? { user: u, password: p }
+      : basic
+        ? { user: basic.username, password: basic.password }
+        : undefined;
+  if (!creds) return { device: undefined, claim: 'user (no credentials)' };
+  return { device: ctx.devices.get(creds.user), claim: `user ${creds.user}`, password: creds };
 }
 
 function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
   const handle = async (req: Request, res: Response): Promise<void> => {
     const type = String(req.params.type);
-    const info = { adapter: NAME, deviceId: null as string | null, file: type };
-    if (!TYPES.has(type)) return ctx.files.deny(req, res, 404, `unknown request type "${type}"`, info);
-    const creds = credentials(req);
-    const unauthorized = { 'WWW-Authenticate': 'Basic realm="APS VOP"' };
-    if (!creds) return ctx.files.deny(req, res, 401, 'no credentials', info, unauthorized);
-    const device = ctx.devices.get(creds.user);
+    const file = Object.hasOwn(FILES, type) ? FILES[type] : undefined;
+    const info = { adapter: NAME, deviceId: null as string | null, file: file ?? type };
+    if (!file) return ctx.files.deny(req, res, 404, `unknown request type "${type}"`, info);
     // One answer for every failure: the client never learns whether the user or the password was wrong.
-    if (!device || ctx.adapterNameOf(device.profile) !== NAME) {
-      await ctx.devices.rejectUnknown(creds.user, creds.password);
-      return ctx.files.deny(req, res, 401, `unknown user ${creds.user}`, info, unauthorized);
-    }
-    info.deviceId = device.id;
-    if (!(await ctx.devices.verifyPassword(device, creds.password)))
-      return ctx.files.deny(req, res, 401, 'wrong password', info, unauthorized);
-    if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'device is pending approval', info);
+    const device = await ctx.access.admit(req, res, info, identifyUser(ctx, req), POLICY);
+    if (!device) return;
 
     const files = vopFiles(ctx, device, req.secure);
     const v = typeof req.query.v === 'string' ? req.query.v : undefined;
     if (type === 'i') {
       if (v) ctx.events.report({ deviceId: device.id, reported: { bootstrap: v } });
-      await ctx.files.sendRendered(req, res, files.info, { ...info, file: 'info' }, 'application/xml; charset=utf-8');
+      await ctx.files.sendRendered(req, res, files.info, info, 'application/xml; charset=utf-8');
     } else if (type === 'b') {
       if (!files.bootstrap) return ctx.files.deny(req, res, 404, 'no bootstrap target', info);
-      await ctx.files.sendArtifact(req, res, files.bootstrap, { ...info, file: 'bootstrap' });
+      await ctx.files.sendArtifact(req, res, files.bootstrap, info);
     } else if (type === 'f') {
       if (!files.firmware) return ctx.files.deny(req, res, 404, 'no firmware target', info);
       // The VOP never says what it runs (only $v, its bootstrap version): the download is recorded as
       // fetched, never as reported, since the VOP may still refuse it on its MD5.
-      await ctx.files.sendArtifact(req, res, files.firmware, { ...info, file: 'firmware' });
+      await ctx.files.sendArtifact(req, res, files.firmware, info);
     } else {
       if (!files.config) return ctx.files.deny(req, res, 404, 'no config for this user', info);
       const settings = profileSchema.parse(ctx.profiles.require(device.profile).settings);
-      await ctx.files.sendRendered(req, res, files.config, { ...info, file: 'config' }, settings.configContentType);
+      await ctx.files.sendRendered(req, res, files.config, info, settings.configContentType);
     }
   };
   ctx.router.get('/:type', handle);
-  // An APS before 2026-11 recorded a VOP's firmware download as "reported"; the VOP never reports it, so
-  // that value would outrank every later fetch in the fleet view. Cleared once at start.
-  for (const d of ctx.devices.list()) {
-    if (ctx.adapterNameOf(d.profile) === NAME && ctx.devices.state(d.id)?.reported.firmware !== undefined) {
-      ctx.events.report({ deviceId: d.id, reported: { firmware: null } });
-    }
-  }
 }
 
 function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {

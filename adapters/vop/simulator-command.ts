@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addTlsOptions, positiveInt, tlsFromOptions } from '../../src/sim/cli-options.ts';
-import { parseDuration } from '../../src/sim/http-client.ts';
+import { addTlsOptions, positiveInt, tlsFromOptions, parseDuration } from '../../src/adapter-api.ts';
 import { runVopCycle, type CycleResult } from './simulator.ts';
 
 interface FleetSummary {

@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseStringPromise } from 'xml2js';
-import { writeFileAtomic } from '../../src/fs-atomic.ts';
-import { simRequest } from '../../src/sim/http-client.ts';
+import { writeSimulatorFile as writeFileAtomic, simRequest } from '../../src/adapter-api.ts';
 import { requestUrlTemplate, substituteUrl, type RequestType } from './render.ts';
 
 // A VOP following seed 000's client algorithm: local info file or credentials; info request; bootstrap

@@ -41,7 +41,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
         const d = requireDevice(core, id);
         const a = core.adapterOf(d.profile);
         if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
-        const r = await a.notify(d, core, core.adapterConfig(a.name));
+        const r = await a.notify(d, core.servicesFor(a.name), core.adapterConfig(a.name));
         console.log(`${id}: ${r.summary}`);
         return r.ok;
       });

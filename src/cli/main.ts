@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { isApsError } from '../errors.ts';
+import { adapterCli } from './adapter-cli.ts';
 import { applyCommand } from './apply-command.ts';
 import { artifactCommands } from './artifact-commands.ts';
 import { deviceCommands } from './device-commands.ts';
@@ -27,7 +28,7 @@ export function buildProgram(adapters: readonly Adapter[]): Command {
     if (a.simulator) a.simulator(simulate.command(a.name).description(`simulate ${a.description}`));
   }
   for (const a of adapters) {
-    if (a.commands) a.commands(program.command(a.name).description(`${a.name} adapter commands`), adapters);
+    if (a.commands) a.commands(program.command(a.name).description(`${a.name} adapter commands`), adapterCli(a, adapters));
   }
   return program;
 }

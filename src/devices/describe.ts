@@ -46,7 +46,7 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
       ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched }
       : null,
     setup: adapter
-      ? adapter.setup(d, core, core.adapterConfig(adapter.name))
+      ? adapter.setup(d, core.servicesFor(adapter.name, { readOnly: true }), core.adapterConfig(adapter.name))
       : {
           url: '',
           hints: [
@@ -64,5 +64,5 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
  */
 export function previewDevice(core: CoreServices, d: DeviceRecord): PreviewFile[] {
   const adapter = core.adapterOf(d.profile);
-  return adapter.preview(d, { ...core, rendered: core.rendered.readOnly() }, core.adapterConfig(adapter.name));
+  return adapter.preview(d, core.servicesFor(adapter.name, { readOnly: true }), core.adapterConfig(adapter.name));
 }

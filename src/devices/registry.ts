@@ -29,6 +29,8 @@ export interface RegistryOptions {
   /** Throws when the profile does not exist, or names its models and `model` is not one of them. */
   assertProfile(profile: string, model: string | null): void;
   credentialCacheMs: number;
+  /** The device's adapter checks its identity (e.g. an AudioCodes device needs a MAC) before it is stored. */
+  validate?(device: DeviceRecord): void;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
@@ -142,6 +144,7 @@ export class DeviceRegistry {
     };
     if (!prev || prev.profile !== d.profile || prev.model !== d.model) this.opts.assertProfile(profile, d.model);
     this.checkPins(d.pins, d, `device ${d.id}`);
+    this.opts.validate?.(d);
     if (input.credentials) {
       d.passwordHash = input.credentials.passwordHash;
       d.passwordEnc = input.credentials.passwordEnc;

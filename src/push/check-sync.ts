@@ -54,3 +54,8 @@ export async function sipCheckSync(
   if (typeof target === 'string') return { ok: false, summary: target };
   return summarizeNotify(await sendSipNotify(target, options));
 }
+
+/** The push triggers the core offers adapters (AdapterServices.push). */
+export interface PushServices {
+  sipCheckSync: typeof sipCheckSync;
+}

@@ -1,4 +1,4 @@
-import type { AdapterServices } from '../core.ts';
+import type { AdapterServices } from '../adapter.ts';
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord } from '../store/index.ts';
 import type { RenderedFile } from './rendered-files.ts';

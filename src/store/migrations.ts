@@ -98,4 +98,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER groups_upd AFTER UPDATE ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
   CREATE TRIGGER groups_del AFTER DELETE ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
   `,
+  // 2: an APS before 2026-11 recorded a VOP's firmware download as "reported"; a VOP never reports what it
+  // runs, so that value would outrank every later fetch in the fleet view. Devices that asked the VOP routes
+  // (their events say so) or use the shipped vop profile lose that one key, once.
+  `
+  UPDATE device_state SET reported = json_remove(reported, '$.firmware')
+  WHERE json_extract(reported, '$.firmware') IS NOT NULL
+    AND device_id IN (
+      SELECT device_id FROM events WHERE adapter = 'vop' AND device_id IS NOT NULL
+      UNION SELECT id FROM devices WHERE profile = 'vop'
+    );
+  `,
 ];

@@ -149,7 +149,7 @@ export function adminApi(core: Core, token: string): Router {
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
     const a = core.adapterOf(d.profile);
     if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
-    res.json(await a.notify(d, core, core.adapterConfig(a.name)));
+    res.json(await a.notify(d, core.servicesFor(a.name), core.adapterConfig(a.name)));
   });
 
   r.get('/groups', (_req, res) => {

@@ -28,22 +28,39 @@ export function createApp(core: Core, adminToken: string, metrics: Registry, rou
     res.status(404).type('text/plain').send('Not Found\n');
     core.log.debug({ path: safePath(req.originalUrl) }, 'no route');
   });
+  // The one error answer. The admin API (an authenticated operator) gets the catalogue code and the
+  // ApsError's message, which is written for the operator; a device route gets a 4xx's message as plain
+  // text (a malformed URL says so) and a fixed body for a 5xx, never an internal message; an error that is not an ApsError is a bug: logged with its stack, answered "internal".
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const path = safePath(req.originalUrl);
+    const admin = req.originalUrl.startsWith('/api/');
+    let status: number;
+    let code: string;
+    let message: string;
     if (isApsError(err)) {
-      if (err.status >= 500) core.log.error({ err, path: safePath(req.originalUrl) }, err.message);
-      else core.log.info({ code: err.code, path: safePath(req.originalUrl) }, err.message);
-      if (!res.headersSent) res.status(err.status).json({ error: err.code, message: err.message });
+      status = err.status;
+      code = err.code;
+      message = err.code === 'internal' ? 'internal error' : err.message;
+      if (status >= 500) core.log.error({ code, path, err: err.message }, 'request failed');
+      else core.log.info({ code, path }, err.message);
+    } else {
+      // Express/multer client errors (bad JSON, too large) carry a safe message; anything else stays private.
+      status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
+      code = status === 500 ? 'internal' : 'bad_request';
+      message = status === 500 ? 'internal error' : String(err.message);
+      if (status === 500) core.log.error({ err, path }, 'request failed');
+      else core.log.warn({ status, path, reason: message }, 'bad request');
+    }
+    if (res.headersSent) {
+      res.destroy();
       return;
     }
-    const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
-    if (status === 500) core.log.error({ err, path: safePath(req.originalUrl) }, 'request failed');
-    else core.log.warn({ status, path: safePath(req.originalUrl), reason: String(err.message) }, 'bad request');
-    // Express/multer client errors (bad JSON, too large) carry a safe message; anything else stays private.
-    if (!res.headersSent)
+    if (admin) res.status(status).json({ error: code, message });
+    else
       res
         .status(status)
-        .json({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'internal error' : String(err.message) });
-    else res.destroy();
+        .type('text/plain')
+        .send(status >= 500 ? 'Internal Server Error\n' : `${message || 'Bad Request'}\n`);
   };
   app.use(onError);
   return app;

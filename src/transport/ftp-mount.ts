@@ -32,4 +32,6 @@ export type FtpResolver = (login: FtpLogin) => FtpView | undefined | Promise<Ftp
 export interface FtpMount {
   /** Registers how this adapter resolves a login (or anonymous, username "anonymous") to a view. */
   provide(resolver: FtpResolver): void;
+  /** Whether the FTP server accepts anonymous logins at all (`ftp.anonymous`). */
+  readonly anonymous: boolean;
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { simRequest, type SimResponse } from '../../src/sim/http-client.ts';
+import { PassThrough } from 'node:stream';
+import { Client as FtpClient } from 'basic-ftp';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // The shared conformance suite (DESIGN "Conventions"): every adapter gets these checks by describing
@@ -17,7 +19,12 @@ export interface ConformanceCase {
   own: RequestSpec;
   /** An artifact (catalog blob) device A may fetch, streamed from disk. */
   ownArtifact?: RequestSpec;
-  /** Device B's credentials or identity aimed at A's file: must not yield A's bytes. */
+  /** Device B's own file, asked with B's identity: must be served, and differ from A's. */
+  otherOwn: RequestSpec;
+  /**
+   * A's identity aimed at B's file (B's URL, B's MAC or user name where the protocol puts it in the request):
+   * must be refused, or answer A's own file — never B's bytes.
+   */
   crossDevice: RequestSpec;
   /** A's file with a wrong credential; omit for protocols without credentials (name the reason in skips). */
   badCredentials?: RequestSpec;
@@ -25,6 +32,8 @@ export interface ConformanceCase {
   unknownDevice: RequestSpec;
   /** Strings no refusal body may contain (device ids, passwords, paths). */
   secrets: string[];
+  /** Where the adapter mounts FTP: A's login and file path, and B's file path (must stay unreachable to A). */
+  ftp?: { user: string; password: string; own: string; other: string };
 }
 
 export interface ConformanceTarget {
@@ -32,6 +41,8 @@ export interface ConformanceTarget {
   prepare(server: TestServer): Promise<ConformanceCase>;
   /** Checks that cannot apply, each with its reason. */
   skips?: Partial<Record<'badCredentials' | 'range', string>>;
+  /** True where the adapter mounts FTP: prepare() must then return an `ftp` case. */
+  ftp?: boolean;
 }
 
 function get(spec: RequestSpec, extra: Record<string, string> = {}, method = 'GET'): Promise<SimResponse> {
@@ -44,6 +55,14 @@ function assertLeaksNothing(r: SimResponse, secrets: string[]): void {
   assert.ok(body.length < 200, 'short body');
   for (const s of secrets) assert.ok(!body.includes(s), `body must not contain "${s}"`);
   assert.ok(!/\bat .*\.(ts|js):\d+/.test(body) && !/Error:/.test(body), 'no stack trace or error text');
+}
+
+async function ftpGet(client: FtpClient, path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const sink = new PassThrough();
+  sink.on('data', (b: Buffer) => chunks.push(b));
+  await client.downloadTo(sink, path);
+  return Buffer.concat(chunks);
 }
 
 export function conformanceSuite(target: ConformanceTarget): void {
@@ -107,13 +126,33 @@ export function conformanceSuite(target: ConformanceTarget): void {
       assert.equal(stale.status, 200, 'If-Range mismatch serves the whole file');
     });
 
-    it("never gives device A's file to another device", async () => {
+    it("never gives device B's file to device A", async () => {
+      const other = await get(c.otherOwn);
+      assert.equal(other.status, 200, "B's own request is served (else this check proves nothing)");
+      assert.ok(!other.body.equals(own.body), "A's and B's files differ (else this check proves nothing)");
       const r = await get(c.crossDevice);
-      assert.ok(r.status !== 200 || !r.body.equals(own.body), "cross-device request returned A's bytes");
+      if (r.status === 200) assert.deepEqual(r.body, own.body, "a 200 to A's identity carries A's own file, never B's");
+      else assertLeaksNothing(r, c.secrets);
       if (c.ownArtifact === undefined) return;
       const a = await get(c.ownArtifact);
       assert.equal(a.status, 200);
     });
+
+    // Only where the adapter mounts FTP (test/conformance-coverage.test.ts requires the case there).
+    if (target.ftp)
+      it("over FTP, serves A its file and never B's", async () => {
+        const f = c.ftp;
+        assert.ok(f, 'prepare() returns the ftp case');
+        const client = new FtpClient(10_000);
+        try {
+          await client.access({ host: '127.0.0.1', port: server.ftpPort!, user: f.user, password: f.password });
+          const mine = await ftpGet(client, f.own);
+          assert.ok(mine.length > 0, "A's file over FTP");
+          await assert.rejects(ftpGet(client, f.other), "B's file is not in A's view");
+        } finally {
+          client.close();
+        }
+      });
 
     it('refuses wrong credentials and unknown devices alike, leaking nothing', { skip: target.skips?.badCredentials }, async () => {
       const bad = await get(c.badCredentials!);

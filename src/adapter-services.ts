@@ -1,0 +1,113 @@
+// Builds the narrow services one adapter receives (the AdapterServices of src/adapter.ts) from the core.
+// Nothing here hands out the store, the keyring or another adapter's state: lookups are filtered to the
+// adapter's own profiles, keys are derived under the adapter's name, and kv state is its own namespace.
+import type {
+  Adapter,
+  AdapterServices,
+  CatalogReader,
+  DeviceDirectory,
+  EventService,
+  FileResponder,
+  ProfileReader,
+  RenderedFileService,
+  RevisionService,
+} from './adapter.ts';
+import type { Core } from './core.ts';
+import { ApsError } from './errors.ts';
+import { adapterState } from './kv-state.ts';
+import { sipCheckSync } from './push/check-sync.ts';
+import type { DeviceRecord } from './store/index.ts';
+import { deviceAccess } from './transport/device-access.ts';
+
+export interface ServicesOptions {
+  /** Previews render through a read-only view, so looking never moves a revision a device compares. */
+  readOnly?: boolean;
+}
+
+export function buildAdapterServices(core: Core, adapter: Adapter, opts: ServicesOptions = {}): AdapterServices {
+  const name = adapter.name;
+  const mine = (d: DeviceRecord | undefined): DeviceRecord | undefined => (d && core.adapterNameOf(d.profile) === name ? d : undefined);
+  const ownProfile = (profile: string): boolean => core.adapterNameOf(profile) === name;
+
+  const devices: DeviceDirectory = {
+    get: (id) => mine(core.devices.get(id)),
+    getByMac: (mac) => mine(core.devices.getByMac(mac)),
+    list: () => core.devices.list().filter((d) => ownProfile(d.profile)),
+    state: (id) => (mine(core.devices.get(id)) ? core.devices.state(id) : undefined),
+    group: (g) => core.devices.group(g),
+    upsert(input, mode) {
+      const prev = core.devices.get(input.id);
+      // An adapter registers and changes only its own devices: a CPE naming another family's device id
+      // gets a conflict, never that device.
+      if (prev && !ownProfile(prev.profile)) throw new ApsError('conflict', `device ${input.id} belongs to another device family`);
+      const profile = input.profile ?? prev?.profile;
+      if (profile !== undefined && !ownProfile(profile)) throw new ApsError('bad_request', `profile "${profile}" is not a ${name} profile`);
+      return core.devices.upsert(input, mode);
+    },
+    verifyPassword: (d, pw) => core.devices.verifyPassword(d, pw),
+    rejectUnknown: (u, pw) => core.devices.rejectUnknown(u, pw),
+    secretOf: (d) => (mine(d) ? core.devices.secretOf(d) : undefined),
+  };
+
+  const profiles: ProfileReader = {
+    get: (p) => {
+      const found = core.profiles.get(p);
+      return found?.adapter === name ? found : undefined;
+    },
+    require: (p) => {
+      const found = core.profiles.require(p);
+      if (found.adapter !== name) throw new ApsError('bad_request', `profile "${p}" is not a ${name} profile`);
+      return found;
+    },
+    list: () => core.profiles.list().filter((p) => p.adapter === name),
+  };
+
+  const catalog: CatalogReader = {
+    target: (d, kind, role) => core.catalog.target(d, kind, role),
+    targets: (d) => core.catalog.targets(d),
+    get: (id) => core.catalog.get(id),
+    readSmall: (a, max) => core.catalog.readSmall(a, max),
+    blobPath: (a) => core.catalog.blobs.pathOf(a.sha256),
+  };
+
+  const renderedSource = opts.readOnly ? core.rendered.readOnly() : core.rendered;
+  const rendered: RenderedFileService = { get: (id, file, key, render) => renderedSource.get(id, file, key, render) };
+
+  // Plain objects with bound methods: the adapter holds functions, not the core's instances (which hold the store).
+  const files: FileResponder = {
+    sendArtifact: (req, res, a, info, type) => core.files.sendArtifact(req, res, a, info, type),
+    sendRendered: (req, res, f, info, type) => core.files.sendRendered(req, res, f, info, type),
+    deny: (req, res, status, reason, info, headers) => core.files.deny(req, res, status, reason, info, headers),
+    artifactDate: (id, file, a) => core.files.artifactDate(id, file, a),
+  };
+  const revisions: RevisionService = {
+    stamp: (id, file, bytes) => core.revisions.stamp(id, file, bytes),
+    peek: (id, file, bytes) => core.revisions.peek(id, file, bytes),
+    current: (id, file) => core.revisions.current(id, file),
+  };
+  const events: EventService = { record: (e) => core.events.record(e), report: (r) => core.events.report(r) };
+  const secrets: AdapterServices['secrets'] = {
+    key: (purpose) => core.keys.key(`${name}-${purpose}`),
+    hmac: (purpose, data) => core.keys.hmac(`${name}-${purpose}`, data),
+    seal: (plain) => core.keys.encrypt(plain),
+    open: (box) => core.keys.decrypt(box),
+  };
+
+  return {
+    name,
+    log: core.log.child({ adapter: name }),
+    // The same object the server fills in once it listens (ports chosen by the OS), read-only here.
+    urls: core.urls,
+    catalog,
+    devices,
+    profiles,
+    revisions,
+    rendered,
+    events,
+    files,
+    secrets,
+    push: { sipCheckSync },
+    state: adapterState(core.stateOf(name)),
+    access: deviceAccess({ devices, files, digestKey: secrets.key('digest') }),
+  };
+}

@@ -1,0 +1,134 @@
+// identify → authenticate → refuse, written once for every adapter (issue 8). An adapter's own identify step
+// says which of its devices a request names and what it claimed; admit() then checks the credentials the
+// policy asks for, the device's status, and answers every refusal through the one file responder: the
+// same status and body whether a device exists or the password was wrong, the reason in the log only.
+import type { Request, Response } from 'express';
+import type { DeviceDirectory, FileResponder } from '../adapter.ts';
+import { normalizeMac } from '../devices/mac.ts';
+import type { DeviceRecord } from '../store/index.ts';
+import type { DeviceRequestInfo } from './device-files.ts';
+import { digestChallenge, parseBasic, verifyDigest } from './digest.ts';
+
+/** What an adapter's identify step found in a request. */
+export interface Identified {
+  /** The device the request names, among the adapter's own devices; undefined when none matches. */
+  device: DeviceRecord | undefined;
+  /** What the request claimed, for the log ("user bob", "MAC 00908f…"); never a secret. */
+  claim: string;
+  /** Credentials the protocol carries outside the Authorization header (the VOP's `u`/`p` query). */
+  password?: { user: string; password: string };
+  /** A refusal the identify step decided itself (e.g. two MACs in one request disagree). */
+  refuse?: { status: 401 | 403 | 404; reason: string };
+}
+
+export interface AccessPolicy {
+  realm: string;
+  /** Authorization schemes accepted; a 401 carries their challenges in this order. */
+  schemes: ReadonlyArray<'basic' | 'digest'>;
+  /** 'required': a device without a password is refused; 'if-set': checked only when it has one. */
+  password: 'required' | 'if-set';
+  /** An unknown device asked without credentials: 404 where the URL names a file, 401 where it names a user. */
+  unknownStatus: 401 | 404;
+  /** Pending devices are admitted (the adapter serves them only a product-wide part). Default: 403. */
+  allowPending?: boolean;
+  /** Whether a login name means this device; default: its id or its MAC. */
+  login?(device: DeviceRecord, username: string): boolean;
+}
+
+/** The name a device may log in with by default: its id or its MAC. */
+export function loginMatches(device: DeviceRecord, username: string): boolean {
+  return username === device.id || (device.mac !== null && normalizeMac(username) === device.mac);
+}
+
+export interface DeviceAccess {
+  /** The device when every check passed; otherwise undefined, and the refusal has been answered. */
+  admit(
+    req: Request,
+    res: Response,
+    info: DeviceRequestInfo,
+    identified: Identified,
+    policy: AccessPolicy,
+  ): Promise<DeviceRecord | undefined>;
+  /** The WWW-Authenticate header of a 401 under this policy (fresh Digest nonce). */
+  challenge(policy: AccessPolicy, stale?: boolean): Record<string, string>;
+}
+
+export interface DeviceAccessDeps {
+  devices: DeviceDirectory;
+  files: FileResponder;
+  /** The adapter's Digest nonce key. */
+  digestKey: Buffer;
+}
+
+export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
+  const challenge = (policy: AccessPolicy, stale = false): Record<string, string> => {
+    const values = policy.schemes.map((s) =>
+      s === 'digest'
+        ? digestChallenge({ realm: policy.realm, secretKey: deps.digestKey, now: Date.now(), stale })
+        : `Basic realm="${policy.realm}"`,
+    );
+    // Node writes an array as separate WWW-Authenticate headers.
+    return { 'WWW-Authenticate': (values.length === 1 ? values[0] : values) as string };
+  };
+
+  /** Null when the credentials are good; otherwise the reason (and whether the Digest nonce was only stale). */
+  const checkCredentials = async (
+    req: Request,
+    device: DeviceRecord,
+    identified: Identified,
+    policy: AccessPolicy,
+  ): Promise<{ reason: string; stale?: boolean } | null> => {
+    const login = policy.login ?? loginMatches;
+    if (identified.password) {
+      const { user, password } = identified.password;
+      return login(device, user) && (await deps.devices.verifyPassword(device, password)) ? null : { reason: 'wrong password' };
+    }
+    const header = req.get('authorization');
+    if (!header) return { reason: 'no credentials' };
+    const basic = parseBasic(header);
+    if (basic && policy.schemes.includes('basic')) {
+      return login(device, basic.username) && (await deps.devices.verifyPassword(device, basic.password))
+        ? null
+        : { reason: 'wrong Basic credentials' };
+    }
+    if (!basic && policy.schemes.includes('digest')) {
+      const r = verifyDigest({
+        header,
+        method: req.method,
+        realm: policy.realm,
+        secretKey: deps.digestKey,
+        now: Date.now(),
+        uri: req.originalUrl,
+        lookupPassword: (u) => (login(device, u) ? deps.devices.secretOf(device) : undefined),
+      });
+      return r.kind === 'ok' ? null : { reason: `Digest ${r.kind}`, stale: r.kind === 'stale' };
+    }
+    return { reason: 'unsupported authorization scheme' };
+  };
+
+  return {
+    challenge,
+    async admit(req, res, info, identified, policy): Promise<DeviceRecord | undefined> {
+      const deny = (status: 401 | 403 | 404, reason: string, stale = false): undefined => {
+        deps.files.deny(req, res, status, reason, info, status === 401 ? challenge(policy, stale) : {});
+        return undefined;
+      };
+      if (identified.refuse) return deny(identified.refuse.status, identified.refuse.reason);
+      const { device } = identified;
+      if (!device) {
+        const sent = identified.password ?? parseBasic(req.get('authorization'));
+        // A credential check is paid for an unknown name too: refusing it is no faster than a wrong password.
+        if (sent) await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
+        const status = sent || req.get('authorization') ? 401 : policy.unknownStatus;
+        return deny(status, `unknown ${identified.claim}`);
+      }
+      info.deviceId = device.id;
+      if (policy.password === 'required' || device.passwordHash) {
+        const failed = await checkCredentials(req, device, identified, policy);
+        if (failed) return deny(401, failed.reason, failed.stale);
+      }
+      if (device.status !== 'active' && !policy.allowPending) return deny(403, 'device is pending approval');
+      return device;
+    },
+  };
+}
