@@ -44,6 +44,7 @@ describe('lint boundary (a): src/ never imports adapters/', () => {
     await assertRefused('src/core.ts', `export const m = await import('../adapters/index.ts');`, SRC_NO_ADAPTERS);
     await assertRefused('src/core.ts', 'export const m = await import(`../adapters/vop/index.ts`);', SRC_NO_ADAPTERS);
     await assertRefused('src/core.ts', `export type M = typeof import('../adapters/index.ts');`, SRC_NO_ADAPTERS);
+    await assertRefused('src/core.ts', `export const m: unknown = require('../adapters/index.ts');`, SRC_NO_ADAPTERS);
     await assertRefused('src/store/index.ts', `import { x } from '../render/../../adapters/vop/render.ts';`, SRC_NO_ADAPTERS);
   });
 
