@@ -41,7 +41,8 @@ describe('aps CLI against a data folder (no server running)', () => {
     );
     const first = JSON.parse((await aps('apply', join(dir, 'site.yaml'), '--json')).stdout);
     assert.deepEqual(first, { groups: 1, devices: 2, artifactsAdded: 1, artifactsKept: 0 });
-    const shown = async (): Promise<{ updatedAt: string }> => JSON.parse((await aps('device', 'show', 'op7', '--json')).stdout);
+    const shown = async (): Promise<{ updatedAt: string }> =>
+      JSON.parse((await aps('device', 'show', 'op7', '--json')).stdout) as { updatedAt: string };
     const before = await shown();
     const second = JSON.parse((await aps('apply', join(dir, 'site.yaml'), '--json')).stdout);
     assert.deepEqual(second, { groups: 1, devices: 2, artifactsAdded: 0, artifactsKept: 1 });

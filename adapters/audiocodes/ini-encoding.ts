@@ -16,6 +16,7 @@ export function decodeIni(bytes: Buffer): { text: string; encoding: IniEncoding 
 /** The bytes of ini text; a character latin-1 can't hold is an IniError naming its line, never a silent '?'. */
 export function encodeIni(text: string, encoding: IniEncoding): Buffer {
   if (encoding === 'utf8') return Buffer.from(text, 'utf8');
+  // eslint-disable-next-line no-control-regex -- \x00-\xff is the Latin-1 range a windows-1252 file can hold, not a typo.
   const bad = /[^\x00-\xff]/u.exec(text);
   if (bad) {
     const line = text.slice(0, bad.index).split('\n').length;

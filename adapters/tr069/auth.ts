@@ -22,7 +22,7 @@ export interface AuthRequest {
   /** Key purpose for the nonces: the ACS and the file server use different ones. */
   purpose: string;
   /** The password of a user name, or undefined when the name is not acceptable here. */
-  lookupPassword(username: string): string | undefined;
+  lookupPassword: (username: string) => string | undefined;
   /**
    * Where the highest nonce-count of each nonce is kept (the store, so every node sees it): a Digest
    * header is accepted once per count. Without it, a captured header works again until its nonce is stale.

@@ -166,10 +166,10 @@ function unbound(prefix: string): CwmpParseError {
 
 function convert(raw: Raw, parentScope: Scope, depth: number, maxDepth: number): XmlElement {
   if (depth > maxDepth) throw new CwmpParseError('too-deep', `XML nesting deeper than ${maxDepth}`);
-  const name = String(own(raw, '#name') ?? '').slice(ELEMENT_MARK.length);
+  const name = text(own(raw, '#name')).slice(ELEMENT_MARK.length);
   const rawAttrs: Array<[string, string]> = [];
   const attrs = own(raw, '$') as Raw | undefined;
-  if (attrs) for (const key of Object.keys(attrs)) rawAttrs.push([key, String(own(attrs, key) ?? '')]);
+  if (attrs) for (const key of Object.keys(attrs)) rawAttrs.push([key, text(own(attrs, key))]);
   // Declarations first: they apply to the element that carries them and to its attributes.
   let scope = parentScope;
   for (const [key, value] of rawAttrs) {
@@ -204,10 +204,15 @@ function convert(raw: Raw, parentScope: Scope, depth: number, maxDepth: number):
       // Text nodes are {'#name': '__text__', _: text}; element names all carry ELEMENT_MARK.
       const kname = own(k, '#name');
       if (typeof kname === 'string' && kname.startsWith(ELEMENT_MARK)) el.children.push(convert(k, scope, depth + 1, maxDepth));
-      else el.text += String(own(k, '_') ?? '');
+      else el.text += text(own(k, '_'));
     }
   }
   return el;
+}
+
+/** Names, attribute values and text: xml2js (no value processors configured) hands them as strings. */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
 }
 
 function own(o: object, key: string): unknown {

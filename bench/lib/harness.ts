@@ -98,8 +98,8 @@ export function aps(args: string[], dataDir: string, cwd: string): Promise<strin
     children.add(c);
     let out = '';
     let err = '';
-    c.stdout!.on('data', (d: Buffer) => (out += d));
-    c.stderr!.on('data', (d: Buffer) => (err += d));
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     c.on('error', rej);
     c.on('close', (code) => {
       children.delete(c);
@@ -161,7 +161,7 @@ function track(name: string, proc: ChildProcess): { tail: () => string } {
   children.add(proc);
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => {
-    err = (err + d).slice(-4000);
+    err = (err + d.toString()).slice(-4000);
   });
   proc.on('exit', () => children.delete(proc));
   proc.on('error', (e) => console.error(`${name}: ${e.message}`));

@@ -37,12 +37,18 @@ export function cliLogger(level: string): Logger {
 }
 
 /** Prints rows as an aligned text table. */
+/** A table cell: empty for null/undefined; a nested object as JSON rather than "[object Object]". */
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean | bigint);
+}
+
 export function printTable(rows: Array<Record<string, unknown>>, columns: string[]): void {
   if (rows.length === 0) {
     console.log('(none)');
     return;
   }
-  const cells = rows.map((r) => columns.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c]))));
+  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   console.log(
     columns

@@ -40,8 +40,15 @@ export function serveCommand(program: Command, adapters: readonly Adapter[]): vo
         await server.close();
         process.exit(0);
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      // A signal listener's return value is dropped: a failed close is logged and still ends the process.
+      const onSignal = (): void => {
+        stop().catch((err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        });
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
       await new Promise(() => undefined); // serve until a signal
     });
 }

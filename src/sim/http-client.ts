@@ -64,7 +64,7 @@ export function simRequest(req: SimRequest): Promise<SimResponse> {
         const done = (): void =>
           resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), size, md5: md5.digest('hex') });
         const p = save ? pipeline(res, tap, createWriteStream(save)) : pipeline(res, tap);
-        p.then(done, async (e) => {
+        p.then(done, async (e: Error) => {
           if (save) await rm(save, { force: true });
           reject(e);
         });

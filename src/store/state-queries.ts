@@ -125,9 +125,18 @@ export class StateQueries {
   events(q: EventQuery): EventRecord[] {
     const where: string[] = [];
     const args: Array<string | number> = [];
-    if (q.deviceId) (where.push('device_id = ?'), args.push(q.deviceId));
-    if (q.adapter) (where.push('adapter = ?'), args.push(q.adapter));
-    if (q.afterId !== undefined && Number.isSafeInteger(q.afterId) && q.afterId > 0) (where.push('id > ?'), args.push(q.afterId));
+    if (q.deviceId) {
+      where.push('device_id = ?');
+      args.push(q.deviceId);
+    }
+    if (q.adapter) {
+      where.push('adapter = ?');
+      args.push(q.adapter);
+    }
+    if (q.afterId !== undefined && Number.isSafeInteger(q.afterId) && q.afterId > 0) {
+      where.push('id > ?');
+      args.push(q.afterId);
+    }
     // Query strings and CLI flags arrive as numbers that may be NaN or fractions: SQL gets an integer.
     const limit = Number.isFinite(q.limit) ? Math.min(Math.max(Math.trunc(q.limit!), 1), 1000) : 100;
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;

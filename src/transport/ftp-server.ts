@@ -145,7 +145,7 @@ class ViewFs extends FileSystem {
       } catch (err) {
         // The reason (a blob gone from the data folder…) is the operator's; the client learns nothing.
         this.log.error({ path: p, err: (err as Error).message }, 'FTP: cannot open the file to send');
-        throw new Error('File unavailable');
+        throw new Error('File unavailable', { cause: err }); // ftp-srv sends only the message
       }
       source = fh.createReadStream({ start });
     }
@@ -331,24 +331,31 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
       }
     }
   });
-  server.on('login', async ({ connection, username, password }, resolve, reject) => {
-    // The core's switch is the master: with ftp.anonymous off, no adapter is asked about an anonymous
-    // login (ftp-srv hands "anonymous" with any password to this listener when its own option is off).
-    if (username === 'anonymous' && !config.ftp.anonymous) {
-      log.warn({ username, ip: connection.ip }, 'FTP login refused: anonymous FTP is disabled');
-      return reject(new Error('Login incorrect'));
-    }
-    const login = { username, password, ip: connection.ip };
-    try {
-      for (const r of resolvers) {
-        const view = await r(login);
-        if (view) return resolve({ fs: new ViewFs(connection, view, log) });
+  server.on('login', ({ connection, username, password }, resolve, reject) => {
+    // ftp-srv drops what a listener returns: an error escaping the async body refuses this login rather than
+    // becoming an unhandled rejection.
+    (async (): Promise<void> => {
+      // The core's switch is the master: with ftp.anonymous off, no adapter is asked about an anonymous
+      // login (ftp-srv hands "anonymous" with any password to this listener when its own option is off).
+      if (username === 'anonymous' && !config.ftp.anonymous) {
+        log.warn({ username, ip: connection.ip }, 'FTP login refused: anonymous FTP is disabled');
+        return reject(new Error('Login incorrect'));
       }
-    } catch (e) {
+      const login = { username, password, ip: connection.ip };
+      try {
+        for (const r of resolvers) {
+          const view = await r(login);
+          if (view) return resolve({ fs: new ViewFs(connection, view, log) });
+        }
+      } catch (e) {
+        log.error({ err: e, username }, 'FTP login failed');
+      }
+      log.warn({ username, ip: connection.ip }, 'FTP login refused');
+      reject(new Error('Login incorrect'));
+    })().catch((e: unknown) => {
       log.error({ err: e, username }, 'FTP login failed');
-    }
-    log.warn({ username, ip: connection.ip }, 'FTP login refused');
-    reject(new Error('Login incorrect'));
+      reject(new Error('Login incorrect'));
+    });
   });
   server.on('client-error', ({ context, error }) => log.debug({ context, err: error.message }, 'FTP client error'));
   await server.listen();

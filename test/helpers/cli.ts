@@ -10,9 +10,9 @@ const exec = promisify(execFile);
 
 export interface ApsCli {
   /** Runs `aps <args>`; rejects (with code, stdout, stderr) when it exits non-zero. */
-  aps(...args: string[]): Promise<{ stdout: string; stderr: string }>;
+  aps: (...args: string[]) => Promise<{ stdout: string; stderr: string }>;
   /** Runs `aps <args>`, expects exit code 1 and a stderr matching `pattern` without a stack trace; returns stderr. */
-  fails(args: string[], pattern: RegExp): Promise<string>;
+  fails: (args: string[], pattern: RegExp) => Promise<string>;
 }
 
 /**

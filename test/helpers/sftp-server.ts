@@ -146,7 +146,7 @@ function serveSftp(sftp: SFTPWrapper, root: string, state: ServerState, drop: ()
   });
   sftp.on('OPEN', (reqid, p, flags) => {
     // Read-only: any write flag is refused.
-    if (flags !== OPEN_MODE.READ) return sftp.status(reqid, STATUS_CODE.PERMISSION_DENIED);
+    if (flags !== (OPEN_MODE.READ as number)) return sftp.status(reqid, STATUS_CODE.PERMISSION_DENIED);
     try {
       const fd = openSync(local(p), 'r');
       sftp.handle(reqid, newHandle({ kind: 'file', fd, path: remote(p) }));
