@@ -1,4 +1,4 @@
-import type { Adapter } from '../src/adapter.ts';
+import type { Adapter } from '../src/adapter-api.ts';
 import { audiocodesAdapter } from './audiocodes/index.ts';
 import { tr069Adapter } from './tr069/index.ts';
 import { vopAdapter } from './vop/index.ts';

@@ -167,7 +167,7 @@ export interface AdapterCli {
   /** Writes a profile (YAML and optional template) atomically and loads it back to validate it. */
   writeProfile(cmd: Command, p: ProfileFiles): { yamlPath: string; templatePath: string | null };
   /** commander's repeatable-option collector. */
-  collect(value: string, previous?: string[]): string[];
+  collect: (value: string, previous?: string[]) => string[];
 }
 
 /** A catalog that also adds files: for adapter commands that import a device's own config. */

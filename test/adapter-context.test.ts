@@ -75,7 +75,7 @@ describe('the AdapterContext an adapter receives', () => {
 
   it('holds no core instance, one level down either (they carry the store)', () => {
     const internal = [Store, Keyring, DeviceRegistry, Catalog, EventSink, RevisionStore, RenderedFiles, DeviceFiles];
-    const values = Object.values(ctx).flatMap((v) => [v, ...(v && typeof v === 'object' ? Object.values(v as object) : [])]);
+    const values = Object.values(ctx).flatMap((v: unknown) => [v, ...(v && typeof v === 'object' ? (Object.values(v) as unknown[]) : [])]);
     for (const v of values) {
       for (const cls of internal) assert.ok(!(v instanceof cls), `a ${cls.name} reached the adapter`);
     }

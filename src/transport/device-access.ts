@@ -32,7 +32,7 @@ export interface AccessPolicy {
   /** Pending devices are admitted (the adapter serves them only a product-wide part). Default: 403. */
   allowPending?: boolean;
   /** Whether a login name means this device; default: its id or its MAC. */
-  login?(device: DeviceRecord, username: string): boolean;
+  login?: (device: DeviceRecord, username: string) => boolean;
 }
 
 /** The name a device may log in with by default: its id or its MAC. */
