@@ -28,7 +28,12 @@ type Message = ParsedCwmp & { kind: 'Message' };
 /** TR-069 Table A.6: 9002 Internal error, for a CPE Fault that names no CWMP fault code. */
 const INTERNAL_ERROR = 9002;
 
-const acsAuth = (deps: AcsDeps) => ({ core: deps.core, realm: deps.config.realm, purpose: 'tr069-acs' });
+const acsAuth = (deps: AcsDeps) => ({
+  core: deps.core,
+  realm: deps.config.realm,
+  purpose: 'tr069-acs',
+  allowBasicOverHttp: deps.config.allowBasicOverHttp,
+});
 
 export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {

@@ -52,6 +52,15 @@ export function downloadPassword(core: AdapterServices, deviceId: string, comman
   return core.keys.hmac('tr069-download', `${deviceId}\0${commandKey}`).toString('base64url').slice(0, 24);
 }
 
+/**
+ * Per-download URL token (adapters.tr069.fileAuth: token): 144 bits derived with the keyring, never
+ * stored, valid only while that download is pending. The CPE that ignores the Download's credentials
+ * can still fetch only the file it was told to fetch.
+ */
+export function downloadToken(core: AdapterServices, deviceId: string, commandKey: string): string {
+  return core.keys.hmac('tr069-file-token', `${deviceId}\0${commandKey}`).toString('base64url').slice(0, 24);
+}
+
 /** Unique, at most 32 characters (cwmp xsd), URL-safe: it is also a path segment of the file URL. */
 function newCommandKey(kind: DownloadKind, now: number): string {
   return `${kind === 'firmware' ? 'fw' : 'cf'}-${now.toString(36)}-${randomBytes(6).toString('hex')}`;
@@ -169,12 +178,16 @@ export function nextDownload(
     const fw = kind === 'firmware' ? files.firmware! : undefined;
     const cfg = kind === 'config' ? files.config! : undefined;
     const fileName = fw ? fw.filename : files.settings.configFileName;
+    const token = deps.config.fileAuth === 'token';
+    // Token mode: the URL is the credential, so the Download carries none (a CPE that honours them would
+    // only be challenged for nothing).
+    const dir = `${baseUrl}/${NAME}/files/${encodeURIComponent(device.id)}/${commandKey}`;
     const args: DownloadArgs = {
       commandKey,
       fileType: fw ? '1 Firmware Upgrade Image' : files.settings.configFileType,
-      url: `${baseUrl}/${NAME}/files/${encodeURIComponent(device.id)}/${commandKey}/${encodeURIComponent(fileName)}`,
-      username: commandKey,
-      password: downloadPassword(deps.core, device.id, commandKey),
+      url: `${token ? `${dir}/${downloadToken(deps.core, device.id, commandKey)}` : dir}/${encodeURIComponent(fileName)}`,
+      username: token ? '' : commandKey,
+      password: token ? '' : downloadPassword(deps.core, device.id, commandKey),
       fileSize: fw ? fw.size : cfg!.bytes.length,
       targetFileName: fw ? files.settings.firmwareTargetFileName : files.settings.configFileName,
       delaySeconds: 0,
@@ -209,6 +222,7 @@ export function nextDownload(
       deadline: now + deps.config.downloadTimeoutSeconds * 1000,
       fileName,
       size: args.fileSize,
+      ...(token ? { fileAuth: 'token' as const } : {}),
       ...(fw ? { artifactId: fw.id, version: fw.version } : { configMd5: cfg!.revision.md5, configSerial: cfg!.revision.serial }),
     };
     // Kept a week past the deadline so a late TransferComplete is still recognised.
