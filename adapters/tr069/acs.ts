@@ -370,7 +370,15 @@ function inSession(deps: AcsDeps, req: Request, res: Response, s: SessionState, 
       const code = m.cwmp?.faultCode || INTERNAL_ERROR;
       const err = new CpeFaultError(code, m.cwmp?.faultString || m.faultstring, s.awaiting);
       deps.log.warn({ err, device: s.deviceId, faultCode: err.faultCode, commandKey: err.commandKey }, 'CWMP fault from the CPE');
-      deps.core.events.record({ deviceId: s.deviceId, adapter: NAME, file: 'cwmp', status: 500, detail: `CPE fault ${err.faultCode}` });
+      // Recorded as what it is, the CPE's fault, with the 204 the CPE got.
+      deps.core.events.record({
+        deviceId: s.deviceId,
+        adapter: NAME,
+        file: 'cwmp',
+        status: 204,
+        fault: { code: String(err.faultCode), message: err.faultString },
+        detail: `CPE fault ${err.faultCode}${err.commandKey ? ` answering Download ${err.commandKey}` : ''}`,
+      });
       if (s.awaiting) downloadRefused(deps, s, s.awaiting, { faultCode: err.faultCode, faultString: err.faultString });
       s.awaiting = undefined;
       // The session ends here (issue #4): no further requests after a fault.

@@ -385,11 +385,15 @@ function recordFault(deps: AcsDeps, deviceId: string, kind: DownloadKind, comman
   kv.set(keys.retry(deviceId, kind), { failures, notBefore: Date.now() + wait, lastFault } satisfies RetryState);
   // A fault the sweep finds while the CPE is away is on the device at once, without moving its last-seen.
   core.events.report({ deviceId, reported: { lastFault }, seen: !quiet });
+  // The CPE's failure, not the server's: recorded as a device fault with its code and string (an APS
+  // conclusion, such as a timeout, says "APS:" in its string); the status is the ACS's ordinary answer.
   core.events.record({
     deviceId,
     adapter: NAME,
     file: `download:${kind}`,
-    status: 500,
+    status: 200,
+    fault: { code: String(fault.faultCode), message: fault.faultString },
+    seen: !quiet,
     detail: `fault ${fault.faultCode} for ${commandKey}; retry in ${wait / 1000} s`,
   });
   deps.log.warn(

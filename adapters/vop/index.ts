@@ -9,7 +9,8 @@ import { requestUrlTemplate } from './render.ts';
 import { vopSimulatorCommand } from './simulator-command.ts';
 
 const NAME = 'vop';
-const TYPES = new Set(['i', 'b', 'f', 'c']);
+/** Request type (seed 000: `$t`) → the one file name its events carry, whether served or refused. */
+const FILES: Readonly<Record<string, string>> = { i: 'info', b: 'bootstrap', f: 'firmware', c: 'config' };
 
 const configSchema = z.object({}).strict();
 const profileSchema = z
@@ -29,8 +30,8 @@ function credentials(req: Request): { user: string; password: string } | undefin
 function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
   const handle = async (req: Request, res: Response): Promise<void> => {
     const type = String(req.params.type);
-    const info = { adapter: NAME, deviceId: null as string | null, file: type };
-    if (!TYPES.has(type)) return ctx.files.deny(req, res, 404, `unknown request type "${type}"`, info);
+    const info = { adapter: NAME, deviceId: null as string | null, file: Object.hasOwn(FILES, type) ? FILES[type]! : 'unknown' };
+    if (info.file === 'unknown') return ctx.files.deny(req, res, 404, `unknown request type "${type}"`, info);
     const creds = credentials(req);
     const unauthorized = { 'WWW-Authenticate': 'Basic realm="APS VOP"' };
     if (!creds) return ctx.files.deny(req, res, 401, 'no credentials', info, unauthorized);
@@ -49,19 +50,19 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
     const v = typeof req.query.v === 'string' ? req.query.v : undefined;
     if (type === 'i') {
       if (v) ctx.events.report({ deviceId: device.id, reported: { bootstrap: v } });
-      await ctx.files.sendRendered(req, res, files.info, { ...info, file: 'info' }, 'application/xml; charset=utf-8');
+      await ctx.files.sendRendered(req, res, files.info, info, 'application/xml; charset=utf-8');
     } else if (type === 'b') {
       if (!files.bootstrap) return ctx.files.deny(req, res, 404, 'no bootstrap target', info);
-      await ctx.files.sendArtifact(req, res, files.bootstrap, { ...info, file: 'bootstrap' });
+      await ctx.files.sendArtifact(req, res, files.bootstrap, info);
     } else if (type === 'f') {
       if (!files.firmware) return ctx.files.deny(req, res, 404, 'no firmware target', info);
       // The VOP never says what it runs (only $v, its bootstrap version): the download is recorded as
       // fetched, never as reported, since the VOP may still refuse it on its MD5.
-      await ctx.files.sendArtifact(req, res, files.firmware, { ...info, file: 'firmware' });
+      await ctx.files.sendArtifact(req, res, files.firmware, info);
     } else {
       if (!files.config) return ctx.files.deny(req, res, 404, 'no config for this user', info);
       const settings = profileSchema.parse(ctx.profiles.require(device.profile).settings);
-      await ctx.files.sendRendered(req, res, files.config, { ...info, file: 'config' }, settings.configContentType);
+      await ctx.files.sendRendered(req, res, files.config, info, settings.configContentType);
     }
   };
   ctx.router.get('/:type', handle);

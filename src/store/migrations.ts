@@ -98,4 +98,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER groups_upd AFTER UPDATE ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
   CREATE TRIGGER groups_del AFTER DELETE ON groups BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
   `,
+  // A fault the device itself reports (e.g. a TR-069 TransferComplete FaultCode) is recorded as that, not
+  // as an HTTP status the server never sent: code and message as the device gave them, vendor-neutral text.
+  `
+  ALTER TABLE events ADD COLUMN fault_code TEXT;
+  ALTER TABLE events ADD COLUMN fault_message TEXT;
+  `,
 ];
