@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ADAPTERS } from '../index.ts';
-import { loadConfig, type ConfigInput } from '../../src/config.ts';
-import { createLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
-import { simRequest } from '../../src/sim/http-client.ts';
-import { tempDir } from '../../test/helpers/server.ts';
+import { simRequest } from '../../src/adapter-api.ts';
+import { capturingLogger } from '../../test/helpers/log-capture.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { CwmpHttp } from './simulator-http.ts';
 import { initialState, runCpeSession, type CpeOptions, type SessionResult } from './simulator.ts';
 import { buildCwmp, parseCwmp, type CwmpMessage, type DownloadArgs } from './soap.ts';
@@ -24,28 +21,16 @@ function image(version: string, size: number): Buffer {
   return Buffer.concat([Buffer.from(`APSFW ${version} ${createHash('md5').update(payload).digest('hex')}\n`), payload]);
 }
 
-interface Server extends RunningServer {
-  http: string;
-  https: string;
+interface Server extends TestServer {
   /** Every log line, parsed. */
   logs: Array<Record<string, unknown>>;
 }
 
-/** A real server like startTestServer's, whose log lines the test can read. */
+/** A test server whose log lines the test can read. */
 async function start(tr069: Record<string, unknown>): Promise<Server> {
-  const logs: Array<Record<string, unknown>> = [];
-  const log = createLogger('info', { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const overrides: ConfigInput = {
-    dataDir: tempDir(),
-    logLevel: 'silent',
-    adminToken: 'test-admin-token-0123456789',
-    http: { host: '127.0.0.1', port: 0 },
-    https: { enabled: true, port: 0 },
-    ftp: { enabled: false },
-    adapters: { tr069 },
-  };
-  const s = await startServer(loadConfig({ env: {}, file: undefined, overrides }), ADAPTERS, log);
-  return { ...s, http: `http://127.0.0.1:${s.httpPort}`, https: `https://127.0.0.1:${s.httpsPort}`, logs };
+  const { log, lines } = capturingLogger();
+  const s = await startTestServer({ ftp: { enabled: false }, adapters: { tr069 } }, undefined, log);
+  return Object.assign(s, { logs: lines });
 }
 
 const genieLike = (acs: string, id: string, serial: string): CpeOptions => ({
@@ -69,7 +54,7 @@ describe('TR-069 with genieacs-sim-like CPEs: fileAuth token and allowBasicOverH
     s.core.devices.upsert({ id: '00147F-TG784-RG1', profile: PROFILE, password: 'RG1-pw' });
   });
   after(async () => {
-    await s.close();
+    await s.stop();
   });
 
   it('logs each weaker setting as a warning at start', () => {
@@ -201,7 +186,7 @@ describe('TR-069 defaults stay strict with genieacs-sim-like CPEs', () => {
     for (const sn of ['DF1', 'DF2']) s.core.devices.upsert({ id: `00147F-TG784-${sn}`, profile: PROFILE, password: `${sn}-pw` });
   });
   after(async () => {
-    await s.close();
+    await s.stop();
   });
 
   it('logs no weaker setting', () => {
