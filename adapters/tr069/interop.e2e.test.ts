@@ -214,5 +214,7 @@ describe('TR-069 defaults stay strict with genieacs-sim-like CPEs', () => {
     assert.equal(fault.faultCode, 9016);
     const refusal = s.core.store.state.events({ deviceId: id, limit: 100 }).find((e) => e.status === 401 && e.file === 'firmware');
     assert.ok(refusal, "the file server's 401 is on the device the URL names");
+    const metrics = await (await fetch(`${s.http}/metrics`)).text();
+    assert.match(metrics, /^aps_device_faults_total\{adapter="tr069"\} [1-9]/m, 'device faults are counted apart from HTTP statuses');
   });
 });
