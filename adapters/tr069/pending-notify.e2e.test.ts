@@ -45,6 +45,16 @@ describe('TR-069: a pending CPE takes its model from the Inform; notify says wha
     );
   });
 
+  it('gives a CPE an older APS registered as pending without a model its model at its next Inform', async () => {
+    s.core.devices.upsert({ id: '00147F-TG789-PM4', profile: 'thomson-tr069', status: 'pending', vars: { keep: 'me' } });
+    const o = { acs: `${s.http}/tr069`, serial: 'PM4', productClass: 'TG789', password: 'x', state: initialState('1.0') };
+    assert.equal((await runCpeSession(o)).error, undefined);
+    const d = s.core.devices.get('00147F-TG789-PM4');
+    assert.equal(d?.model, 'TG789');
+    assert.equal(d?.status, 'pending');
+    assert.equal(d?.vars.keep, 'me', 'nothing else changed');
+  });
+
   it('leaves the model empty when the ProductClass is not one of the profile models', async () => {
     const o = { acs: `${s.http}/tr069`, serial: 'PM2', productClass: 'XG999', password: 'x', state: initialState('1.0') };
     assert.equal((await runCpeSession(o)).error, undefined);

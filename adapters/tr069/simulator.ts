@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../src/fs-atomic.ts';
-import { simRequest } from '../../src/sim/http-client.ts';
+import { simRequest } from '../../src/adapter-api.ts';
 import { CwmpHttp, getWithAuth, type CpeAuth, type HttpOptions } from './simulator-http.ts';
 import { buildCwmp, parseCwmp } from './soap.ts';
 import type { CwmpMessage, CwmpNamespace, DownloadArgs, EventStruct, FaultStruct } from './soap.ts';
