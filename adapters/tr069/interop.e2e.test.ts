@@ -63,6 +63,29 @@ describe('TR-069 with genieacs-sim-like CPEs: fileAuth token and allowBasicOverH
     assert.ok(warned.includes('adapters.tr069.allowBasicOverHttp'));
   });
 
+  it('offers Basic beside Digest on plain HTTP, and still refuses a wrong Basic password', async () => {
+    const inform = buildCwmp(
+      {
+        kind: 'Inform',
+        deviceId: { manufacturer: 'THOMSON', oui: '00147F', productClass: 'TG784', serialNumber: 'RG1' },
+        events: [{ eventCode: '2 PERIODIC', commandKey: '' }],
+        maxEnvelopes: 1,
+        currentTime: new Date().toISOString(),
+        retryCount: 0,
+        parameterList: [],
+      },
+      { ns: NS, id: 'x' },
+    );
+    const anonymous = await simRequest({ url: `${s.http}/tr069`, method: 'POST', body: inform });
+    assert.equal(anonymous.status, 401);
+    assert.match(String(anonymous.headers['www-authenticate']), /^Digest .*, Basic realm="APS TR-069"$/);
+    const wrong = `Basic ${Buffer.from('00147F-TG784-RG1:nope').toString('base64')}`;
+    assert.equal(
+      (await simRequest({ url: `${s.http}/tr069`, method: 'POST', body: inform, headers: { Authorization: wrong } })).status,
+      401,
+    );
+  });
+
   for (const [scheme, first] of [
     ['HTTP', 1],
     ['HTTPS', 5],
