@@ -289,6 +289,16 @@ describe('TR-069 ACS hardening', () => {
     assert.deepEqual(pending('FA1'), []);
     assert.equal(kv().get<RetryState>(keys.retry('FA1', 'firmware'))?.lastFault.commandKey, fw.commandKey);
     assert.equal((reported('FA1').lastFault as { faultCode: number }).faultCode, 9013);
+    // The CPE's fault, recorded as such (issue 9 point 8): its code and string, never a server-side 500.
+    const ev = events('FA1');
+    assert.deepEqual(
+      ev.filter((e) => e.status >= 500),
+      [],
+    );
+    const cwmp = ev.find((e) => e.file === 'cwmp' && e.fault);
+    assert.equal(cwmp?.status, 204, 'the status the CPE got');
+    assert.deepEqual(cwmp?.fault, { code: '9013', message: 'unsupported protocol' });
+    assert.deepEqual(ev.find((e) => e.file === 'download:firmware' && e.fault)?.fault, { code: '9013', message: 'unsupported protocol' });
   });
 
   it('a SOAP Fault without a CWMP detail is stored as 9002 (Internal error), not 0', async () => {

@@ -27,7 +27,12 @@ type Message = ParsedCwmp & { kind: 'Message' };
 /** TR-069 Table A.6: 9002 Internal error, for a CPE Fault that names no CWMP fault code. */
 const INTERNAL_ERROR = 9002;
 
-const acsAuth = (deps: AcsDeps) => ({ core: deps.core, realm: deps.config.realm, purpose: 'acs' });
+const acsAuth = (deps: AcsDeps) => ({
+  core: deps.core,
+  realm: deps.config.realm,
+  purpose: 'acs',
+  allowBasicOverHttp: deps.config.allowBasicOverHttp,
+});
 
 export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
@@ -156,6 +161,11 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   if (!device && config.unknownCpe === 'pending') device = registerPending(deps, m);
   if (!device) return core.files.deny(req, res, 401, `unknown CPE ${cpeId(m.deviceId)}`, info, challenge(req, acs, false));
   const passive = device.status === 'pending';
+  // A CPE registered as pending by an older APS has no model yet: its Inform names it.
+  if (passive && device.model === null && device.id === cpeId(m.deviceId)) {
+    const model = modelOf(deps, device.profile, m, { quiet: true });
+    if (model) device = core.devices.upsert({ id: device.id, model });
+  }
   const aliases = [...new Set([device.id, m.deviceId.serialNumber, cpeId(m.deviceId)])];
   if (!passive) {
     const d = device;
@@ -234,9 +244,26 @@ function registerPending(deps: AcsDeps, m: InformMessage): DeviceRecord | undefi
     );
     return undefined;
   }
-  deps.log.info({ device: id, profile }, 'unknown CPE registered as pending');
+  const model = modelOf(deps, profile, m);
+  deps.log.info({ device: id, profile, model }, 'unknown CPE registered as pending');
   deps.kv.set(keys.pendingCpe(id), {} satisfies PendingCpe);
-  return deps.core.devices.upsert({ id, profile, status: 'pending' });
+  return deps.core.devices.upsert({ id, profile, status: 'pending', model });
+}
+
+/**
+ * The Inform's ProductClass as the device model when the profile lists it (in the profile's spelling), so
+ * an approved CPE gets its model's firmware without an extra `device set --model`. The id of a pending CPE
+ * is OUI-ProductClass-SerialNumber, so a later Inform cannot claim another class for the same device.
+ */
+function modelOf(deps: AcsDeps, profile: string, m: InformMessage, o: { quiet?: boolean } = {}): string | null {
+  const pc = m.deviceId.productClass.trim().toLowerCase();
+  const model = deps.core.profiles.get(profile)?.models.find((x) => x.toLowerCase() === pc);
+  if (!model && !o.quiet)
+    deps.log.info(
+      { device: cpeId(m.deviceId), productClass: m.deviceId.productClass, profile },
+      'ProductClass is not a model of the profile: no model set',
+    );
+  return model ?? null;
 }
 
 /** CPEs this adapter registered that still wait for approval (approved or removed ones are forgotten). */
@@ -342,7 +369,15 @@ function inSession(deps: AcsDeps, req: Request, res: Response, s: SessionState, 
       const code = m.cwmp?.faultCode || INTERNAL_ERROR;
       const err = new CpeFaultError(code, m.cwmp?.faultString || m.faultstring, s.awaiting);
       deps.log.warn({ err, device: s.deviceId, faultCode: err.faultCode, commandKey: err.commandKey }, 'CWMP fault from the CPE');
-      deps.core.events.record({ deviceId: s.deviceId, adapter: NAME, file: 'cwmp', status: 500, detail: `CPE fault ${err.faultCode}` });
+      // Recorded as what it is, the CPE's fault, with the 204 the CPE got.
+      deps.core.events.record({
+        deviceId: s.deviceId,
+        adapter: NAME,
+        file: 'cwmp',
+        status: 204,
+        fault: { code: String(err.faultCode), message: err.faultString },
+        detail: `CPE fault ${err.faultCode}${err.commandKey ? ` answering Download ${err.commandKey}` : ''}`,
+      });
       if (s.awaiting) downloadRefused(deps, s, s.awaiting, { faultCode: err.faultCode, faultString: err.faultString });
       s.awaiting = undefined;
       // The session ends here (issue #4): no further requests after a fault.

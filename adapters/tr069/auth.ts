@@ -34,14 +34,21 @@ export interface AuthRequest {
    * for a long session must not be cut off.
    */
   acceptStale?: boolean;
+  /** adapters.tr069.allowBasicOverHttp: Basic accepted (and offered) on plain HTTP too, for closed labs. */
+  allowBasicOverHttp?: boolean;
 }
 
-/** Digest always; Basic only on an HTTPS request (a clear password must never cross plain HTTP). */
+/** Basic is accepted on HTTPS, and on plain HTTP only where the admin allowed it (a clear password). */
+function basicAllowed(req: Request, a: Pick<AuthRequest, 'allowBasicOverHttp'>): boolean {
+  return req.secure || a.allowBasicOverHttp === true;
+}
+
+/** Digest always; Basic only on an HTTPS request (a clear password must never cross plain HTTP), unless allowed. */
 export function authenticate(req: Request, a: AuthRequest): AuthResult {
   const header = req.get('authorization');
   if (header === undefined) return { ok: false, reason: 'no credentials', stale: false };
   if (/^\s*basic\s/i.test(header)) {
-    if (!req.secure) return { ok: false, reason: 'Basic refused over plain HTTP', stale: false };
+    if (!basicAllowed(req, a)) return { ok: false, reason: 'Basic refused over plain HTTP', stale: false };
     const b = parseBasic(header);
     if (!b) return { ok: false, reason: 'malformed Basic credentials', stale: false };
     const pw = a.lookupPassword(b.username);
@@ -76,10 +83,17 @@ function nonceCountCheck(kv: AdapterState): (nonce: string, nc: number | undefin
   };
 }
 
-/** WWW-Authenticate: Digest MD5 qop=auth, plus Basic on HTTPS (one header, two challenges, RFC 9110 §11.6.1). */
-export function challenge(req: Request, a: Pick<AuthRequest, 'core' | 'realm' | 'purpose'>, stale: boolean): Record<string, string> {
+/**
+ * WWW-Authenticate: Digest MD5 qop=auth, plus Basic where it is accepted (one header, two challenges,
+ * RFC 9110 §11.6.1); a client that speaks both picks Digest.
+ */
+export function challenge(
+  req: Request,
+  a: Pick<AuthRequest, 'core' | 'realm' | 'purpose' | 'allowBasicOverHttp'>,
+  stale: boolean,
+): Record<string, string> {
   const digest = digestChallenge({ realm: a.realm, secretKey: a.core.secrets.key(a.purpose), now: Date.now(), stale });
-  return { 'WWW-Authenticate': req.secure ? `${digest}, Basic realm=${quoteString(a.realm)}` : digest };
+  return { 'WWW-Authenticate': basicAllowed(req, a) ? `${digest}, Basic realm=${quoteString(a.realm)}` : digest };
 }
 
 // Constant-time comparison through HMACs of equal length, whatever the lengths of the inputs.

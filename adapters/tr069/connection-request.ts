@@ -16,9 +16,9 @@ import { NAME } from './downloads.ts';
 import type { Tr069Config } from './settings.ts';
 
 export async function connectionRequest(device: DeviceRecord, core: AdapterServices, config: Tr069Config): Promise<NotifyResult> {
-  const url = core.devices.state(device.id)?.reported.connectionRequestUrl;
-  if (typeof url !== 'string' || !/^https?:\/\//i.test(url))
-    return { ok: false, summary: 'no ConnectionRequestURL reported yet (no Inform received from this CPE)' };
+  const reported = core.devices.state(device.id)?.reported ?? {};
+  const url = reported.connectionRequestUrl;
+  if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) return { ok: false, summary: noUrl(reported.lastInform, url) };
   const vars = templateContext(core, device).vars;
   const username = vars.cr_username;
   const password = vars.cr_password;
@@ -52,4 +52,14 @@ export async function connectionRequest(device: DeviceRecord, core: AdapterServi
   } catch (e) {
     return result(false, `failed: ${(e as Error).message}`, 599);
   }
+}
+
+/** Why there is no URL to call, as it is: never heard from, an empty URL, or one that is not HTTP. */
+function noUrl(lastInform: unknown, url: unknown): string {
+  const at = (lastInform as { at?: unknown } | undefined)?.at;
+  if (typeof at !== 'string') return 'no ConnectionRequestURL reported yet (no Inform received from this CPE)';
+  const fix = 'set ManagementServer.ConnectionRequestURL on the CPE (or let it report one)';
+  if (url === undefined) return `the last Inform (${at}) carried no ConnectionRequestURL: ${fix}`;
+  if (url === '') return `the CPE reported an empty ConnectionRequestURL in its last Inform (${at}): ${fix}`;
+  return `the reported ConnectionRequestURL is not an http(s) URL: ${JSON.stringify((typeof url === 'string' ? url : JSON.stringify(url)).slice(0, 200))}`;
 }

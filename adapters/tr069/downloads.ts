@@ -55,6 +55,15 @@ export function downloadPassword(core: AdapterServices, deviceId: string, comman
   return core.secrets.hmac('download', `${deviceId}\0${commandKey}`).toString('base64url').slice(0, 24);
 }
 
+/**
+ * Per-download URL token (adapters.tr069.fileAuth: token): 144 bits derived with the keyring, never
+ * stored, valid only while that download is pending. The CPE that ignores the Download's credentials
+ * can still fetch only the file it was told to fetch.
+ */
+export function downloadToken(core: AdapterServices, deviceId: string, commandKey: string): string {
+  return core.secrets.hmac('file-token', `${deviceId}\0${commandKey}`).toString('base64url').slice(0, 24);
+}
+
 /** Unique, at most 32 characters (cwmp xsd), URL-safe: it is also a path segment of the file URL. */
 function newCommandKey(kind: DownloadKind, now: number): string {
   return `${kind === 'firmware' ? 'fw' : 'cf'}-${now.toString(36)}-${randomBytes(6).toString('hex')}`;
@@ -172,12 +181,16 @@ export function nextDownload(
     const fw = kind === 'firmware' ? files.firmware! : undefined;
     const cfg = kind === 'config' ? files.config! : undefined;
     const fileName = fw ? fw.filename : files.settings.configFileName;
+    const token = deps.config.fileAuth === 'token';
+    // Token mode: the URL is the credential, so the Download carries none (a CPE that honours them would
+    // only be challenged for nothing).
+    const dir = `${baseUrl}/${NAME}/files/${encodeURIComponent(device.id)}/${commandKey}`;
     const args: DownloadArgs = {
       commandKey,
       fileType: fw ? '1 Firmware Upgrade Image' : files.settings.configFileType,
-      url: `${baseUrl}/${NAME}/files/${encodeURIComponent(device.id)}/${commandKey}/${encodeURIComponent(fileName)}`,
-      username: commandKey,
-      password: downloadPassword(deps.core, device.id, commandKey),
+      url: `${token ? `${dir}/${downloadToken(deps.core, device.id, commandKey)}` : dir}/${encodeURIComponent(fileName)}`,
+      username: token ? '' : commandKey,
+      password: token ? '' : downloadPassword(deps.core, device.id, commandKey),
       fileSize: fw ? fw.size : cfg!.bytes.length,
       targetFileName: fw ? files.settings.firmwareTargetFileName : files.settings.configFileName,
       delaySeconds: 0,
@@ -212,6 +225,7 @@ export function nextDownload(
       deadline: now + deps.config.downloadTimeoutSeconds * 1000,
       fileName,
       size: args.fileSize,
+      ...(token ? { fileAuth: 'token' as const } : {}),
       ...(fw ? { artifactId: fw.id, version: fw.version } : { configMd5: cfg!.revision.md5, configSerial: cfg!.revision.serial }),
     };
     // Kept a week past the deadline so a late TransferComplete is still recognised.
@@ -374,11 +388,15 @@ function recordFault(deps: AcsDeps, deviceId: string, kind: DownloadKind, comman
   kv.set(keys.retry(deviceId, kind), { failures, notBefore: Date.now() + wait, lastFault } satisfies RetryState);
   // A fault the sweep finds while the CPE is away is on the device at once, without moving its last-seen.
   core.events.report({ deviceId, reported: { lastFault }, seen: !quiet });
+  // The CPE's failure, not the server's: recorded as a device fault with its code and string (an APS
+  // conclusion, such as a timeout, says "APS:" in its string); the status is the ACS's ordinary answer.
   core.events.record({
     deviceId,
     adapter: NAME,
     file: `download:${kind}`,
-    status: 500,
+    status: 200,
+    fault: { code: String(fault.faultCode), message: fault.faultString },
+    seen: !quiet,
     detail: `fault ${fault.faultCode} for ${commandKey}; retry in ${wait / 1000} s`,
   });
   deps.log.warn(

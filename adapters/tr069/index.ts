@@ -3,7 +3,7 @@ import { defineAdapter, type AdapterContext, type PreviewFile } from '../../src/
 import { acsHandler } from './acs.ts';
 import { connectionRequest } from './connection-request.ts';
 import { NAME, cpeFiles, sweepDownloads, type AcsDeps } from './downloads.ts';
-import { fileHandler } from './file-server.ts';
+import { fileHandler, tokenFileHandler } from './file-server.ts';
 import { configSchema, profileSchema, type Tr069Config } from './settings.ts';
 import { tr069SimulatorCommand } from './simulator-command.ts';
 
@@ -21,6 +21,20 @@ function guarded(ctx: AdapterContext<Tr069Config>, h: (req: Request, res: Respon
   };
 }
 
+// The settings that trade a secure default for interop are deliberate: each says so at every start.
+function warnWeakerSettings(ctx: AdapterContext<Tr069Config>): void {
+  if (ctx.config.fileAuth === 'token')
+    ctx.log.warn(
+      { setting: 'adapters.tr069.fileAuth', value: 'token' },
+      'TR-069 file server uses per-download URL tokens: whoever holds a Download URL can fetch that one file until the download completes or expires',
+    );
+  if (ctx.config.allowBasicOverHttp)
+    ctx.log.warn(
+      { setting: 'adapters.tr069.allowBasicOverHttp', value: true },
+      'TR-069 accepts HTTP Basic over plain HTTP: CPE passwords cross the network in clear; closed lab networks only',
+    );
+}
+
 // Sweep timers of the running servers (one per register(); several in one test process).
 const sweeps = new Set<NodeJS.Timeout>();
 
@@ -28,6 +42,8 @@ function register(ctx: AdapterContext<Tr069Config>): void {
   const deps: AcsDeps = { core: ctx, config: ctx.config, log: ctx.log, kv: ctx.state };
   ctx.router.post('/', guarded(ctx, acsHandler(deps)));
   ctx.router.get('/files/:device/:key/:name', guarded(ctx, fileHandler(deps)));
+  ctx.router.get('/files/:device/:key/:token/:name', guarded(ctx, tokenFileHandler(deps)));
+  warnWeakerSettings(ctx);
   const timer: NodeJS.Timeout = setInterval(() => {
     try {
       sweepDownloads(deps, Date.now());
@@ -60,7 +76,7 @@ export const tr069Adapter = defineAdapter<Tr069Config>({
       },
       hints: [
         `Set InternetGatewayDevice.ManagementServer.URL (or Device.ManagementServer.URL) to the URL above.`,
-        `Set ManagementServer.Username to "${device.id}" and ManagementServer.Password to the device password (HTTP Digest; Basic only over HTTPS).`,
+        `Set ManagementServer.Username to "${device.id}" and ManagementServer.Password to the device password (HTTP Digest; Basic ${config.allowBasicOverHttp ? 'accepted over HTTP too (allowBasicOverHttp)' : 'only over HTTPS'}).`,
         `Set ManagementServer.PeriodicInformEnable to 1 and PeriodicInformInterval to ${config.periodicInformInterval}.`,
         'Set ManagementServer.ConnectionRequestUsername/Password and the same values as device variables cr_username/cr_password, so "aps notify" works.',
         `The device id must be OUI-ProductClass-SerialNumber or the bare SerialNumber from the CPE's DeviceId.`,

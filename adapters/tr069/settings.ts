@@ -9,6 +9,17 @@ export const configSchema = z
     pendingProfile: z.string().optional(),
     /** At most this many CPEs waiting as pending at a time; further unknown CPEs are refused (401) and logged. */
     maxPending: z.number().int().min(0).default(1000),
+    /**
+     * How the file server knows a Download's fetch is the CPE's: `credentials` (the Download's own user
+     * and password, HTTP Digest; the secure default) or `token` (an unguessable path segment of that one
+     * Download's URL, for CPEs that ignore the Download's credentials, e.g. genieacs-sim). Logged at start.
+     */
+    fileAuth: z.enum(['credentials', 'token']).default('credentials'),
+    /**
+     * Accept HTTP Basic over plain HTTP (the CPE's password in clear on the wire): for closed lab networks
+     * with CPEs that speak only Basic. Off by default: Basic only over HTTPS. Logged at start.
+     */
+    allowBasicOverHttp: z.boolean().default(false),
     /** HTTP Digest realm for the ACS URL and the file server. */
     realm: z.string().min(1).default('APS TR-069'),
     /** A CWMP session (cookie) lives this long after its last message. */

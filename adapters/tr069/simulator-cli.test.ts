@@ -68,3 +68,44 @@ describe('aps simulate tr069: state kept in a file between runs', () => {
     assert.equal(s.core.devices.state('00147F-TG784-CLI1')?.reported.firmware, '5.0');
   });
 });
+
+describe('aps simulate tr069 --auth basic --ignore-download-credentials: like genieacs-sim', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({ adapters: { tr069: { fileAuth: 'token', allowBasicOverHttp: true } } });
+    s.core.devices.upsert({ id: '00147F-TG784-GCLI', profile: 'thomson-tr069', password: 'g-pw' });
+    await s.core.catalog.addBuffer(Buffer.from('APSFW 6.0\nimage'), {
+      kind: 'firmware',
+      profile: 'thomson-tr069',
+      version: '6.0',
+      filename: 'fw6.bin',
+    });
+  });
+  after(async () => {
+    await s.stop();
+  });
+
+  it('completes a firmware cycle over plain HTTP with Basic and token URLs, without a fault', async () => {
+    const state = join(tempDir('aps-tr069-cli-'), 'cpe.json');
+    const args = ['simulate', 'tr069', '--acs', `${s.http}/tr069`, '--serial', 'GCLI', '--username', '00147F-TG784-GCLI'];
+    args.push('--password', 'g-pw', '--auth', 'basic', '--ignore-download-credentials', '--state', state, '--json');
+    const first = JSON.parse((await run(process.execPath, [BIN, ...args])).stdout) as SessionResult;
+    assert.equal(first.error, undefined);
+    assert.equal(first.challenges, 0);
+    const second = JSON.parse((await run(process.execPath, [BIN, ...args])).stdout) as SessionResult;
+    assert.deepEqual(
+      second.transferCompletes.map((t) => t.faultCode),
+      [0, 0],
+    );
+    s.core.events.flush();
+    assert.equal(s.core.devices.state('00147F-TG784-GCLI')?.reported.firmware, '6.0');
+    assert.equal(s.core.devices.state('00147F-TG784-GCLI')?.reported.lastFault, undefined);
+  });
+
+  it('refuses an unknown --auth mode', async () => {
+    await assert.rejects(
+      run(process.execPath, [BIN, 'simulate', 'tr069', '--acs', `${s.http}/tr069`, '--serial', 'X', '--auth', 'ntlm']),
+      (e: { stderr: string }) => /--auth "ntlm" must be digest or basic/.test(e.stderr),
+    );
+  });
+});

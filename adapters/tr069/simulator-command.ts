@@ -28,6 +28,8 @@ export function tr069SimulatorCommand(cmd: Command): void {
       'JSON file keeping SoftwareVersion, config version and pending TransferCompletes between runs',
       '.aps-sim/tr069-state.json',
     )
+    .option('--auth <mode>', 'digest: answer the ACS challenge; basic: send Basic with every message, unasked (genieacs-sim)', 'digest')
+    .option('--ignore-download-credentials', "fetch Download URLs without the Download's credentials (genieacs-sim); non-200 is fault 9016")
     .option('--status0', 'fetch before answering the Download and answer Status 0')
     .option('--firmware-complete <when>', 'same|next: TransferComplete for firmware in the same or the next session', 'next')
     .option('--config-complete <when>', 'same|next: TransferComplete for config', 'same')
@@ -42,6 +44,7 @@ export function tr069SimulatorCommand(cmd: Command): void {
         if (v !== 'same' && v !== 'next') throw new Error(`"${v}" must be same or next`);
         return v;
       };
+      if (o.auth !== 'digest' && o.auth !== 'basic') throw new Error(`--auth "${o.auth}" must be digest or basic`);
       const statePath = resolve(o.state);
       const opts: CpeOptions = {
         acs: o.acs,
@@ -54,6 +57,8 @@ export function tr069SimulatorCommand(cmd: Command): void {
         statePath,
         status0: !!o.status0,
         gzip: !!o.gzip,
+        auth: o.auth,
+        ignoreDownloadCredentials: !!o.ignoreDownloadCredentials,
         ...tlsFromOptions(o),
         complete: { firmware: when(o.firmwareComplete), config: when(o.configComplete) },
       };

@@ -20,7 +20,7 @@ export function answerChallenge(
 ): string | undefined {
   const schemes = parseAuthChallenges(challenge)?.map((c) => c.scheme.toLowerCase()) ?? [];
   if (schemes.includes('digest')) return digestAuthorization({ challenge, username, password, method, uri: url.pathname + url.search, nc });
-  if (schemes.includes('basic') && url.protocol === 'https:') return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  if (schemes.includes('basic') && url.protocol === 'https:') return basicAuthorization(username, password);
   return undefined;
 }
 
@@ -39,7 +39,18 @@ export async function getWithAuth(
   return { ...(await simRequest({ url, headers: { Authorization: auth }, ...http, saveTo })), challenged: true };
 }
 
-/** The CWMP connection of one session: cookie jar of one cookie, authentication after a 401. */
+/**
+ * How the CPE authenticates to the ACS: 'digest' answers the 401 challenge (Digest if offered, else Basic
+ * over TLS), as seed 002 shows; 'basic' sends Basic with every message, unasked, and never answers a
+ * challenge, as genieacs-sim and many CPE stacks do.
+ */
+export type CpeAuth = 'digest' | 'basic';
+
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** The CWMP connection of one session: cookie jar of one cookie, authentication after a 401 (or always Basic). */
 export class CwmpHttp {
   private cookie: string | undefined;
   private challenge: string | undefined;
@@ -51,12 +62,12 @@ export class CwmpHttp {
     private readonly acs: string,
     private readonly username: string,
     private readonly password: string,
-    private readonly http: HttpOptions & { gzip?: boolean },
+    private readonly http: HttpOptions & { gzip?: boolean; auth?: CpeAuth },
   ) {}
 
   async post(xml: string): Promise<SimResponse> {
     let r = await this.send(xml);
-    if (r.status === 401 && r.headers['www-authenticate']) {
+    if (r.status === 401 && r.headers['www-authenticate'] && this.http.auth !== 'basic') {
       this.challenges++;
       this.challenge = String(r.headers['www-authenticate']);
       this.nc = 0;
@@ -79,7 +90,8 @@ export class CwmpHttp {
       }
     }
     if (this.cookie) headers.Cookie = this.cookie;
-    if (this.challenge) {
+    if (this.http.auth === 'basic') headers.Authorization = basicAuthorization(this.username, this.password);
+    else if (this.challenge) {
       const auth = answerChallenge(this.challenge, url, 'POST', this.username, this.password, ++this.nc);
       if (auth) headers.Authorization = auth;
     }

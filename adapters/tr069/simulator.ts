@@ -9,8 +9,8 @@
 // VendorConfigFile version.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeSimulatorFile as writeFileAtomic } from '../../src/adapter-api.ts';
-import { CwmpHttp, getWithAuth, type HttpOptions } from './simulator-http.ts';
+import { simRequest, writeSimulatorFile as writeFileAtomic } from '../../src/adapter-api.ts';
+import { CwmpHttp, getWithAuth, type CpeAuth, type HttpOptions } from './simulator-http.ts';
 import { buildCwmp, parseCwmp } from './soap.ts';
 import type { CwmpMessage, CwmpNamespace, DownloadArgs, EventStruct, FaultStruct } from './soap.ts';
 
@@ -33,6 +33,10 @@ export interface CpeOptions extends HttpOptions {
   /** ManagementServer.Username; default the serial number. */
   username?: string;
   password: string;
+  /** 'basic': Basic with every message, no challenge answered (genieacs-sim); default 'digest'. */
+  auth?: CpeAuth;
+  /** Fetch Download URLs without credentials, whatever the Download says (genieacs-sim): non-200 is fault 9016. */
+  ignoreDownloadCredentials?: boolean;
   ns?: CwmpNamespace;
   /** Data-model root of the parameters the Inform carries. */
   root?: 'InternetGatewayDevice.' | 'Device.';
@@ -106,13 +110,14 @@ export async function runCpeSession(o: CpeOptions, extraEvents: string[] = []): 
     transferCompletes: [],
     rebooted: false,
   };
-  const http = new CwmpHttp(o.acs, o.username ?? o.serial, o.password, { insecure: o.insecure, ca: o.ca, gzip: o.gzip });
+  const http = new CwmpHttp(o.acs, o.username ?? o.serial, o.password, { insecure: o.insecure, ca: o.ca, gzip: o.gzip, auth: o.auth });
   const ns = o.ns ?? 'urn:dslforum-org:cwmp-1-0';
   let id = 0;
   const post = async (m: CwmpMessage | null): Promise<CwmpMessage | null> => {
     const r = await http.post(m ? buildCwmp(m, { ns, id: `cpe-${++id}` }) : '');
-    if (r.status === 204 || (r.status === 200 && r.body.length === 0)) return null;
-    if (r.status !== 200) throw new Error(`ACS answered ${r.status}`);
+    // Any answer but 2xx ends the session, as in genieacs-sim (after the one retry a 401 challenge gets).
+    if (r.status < 200 || r.status > 299) throw new Error(`ACS answered ${r.status}`);
+    if (r.body.length === 0) return null;
     const p = parseCwmp(r.body);
     return p.kind === 'Empty' ? null : p.message;
   };
@@ -223,7 +228,16 @@ async function onDownload(
 }
 
 async function fetchAndCheck(o: CpeOptions, dl: DownloadArgs, res: SessionResult): Promise<ReturnType<typeof checkFile>> {
-  const r = await getWithAuth(dl.url, dl.username, dl.password, { insecure: o.insecure, ca: o.ca });
+  const tls = { insecure: o.insecure, ca: o.ca };
+  if (o.ignoreDownloadCredentials) {
+    // One plain GET, as genieacs-sim does: a challenge is not answered, anything but 200 is fault 9016.
+    const r = await simRequest({ url: dl.url, ...tls });
+    const entry = res.downloads.find((d) => d.commandKey === dl.commandKey);
+    if (entry) entry.fetchChallenged = r.status === 401;
+    if (r.status !== 200) return { fault: { faultCode: 9016, faultString: `Unexpected response ${r.status}` } };
+    return checkFile(dl, r.body);
+  }
+  const r = await getWithAuth(dl.url, dl.username, dl.password, tls);
   const entry = res.downloads.find((d) => d.commandKey === dl.commandKey);
   if (entry) entry.fetchChallenged = r.challenged;
   if (r.status !== 200) return { fault: { faultCode: r.status === 401 ? 9012 : 9016, faultString: `file server answered ${r.status}` } };

@@ -53,6 +53,11 @@ export interface PendingDownload {
   deadline: number;
   fileName: string;
   size: number;
+  /**
+   * 'token': announced with a URL token instead of credentials (adapters.tr069.fileAuth), and fetched
+   * only through that URL; absent: with the Download's credentials.
+   */
+  fileAuth?: 'token';
   artifactId?: number;
   /** Firmware: the version the CPE should report afterwards. */
   version?: string;

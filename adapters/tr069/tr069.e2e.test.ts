@@ -117,6 +117,11 @@ describe('TR-069 end to end: the simulator following seed 002 against the server
     assert.equal(r1.transferCompletes[0]!.faultCode, 9018);
     assert.equal(r1.rebooted, false);
     assert.equal(reported('CP0001').lastFault.faultCode, 9018);
+    // Recorded as the CPE's fault with its code and string, not as a server error (issue 9 point 8).
+    const failed = s.core.store.state.events({ deviceId: 'CP0001', limit: 50 }).find((e) => e.file === 'download:firmware' && e.fault);
+    assert.equal(failed?.fault?.code, '9018');
+    assert.match(failed!.fault!.message, /MD5/);
+    assert.ok(failed!.status < 500);
     const retry = kv().get<RetryState>(keys.retry('CP0001', 'firmware'));
     assert.equal(retry?.failures, 1);
     assert.ok(retry!.notBefore > Date.now());

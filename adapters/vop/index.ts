@@ -15,8 +15,8 @@ import { requestUrlTemplate } from './render.ts';
 import { vopSimulatorCommand } from './simulator-command.ts';
 
 const NAME = 'vop';
-// The request types of seed 000 and the one file name each is recorded under (events, fetched state).
-const FILES: Record<string, string> = { i: 'info', b: 'bootstrap', f: 'firmware', c: 'config' };
+// Request type (seed 000: `$t`) → the one file name its events carry, whether served or refused.
+const FILES: Readonly<Record<string, string>> = { i: 'info', b: 'bootstrap', f: 'firmware', c: 'config' };
 
 const configSchema = z.object({}).strict();
 const profileSchema = z
@@ -53,7 +53,7 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
   const handle = async (req: Request, res: Response): Promise<void> => {
     const type = String(req.params.type);
     const file = Object.hasOwn(FILES, type) ? FILES[type] : undefined;
-    const info = { adapter: NAME, deviceId: null as string | null, file: file ?? type };
+    const info = { adapter: NAME, deviceId: null as string | null, file: file ?? 'unknown' };
     if (!file) return ctx.files.deny(req, res, 404, `unknown request type "${type}"`, info);
     // One answer for every failure: the client never learns whether the user or the password was wrong.
     const device = await ctx.access.admit(req, res, info, identifyUser(ctx, req), POLICY);

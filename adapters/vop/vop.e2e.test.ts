@@ -199,6 +199,12 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
     assert.ok(events.some((e) => e.file === 'firmware' && e.status === 200 && e.artifactId !== null && e.bytes > 0));
     assert.ok(events.some((e) => e.file === 'config' && e.status === 200 && e.revision !== null));
     assert.ok(events.some((e) => e.status === 401));
+    // One file name per request type, served or refused (issue 9 point 8): `info`, never `i`.
+    assert.deepEqual(
+      [...new Set(events.map((e) => e.file))].filter((f) => !['info', 'bootstrap', 'firmware', 'config'].includes(f)),
+      [],
+    );
+    assert.ok(events.some((e) => e.file === 'info' && e.status === 401));
     const fleet = (await (await fetch(`${s.http}/api/v1/fleet`, { headers: { authorization: s.auth } })).json()) as Array<{
       profile: string;
       devices: number;

@@ -60,7 +60,8 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
         if (!/^\d+$/.test(o.limit)) throw new ApsError('bad_request', `--limit must be a positive integer, not "${o.limit}"`);
         const list = core.store.state.events({ deviceId: o.device, adapter: o.adapter, limit: Number(o.limit) });
         if (o.json) return console.log(JSON.stringify(list, null, 2));
-        printTable(list as unknown as Array<Record<string, unknown>>, [
+        const rows = list.map((e) => ({ ...e, fault: e.fault ? `${e.fault.code} ${e.fault.message}`.trim() : null }));
+        printTable(rows as unknown as Array<Record<string, unknown>>, [
           'id',
           'at',
           'deviceId',
@@ -71,6 +72,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
           'artifactId',
           'revision',
           'ip',
+          'fault',
           'detail',
         ]);
       });

@@ -60,3 +60,42 @@ describe('EventSink reports without a sighting', () => {
     }
   });
 });
+
+describe('EventSink device faults', () => {
+  it('records a fault the device reports with its code and message, apart from the status the server answered', () => {
+    const dir = tempDir('aps-sink3-');
+    const store = openStore(dir);
+    try {
+      const sink = new EventSink(store, createLogger('silent'));
+      sink.record({
+        deviceId: 'f1',
+        adapter: 't',
+        file: 'download:firmware',
+        status: 200,
+        fault: { code: '9018', message: 'file corrupted' },
+      });
+      sink.record({ deviceId: 'f1', adapter: 't', file: 'info', status: 200 });
+      sink.flush();
+      const [plain, failed] = store.state.events({ deviceId: 'f1' });
+      assert.deepEqual(failed!.fault, { code: '9018', message: 'file corrupted' });
+      assert.equal(failed!.status, 200);
+      assert.equal(plain!.fault, null);
+      // A fault the server concludes on its own (a timeout) does not mean the device was heard from.
+      const seen = store.devices.state('f1')!.lastSeen;
+      sink.record({
+        deviceId: 'f2',
+        adapter: 't',
+        file: 'download:firmware',
+        status: 200,
+        fault: { code: '9010', message: 'x' },
+        seen: false,
+      });
+      sink.flush();
+      assert.equal(store.devices.state('f2')?.lastSeen ?? null, null);
+      assert.equal(store.devices.state('f1')!.lastSeen, seen);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

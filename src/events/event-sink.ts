@@ -1,5 +1,5 @@
 import type { Logger } from '../log.ts';
-import type { FetchedEntry, NewEvent, StateUpdate, Store } from '../store/index.ts';
+import type { EventFault, FetchedEntry, NewEvent, StateUpdate, Store } from '../store/index.ts';
 
 export interface DeviceEvent {
   deviceId: string | null;
@@ -12,6 +12,13 @@ export interface DeviceEvent {
   ip?: string | null;
   ua?: string | null;
   detail?: string | null;
+  /**
+   * A device fault (the device's own code and message, e.g. a TR-069 FaultCode): recorded as such, with
+   * `status` what the server answered (a device's failure is not a server error, so never 500 for it).
+   */
+  fault?: EventFault | null;
+  /** false: the server learned this without hearing from the device (a timeout), so last-seen stays. */
+  seen?: boolean;
 }
 
 export interface ReportInput {
@@ -55,10 +62,11 @@ export class EventSink {
       ip: e.ip ?? null,
       ua: e.ua ?? null,
       detail: e.detail ?? null,
+      fault: e.fault ?? null,
     };
     this.events.push(ev);
     for (const l of this.listeners) l(ev);
-    if (e.deviceId && e.status < 400) this.queueState({ deviceId: e.deviceId, at: ev.at, ip: e.ip, ua: e.ua });
+    if (e.deviceId && e.status < 400 && e.seen !== false) this.queueState({ deviceId: e.deviceId, at: ev.at, ip: e.ip, ua: e.ua });
     this.schedule();
   }
 

@@ -109,4 +109,10 @@ export const MIGRATIONS: readonly string[] = [
       UNION SELECT id FROM devices WHERE profile = 'vop'
     );
   `,
+  // 3: a fault the device itself reports (e.g. a TR-069 TransferComplete FaultCode) is recorded as that, not
+  // as an HTTP status the server never sent: code and message as the device gave them, vendor-neutral text.
+  `
+  ALTER TABLE events ADD COLUMN fault_code TEXT;
+  ALTER TABLE events ADD COLUMN fault_message TEXT;
+  `,
 ];

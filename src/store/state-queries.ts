@@ -14,6 +14,8 @@ interface EventRow {
   ip: string | null;
   ua: string | null;
   detail: string | null;
+  fault_code: string | null;
+  fault_message: string | null;
 }
 
 function toEvent(r: EventRow): EventRecord {
@@ -30,6 +32,7 @@ function toEvent(r: EventRow): EventRecord {
     ip: r.ip,
     ua: r.ua,
     detail: r.detail,
+    fault: r.fault_code === null ? null : { code: r.fault_code, message: r.fault_message ?? '' },
   };
 }
 
@@ -60,8 +63,8 @@ export class StateQueries {
        ON CONFLICT (device_id, file) DO UPDATE SET sha256 = excluded.sha256, serial = excluded.serial, modified_ms = excluded.modified_ms`,
     );
     this.evIns = db.prepare(
-      `INSERT INTO events (at, device_id, adapter, file, artifact_id, revision, bytes, status, ip, ua, detail)
-       VALUES (@at, @deviceId, @adapter, @file, @artifactId, @revision, @bytes, @status, @ip, @ua, @detail)`,
+      `INSERT INTO events (at, device_id, adapter, file, artifact_id, revision, bytes, status, ip, ua, detail, fault_code, fault_message)
+       VALUES (@at, @deviceId, @adapter, @file, @artifactId, @revision, @bytes, @status, @ip, @ua, @detail, @faultCode, @faultMessage)`,
     );
     this.kvGet = db.prepare<[string, string, number], { value: string }>(
       'SELECT value FROM kv WHERE ns = ? AND key = ? AND (expires_ms IS NULL OR expires_ms > ?)',
@@ -119,7 +122,7 @@ export class StateQueries {
   }
 
   insertEvents(events: readonly NewEvent[]): void {
-    for (const e of events) this.evIns.run(e);
+    for (const { fault, ...e } of events) this.evIns.run({ ...e, faultCode: fault?.code ?? null, faultMessage: fault?.message ?? null });
   }
 
   events(q: EventQuery): EventRecord[] {

@@ -72,6 +72,12 @@ export interface RevisionRecord {
   modifiedMs: number;
 }
 
+/** A fault the device reported (its own code and message), or one its protocol implies (e.g. a timeout). */
+export interface EventFault {
+  code: string;
+  message: string;
+}
+
 export interface EventRecord {
   id: number;
   at: string;
@@ -85,6 +91,8 @@ export interface EventRecord {
   ip: string | null;
   ua: string | null;
   detail: string | null;
+  /** Set when the device failed (status then is what the server answered, never a made-up 500). */
+  fault: EventFault | null;
 }
 export type NewEvent = Omit<EventRecord, 'id'>;
 

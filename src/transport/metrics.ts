@@ -17,6 +17,12 @@ export function createMetrics(core: CoreServices): Registry {
     labelNames: ['adapter'] as const,
     registers: [registry],
   });
+  const faults = new Counter({
+    name: 'aps_device_faults_total',
+    help: 'Faults devices reported (or that their protocol implies, e.g. a transfer timeout), by adapter',
+    labelNames: ['adapter'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'aps_devices',
     help: 'Registered devices, by profile',
@@ -57,6 +63,7 @@ export function createMetrics(core: CoreServices): Registry {
   core.events.onEvent((e) => {
     requests.inc({ adapter: e.adapter, status: String(e.status) });
     if (e.bytes > 0) bytes.inc({ adapter: e.adapter }, e.bytes);
+    if (e.fault) faults.inc({ adapter: e.adapter });
   });
   return registry;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ADAPTERS } from '../../adapters/index.ts';
 import { loadConfig, type ConfigInput } from '../../src/config.ts';
-import { createLogger } from '../../src/log.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
 export interface TestServer extends RunningServer {
@@ -28,8 +28,11 @@ export function tempDir(prefix = 'aps-test-'): string {
   return dir;
 }
 
-/** A real server on ephemeral loopback ports over a fresh temp data folder (real SQLite, real blobs). */
-export async function startTestServer(overrides: ConfigInput = {}, dataDir = tempDir()): Promise<TestServer> {
+/**
+ * A real server on ephemeral loopback ports over a fresh temp data folder (real SQLite, real blobs); `log`
+ * to read its log lines (test/helpers/log-capture.ts), silent otherwise.
+ */
+export async function startTestServer(overrides: ConfigInput = {}, dataDir = tempDir(), log?: Logger): Promise<TestServer> {
   const config = loadConfig({
     env: {},
     file: undefined,
@@ -43,7 +46,7 @@ export async function startTestServer(overrides: ConfigInput = {}, dataDir = tem
       ...overrides,
     },
   });
-  const server = await startServer(config, ADAPTERS, createLogger(process.env.APS_TEST_LOG ?? 'silent'));
+  const server = await startServer(config, ADAPTERS, log ?? createLogger(process.env.APS_TEST_LOG ?? 'silent'));
   return {
     ...server,
     dataDir,

@@ -1,17 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startTestServer, tempDir } from '../../test/helpers/server.ts';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { hashPassword } from '../src/devices/secrets.ts';
+import { MIGRATIONS } from '../src/store/migrations.ts';
+import { startTestServer, tempDir } from './helpers/server.ts';
 
 describe('VOP state written by an older APS', () => {
   it('a "reported" firmware (never sent by a VOP) is cleared by store migration 2, so the fleet shows what was fetched', async () => {
     const data = tempDir();
-    const first = await startTestServer({}, data);
-    first.core.devices.upsert({ id: 'old-vop', profile: 'vop', password: 'pw' });
-    first.core.events.report({ deviceId: 'old-vop', reported: { firmware: '22', bootstrap: '1.0' } });
-    first.core.events.flush();
-    // The database as an APS before migration 2 left it.
-    first.core.store.db.pragma('user_version = 1');
-    await first.close();
+    // The database as an APS before migration 2 left it: schema 1, a VOP whose firmware was recorded as reported.
+    const old = new Database(join(data, 'aps.sqlite'));
+    old.exec(MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    const now = new Date().toISOString();
+    old
+      .prepare('INSERT INTO devices (id, profile, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+      .run('old-vop', 'vop', hashPassword('pw'), now, now);
+    old
+      .prepare('INSERT INTO device_state (device_id, reported) VALUES (?, ?)')
+      .run('old-vop', JSON.stringify({ firmware: '22', bootstrap: '1.0' }));
+    old.close();
 
     const s = await startTestServer({}, data);
     try {
