@@ -2,7 +2,7 @@
 // may import. Everything an adapter needs is re-exported here; everything else in src/ is private to the
 // core and may change without notice. The lint rule in eslint.config.js enforces the boundary.
 export { defineAdapter } from './adapter.ts';
-export type { Adapter, AdapterContext, DeviceSetup, NotifyResult, PreviewFile } from './adapter.ts';
+export type { Adapter, AdapterContext, ArtifactSlot, DeviceSetup, NotifyResult, PreviewFile } from './adapter.ts';
 export type { AdapterServices, PublicUrls } from './core.ts';
 export { ApsError, isApsError, type ApsErrorCode } from './errors.ts';
 export type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, GroupRecord } from './store/index.ts';

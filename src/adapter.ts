@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
 import type { Router } from 'express';
 import type { ZodType } from 'zod';
+import type { ArtifactSlot } from './catalog/slots.ts';
 import type { ApsConfig } from './config.ts';
 import type { AdapterServices, CoreServices } from './core.ts';
 import type { KvState } from './kv-state.ts';
 import type { Logger } from './log.ts';
 import type { DeviceRecord } from './store/index.ts';
 import type { FtpMount } from './transport/ftp-mount.ts';
+
+export type { ArtifactSlot };
 
 /** What to enter on a device so it reaches APS: printed by `aps device show ID --json` as `setup`. */
 export interface DeviceSetup {
@@ -61,6 +64,11 @@ export interface Adapter<C = unknown> {
   profileSchema: ZodType;
   /** 'secret' when the protocol needs the clear password (HTTP Digest, credentials written into files). */
   credentials: 'hash' | 'secret';
+  /**
+   * The artifact kinds and roles this adapter serves. A profile of this adapter accepts only these (an
+   * artifact nothing would ever fetch is refused when added); omitted, every kind is accepted.
+   */
+  slots?: readonly ArtifactSlot[];
   register(ctx: AdapterContext<C>): void | Promise<void>;
   setup(device: DeviceRecord, core: AdapterServices, config: C): DeviceSetup;
   preview(device: DeviceRecord, core: AdapterServices, config: C): PreviewFile[];
