@@ -1,7 +1,7 @@
 // Issue 9, points 1-3: the catalog's explicit order per profile, one duplicate check for every path,
 // the slots a profile's adapter serves, and removing a target with --force.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -106,8 +106,7 @@ describe('Catalog order, duplicates, slots and forced removal', () => {
     assert.equal(catalog.list('dup').length, 2);
     // Sources and folder imports go through the same check.
     const folder = join(dir, 'dup-folder');
-    rmSync(folder, { recursive: true, force: true });
-    await import('node:fs').then((fs) => fs.mkdirSync(folder));
+    mkdirSync(folder);
     writeFileSync(join(folder, 'fw-1.0.bin'), 'dup');
     const r = await importFolder(catalog, folder, { profile: 'dup', kind: 'firmware' });
     assert.equal(r.added.length, 0);
@@ -129,6 +128,12 @@ describe('Catalog order, duplicates, slots and forced removal', () => {
     );
     const cpt = await catalog.addBuffer(Buffer.from('cpt'), { kind: 'aux', role: 'cpt', profile: 'phone', filename: 'c.bin' });
     assert.equal(cpt.role, 'cpt');
+    // A source (a folder import) reports the refusal as a skipped file, with the same message.
+    const folder = join(dir, 'slot-folder');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'boot-1.bin'), 'boot');
+    const r = await importFolder(catalog, folder, { profile: 'phone', kind: 'bootstrap' });
+    assert.match(r.skipped[0]?.reason ?? '', /profile phone accepts firmware, config, aux:cpt; not bootstrap/);
     const any = await catalog.addBuffer(Buffer.from('any'), { kind: 'aux', role: 'whatever', profile: 'open', filename: 'a.bin' });
     assert.equal(any.role, 'whatever');
   });

@@ -105,6 +105,11 @@ export class Catalog {
     return this.policy.orderOf(profile);
   }
 
+  /** Refuses a kind and role the profile's adapter never serves (checked by add(); apply checks first). */
+  assertSlot(profile: string, kind: ArtifactKind, role = ''): void {
+    assertServedSlot(profile, this.policy.slotsOf(profile), kind, role);
+  }
+
   /**
    * The one way into the catalog (CLI, API, apply, sources, imports). Bytes that already fill the slot
    * (same sha256, profile, kind, role, device and models) return the artifact that holds them, so the same
@@ -396,7 +401,7 @@ export class Catalog {
     const role = input.role ?? '';
     if (role && !/^[a-z0-9-]{1,32}$/.test(role))
       throw new ApsError('bad_request', `role "${role}" must be lower-case letters, digits or "-"`);
-    assertServedSlot(input.profile, this.policy.slotsOf(input.profile), input.kind, role);
+    this.assertSlot(input.profile, input.kind, role);
     return {
       kind: input.kind,
       profile: input.profile,

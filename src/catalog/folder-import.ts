@@ -61,9 +61,12 @@ export async function importFile(
   const sha = await sha256File(path);
   if (known.has(sha)) return { status: 'unchanged', sha256: sha };
   try {
-    const artifact = await catalog.addFile(path, { ...o, version: versionFromName(name), filename: name, origin: o.origin ?? 'folder' });
+    const { artifact, existing } = await catalog.add(
+      { path },
+      { ...o, version: versionFromName(name), filename: name, origin: o.origin ?? 'folder' },
+    );
     known.add(artifact.sha256);
-    return { status: 'added', sha256: artifact.sha256, artifact };
+    return existing ? { status: 'unchanged', sha256: artifact.sha256 } : { status: 'added', sha256: artifact.sha256, artifact };
   } catch (e) {
     return { status: 'skipped', reason: (e as Error).message };
   }
