@@ -115,6 +115,13 @@ describe('catalog and fleet through the admin API, and a real VOP', () => {
     const aux = await upload('aux', { profile: 'vop', kind: 'aux', role: 'x' });
     assert.equal(aux.status, 400);
     assert.match(((await aux.json()) as { message: string }).message, /profile vop accepts bootstrap, firmware, config/);
+    // Each adapter declares what it serves: AudioCodes its auxiliary roles, TR-069 firmware and config only.
+    assert.equal((await upload('tones', { profile: 'audiocodes-mp124', kind: 'aux', role: 'cpt' })).status, 201);
+    const acAux = await upload('other', { profile: 'audiocodes-mp124', kind: 'aux', role: 'x' });
+    assert.match(((await acAux.json()) as { message: string }).message, /accepts config, firmware, aux:cpt, aux:prt.*; not aux:x/);
+    const cpeBoot = await upload('boot', { profile: 'thomson-tr069', kind: 'bootstrap' });
+    assert.equal(cpeBoot.status, 400);
+    assert.match(((await cpeBoot.json()) as { message: string }).message, /profile thomson-tr069 accepts firmware, config; not bootstrap/);
     const del = await api(`/artifacts/${a.id}`, { method: 'DELETE' });
     assert.equal(del.status, 409);
     const forced = await api(`/artifacts/${a.id}?force=1`, { method: 'DELETE' });
