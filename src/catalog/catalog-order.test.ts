@@ -82,6 +82,14 @@ describe('Catalog order, duplicates, slots and forced removal', () => {
     devices.upsert({ id: 'w1', pins: { firmware: low.artifact.id } });
     const top = await catalog.add({ bytes: Buffer.from('w-6') }, { kind: 'firmware', profile: 'warn', version: '6.0', filename: 'w6.bin' });
     assert.match(top.warning ?? '', /every device it fits is pinned: w1/);
+    // A device's own artifact outranks a shared one: the warning names what each device gets instead.
+    devices.upsert({ id: 'o1', profile: 'warn-own' });
+    const own = await catalog.addBuffer(Buffer.from('own-1'), { kind: 'config', profile: 'warn-own', deviceId: 'o1', filename: 'o1.cfg' });
+    const shared = await catalog.add(
+      { bytes: Buffer.from('shared-9') },
+      { kind: 'config', profile: 'warn-own', version: '9', filename: 's.cfg' },
+    );
+    assert.match(shared.warning ?? '', new RegExp(`will not become anyone's config target: o1 gets artifact ${own.id}$`));
     // device show: the latest addition of a slot that is not the device's target, and why.
     assert.deepEqual(catalog.slotNotes(devices.get('w1')!), [
       `firmware: artifact ${top.artifact.id} (6.0), added last, is not the target: pinned to artifact ${low.artifact.id}`,

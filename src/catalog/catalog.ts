@@ -306,9 +306,9 @@ export class Catalog {
   private whyNotTarget(a: ArtifactRecord): string | undefined {
     const order = this.orderOf(a.profile);
     const slot = slotKey(a.kind, a.role);
-    const fitting = this.store.devices.list().filter((d) => d.profile === a.profile && fits(a, d));
-    if (fitting.some((d) => this.target(d, a.kind, a.role)?.id === a.id)) return undefined;
-    // An artifact that ranks higher for every device this one fits (same owner, models at least as wide).
+    const head = `artifact ${a.id} will not become anyone's ${slot} target`;
+    // First the cheap case: an artifact that ranks higher for every device this one fits (the same owner,
+    // models at least as wide), whatever the devices are.
     const higher = this.candidates(a.profile)
       .filter(
         (x) =>
@@ -320,15 +320,20 @@ export class Catalog {
           compareArtifacts(x, a, order) > 0,
       )
       .sort((x, y) => compareArtifacts(y, x, order))[0];
-    const head = `artifact ${a.id} will not become anyone's ${slot} target`;
-    if (higher)
-      return `${head}: artifact ${higher.id} (${higher.version || 'no version'}${higher.serial !== null ? `, serial ${higher.serial}` : ''}) ranks higher by ${order} (profile ${a.profile} orders by ${order})`;
+    if (higher) {
+      const what = `${higher.version || 'no version'}${higher.serial !== null ? `, serial ${higher.serial}` : ''}`;
+      return `${head}: artifact ${higher.id} (${what}) ranks higher by ${order} (profile ${a.profile} orders by ${order})`;
+    }
+    const fitting = this.store.devices.list().filter((d) => d.profile === a.profile && fits(a, d));
     if (fitting.length === 0) return undefined; // nobody yet: the next device added gets it
-    const pinned = fitting.filter((d) => this.pinned(d, slot) !== undefined).map((d) => d.id);
-    const own = fitting.filter((d) => !pinned.includes(d.id)).map((d) => d.id);
+    const targets = fitting.map((d) => ({ id: d.id, pinned: this.pinned(d, slot) !== undefined, target: this.target(d, a.kind, a.role) }));
+    if (targets.some((t) => t.target?.id === a.id)) return undefined;
     const names = (ids: string[]): string => ids.slice(0, 5).join(', ') + (ids.length > 5 ? `, and ${ids.length - 5} more` : '');
-    if (own.length === 0) return `${head}: every device it fits is pinned: ${names(pinned)}`;
-    return `${head}: ${pinned.length ? `pinned: ${names(pinned)}; ` : ''}with their own artifact: ${names(own)}`;
+    const pinned = targets.filter((t) => t.pinned).map((t) => t.id);
+    if (pinned.length === fitting.length) return `${head}: every device it fits is pinned: ${names(pinned)}`;
+    // The others get another artifact: their own, or one for their model that ranks higher.
+    const others = targets.filter((t) => !t.pinned).map((t) => `${t.id} gets artifact ${t.target?.id ?? '(none)'}`);
+    return `${head}: ${pinned.length ? `pinned: ${names(pinned)}; ` : ''}${names(others)}`;
   }
 
   /** The artifact already holding these bytes in this slot (profile, kind, role, device, models), if any. */
