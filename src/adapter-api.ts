@@ -8,6 +8,7 @@ export type {
   AdapterContext,
   AdapterSecrets,
   AdapterServices,
+  ArtifactSlot,
   CatalogReader,
   CatalogWriter,
   DeviceDirectory,

@@ -71,7 +71,10 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
   };
 
   const renderedSource = opts.readOnly ? core.rendered.readOnly() : core.rendered;
-  const rendered: RenderedFileService = { get: (id, file, key, render) => renderedSource.get(id, file, key, render) };
+  const rendered: RenderedFileService = {
+    get: (id, file, key, render) => renderedSource.get(id, file, key, render),
+    artifactSerial: (id, slot, a) => renderedSource.artifactSerial(id, slot, a),
+  };
 
   // Plain objects with bound methods: the adapter holds functions, not the core's instances (which hold the store).
   const files: FileResponder = {

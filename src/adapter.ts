@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Request, Response, Router } from 'express';
 import type { ZodType } from 'zod';
+import type { ArtifactSlot } from './catalog/slots.ts';
 import type { TargetSubject } from './catalog/catalog.ts';
 import type { DeviceInput } from './devices/registry.ts';
 import type { DeviceEvent, ReportInput } from './events/event-sink.ts';
@@ -28,6 +29,8 @@ export interface PublicUrls {
   /** `ftp://host:port` when the FTP server is enabled (same host as HTTP), else null. */
   ftp: string | null;
 }
+
+export type { ArtifactSlot };
 
 /** What to enter on a device so it reaches APS: printed by `aps device show ID --json` as `setup`. */
 export interface DeviceSetup {
@@ -115,6 +118,8 @@ export interface RevisionService {
 
 export interface RenderedFileService {
   get(deviceId: string, file: string, inputKey: string, render: () => Buffer): RenderedFile;
+  /** The serial a vendor compares for the artifact a device gets in a slot: grows whenever that target changes. */
+  artifactSerial(deviceId: string, slot: string, a: ArtifactRecord): number;
 }
 
 export interface EventService {
@@ -201,6 +206,11 @@ export interface Adapter<C = unknown> {
    * device needs a MAC); throws an ApsError('bad_request') with the adapter's own message.
    */
   validateDevice?(device: DeviceRecord): void;
+  /**
+   * The artifact kinds and roles this adapter serves. A profile of this adapter accepts only these (an
+   * artifact nothing would ever fetch is refused when added); omitted, every kind is accepted.
+   */
+  slots?: readonly ArtifactSlot[];
   register(ctx: AdapterContext<C>): void | Promise<void>;
   setup(device: DeviceRecord, services: AdapterServices, config: C): DeviceSetup;
   preview(device: DeviceRecord, services: AdapterServices, config: C): PreviewFile[];

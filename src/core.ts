@@ -76,7 +76,13 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   });
   const revisions = new RevisionStore(store);
   const events = new EventSink(store, log);
-  const catalog = new Catalog(store, new FsBlobStore(config.dataDir));
+  const catalog = new Catalog(store, new FsBlobStore(config.dataDir), {
+    orderOf: (p) => profiles.get(p)?.order ?? 'version',
+    slotsOf: (p) => {
+      const adapter = profiles.get(p)?.adapter;
+      return adapter === undefined ? undefined : byName.get(adapter)?.slots;
+    },
+  });
   const files = new DeviceFiles(catalog, events, log, revisions);
   const services = new Map<string, AdapterServices>();
   const core: Core = {

@@ -92,6 +92,16 @@ describe('profiles', () => {
     assert.equal(p.template!.render({ vars: { port: '5060' }, device: { id: 'd1' } }), 'port=5060 id=d1\n');
   });
 
+  it('reads the catalog order (version by default) and refuses an unknown one', () => {
+    const reg = loadProfiles(profilesDir({ 'v.yaml': 'adapter: demo\n', 's.yaml': 'adapter: demo\norder: serial\n' }), schemas);
+    assert.equal(reg.require('v').order, 'version');
+    assert.equal(reg.require('s').order, 'serial');
+    assert.throws(
+      () => loadProfiles(profilesDir({ 'n.yaml': 'adapter: demo\norder: newest\n' }), schemas),
+      /n\.yaml: order: .*"version".*"serial".*"added"/,
+    );
+  });
+
   it('names the file and the key of a bad profile', () => {
     assert.throws(() => loadProfiles(profilesDir({ 'a.yaml': 'adapter: nope\n' }), schemas), /a\.yaml: adapter: no adapter named "nope"/);
     assert.throws(() => loadProfiles(profilesDir({ 'b.yaml': 'adapter: demo\nmodels: 3\n' }), schemas), /b\.yaml: models:/);

@@ -60,7 +60,9 @@ describe('a mixed-vendor site on one APS', () => {
     await gw.check(); // after its reset, the gateway reports the new version in its User-Agent
 
     s.core.events.flush();
-    const fleet = await api<Array<{ profile: string; version: string; basis: string | null; devices: number }>>('/fleet');
+    // Issue 9 §12: the per-version counts are now `versions` beside the per-device and per-profile views.
+    const fleet = (await api<{ versions: Array<{ profile: string; version: string; basis: string | null; devices: number }> }>('/fleet'))
+      .versions;
     const versionOf = (profile: string): string | undefined => {
       const row = fleet.find((f) => f.profile === profile);
       return row && `${row.version} (${row.basis})`;

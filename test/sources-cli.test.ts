@@ -39,7 +39,8 @@ describe('aps sync (CLI) against an in-process SFTP server and a folder', () => 
         '  - name: drop',
         '    type: folder',
         `    path: ${join(dir, 'incoming')}`,
-        '    profile: vop',
+        // Call progress tones are an AudioCodes file: a VOP profile refuses aux files (issue 9 §3).
+        '    profile: audiocodes-mp124',
         '    kind: aux',
         '    role: cpt',
       ].join('\n');

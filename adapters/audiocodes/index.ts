@@ -13,7 +13,7 @@ import { deviceTree } from './files.ts';
 import { ftpResolver } from './ftp.ts';
 import { decodeIni } from './ini-encoding.ts';
 import { registerHttp } from './http.ts';
-import { configSchema, profileSchema, type AudioCodesConfig } from './settings.ts';
+import { AUX_ROLES, configSchema, profileSchema, type AudioCodesConfig } from './settings.ts';
 import { audiocodesSimulatorCommand } from './simulator-command.ts';
 
 function register(ctx: AdapterContext<AudioCodesConfig>): void {
@@ -67,6 +67,8 @@ export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
       );
     }
   },
+  // The ini (a config artifact or the template), the cmp firmware and one auxiliary file per known role.
+  slots: [{ kind: 'config' }, { kind: 'firmware' }, { kind: 'aux', roles: Object.keys(AUX_ROLES) }],
   register,
   setup(device, core) {
     const mac = device.mac?.toUpperCase() ?? '<MAC>';

@@ -65,6 +65,8 @@ export const tr069Adapter = defineAdapter<Tr069Config>({
   profileSchema,
   // HTTP Digest needs the clear password on the server side (stored AES-GCM encrypted by the core).
   credentials: 'secret',
+  // Download RPCs of file type 1 (firmware) and 3 (vendor configuration file).
+  slots: [{ kind: 'firmware' }, { kind: 'config' }],
   register,
   setup(device, core, config) {
     return {

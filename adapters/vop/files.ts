@@ -14,9 +14,12 @@ export interface VopFiles {
   config?: RenderedFile;
 }
 
-/** The VOP announces numeric firmware serials; an artifact added without one uses its catalog id, which only grows. */
-export function firmwareSerial(a: ArtifactRecord): number {
-  return a.serial ?? a.id;
+/**
+ * The VOP installs a firmware whose serial is greater than its own: the core's per-device counter, which
+ * grows whenever the target changes (a newer artifact, or a pin to an older one), never the artifact's rank.
+ */
+export function firmwareSerial(core: AdapterServices, device: DeviceRecord, a: ArtifactRecord): number {
+  return core.rendered.artifactSerial(device.id, 'firmware', a);
 }
 
 /** A bootstrap is compared by version ("different from his"); without one, the catalog id stands in. */
@@ -41,7 +44,7 @@ export function vopFiles(core: AdapterServices, device: DeviceRecord, secure: bo
   const info = core.rendered.get(device.id, infoName, `${profile.hash}|${url}|${config?.revision.serial ?? 0}`, () =>
     renderInfo({
       bootstrap: bootstrap && { version: bootstrapVersion(bootstrap), url, md5: bootstrap.md5 },
-      firmware: firmware && { serial: firmwareSerial(firmware), url, md5: firmware.md5 },
+      firmware: firmware && { serial: firmwareSerial(core, device, firmware), url, md5: firmware.md5 },
       config: config && { serial: config.revision.serial, url, md5: config.revision.md5 },
     }),
   );

@@ -109,7 +109,7 @@ function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
       artifactId: f.firmware.id,
       md5: f.firmware.md5,
       size: f.firmware.size,
-      serial: firmwareSerial(f.firmware),
+      serial: firmwareSerial(core, device, f.firmware),
     });
   if (f.config)
     out.push({
@@ -131,6 +131,8 @@ export const vopAdapter = defineAdapter({
   profileSchema,
   // The VOP sends its password in clear in the request ($p): a hash is enough to check it.
   credentials: 'hash',
+  // What the information file announces: a bootstrap, a firmware and a per-user config.
+  slots: [{ kind: 'bootstrap' }, { kind: 'firmware' }, { kind: 'config' }],
   register,
   setup(device, core) {
     return {

@@ -205,10 +205,9 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
       [],
     );
     assert.ok(events.some((e) => e.file === 'info' && e.status === 401));
-    const fleet = (await (await fetch(`${s.http}/api/v1/fleet`, { headers: { authorization: s.auth } })).json()) as Array<{
-      profile: string;
-      devices: number;
-    }>;
-    assert.ok(fleet.some((f) => f.profile === 'vop' && f.devices >= 1));
+    const fleet = (await (await fetch(`${s.http}/api/v1/fleet`, { headers: { authorization: s.auth } })).json()) as {
+      versions: Array<{ profile: string; devices: number }>;
+    };
+    assert.ok(fleet.versions.some((f) => f.profile === 'vop' && f.devices >= 1));
   });
 });

@@ -4,9 +4,43 @@ import { ApsError } from '../errors.ts';
 import { ARTIFACT_KINDS, type ArtifactKind, type ArtifactRecord, type DeviceRecord, type Pins, type Store } from '../store/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { pinProblem, slotKey } from './pins.ts';
-import { compareArtifacts } from './version-order.ts';
+import { assertServedSlot, type ArtifactSlot } from './slots.ts';
+import { compareArtifacts, type ArtifactOrder } from './version-order.ts';
 
 export { slotKey };
+export type { ArtifactOrder, ArtifactSlot };
+
+/** What the catalog needs to know of a profile: its order and the slots its adapter serves. */
+export interface CatalogPolicy {
+  orderOf(profile: string): ArtifactOrder;
+  /** undefined: no restriction (an adapter that declares no slots, a profile that is gone). */
+  slotsOf(profile: string): readonly ArtifactSlot[] | undefined;
+}
+
+const DEFAULT_POLICY: CatalogPolicy = { orderOf: () => 'version', slotsOf: () => undefined };
+
+/** Where an artifact's bytes come from: a local file (streamed) or a buffer. */
+export type ArtifactSource = { path: string } | { bytes: Buffer };
+
+export interface AddOutcome {
+  artifact: ArtifactRecord;
+  /** true: these bytes already filled the slot, and that artifact is returned; nothing was added. */
+  existing: boolean;
+  /** Why a new artifact will not become anyone's target (a higher one exists, devices are pinned…). */
+  warning?: string;
+}
+
+/** A device (or `group NAME`) moved off a removed target: `to` is its target after, null when none. */
+export interface TargetMove {
+  subject: string;
+  from: number;
+  to: number | null;
+}
+
+export interface RetireResult {
+  artifact: ArtifactRecord;
+  moved: TargetMove[];
+}
 
 export interface AddArtifactInput {
   kind: ArtifactKind;
@@ -58,23 +92,48 @@ export class Catalog {
   private cacheGen = -1;
   private byProfile = new Map<string, ArtifactRecord[]>();
 
-  constructor(store: Store, blobs: BlobStore) {
+  private readonly policy: CatalogPolicy;
+
+  constructor(store: Store, blobs: BlobStore, policy: CatalogPolicy = DEFAULT_POLICY) {
     this.store = store;
     this.blobs = blobs;
+    this.policy = policy;
+  }
+
+  /** The profile's order (its `order` key; `version` by default). */
+  orderOf(profile: string): ArtifactOrder {
+    return this.policy.orderOf(profile);
+  }
+
+  /** Refuses a kind and role the profile's adapter never serves (checked by add(); apply checks first). */
+  assertSlot(profile: string, kind: ArtifactKind, role = ''): void {
+    assertServedSlot(profile, this.policy.slotsOf(profile), kind, role);
+  }
+
+  /**
+   * The one way into the catalog (CLI, API, apply, sources, imports). Bytes that already fill the slot
+   * (same sha256, profile, kind, role, device and models) return the artifact that holds them, so the same
+   * file added twice never makes two entries; a new artifact that nobody will get says why.
+   */
+  async add(source: ArtifactSource, input: AddArtifactInput): Promise<AddOutcome> {
+    const meta = this.validate(input, input.filename ?? ('path' in source ? basename(source.path) : ''));
+    checkSize(meta.kind, 'path' in source ? statSync(source.path).size : source.bytes.length);
+    // Content-addressed: writing bytes already stored leaves the same blob.
+    const info = 'path' in source ? await this.blobs.putFile(source.path) : await this.blobs.putBuffer(source.bytes);
+    const { artifact, existing } = this.store.transaction(() => {
+      const same = this.inSlot(meta, info.sha256);
+      if (same) return { artifact: same, existing: true };
+      return { artifact: this.store.artifacts.insert({ ...meta, ...info }, new Date().toISOString()), existing: false };
+    }, 'immediate');
+    return existing ? { artifact, existing } : { artifact, existing, warning: this.whyNotTarget(artifact) };
   }
 
   async addFile(path: string, input: AddArtifactInput): Promise<ArtifactRecord> {
-    const meta = this.validate(input, input.filename ?? basename(path));
-    checkSize(meta.kind, statSync(path).size);
-    const info = await this.blobs.putFile(path);
-    return this.store.artifacts.insert({ ...meta, ...info }, new Date().toISOString());
+    return (await this.add({ path }, input)).artifact;
   }
 
   async addBuffer(bytes: Buffer, input: AddArtifactInput & { filename: string }): Promise<ArtifactRecord> {
-    const meta = this.validate(input, input.filename);
-    checkSize(meta.kind, bytes.length);
-    const info = await this.blobs.putBuffer(bytes);
-    return this.store.artifacts.insert({ ...meta, ...info }, new Date().toISOString());
+    return (await this.add({ bytes }, input)).artifact;
   }
 
   /** The bytes of a small artifact (a config file) for rendering; large ones are streamed, never read whole. */
@@ -93,19 +152,83 @@ export class Catalog {
 
   /** Refuses to remove an artifact some device would receive now (pinned or newest). */
   async remove(id: number): Promise<ArtifactRecord> {
+    return (await this.retire(id, { force: false })).artifact;
+  }
+
+  /**
+   * Removes an artifact. While it is a target this is refused, unless `force`: then every device and
+   * group pinned to it is pinned to the previous artifact of the slot (per the profile's order; unpinned
+   * when there is none), devices that had it as the newest fall back to the next one by themselves, and
+   * each move is recorded as an event, all in one transaction with the removal.
+   */
+  async retire(id: number, opts: { force: boolean }): Promise<RetireResult> {
     const a = this.store.artifacts.get(id);
     if (!a) throw new ApsError('not_found', `no artifact ${id}`);
+    const slot = slotKey(a.kind, a.role);
     const users = this.devicesTargeting(a);
-    if (users.length > 0) {
+    if (users.length > 0 && !opts.force) {
       const names = users.slice(0, 5).join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
       throw new ApsError(
         'conflict',
-        `artifact ${id} is the current ${slotKey(a.kind, a.role)} target of ${names}; pin those devices to another artifact or add a newer one first`,
+        `artifact ${id} is the current ${slot} target of ${names}; pin those devices to another artifact, add a newer one, or remove it with --force (they move to the previous artifact of the slot)`,
       );
     }
-    this.store.artifacts.remove(id);
+    const moved = this.store.transaction(() => {
+      const order = this.orderOf(a.profile);
+      const below = (fitsSubject: (x: ArtifactRecord) => boolean): ArtifactRecord | undefined =>
+        this.store.artifacts
+          .list(a.profile)
+          .filter((x) => x.id !== a.id && x.kind === a.kind && x.role === a.role && fitsSubject(x) && compareArtifacts(x, a, order) < 0)
+          .sort((x, y) => compareArtifacts(y, x, order))[0];
+      const groupMoves = new Map<string, number | null>();
+      for (const g of this.store.devices.groups()) {
+        if (g.pins[slot] !== a.id) continue;
+        // A group pin is shared: only a shared artifact at least as wide as this one (its models) replaces it.
+        const to = below((x) => x.deviceId === null && (x.models.length === 0 || a.models.every((m) => x.models.includes(m))));
+        const pins = { ...g.pins };
+        if (to) pins[slot] = to.id;
+        else delete pins[slot];
+        this.store.devices.upsertGroup({ ...g, pins });
+        groupMoves.set(g.name, to?.id ?? null);
+      }
+      const now = new Date().toISOString();
+      for (const d of this.store.devices.list()) {
+        if (d.pins[slot] !== a.id) continue;
+        const to = below((x) => fits(x, d));
+        const pins = { ...d.pins };
+        if (to) pins[slot] = to.id;
+        else delete pins[slot];
+        this.store.devices.upsert({ ...d, pins, updatedAt: now });
+      }
+      this.store.artifacts.remove(a.id);
+      const out: TargetMove[] = users.map((subject) => {
+        const group = /^group (.+)$/.exec(subject)?.[1];
+        if (group !== undefined) return { subject, from: a.id, to: groupMoves.get(group) ?? null };
+        const d = this.store.devices.get(subject);
+        return { subject, from: a.id, to: (d && this.target(d, a.kind, a.role)?.id) ?? null };
+      });
+      this.store.state.insertEvents(
+        out
+          .filter((m) => !m.subject.startsWith('group '))
+          .map((m) => ({
+            at: now,
+            deviceId: m.subject,
+            adapter: 'catalog',
+            file: slot,
+            artifactId: m.to,
+            revision: null,
+            bytes: 0,
+            status: 200,
+            ip: null,
+            ua: null,
+            fault: null,
+            detail: `artifact ${a.id} removed with --force: ${slot} target moved to ${m.to === null ? 'nothing (no artifact left for it)' : `artifact ${m.to}`}`,
+          })),
+      );
+      return out;
+    }, 'immediate');
     if (this.store.artifacts.countBySha(a.sha256) === 0) await this.blobs.remove(a.sha256);
-    return a;
+    return { artifact: a, moved };
   }
 
   /** Removes a removed device's own artifacts (its config…), so a new device of the same id never inherits them. */
@@ -126,11 +249,12 @@ export class Catalog {
       const a = this.store.artifacts.get(pinned);
       return pinProblem(a, key, device) === undefined ? a : undefined;
     }
+    const order = this.orderOf(device.profile);
     let best: ArtifactRecord | undefined;
     for (const a of this.candidates(device.profile)) {
       if (a.kind !== kind || a.role !== role || !fits(a, device)) continue;
       // A device's own artifact outranks shared ones of the same slot.
-      if (!best || rank(a, device) > rank(best, device) || (rank(a, device) === rank(best, device) && compareArtifacts(a, best) > 0))
+      if (!best || rank(a, device) > rank(best, device) || (rank(a, device) === rank(best, device) && compareArtifacts(a, best, order) > 0))
         best = a;
     }
     return best;
@@ -147,6 +271,85 @@ export class Catalog {
       if (t) out.set(s, t);
     }
     return out;
+  }
+
+  /**
+   * For `device show`: each slot whose latest addition fitting the device is not its target, and why
+   * (pinned, its own artifact, or another one ranks higher by the profile's order).
+   */
+  slotNotes(device: TargetSubject): string[] {
+    const order = this.orderOf(device.profile);
+    const latest = new Map<string, ArtifactRecord>();
+    for (const a of this.candidates(device.profile)) {
+      if (!fits(a, device)) continue;
+      const key = slotKey(a.kind, a.role);
+      if ((latest.get(key)?.id ?? -1) < a.id) latest.set(key, a);
+    }
+    const notes: string[] = [];
+    for (const [key, last] of [...latest].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      const t = this.target(device, last.kind, last.role);
+      if (t?.id === last.id) continue;
+      const pin = this.pinned(device, key);
+      const why =
+        pin !== undefined
+          ? t
+            ? `pinned to artifact ${pin}`
+            : `pinned to artifact ${pin}, which no longer fits this device`
+          : t && t.deviceId === device.id && last.deviceId === null
+            ? `the device has its own artifact ${t.id}`
+            : `artifact ${t?.id} (${t?.version || 'no version'}) ranks higher by ${order}`;
+      notes.push(`${key}: artifact ${last.id} (${last.version || 'no version'}), added last, is not the target: ${why}`);
+    }
+    return notes;
+  }
+
+  /** Why an artifact just added will be nobody's target, or undefined when some device gets it (or may later). */
+  private whyNotTarget(a: ArtifactRecord): string | undefined {
+    const order = this.orderOf(a.profile);
+    const slot = slotKey(a.kind, a.role);
+    const head = `artifact ${a.id} will not become anyone's ${slot} target`;
+    // First the cheap case: an artifact that ranks higher for every device this one fits (the same owner,
+    // models at least as wide), whatever the devices are.
+    const higher = this.candidates(a.profile)
+      .filter(
+        (x) =>
+          x.id !== a.id &&
+          x.kind === a.kind &&
+          x.role === a.role &&
+          x.deviceId === a.deviceId &&
+          (x.models.length === 0 || (a.models.length > 0 && a.models.every((m) => x.models.includes(m)))) &&
+          compareArtifacts(x, a, order) > 0,
+      )
+      .sort((x, y) => compareArtifacts(y, x, order))[0];
+    if (higher) {
+      const what = `${higher.version || 'no version'}${higher.serial !== null ? `, serial ${higher.serial}` : ''}`;
+      return `${head}: artifact ${higher.id} (${what}) ranks higher by ${order} (profile ${a.profile} orders by ${order})`;
+    }
+    const fitting = this.store.devices.list().filter((d) => d.profile === a.profile && fits(a, d));
+    if (fitting.length === 0) return undefined; // nobody yet: the next device added gets it
+    const targets = fitting.map((d) => ({ id: d.id, pinned: this.pinned(d, slot) !== undefined, target: this.target(d, a.kind, a.role) }));
+    if (targets.some((t) => t.target?.id === a.id)) return undefined;
+    const names = (ids: string[]): string => ids.slice(0, 5).join(', ') + (ids.length > 5 ? `, and ${ids.length - 5} more` : '');
+    const pinned = targets.filter((t) => t.pinned).map((t) => t.id);
+    if (pinned.length === fitting.length) return `${head}: every device it fits is pinned: ${names(pinned)}`;
+    // The others get another artifact: their own, or one for their model that ranks higher.
+    const others = targets.filter((t) => !t.pinned).map((t) => `${t.id} gets artifact ${t.target?.id ?? '(none)'}`);
+    return `${head}: ${pinned.length ? `pinned: ${names(pinned)}; ` : ''}${names(others)}`;
+  }
+
+  /** The artifact already holding these bytes in this slot (profile, kind, role, device, models), if any. */
+  private inSlot(meta: Omit<ArtifactRecord, 'id' | 'addedAt' | 'sha256' | 'md5' | 'size'>, sha256: string): ArtifactRecord | undefined {
+    const models = meta.models.join(',');
+    return this.store.artifacts
+      .list(meta.profile)
+      .find(
+        (x) =>
+          x.sha256 === sha256 &&
+          x.kind === meta.kind &&
+          x.role === meta.role &&
+          x.deviceId === meta.deviceId &&
+          x.models.join(',') === models,
+      );
   }
 
   private devicesTargeting(a: ArtifactRecord): string[] {
@@ -204,6 +407,7 @@ export class Catalog {
     const role = input.role ?? '';
     if (role && !/^[a-z0-9-]{1,32}$/.test(role))
       throw new ApsError('bad_request', `role "${role}" must be lower-case letters, digits or "-"`);
+    this.assertSlot(input.profile, input.kind, role);
     return {
       kind: input.kind,
       profile: input.profile,

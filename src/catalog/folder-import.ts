@@ -31,13 +31,17 @@ export async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** The sha256 of every shared artifact already filling the slot (profile, kind, role) an import adds to. */
+/**
+ * The sha256 of every shared artifact already filling the slot (profile, kind, role, models) an import adds
+ * to: lets a source skip fetching a file it already has. Catalog.add decides the same way for what is added.
+ */
 export function slotShas(catalog: Catalog, o: FolderImportOptions): Set<string> {
   const role = o.role ?? '';
+  const models = [...new Set(o.models ?? [])].sort().join(',');
   return new Set(
     catalog
       .list(o.profile)
-      .filter((a) => a.kind === o.kind && a.role === role && a.deviceId === null)
+      .filter((a) => a.kind === o.kind && a.role === role && a.deviceId === null && a.models.join(',') === models)
       .map((a) => a.sha256),
   );
 }
@@ -61,9 +65,12 @@ export async function importFile(
   const sha = await sha256File(path);
   if (known.has(sha)) return { status: 'unchanged', sha256: sha };
   try {
-    const artifact = await catalog.addFile(path, { ...o, version: versionFromName(name), filename: name, origin: o.origin ?? 'folder' });
+    const { artifact, existing } = await catalog.add(
+      { path },
+      { ...o, version: versionFromName(name), filename: name, origin: o.origin ?? 'folder' },
+    );
     known.add(artifact.sha256);
-    return { status: 'added', sha256: artifact.sha256, artifact };
+    return existing ? { status: 'unchanged', sha256: artifact.sha256 } : { status: 'added', sha256: artifact.sha256, artifact };
   } catch (e) {
     return { status: 'skipped', reason: (e as Error).message };
   }

@@ -22,9 +22,19 @@ export function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** "Newest" for target selection: higher serial, then higher version, then the later upload. */
-export function compareArtifacts(a: ArtifactRecord, b: ArtifactRecord): number {
-  if (a.serial !== b.serial) return (a.serial ?? -1) - (b.serial ?? -1);
-  const v = compareVersions(a.version, b.version);
-  return v !== 0 ? v : a.id - b.id;
+/**
+ * How a profile ranks the artifacts of one slot ("newest" wins target selection), set by its `order` key:
+ * - `version` (default): higher version, then higher serial, then the later addition;
+ * - `serial`: higher serial (none counts lowest), then higher version, then the later addition;
+ * - `added`: the later addition, whatever its version or serial.
+ */
+export type ArtifactOrder = 'version' | 'serial' | 'added';
+export const ARTIFACT_ORDERS: readonly ArtifactOrder[] = ['version', 'serial', 'added'];
+
+/** Positive when `a` ranks above `b` in the given order; ids break every tie (catalog ids only grow). */
+export function compareArtifacts(a: ArtifactRecord, b: ArtifactRecord, order: ArtifactOrder = 'version'): number {
+  const bySerial = (): number => (a.serial === b.serial ? 0 : (a.serial ?? -1) - (b.serial ?? -1));
+  const byVersion = (): number => compareVersions(a.version, b.version);
+  const first = order === 'version' ? byVersion() || bySerial() : order === 'serial' ? bySerial() || byVersion() : 0;
+  return first !== 0 ? first : a.id - b.id;
 }

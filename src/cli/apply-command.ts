@@ -101,6 +101,7 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
         throw new ApsError('bad_request', `${at}: the file cannot be read`);
       });
     context(at, () => checkSize(a.kind, size));
+    context(at, () => core.catalog.assertSlot(a.profile, a.kind, a.role ?? ''));
     const sha256 = await sha256File(file).catch(() => {
       throw new ApsError('bad_request', `${at}: the file cannot be read`);
     });
@@ -136,18 +137,23 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
       summary.artifactsKept++;
       continue;
     }
-    await core.catalog.addFile(file, {
-      kind: a.kind,
-      profile: a.profile,
-      version: a.version,
-      serial: a.serial ?? null,
-      models: a.models,
-      role,
-      deviceId: a.device ?? null,
-      filename: a.name ?? basename(file),
-      origin: 'apply',
-    });
-    summary.artifactsAdded++;
+    // The catalog returns the artifact already holding these bytes in this slot (existing), adding nothing.
+    const { existing } = await core.catalog.add(
+      { path: file },
+      {
+        kind: a.kind,
+        profile: a.profile,
+        version: a.version,
+        serial: a.serial ?? null,
+        models: a.models,
+        role,
+        deviceId: a.device ?? null,
+        filename: a.name ?? basename(file),
+        origin: 'apply',
+      },
+    );
+    if (existing) summary.artifactsKept++;
+    else summary.artifactsAdded++;
   }
   return summary;
 }

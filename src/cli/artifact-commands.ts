@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
-import { assertKind } from '../catalog/catalog.ts';
+import { assertKind, slotKey } from '../catalog/catalog.ts';
 import { importFolder } from '../catalog/folder-import.ts';
+import { describeMove, retireArtifact } from '../catalog/retire.ts';
 import { ApsError } from '../errors.ts';
 import { collect, printTable, withCore } from './context.ts';
 
@@ -25,22 +26,33 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
         const serial = o.serial === undefined ? null : Number(o.serial);
         if (serial !== null && !Number.isSafeInteger(serial))
           throw new ApsError('bad_request', `--serial must be an integer, not ${o.serial}`);
-        const a = await core.catalog.addFile(file, {
-          kind: assertKind(o.kind),
-          profile: core.profiles.require(o.profile).name,
-          version: o.version,
-          serial,
-          models: o.model,
-          role: o.role,
-          deviceId: o.device ?? null,
-          filename: o.name,
-          origin: 'cli',
-        });
-        if (o.json) console.log(JSON.stringify(a, null, 2));
-        else
+        const {
+          artifact: a,
+          existing,
+          warning,
+        } = await core.catalog.add(
+          { path: file },
+          {
+            kind: assertKind(o.kind),
+            profile: core.profiles.require(o.profile).name,
+            version: o.version,
+            serial,
+            models: o.model,
+            role: o.role,
+            deviceId: o.device ?? null,
+            filename: o.name,
+            origin: 'cli',
+          },
+        );
+        if (o.json) return console.log(JSON.stringify({ ...a, existing, ...(warning ? { warning } : {}) }, null, 2));
+        if (existing) {
           console.log(
-            `added artifact ${a.id}: ${a.kind}${a.role ? `:${a.role}` : ''} ${a.filename} ${a.version} (${a.size} bytes, md5 ${a.md5})`,
+            `already in the catalog as #${a.id}: ${slotKey(a.kind, a.role)} ${a.filename} ${a.version} (these bytes fill that slot; nothing added)`,
           );
+          return;
+        }
+        console.log(`added artifact ${a.id}: ${slotKey(a.kind, a.role)} ${a.filename} ${a.version} (${a.size} bytes, md5 ${a.md5})`);
+        if (warning) console.log(`warning: ${warning}`);
       });
     });
 
@@ -86,12 +98,16 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
   artifact
     .command('rm')
     .argument('<id>', 'artifact id')
-    .description("remove an artifact (refused while it is some device's target)")
-    .action(async (id: string, _o, cmd: Command) => {
+    .description("remove an artifact (refused while it is some device's target, unless --force)")
+    .option('--force', 'also when it is a target: its devices move to the previous artifact of the slot (pins included)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
         if (!/^\d+$/.test(id)) throw new ApsError('bad_request', `artifact id must be a number, not "${id}"`);
-        const a = await core.catalog.remove(Number(id));
+        const { artifact: a, moved } = await retireArtifact(core, Number(id), o.force === true);
+        if (o.json) return console.log(JSON.stringify({ ...a, moved }, null, 2));
         console.log(`removed artifact ${a.id} (${a.filename})`);
+        for (const m of moved) console.log(`  ${describeMove(a, m)}`);
       });
     });
 }

@@ -91,6 +91,7 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
         for (const [k, val] of Object.entries(v.vars)) console.log(`var ${k} = ${val}`);
         for (const [slot, t] of Object.entries(v.targets))
           console.log(`target ${slot}: artifact ${t.id} ${t.filename} ${t.version}${v.pins[slot] ? ' (pinned)' : ''}`);
+        for (const n of v.notes) console.log(`note: ${n}`);
         console.log(`last seen: ${v.state?.lastSeen ?? 'never'}${v.state?.lastIp ? ` from ${v.state.lastIp}` : ''}`);
         console.log(`setup: ${v.setup.url}`);
         for (const h of v.setup.hints) console.log(`  ${h}`);

@@ -15,6 +15,8 @@ export interface DeviceView {
   vars: Record<string, string>;
   pins: Record<string, number>;
   targets: Record<string, { id: number; filename: string; version: string; serial: number | null; md5: string }>;
+  /** Slots whose latest artifact is not the target, and why (pinned, ranked lower by the profile's order…). */
+  notes: string[];
   state: Omit<DeviceStateRecord, 'deviceId'> | null;
   setup: DeviceSetup;
   createdAt: string;
@@ -42,6 +44,7 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
     vars: maskVars(d.vars),
     pins: d.pins,
     targets,
+    notes: core.catalog.slotNotes(d),
     state: state
       ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched }
       : null,

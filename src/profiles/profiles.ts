@@ -4,6 +4,7 @@ import { basename, extname, join, resolve, sep } from 'node:path';
 import Handlebars from 'handlebars';
 import { parse as parseYaml } from 'yaml';
 import { z, type ZodType } from 'zod';
+import { ARTIFACT_ORDERS, type ArtifactOrder } from '../catalog/version-order.ts';
 import { ApsError } from '../errors.ts';
 
 // The vendor-neutral part of a profile; `settings` belongs to the adapter and is checked by its profileSchema.
@@ -12,6 +13,8 @@ const profileFileSchema = z
     adapter: z.string().min(1),
     description: z.string().optional(),
     models: z.array(z.string().min(1)).default([]),
+    /** How the catalog ranks a slot's artifacts: `version` (default), `serial` or `added` (README "Catalog order"). */
+    order: z.enum(ARTIFACT_ORDERS as [ArtifactOrder, ...ArtifactOrder[]]).default('version'),
     vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     template: z.string().min(1).optional(),
     settings: z.unknown().optional(),
@@ -23,6 +26,8 @@ export interface Profile {
   adapter: string;
   description: string;
   models: string[];
+  /** How the catalog ranks the artifacts of one slot: the newest is every device's target unless pinned. */
+  order: ArtifactOrder;
   vars: Record<string, string>;
   /** The template source, when the profile has one. */
   template?: { path: string; source: string; render: (context: object) => string };
@@ -126,6 +131,7 @@ export function loadProfile(file: string, schemaOf: ProfileSchemaLookup): Profil
     adapter: p.adapter,
     description: p.description ?? '',
     models: p.models,
+    order: p.order,
     vars: p.vars,
     template,
     settings: settings.data,

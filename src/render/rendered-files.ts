@@ -1,4 +1,4 @@
-import type { Store } from '../store/index.ts';
+import type { ArtifactRecord, Store } from '../store/index.ts';
 import type { Revision, RevisionStore } from './revisions.ts';
 
 export interface RenderedFile {
@@ -57,5 +57,38 @@ export class RenderedFiles {
     if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, { gen, inputKey, file: out });
     return out;
+  }
+
+  /**
+   * The serial a vendor compares ("greater than the one I have": the VOP's firmware serial) for the artifact
+   * a device gets in a slot. It is the device's own counter, not the artifact's: stable while the target
+   * stays, and one more (at least the artifact's own serial) whenever the target changes, whichever way the
+   * profile's order or a pin moved it, so pinning an older firmware still announces a greater serial. The
+   * first one is at least every serial (or, without one, id) of the slot's artifacts — the most an APS
+   * before this counter could have announced — so a device that got a higher one then still sees a greater
+   * serial now (at worst one repeated download after the upgrade). A read-only view (previews) writes nothing.
+   */
+  private firstSerial(a: ArtifactRecord): number {
+    let max = a.serial ?? a.id;
+    for (const x of this.store.artifacts.list(a.profile)) {
+      if (x.kind === a.kind && x.role === a.role) max = Math.max(max, x.serial ?? x.id);
+    }
+    return max;
+  }
+
+  artifactSerial(deviceId: string, slot: string, a: ArtifactRecord): number {
+    const file = `serial:${slot}`;
+    const next = (): { serial: number; changed: boolean } => {
+      const prev = this.store.state.revision(deviceId, file);
+      if (prev && prev.sha256 === a.sha256) return { serial: prev.serial, changed: false };
+      return { serial: prev ? Math.max(prev.serial + 1, a.serial ?? 0) : this.firstSerial(a), changed: true };
+    };
+    const seen = next();
+    if (!seen.changed || !this.persist) return seen.serial;
+    return this.store.transaction(() => {
+      const r = next();
+      if (r.changed) this.store.state.putRevision({ deviceId, file, sha256: a.sha256, serial: r.serial, modifiedMs: Date.now() });
+      return r.serial;
+    }, 'immediate');
   }
 }

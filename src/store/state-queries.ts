@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
-import type { EventQuery, EventRecord, FleetRow, NewEvent, RevisionRecord } from './types.ts';
+import { parseJson } from './db.ts';
+import type { EventQuery, EventRecord, FleetDeviceQuery, FleetDeviceRow, FleetRow, NewEvent, Pins, RevisionRecord } from './types.ts';
 
 interface EventRow {
   id: number;
@@ -173,6 +174,52 @@ export class StateQueries {
 
   kvPurgeExpired(nowMs: number): number {
     return this.kvPurge.run(nowMs).changes;
+  }
+
+  /** Devices in id order with their firmware version (reported, else fetched), for the fleet view and its pages. */
+  fleetDevices(q: FleetDeviceQuery = {}): FleetDeviceRow[] {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (q.afterId !== undefined) {
+      where.push('d.id > ?');
+      args.push(q.afterId);
+    }
+    if (q.status) {
+      where.push('d.status = ?');
+      args.push(q.status);
+    }
+    const limit = q.limit !== undefined && Number.isSafeInteger(q.limit) && q.limit > 0 ? ` LIMIT ${q.limit}` : '';
+    const sql = `SELECT d.id, d.profile, d.model, d.grp, d.pins, d.status, s.last_seen,
+         COALESCE(json_extract(s.reported, '$.firmware'), json_extract(s.fetched, '$.firmware.version')) AS version,
+         CASE WHEN json_extract(s.reported, '$.firmware') IS NOT NULL THEN 'reported'
+              WHEN json_extract(s.fetched, '$.firmware.version') IS NOT NULL THEN 'fetched' END AS basis
+       FROM devices d LEFT JOIN device_state s ON s.device_id = d.id
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id${limit}`;
+    type Row = {
+      id: string;
+      profile: string;
+      model: string | null;
+      grp: string | null;
+      pins: string;
+      status: 'active' | 'pending';
+      last_seen: string | null;
+      version: string | number | null;
+      basis: string | null;
+    };
+    return this.db
+      .prepare<Array<string | number>, Row>(sql)
+      .all(...args)
+      .map((r) => ({
+        id: r.id,
+        profile: r.profile,
+        model: r.model,
+        group: r.grp,
+        pins: parseJson<Pins>(r.pins, {}),
+        status: r.status,
+        version: r.version === null ? null : String(r.version),
+        basis: r.basis as FleetDeviceRow['basis'],
+        lastSeen: r.last_seen,
+      }));
   }
 
   fleet(): FleetRow[] {

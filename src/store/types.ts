@@ -103,6 +103,27 @@ export interface EventQuery {
   limit?: number;
 }
 
+/** One device as the fleet view sees it: what decides its target, and the firmware it runs (or fetched). */
+export interface FleetDeviceRow {
+  id: string;
+  profile: string;
+  model: string | null;
+  group: string | null;
+  pins: Pins;
+  status: 'active' | 'pending';
+  version: string | null;
+  basis: 'reported' | 'fetched' | null;
+  lastSeen: string | null;
+}
+
+export interface FleetDeviceQuery {
+  /** Only devices whose id sorts after this one (paging). */
+  afterId?: string;
+  status?: 'active' | 'pending';
+  /** At most this many (in id order); every device when absent. */
+  limit?: number;
+}
+
 export interface FleetRow {
   profile: string;
   version: string;

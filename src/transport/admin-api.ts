@@ -6,8 +6,10 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import multer from 'multer';
 import { z } from 'zod';
 import { assertKind } from '../catalog/catalog.ts';
+import { retireArtifact } from '../catalog/retire.ts';
 import type { Core } from '../core.ts';
 import { describeDevice, previewDevice } from '../devices/describe.ts';
+import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
@@ -90,28 +92,34 @@ export function adminApi(core: Core, token: string): Router {
       if (!file) throw new ApsError('bad_request', 'multipart field "file" is required');
       const f = req.body as Record<string, string | undefined>;
       const serial = f.serial === undefined || f.serial === '' ? null : Number(f.serial);
-      const a = await core.catalog.addFile(file.path, {
-        kind: assertKind(f.kind ?? ''),
-        profile: core.profiles.require(f.profile ?? '').name,
-        version: f.version,
-        serial,
-        role: f.role,
-        deviceId: f.device || null,
-        models: (f.models ?? '')
-          .split(',')
-          .map((m) => m.trim())
-          .filter(Boolean),
-        filename: f.filename || file.originalname,
-        origin: 'upload',
-      });
-      res.status(201).json(a);
+      const { artifact, existing, warning } = await core.catalog.add(
+        { path: file.path },
+        {
+          kind: assertKind(f.kind ?? ''),
+          profile: core.profiles.require(f.profile ?? '').name,
+          version: f.version,
+          serial,
+          role: f.role,
+          deviceId: f.device || null,
+          models: (f.models ?? '')
+            .split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
+          filename: f.filename || file.originalname,
+          origin: 'upload',
+        },
+      );
+      // Bytes already filling the slot: the artifact holding them, 200 and existing: true (nothing created).
+      res.status(existing ? 200 : 201).json({ ...artifact, existing, ...(warning ? { warning } : {}) });
     } finally {
       if (file) await rm(file.path, { force: true });
     }
   });
   r.delete('/artifacts/:id', async (req, res) => {
     if (!/^\d{1,15}$/.test(id(req))) throw new ApsError('not_found', `no artifact ${id(req)}`);
-    res.json(await core.catalog.remove(Number(id(req))));
+    const force = req.query.force === '1' || req.query.force === 'true';
+    const { artifact, moved } = await retireArtifact(core, Number(id(req)), force);
+    res.json({ ...artifact, moved });
   });
 
   r.get('/devices', (_req, res) => {
@@ -167,9 +175,10 @@ export function adminApi(core: Core, token: string): Router {
       }),
     );
   });
-  r.get('/fleet', (_req, res) => {
+  r.get('/fleet', (req, res) => {
     core.events.flush();
-    res.json(core.store.state.fleet());
+    const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
+    res.json(fleetView(core, { after, limit: intQuery(req.query.limit, 'limit') }));
   });
   r.get('/profiles', (_req, res) => {
     res.json(core.profiles.list().map((p) => ({ name: p.name, adapter: p.adapter, description: p.description, models: p.models })));
