@@ -6,8 +6,12 @@
 import { existsSync } from 'node:fs';
 
 if (process.env.APS_SOURCE === '1') {
-  const { register } = await import('tsx/esm/api');
-  register();
+  const tsx = await import('tsx/esm/api').catch(() => undefined);
+  if (!tsx) {
+    console.error('aps: APS_SOURCE=1 needs the dev dependencies (tsx): run `npm install` in the APS folder');
+    process.exit(1);
+  }
+  tsx.register();
   await import('./main.ts');
 } else {
   const compiled = new URL('../dist/bin/main.js', import.meta.url);
