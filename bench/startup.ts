@@ -3,8 +3,10 @@
 // same run and alternating, so the ratios hold on a noisy machine. Figures: time from spawn to the first
 // /healthz 200, idle RSS of `aps serve` after start, wall time of `aps --help`; medians of --rounds runs.
 //
-//   node --import tsx bench/startup.ts [--rounds 7] [--idle-ms 3000] [--no-build] [--npm-test]
+//   node --import tsx bench/startup.ts [--rounds 7] [--idle-ms 3000] [--no-build] [--npm-test] [--baseline DIR]
 //
+// --baseline DIR adds a third column: another checkout (e.g. of main before the build existed), run as it is
+// with its own bin/aps.js, for a before/after across commits in the same run.
 // The compiled side is built first (`npm run build`) unless --no-build, so it matches the sources.
 // --npm-test also times one `npm test` (the suite runs the sources either way: it only shows the suite's wall time).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -18,14 +20,16 @@ const { values } = parseArgs({
     'idle-ms': { type: 'string', default: '3000' },
     'no-build': { type: 'boolean', default: false },
     'npm-test': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
 const IDLE_MS = Number(values['idle-ms']);
 const BIN = join(ROOT, 'bin', 'aps.js');
 
-type Mode = 'tsx' | 'compiled';
-const MODES: Mode[] = ['tsx', 'compiled'];
+type Mode = 'tsx' | 'compiled' | 'baseline';
+const MODES: Mode[] = values.baseline ? ['baseline', 'tsx', 'compiled'] : ['tsx', 'compiled'];
+const binOf = (mode: Mode): string => (mode === 'baseline' ? join(values.baseline!, 'bin', 'aps.js') : BIN);
 
 /** The child's environment: none of the caller's APS_* settings, plus the mode's switch. */
 function envOf(mode: Mode, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -40,7 +44,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function serveOnce(mode: Mode, dataDir: string): Promise<{ readyMs: number; rss: number }> {
   const port = await freePort();
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [BIN, 'serve', '--host', HOST, '--https-port', '0', '--ftp-port', '0'], {
+  const proc = spawn(process.execPath, [binOf(mode), 'serve', '--host', HOST, '--https-port', '0', '--ftp-port', '0'], {
     cwd: dataDir,
     env: envOf(mode, { APS_DATA: dataDir, APS_HTTP_PORT: String(port), APS_ADMIN_TOKEN: 'bench-startup-token-0123456789' }),
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -72,7 +76,7 @@ async function serveOnce(mode: Mode, dataDir: string): Promise<{ readyMs: number
 
 function helpOnce(mode: Mode): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [BIN, '--help'], { env: envOf(mode), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [binOf(mode), '--help'], { env: envOf(mode), encoding: 'utf8' });
   const ms = performance.now() - t0;
   if (r.status !== 0 || !r.stdout.startsWith('Usage: aps')) throw new Error(`${mode} aps --help failed: ${r.stderr}`);
   return ms;
@@ -90,15 +94,18 @@ await runBench(async () => {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
     console.log(`npm run build: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
-  console.log(`startup: tsx (APS_SOURCE=1) vs compiled dist/, ${ROUNDS} rounds alternating, idle ${IDLE_MS} ms before the RSS reading`);
+  const baseline = values.baseline ? ` and baseline ${values.baseline}` : '';
+  console.log(
+    `startup: tsx (APS_SOURCE=1) vs compiled dist/${baseline}, ${ROUNDS} rounds alternating, idle ${IDLE_MS} ms before the RSS reading`,
+  );
   console.log(`machine: ${machineNote()}`);
   const dataDir = tempDir('aps-bench-startup-');
   // A first start creates the secret key, the TLS certificate and the database: not what is measured here.
   await serveOnce('compiled', dataDir);
 
-  const ready: Record<Mode, number[]> = { tsx: [], compiled: [] };
-  const rss: Record<Mode, number[]> = { tsx: [], compiled: [] };
-  const help: Record<Mode, number[]> = { tsx: [], compiled: [] };
+  const ready: Record<Mode, number[]> = { tsx: [], compiled: [], baseline: [] };
+  const rss: Record<Mode, number[]> = { tsx: [], compiled: [], baseline: [] };
+  const help: Record<Mode, number[]> = { tsx: [], compiled: [], baseline: [] };
   for (let round = 1; round <= ROUNDS; round++) {
     for (const mode of round % 2 ? MODES : [...MODES].reverse()) {
       const s = await serveOnce(mode, dataDir);
@@ -113,7 +120,12 @@ await runBench(async () => {
   }
   const row = (label: string, xs: Record<Mode, number[]>, fmt: (n: number) => string): void => {
     const [a, b] = [median(xs.tsx), median(xs.compiled)];
-    console.log(`${label.padEnd(22)} tsx ${fmt(a).padStart(10)}   compiled ${fmt(b).padStart(10)}   compiled/tsx ${(b / a).toFixed(2)}`);
+    const base = values.baseline ? median(xs.baseline) : NaN;
+    const before = values.baseline ? `baseline ${fmt(base).padStart(10)}   ` : '';
+    const ratio = values.baseline ? `   compiled/baseline ${(b / base).toFixed(2)}` : '';
+    console.log(
+      `${label.padEnd(22)} ${before}tsx ${fmt(a).padStart(10)}   compiled ${fmt(b).padStart(10)}   compiled/tsx ${(b / a).toFixed(2)}${ratio}`,
+    );
   };
   console.log(`medians of ${ROUNDS}:`);
   row('spawn → /healthz 200', ready, (n) => `${n.toFixed(0)} ms`);
