@@ -50,7 +50,7 @@ async function serveOnce(mode: Mode, dataDir: string): Promise<{ readyMs: number
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err = (err + d).slice(-2000)));
+  proc.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   try {
     let readyMs = NaN;
