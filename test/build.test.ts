@@ -66,7 +66,7 @@ async function startCompiled(): Promise<CompiledServer> {
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const listening = await new Promise<{ http: number; https: number }>((resolve, reject) => {
+  const listening = await new Promise<{ http: number; https: number; ftp: number | null }>((resolve, reject) => {
     const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`no "APS listening" line:\n${stdout}${stderr}`))), 30_000);
     void exited.then((code) => reject(new Error(`compiled server exited ${code}:\n${stdout}${stderr}`)));
     child.stdout.on('data', (c) => {
@@ -74,12 +74,13 @@ async function startCompiled(): Promise<CompiledServer> {
       const line = stdout.split('\n').find((l) => l.includes('"APS listening"'));
       if (!line) return;
       clearTimeout(timer);
-      resolve(JSON.parse(line) as { http: number; https: number });
+      resolve(JSON.parse(line) as { http: number; https: number; ftp: number | null });
     });
   });
   return {
     http: `http://127.0.0.1:${listening.http}`,
     https: `https://127.0.0.1:${listening.https}`,
+    ftpPort: listening.ftp,
     dataDir,
     auth: `Bearer ${TOKEN}`,
     async stop(): Promise<void> {
@@ -126,23 +127,31 @@ describe('production build', () => {
   });
 });
 
-// The shared suite against the compiled server in its own process, set up through the admin API.
+/** Admin API calls the suites below set up their devices and artifacts with: the wire, as an operator would. */
+async function api(s: CompiledServer, path: string, init: RequestInit): Promise<void> {
+  const r = await fetch(`${s.http}/api/v1${path}`, { ...init, headers: { authorization: s.auth, ...init.headers } });
+  assert.equal(r.status, 201, `${path}: ${await r.text()}`);
+}
+
+function addDevice(s: CompiledServer, body: object): Promise<void> {
+  return api(s, '/devices', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+function addArtifact(s: CompiledServer, filename: string, fields: Record<string, string>): Promise<void> {
+  const form = new FormData();
+  form.set('file', new Blob([Buffer.alloc(4096, 7)]), filename);
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  return api(s, '/artifacts', { method: 'POST', body: form });
+}
+
+// The shared suite against the compiled server in its own process (the same cases as the adapters' own runs).
 conformanceSuite<CompiledServer>({
   adapter: 'vop, compiled build',
   start: startCompiled,
   async prepare(s) {
-    const api = async (path: string, init: RequestInit): Promise<void> => {
-      const r = await fetch(`${s.http}/api/v1${path}`, { ...init, headers: { authorization: s.auth, ...init.headers } });
-      assert.equal(r.status, 201, `${path}: ${await r.text()}`);
-    };
-    const device = (body: object): Promise<void> =>
-      api('/devices', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    await device({ id: 'alice', profile: 'vop', password: 'alice-pw', vars: { sip_password: 'sip-secret-a' } });
-    await device({ id: 'bob', profile: 'vop', password: 'bob-pw' });
-    const form = new FormData();
-    form.set('file', new Blob([Buffer.alloc(4096, 7)]), 'vop-fw.bin');
-    for (const [k, v] of Object.entries({ kind: 'firmware', profile: 'vop', version: '2.0', serial: '20' })) form.set(k, v);
-    await api('/artifacts', { method: 'POST', body: form });
+    await addDevice(s, { id: 'alice', profile: 'vop', password: 'alice-pw', vars: { sip_password: 'sip-secret-a' } });
+    await addDevice(s, { id: 'bob', profile: 'vop', password: 'bob-pw' });
+    await addArtifact(s, 'vop-fw.bin', { kind: 'firmware', profile: 'vop', version: '2.0', serial: '20' });
     const url = (t: string, u: string, p: string): string => `${s.http}/vop/${t}?u=${u}&p=${p}&v=1`;
     return {
       own: { url: url('c', 'alice', 'alice-pw') },
@@ -152,6 +161,35 @@ conformanceSuite<CompiledServer>({
       badCredentials: { url: url('c', 'alice', 'wrong') },
       unknownDevice: { url: url('c', 'mallory', 'alice-pw') },
       secrets: ['alice', 'alice-pw', 'mallory', 'sip-secret-a', 'password', s.dataDir],
+    };
+  },
+});
+
+const basic = (u: string, p: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+
+// AudioCodes covers what VOP does not: Basic auth, MAC-named files and the FTP mount.
+conformanceSuite<CompiledServer>({
+  adapter: 'audiocodes, compiled build',
+  ftp: true,
+  start: startCompiled,
+  async prepare(s) {
+    const gw = { profile: 'audiocodes-mp124' };
+    await addDevice(s, { ...gw, id: 'gw-alice', mac: '00908FC00001', password: 'alice-pw', vars: { sip_proxy: 'secret-proxy.example' } });
+    await addDevice(s, { ...gw, id: 'gw-bob', mac: '00908FC00002', password: 'bob-pw' });
+    await addArtifact(s, 'MP124.cmp', { kind: 'firmware', profile: 'audiocodes-mp124', version: '6.60A.360.002' });
+    const ini = (mac: string): string => `${s.http}/audiocodes/${mac}.ini`;
+    return {
+      own: { url: ini('00908FC00001'), headers: basic('gw-alice', 'alice-pw') },
+      ownArtifact: { url: `${s.http}/audiocodes/00908FC00001/cmp/MP124_6.60A.360.002.cmp`, headers: basic('gw-alice', 'alice-pw') },
+      otherOwn: { url: ini('00908FC00002'), headers: basic('gw-bob', 'bob-pw') },
+      crossDevice: {
+        url: ini('00908FC00002'),
+        headers: { ...basic('gw-alice', 'alice-pw'), 'User-Agent': 'Mozilla/4.0 (compatible; AudioCodes; MP-124;6.60A;00908FC00002;1)' },
+      },
+      ftp: { user: 'gw-alice', password: 'alice-pw', own: '/00908FC00001.ini', other: '/00908FC00002.ini' },
+      badCredentials: { url: ini('00908FC00001'), headers: basic('gw-alice', 'wrong') },
+      unknownDevice: { url: ini('00908FC0FFFF'), headers: basic('gw-alice', 'alice-pw') },
+      secrets: ['gw-alice', 'alice-pw', '00908FC00001', '00908fc00001', 'secret-proxy', 'password', s.dataDir],
     };
   },
 });
