@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/, adapters/ and test/ with node:test through tsx.
+// Runs every *.test.ts under src/, adapters/ and test/ with node:test through tsx (no build needed).
 // Node 20's --test expands no globs and silently runs nothing on a folder, so the list is built here
 // and an empty list is an error, not a green run.
 import { readdirSync, statSync } from 'node:fs';
@@ -30,6 +30,8 @@ if (files.length === 0) {
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, APS_LOG_LEVEL: process.env.APS_LOG_LEVEL ?? 'silent' },
+  // APS_SOURCE=1: every `aps` a test spawns (bin/aps.js) runs the current TypeScript sources through tsx,
+  // never a dist/ built before the last edit. test/build.test.ts checks the compiled output itself.
+  env: { ...process.env, APS_LOG_LEVEL: process.env.APS_LOG_LEVEL ?? 'silent', APS_SOURCE: '1' },
 });
 process.exit(r.status ?? 1);

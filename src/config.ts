@@ -1,14 +1,24 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ApsError } from './errors.ts';
 import { sourcesSchema } from './sources/source-config.ts';
 
-/** The project folder (where package.json and the demo profiles live), whatever the cwd. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The project folder (where package.json and the demo profiles live), whatever the cwd: the nearest folder
+ * above this module that holds a package.json, so it is the same from src/ (tsx) and from dist/src/ (compiled).
+ */
+export const PACKAGE_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '..');
+  }
+}
 
 const port = z.number().int().min(0).max(65535);
 

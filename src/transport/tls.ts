@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import type { Logger } from '../log.ts';
 
@@ -54,6 +53,8 @@ export async function loadTls(dataDir: string, certFile?: string, keyFile?: stri
     keyFile = join(dataDir, 'tls', 'key.pem');
     if (!existsSync(certFile) || !existsSync(keyFile)) {
       const notAfterDate = new Date(Date.now() + 10 * 365 * 24 * 3600 * 1000);
+      // Loaded only to create a certificate (once per data folder): its crypto stack is the slowest import APS has.
+      const { generate } = await import('selfsigned');
       const pems = await generate([{ name: 'commonName', value: hostname() }], {
         keySize: 2048,
         algorithm: 'sha256',

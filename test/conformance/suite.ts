@@ -36,9 +36,24 @@ export interface ConformanceCase {
   ftp?: { user: string; password: string; own: string; other: string };
 }
 
-export interface ConformanceTarget {
+/** What the suite needs of the server under test: where it answers, and how to stop it. */
+export interface ConformanceServer {
+  http: string;
+  https: string;
+  dataDir: string;
+  /** Where FTP listens, for targets with `ftp: true`. */
+  ftpPort?: number | null;
+  stop(): Promise<void>;
+}
+
+export interface ConformanceTarget<S extends ConformanceServer = TestServer> {
   adapter: string;
-  prepare(server: TestServer): Promise<ConformanceCase>;
+  /**
+   * The server under test. Left out: `startTestServer()`, in this process from the sources. Given: any server
+   * the suite reaches over the wire, e.g. the compiled build in a child process (test/build.test.ts).
+   */
+  start?: () => Promise<S>;
+  prepare(server: S): Promise<ConformanceCase>;
   /** Checks that cannot apply, each with its reason. */
   skips?: Partial<Record<'badCredentials' | 'range', string>>;
   /** True where the adapter mounts FTP: prepare() must then return an `ftp` case. */
@@ -65,14 +80,16 @@ async function ftpGet(client: FtpClient, path: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export function conformanceSuite(target: ConformanceTarget): void {
+export function conformanceSuite<S extends ConformanceServer = TestServer>(target: ConformanceTarget<S>): void {
+  // Without `start`, S is the default TestServer (prepare's parameter says so).
+  const start = target.start ?? ((): Promise<S> => startTestServer() as unknown as Promise<S>);
   describe(`conformance: ${target.adapter}`, () => {
-    let server: TestServer;
+    let server: S;
     let c: ConformanceCase;
     let own: SimResponse;
 
     before(async () => {
-      server = await startTestServer();
+      server = await start();
       c = await target.prepare(server);
       own = await get(c.own);
     });

@@ -5,6 +5,9 @@ import { promisify } from 'node:util';
 
 /** The `aps` entry point, run as an operator runs it: a separate node process. */
 export const APS_BIN = fileURLToPath(new URL('../../bin/aps.js', import.meta.url));
+// bin/aps.js runs dist/ unless APS_SOURCE=1: tests exercise the current sources (npm test sets it too;
+// this covers a test file run on its own). Children inherit it through process.env.
+process.env.APS_SOURCE ??= '1';
 
 const exec = promisify(execFile);
 
