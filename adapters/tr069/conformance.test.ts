@@ -1,36 +1,42 @@
 import { conformanceSuite } from '../../test/conformance/suite.ts';
 import type { TestServer } from '../../test/helpers/server.ts';
-import { nextDownload, type AcsDeps } from './downloads.ts';
-import { configSchema } from './settings.ts';
-import type { DownloadArgs } from './soap.ts';
-import type { SessionState } from './state.ts';
+import { CwmpHttp } from './simulator-http.ts';
+import { buildCwmp } from './soap-build.ts';
+import { parseCwmp } from './soap-parse.ts';
+import type { CwmpMessage, DownloadArgs } from './soap.ts';
 
-// The file server of the Download RPC under the shared suite. Downloads are planned the way a session
-// plans them; the requests use each download's own credentials (Basic, since the suite's HEAD and Range
-// checks replay one header: over HTTPS, as the ACS allows Basic only there).
-function plan(s: TestServer, deviceId: string): DownloadArgs[] {
-  const core = s.core.servicesFor('tr069');
-  const deps: AcsDeps = { core, config: configSchema.parse({}), log: core.log, kv: core.state };
-  const session: SessionState = {
-    token: `t-${deviceId}`,
-    deviceId,
-    ns: 'urn:dslforum-org:cwmp-1-0',
-    passive: false,
-    secure: true,
-    ip: '127.0.0.1',
-    usernames: [deviceId],
-    softwareVersion: '1.0',
-    cpeDone: true,
-    sent: [],
-    sentKeys: [],
+// The file server of the Download RPC under the shared suite, driven through the wire: a CPE informs the
+// ACS over HTTPS, takes each Download it is sent and answers Status 1 (transfer later), so the files stay
+// announced while the suite fetches them with each Download's own credentials (Basic over HTTPS, as the
+// ACS allows; the suite's HEAD and Range checks replay one header).
+async function announced(s: TestServer, serial: string, password: string): Promise<DownloadArgs[]> {
+  const http = new CwmpHttp(`${s.https}/tr069`, serial, password, { insecure: true });
+  const ns = 'urn:dslforum-org:cwmp-1-0';
+  let id = 0;
+  const post = async (m: CwmpMessage | null): Promise<CwmpMessage | null> => {
+    const r = await http.post(m ? buildCwmp(m, { ns, id: `c-${++id}` }) : '');
+    if (r.status < 200 || r.status > 299) throw new Error(`ACS answered ${r.status}`);
+    if (r.body.length === 0) return null;
+    const p = parseCwmp(r.body);
+    return p.kind === 'Empty' ? null : p.message;
   };
+  const now = new Date().toISOString();
+  const ir = await post({
+    kind: 'Inform',
+    deviceId: { manufacturer: 'THOMSON', oui: '00147F', productClass: 'TG784', serialNumber: serial },
+    events: [{ eventCode: '2 PERIODIC', commandKey: '' }],
+    maxEnvelopes: 1,
+    currentTime: now,
+    retryCount: 0,
+    parameterList: [{ name: 'InternetGatewayDevice.DeviceInfo.SoftwareVersion', value: '1.0', type: 'xsd:string' }],
+  });
+  if (ir?.kind !== 'InformResponse') throw new Error(`expected InformResponse, got ${ir?.kind ?? 'nothing'}`);
   const out: DownloadArgs[] = [];
-  for (
-    let d = nextDownload(deps, s.core.devices.get(deviceId)!, session, s.https, Date.now());
-    d;
-    d = nextDownload(deps, s.core.devices.get(deviceId)!, session, s.https, Date.now())
-  )
-    out.push(d);
+  for (let m = await post(null); m !== null;) {
+    if (m.kind !== 'Download') throw new Error(`unexpected ${m.kind}`);
+    out.push(m);
+    m = await post({ kind: 'DownloadResponse', status: 1, startTime: '0001-01-01T00:00:00Z', completeTime: '0001-01-01T00:00:00Z' });
+  }
   return out;
 }
 
@@ -49,8 +55,8 @@ conformanceSuite({
       version: '2.0',
       filename: 'tg-fw.bin',
     });
-    const [fwA, cfgA] = plan(s, 'CPA1');
-    const [, cfgB] = plan(s, 'CPB1');
+    const [fwA, cfgA] = await announced(s, 'CPA1', 'cpe-a-pw');
+    const [, cfgB] = await announced(s, 'CPB1', 'cpe-b-pw');
     return {
       own: { url: cfgA!.url, headers: basic(cfgA!.username, cfgA!.password) },
       ownArtifact: { url: fwA!.url, headers: basic(fwA!.username, fwA!.password) },
