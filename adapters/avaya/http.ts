@@ -1,0 +1,115 @@
+// The Avaya file server folder (HTTPDIR = "avaya"), over HTTP and HTTPS alike (seed 004: "the script
+// files, binary files, and settings files … are identical for HTTP and HTTPS servers"). Every answer goes
+// through the core's DeviceFiles: ETag (the phones show it: "HTTP: n sc etag"), Last-Modified, 304, Range.
+import type { Request, Response } from 'express';
+import { isApsError, type AdapterContext, type DeviceRecord, type DeviceRequestInfo, type RenderedFile } from '../../src/adapter-api.ts';
+import { secretAccess } from './access.ts';
+import { registerBackups } from './backup.ts';
+import { currentBinaries, NAME, phoneFile, scriptNames, settingsFile, upgradeScript } from './files.ts';
+import { identifyPhone, macOfPhoneFile, phoneAt, rememberAddress, reportAgent } from './identify.ts';
+import { SETTINGS_ALIASES, type AvayaConfig } from './settings.ts';
+
+type Ctx = AdapterContext<AvayaConfig>;
+const TEXT = 'text/plain; charset=utf-8';
+export const REALM = 'APS Avaya';
+
+/** A render that fails is the operator's to fix: the phone gets a 500, the reason (never a value) goes to the log and event. */
+function rendered(ctx: Ctx, req: Request, res: Response, info: DeviceRequestInfo, make: () => RenderedFile): RenderedFile | undefined {
+  try {
+    return make();
+  } catch (e) {
+    if (!isApsError(e)) throw e;
+    ctx.log.error({ device: info.deviceId, file: info.file, err: e.message }, 'cannot render an Avaya file');
+    ctx.events.record({ ...info, status: 500, ip: req.ip, ua: req.get('user-agent') ?? null, detail: `render failed: ${e.message}` });
+    res.status(500).type('text/plain').send('Internal Server Error\n');
+    return undefined;
+  }
+}
+
+/** Shared files name no phone: the phone last identified at this address is recorded, for the fleet view only. */
+function attribute(ctx: Ctx, req: Request, file: string): DeviceRequestInfo {
+  const d = phoneAt(ctx, req.ip);
+  if (d) reportAgent(ctx, d.id, req.ip, req.get('user-agent'));
+  return { adapter: NAME, deviceId: d?.id ?? null, file };
+}
+
+function varsOf(ctx: Ctx, device: DeviceRecord): Record<string, string> {
+  const profile = ctx.profiles.require(device.profile);
+  const group = device.group ? ctx.devices.group(device.group) : undefined;
+  return { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+}
+
+/** Whether this request may have the phone's secrets; a bad network list refuses (and is logged). */
+export function mayHaveSecrets(ctx: Ctx, req: Request, device: DeviceRecord, credentialed: boolean): { allowed: boolean; reason?: string } {
+  try {
+    return secretAccess(varsOf(ctx, device), { secure: req.secure, ip: req.ip, credentialed });
+  } catch (e) {
+    if (!isApsError(e)) throw e;
+    ctx.log.error({ device: device.id, err: e.message }, 'cannot read the secret access rule');
+    return { allowed: false, reason: e.message };
+  }
+}
+
+async function servePhoneFile(ctx: Ctx, req: Request, res: Response, mac: string): Promise<void> {
+  const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'phone' };
+  const who = await identifyPhone(ctx, mac, { authorization: req.get('authorization'), ip: req.ip, userAgent: req.get('user-agent') });
+  if (!who.ok) {
+    info.deviceId = who.deviceId;
+    return ctx.files.deny(
+      req,
+      res,
+      who.status,
+      who.reason,
+      info,
+      who.status === 401 ? { 'WWW-Authenticate': `Basic realm="${REALM}"` } : {},
+    );
+  }
+  const { device } = who;
+  info.deviceId = device.id;
+  rememberAddress(ctx.state, req.ip, device.id);
+  reportAgent(ctx, device.id, req.ip, req.get('user-agent'));
+  const access = mayHaveSecrets(ctx, req, device, who.credentialed);
+  const full = rendered(ctx, req, res, info, () => phoneFile(ctx, device, true));
+  if (!full) return;
+  let file = full;
+  if (!access.allowed) {
+    const pub = rendered(ctx, req, res, info, () => phoneFile(ctx, device, false));
+    if (!pub) return;
+    if (!pub.bytes.equals(full.bytes)) {
+      // Expected when a phone boots outside the rule: a warning without a stack, the values never logged.
+      ctx.log.warn({ device: device.id, ip: req.ip, reason: access.reason }, 'per-phone secret lines held back');
+    }
+    file = pub;
+  }
+  await ctx.files.sendRendered(req, res, file, info, TEXT);
+}
+
+export function registerHttp(ctx: Ctx): void {
+  registerBackups(ctx);
+  ctx.router.get('/:file', async (req, res) => {
+    const file = String(req.params.file);
+    const lower = file.toLowerCase();
+    const mac = macOfPhoneFile(file);
+    if (mac) return servePhoneFile(ctx, req, res, mac);
+    const script = scriptNames(ctx).find((n) => n.toLowerCase() === lower);
+    if (script) {
+      const info = attribute(ctx, req, `script:${script}`);
+      const f = rendered(ctx, req, res, info, () => upgradeScript(ctx, script));
+      if (f) await ctx.files.sendRendered(req, res, f, info, TEXT);
+      return;
+    }
+    if ((SETTINGS_ALIASES as readonly string[]).includes(lower)) {
+      const info = attribute(ctx, req, 'settings');
+      const f = rendered(ctx, req, res, info, () => settingsFile(ctx));
+      if (f) await ctx.files.sendRendered(req, res, f, info, TEXT);
+      return;
+    }
+    const binary = currentBinaries(ctx).get(lower);
+    if (binary) {
+      const info = attribute(ctx, req, binary.artifact.kind === 'firmware' ? 'firmware' : `aux:${binary.artifact.role}`);
+      await ctx.files.sendArtifact(req, res, binary.artifact, info);
+      return;
+    }
+    ctx.files.deny(req, res, 404, 'no such file', attribute(ctx, req, 'unknown'));
+  });
+}
