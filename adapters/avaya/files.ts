@@ -141,16 +141,25 @@ export function backupUri(core: Pick<AdapterServices, 'urls'>, mac: string): str
   return `${core.urls.https ?? core.urls.http}/${NAME}/backup/${mac}/`;
 }
 
+/** The profile whose section 46xxsettings.txt gives phones of this model (the first by name that lists it). */
+function modelOwner(core: FilesCore, model: string): Profile | undefined {
+  return avayaProfiles(core).find((p) => p.models.some((m) => m.toLowerCase() === model.toLowerCase()));
+}
+
 /** The lines of a phone's own file, in the order the phone applies them (later SETs win). */
 export function phoneLines(core: FilesCore, device: DeviceRecord): PhoneLine[] {
   const profile = core.profiles.require(device.profile);
   const group = device.group ? core.devices.group(device.group) : undefined;
   const numbered = group ? groupNumber(group.name, group.vars) !== null : false;
+  // 46xxsettings.txt branches by $MODEL4 to the first profile naming the model: a phone of a later profile
+  // naming the same model gets its profile's parameters here, and its group's again after them (same order).
+  const shadowed = device.model !== null && modelOwner(core, device.model)?.name !== profile.name;
   const lines: PhoneLine[] = [];
   lines.push(...paramLines(params(profile.vars, `profile ${profile.name}`, true), isSecretVar));
+  if (shadowed) lines.push(...paramLines(params(profile.vars, `profile ${profile.name}`, false), isSecretVar));
   if (group) {
     // A numbered group's plain parameters are in 46xxsettings.txt; an unnumbered one has no IF there.
-    if (!numbered) lines.push(...paramLines(params(group.vars, `group ${group.name}`, false), isSecretVar));
+    if (!numbered || shadowed) lines.push(...paramLines(params(group.vars, `group ${group.name}`, false), isSecretVar));
     lines.push(...paramLines(params(group.vars, `group ${group.name}`, true), isSecretVar));
   }
   const own = device.vars;

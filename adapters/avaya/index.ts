@@ -11,13 +11,24 @@ import {
   type PreviewFile,
 } from '../../src/adapter-api.ts';
 import { avayaCommands } from './commands.ts';
-import { currentBinaries, NAME, phoneFile, profileSettings, settingsFile, upgradeScript } from './files.ts';
+import { avayaProfiles, currentBinaries, NAME, phoneFile, profileSettings, settingsFile, upgradeScript } from './files.ts';
 import { registerHttp } from './http.ts';
 import { configSchema, profileSchema, SETTINGS_FILE, type AvayaConfig } from './settings.ts';
 import { avayaSetup } from './setup.ts';
 import { avayaSimulatorCommand } from './simulator-command.ts';
 
 function register(ctx: AdapterContext<AvayaConfig>): void {
+  // Shared files branch by $MODEL4 alone: a model two profiles list gets the first profile's (by name)
+  // firmware and settings section; its phones in the other profile get their parameters in their own file.
+  const owner = new Map<string, string>();
+  for (const p of avayaProfiles(ctx)) {
+    for (const m of p.models) {
+      const first = owner.get(m.toLowerCase());
+      if (first)
+        ctx.log.warn({ model: m, profiles: [first, p.name] }, 'model listed by two avaya profiles: the upgrade script uses the first');
+      else owner.set(m.toLowerCase(), p.name);
+    }
+  }
   registerHttp(ctx);
 }
 
