@@ -2,8 +2,14 @@
 // one is not enough: the request must come over HTTPS (unless the phone's group allows plain HTTP, for
 // old phones and closed labs) AND either from a network the group lists or with the phone's credentials.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { ApsError } from '../../src/adapter-api.ts';
-import { truthy, VARS } from './settings.ts';
+import type { Request } from 'express';
+import { ApsError, isApsError, type AdapterContext, type DeviceRecord } from '../../src/adapter-api.ts';
+import { truthy, VARS, type AvayaConfig } from './settings.ts';
+
+/** The Basic realm of per-phone files and backups. */
+export const REALM = 'APS Avaya';
+
+type Ctx = Pick<AdapterContext<AvayaConfig>, 'profiles' | 'devices' | 'log'>;
 
 export interface AccessRequest {
   secure: boolean;
@@ -43,4 +49,21 @@ export function secretAccess(vars: Readonly<Record<string, string>>, req: Access
   if (req.credentialed) return { allowed: true };
   if (inNetworks(parseNetworks(vars[VARS.secretNetworks]), req.ip)) return { allowed: true };
   return { allowed: false, reason: `client outside ${VARS.secretNetworks} and sent no credentials` };
+}
+
+function varsOf(ctx: Ctx, device: DeviceRecord): Record<string, string> {
+  const profile = ctx.profiles.require(device.profile);
+  const group = device.group ? ctx.devices.group(device.group) : undefined;
+  return { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+}
+
+/** Whether this request may have the phone's secrets; a bad network list refuses (and is logged). */
+export function mayHaveSecrets(ctx: Ctx, req: Request, device: DeviceRecord, credentialed: boolean): { allowed: boolean; reason?: string } {
+  try {
+    return secretAccess(varsOf(ctx, device), { secure: req.secure, ip: req.ip, credentialed });
+  } catch (e) {
+    if (!isApsError(e)) throw e;
+    ctx.log.error({ device: device.id, err: e.message }, 'cannot read the secret access rule');
+    return { allowed: false, reason: e.message };
+  }
 }

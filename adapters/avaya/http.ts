@@ -2,8 +2,8 @@
 // files, binary files, and settings files … are identical for HTTP and HTTPS servers"). Every answer goes
 // through the core's DeviceFiles: ETag (the phones show it: "HTTP: n sc etag"), Last-Modified, 304, Range.
 import type { Request, Response } from 'express';
-import { isApsError, type AdapterContext, type DeviceRecord, type DeviceRequestInfo, type RenderedFile } from '../../src/adapter-api.ts';
-import { secretAccess } from './access.ts';
+import { isApsError, type AdapterContext, type DeviceRequestInfo, type RenderedFile } from '../../src/adapter-api.ts';
+import { mayHaveSecrets, REALM } from './access.ts';
 import { registerBackups } from './backup.ts';
 import { currentBinaries, NAME, phoneFile, scriptNames, settingsFile, upgradeScript } from './files.ts';
 import { identifyPhone, macOfPhoneFile, phoneAt, rememberAddress, reportAgent } from './identify.ts';
@@ -11,7 +11,6 @@ import { SETTINGS_ALIASES, type AvayaConfig } from './settings.ts';
 
 type Ctx = AdapterContext<AvayaConfig>;
 const TEXT = 'text/plain; charset=utf-8';
-export const REALM = 'APS Avaya';
 
 /** A render that fails is the operator's to fix: the phone gets a 500, the reason (never a value) goes to the log and event. */
 function rendered(ctx: Ctx, req: Request, res: Response, info: DeviceRequestInfo, make: () => RenderedFile): RenderedFile | undefined {
@@ -31,23 +30,6 @@ function attribute(ctx: Ctx, req: Request, file: string): DeviceRequestInfo {
   const d = phoneAt(ctx, req.ip);
   if (d) reportAgent(ctx, d.id, req.ip, req.get('user-agent'));
   return { adapter: NAME, deviceId: d?.id ?? null, file };
-}
-
-function varsOf(ctx: Ctx, device: DeviceRecord): Record<string, string> {
-  const profile = ctx.profiles.require(device.profile);
-  const group = device.group ? ctx.devices.group(device.group) : undefined;
-  return { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
-}
-
-/** Whether this request may have the phone's secrets; a bad network list refuses (and is logged). */
-export function mayHaveSecrets(ctx: Ctx, req: Request, device: DeviceRecord, credentialed: boolean): { allowed: boolean; reason?: string } {
-  try {
-    return secretAccess(varsOf(ctx, device), { secure: req.secure, ip: req.ip, credentialed });
-  } catch (e) {
-    if (!isApsError(e)) throw e;
-    ctx.log.error({ device: device.id, err: e.message }, 'cannot read the secret access rule');
-    return { allowed: false, reason: e.message };
-  }
 }
 
 async function servePhoneFile(ctx: Ctx, req: Request, res: Response, mac: string): Promise<void> {
