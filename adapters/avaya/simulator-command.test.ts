@@ -1,0 +1,97 @@
+// `aps simulate avaya` and `aps device show` as an operator runs them: separate processes against a
+// running server and its data folder.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { apsCli } from '../../test/helpers/cli.ts';
+import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
+import { macPlus } from './simulator-command.ts';
+
+describe('aps simulate avaya', () => {
+  let s: TestServer;
+  const state = tempDir('aps-avaya-cli-');
+  const { aps, fails } = apsCli(() => ({ ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' }));
+
+  before(async () => {
+    s = await startTestServer();
+    s.core.devices.upsertGroup({ name: '3', vars: { SNTPSRVR: 'ntp.example.net' }, pins: {} });
+    s.core.devices.upsert({
+      id: 'cli-16cc',
+      profile: 'avaya-16cc',
+      model: '16CC',
+      mac: '00e0bb0016c0',
+      group: '3',
+      vars: { SIPUSERNAME: '3016' },
+    });
+    await s.core.catalog.addBuffer(Buffer.alloc(3000, 5), {
+      kind: 'firmware',
+      profile: 'avaya-16cc',
+      models: ['16CC'],
+      filename: 'S16CC_R1_1.bin',
+    });
+  });
+  after(async () => {
+    await s.stop();
+  });
+
+  it('boots a 16CC: downloads its binary once, prints the settings it ended with', async () => {
+    const args = [
+      'simulate',
+      'avaya',
+      '--server',
+      s.http,
+      '--model',
+      '16CC',
+      '--mac',
+      '00:E0:BB:00:16:C0',
+      '--group',
+      '3',
+      '--state',
+      state,
+    ];
+    const first = await aps(...args);
+    assert.match(first.stdout, /^00e0bb0016c0 16CC \(16xxupgrade\.txt\): ok$/m);
+    assert.match(first.stdout, /downloaded S16CC_R1_1\.bin; running S16CC_R1_1\.bin/);
+    assert.match(first.stdout, /^ {2}SET SNTPSRVR ntp\.example\.net$/m);
+    assert.match(first.stdout, /^ {2}SET SIPUSERNAME 3016$/m);
+    const second = JSON.parse((await aps(...args, '--json')).stdout);
+    assert.deepEqual(second.downloaded, []);
+    assert.equal(second.running, 'S16CC_R1_1.bin');
+  });
+
+  it('--count boots consecutive MACs and prints a summary (unknown phones are registered as pending)', async () => {
+    const r = await aps(
+      'simulate',
+      'avaya',
+      '--server',
+      s.http,
+      '--model',
+      'J179',
+      '--mac',
+      '00e0bb00f000',
+      '--count',
+      '3',
+      '--state',
+      state,
+      '--json',
+    );
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.phones, 3);
+    assert.equal(summary.failed, 0);
+    assert.equal(s.core.devices.get(macPlus('00e0bb00f000', 2))?.status, 'pending');
+  });
+
+  it('refuses a bad MAC or group with a clear message', async () => {
+    await fails(['simulate', 'avaya', '--server', s.http, '--model', 'J179', '--mac', 'nope'], /--mac nope is not a MAC address/);
+    await fails(
+      ['simulate', 'avaya', '--server', s.http, '--model', 'J179', '--mac', '00e0bb00f000', '--group', '1000'],
+      /--group 1000 must be 0-999/,
+    );
+  });
+
+  it('aps device show --json prints the DHCP option string and craft values', async () => {
+    const shown = JSON.parse((await aps('device', 'show', 'cli-16cc', '--json')).stdout);
+    assert.match(shown.setup.dhcpOption, /^HTTPSRVR=127\.0\.0\.1,HTTPDIR=avaya,HTTPPORT=\d+,TLSSRVR=127\.0\.0\.1,TLSPORT=\d+$/);
+    assert.match(shown.setup.url, /\/avaya\/16xxupgrade\.txt$/);
+    assert.ok(shown.setup.hints.some((h: string) => /GROUP to 3/.test(h)));
+  });
+});
