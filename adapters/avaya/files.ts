@@ -32,8 +32,16 @@ export function avayaProfiles(core: Pick<AdapterServices, 'profiles'>): Profile[
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+// Parsed once per loaded profile (profiles are immutable once loaded; an edit takes a restart).
+const parsed = new WeakMap<Profile, AvayaProfileSettings>();
+
 export function profileSettings(p: Profile): AvayaProfileSettings {
-  return profileSchema.parse(p.settings ?? {});
+  let s = parsed.get(p);
+  if (!s) {
+    s = profileSchema.parse(p.settings ?? {});
+    parsed.set(p, s);
+  }
+  return s;
 }
 
 /** Every script name a phone may ask for: the documented ones and the ones profiles add. */
