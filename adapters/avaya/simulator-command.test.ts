@@ -94,4 +94,13 @@ describe('aps simulate avaya', () => {
     assert.match(shown.setup.url, /\/avaya\/16xxupgrade\.txt$/);
     assert.ok(shown.setup.hints.some((h: string) => /GROUP to 3/.test(h)));
   });
+
+  it('aps preview lists the family script, the settings, its own file and its binary', async () => {
+    const files = JSON.parse((await aps('preview', 'cli-16cc', '--json')).stdout) as Array<{ name: string; text?: string }>;
+    const byName = new Map(files.map((f) => [f.name, f]));
+    assert.match(byName.get('16xxupgrade.txt')?.text ?? '', /^SET APPNAME S16CC_R1_1\.bin$/m);
+    assert.match(byName.get('46xxsettings.txt')?.text ?? '', /^IF \$GROUP SEQ 3 GOTO GROUP_3$/m);
+    assert.match(byName.get('00e0bb0016c0.txt')?.text ?? '', /^SET SIPUSERNAME 3016$/m);
+    assert.ok(byName.has('S16CC_R1_1.bin'));
+  });
 });
