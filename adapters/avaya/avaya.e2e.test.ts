@@ -91,6 +91,9 @@ describe('Avaya: a mixed site on one server', () => {
     const st = s.core.devices.state('desk-j179');
     assert.equal(st?.reported.model, 'J179');
     assert.equal(st?.reported.firmware, 'R4_1_1_0_7');
+    // All three booted from 127.0.0.1: a script request naming another model is attributed to nobody.
+    assert.equal(s.core.devices.state('desk-9608')?.reported.model, '9608');
+    assert.equal(s.core.devices.state('desk-16cc')?.reported.model, '16CC');
   });
 
   it('an unchanged second boot downloads no binary', async () => {

@@ -6,7 +6,7 @@ import { isApsError, type AdapterContext, type DeviceRequestInfo, type RenderedF
 import { mayHaveSecrets, REALM } from './access.ts';
 import { registerBackups } from './backup.ts';
 import { currentBinaries, NAME, phoneFile, scriptNames, settingsFile, upgradeScript } from './files.ts';
-import { identifyPhone, macOfPhoneFile, phoneAt, rememberAddress, reportAgent } from './identify.ts';
+import { identifyPhone, macOfPhoneFile, parseAvayaUserAgent, phoneAt, rememberAddress, reportAgent } from './identify.ts';
 import { SETTINGS_ALIASES, type AvayaConfig } from './settings.ts';
 
 type Ctx = AdapterContext<AvayaConfig>;
@@ -25,9 +25,15 @@ function rendered(ctx: Ctx, req: Request, res: Response, info: DeviceRequestInfo
   }
 }
 
-/** Shared files name no phone: the phone last identified at this address is recorded, for the fleet view only. */
+/**
+ * Shared files name no phone: the phone last identified at this address is recorded, for the fleet view
+ * only (never for access). Behind NAT several phones share an address, so a User-Agent naming another
+ * model than that phone's is attributed to nobody.
+ */
 function attribute(ctx: Ctx, req: Request, file: string): DeviceRequestInfo {
-  const d = phoneAt(ctx, req.ip);
+  let d = phoneAt(ctx, req.ip);
+  const model = parseAvayaUserAgent(req.get('user-agent'))?.model;
+  if (d && model && d.model && model.toLowerCase() !== d.model.toLowerCase()) d = undefined;
   if (d) reportAgent(ctx, d.id, req.ip, req.get('user-agent'));
   return { adapter: NAME, deviceId: d?.id ?? null, file };
 }
