@@ -1,9 +1,11 @@
 // `aps simulate avaya` and `aps device show` as an operator runs them: separate processes against a
 // running server and its data folder.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { apsCli } from '../../test/helpers/cli.ts';
+import { APS_BIN, apsCli } from '../../test/helpers/cli.ts';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
+import { avayaAdapter } from './index.ts';
 import { macPlus } from './simulator-command.ts';
 
 describe('aps simulate avaya', () => {
@@ -12,7 +14,7 @@ describe('aps simulate avaya', () => {
   const { aps, fails } = apsCli(() => ({ ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' }));
 
   before(async () => {
-    s = await startTestServer();
+    s = await startTestServer({ adapters: { avaya: { sipTimers: { t1Ms: 50, t2Ms: 200, timerFMs: 5000 } } } });
     s.core.devices.upsertGroup({ name: '3', vars: { SNTPSRVR: 'ntp.example.net' }, pins: {} });
     s.core.devices.upsert({
       id: 'cli-16cc',
@@ -102,5 +104,54 @@ describe('aps simulate avaya', () => {
     assert.match(byName.get('46xxsettings.txt')?.text ?? '', /^IF \$GROUP SEQ 3 GOTO GROUP_3$/m);
     assert.match(byName.get('00e0bb0016c0.txt')?.text ?? '', /^SET SIPUSERNAME 3016$/m);
     assert.ok(byName.has('S16CC_R1_1.bin'));
+  });
+
+  it('--sip-port: aps notify (check-sync) reboots the simulated phone, which fetches the new binary', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        APS_BIN,
+        'simulate',
+        'avaya',
+        '--server',
+        s.http,
+        '--model',
+        '16CC',
+        '--mac',
+        '00e0bb0016c0',
+        '--group',
+        '3',
+        '--state',
+        state,
+        '--sip-port',
+        '0',
+        '--reboots',
+        '1',
+      ],
+      { env: { ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' } },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      for (let i = 0; i < 600 && !/udp 127\.0\.0\.1:(\d+)/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      const port = /udp 127\.0\.0\.1:(\d+)/.exec(out)?.[1];
+      assert.ok(port, `the simulator says where it listens: ${out}`);
+      await s.core.catalog.addBuffer(Buffer.alloc(3000, 6), {
+        kind: 'firmware',
+        profile: 'avaya-16cc',
+        models: ['16CC'],
+        filename: 'S16CC_R1_2.bin',
+        version: '1.2',
+      });
+      s.core.devices.upsert({ id: 'cli-16cc', vars: { sip_host: '127.0.0.1', sip_port: port } });
+      const r = await avayaAdapter.notify!(s.core.devices.get('cli-16cc')!, s.core, s.core.adapterConfig('avaya'));
+      assert.deepEqual(r, { ok: true, summary: '200 OK' });
+      assert.equal(await exited, 0);
+      assert.match(out, /reboot 1 \(check-sync\):\n00e0bb0016c0 16CC \(16xxupgrade\.txt\): ok/);
+      assert.match(out, /downloaded S16CC_R1_2\.bin; running S16CC_R1_2\.bin/);
+    } finally {
+      child.kill();
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { addTlsOptions, normalizeMac, positiveInt, tlsFromOptions } from '../../src/adapter-api.ts';
+import { listenCheckSync } from './sim-sip.ts';
 import { bootPhone, type BootResult } from './simulator.ts';
 
 /** The MAC `i` steps after `mac` (12 lower-case hex digits). */
@@ -19,6 +20,33 @@ function describe(r: BootResult): string {
   return lines.join('\n');
 }
 
+/** Waits for check-sync NOTIFYs; each one reboots the phone (one boot at a time), until --reboots are done. */
+async function rebootOnCheckSync(
+  o: { sipPort: string; sipHost: string; reboots?: string; json?: boolean },
+  boot: () => Promise<BootResult>,
+): Promise<void> {
+  const port = Number(o.sipPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--sip-port ${o.sipPort} is not a port number`);
+  const max = o.reboots === undefined ? Infinity : positiveInt('--reboots', o.reboots);
+  let done = 0;
+  let chain = Promise.resolve();
+  let finished!: () => void;
+  const allDone = new Promise<void>((r) => (finished = r));
+  const listener = await listenCheckSync(port, o.sipHost, () => {
+    chain = chain.then(async () => {
+      if (done >= max) return;
+      const r = await boot();
+      done++;
+      console.log(o.json ? JSON.stringify(r) : `reboot ${done} (check-sync):\n${describe(r)}`);
+      if (!r.ok) process.exitCode = 1;
+      if (done >= max) finished();
+    });
+  });
+  console.log(`listening for SIP NOTIFY check-sync on udp ${o.sipHost}:${listener.port}`);
+  await allDone;
+  await listener.close();
+}
+
 export function avayaSimulatorCommand(cmd: Command): void {
   addTlsOptions(cmd)
     .requiredOption('--server <url>', 'APS base URL (http://host:8080) or the file server folder (…/avaya)')
@@ -32,6 +60,9 @@ export function avayaSimulatorCommand(cmd: Command): void {
     .option('--state <dir>', 'where each phone keeps what it runs between boots', '.aps-sim/avaya')
     .option('--count <n>', 'boot N phones (consecutive MACs) concurrently and print a summary')
     .option('--json', 'print results as JSON')
+    .option('--sip-port <n>', 'after booting, listen for SIP NOTIFY check-sync on this UDP port (0: any) and reboot on each')
+    .option('--sip-host <addr>', 'address the SIP listener binds', '127.0.0.1')
+    .option('--reboots <n>', 'with --sip-port: exit after N reboots (default: run until stopped)')
     .action(async (o) => {
       const mac = normalizeMac(o.mac);
       if (!mac) throw new Error(`--mac ${o.mac} is not a MAC address`);
@@ -75,5 +106,21 @@ export function avayaSimulatorCommand(cmd: Command): void {
         for (const r of results.filter((x) => !x.ok).slice(0, 5)) console.log(`  failure ${r.mac}: ${r.error}`);
       }
       if (results.some((r) => !r.ok)) process.exitCode = 1;
+      if (o.sipPort !== undefined) {
+        if (count !== undefined) throw new Error('--sip-port simulates one phone: leave out --count');
+        await rebootOnCheckSync(o, () =>
+          bootPhone({
+            server: o.server,
+            model: o.model,
+            mac,
+            group,
+            script: o.script,
+            user: o.user,
+            password: o.password,
+            stateDir: resolve(o.state),
+            ...tlsFromOptions(o),
+          }),
+        );
+      }
     });
 }
