@@ -76,7 +76,6 @@ describe('Avaya: a mixed site on one server', () => {
       assert.equal(r.settings.DIALPLAN, '9XXX|[2-4]XX', 'group parameter');
       assert.equal(r.settings.SIPUSERNAME, p.ext, 'per-phone parameter');
       assert.equal(r.settings.SIPPASSWORD, `sip-secret-${p.ext}`, 'its secret, over HTTPS with its credentials');
-      assert.equal(r.settings.BRURI, `${s.https}/avaya/backup/${p.mac}/`);
       assert.deepEqual(
         r.requests.map((q) => q.file),
         [r.script, expect[p.id], '46xxsettings.txt', `${p.mac}.txt`],

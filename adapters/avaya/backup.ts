@@ -11,6 +11,7 @@ import { NAME } from './files.ts';
 import { mayHaveSecrets, REALM } from './access.ts';
 import { identifyPhone, rememberAddress } from './identify.ts';
 import type { AvayaConfig } from './settings.ts';
+import { backupsOf } from './backup-port.ts';
 
 type Ctx = AdapterContext<AvayaConfig>;
 
@@ -43,12 +44,17 @@ async function allowedPhone(ctx: Ctx, req: Request, res: Response, info: DeviceR
 }
 
 export function registerBackups(ctx: Ctx): void {
+  const backups = backupsOf(ctx);
+  if (!backups) {
+    ctx.log.info('no core backup store: BRURI backups are not served');
+    return;
+  }
   ctx.router.put('/backup/:mac/:name', async (req, res) => {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup' };
     const deviceId = await allowedPhone(ctx, req, res, info);
     if (!deviceId) return;
     try {
-      const { backup, created } = await ctx.backups.put(req, {
+      const { backup, created } = await backups.put(req, {
         deviceId,
         name: String(req.params.name),
         maxBytes: ctx.config.backupMaxBytes,
@@ -84,9 +90,9 @@ export function registerBackups(ctx: Ctx): void {
     const deviceId = await allowedPhone(ctx, req, res, info);
     if (!deviceId) return;
     const name = String(req.params.name);
-    const newest = ctx.backups.list(deviceId).find((b) => b.name === name);
+    const newest = backups.list(deviceId).find((b) => b.name === name);
     if (!newest) return ctx.files.deny(req, res, 404, `no backup named ${name}`, info);
-    const bytes = ctx.backups.read(deviceId, newest.seq);
+    const bytes = backups.read(deviceId, newest.seq);
     await ctx.files.sendRendered(
       req,
       res,

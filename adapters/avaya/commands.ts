@@ -1,26 +1,15 @@
-// `aps avaya import-settings FILE (--profile NAME --model M… | --group NAME)`: a site's 46xxsettings.txt as
-// the starting parameters of a new profile (profiles/NAME.yaml, never over an existing file without
-// --force) or of a group (merged into its variables; the server sees it without a restart).
-import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { existsSync } from 'node:fs';
+// `aps avaya import-settings FILE (--profile NAME --model M… | --group NAME --out FILE)`: a site's
+// 46xxsettings.txt as the starting parameters of a new profile (profiles/NAME.yaml, written and validated by
+// the core, never over an existing file without --force) or of a group (an `aps apply` file holding the
+// group with its variables and the imported parameters: the operator reviews it, then applies it).
+import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
-import {
-  ApsError,
-  collect,
-  commandConfig,
-  isSecretVar,
-  loadProfile,
-  withCore,
-  writeFileAtomic,
-  type Adapter,
-} from '../../src/adapter-api.ts';
-import { NAME } from './files.ts';
+import { stringify } from 'yaml';
+import { ApsError, isSecretVar, writeSimulatorFile, type AdapterCli } from '../../src/adapter-api.ts';
 import { importedProfileYaml, importSettings, type ImportedSettings } from './import-settings.ts';
 import { VARS } from './settings.ts';
 import { scriptFor } from './simulator.ts';
-
-const PROFILE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 function readText(file: string): string {
   try {
@@ -40,58 +29,71 @@ function report(i: ImportedSettings, model: string | undefined, group: number): 
   if (secrets.length) console.log(`secret-looking parameters (${secrets.join(', ')}) are served only in each phone's own file`);
 }
 
-export function avayaCommands(cmd: Command, adapters: readonly Adapter[]): void {
+interface Options {
+  profile?: string;
+  group?: string;
+  out?: string;
+  model?: string[];
+  groupNumber?: string;
+  script?: string;
+  force?: boolean;
+}
+
+export function avayaCommands(cmd: Command, cli: AdapterCli): void {
   cmd
     .command('import-settings')
     .argument('<file>', "a site's 46xxsettings.txt")
     .option('--profile <name>', 'write profiles/<name>.yaml with the parameters as its variables')
-    .option('--group <name>', "merge the parameters into this group's variables (created when missing)")
-    .option('--model <model>', 'a model the profile covers (repeatable); the first resolves IF $MODEL4 sections', collect)
+    .option('--group <name>', 'write an `aps apply` file (--out) giving this group the parameters')
+    .option('--out <file>', 'with --group: the apply file to write')
+    .option('--model <model>', 'a model the profile covers (repeatable); the first resolves IF $MODEL4 sections', cli.collect)
     .option('--group-number <n>', 'the GROUP value that resolves IF $GROUP sections (and, with --group, the group gets it)')
     .option('--script <name>', "the profile's upgrade script (default: by the first model's family)")
-    .option('--force', 'overwrite an existing profile file')
+    .option('--force', 'overwrite an existing profile or --out file')
     .description("import an existing 46xxsettings.txt as a profile's or a group's starting parameters")
-    .action(
-      async (
-        file: string,
-        o: { profile?: string; group?: string; model?: string[]; groupNumber?: string; script?: string; force?: boolean },
-        c: Command,
-      ) => {
-        if (!o.profile === !o.group) throw new ApsError('bad_request', 'give exactly one of --profile NAME or --group NAME');
-        const number = o.groupNumber === undefined ? 0 : Number(o.groupNumber);
-        if (!Number.isInteger(number) || number < 0 || number > 999) throw new ApsError('bad_request', '--group-number must be 0-999');
-        const model = o.model?.[0];
-        const imported = await importSettings(readText(file), { model, group: number });
-        if (o.profile) {
-          if (!PROFILE_NAME.test(o.profile))
-            throw new ApsError('bad_request', `profile name "${o.profile}": use lower-case letters, digits, ".", "_" or "-"`);
-          const path = join(commandConfig(c).profilesDir, `${o.profile}.yaml`);
-          if (existsSync(path) && !o.force) throw new ApsError('conflict', `${path} exists; add --force to replace it`);
-          const yaml = importedProfileYaml({
+    .action(async (file: string, o: Options, c: Command) => {
+      if (!o.profile === !o.group) throw new ApsError('bad_request', 'give exactly one of --profile NAME or --group NAME');
+      const number = o.groupNumber === undefined ? 0 : Number(o.groupNumber);
+      if (!Number.isInteger(number) || number < 0 || number > 999) throw new ApsError('bad_request', '--group-number must be 0-999');
+      const model = o.model?.[0];
+      const imported = await importSettings(readText(file), { model, group: number });
+      if (o.profile) {
+        const { yamlPath } = cli.writeProfile(c, {
+          name: o.profile,
+          yaml: importedProfileYaml({
             name: o.profile,
             source: basename(file),
             models: o.model ?? [],
             script: o.script ?? (model ? scriptFor(model) : '16xxupgrade.txt'),
             vars: imported.vars,
-          });
-          writeFileAtomic(path, yaml);
-          // Load it back the way the server will, so a problem shows now, not at start-up.
-          loadProfile(path, (a) => adapters.find((x) => x.name === a)?.profileSchema);
-          console.log(`profile ${o.profile}: ${path}`);
-          report(imported, model, number);
-          return;
-        }
-        await withCore(c, adapters, async (core) => {
-          const g = core.devices.group(o.group!);
-          const vars = {
-            ...(g?.vars ?? {}),
-            ...imported.vars,
-            ...(o.groupNumber !== undefined ? { [VARS.groupNumber]: String(number) } : {}),
-          };
-          core.devices.upsertGroup({ name: o.group!, vars, pins: g?.pins ?? {} });
-          console.log(`group ${o.group}: ${NAME} parameters merged into its variables`);
-          report(imported, model, number);
+          }),
+          force: o.force,
         });
-      },
-    );
+        console.log(`profile ${o.profile}: ${yamlPath}`);
+        report(imported, model, number);
+        return;
+      }
+      if (!o.out) throw new ApsError('bad_request', '--group needs --out FILE (the file for `aps apply`)');
+      let existing: Record<string, string> = {};
+      await cli.withServices(c, (s) => {
+        existing = s.devices.group(o.group!)?.vars ?? {};
+      });
+      // `aps apply` replaces a group's variables: the file carries the ones it has, but never a secret in clear.
+      const secret = Object.keys(existing).filter((k) => isSecretVar(k) && existing[k] !== '');
+      if (secret.length > 0) {
+        throw new ApsError(
+          'conflict',
+          `group ${o.group} has secret variables (${secret.join(', ')}) that an apply file would have to carry in clear; import into another group`,
+        );
+      }
+      const vars = { ...existing, ...imported.vars, ...(o.groupNumber !== undefined ? { [VARS.groupNumber]: String(number) } : {}) };
+      const doc = stringify({ groups: [{ name: o.group, vars }] });
+      if (existsSync(o.out) && !o.force) throw new ApsError('conflict', `${o.out} exists; add --force to replace it`);
+      writeSimulatorFile(
+        o.out,
+        `# Written by "aps avaya import-settings" from ${JSON.stringify(basename(file))}; apply with: aps apply ${o.out}\n${doc}`,
+      );
+      console.log(`group ${o.group}: ${o.out} (apply it with aps apply ${o.out})`);
+      report(imported, model, number);
+    });
 }

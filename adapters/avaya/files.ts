@@ -14,16 +14,17 @@ import {
   type Profile,
   type RenderedFile,
 } from '../../src/adapter-api.ts';
-import { binaryNames, paramLines, renderPhoneFile, renderSettings, renderUpgradeScript, type Param, type PhoneLine } from './render.ts';
+import { claimedName, paramLines, renderPhoneFile, renderSettings, renderUpgradeScript, type Param, type PhoneLine } from './render.ts';
 import { isAvayaParameter } from './script-lang.ts';
 import { DOCUMENTED_SCRIPTS, SETTINGS_FILE, groupNumber, profileSchema, type AvayaProfileSettings } from './settings.ts';
 import { templateLines } from './template-lines.ts';
+import { backupsOf } from './backup-port.ts';
 
 export const NAME = 'avaya';
 const SHARED = '*avaya';
 
 /** The core services the files need (a subset of AdapterContext). */
-export type FilesCore = Pick<AdapterServices, 'catalog' | 'devices' | 'profiles' | 'rendered' | 'urls'>;
+export type FilesCore = Pick<AdapterServices, 'catalog' | 'devices' | 'profiles' | 'rendered' | 'urls' | 'state'>;
 
 export function avayaProfiles(core: Pick<AdapterServices, 'profiles'>): Profile[] {
   return core.profiles
@@ -76,10 +77,21 @@ function images(core: FilesCore, p: Profile): Image[] {
   return out;
 }
 
-/** Served names of every firmware and aux artifact of the avaya profiles (render.ts binaryNames). */
-function servedNames(core: FilesCore): Map<number, string> {
-  const all = avayaProfiles(core).flatMap((p) => core.catalog.list(p.name).filter((a) => a.kind === 'firmware' || a.kind === 'aux'));
-  return binaryNames(all);
+const CLAIM = 'binary-name:';
+
+/**
+ * The name a binary is served and named under in APPNAME (render.ts claimedName). The first bytes served
+ * under a file name keep it; other bytes under the same name get their hash in it. The claims live in the
+ * adapter's state, so they survive restarts and are the same on every node.
+ */
+function servedName(core: FilesCore, a: ArtifactRecord): string {
+  const key = CLAIM + a.filename.toLowerCase();
+  let owner = core.state.get<string>(key);
+  if (owner === undefined) {
+    owner = a.sha256;
+    core.state.set(key, owner);
+  }
+  return claimedName(a, owner);
 }
 
 function profilesKey(core: FilesCore): string {
@@ -90,12 +102,11 @@ function profilesKey(core: FilesCore): string {
 
 /** The binaries phones may fetch now (current targets), by lower-case served name. */
 export function currentBinaries(core: FilesCore): Map<string, { name: string; artifact: ArtifactRecord }> {
-  const names = servedNames(core);
   const out = new Map<string, { name: string; artifact: ArtifactRecord }>();
   for (const p of avayaProfiles(core)) {
     for (const img of images(core, p)) {
       for (const a of [img.firmware, ...img.companions.map((c) => c.artifact)]) {
-        const name = names.get(a.id) ?? a.filename;
+        const name = servedName(core, a);
         out.set(name.toLowerCase(), { name, artifact: a });
       }
     }
@@ -106,14 +117,13 @@ export function currentBinaries(core: FilesCore): Map<string, { name: string; ar
 /** One upgrade script: the branches of every profile that lists this name in upgradeScripts. */
 export function upgradeScript(core: FilesCore, scriptName: string): RenderedFile {
   return core.rendered.get(SHARED, `script:${scriptName}`, profilesKey(core), () => {
-    const names = servedNames(core);
     const models = avayaProfiles(core)
       .filter((p) => profileSettings(p).upgradeScripts.includes(scriptName))
       .flatMap((p) => images(core, p))
       .map((img) => ({
         model: img.model,
-        appname: names.get(img.firmware.id) ?? img.firmware.filename,
-        companions: img.companions.map((c) => ({ param: c.param, file: names.get(c.artifact.id) ?? c.artifact.filename })),
+        appname: servedName(core, img.firmware),
+        companions: img.companions.map((c) => ({ param: c.param, file: servedName(core, c.artifact) })),
       }));
     return renderUpgradeScript({ scriptName, models, settingsFile: SETTINGS_FILE });
   });
@@ -127,6 +137,19 @@ function params(vars: Readonly<Record<string, string>>, source: string, secret: 
     .map((k) => ({ name: k, value: vars[k]!, source: `${source} variable ${k}` }));
 }
 
+/** The groups this adapter's phones are in (the only ones a phone of this file server can have). */
+function groupsInUse(core: FilesCore): GroupRecord[] {
+  const names = [
+    ...new Set(
+      core.devices
+        .list()
+        .map((d) => d.group)
+        .filter((g): g is string => g !== null),
+    ),
+  ].sort();
+  return names.map((n) => core.devices.group(n)).filter((g): g is GroupRecord => g !== undefined);
+}
+
 /**
  * 46xxsettings.txt. Secret-looking parameters of a profile or group are not written here (anyone may
  * fetch this file): they travel in each member phone's own file, under its access rule.
@@ -135,8 +158,7 @@ export function settingsFile(core: FilesCore): RenderedFile {
   return core.rendered.get(SHARED, 'settings', profilesKey(core), () =>
     renderSettings({
       profiles: avayaProfiles(core).map((p) => ({ name: p.name, models: p.models, params: params(p.vars, `profile ${p.name}`, false) })),
-      groups: core.devices
-        .groups()
+      groups: groupsInUse(core)
         .map((g) => ({ g, number: groupNumber(g.name, g.vars) }))
         .filter((x): x is { g: GroupRecord; number: number } => x.number !== null)
         .map(({ g, number }) => ({ number, name: g.name, params: params(g.vars, `group ${g.name}`, false) })),
@@ -171,7 +193,8 @@ export function phoneLines(core: FilesCore, device: DeviceRecord): PhoneLine[] {
     lines.push(...paramLines(params(group.vars, `group ${group.name}`, true), isSecretVar));
   }
   const own = device.vars;
-  if (own.BRURI === undefined && device.mac) lines.push({ text: `SET BRURI ${backupUri(core, device.mac)}`, secret: false });
+  if (own.BRURI === undefined && device.mac && backupsOf(core))
+    lines.push({ text: `SET BRURI ${backupUri(core, device.mac)}`, secret: false });
   lines.push(...paramLines([...params(own, `device ${device.id}`, false), ...params(own, `device ${device.id}`, true)], isSecretVar));
   if (profile.template) {
     const vars = { ...profile.vars, ...(group?.vars ?? {}), ...own };

@@ -9,7 +9,7 @@ import {
   parseBasic,
   type AdapterContext,
   type DeviceRecord,
-  type KvState,
+  type AdapterState,
   type Logger,
   type Profile,
 } from '../../src/adapter-api.ts';
@@ -109,7 +109,13 @@ function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; user
     return;
   }
   const model = ua?.model && profile.models.some((m) => m === ua.model) ? ua.model : null;
-  ctx.devices.upsert({ id: mac, profile: profile.name, mac, model, status: 'pending' });
+  try {
+    ctx.devices.upsert({ id: mac, profile: profile.name, mac, model, status: 'pending' }, 'create');
+  } catch (e) {
+    // Another family's device uses this id, or a concurrent request registered it first: nothing to add.
+    ctx.log.warn({ mac, err: (e as Error).message }, 'unknown phone not registered');
+    return;
+  }
   ctx.state.set(PENDING + mac, {});
   ctx.events.report({
     deviceId: mac,
@@ -134,7 +140,7 @@ const BY_IP = 'ip:';
 const BY_IP_TTL_MS = 24 * 3600_000;
 
 /** Remembers the address a phone was identified at, so its shared-file requests can be attributed. */
-export function rememberAddress(state: KvState, ip: string | undefined, deviceId: string): void {
+export function rememberAddress(state: AdapterState, ip: string | undefined, deviceId: string): void {
   if (!ip) return;
   if (state.get<string>(BY_IP + ip) !== deviceId) state.set(BY_IP + ip, deviceId, BY_IP_TTL_MS);
 }

@@ -47,17 +47,13 @@ describe('importing an existing 46xxsettings.txt', () => {
       await s?.stop();
     });
 
-    it('imports into a group (with its GROUP number) and a new profile; the server serves both', async () => {
-      const g = await aps(
-        'avaya',
-        'import-settings',
-        join(SAMPLES, '46xxsettings_3rdparty_sip.txt'),
-        '--group',
-        'kamailio',
-        '--group-number',
-        '4',
-      );
+    it('imports into a group (an apply file with its GROUP number) and a new profile; the server serves both', async () => {
+      const applyFile = join(data, 'kamailio.yaml');
+      const kamailio = join(SAMPLES, '46xxsettings_3rdparty_sip.txt');
+      const g = await aps('avaya', 'import-settings', kamailio, '--group', 'kamailio', '--group-number', '4', '--out', applyFile);
       assert.match(g.stdout, /13 parameters imported/);
+      await fails(['avaya', 'import-settings', kamailio, '--group', 'kamailio'], /--group needs --out FILE/);
+      await aps('apply', applyFile);
       const p = await aps(
         'avaya',
         'import-settings',

@@ -2,14 +2,7 @@
 // scripts, 46xxsettings.txt, per-phone $MACADDR.txt, binaries by APPNAME and BRURI backups over HTTP(S).
 // Spec: seed 004 (Avaya Agent Deskphone 16CC admin guide, chapter 7 "General Download Process");
 // protocols.md §(b) and its "Verified additions".
-import {
-  defineAdapter,
-  sipCheckSync,
-  type AdapterContext,
-  type AdapterServices,
-  type DeviceRecord,
-  type PreviewFile,
-} from '../../src/adapter-api.ts';
+import { defineAdapter, type AdapterContext, type AdapterServices, type DeviceRecord, type PreviewFile } from '../../src/adapter-api.ts';
 import { avayaCommands } from './commands.ts';
 import { avayaProfiles, currentBinaries, NAME, phoneFile, profileSettings, settingsFile, upgradeScript } from './files.ts';
 import { registerHttp } from './http.ts';
@@ -73,7 +66,7 @@ export const avayaAdapter = defineAdapter<AvayaConfig>({
     const group = device.group ? core.devices.group(device.group) : undefined;
     const vars = { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
     // protocols.md §(b) "SIP NOTIFY check-sync (Avaya)": the phone reboots and reads its files again.
-    return sipCheckSync(vars, { event: 'check-sync', timers: config.sipTimers, advertisedHost: config.sipAdvertisedHost });
+    return core.push.sipCheckSync(vars, { event: 'check-sync', timers: config.sipTimers, advertisedHost: config.sipAdvertisedHost });
   },
   simulator: avayaSimulatorCommand,
   commands: avayaCommands,

@@ -60,7 +60,7 @@ describe('Avaya SIP NOTIFY check-sync', () => {
         filename: 'FW_B.bin',
         version: '2',
       });
-      const r = await avayaAdapter.notify!(s.core.devices.get('nt-j179')!, s.core, s.core.adapterConfig('avaya'));
+      const r = await avayaAdapter.notify!(s.core.devices.get('nt-j179')!, s.core.servicesFor('avaya'), s.core.adapterConfig('avaya'));
       assert.deepEqual(r, { ok: true, summary: '200 OK' });
       assert.match(request, /^NOTIFY sip:279@127\.0\.0\.1:\d+ SIP\/2\.0\r\n/);
       assert.match(request, /\r\nEvent: check-sync\r\n/);
@@ -72,7 +72,7 @@ describe('Avaya SIP NOTIFY check-sync', () => {
 
   it('a phone without sip_host: a clear one-line answer, nothing sent', async () => {
     s.core.devices.upsert({ id: 'nt-none', profile: 'avaya-96x1', model: '9608', mac: '00e0bb00c960' });
-    const r = await avayaAdapter.notify!(s.core.devices.get('nt-none')!, s.core, s.core.adapterConfig('avaya'));
+    const r = await avayaAdapter.notify!(s.core.devices.get('nt-none')!, s.core.servicesFor('avaya'), s.core.adapterConfig('avaya'));
     assert.equal(r.ok, false);
     assert.match(r.summary, /sip_host/);
   });

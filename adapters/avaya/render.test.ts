@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { isApsError } from '../../src/adapter-api.ts';
-import { binaryNames, renderPhoneFile, renderSettings, renderUpgradeScript, setLine, type SettingsInput } from './render.ts';
+import { claimedName, renderPhoneFile, renderSettings, renderUpgradeScript, setLine, type SettingsInput } from './render.ts';
 import { runScript } from './script.ts';
 import { templateLines } from './template-lines.ts';
 
@@ -147,15 +147,9 @@ describe('per-phone file', () => {
   });
 });
 
-test('binary names: a file name shared by different bytes gets its hash, so APPNAME changes with the bytes', () => {
-  const names = binaryNames([
-    { id: 1, filename: 'FW_S_J179.bin', sha256: 'aa'.repeat(32) },
-    { id: 2, filename: 'fw_s_j179.bin', sha256: 'bb'.repeat(32) },
-    { id: 3, filename: 'FW_S_J129.bin', sha256: 'cc'.repeat(32) },
-    { id: 4, filename: 'FW_S_J129.bin', sha256: 'cc'.repeat(32) },
-  ]);
-  assert.equal(names.get(1), 'FW_S_J179_aaaaaaaa.bin');
-  assert.equal(names.get(2), 'fw_s_j179_bbbbbbbb.bin');
-  assert.equal(names.get(3), 'FW_S_J129.bin');
-  assert.equal(names.get(4), 'FW_S_J129.bin');
+test('binary names: the first bytes under a name keep it; other bytes under it get their hash, so APPNAME changes', () => {
+  const owner = 'aa'.repeat(32);
+  assert.equal(claimedName({ filename: 'FW_S_J179.bin', sha256: owner }, owner), 'FW_S_J179.bin');
+  assert.equal(claimedName({ filename: 'FW_S_J179.bin', sha256: 'bb'.repeat(32) }, owner), 'FW_S_J179_bbbbbbbb.bin');
+  assert.equal(claimedName({ filename: 'image', sha256: 'cc'.repeat(32) }, owner), 'image_cccccccc');
 });

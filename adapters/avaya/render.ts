@@ -138,33 +138,19 @@ export function paramLines(params: Param[], isSecret: (name: string) => boolean)
 }
 
 export interface BinaryFile {
-  id: number;
   filename: string;
   sha256: string;
 }
 
 /**
- * The name each binary is served and named under in APPNAME. The phone downloads only when APPNAME
- * differs from what it runs, so one name must never stand for two contents: a file name shared by
- * different bytes gets the first 8 hex digits of its sha256 before the extension. Names compare without
- * case (file servers and phones may not keep it).
+ * The name a binary is served and named under in APPNAME. The phone downloads only when APPNAME differs
+ * from what it runs, so one name must never stand for two contents: the bytes that first claimed a file
+ * name (`owner`, a sha256) keep it, and other bytes under the same name get the first 8 hex digits of their
+ * sha256 before the extension. Give new firmware its vendor name (it carries the release) and it keeps it.
  */
-export function binaryNames(files: BinaryFile[]): Map<number, string> {
-  const shas = new Map<string, Set<string>>();
-  for (const f of files) {
-    const key = f.filename.toLowerCase();
-    if (!shas.has(key)) shas.set(key, new Set());
-    shas.get(key)!.add(f.sha256);
-  }
-  const out = new Map<number, string>();
-  for (const f of files) {
-    if (shas.get(f.filename.toLowerCase())!.size === 1) {
-      out.set(f.id, f.filename);
-      continue;
-    }
-    const dot = f.filename.lastIndexOf('.');
-    const [stem, ext] = dot > 0 ? [f.filename.slice(0, dot), f.filename.slice(dot)] : [f.filename, ''];
-    out.set(f.id, `${stem}_${f.sha256.slice(0, 8)}${ext}`);
-  }
-  return out;
+export function claimedName(f: BinaryFile, owner: string): string {
+  if (f.sha256 === owner) return f.filename;
+  const dot = f.filename.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [f.filename.slice(0, dot), f.filename.slice(dot)] : [f.filename, ''];
+  return `${stem}_${f.sha256.slice(0, 8)}${ext}`;
 }

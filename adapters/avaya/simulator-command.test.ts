@@ -91,10 +91,12 @@ describe('aps simulate avaya', () => {
   });
 
   it('aps device show --json prints the DHCP option string and craft values', async () => {
-    const shown = JSON.parse((await aps('device', 'show', 'cli-16cc', '--json')).stdout);
+    const shown = JSON.parse((await aps('device', 'show', 'cli-16cc', '--json')).stdout) as {
+      setup: { dhcpOption: string; url: string; hints: string[] };
+    };
     assert.match(shown.setup.dhcpOption, /^HTTPSRVR=127\.0\.0\.1,HTTPDIR=avaya,HTTPPORT=\d+,TLSSRVR=127\.0\.0\.1,TLSPORT=\d+$/);
     assert.match(shown.setup.url, /\/avaya\/16xxupgrade\.txt$/);
-    assert.ok(shown.setup.hints.some((h: string) => /GROUP to 3/.test(h)));
+    assert.ok(shown.setup.hints.some((h) => /GROUP to 3/.test(h)));
   });
 
   it('aps preview lists the family script, the settings, its own file and its binary', async () => {
@@ -145,7 +147,7 @@ describe('aps simulate avaya', () => {
         version: '1.2',
       });
       s.core.devices.upsert({ id: 'cli-16cc', vars: { sip_host: '127.0.0.1', sip_port: port } });
-      const r = await avayaAdapter.notify!(s.core.devices.get('cli-16cc')!, s.core, s.core.adapterConfig('avaya'));
+      const r = await avayaAdapter.notify!(s.core.devices.get('cli-16cc')!, s.core.servicesFor('avaya'), s.core.adapterConfig('avaya'));
       assert.deepEqual(r, { ok: true, summary: '200 OK' });
       assert.equal(await exited, 0);
       assert.match(out, /reboot 1 \(check-sync\):\n00e0bb0016c0 16CC \(16xxupgrade\.txt\): ok/);
