@@ -58,6 +58,8 @@ export const avayaAdapter = defineAdapter<AvayaConfig>({
   profileSchema,
   // Phones fetch with Basic credentials (device id or MAC, device password) to get their secret lines; a hash suffices.
   credentials: 'hash',
+  // Firmware by APPNAME, companions (JEM24_APPNAME…) as aux artifacts whose roles each profile names.
+  slots: [{ kind: 'firmware' }, { kind: 'aux', roles: 'any' }],
   register,
   setup: (device, core) => avayaSetup(device, core),
   preview,
