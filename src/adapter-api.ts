@@ -34,6 +34,8 @@ export { templateContext, renderDeviceConfig, renderProfileTemplate, type Templa
 export { compileTemplate } from './profiles/profiles.ts';
 export { compareVersions } from './catalog/version-order.ts';
 export { normalizeMac } from './devices/mac.ts';
+export { isSecretVar } from './devices/secret-vars.ts';
+export type { Profile } from './profiles/profiles.ts';
 export {
   digestAuthorization,
   digestChallenge,

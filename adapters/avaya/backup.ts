@@ -1,0 +1,104 @@
+// BRURI backup and restore (1600 guide [V]: HTTP PUT to BRURI and GET to restore, a "/" added when BRURI
+// lacks one; 9600 and J100 guides: "If BRURI ends with a /, the file name is appended"). APS gives each
+// phone its own BRURI, …/avaya/backup/<mac>/ (files.ts writes it into $MACADDR.txt), and keeps what it
+// PUTs in the core backup store: never overwritten, sealed at rest, listed by `aps backup list`.
+// A MAC is guessable, so backups follow the per-phone secret rule (access.ts): HTTPS (unless the group
+// allows plain HTTP) and the phone's credentials (the phones send the registration password in an
+// Authorization header over TLS) or a client in the group's networks.
+import type { Request, Response } from 'express';
+import { isApsError, normalizeMac, type AdapterContext, type DeviceRequestInfo } from '../../src/adapter-api.ts';
+import { NAME } from './files.ts';
+import { mayHaveSecrets, REALM } from './access.ts';
+import { identifyPhone, rememberAddress } from './identify.ts';
+import type { AvayaConfig } from './settings.ts';
+import { backupsOf } from './backup-port.ts';
+
+type Ctx = AdapterContext<AvayaConfig>;
+
+async function allowedPhone(ctx: Ctx, req: Request, res: Response, info: DeviceRequestInfo): Promise<string | undefined> {
+  const mac = normalizeMac(String(req.params.mac));
+  if (!mac) return void ctx.files.deny(req, res, 404, 'no MAC in the backup path', info);
+  const who = await identifyPhone(ctx, mac, { authorization: req.get('authorization'), ip: req.ip, userAgent: req.get('user-agent') });
+  if (!who.ok) {
+    info.deviceId = who.deviceId;
+    return void ctx.files.deny(
+      req,
+      res,
+      who.status,
+      who.reason,
+      info,
+      who.status === 401 ? { 'WWW-Authenticate': `Basic realm="${REALM}"` } : {},
+    );
+  }
+  info.deviceId = who.device.id;
+  const access = mayHaveSecrets(ctx, req, who.device, who.credentialed);
+  if (!access.allowed) {
+    // No credentials yet: ask for them (a phone sends its registration password when challenged over TLS).
+    if (!who.credentialed) {
+      return void ctx.files.deny(req, res, 401, `backup: ${access.reason}`, info, { 'WWW-Authenticate': `Basic realm="${REALM}"` });
+    }
+    return void ctx.files.deny(req, res, 403, `backup: ${access.reason}`, info);
+  }
+  rememberAddress(ctx.state, req.ip, who.device.id);
+  return who.device.id;
+}
+
+export function registerBackups(ctx: Ctx): void {
+  const backups = backupsOf(ctx);
+  if (!backups) {
+    ctx.log.info('no core backup store: BRURI backups are not served');
+    return;
+  }
+  ctx.router.put('/backup/:mac/:name', async (req, res) => {
+    const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup' };
+    const deviceId = await allowedPhone(ctx, req, res, info);
+    if (!deviceId) return;
+    try {
+      const { backup, created } = await backups.put(req, {
+        deviceId,
+        name: String(req.params.name),
+        maxBytes: ctx.config.backupMaxBytes,
+        remote: req.ip ?? null,
+      });
+      ctx.events.record({
+        ...info,
+        status: created ? 201 : 200,
+        bytes: backup.size,
+        ip: req.ip,
+        ua: req.get('user-agent') ?? null,
+        detail: `backup ${backup.seq}`,
+      });
+      res
+        .status(created ? 201 : 200)
+        .type('text/plain')
+        .send(created ? 'Created\n' : 'OK\n');
+    } catch (e) {
+      if (!isApsError(e)) throw e;
+      const status = e.code === 'too_large' ? 413 : e.code === 'not_found' ? 404 : 400;
+      ctx.log.warn({ device: deviceId, status, reason: e.message }, 'backup refused');
+      ctx.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: e.message });
+      if (!res.headersSent)
+        res
+          .status(status)
+          .type('text/plain')
+          .send(status === 413 ? 'Payload Too Large\n' : 'Bad Request\n');
+    }
+  });
+
+  ctx.router.get('/backup/:mac/:name', async (req, res) => {
+    const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup' };
+    const deviceId = await allowedPhone(ctx, req, res, info);
+    if (!deviceId) return;
+    const name = String(req.params.name);
+    const newest = backups.list(deviceId).find((b) => b.name === name);
+    if (!newest) return ctx.files.deny(req, res, 404, `no backup named ${name}`, info);
+    const bytes = backups.read(deviceId, newest.seq);
+    await ctx.files.sendRendered(
+      req,
+      res,
+      { bytes, revision: ctx.revisions.stamp(deviceId, `backup:${name}`, bytes) },
+      info,
+      'application/octet-stream',
+    );
+  });
+}

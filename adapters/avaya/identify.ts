@@ -1,0 +1,177 @@
+// Who is asking (protocols.md §(b) "HTTP request behaviour"): Avaya phones send no MAC in their requests
+// except in the name of their own file, $MACADDR.txt (12 lower-case hex digits, a J129 field capture).
+// Their User-Agent starts with "AVAYA"; a third-party test [U] has `AVAYA/96x1-IPT-SIP-R7_1_15_0_4 9608`
+// (product-release, then the model), so the parser takes what it finds and never insists.
+// identifyPhone turns a per-phone request into a device or a refusal reason; shared files (scripts,
+// settings, binaries) are attributed to the phone last identified at the same address.
+import {
+  normalizeMac,
+  parseBasic,
+  type AdapterContext,
+  type DeviceRecord,
+  type AdapterState,
+  type Logger,
+  type Profile,
+} from '../../src/adapter-api.ts';
+import { avayaProfiles, NAME } from './files.ts';
+import type { AvayaConfig } from './settings.ts';
+
+export interface AvayaAgent {
+  /** The word after "AVAYA/" up to its release, e.g. "96x1-IPT-SIP"; null when absent. */
+  product: string | null;
+  /** The release, e.g. "R7_1_15_0_4" (or "7.1.15.0.4"); null when none is recognisable. */
+  firmware: string | null;
+  /** The model, e.g. "9608" or "J179"; null when absent. */
+  model: string | null;
+}
+
+/** Parses an Avaya User-Agent; null when it does not start with "AVAYA". */
+export function parseAvayaUserAgent(ua: string | undefined | null): AvayaAgent | null {
+  if (!ua || !/^AVAYA\b/i.test(ua.trim())) return null;
+  const words = ua.trim().split(/\s+/);
+  const head = words[0]!.replace(/^AVAYA\/?/i, '');
+  // The release is the last "-"-separated part shaped like one ("R7_1_15_0_4", "4.1.1.0.7"); "96x1" is not.
+  const parts = head ? head.split('-') : [];
+  let at = -1;
+  parts.forEach((p, i) => {
+    if (/^R?\d+[._]\d/i.test(p)) at = i;
+  });
+  const firmware = at >= 0 ? parts.slice(at).join('-') : null;
+  const product = (at >= 0 ? parts.slice(0, at) : parts).join('-') || null;
+  const model = words.slice(1).find((w) => /^[A-Za-z]?\d{2,4}[A-Za-z]{0,4}$/.test(w)) ?? null;
+  return { product, firmware, model };
+}
+
+/** The MAC of a per-phone file name ("c81fea9b650d.txt"), lower case; null for any other name. */
+export function macOfPhoneFile(file: string): string | null {
+  const m = /^([0-9A-Fa-f]{12})\.txt$/.exec(file);
+  return m ? normalizeMac(m[1]!) : null;
+}
+
+export type IdentifyCtx = Pick<AdapterContext<AvayaConfig>, 'config' | 'devices' | 'profiles' | 'state' | 'log' | 'events'>;
+
+export type Identified =
+  | { ok: true; device: DeviceRecord; credentialed: boolean }
+  | { ok: false; status: 401 | 403 | 404; reason: string; deviceId: string | null };
+
+export function isAvayaDevice(ctx: Pick<IdentifyCtx, 'profiles'>, d: DeviceRecord | undefined): d is DeviceRecord {
+  return d !== undefined && ctx.profiles.get(d.profile)?.adapter === NAME;
+}
+
+/**
+ * A per-phone request: the MAC in its path, credentials when sent. An unknown MAC is a 404 (401 when
+ * credentials came, as a wrong password gets, so credentials probe nothing), and is registered as a
+ * pending device when the site allows it. Credentials that do not verify are a 401 for a known phone too.
+ */
+export async function identifyPhone(
+  ctx: IdentifyCtx,
+  mac: string,
+  req: { authorization?: string; ip?: string; userAgent?: string },
+): Promise<Identified> {
+  const device = ctx.devices.getByMac(mac);
+  const basic = req.authorization ? parseBasic(req.authorization) : null;
+  if (!isAvayaDevice(ctx, device)) {
+    if (!device) registerPending(ctx, mac, req);
+    return { ok: false, status: req.authorization ? 401 : 404, reason: `unknown MAC ${mac}`, deviceId: null };
+  }
+  let credentialed = false;
+  if (req.authorization) {
+    if (!basic || !device.passwordHash || !(await ctx.devices.verifyPassword(device, basic.password))) {
+      return { ok: false, status: 401, reason: 'wrong or unusable credentials', deviceId: device.id };
+    }
+    credentialed = true;
+  }
+  if (device.status !== 'active') return { ok: false, status: 403, reason: 'phone is pending approval', deviceId: device.id };
+  return { ok: true, device, credentialed };
+}
+
+function pendingProfile(ctx: IdentifyCtx, model: string | null): Profile | undefined {
+  const all = avayaProfiles(ctx);
+  const byModel = model ? all.find((p) => p.models.some((m) => m.toLowerCase() === model.toLowerCase())) : undefined;
+  return byModel ?? (ctx.config.pendingProfile ? ctx.profiles.get(ctx.config.pendingProfile) : undefined) ?? all[0];
+}
+
+const PENDING = 'pending:';
+
+/** Registers an unknown phone as pending, with what it sent (model and firmware from its User-Agent, address). */
+function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; userAgent?: string }): void {
+  if (ctx.config.unknownPhones !== 'pending') return;
+  const ua = parseAvayaUserAgent(req.userAgent);
+  const profile = pendingProfile(ctx, ua?.model ?? null);
+  // The id is the MAC; never take over an id another device already uses.
+  if (!profile || ctx.devices.get(mac)) return;
+  const waiting = pendingCount(ctx);
+  if (waiting >= ctx.config.maxPending) {
+    ctx.log.warn(
+      { mac, pending: waiting, maxPending: ctx.config.maxPending },
+      'unknown phone not registered: maxPending phones already wait',
+    );
+    return;
+  }
+  const model = ua?.model && profile.models.some((m) => m === ua.model) ? ua.model : null;
+  try {
+    ctx.devices.upsert({ id: mac, profile: profile.name, mac, model, status: 'pending' }, 'create');
+  } catch (e) {
+    // Another family's device uses this id, or a concurrent request registered it first: nothing to add.
+    ctx.log.warn({ mac, err: (e as Error).message }, 'unknown phone not registered');
+    return;
+  }
+  ctx.state.set(PENDING + mac, {});
+  ctx.events.report({
+    deviceId: mac,
+    ip: req.ip ?? null,
+    ua: req.userAgent ?? null,
+    reported: { ...(ua?.model ? { model: ua.model } : {}), ...(ua?.firmware ? { firmware: ua.firmware } : {}) },
+  });
+  ctx.log.info({ device: mac, profile: profile.name }, 'unknown phone registered as pending');
+}
+
+/** Phones this adapter registered that still wait (approved or removed ones are forgotten). */
+function pendingCount(ctx: IdentifyCtx): number {
+  let n = 0;
+  for (const { key } of ctx.state.entries(PENDING)) {
+    if (ctx.devices.get(key.slice(PENDING.length))?.status === 'pending') n++;
+    else ctx.state.delete(key);
+  }
+  return n;
+}
+
+const BY_IP = 'ip:';
+const BY_IP_TTL_MS = 24 * 3600_000;
+
+/** Remembers the address a phone was identified at, so its shared-file requests can be attributed. */
+export function rememberAddress(state: AdapterState, ip: string | undefined, deviceId: string): void {
+  if (!ip) return;
+  if (state.get<string>(BY_IP + ip) !== deviceId) state.set(BY_IP + ip, deviceId, BY_IP_TTL_MS);
+}
+
+/** The phone last identified at this address (for events and reported state only: never for access). */
+export function phoneAt(ctx: Pick<IdentifyCtx, 'state' | 'devices' | 'profiles'>, ip: string | undefined): DeviceRecord | undefined {
+  if (!ip) return undefined;
+  const id = ctx.state.get<string>(BY_IP + ip);
+  const d = id ? ctx.devices.get(id) : undefined;
+  return isAvayaDevice(ctx, d) ? d : undefined;
+}
+
+/** Records what a phone's User-Agent says it is and runs. */
+export function reportAgent(
+  ctx: Pick<IdentifyCtx, 'events'>,
+  deviceId: string,
+  ip: string | undefined,
+  userAgent: string | undefined,
+): void {
+  const ua = parseAvayaUserAgent(userAgent);
+  if (!ua || (!ua.firmware && !ua.model)) return;
+  ctx.events.report({
+    deviceId,
+    ip: ip ?? null,
+    ua: userAgent ?? null,
+    reported: {
+      ...(ua.firmware ? { firmware: ua.firmware } : {}),
+      ...(ua.model ? { model: ua.model } : {}),
+      ...(ua.product ? { product: ua.product } : {}),
+    },
+  });
+}
+
+export type { Logger };

@@ -1,0 +1,75 @@
+// Avaya deskphones (16CC, 96x1, J100, and the 46xx/96xx/16xx file chain they share): generated upgrade
+// scripts, 46xxsettings.txt, per-phone $MACADDR.txt, binaries by APPNAME and BRURI backups over HTTP(S).
+// Spec: seed 004 (Avaya Agent Deskphone 16CC admin guide, chapter 7 "General Download Process");
+// protocols.md §(b) and its "Verified additions".
+import { defineAdapter, type AdapterContext, type AdapterServices, type DeviceRecord, type PreviewFile } from '../../src/adapter-api.ts';
+import { avayaCommands } from './commands.ts';
+import { avayaProfiles, currentBinaries, NAME, phoneFile, profileSettings, settingsFile, upgradeScript } from './files.ts';
+import { registerHttp } from './http.ts';
+import { configSchema, profileSchema, SETTINGS_FILE, type AvayaConfig } from './settings.ts';
+import { avayaSetup } from './setup.ts';
+import { avayaSimulatorCommand } from './simulator-command.ts';
+
+function register(ctx: AdapterContext<AvayaConfig>): void {
+  // Shared files branch by $MODEL4 alone: a model two profiles list gets the first profile's (by name)
+  // firmware and settings section; its phones in the other profile get their parameters in their own file.
+  const owner = new Map<string, string>();
+  for (const p of avayaProfiles(ctx)) {
+    for (const m of p.models) {
+      const first = owner.get(m.toLowerCase());
+      if (first)
+        ctx.log.warn({ model: m, profiles: [first, p.name] }, 'model listed by two avaya profiles: the upgrade script uses the first');
+      else owner.set(m.toLowerCase(), p.name);
+    }
+  }
+  registerHttp(ctx);
+}
+
+function text(name: string, f: { bytes: Buffer; revision: { md5: string; serial: number; lastModified: Date } }): PreviewFile {
+  return {
+    name,
+    contentType: 'text/plain',
+    text: f.bytes.toString('utf8'),
+    md5: f.revision.md5,
+    size: f.bytes.length,
+    serial: f.revision.serial,
+    lastModified: f.revision.lastModified.toUTCString(),
+  };
+}
+
+function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
+  const out: PreviewFile[] = [];
+  const scripts = profileSettings(core.profiles.require(device.profile)).upgradeScripts;
+  for (const s of scripts) out.push(text(s, upgradeScript(core, s)));
+  out.push(text(SETTINGS_FILE, settingsFile(core)));
+  if (device.mac) out.push(text(`${device.mac}.txt`, phoneFile(core, device, true)));
+  for (const b of currentBinaries(core).values()) {
+    const a = b.artifact;
+    if (a.profile !== device.profile || (a.models.length > 0 && (!device.model || !a.models.includes(device.model)))) continue;
+    out.push({ name: b.name, contentType: 'application/octet-stream', artifactId: a.id, md5: a.md5, size: a.size });
+  }
+  return out;
+}
+
+export const avayaAdapter = defineAdapter<AvayaConfig>({
+  name: NAME,
+  description: 'Avaya deskphones (16CC, 96x1, J100…): upgrade scripts, 46xxsettings.txt, $MACADDR.txt, BRURI backups',
+  configSchema,
+  profileSchema,
+  // Phones fetch with Basic credentials (device id or MAC, device password) to get their secret lines; a hash suffices.
+  credentials: 'hash',
+  // Firmware by APPNAME, companions (JEM24_APPNAME…) as aux artifacts whose roles each profile names.
+  slots: [{ kind: 'firmware' }, { kind: 'aux', roles: 'any' }],
+  register,
+  setup: (device, core) => avayaSetup(device, core),
+  preview,
+  async notify(device, core, config) {
+    const profile = core.profiles.require(device.profile);
+    const group = device.group ? core.devices.group(device.group) : undefined;
+    const vars = { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+    // protocols.md §(b) "SIP NOTIFY check-sync (Avaya)": the phone reboots and reads its files again.
+    return core.push.sipCheckSync(vars, { event: 'check-sync', timers: config.sipTimers, advertisedHost: config.sipAdvertisedHost });
+  },
+  simulator: avayaSimulatorCommand,
+  commands: avayaCommands,
+});
