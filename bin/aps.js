@@ -3,7 +3,25 @@
 // through the `prepare` script, or `npm run build`): no TypeScript loader at run time.
 // APS_SOURCE=1 runs the TypeScript sources through tsx instead (a dev dependency): the test runner sets it,
 // so tests always exercise the current sources, never a stale dist/.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+
+/** The newest modification time of the compiled sources (not tests) under these folders, 0 when none. */
+function newestSource(root, dirs) {
+  let newest = 0;
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name === 'node_modules' || e.name === 'fixtures') continue;
+      const p = new URL(`${e.name}${e.isDirectory() ? '/' : ''}`, dir);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const d of dirs) {
+    const dir = new URL(`${d}/`, root);
+    if (existsSync(dir)) walk(dir);
+  }
+  return newest;
+}
 
 if (process.env.APS_SOURCE === '1') {
   const tsx = await import('tsx/esm/api').catch(() => undefined);
@@ -17,6 +35,15 @@ if (process.env.APS_SOURCE === '1') {
   const compiled = new URL('../dist/bin/main.js', import.meta.url);
   if (!existsSync(compiled)) {
     console.error('aps: not built yet (no dist/bin/main.js): run `npm install` or `npm run build` in the APS folder');
+    process.exit(1);
+  }
+  // In a source checkout (not the Docker image, which has no sources), a dist/ older than the sources is
+  // code from before a `git pull` or an edit: running it against a database newer code migrated is refused.
+  const root = new URL('../', import.meta.url);
+  if (process.env.APS_SKIP_BUILD_CHECK !== '1' && newestSource(root, ['bin', 'src', 'adapters']) > statSync(compiled).mtimeMs) {
+    console.error(
+      'aps: dist/ is older than the sources (changed since the last build): run `npm run build` (or `npm run build:watch`), or set APS_SOURCE=1 to run the sources',
+    );
     process.exit(1);
   }
   await import(compiled.href);

@@ -16,7 +16,7 @@ import type { Core } from './core.ts';
 import { ApsError } from './errors.ts';
 import { adapterState } from './kv-state.ts';
 import { sipCheckSync } from './push/check-sync.ts';
-import type { DeviceRecord } from './store/index.ts';
+import type { ArtifactRecord, DeviceRecord } from './store/index.ts';
 import { deviceAccess } from './transport/device-access.ts';
 
 export interface ServicesOptions {
@@ -45,7 +45,7 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
       return core.devices.upsert(input, mode);
     },
     verifyPassword: (d, pw) => core.devices.verifyPassword(d, pw),
-    rejectUnknown: (u, pw) => core.devices.rejectUnknown(u, pw),
+    rejectUnknown: (u, pw) => core.devices.rejectUnknown(u, pw, adapter.credentials),
     secretOf: (d) => (mine(d) ? core.devices.secretOf(d) : undefined),
   };
 
@@ -62,12 +62,20 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     list: () => core.profiles.list().filter((p) => p.adapter === name),
   };
 
+  // Artifacts of other families (another device's own config among them) are not the adapter's to read.
+  const ownArtifact = (a: ArtifactRecord): ArtifactRecord => {
+    if (!ownProfile(a.profile)) throw new ApsError('not_found', `no ${name} artifact ${a.id}`);
+    return a;
+  };
   const catalog: CatalogReader = {
-    target: (d, kind, role) => core.catalog.target(d, kind, role),
-    targets: (d) => core.catalog.targets(d),
-    get: (id) => core.catalog.get(id),
-    readSmall: (a, max) => core.catalog.readSmall(a, max),
-    blobPath: (a) => core.catalog.blobs.pathOf(a.sha256),
+    target: (d, kind, role) => (ownProfile(d.profile) ? core.catalog.target(d, kind, role) : undefined),
+    targets: (d) => (ownProfile(d.profile) ? core.catalog.targets(d) : new Map()),
+    get: (id) => {
+      const a = core.catalog.get(id);
+      return a && ownProfile(a.profile) ? a : undefined;
+    },
+    readSmall: (a, max) => core.catalog.readSmall(ownArtifact(a), max),
+    blobPath: (a) => core.catalog.blobs.pathOf(ownArtifact(a).sha256),
   };
 
   const renderedSource = opts.readOnly ? core.rendered.readOnly() : core.rendered;

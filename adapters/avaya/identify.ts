@@ -5,6 +5,7 @@
 // identifyPhone turns a per-phone request into a device or a refusal reason; shared files (scripts,
 // settings, binaries) are attributed to the phone last identified at the same address.
 import {
+  loginMatches,
   normalizeMac,
   parseBasic,
   type AdapterContext,
@@ -72,11 +73,21 @@ export async function identifyPhone(
   const basic = req.authorization ? parseBasic(req.authorization) : null;
   if (!isAvayaDevice(ctx, device)) {
     if (!device) registerPending(ctx, mac, req);
+    // Credentials for an unknown MAC cost a real check: the answer's timing tells nothing about which MACs exist.
+    if (req.authorization) await ctx.devices.rejectUnknown(basic?.username ?? '', basic?.password ?? '');
     return { ok: false, status: req.authorization ? 401 : 404, reason: `unknown MAC ${mac}`, deviceId: null };
   }
   let credentialed = false;
   if (req.authorization) {
-    if (!basic || !device.passwordHash || !(await ctx.devices.verifyPassword(device, basic.password))) {
+    const good =
+      basic !== null &&
+      device.passwordHash !== null &&
+      loginMatches(device, basic.username) &&
+      (await ctx.devices.verifyPassword(device, basic.password));
+    if (!good) {
+      // Every wrong answer costs one check, whichever part was wrong.
+      if (basic === null || device.passwordHash === null || !loginMatches(device, basic.username))
+        await ctx.devices.rejectUnknown(basic?.username ?? '', basic?.password ?? '');
       return { ok: false, status: 401, reason: 'wrong or unusable credentials', deviceId: device.id };
     }
     credentialed = true;

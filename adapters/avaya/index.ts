@@ -2,7 +2,14 @@
 // scripts, 46xxsettings.txt, per-phone $MACADDR.txt, binaries by APPNAME and BRURI backups over HTTP(S).
 // Spec: seed 004 (Avaya Agent Deskphone 16CC admin guide, chapter 7 "General Download Process");
 // protocols.md §(b) and its "Verified additions".
-import { defineAdapter, type AdapterContext, type AdapterServices, type DeviceRecord, type PreviewFile } from '../../src/adapter-api.ts';
+import {
+  ApsError,
+  defineAdapter,
+  type AdapterContext,
+  type AdapterServices,
+  type DeviceRecord,
+  type PreviewFile,
+} from '../../src/adapter-api.ts';
 import { avayaCommands } from './commands.ts';
 import { avayaProfiles, currentBinaries, NAME, phoneFile, profileSettings, settingsFile, upgradeScript } from './files.ts';
 import { registerHttp } from './http.ts';
@@ -60,6 +67,17 @@ export const avayaAdapter = defineAdapter<AvayaConfig>({
   credentials: 'hash',
   // Firmware by APPNAME, companions (JEM24_APPNAME…) as aux artifacts whose roles each profile names.
   slots: [{ kind: 'firmware' }, { kind: 'aux', roles: 'any' }],
+  // The upgrade script is one file per family, the same for every phone of a model: a per-phone firmware
+  // pin could never reach the phone, so it is refused rather than shown as a target it will not get.
+  validateDevice(d) {
+    const pinned = Object.keys(d.pins).filter((k) => k === 'firmware' || k.startsWith('aux'));
+    if (pinned.length > 0) {
+      throw new ApsError(
+        'bad_request',
+        `Avaya device ${d.id}: ${pinned.join(', ')} cannot be pinned per phone: the upgrade script names one binary per model, the profile's newest`,
+      );
+    }
+  },
   register,
   setup: (device, core) => avayaSetup(device, core),
   preview,

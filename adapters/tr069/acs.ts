@@ -3,7 +3,7 @@
 // key-value state behind a cookie, so nothing here depends on the TCP connection or the node.
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { DeviceRequestInfo, DeviceRecord } from '../../src/adapter-api.ts';
+import { isApsError, type DeviceRequestInfo, type DeviceRecord } from '../../src/adapter-api.ts';
 import { authenticate, challenge } from './auth.ts';
 import {
   NAME,
@@ -245,9 +245,19 @@ function registerPending(deps: AcsDeps, m: InformMessage): DeviceRecord | undefi
     return undefined;
   }
   const model = modelOf(deps, profile, m);
+  let device: DeviceRecord;
+  try {
+    device = deps.core.devices.upsert({ id, profile, status: 'pending', model });
+  } catch (e) {
+    // The id is another family's device (the scoped directory cannot see it): never taken over, and
+    // refused like any unknown CPE, so the answer tells nothing about ids other families use.
+    if (!isApsError(e)) throw e;
+    deps.log.warn({ device: id, reason: e.message }, 'unknown CPE not registered');
+    return undefined;
+  }
   deps.log.info({ device: id, profile, model }, 'unknown CPE registered as pending');
   deps.kv.set(keys.pendingCpe(id), {} satisfies PendingCpe);
-  return deps.core.devices.upsert({ id, profile, status: 'pending', model });
+  return device;
 }
 
 /**

@@ -23,7 +23,9 @@ function lookup(deps: AcsDeps, req: Request): { d?: PendingDownload; info: Devic
   const commandKey = String(req.params.key);
   const named = deps.core.devices.get(deviceId);
   const ours = named !== undefined && deps.core.profiles.get(named.profile)?.adapter === NAME;
-  const info: DeviceRequestInfo = { adapter: NAME, deviceId: ours ? named.id : null, file: 'download' };
+  // In token mode a path segment is the credential: logged as "…", never in clear.
+  const logPath = req.params.token !== undefined ? `${req.baseUrl}${req.path}`.replace(`/${String(req.params.token)}/`, '/…/') : undefined;
+  const info: DeviceRequestInfo = { adapter: NAME, deviceId: ours ? named.id : null, file: 'download', ...(logPath ? { logPath } : {}) };
   const d = COMMAND_KEY.test(commandKey) ? deps.kv.get<PendingDownload>(keys.download(deviceId, commandKey)) : undefined;
   if (d) info.file = d.kind;
   // Past its deadline a download is over, whether or not the sweep has turned it into a fault yet.

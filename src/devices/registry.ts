@@ -57,11 +57,14 @@ export class DeviceRegistry {
   private readonly hashStats = { hashed: 0, running: 0, peakRunning: 0 };
   private readonly byId = new Map<string, DeviceRecord | undefined>();
   private cacheGen = -1;
+  // A sealed stand-in password: refusing an unknown device of a clear-secret protocol decrypts it.
+  private readonly unknownBox: string;
 
   constructor(store: Store, keys: Keyring, opts: RegistryOptions) {
     this.store = store;
     this.keys = keys;
     this.opts = opts;
+    this.unknownBox = keys.encrypt('unknown-device-stand-in');
   }
 
   /** A device by id; served from memory while the change generation stands (device writes bump it). */
@@ -145,6 +148,21 @@ export class DeviceRegistry {
     if (!prev || prev.profile !== d.profile || prev.model !== d.model) this.opts.assertProfile(profile, d.model);
     this.checkPins(d.pins, d, `device ${d.id}`);
     this.opts.validate?.(d);
+    if (
+      prev &&
+      prev.profile !== d.profile &&
+      d.passwordHash &&
+      !d.passwordEnc &&
+      input.password === undefined &&
+      !input.credentials &&
+      this.opts.needsClearSecret(profile)
+    ) {
+      // The new profile's protocol needs the clear password (Digest), which a hash cannot give back.
+      throw new ApsError(
+        'bad_request',
+        `device ${d.id}: profile ${profile} needs the clear password; give --password again with the new profile`,
+      );
+    }
     if (input.credentials) {
       d.passwordHash = input.credentials.passwordHash;
       d.passwordEnc = input.credentials.passwordEnc;
@@ -257,7 +275,13 @@ export class DeviceRegistry {
    * Refuses a login for a user that does not exist at the cost of a real check (same queue, same scrypt),
    * so response times do not tell which user names exist.
    */
-  async rejectUnknown(user: string, password: string): Promise<false> {
+  async rejectUnknown(user: string, password: string, storage: 'hash' | 'secret' = 'hash'): Promise<false> {
+    if (storage === 'secret') {
+      // Where a known device's password is checked by decrypting and comparing, an unknown one costs that.
+      const secret = this.keys.decrypt(this.unknownBox);
+      secretsEqual(secret ?? '', password);
+      return false;
+    }
     await this.checkHash(`\0unknown\0${user}`, password, UNKNOWN_USER_HASH);
     return false;
   }

@@ -12,6 +12,8 @@ export interface DeviceRequestInfo {
   deviceId: string | null;
   /** The logical file name for the event log and `fetched` state (e.g. "firmware", "config.ini"). */
   file: string;
+  /** The path to log instead of the request's, where the URL itself is a credential (a download token). */
+  logPath?: string;
 }
 
 /**
@@ -87,7 +89,7 @@ export class DeviceFiles {
       .type('text/plain')
       .send(`${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\n`);
     this.log.warn(
-      { adapter: info.adapter, device: info.deviceId, path: safePath(req.originalUrl), ip: req.ip, status, reason },
+      { adapter: info.adapter, device: info.deviceId, path: info.logPath ?? safePath(req.originalUrl), ip: req.ip, status, reason },
       'device request refused',
     );
     this.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: reason });
