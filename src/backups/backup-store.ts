@@ -268,6 +268,9 @@ export class BackupStore {
     limit: number,
   ): Promise<{ sha256: string; size: number }> {
     const seal = new SealStream(this.key(), deviceId, limit);
+    // Opened before anything is attached to the body: a stream opening its file lazily could create it
+    // after a failed put() has removed it. The body does not flow until it is piped, so nothing is lost.
+    const out = (await open(tmp, 'wx', 0o600)).createWriteStream();
     // The body is piped through a PassThrough rather than handed to pipeline(): on a refusal pipeline would
     // destroy it, and with it the socket the caller must answer 413 on.
     const pass = new PassThrough();
@@ -275,10 +278,14 @@ export class BackupStore {
       if (err) pass.destroy(new ApsError('bad_request', `the backup upload ended early (${err.message})`));
     });
     body.pipe(pass);
-    const fh = await open(tmp, 'wx', 0o600);
     try {
-      await pipeline(pass, seal, fh.createWriteStream({ autoClose: false }));
-      await fh.sync();
+      await pipeline(pass, seal, out);
+      const fh = await open(tmp, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
     } catch (e) {
       body.unpipe(pass);
       // Read and drop the rest, so the caller's answer reaches a client that sends before it reads.
@@ -286,7 +293,6 @@ export class BackupStore {
       throw e;
     } finally {
       stopWatching();
-      await fh.close();
     }
     return { sha256: seal.sha256(), size: seal.size };
   }
