@@ -12,7 +12,8 @@ export async function removeDevice(
   core: { devices: DeviceRegistry; catalog: Catalog; backups: BackupStore },
   id: string,
 ): Promise<{ device: DeviceRecord; artifacts: ArtifactRecord[]; backups: number }> {
+  const backups = core.backups.list(id).length; // counted first: the rows go with the device row
   const device = core.devices.remove(id);
-  const backups = core.backups.removeDevice(id);
+  core.backups.removeDevice(id);
   return { device, artifacts: await core.catalog.removeOwnedBy(id), backups };
 }
