@@ -43,6 +43,17 @@ function files(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
+describe('backups configuration', () => {
+  it('defaults to 20 backups of at most 1 MiB; APS_BACKUPS_* override; bad values fail naming the key', () => {
+    const d = loadConfig({ env: {}, file: undefined });
+    assert.deepEqual(d.backups, { keep: 20, maxBytes: 1024 * 1024 });
+    const e = loadConfig({ env: { APS_BACKUPS_KEEP: '5', APS_BACKUPS_MAX_BYTES: '2048' }, file: undefined });
+    assert.deepEqual(e.backups, { keep: 5, maxBytes: 2048 });
+    assert.throws(() => loadConfig({ env: { APS_BACKUPS_KEEP: 'many' }, file: undefined }), /APS_BACKUPS_KEEP: not a non-negative integer/);
+    assert.throws(() => loadConfig({ env: { APS_BACKUPS_KEEP: '0' }, file: undefined }), /backups\.keep/);
+  });
+});
+
 describe('BackupStore', () => {
   let dataDir: string;
   let core: Core;

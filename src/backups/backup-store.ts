@@ -77,6 +77,8 @@ export class BackupStore {
    * Refuses with ApsError('too_large') as soon as more than maxBytes arrive (the caller answers 413; the
    * rest of the body is read and discarded so the answer reaches the device); a body that errors or closes
    * before its end stores nothing. The same bytes as the device's latest backup are not stored again.
+   * The caller checks who may PUT (a known, active device, into its own slot) and records the request as
+   * an event, since it knows the answer it gives.
    */
   async put(body: NodeJS.ReadableStream, input: BackupPutInput): Promise<{ backup: BackupRecord; created: boolean }> {
     const device = this.requireDevice(input.deviceId);
