@@ -1,4 +1,9 @@
 import { createTwoFilesPatch } from 'diff';
+import { ApsError } from '../errors.ts';
+
+// Myers' diff is O(N·D): two large, very different backups could hold the event loop (the server's API)
+// for long. Past this budget the diff gives up with a clear error instead.
+const DIFF_TIMEOUT_MS = 3000;
 
 export interface DiffSide {
   label: string;
@@ -16,7 +21,14 @@ export function unifiedDiff(a: DiffSide, b: DiffSide, volatile: readonly RegExp[
   const left = stable(a.bytes, volatile);
   const right = stable(b.bytes, volatile);
   if (left === right) return '';
-  return createTwoFilesPatch(a.label, b.label, left, right, a.header, b.header, { context: 3 });
+  const patch = createTwoFilesPatch(a.label, b.label, left, right, a.header, b.header, { context: 3, timeout: DIFF_TIMEOUT_MS });
+  if (patch === undefined) {
+    throw new ApsError(
+      'too_large',
+      `${a.label} and ${b.label} differ too much to diff within ${DIFF_TIMEOUT_MS / 1000} s; compare their bytes instead`,
+    );
+  }
+  return patch;
 }
 
 function stable(bytes: Buffer, volatile: readonly RegExp[]): string {
