@@ -12,6 +12,7 @@ import { openCore, type Core } from '../core.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { isApsError } from '../errors.ts';
 import { createLogger } from '../log.ts';
+import { buildAdapterServices } from '../adapter-services.ts';
 import { renderDeviceConfig } from '../render/device-template.ts';
 
 const CONFIG_A =
@@ -57,6 +58,11 @@ describe('backups configuration', () => {
 describe('BackupStore', () => {
   let dataDir: string;
   let core: Core;
+  const vop = (): ReturnType<typeof buildAdapterServices> =>
+    buildAdapterServices(
+      core,
+      ADAPTERS.find((a) => a.name === 'vop')!,
+    );
   const tmpFiles = (): string[] => files(join(dataDir, 'backups', 'tmp'));
 
   before(() => {
@@ -180,13 +186,13 @@ describe('BackupStore', () => {
 
   it("restores a backup as the device's own config, moving a config pin to it", async () => {
     const device = core.devices.get('bob')!;
-    const before = renderDeviceConfig(core, device)!;
+    const before = renderDeviceConfig(vop(), device)!;
     assert.notEqual(before.bytes.toString(), CONFIG_A, 'the template config before');
     const a1 = await core.backups.restore('bob', 1);
     assert.equal(a1.deviceId, 'bob');
     assert.equal(a1.kind, 'config');
     assert.equal(a1.origin, 'backup:1');
-    const served = renderDeviceConfig(core, core.devices.get('bob')!)!;
+    const served = renderDeviceConfig(vop(), core.devices.get('bob')!)!;
     assert.equal(served.bytes.toString(), CONFIG_A);
     assert.ok(served.revision.serial > before.revision.serial, 'a new config revision');
 
@@ -200,8 +206,11 @@ describe('BackupStore', () => {
     core.devices.upsert({ id: 'bob', pins: { config: other.id } }, 'update');
     const a3 = await core.backups.restore('bob', 3);
     assert.equal(core.devices.get('bob')!.pins.config, a3.id);
-    assert.equal(renderDeviceConfig(core, core.devices.get('bob')!)!.bytes.toString(), CONFIG_B);
+    assert.equal(renderDeviceConfig(vop(), core.devices.get('bob')!)!.bytes.toString(), CONFIG_B);
     assert.equal(core.catalog.get(a1.id), undefined, 'the earlier restore left the catalog');
+    const again = await core.backups.restore('bob', 3);
+    assert.ok(core.catalog.get(again.id), 'restoring the same backup twice keeps its artifact');
+    assert.equal(renderDeviceConfig(vop(), core.devices.get('bob')!)!.bytes.toString(), CONFIG_B);
     core.events.flush();
     const ev = core.store.state.events({ deviceId: 'bob' });
     assert.ok(ev.some((e) => e.file === 'backup:3' && e.artifactId === a3.id && /restored/.test(e.detail ?? '')));

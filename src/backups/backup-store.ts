@@ -213,7 +213,7 @@ export class BackupStore {
       devices.upsert({ id: device.id, pins: { config: artifact.id } }, 'update');
     }
     for (const old of own) {
-      if (!old.origin.startsWith('backup:')) continue;
+      if (old.id === artifact.id || !old.origin.startsWith('backup:')) continue;
       try {
         await catalog.remove(old.id);
       } catch (e) {
