@@ -4,6 +4,7 @@
 import type {
   Adapter,
   AdapterServices,
+  BackupService,
   CatalogReader,
   DeviceDirectory,
   EventService,
@@ -104,6 +105,18 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     open: (box) => core.keys.decrypt(box),
   };
 
+  const own = (id: string): string => {
+    if (!mine(core.devices.get(id))) throw new ApsError('not_found', `no device ${id}`);
+    return id;
+  };
+  const backups: BackupService = {
+    put: (body, input) => core.backups.put(body, { ...input, deviceId: own(input.deviceId) }),
+    list: (id) => (mine(core.devices.get(id)) ? core.backups.list(id) : []),
+    get: (id, seq) => (mine(core.devices.get(id)) ? core.backups.get(id, seq) : undefined),
+    latest: (id, slot) => (mine(core.devices.get(id)) ? core.backups.latest(id, slot) : undefined),
+    read: (id, seq) => core.backups.read(own(id), seq),
+  };
+
   return {
     name,
     log: core.log.child({ adapter: name }),
@@ -120,5 +133,6 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     push: { sipCheckSync },
     state: adapterState(core.stateOf(name)),
     access: deviceAccess({ devices, files, digestKey: secrets.key('digest') }),
+    backups,
   };
 }

@@ -1,3 +1,4 @@
+import type { BackupPutInput, BackupRecord } from './backups/backup-store.ts';
 import type { Command } from 'commander';
 import type { Request, Response, Router } from 'express';
 import type { ZodType } from 'zod';
@@ -137,6 +138,18 @@ export interface AdapterSecrets {
 }
 
 /** Everything an adapter may use, in `register()`, `setup()`, `preview()` and `notify()` alike. */
+/**
+ * Device backups, limited to the adapter's own devices: its PUT route calls put() with the request body
+ * (after checking who may PUT); another family's device is "not found".
+ */
+export interface BackupService {
+  put(body: NodeJS.ReadableStream, input: BackupPutInput): Promise<{ backup: BackupRecord; created: boolean }>;
+  list(deviceId: string): BackupRecord[];
+  get(deviceId: string, seq: number): BackupRecord | undefined;
+  latest(deviceId: string, slot?: number | null): BackupRecord | undefined;
+  read(deviceId: string, seq: number): Buffer;
+}
+
 export interface AdapterServices {
   name: string;
   log: Logger;
@@ -154,6 +167,8 @@ export interface AdapterServices {
   state: AdapterState;
   /** identify → authenticate → refuse, written once (src/transport/device-access.ts). */
   access: DeviceAccess;
+  /** Files the adapter's devices upload about themselves (config backups). */
+  backups: BackupService;
 }
 
 /** What `register()` receives: the services, plus the adapter's own config, routes and FTP view. */
@@ -218,6 +233,11 @@ export interface Adapter<C = unknown> {
   simulator?(cmd: Command): void;
   /** Adds the adapter's own subcommands under `aps <name>` (e.g. importing a vendor file as a profile). */
   commands?(cmd: Command, cli: AdapterCli): void;
+  /**
+   * Lines of this adapter's device backups that change on every upload (counters, TLS session tickets,
+   * call lists): `aps backup diff` and the API's diff leave them out, so a diff shows real changes only.
+   */
+  backupVolatile?: RegExp[];
   /** Makes the device check now (SIP NOTIFY, TR-069 connection request…). */
   notify?(device: DeviceRecord, services: AdapterServices, config: C): Promise<NotifyResult>;
   close?(): Promise<void>;

@@ -65,6 +65,18 @@ export const configSchema = z
     credentialCacheSeconds: z.number().int().min(0).default(86_400),
     /** Device events older than this are pruned (hourly) so the log does not grow without end; 0 keeps all. */
     eventRetentionDays: z.number().int().min(0).default(90),
+    /** Device backups (innovaphone `scfg`, Avaya BRURI, TR-069 Upload): how many to keep per device, how large each may be. */
+    backups: z
+      .object({
+        keep: z.number().int().min(1).max(10_000).default(20),
+        maxBytes: z
+          .number()
+          .int()
+          .min(1)
+          .default(1024 * 1024),
+      })
+      .strict()
+      .default({ keep: 20, maxBytes: 1024 * 1024 }),
     /** Each adapter validates its own section with its configSchema. */
     adapters: z.record(z.string(), z.unknown()).default({}),
     /** Upstream artifact sources (local folders, SFTP repositories), synced by `aps sync` or on a schedule. */
@@ -85,12 +97,19 @@ const ENV: Array<[string, (o: Record<string, any>, v: string) => void]> = [
   ['APS_HTTPS_PORT', (o, v) => ((o.https ??= {}).port = toPort('APS_HTTPS_PORT', v))],
   ['APS_FTP_PORT', (o, v) => ((o.ftp ??= {}).port = toPort('APS_FTP_PORT', v))],
   ['APS_FTP_PASV_URL', (o, v) => ((o.ftp ??= {}).pasvUrl = v)],
+  ['APS_BACKUPS_KEEP', (o, v) => ((o.backups ??= {}).keep = toInt('APS_BACKUPS_KEEP', v))],
+  ['APS_BACKUPS_MAX_BYTES', (o, v) => ((o.backups ??= {}).maxBytes = toInt('APS_BACKUPS_MAX_BYTES', v))],
 ];
 
 function toPort(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ApsError('invalid_config', `${name}: not a port number: ${v}`);
   return n;
+}
+
+function toInt(name: string, v: string): number {
+  if (!/^\d{1,15}$/.test(v)) throw new ApsError('invalid_config', `${name}: not a non-negative integer: ${v}`);
+  return Number(v);
 }
 
 function deepMerge(a: Record<string, any>, b: Record<string, any>): Record<string, any> {

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { ApsError } from './errors.ts';
 import type { Adapter, AdapterServices, PublicUrls } from './adapter.ts';
 import { buildAdapterServices } from './adapter-services.ts';
+import { BackupStore } from './backups/backup-store.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { FsBlobStore } from './catalog/blob-store.ts';
 import { defaultPublicUrl, type ApsConfig } from './config.ts';
@@ -31,6 +32,8 @@ export interface CoreServices {
   events: EventSink;
   files: DeviceFiles;
   keys: Keyring;
+  /** Files devices upload about themselves (config backups): adapters call put() with the request body. */
+  backups: BackupStore;
   urls: PublicUrls;
   /** The adapter's own persisted key-value state. */
   stateOf(adapter: string): KvState;
@@ -84,6 +87,10 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     },
   });
   const files = new DeviceFiles(catalog, events, log, revisions);
+  const backups = new BackupStore(
+    { store, keys, catalog, devices, events, log },
+    { dataDir: config.dataDir, keep: config.backups.keep, maxBytes: config.backups.maxBytes },
+  );
   const services = new Map<string, AdapterServices>();
   const core: Core = {
     config,
@@ -98,6 +105,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     events,
     files,
     keys,
+    backups,
     urls: configuredOrServedUrls(config, store),
     stateOf: (name) => new KvState(store, name),
     adapterOf,

@@ -80,6 +80,7 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
     push: s.push,
     state: s.state,
     access: s.access,
+    backups: s.backups,
     config: own.config,
     router: own.router,
     ftp: own.ftp,

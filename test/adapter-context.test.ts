@@ -54,6 +54,7 @@ describe('the AdapterContext an adapter receives', () => {
   it('has exactly the contract keys: no store, keyring, server config or other adapters', () => {
     assert.deepEqual(Object.keys(ctx).sort(), [
       'access',
+      'backups',
       'catalog',
       'config',
       'devices',

@@ -4,9 +4,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { BackupStore } from '../backups/backup-store.ts';
 import { DeviceRegistry } from '../devices/registry.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { Keyring } from '../devices/secrets.ts';
+import { EventSink } from '../events/event-sink.ts';
+import { createLogger } from '../log.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { FsBlobStore } from './blob-store.ts';
 import { Catalog } from './catalog.ts';
@@ -189,7 +192,13 @@ describe('Catalog', () => {
       deviceId: 'carol',
       filename: 'carol.cfg',
     });
-    const { artifacts } = await removeDevice({ devices, catalog }, 'carol');
+    const log = createLogger('silent');
+    const keys = Keyring.load(dir);
+    const backups = new BackupStore(
+      { store, keys, catalog, devices, events: new EventSink(store, log), log },
+      { dataDir: dir, keep: 5, maxBytes: 1024 },
+    );
+    const { artifacts } = await removeDevice({ devices, catalog, backups }, 'carol');
     assert.deepEqual(
       artifacts.map((a) => a.id),
       [own.id],

@@ -103,9 +103,9 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
     .argument('<id>', 'device id')
     .action(async (id: string, _o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
-        const { artifacts } = await removeDevice(core, id);
+        const { artifacts, backups } = await removeDevice(core, id);
         console.log(
-          `removed device ${id}${artifacts.length ? ` and its own artifact${artifacts.length > 1 ? 's' : ''} ${artifacts.map((a) => a.id).join(', ')}` : ''}`,
+          `removed device ${id}${artifacts.length ? ` and its own artifact${artifacts.length > 1 ? 's' : ''} ${artifacts.map((a) => a.id).join(', ')}` : ''}${backups ? ` and ${backups} backup${backups > 1 ? 's' : ''}` : ''}`,
         );
       });
     });

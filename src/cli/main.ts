@@ -4,6 +4,7 @@ import { isApsError } from '../errors.ts';
 import { adapterCli } from './adapter-cli.ts';
 import { applyCommand } from './apply-command.ts';
 import { artifactCommands } from './artifact-commands.ts';
+import { backupCommands } from './backup-commands.ts';
 import { deviceCommands } from './device-commands.ts';
 import { deviceOpsCommands } from './device-ops-commands.ts';
 import { serveCommand } from './serve-command.ts';
@@ -22,6 +23,7 @@ export function buildProgram(adapters: readonly Adapter[]): Command {
   deviceCommands(program, adapters);
   applyCommand(program, adapters);
   deviceOpsCommands(program, adapters);
+  backupCommands(program, adapters);
   syncCommand(program, adapters);
   const simulate = program.command('simulate').description('run a device simulator against any server');
   for (const a of adapters) {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ArtifactQueries } from './artifact-queries.ts';
+import { BackupQueries } from './backup-queries.ts';
 import { openDb, type Db } from './db.ts';
 import { DeviceQueries } from './device-queries.ts';
 import { StateQueries } from './state-queries.ts';
@@ -13,6 +14,7 @@ export class Store {
   readonly artifacts: ArtifactQueries;
   readonly devices: DeviceQueries;
   readonly state: StateQueries;
+  readonly backups: BackupQueries;
 
   constructor(db: Db) {
     this.db = db;
@@ -20,6 +22,7 @@ export class Store {
     const changed = (): void => this.state.invalidateGeneration();
     this.artifacts = new ArtifactQueries(db, changed);
     this.devices = new DeviceQueries(db, changed);
+    this.backups = new BackupQueries(db);
   }
 
   /** Runs fn in one transaction; 'immediate' takes the write lock first, for a read followed by a write. */

@@ -115,4 +115,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE events ADD COLUMN fault_code TEXT;
   ALTER TABLE events ADD COLUMN fault_message TEXT;
   `,
+  // 4: device backups (innovaphone scfg PUT, Avaya BRURI, TR-069 Upload). The bytes live under
+  // <dataDir>/backups/; a row exists only once its file is in place, and goes with its device.
+  `
+  CREATE TABLE backups (
+    device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    slot INTEGER,
+    at TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    remote TEXT,
+    file TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)
+  );
+  `,
 ];

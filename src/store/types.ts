@@ -132,3 +132,24 @@ export interface FleetRow {
   devices: number;
   lastSeen: string | null;
 }
+
+/** One file a device uploaded about itself (a configuration backup). */
+export interface BackupRecord {
+  deviceId: string;
+  /** 1, 2, 3… per device: never reused while the device exists. */
+  seq: number;
+  /** The name the device used (the last segment of its PUT URL). */
+  name: string;
+  /** The rolling index (`#bn`) the adapter computed, when the protocol has one. */
+  slot: number | null;
+  at: string;
+  size: number;
+  /** Of the bytes the device sent (not of the sealed file). */
+  sha256: string;
+  remote: string | null;
+}
+
+/** A backup row with the name of its file in the device's backup folder: private to the backup store. */
+export interface StoredBackup extends BackupRecord {
+  file: string;
+}

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
+import { backupVolatileOf } from '../backups/volatile.ts';
 import { assertKind } from '../catalog/catalog.ts';
 import { retireArtifact } from '../catalog/retire.ts';
 import type { Core } from '../core.ts';
@@ -13,6 +14,7 @@ import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
+import type { DeviceRecord } from '../store/index.ts';
 
 const deviceBody = z
   .object({
@@ -62,6 +64,19 @@ function intQuery(value: unknown, name: string): number | undefined {
 
 function id(req: Request): string {
   return String(req.params.id);
+}
+
+function deviceOf(core: Core, req: Request): DeviceRecord {
+  const d = core.devices.get(id(req));
+  if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
+  return d;
+}
+
+/** A backup number from the path or the query: a positive integer, else a 400 naming it. */
+function backupSeq(value: unknown, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^[1-9]\d{0,14}$/.test(value)) throw new ApsError('bad_request', `${name} must be a positive integer`);
+  return Number(value);
 }
 
 /** The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles. */
@@ -158,6 +173,26 @@ export function adminApi(core: Core, token: string): Router {
     const a = core.adapterOf(d.profile);
     if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
     res.json(await a.notify(d, core.servicesFor(a.name), core.adapterConfig(a.name)));
+  });
+
+  // Backups: what devices uploaded about themselves. The bytes hold device secrets: admin token only.
+  r.get('/devices/:id/backups', (req, res) => {
+    res.json(core.backups.list(deviceOf(core, req).id));
+  });
+  r.get('/devices/:id/backups/diff', (req, res) => {
+    const d = deviceOf(core, req);
+    const text = core.backups.diff(d.id, backupSeq(req.query.a, 'a'), backupSeq(req.query.b, 'b'), backupVolatileOf(core, d));
+    res.type('text/x-diff; charset=utf-8').send(text);
+  });
+  r.get('/devices/:id/backups/:seq', (req, res) => {
+    const d = deviceOf(core, req);
+    const seq = backupSeq(req.params.seq, 'seq')!;
+    const bytes = core.backups.read(d.id, seq);
+    res.set('Cache-Control', 'no-store').type('application/octet-stream').send(bytes);
+  });
+  r.post('/devices/:id/backups/:seq/restore', async (req, res) => {
+    const d = deviceOf(core, req);
+    res.json(await core.backups.restore(d.id, backupSeq(req.params.seq, 'seq')!));
   });
 
   r.get('/groups', (_req, res) => {
