@@ -4,19 +4,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { simRequest } from '../../src/adapter-api.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
-import { backupsOf, type BackupPort } from './backup-port.ts';
 import { bootPhone } from './simulator.ts';
 
 const basic = (u: string, p: string): Record<string, string> => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
 const A = { id: 'bk-alice', mac: '00e0bb00a001', pw: 'alice-pw' };
 const B = { id: 'bk-bob', mac: '00e0bb00b002', pw: 'bob-pw' };
 
-// The core backup store is built on branch `backups`; on a core without it, BRURI is neither written nor
-// served, and the first test checks exactly that.
+// BRURI writes and reads the core backup store (sealed, per device, never overwritten).
 describe('Avaya BRURI backups', () => {
   let s: TestServer;
   let bruri: string | undefined;
-  let store: BackupPort | undefined;
   const data = Buffer.from('[Contacts]\nName=Carol\nNumber=3001\n');
 
   before(async () => {
@@ -25,31 +22,18 @@ describe('Avaya BRURI backups', () => {
     const r = await bootPhone({ server: s.https, model: '9611', mac: A.mac, user: A.id, password: A.pw, insecure: true });
     assert.ok(r.ok, r.error);
     bruri = r.settings.BRURI;
-    store = backupsOf(s.core.servicesFor('avaya'));
   });
   after(async () => {
     await s.stop();
   });
 
   it('the phone PUTs to its BRURI and GETs the same bytes back; an identical retry stores nothing new', async () => {
-    if (!store) {
-      assert.equal(bruri, undefined, 'no BRURI without a backup store');
-      const put = await simRequest({
-        url: `${s.https}/avaya/backup/${A.mac}/x.txt`,
-        method: 'PUT',
-        body: data,
-        headers: basic(A.id, A.pw),
-        insecure: true,
-      });
-      assert.equal(put.status, 404);
-      return;
-    }
     assert.equal(bruri, `${s.https}/avaya/backup/${A.mac}/`);
     const put = await simRequest({ url: `${bruri}9611data.txt`, method: 'PUT', body: data, headers: basic(A.id, A.pw), insecure: true });
     assert.equal(put.status, 201);
     const again = await simRequest({ url: `${bruri}9611data.txt`, method: 'PUT', body: data, headers: basic(A.id, A.pw), insecure: true });
     assert.equal(again.status, 200);
-    assert.equal(store.list(A.id).length, 1);
+    assert.equal(s.core.backups.list(A.id).length, 1);
     const get = await simRequest({ url: `${bruri}9611data.txt`, headers: basic(A.id, A.pw), insecure: true });
     assert.equal(get.status, 200);
     assert.deepEqual(get.body, data);
@@ -57,7 +41,7 @@ describe('Avaya BRURI backups', () => {
   });
 
   it("another phone's credentials, no credentials, or plain HTTP: refused, nothing read or stored", async () => {
-    if (!store || !bruri) return assert.equal(bruri, undefined);
+    assert.ok(bruri, 'the settings carry a BRURI');
     const url = `${bruri}9611data.txt`;
     const other = await simRequest({ url, headers: basic(B.id, B.pw), insecure: true });
     assert.equal(other.status, 401);
@@ -68,12 +52,12 @@ describe('Avaya BRURI backups', () => {
     assert.equal(plain.status, 403);
     const overwrite = await simRequest({ url, method: 'PUT', body: 'evil', headers: basic(B.id, B.pw), insecure: true });
     assert.equal(overwrite.status, 401);
-    assert.equal(store.list(A.id).length, 1);
-    assert.equal(store.list(B.id).length, 0);
+    assert.equal(s.core.backups.list(A.id).length, 1);
+    assert.equal(s.core.backups.list(B.id).length, 0);
   });
 
   it('a backup larger than backupMaxBytes is refused with 413 and nothing is kept', async () => {
-    if (!store || !bruri) return assert.equal(bruri, undefined);
+    assert.ok(bruri, 'the settings carry a BRURI');
     const big = await simRequest({
       url: `${bruri}big.txt`,
       method: 'PUT',
@@ -83,7 +67,7 @@ describe('Avaya BRURI backups', () => {
     });
     assert.equal(big.status, 413);
     assert.deepEqual(
-      store.list(A.id).map((b) => b.name),
+      s.core.backups.list(A.id).map((b) => b.name),
       ['9611data.txt'],
     );
     const missing = await simRequest({ url: `${bruri}big.txt`, headers: basic(A.id, A.pw), insecure: true });

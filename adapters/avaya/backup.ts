@@ -11,7 +11,6 @@ import { NAME } from './files.ts';
 import { mayHaveSecrets, REALM } from './access.ts';
 import { identifyPhone, rememberAddress } from './identify.ts';
 import type { AvayaConfig } from './settings.ts';
-import { backupsOf } from './backup-port.ts';
 
 type Ctx = AdapterContext<AvayaConfig>;
 
@@ -44,11 +43,7 @@ async function allowedPhone(ctx: Ctx, req: Request, res: Response, info: DeviceR
 }
 
 export function registerBackups(ctx: Ctx): void {
-  const backups = backupsOf(ctx);
-  if (!backups) {
-    ctx.log.info('no core backup store: BRURI backups are not served');
-    return;
-  }
+  const backups = ctx.backups;
   ctx.router.put('/backup/:mac/:name', async (req, res) => {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup' };
     const deviceId = await allowedPhone(ctx, req, res, info);

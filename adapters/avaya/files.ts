@@ -18,7 +18,6 @@ import { claimedName, paramLines, renderPhoneFile, renderSettings, renderUpgrade
 import { isAvayaParameter } from './script-lang.ts';
 import { DOCUMENTED_SCRIPTS, SETTINGS_FILE, groupNumber, profileSchema, type AvayaProfileSettings } from './settings.ts';
 import { templateLines } from './template-lines.ts';
-import { backupsOf } from './backup-port.ts';
 
 export const NAME = 'avaya';
 const SHARED = '*avaya';
@@ -193,8 +192,7 @@ export function phoneLines(core: FilesCore, device: DeviceRecord): PhoneLine[] {
     lines.push(...paramLines(params(group.vars, `group ${group.name}`, true), isSecretVar));
   }
   const own = device.vars;
-  if (own.BRURI === undefined && device.mac && backupsOf(core))
-    lines.push({ text: `SET BRURI ${backupUri(core, device.mac)}`, secret: false });
+  if (own.BRURI === undefined && device.mac) lines.push({ text: `SET BRURI ${backupUri(core, device.mac)}`, secret: false });
   lines.push(...paramLines([...params(own, `device ${device.id}`, false), ...params(own, `device ${device.id}`, true)], isSecretVar));
   if (profile.template) {
     const vars = { ...profile.vars, ...(group?.vars ?? {}), ...own };
