@@ -5,15 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ADAPTERS } from '../../adapters/index.ts';
-import { tempDir } from '../../test/helpers/server.ts';
-import { loadConfig } from '../config.ts';
-import { openCore, type Core } from '../core.ts';
-import { removeDevice } from '../devices/remove-device.ts';
-import { isApsError } from '../errors.ts';
-import { createLogger } from '../log.ts';
-import { buildAdapterServices } from '../adapter-services.ts';
-import { renderDeviceConfig } from '../render/device-template.ts';
+import { ADAPTERS } from '../adapters/index.ts';
+import { tempDir } from './helpers/server.ts';
+import { loadConfig } from '../src/config.ts';
+import { openCore, type Core } from '../src/core.ts';
+import { removeDevice } from '../src/devices/remove-device.ts';
+import { isApsError } from '../src/errors.ts';
+import { createLogger } from '../src/log.ts';
+import { buildAdapterServices } from '../src/adapter-services.ts';
+import { renderDeviceConfig } from '../src/render/device-template.ts';
 
 const CONFIG_A =
   'config add SIP0 /user alice /pwd s3cret-sip\r\nvars create UPDATE/CHECK p 41\r\nconfig change UP1 /url http://10.0.0.1/\r\n';
@@ -283,7 +283,7 @@ describe('BackupStore over real HTTP (a chunked PUT as innovaphone sends it)', (
       const req = request({ host: '127.0.0.1', port, method: 'PUT', path: `/${name}` });
       req.on('response', (res) => {
         let body = '';
-        res.on('data', (c: Buffer) => (body += c));
+        res.on('data', (c: Buffer) => (body += c.toString()));
         res.on('end', () => resolve({ status: res.statusCode!, body }));
       });
       req.on('error', (e) => (cut ? resolve('cut') : reject(e)));
