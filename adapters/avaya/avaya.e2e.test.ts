@@ -178,6 +178,9 @@ describe('Avaya: a mixed site on one server', () => {
     assert.equal(d?.model, 'J169');
     const again = await simRequest({ url: `${s.http}/avaya/00e0bbffff01.txt` });
     assert.equal(again.status, 403, 'pending until approved');
+    // A MAC-shaped name asked by something that is not an Avaya phone (a scan) registers nothing.
+    assert.equal((await simRequest({ url: `${s.http}/avaya/00e0bbffff02.txt`, headers: { 'User-Agent': 'curl/8.0' } })).status, 404);
+    assert.equal(s.core.devices.get('00e0bbffff02'), undefined);
   });
 
   it('a value that would break the file is refused at render, naming the variable (500 to the phone)', async () => {

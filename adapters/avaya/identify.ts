@@ -108,7 +108,12 @@ const PENDING = 'pending:';
 function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; userAgent?: string }): void {
   if (ctx.config.unknownPhones !== 'pending') return;
   const ua = parseAvayaUserAgent(req.userAgent);
-  const profile = pendingProfile(ctx, ua?.model ?? null);
+  // Only what presents itself as an Avaya phone registers: a scan of MAC-shaped names with curl fills no list.
+  if (!ua) {
+    ctx.log.info({ mac }, 'unknown MAC without an Avaya User-Agent: not registered');
+    return;
+  }
+  const profile = pendingProfile(ctx, ua.model);
   // The id is the MAC; never take over an id another device already uses.
   if (!profile || ctx.devices.get(mac)) return;
   const waiting = pendingCount(ctx);
@@ -119,7 +124,7 @@ function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; user
     );
     return;
   }
-  const model = ua?.model && profile.models.some((m) => m === ua.model) ? ua.model : null;
+  const model = ua.model && profile.models.some((m) => m === ua.model) ? ua.model : null;
   try {
     ctx.devices.upsert({ id: mac, profile: profile.name, mac, model, status: 'pending' }, 'create');
   } catch (e) {
@@ -132,7 +137,7 @@ function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; user
     deviceId: mac,
     ip: req.ip ?? null,
     ua: req.userAgent ?? null,
-    reported: { ...(ua?.model ? { model: ua.model } : {}), ...(ua?.firmware ? { firmware: ua.firmware } : {}) },
+    reported: { ...(ua.model ? { model: ua.model } : {}), ...(ua.firmware ? { firmware: ua.firmware } : {}) },
   });
   ctx.log.info({ device: mac, profile: profile.name }, 'unknown phone registered as pending');
 }
