@@ -169,6 +169,29 @@ describe('AudioCodes over FTP', () => {
     byMac.close();
   });
 
+  it("setup.ftpUrl carries the login the README documents, and that URL fetches the device's ini", async () => {
+    const res = await fetch(`${s.http}/api/v1/devices/${A.id}`, { headers: { Authorization: s.auth } });
+    const { setup } = (await res.json()) as { setup: { ftpUrl: string } };
+    assert.equal(setup.ftpUrl, `ftp://${A.id}:PASSWORD@127.0.0.1:${s.ftpPort}/<MAC>.ini`);
+    assert.ok(!setup.ftpUrl.includes(A.password), 'setup never shows the password');
+    // What the admin does with it: PASSWORD and <MAC> filled in (the gateway fills <MAC>).
+    const u = new URL(setup.ftpUrl.replace('PASSWORD', A.password).replace('<MAC>', A.mac));
+    const c = await login(decodeURIComponent(u.username), decodeURIComponent(u.password));
+    try {
+      const got = sink();
+      await c.downloadTo(got.w, u.pathname);
+      assert.match(got.bytes().toString('utf8'), /IniFileURL/);
+    } finally {
+      c.close();
+    }
+    // A device without a password has no login to show.
+    s.core.devices.upsert({ id: 'ftp-nopw', profile: PROFILE, mac: '00908F000003', model: 'MP-114' });
+    const open = (await (await fetch(`${s.http}/api/v1/devices/ftp-nopw`, { headers: { Authorization: s.auth } })).json()) as {
+      setup: { ftpUrl: string };
+    };
+    assert.equal(open.setup.ftpUrl, `ftp://127.0.0.1:${s.ftpPort}/<MAC>.ini`);
+  });
+
   it('no reply reveals a server path', () => {
     assert.ok(replies.length > 20, 'the client logged the server replies');
     // basic-ftp logs its own commands with "> " (they name paths on purpose); check what the server said.

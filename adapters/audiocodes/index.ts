@@ -26,6 +26,11 @@ function register(ctx: AdapterContext<AudioCodesConfig>): void {
   ctx.ftp.provide(ftpResolver(ctx));
 }
 
+/** `ftp://host:port` with `ID:PASSWORD@` inserted (the id percent-encoded as a URL user name must be). */
+function ftpWithLogin(base: string, id: string | null): string {
+  return id ? base.replace(/^ftp:\/\//, `ftp://${encodeURIComponent(id)}:PASSWORD@`) : base;
+}
+
 function preview(device: DeviceRecord, core: AdapterServices, config: AudioCodesConfig): PreviewFile[] {
   const t = deviceTree(core, config, device);
   const out: PreviewFile[] = [
@@ -78,7 +83,9 @@ export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
       url: `${base}<MAC>.ini`,
       deviceUrl: `${base}${mac}.ini`,
       httpsUrl: core.urls.https ? `${core.urls.https}/audiocodes/<MAC>.ini` : null,
-      ftpUrl: core.urls.ftp ? `${core.urls.ftp}/<MAC>.ini` : null,
+      // With a password the FTP login goes in the URL (README "What to set on the gateway"): the gateway has no
+      // other place for it. PASSWORD stays a placeholder: setup never shows the secret.
+      ftpUrl: core.urls.ftp ? `${ftpWithLogin(core.urls.ftp, user ? device.id : null)}/<MAC>.ini` : null,
       ...(user ? { credentials: user } : {}),
       hints: [
         `ini (Web: Maintenance > Automatic Update, or in an ini file): IniFileURL = '${base}<MAC>.ini' — the gateway replaces <MAC> with its MAC; APS also accepts the MAC with separators or in upper case.`,
