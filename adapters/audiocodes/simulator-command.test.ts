@@ -105,6 +105,53 @@ describe('aps simulate audiocodes', () => {
     );
   });
 
+  it('a NOTIFY-triggered check that applies a new schedule re-arms the timer on it', async () => {
+    s.core.devices.upsert({ id: 'sim-notify', profile: 'audiocodes-mp124', mac: '00908FE10002' });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'simulate',
+        'audiocodes',
+        '--url',
+        `${s.http}/audiocodes/<MAC>.ini`,
+        '--mac',
+        '00908FE10002',
+        '--sip-port',
+        '0',
+        '--cycles',
+        '3',
+      ],
+      { env: { ...process.env, APS_LOG_LEVEL: 'silent' } },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const waitFor = async (re: RegExp): Promise<RegExpExecArray> => {
+      const deadline = Date.now() + 20_000;
+      for (let m = re.exec(out); Date.now() < deadline; m = re.exec(out)) {
+        if (m) return m;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.fail(`no ${re} in: ${out}`);
+    };
+    try {
+      const port = (await waitFor(/listening for SIP NOTIFY on 127\.0\.0\.1:(\d+)\/udp/))[1]!;
+      await waitFor(/^check 1 \(startup\): ok: .*\(daily at 02:30 UTC/m);
+      // The ini now checks every minute instead of daily; the NOTIFY makes the gateway fetch it.
+      s.core.devices.upsert({ id: 'sim-notify', vars: { update_frequency_minutes: '1', sip_host: '127.0.0.1', sip_port: port } });
+      const res = await fetch(`${s.http}/api/v1/devices/sim-notify/notify`, { method: 'POST', headers: { Authorization: s.auth } });
+      assert.deepEqual(await res.json(), { ok: true, summary: '200 OK' });
+      const m = await waitFor(/^check 2 \(sip-notify\): ok: ini applied.*; next check at (\S+) \((.*)\)$/m);
+      assert.equal(m[2], 'AutoUpdateFrequency = 1 min', 'the next check follows the schedule the NOTIFY check applied');
+      const next = new Date(m[1]!).getTime();
+      assert.ok(next > Date.now() && next <= Date.now() + 60_000, `next check within a minute, not at the old daily time: ${m[1]}`);
+    } finally {
+      child.kill();
+      await exited;
+    }
+  });
+
   it('refuses a --cycles that is not a positive whole number instead of running forever', async () => {
     await assert.rejects(
       aps('simulate', 'audiocodes', '--url', `${s.http}/audiocodes/<MAC>.ini`, '--mac', '00908FE10001', '--cycles', 'abc'),

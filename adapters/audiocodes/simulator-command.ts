@@ -55,7 +55,9 @@ export function audiocodesSimulatorCommand(cmd: Command): void {
           console.log(JSON.stringify({ check: n, trigger, firmware: sim.firmware, ...r, nextCheck: at ? at.at.toISOString() : null }));
         else console.log(line(n, trigger, r, sim.firmware) + (at ? `; next check at ${at.at.toISOString()} (${at.why})` : ''));
       };
-      // The periodic timer: re-armed after the start-up and each periodic check (a NOTIFY check leaves it).
+      // The periodic timer: re-armed after the start-up and each periodic check. A NOTIFY check leaves it,
+      // unless it reset the gateway (a new ini applied, new firmware or files): the gateway then restarts on the
+      // schedule it just applied, and the old timer must not fire on the old one.
       const schedule = (): void => {
         clearTimeout(timer);
         timer = undefined;
@@ -68,7 +70,7 @@ export function audiocodesSimulatorCommand(cmd: Command): void {
         const r = await sim.check();
         n++;
         allOk &&= r.ok;
-        if (trigger !== 'sip-notify') schedule();
+        if (trigger !== 'sip-notify' || r.reset) schedule();
         report(trigger, r);
         if (n >= maxChecks || stuck) finish();
       };
