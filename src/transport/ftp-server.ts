@@ -58,6 +58,66 @@ export const FTP_BLACKLIST = ['STOR', 'STOU', 'APPE', 'DELE', 'MKD', 'RMD', 'RNF
 /** Commands ftp-srv 4.6.3 crashes on (no reply, hung session) or mishandles when sent without an argument. */
 const NEEDS_ARG = new Set(['OPTS', 'PORT', 'EPRT', 'RETR', 'SIZE', 'MDTM', 'CWD', 'REST']);
 
+/**
+ * A refusal of what a client asked (a missing file, a wrong password, a write): expected, so ftp-srv's
+ * `log.error(err)` for it becomes one warn line without a stack (see ftpSrvLog). `already` marks a refusal
+ * this module has logged itself: ftp-srv's line for it is then only a debug line.
+ */
+export class FtpRefusal extends Error {
+  readonly already: boolean;
+  constructor(message: string, already = false, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'FtpRefusal';
+    this.already = already;
+  }
+}
+
+/** Socket errors a client causes (it hung up, never opened the data connection): not APS's bugs. */
+const CLIENT_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
+
+type LogArgs = [unknown, ...unknown[]];
+interface FtpSrvLog {
+  child(bindings: Record<string, unknown>): FtpSrvLog;
+  trace(...a: LogArgs): void;
+  debug(...a: LogArgs): void;
+  info(...a: LogArgs): void;
+  warn(...a: LogArgs): void;
+  error(...a: LogArgs): void;
+  fatal(...a: LogArgs): void;
+}
+
+/**
+ * The logger handed to ftp-srv. ftp-srv 4.6.3 calls `log.error(err)` for every failed command, so a CWD
+ * to a missing folder or a wrong password became an error line with a stack. Here a client's refusal is
+ * a warn line with its reason (or debug when APS logged it already), a client's socket error a warn line;
+ * anything else stays an error with its stack: that one is a bug worth seeing.
+ */
+function ftpSrvLog(log: Logger): FtpSrvLog {
+  const call =
+    (level: 'trace' | 'debug' | 'info' | 'warn' | 'fatal') =>
+    (...a: LogArgs): void =>
+      (log[level] as (...x: unknown[]) => void)(...a);
+  return {
+    child: (bindings) => ftpSrvLog(log.child(bindings)),
+    trace: call('trace'),
+    debug: call('debug'),
+    info: call('info'),
+    warn: call('warn'),
+    fatal: call('fatal'),
+    error: (first, ...rest) => {
+      if (first instanceof FtpRefusal) {
+        if (first.already) return log.debug({ reason: first.message }, 'FTP command refused');
+        return log.warn({ reason: first.message }, 'FTP command refused');
+      }
+      const e = first instanceof Error ? (first as NodeJS.ErrnoException) : null;
+      if (e && (CLIENT_ERRORS.has(String(e.code)) || e.name === 'TimeoutError')) {
+        return log.warn({ reason: e.message, code: e.code }, typeof rest[0] === 'string' ? rest[0] : 'FTP client connection failed');
+      }
+      (log.error as (...x: unknown[]) => void)(first, ...rest);
+    },
+  };
+}
+
 interface StatLike {
   name: string;
   size: number;
@@ -106,19 +166,19 @@ class ViewFs extends FileSystem {
     const p = this.abs(fileName);
     if (p === '/') return { name: '/', size: 0, mtime: new Date(0), mode: 0o40555, isDirectory: () => true };
     const e = this.view.stat(p);
-    if (!e) throw new Error('No such file or directory');
+    if (!e) throw new FtpRefusal('No such file or directory');
     return toStat(e);
   }
 
   override async list(path?: string): Promise<StatLike[]> {
     const entries = this.view.list(this.abs(path));
-    if (!entries) throw new Error('No such directory');
+    if (!entries) throw new FtpRefusal('No such directory');
     return entries.map(toStat);
   }
 
   override async chdir(path?: string): Promise<string> {
     const p = this.abs(path);
-    if (!this.view.list(p)) throw new Error('No such directory');
+    if (!this.view.list(p)) throw new FtpRefusal('No such directory');
     this.dir = p;
     return p;
   }
@@ -132,10 +192,10 @@ class ViewFs extends FileSystem {
   override async read(fileName: string, opts?: { start?: number }): Promise<{ stream: Readable; clientPath: string }> {
     const p = this.abs(fileName);
     const e = this.view.stat(p);
-    if (!e || e.isDirectory || !e.body) throw new Error('No such file');
+    if (!e || e.isDirectory || !e.body) throw new FtpRefusal('No such file');
     const start = opts?.start ?? 0;
     const size = 'bytes' in e.body ? e.body.bytes.length : e.size;
-    if (!Number.isSafeInteger(start) || start < 0 || start > size) throw new Error('Restart offset beyond the end of the file');
+    if (!Number.isSafeInteger(start) || start < 0 || start > size) throw new FtpRefusal('Restart offset beyond the end of the file');
     let source: Readable;
     if ('bytes' in e.body) source = Readable.from([e.body.bytes.subarray(start)]);
     else {
@@ -145,7 +205,7 @@ class ViewFs extends FileSystem {
       } catch (err) {
         // The reason (a blob gone from the data folder…) is the operator's; the client learns nothing.
         this.log.error({ path: p, err: (err as Error).message }, 'FTP: cannot open the file to send');
-        throw new Error('File unavailable', { cause: err }); // ftp-srv sends only the message
+        throw new FtpRefusal('File unavailable', true, { cause: err }); // ftp-srv sends only the message
       }
       source = fh.createReadStream({ start });
     }
@@ -154,12 +214,12 @@ class ViewFs extends FileSystem {
     out.on('error', (err) => this.log.debug({ path: p, err: err.message }, 'FTP: transfer ended early'));
     source.on('error', (err) => {
       this.log.error({ path: p, err: err.message }, 'FTP: read failed');
-      out.destroy(new Error('Read failed'));
+      out.destroy(new FtpRefusal('Read failed', true));
     });
     out.on('close', () => source.destroy());
     const data = dataSocketOf(this.conn);
     const abort = (): void => {
-      if (!out.readableEnded) out.destroy(new Error('Data connection closed'));
+      if (!out.readableEnded) out.destroy(new FtpRefusal('Data connection closed', true));
     };
     data?.once('close', abort);
     out.once('close', () => data?.off('close', abort));
@@ -171,19 +231,19 @@ class ViewFs extends FileSystem {
   }
 
   override write(): never {
-    throw new Error('Permission denied: read-only server');
+    throw new FtpRefusal('Permission denied: read-only server');
   }
   override async delete(): Promise<never> {
-    throw new Error('Permission denied: read-only server');
+    throw new FtpRefusal('Permission denied: read-only server');
   }
   override async mkdir(): Promise<never> {
-    throw new Error('Permission denied: read-only server');
+    throw new FtpRefusal('Permission denied: read-only server');
   }
   override async rename(): Promise<never> {
-    throw new Error('Permission denied: read-only server');
+    throw new FtpRefusal('Permission denied: read-only server');
   }
   override async chmod(): Promise<never> {
-    throw new Error('Permission denied: read-only server');
+    throw new FtpRefusal('Permission denied: read-only server');
   }
 }
 
@@ -313,7 +373,7 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
     anonymous: config.ftp.anonymous,
     blacklist: [...FTP_BLACKLIST],
     greeting: 'APS provisioning server (read-only)',
-    log: log as unknown as object,
+    log: ftpSrvLog(log) as unknown as object,
   });
   // 'connect' fires before the greeting, while the socket is still paused: no command escapes the guard.
   // This listener runs inside ftp-srv's connection handler, where a throw is an uncaught exception: if the
@@ -339,7 +399,7 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
       // login (ftp-srv hands "anonymous" with any password to this listener when its own option is off).
       if (username === 'anonymous' && !config.ftp.anonymous) {
         log.warn({ username, ip: connection.ip }, 'FTP login refused: anonymous FTP is disabled');
-        return reject(new Error('Login incorrect'));
+        return reject(new FtpRefusal('Login incorrect', true));
       }
       const login = { username, password, ip: connection.ip };
       try {
@@ -351,10 +411,10 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
         log.error({ err: e, username }, 'FTP login failed');
       }
       log.warn({ username, ip: connection.ip }, 'FTP login refused');
-      reject(new Error('Login incorrect'));
+      reject(new FtpRefusal('Login incorrect', true));
     })().catch((e: unknown) => {
       log.error({ err: e, username }, 'FTP login failed');
-      reject(new Error('Login incorrect'));
+      reject(new FtpRefusal('Login incorrect', true));
     });
   });
   server.on('client-error', ({ context, error }) => log.debug({ context, err: error.message }, 'FTP client error'));

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'basic-ftp';
+import { ADAPTERS } from '../../adapters/index.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { startServer, type RunningServer } from '../server.ts';
+import { tempDir } from '../../test/helpers/server.ts';
+
+// An FTP client's mistakes (a wrong password, a CWD or RETR of something that is not there) are expected
+// refusals: one warn line each, without a stack. Error level and stacks are for APS's own bugs.
+const DEV = { id: 'ftp-logs', mac: '00908F00A0A0', password: 'pw-logs-123' };
+
+interface Line {
+  level: number;
+  msg: string;
+  err?: unknown;
+  [k: string]: unknown;
+}
+
+describe('FTP refusals are warn lines without a stack', () => {
+  const lines: Line[] = [];
+  let server: RunningServer;
+
+  before(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb): void {
+        for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Line);
+        cb();
+      },
+    });
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        dataDir: tempDir(),
+        adminToken: 'admin-token-abcdefghijkl',
+        http: { host: '127.0.0.1', port: 0 },
+        https: { enabled: false },
+        ftp: { enabled: true, port: 0, pasvMin: 41000, pasvMax: 41999 },
+      },
+    });
+    server = await startServer(config, ADAPTERS, createLogger('debug', sink));
+    server.core.devices.upsert({ ...DEV, profile: 'audiocodes-mp11x', model: 'MP-114' });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  const connect = async (password: string): Promise<Client> => {
+    const c = new Client(5000);
+    await c.access({ host: '127.0.0.1', port: server.ftpPort!, user: DEV.id, password });
+    return c;
+  };
+  const code = (p: Promise<unknown>): Promise<number | undefined> =>
+    p.then(
+      () => undefined,
+      (e: { code?: number }) => e.code,
+    );
+  const stackOf = (l: Line): unknown => l.stack ?? (l.err as { stack?: unknown } | undefined)?.stack;
+
+  it('a wrong password: one warn line naming the user, no error, no stack, no password', async () => {
+    const from = lines.length;
+    assert.equal(await code(connect('wrong-pw-999')), 530);
+    const mine = lines.slice(from);
+    assert.deepEqual(
+      mine.filter((l) => l.level >= 50),
+      [],
+      'nothing at error level',
+    );
+    assert.deepEqual(
+      mine.filter((l) => stackOf(l)),
+      [],
+      'no stack',
+    );
+    const warns = mine.filter((l) => l.level === 40);
+    assert.equal(warns.length, 1, JSON.stringify(warns));
+    assert.equal(warns[0]!.msg, 'FTP login refused');
+    assert.equal(warns[0]!.username, DEV.id);
+    assert.ok(!JSON.stringify(mine).includes('wrong-pw-999'));
+  });
+
+  it('a CWD to a missing folder and a RETR of a missing file: a warn line each, no error, no stack', async () => {
+    const c = await connect(DEV.password);
+    const from = lines.length;
+    try {
+      assert.equal(await code(c.cd('/no-such-folder')), 550);
+      assert.equal(await code(c.downloadTo(new Writable({ write: (_c, _e, cb) => cb() }), '/no-such-file.ini')), 551);
+      assert.deepEqual(await c.pwd(), '/', 'the session goes on');
+    } finally {
+      c.close();
+    }
+    const mine = lines.slice(from);
+    assert.deepEqual(
+      mine.filter((l) => l.level >= 50),
+      [],
+      'nothing at error level',
+    );
+    assert.deepEqual(
+      mine.filter((l) => stackOf(l)),
+      [],
+      'no stack',
+    );
+    const warns = mine.filter((l) => l.level === 40).map((l) => [l.directive, l.msg, l.reason]);
+    assert.deepEqual(warns, [
+      ['CWD', 'FTP command refused', 'No such directory'],
+      ['RETR', 'FTP command refused', 'No such file'],
+    ]);
+  });
+});
