@@ -32,8 +32,41 @@ export async function withCore<T>(cmd: Command, adapters: readonly Adapter[], fn
 }
 
 export function cliLogger(level: string): Logger {
-  // Commands print their results on stdout; the log goes to stderr and stays quiet unless asked.
-  return createLogger(process.env.APS_LOG_LEVEL ?? (level === 'info' ? 'warn' : level));
+  // Commands print their results on stdout (`--json` output stays parseable); the log goes to stderr as
+  // readable lines and stays quiet unless asked. APS_LOG_FORMAT=json keeps pino's JSON lines (on stderr).
+  const json = process.env.APS_LOG_FORMAT === 'json';
+  return createLogger(process.env.APS_LOG_LEVEL ?? (level === 'info' ? 'warn' : level), {
+    write: (line: string): void => void process.stderr.write(json ? line : readableLogLine(line)),
+  });
+}
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const NOT_SHOWN = new Set(['level', 'time', 'app', 'msg', 'pid', 'hostname']);
+
+/**
+ * One pino JSON line as an operator reads it on a terminal: `aps: warn: message (key=value, …)`. An error's
+ * stack is printed only with APS_DEBUG=1, as for the CLI's own errors.
+ */
+export function readableLogLine(line: string, showStack = !!process.env.APS_DEBUG): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  let stack = '';
+  const fields = Object.entries(o)
+    .filter(([k]) => !NOT_SHOWN.has(k))
+    .map(([k, v]) => {
+      if (v && typeof v === 'object' && 'message' in v) {
+        const e = v as { message: unknown; stack?: unknown };
+        if (showStack && typeof e.stack === 'string') stack = `\n${e.stack}`;
+        v = e.message;
+      }
+      return `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    });
+  const level = LEVEL_NAMES[Number(o.level)] ?? String(o.level);
+  return `aps: ${level}: ${String(o.msg ?? '')}${fields.length ? ` (${fields.join(', ')})` : ''}${stack}\n`;
 }
 
 /** Prints rows as an aligned text table. */
