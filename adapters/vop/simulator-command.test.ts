@@ -142,6 +142,20 @@ describe('aps simulate vop (CLI)', () => {
     ]);
   });
 
+  it("an untrusted HTTPS certificate: the failure names --ca (APS's cert.pem) and --insecure, and --ca works", async () => {
+    const base = ['simulate', 'vop', '--server', s.https, '--user', 'sim', '--password', 'pw-sim', '--once'];
+    const failed = await aps(...base, '--state', tempDir()).then(
+      () => assert.fail('an untrusted certificate must fail the check'),
+      (e: { code: number; stdout: string }) => e,
+    );
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /^check 1: FAILED: self-signed certificate: the HTTPS certificate of 127\.0\.0\.1:\d+ is not trusted; /);
+    assert.match(failed.stdout, /pass --ca FILE .*\/tls\/cert\.pem.*, or --insecure in a lab/);
+    // The hint is right: APS's own certificate as --ca makes the same check pass.
+    const ok = await aps(...base, '--state', tempDir(), '--ca', join(s.dataDir, 'tls', 'cert.pem'));
+    assert.match(ok.stdout, /^check 1: ok, installed firmware/);
+  });
+
   it('--count N always runs users U1..UN, also for N = 1', async () => {
     const state = tempDir();
     const { stdout } = await aps(

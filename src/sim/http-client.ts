@@ -71,9 +71,33 @@ export function simRequest(req: SimRequest): Promise<SimResponse> {
       },
     );
     r.on('timeout', () => r.destroy(new Error(`timeout after ${req.timeoutMs ?? 30_000} ms`)));
-    r.on('error', reject);
+    r.on('error', (e) => reject(req.insecure ? e : withTlsHint(e, u)));
     r.end(req.body);
   });
+}
+
+/** OpenSSL's verdicts on a server certificate the client does not trust (node's err.code). */
+const UNTRUSTED_CERT = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A TLS verification failure says what to do about it: every simulator offers --ca and --insecure, and
+ * APS's own self-signed certificate (generated on first start) is DATA/tls/cert.pem.
+ */
+export function withTlsHint(e: Error, url: URL): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (url.protocol !== 'https:' || !code || !UNTRUSTED_CERT.has(code)) return e;
+  const hint = `${e.message}: the HTTPS certificate of ${url.host} is not trusted; pass --ca FILE with its certificate or CA (APS's own self-signed one is <data folder>/tls/cert.pem), or --insecure in a lab`;
+  return Object.assign(new Error(hint, { cause: e }), { code });
 }
 
 /** The longest delay setTimeout/setInterval honour (2^31-1 ms, about 24.8 days); a longer one fires after 1 ms. */
