@@ -46,7 +46,7 @@ describe('aps artifact import and aps apply: refusals (no server running)', () =
     await fails(['apply', file], /dup\.yaml: devices\[0\] and devices\[2\] have the same id "d1"/);
     await fails(['device', 'show', 'd2'], /no device d2/);
     writeFileSync(file, ['devices:', '  - { id: d1, profile: vop, password: pw1 }', '  - { id: d2, profile: vop }'].join('\n'));
-    assert.equal(JSON.parse((await aps('apply', file, '--json')).stdout).devices, 2, 'without the duplicate it applies');
+    assert.equal(JSON.parse((await aps('apply', file, '--json')).stdout).devices.length, 2, 'without the duplicate it applies');
   });
 
   it('apply refuses one group name twice', async () => {
@@ -97,5 +97,32 @@ describe('aps artifact import and aps apply: refusals (no server running)', () =
     );
     await fails(['apply', file], /artifacts\[0\] \(huge\.cfg\): a config artifact may be at most 4194304 bytes/);
     await fails(['device', 'show', 'early'], /no device early/);
+  });
+
+  it('apply refuses a pin naming no artifacts entry, or an entry that does not fit the device, before writing anything', async () => {
+    writeFileSync(join(data, 'vop-9.bin'), 'vop nine');
+    const file = join(data, 'pins.yaml');
+    const write = (pin: string): void =>
+      writeFileSync(
+        file,
+        [
+          'artifacts:',
+          '  - { file: vop-9.bin, profile: vop, kind: firmware, version: "9" }',
+          'devices:',
+          `  - { id: pinned, profile: audiocodes-mp124, mac: 00908f00ee01, pins: { ${pin} } }`,
+        ].join('\n'),
+      );
+    write('firmware: nope.bin');
+    await fails(
+      ['apply', file],
+      /devices\[0\] \(pinned\): pin firmware: "nope\.bin" is neither an artifact id nor the file of an artifacts entry/,
+    );
+    write('firmware: vop-9.bin');
+    await fails(['apply', file], /devices\[0\] \(pinned\): cannot pin firmware to vop-9\.bin: it is for profile vop, not audiocodes-mp124/);
+    write('config: vop-9.bin');
+    await fails(['apply', file], /cannot pin config to vop-9\.bin: it is a firmware artifact/);
+    await fails(['device', 'show', 'pinned'], /no device pinned/);
+    const list = JSON.parse((await aps('artifact', 'list', '--json')).stdout) as Array<{ filename: string }>;
+    assert.ok(!list.some((a) => a.filename === 'vop-9.bin'), 'no artifact added either');
   });
 });

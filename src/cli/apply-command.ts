@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Adapter } from '../adapter.ts';
 import { checkSize, isSafeFilename } from '../catalog/catalog.ts';
+import { pinProblem, type PinSubject } from '../catalog/pins.ts';
 import { sha256File } from '../catalog/folder-import.ts';
 import type { Core } from '../core.ts';
 import { ApsError } from '../errors.ts';
@@ -13,6 +14,9 @@ import type { ArtifactRecord } from '../store/index.ts';
 import { withCore } from './context.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+// A pin names an artifact by id, or by the `file` of an `artifacts` entry of the same apply file (so one
+// file can add a firmware and pin devices to it before anyone knows its id).
+const pinValue = z.union([z.number().int(), z.string().min(1)]);
 
 const applySchema = z
   .object({
@@ -22,7 +26,7 @@ const applySchema = z
           .object({
             name: z.string(),
             vars: z.record(z.string(), scalar).default({}),
-            pins: z.record(z.string(), z.number().int()).default({}),
+            pins: z.record(z.string(), pinValue).default({}),
           })
           .strict(),
       )
@@ -55,7 +59,7 @@ const applySchema = z
             group: z.string().optional(),
             password: scalar.optional(),
             vars: z.record(z.string(), scalar).default({}),
-            pins: z.record(z.string(), z.number().int()).default({}),
+            pins: z.record(z.string(), pinValue).default({}),
           })
           .strict(),
       )
@@ -65,19 +69,31 @@ const applySchema = z
 
 export type ApplyFile = z.infer<typeof applySchema>;
 
-export interface ApplySummary {
-  groups: number;
-  devices: number;
-  artifactsAdded: number;
-  artifactsKept: number;
+/** What apply did to one object: artifacts are immutable, so they are never `updated`. */
+export type ApplyOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface ApplyResult {
+  file: string;
+  groups: Array<{ name: string; result: ApplyOutcome }>;
+  devices: Array<{ id: string; result: ApplyOutcome }>;
+  /** `warning`: why a new artifact will not become anyone's target (the catalog's words). */
+  artifacts: Array<{ file: string; id: number; result: 'created' | 'unchanged'; warning?: string }>;
+  created: number;
+  updated: number;
+  unchanged: number;
 }
 
+type ArtifactEntry = ApplyFile['artifacts'][number];
+type PinValue = z.infer<typeof pinValue>;
+
 /**
- * Idempotent upsert from one file: groups, then devices (so per-device artifacts find their device),
- * then artifacts; an artifact whose bytes and slot are already in the catalog is kept, not added again.
- * Everything is checked first and groups and devices go in one transaction, so a bad entry changes nothing.
+ * Idempotent upsert from one file (format: README "aps apply"): groups, then devices (so per-device
+ * artifacts find their device), then artifacts, then the pins that name an artifact added by this run; an
+ * artifact whose bytes and slot are already in the catalog is kept, not added again. Everything is checked
+ * first (pins included) and groups and devices go in one transaction, so a bad entry changes nothing. Each
+ * object is reported created, updated or unchanged (compared before and after, timestamps aside).
  */
-export async function applyFile(core: Core, path: string): Promise<ApplySummary> {
+export async function applyFile(core: Core, path: string): Promise<ApplyResult> {
   const doc = readApplyFile(path);
   const base = dirname(resolve(path));
   const artifacts: Array<{ entry: ApplyFile['artifacts'][number]; file: string; sha256: string }> = [];
@@ -122,23 +138,60 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
     }
     artifacts.push({ entry: a, file, sha256 });
   }
-  const summary: ApplySummary = { groups: 0, devices: 0, artifactsAdded: 0, artifactsKept: 0 };
+  // Pins naming an artifact entry: its id now when the catalog has it, else set once it is added.
+  const byFile = new Map<string, number>();
+  for (const [i, x] of artifacts.entries()) if (!byFile.has(x.entry.file)) byFile.set(x.entry.file, i);
+  const known = new Map<number, number>();
+  for (const [i, x] of artifacts.entries()) {
+    const same = sameArtifact(core, x.entry, x.sha256);
+    if (same) known.set(i, same.id);
+  }
+  const resolvePins = (at: string, pins: Record<string, PinValue>, subject: PinSubject) => {
+    const now: Record<string, number> = {};
+    const later: Record<string, number> = {}; // slot -> artifacts index
+    for (const [slot, v] of Object.entries(pins)) {
+      if (typeof v === 'number') {
+        now[slot] = v;
+        continue;
+      }
+      const i = byFile.get(v);
+      if (i === undefined)
+        throw new ApsError('bad_request', `${at}: pin ${slot}: "${v}" is neither an artifact id nor the file of an artifacts entry`);
+      const problem = pinProblem(pseudoArtifact(artifacts[i]!.entry), slot, subject);
+      if (problem) throw new ApsError('bad_request', `${at}: cannot pin ${slot} to ${v}: ${problem}`);
+      const id = known.get(i);
+      if (id !== undefined) now[slot] = id;
+      else later[slot] = i;
+    }
+    return { now, later };
+  };
+  const groups = doc.groups.map((g, i) => ({ g, ...resolvePins(`${path}: groups[${i}] (${g.name})`, g.pins, {}) }));
+  const deviceModel = (d: ApplyFile['devices'][number]): string | null => d.model ?? core.devices.get(d.id)?.model ?? null;
+  const devPins = doc.devices.map((d, i) =>
+    resolvePins(`${path}: devices[${i}] (${d.id})`, d.pins, { id: d.id, profile: d.profile, model: deviceModel(d) }),
+  );
+
+  const before = {
+    groups: new Map(doc.groups.map((g) => [g.name, core.devices.group(g.name)])),
+    devices: new Map(doc.devices.map((d) => [d.id, core.devices.get(d.id)])),
+  };
   // scrypt runs here, in parallel on the thread pool; the transaction below only writes.
-  const devices = await Promise.all(doc.devices.map((d) => core.devices.prepareCredentials(d)));
+  const devices = await Promise.all(doc.devices.map((d, i) => core.devices.prepareCredentials({ ...d, pins: devPins[i]!.now })));
   core.store.transaction(() => {
-    for (const [i, g] of doc.groups.entries()) context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup(g));
+    for (const [i, { g, now }] of groups.entries())
+      context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup({ ...g, pins: now }));
     for (const [i, d] of devices.entries()) context(`${path}: devices[${i}] (${d.id})`, () => core.devices.upsert(d));
   });
-  summary.groups = doc.groups.length;
-  summary.devices = doc.devices.length;
-  for (const { entry: a, file, sha256 } of artifacts) {
-    const role = a.role ?? '';
-    if (sameArtifact(core, a, sha256)) {
-      summary.artifactsKept++;
+  const added: ApplyResult['artifacts'] = [];
+  for (const [i, { entry: a, file, sha256 }] of artifacts.entries()) {
+    const same = sameArtifact(core, a, sha256);
+    if (same) {
+      known.set(i, same.id);
+      added.push({ file: a.file, id: same.id, result: 'unchanged' });
       continue;
     }
     // The catalog returns the artifact already holding these bytes in this slot (existing), adding nothing.
-    const { existing } = await core.catalog.add(
+    const { artifact, existing, warning } = await core.catalog.add(
       { path: file },
       {
         kind: a.kind,
@@ -146,20 +199,77 @@ export async function applyFile(core: Core, path: string): Promise<ApplySummary>
         version: a.version,
         serial: a.serial ?? null,
         models: a.models,
-        role,
+        role: a.role ?? '',
         deviceId: a.device ?? null,
         filename: a.name ?? basename(file),
         origin: 'apply',
       },
     );
-    if (existing) summary.artifactsKept++;
-    else summary.artifactsAdded++;
+    known.set(i, artifact.id);
+    added.push({ file: a.file, id: artifact.id, result: existing ? 'unchanged' : 'created', ...(warning ? { warning } : {}) });
   }
-  return summary;
+  // The pins that waited for their artifact.
+  const ids = (later: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(Object.entries(later).map(([slot, i]) => [slot, known.get(i)!]));
+  core.store.transaction(() => {
+    for (const [i, { g, now, later }] of groups.entries()) {
+      if (Object.keys(later).length > 0)
+        context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup({ ...g, pins: { ...now, ...ids(later) } }));
+    }
+    for (const [i, d] of doc.devices.entries()) {
+      const later = devPins[i]!.later;
+      if (Object.keys(later).length > 0)
+        context(`${path}: devices[${i}] (${d.id})`, () => core.devices.upsert({ id: d.id, pins: ids(later) }));
+    }
+  });
+
+  const outcome = <T>(prev: T | undefined, now: T | undefined, strip: (x: T) => unknown): ApplyOutcome =>
+    !prev ? 'created' : stableJson(strip(prev)) === stableJson(strip(now!)) ? 'unchanged' : 'updated';
+  const result: ApplyResult = {
+    file: path,
+    groups: doc.groups.map((g) => ({ name: g.name, result: outcome(before.groups.get(g.name), core.devices.group(g.name), (x) => x) })),
+    devices: doc.devices.map((d) => ({
+      id: d.id,
+      result: outcome(before.devices.get(d.id), core.devices.get(d.id), (x) => ({ ...x, createdAt: '', updatedAt: '' })),
+    })),
+    artifacts: added,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+  };
+  for (const o of [...result.groups, ...result.devices, ...result.artifacts]) result[o.result]++;
+  return result;
+}
+
+/** What a pin check needs of an artifact an entry describes, before the catalog has it. */
+function pseudoArtifact(a: ArtifactEntry): ArtifactRecord {
+  return {
+    id: 0,
+    kind: a.kind,
+    profile: a.profile,
+    models: a.models,
+    role: a.role ?? '',
+    deviceId: a.device ?? null,
+    version: a.version ?? '',
+    serial: a.serial ?? null,
+    filename: a.name ?? basename(a.file),
+    size: 0,
+    md5: '',
+    sha256: '',
+    origin: 'apply',
+    addedAt: '',
+  };
+}
+
+/** JSON with object keys sorted, so two records compare equal whatever order their keys came in. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
 }
 
 /** The catalog's artifact with these bytes in this slot, for this device, at this version: applied before. */
-function sameArtifact(core: Core, a: ApplyFile['artifacts'][number], sha256: string): ArtifactRecord | undefined {
+function sameArtifact(core: Core, a: ArtifactEntry, sha256: string): ArtifactRecord | undefined {
   const role = a.role ?? '';
   return core.catalog
     .list(a.profile)
@@ -224,12 +334,12 @@ export function applyCommand(program: Command, adapters: readonly Adapter[]): vo
     .option('--json', 'print JSON')
     .action(async (file: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
-        const s = await applyFile(core, file);
-        if (o.json) console.log(JSON.stringify(s));
-        else
-          console.log(
-            `applied ${file}: ${s.groups} groups, ${s.devices} devices, ${s.artifactsAdded} artifacts added, ${s.artifactsKept} unchanged`,
-          );
+        const r = await applyFile(core, file);
+        if (o.json) return console.log(JSON.stringify(r, null, 2));
+        for (const g of r.groups) console.log(`group ${g.name}: ${g.result}`);
+        for (const d of r.devices) console.log(`device ${d.id}: ${d.result}`);
+        for (const a of r.artifacts) console.log(`artifact ${a.id} (${a.file}): ${a.result}${a.warning ? `; warning: ${a.warning}` : ''}`);
+        console.log(`applied ${file}: ${r.created} created, ${r.updated} updated, ${r.unchanged} unchanged`);
       });
     });
 }
