@@ -101,9 +101,11 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
   device
     .command('rm')
     .argument('<id>', 'device id')
-    .action(async (id: string, _o, cmd: Command) => {
+    .option('--json', 'print JSON: the removed device, its own artifacts and the number of backups removed with it')
+    .action(async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
-        const { artifacts, backups } = await removeDevice(core, id);
+        const { device: d, artifacts, backups } = await removeDevice(core, id);
+        if (o.json) return console.log(JSON.stringify({ device: d.id, profile: d.profile, removed: true, artifacts, backups }, null, 2));
         console.log(
           `removed device ${id}${artifacts.length ? ` and its own artifact${artifacts.length > 1 ? 's' : ''} ${artifacts.map((a) => a.id).join(', ')}` : ''}${backups ? ` and ${backups} backup${backups > 1 ? 's' : ''}` : ''}`,
         );

@@ -36,13 +36,14 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .command('notify')
     .argument('<device>', 'device id')
     .description('make the device check for updates now (SIP NOTIFY, connection request… per adapter)')
-    .action(async (id: string, _o, cmd: Command) => {
+    .option('--json', 'print JSON: {device, ok, summary}')
+    .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       const ok = await withCore(cmd, adapters, async (core) => {
         const d = requireDevice(core, id);
         const a = core.adapterOf(d.profile);
         if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
         const r = await a.notify(d, core.servicesFor(a.name), core.adapterConfig(a.name));
-        console.log(`${id}: ${r.summary}`);
+        console.log(o.json ? JSON.stringify({ device: id, ...r }, null, 2) : `${id}: ${r.summary}`);
         return r.ok;
       });
       if (!ok) process.exitCode = 2;
