@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'basic-ftp';
-import { ADAPTERS } from '../../adapters/index.ts';
-import { loadConfig } from '../config.ts';
-import { createLogger } from '../log.ts';
-import { startServer, type RunningServer } from '../server.ts';
-import { tempDir } from '../../test/helpers/server.ts';
+import { ADAPTERS } from '../adapters/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/log.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
+import { tempDir } from './helpers/server.ts';
 
 // An FTP client's mistakes (a wrong password, a CWD or RETR of something that is not there) are expected
 // refusals: one warn line each, without a stack. Error level and stacks are for APS's own bugs.
