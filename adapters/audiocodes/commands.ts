@@ -26,6 +26,8 @@ function readIni(file: string): { bytes: Buffer; encoding: IniEncoding; imported
   }
 }
 
+type ImportIniOptions = { profile?: string; model?: string[]; device?: string; force?: boolean; json?: boolean };
+
 function counts(i: ImportedIni): { params: number; tables: number; rows: number } {
   return { params: i.params, tables: i.tables, rows: i.rows };
 }
@@ -44,48 +46,44 @@ export function audiocodesCommands(cmd: Command, cli: AdapterCli): void {
     .option('--force', 'overwrite an existing profile or template')
     .option('--json', 'print what was written as JSON')
     .description('import an existing AudioCodes ini as a profile template or a device config, tables and comments kept')
-    .action(
-      async (file: string, o: { profile?: string; model?: string[]; device?: string; force?: boolean; json?: boolean }, c: Command) => {
-        if (!o.profile === !o.device) throw new ApsError('bad_request', 'give exactly one of --profile NAME or --device ID');
-        const { bytes, encoding, imported } = readIni(file);
-        const latin1 = encoding === 'latin1' ? '; read as latin-1 (not valid UTF-8), served as latin-1' : '';
-        if (o.profile) {
-          const templateFile = `${o.profile}.ini.hbs`;
-          const { yamlPath, templatePath } = cli.writeProfile(c, {
+    .action(async (file: string, o: ImportIniOptions, c: Command) => {
+      if (!o.profile === !o.device) throw new ApsError('bad_request', 'give exactly one of --profile NAME or --device ID');
+      const { bytes, encoding, imported } = readIni(file);
+      const latin1 = encoding === 'latin1' ? '; read as latin-1 (not valid UTF-8), served as latin-1' : '';
+      if (o.profile) {
+        const templateFile = `${o.profile}.ini.hbs`;
+        const { yamlPath, templatePath } = cli.writeProfile(c, {
+          name: o.profile,
+          yaml: importedProfileYaml({
             name: o.profile,
-            yaml: importedProfileYaml({
-              name: o.profile,
-              source: basename(file),
-              templateFile: `templates/${templateFile}`,
-              models: o.model ?? [],
-              board: imported.board,
-              encoding,
-            }),
-            template: { file: templateFile, text: imported.template },
-            force: o.force,
-          });
-          if (o.json)
-            console.log(
-              JSON.stringify({ profile: o.profile, yaml: yamlPath, template: templatePath, ...counts(imported), encoding }, null, 2),
-            );
-          else console.log(`profile ${o.profile}: ${yamlPath} and ${templatePath} (${summary(imported)}${latin1})`);
-          return;
-        }
-        await cli.withServices(c, async (core) => {
-          // The services hold only AudioCodes devices: another family's device id is simply not found here.
-          const d = core.devices.get(o.device!);
-          if (!d) throw new ApsError('not_found', `no AudioCodes device ${o.device}`);
-          // The file's own bytes: served in the encoding it came in.
-          const a = await core.catalog.addBuffer(bytes, {
-            kind: 'config',
-            profile: d.profile,
-            deviceId: d.id,
-            filename: `${d.mac ?? 'config'}.ini`,
-            origin: 'import',
-          });
-          if (o.json) console.log(JSON.stringify({ device: d.id, artifact: a, ...counts(imported), encoding }, null, 2));
-          else console.log(`device ${d.id}: config artifact ${a.id} from ${basename(file)} (${summary(imported)}${latin1})`);
+            source: basename(file),
+            templateFile: `templates/${templateFile}`,
+            models: o.model ?? [],
+            board: imported.board,
+            encoding,
+          }),
+          template: { file: templateFile, text: imported.template },
+          force: o.force,
         });
-      },
-    );
+        if (o.json)
+          console.log(JSON.stringify({ profile: o.profile, yaml: yamlPath, template: templatePath, ...counts(imported), encoding }));
+        else console.log(`profile ${o.profile}: ${yamlPath} and ${templatePath} (${summary(imported)}${latin1})`);
+        return;
+      }
+      await cli.withServices(c, async (core) => {
+        // The services hold only AudioCodes devices: another family's device id is simply not found here.
+        const d = core.devices.get(o.device!);
+        if (!d) throw new ApsError('not_found', `no AudioCodes device ${o.device}`);
+        // The file's own bytes: served in the encoding it came in.
+        const a = await core.catalog.addBuffer(bytes, {
+          kind: 'config',
+          profile: d.profile,
+          deviceId: d.id,
+          filename: `${d.mac ?? 'config'}.ini`,
+          origin: 'import',
+        });
+        if (o.json) console.log(JSON.stringify({ device: d.id, artifact: a, ...counts(imported), encoding }, null, 2));
+        else console.log(`device ${d.id}: config artifact ${a.id} from ${basename(file)} (${summary(imported)}${latin1})`);
+      });
+    });
 }
