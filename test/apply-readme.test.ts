@@ -72,8 +72,8 @@ describe('the README apply example', () => {
     );
     assert.deepEqual([r.created, r.updated, r.unchanged], [8, 0, 0]);
     const idOf = (file: string): number => r.artifacts.find((a) => a.file === file)!.id;
-    const show = async (id: string): Promise<{ targets: Record<string, { id: number }>; vars: Record<string, string> }> =>
-      JSON.parse((await aps('device', 'show', id, '--json')).stdout);
+    type Shown = { targets: Record<string, { id: number }>; vars: Record<string, string> };
+    const show = async (id: string): Promise<Shown> => JSON.parse((await aps('device', 'show', id, '--json')).stdout) as Shown;
     // alice follows the group's pin (2.1, although 2.2 is newer); bob's own pin wins.
     assert.equal((await show('alice')).targets.firmware!.id, idOf('fw/vop-2.1.bin'));
     assert.equal((await show('bob')).targets.firmware!.id, idOf('fw/vop-2.2.bin'));

@@ -24,7 +24,7 @@ describe('--json on every command that prints a result', () => {
   const json = async (...args: string[]): Promise<Record<string, unknown>> => {
     const out = await aps(...args).then(
       (r) => r.stdout,
-      (e: { code: number; stdout: string }) => (e.code === 2 ? e.stdout : Promise.reject(e)),
+      (e: Error & { code: number; stdout: string }) => (e.code === 2 ? e.stdout : Promise.reject(e)),
     );
     return JSON.parse(out) as Record<string, unknown>;
   };

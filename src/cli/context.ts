@@ -66,7 +66,7 @@ export function readableLogLine(line: string, showStack = !!process.env.APS_DEBU
       return `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
     });
   const level = LEVEL_NAMES[Number(o.level)] ?? String(o.level);
-  return `aps: ${level}: ${String(o.msg ?? '')}${fields.length ? ` (${fields.join(', ')})` : ''}${stack}\n`;
+  return `aps: ${level}: ${typeof o.msg === 'string' ? o.msg : ''}${fields.length ? ` (${fields.join(', ')})` : ''}${stack}\n`;
 }
 
 /** Prints rows as an aligned text table. */
