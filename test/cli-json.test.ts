@@ -81,12 +81,12 @@ describe('--json on every command that prints a result', () => {
     assert.deepEqual([rmA.id, rmA.filename], [fw.id, 'fw.bin']);
 
     const rmD = await json('device', 'rm', 'gw', '--json');
-    assert.deepEqual(rmD, {
-      device: 'gw',
-      profile: 'audiocodes-mp124',
-      removed: true,
-      artifacts: [JSON.parse(JSON.stringify(own))],
-    });
+    const removed = rmD.artifacts as Array<{ id: number; deviceId: string }>;
+    assert.deepEqual(
+      { ...rmD, artifacts: removed.map((a) => [a.id, a.deviceId]) },
+      { device: 'gw', profile: 'audiocodes-mp124', removed: true, artifacts: [[own.id, 'gw']] },
+      'the device and its own artifact, removed with it',
+    );
   });
 
   it('audiocodes import-ini prints JSON', async () => {
