@@ -89,6 +89,14 @@ describe('--json on every command that prints a result', () => {
     );
   });
 
+  it('avaya import-settings prints JSON', async () => {
+    const file = new URL('../adapters/avaya/fixtures/samples/46xxsettings_3rdparty_sip.txt', import.meta.url).pathname;
+    const out = join(data, 'avaya-group.yaml');
+    const r = await json('avaya', 'import-settings', file, '--group', 'sip-phones', '--out', out, '--json');
+    assert.deepEqual([r.group, r.out], ['sip-phones', out]);
+    assert.ok((r.parameters as number) > 0);
+  });
+
   it('audiocodes import-ini prints JSON', async () => {
     await aps('device', 'add', 'gw2', '--profile', 'audiocodes-mp124', '--mac', '00908f00dd02');
     const file = new URL('../adapters/audiocodes/fixtures/MP124_6.60A_export.ini', import.meta.url).pathname;

@@ -29,6 +29,17 @@ function report(i: ImportedSettings, model: string | undefined, group: number): 
   if (secrets.length) console.log(`secret-looking parameters (${secrets.join(', ')}) are served only in each phone's own file`);
 }
 
+/** What `--json` prints about the import (the text report says the same in words). */
+function facts(i: ImportedSettings): Record<string, unknown> {
+  return {
+    parameters: Object.keys(i.vars).length,
+    notFollowed: i.gets,
+    conditionals: i.conditionals,
+    skipped: i.skipped,
+    secrets: Object.keys(i.vars).filter(isSecretVar),
+  };
+}
+
 interface Options {
   profile?: string;
   group?: string;
@@ -37,6 +48,7 @@ interface Options {
   groupNumber?: string;
   script?: string;
   force?: boolean;
+  json?: boolean;
 }
 
 export function avayaCommands(cmd: Command, cli: AdapterCli): void {
@@ -50,6 +62,7 @@ export function avayaCommands(cmd: Command, cli: AdapterCli): void {
     .option('--group-number <n>', 'the GROUP value that resolves IF $GROUP sections (and, with --group, the group gets it)')
     .option('--script <name>', "the profile's upgrade script (default: by the first model's family)")
     .option('--force', 'overwrite an existing profile or --out file')
+    .option('--json', 'print what was written as JSON')
     .description("import an existing 46xxsettings.txt as a profile's or a group's starting parameters")
     .action(async (file: string, o: Options, c: Command) => {
       if (!o.profile === !o.group) throw new ApsError('bad_request', 'give exactly one of --profile NAME or --group NAME');
@@ -69,6 +82,7 @@ export function avayaCommands(cmd: Command, cli: AdapterCli): void {
           }),
           force: o.force,
         });
+        if (o.json) return console.log(JSON.stringify({ profile: o.profile, yaml: yamlPath, ...facts(imported) }, null, 2));
         console.log(`profile ${o.profile}: ${yamlPath}`);
         report(imported, model, number);
         return;
@@ -93,6 +107,7 @@ export function avayaCommands(cmd: Command, cli: AdapterCli): void {
         o.out,
         `# Written by "aps avaya import-settings" from ${JSON.stringify(basename(file))}; apply with: aps apply ${o.out}\n${doc}`,
       );
+      if (o.json) return console.log(JSON.stringify({ group: o.group, out: o.out, ...facts(imported) }, null, 2));
       console.log(`group ${o.group}: ${o.out} (apply it with aps apply ${o.out})`);
       report(imported, model, number);
     });
