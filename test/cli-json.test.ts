@@ -9,8 +9,9 @@ import { apsCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/server.ts';
 
 // Every command that prints a result offers --json (scripts read it), and what it prints parses.
-// `serve` prints no result: it runs until stopped.
-const NO_RESULT = new Set(['serve']);
+// `serve` prints no result: it runs until stopped; `backup show` and `backup diff` print a file and a diff
+// as they are (the content itself is the output, as `cat` and `diff` would print it).
+const NO_RESULT = new Set(['serve', 'backup show', 'backup diff']);
 
 function leaves(c: Command, path: string[] = []): Array<{ name: string; cmd: Command }> {
   if (c.commands.length === 0) return [{ name: path.join(' '), cmd: c }];
@@ -84,7 +85,7 @@ describe('--json on every command that prints a result', () => {
     const removed = rmD.artifacts as Array<{ id: number; deviceId: string }>;
     assert.deepEqual(
       { ...rmD, artifacts: removed.map((a) => [a.id, a.deviceId]) },
-      { device: 'gw', profile: 'audiocodes-mp124', removed: true, artifacts: [[own.id, 'gw']] },
+      { device: 'gw', profile: 'audiocodes-mp124', removed: true, artifacts: [[own.id, 'gw']], backups: 0 },
       'the device and its own artifact, removed with it',
     );
   });

@@ -74,10 +74,12 @@ export function backupCommands(program: Command, adapters: readonly Adapter[]): 
     .argument('<device>', 'device id')
     .argument('<n>', 'backup number')
     .description("make a backup the device's own config: its next config request gets it")
-    .action(async (id: string, n: string, _o, cmd: Command) => {
+    .option('--json', 'print JSON: the device, the backup number and the config artifact')
+    .action(async (id: string, n: string, o: { json?: boolean }, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
         requireDevice(core, id);
         const a = await core.backups.restore(id, backupNumber(n)!);
+        if (o.json) return console.log(JSON.stringify({ device: id, backup: Number(n), artifact: a }, null, 2));
         console.log(`backup ${n} of ${id} is now its config (artifact ${a.id}, ${a.size} bytes, sha256 ${a.sha256})`);
       });
     });
