@@ -25,8 +25,16 @@ import {
   type StandardNames,
 } from './settings.ts';
 
-/** The core services the files need: the adapter context has them all; preview/setup build them from the core. */
-export type Services = AdapterServices & { config: InnovaphoneConfig; state: KvState };
+/** The core services the files need: the adapter context's narrow members; preview/setup build them from the core. */
+export type Services = Pick<AdapterServices, 'catalog' | 'devices' | 'profiles' | 'rendered' | 'revisions' | 'urls'> & {
+  config: InnovaphoneConfig;
+  state: KvState;
+};
+
+/** renderDeviceConfig reads only profiles, catalog, rendered and devices, all of which Services has. */
+export function deviceConfig(s: Services, device: DeviceRecord): RenderedFile | undefined {
+  return renderDeviceConfig(s as unknown as AdapterServices, device);
+}
 
 export interface InnovaphoneFiles {
   script: RenderedFile;
@@ -126,14 +134,15 @@ export function innovaphoneFiles(s: Services, device: DeviceRecord, reported: Re
   const profile = s.profiles.require(device.profile);
   const settings = settingsOf(s, device.profile);
   const names = standardNames(settings);
-  if (!device.mac) throw new ApsError('bad_request', `innovaphone device ${device.id} has no MAC: set one with aps device set ${device.id} --mac MAC`);
+  if (!device.mac)
+    throw new ApsError('bad_request', `innovaphone device ${device.id} has no MAC: set one with aps device set ${device.id} --mac MAC`);
   const base = baseUrl(s.urls, s.config, secure);
   const active = device.status === 'active';
   const vars = varsOf(s, device);
   const boot = s.catalog.target(device, 'bootstrap');
   const firmware = s.catalog.target(device, 'firmware');
   const bmc = names.bmc ? s.catalog.target(device, 'aux', BMC_ROLE) : undefined;
-  const config = active ? renderDeviceConfig(s, device) : undefined;
+  const config = active ? deviceConfig(s, device) : undefined;
   const finals = settings.finals;
   const load = (a: ArtifactRecord, final: LoadCommand['final']): LoadCommand => ({
     url: `${base}/fw/${device.mac}/${a.id}/`,
@@ -170,8 +179,11 @@ export function innovaphoneFiles(s: Services, device: DeviceRecord, reported: Re
     bmc: full.bmc?.serial === reported.bmc ? undefined : full.bmc,
     check: { final: finals.check, serial: String(serialFile.revision.serial) },
   };
-  const script = s.rendered.get(device.id, secure ? 'update-https' : 'update', `${key}|${JSON.stringify([reported.boot, reported.firmware, reported.bmc])}`, () =>
-    renderScript(served),
+  const script = s.rendered.get(
+    device.id,
+    secure ? 'update-https' : 'update',
+    `${key}|${JSON.stringify([reported.boot, reported.firmware, reported.bmc])}`,
+    () => renderScript(served),
   );
   return { script, firmware, boot, bmc, config, settings, names };
 }

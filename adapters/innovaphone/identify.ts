@@ -82,7 +82,14 @@ export function reportedState(req: UpdateRequest, args: Record<string, string>):
   const firmware = args.PROT || args.ver;
   if (firmware) out.firmware = firmware;
   if (args.ver) out.version = args.ver;
-  const names: Record<string, string> = { BOOT: 'boot', BMC: 'bmc', CFG: 'config', SCFG: 'backupSerial', CHECK: 'check', 'CFG-BACKUP-NUM': 'backupIndex' };
+  const names: Record<string, string> = {
+    BOOT: 'boot',
+    BMC: 'bmc',
+    CFG: 'config',
+    SCFG: 'backupSerial',
+    CHECK: 'check',
+    'CFG-BACKUP-NUM': 'backupIndex',
+  };
   for (const [arg, key] of Object.entries({ PROT: 'prot', ...names })) {
     if (args[arg] !== undefined) out[key] = args[arg];
     if (args[`${arg}date`] !== undefined) out[`${key}Date`] = args[`${arg}date`];
@@ -121,11 +128,13 @@ export function identifyUpdate(req: UpdateRequest, look: IdentifyLookup, o: { re
     const product = look.productOf(device.profile);
     // A MAC another adapter's device has, or one whose profile is gone: not ours, and nothing is said about it.
     if (product === undefined) return { kind: 'refused', status: 401, reason: `MAC ${req.mac} belongs to a device of another adapter` };
-    if (product !== req.product) return { kind: 'refused', status: 401, reason: `device ${device.id} is a ${product}, the request names ${req.product}` };
+    if (product !== req.product)
+      return { kind: 'refused', status: 401, reason: `device ${device.id} is a ${product}, the request names ${req.product}` };
     return { kind: 'device', device };
   }
   const profile = look.profileOfProduct(req.product);
-  if (profile === undefined) return { kind: 'refused', status: 401, reason: `unknown MAC ${req.mac} of product ${req.product}, which no profile serves` };
+  if (profile === undefined)
+    return { kind: 'refused', status: 401, reason: `unknown MAC ${req.mac} of product ${req.product}, which no profile serves` };
   if (o.refuseUnknown) return { kind: 'refused', status: 401, reason: `unknown MAC ${req.mac} (refuseUnknown is set)` };
   const id = pendingId(req.mac);
   if (look.deviceById(id)) return { kind: 'refused', status: 401, reason: `unknown MAC ${req.mac}: device id ${id} is taken` };

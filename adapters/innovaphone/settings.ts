@@ -106,6 +106,7 @@ export function standardNames(s: InnovaphoneProfileSettings): StandardNames {
 export function parseHours(text: string, what: string): number[] {
   const out = text.split(',').map((h) => h.trim());
   const hours = out.map(Number);
-  if (out.some((h) => !/^\d{1,2}$/.test(h)) || hours.some((h) => h > 23)) throw new Error(`${what} must be hours 0..23 separated by commas`);
+  if (out.some((h) => !/^\d{1,2}$/.test(h)) || hours.some((h) => h > 23))
+    throw new Error(`${what} must be hours 0..23 separated by commas`);
   return hours;
 }

@@ -1,0 +1,125 @@
+// PUT /backup/<#m>/<token>/<#bn>/<#d>: the device's configuration upload (seed 003 "SCFG command": an
+// HTTP PUT, chunked, usually unauthenticated; #m the MAC, #bn the rolling backup index, #d the date and
+// time). Stored by the core backup store (atomic, sealed, never overwriting another, idempotent for a
+// retried identical PUT). Accepted only for a known, active device, only into its own slot: the token in
+// the URL is the one APS wrote into that device's script, so another device's MAC, a guessed URL or a
+// PUT for a device APS has not approved stores nothing.
+import { BlockList, isIP } from 'node:net';
+import type { Request, Response } from 'express';
+import { isApsError, type DeviceRequestInfo } from '../../src/adapter-api.ts';
+import { needsAuth, sameToken } from './auth.ts';
+import { backupToken, settingsOf } from './files.ts';
+import { identifyByMac, type Identity } from './identify.ts';
+import { allowed, lookupOf, refuse, type Ctx } from './routes.ts';
+import { NAME, VARS } from './settings.ts';
+
+const DATE = /^\d{8}-\d{6}$/;
+
+/** `::ffff:10.0.0.1` (an IPv4 client of a dual-stack socket) as `10.0.0.1`. */
+function plainIp(ip: string | undefined): string {
+  const s = ip ?? '';
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(s) ? s.slice(7) : s;
+}
+
+/**
+ * The group's (or device's, or profile's) allow-list of addresses a backup may come from: IP addresses
+ * and CIDR ranges, comma separated. Undefined when none is set; throws naming the variable when malformed.
+ */
+export function allowList(text: string | undefined): BlockList | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const list = new BlockList();
+  for (const raw of text.split(',')) {
+    const entry = raw.trim();
+    const [addr, bits] = entry.split('/');
+    const family = isIP(addr ?? '');
+    if (family === 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits)))
+      throw new Error(`${VARS.backupAllow}: "${entry}" is not an IP address or CIDR range`);
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(addr!, type);
+    else list.addSubnet(addr!, Number(bits), type);
+  }
+  return list;
+}
+
+function fail(ctx: Ctx, req: Request, res: Response, status: 400 | 413, reason: string, info: DeviceRequestInfo): void {
+  // The rest of a refused body is not wanted: close the connection after the answer rather than read it.
+  res.setHeader('Connection', 'close');
+  res
+    .status(status)
+    .type('text/plain')
+    .send(status === 413 ? 'Payload Too Large\n' : 'Bad Request\n');
+  ctx.log.warn({ adapter: NAME, device: info.deviceId, ip: req.ip, status, reason }, 'backup refused');
+  ctx.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: reason });
+}
+
+export function backupHandler(ctx: Ctx): (req: Request, res: Response) => Promise<void> {
+  return async (req, res) => {
+    const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup' };
+    const who = identifyByMac(String(req.params.mac), lookupOf(ctx));
+    if (who.kind !== 'device') return refuse(ctx, req, res, who as Identity & { kind: 'refused' }, info);
+    const device = who.device;
+    if (!(await allowed(ctx, req, res, device, info))) return;
+    info.deviceId = device.id;
+    if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'backup from a device pending approval', info);
+    if (!sameToken(String(req.params.token), backupToken(ctx.state, device.id)))
+      return ctx.files.deny(req, res, 403, 'backup URL token is not this device’s', info);
+    const settings = settingsOf(ctx, device.profile);
+    if (!settings.backups.enabled) return ctx.files.deny(req, res, 404, 'backups are off for this profile', info);
+    const slotText = String(req.params.slot);
+    const slot = Number(slotText);
+    if (!/^\d{1,2}$/.test(slotText) || slot >= settings.backups.slots)
+      return ctx.files.deny(req, res, 404, `rolling backup index ${slotText} is not 0..${settings.backups.slots - 1}`, info);
+    const date = String(req.params.date);
+    if (!DATE.test(date)) return ctx.files.deny(req, res, 404, 'backup date (#d) is not yyyymmdd-hhmmss', info);
+    const group = device.group ? ctx.devices.group(device.group) : undefined;
+    const vars = { ...ctx.profiles.require(device.profile).vars, ...(group?.vars ?? {}), ...device.vars };
+    let list: BlockList | undefined;
+    try {
+      list = allowList(vars[VARS.backupAllow]);
+    } catch (e) {
+      ctx.log.error({ device: device.id }, (e as Error).message);
+      return ctx.files.deny(req, res, 403, 'backup allow-list is malformed', info);
+    }
+    const ip = plainIp(req.ip);
+    if (list && !list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4'))
+      return ctx.files.deny(req, res, 403, `backup from ${ip}, outside ${VARS.backupAllow}`, info);
+    const max = ctx.config.maxBackupBytes;
+    const declared = Number(req.get('content-length') ?? NaN);
+    if (declared > max) return fail(ctx, req, res, 413, `backup of ${declared} bytes exceeds ${max}`, info);
+    // The devices' default (seed 003): logged so an admin sees which devices back up without credentials.
+    if (!needsAuth(device)) ctx.log.info({ device: device.id, ip }, 'backup accepted unauthenticated (the device has no password)');
+    let result;
+    try {
+      result = await ctx.backups.put(req, { deviceId: device.id, name: `${date}.cfg`, slot, maxBytes: max, remote: ip });
+    } catch (e) {
+      if (isApsError(e) && e.code === 'too_large') return fail(ctx, req, res, 413, e.message, info);
+      if (isApsError(e) && e.code === 'bad_request') return fail(ctx, req, res, 400, e.message, info);
+      if (req.destroyed || req.readableAborted || !req.complete) {
+        // A cut-off upload: the store kept nothing; there is nobody left to answer.
+        ctx.log.warn({ device: device.id, ip }, 'backup upload cut off: nothing stored');
+        ctx.events.record({ ...info, status: 499, ip: req.ip, detail: 'backup upload cut off' });
+        if (!res.headersSent) res.destroy();
+        return;
+      }
+      throw e;
+    }
+    const { backup, created } = result;
+    ctx.events.record({
+      ...info,
+      status: created ? 201 : 200,
+      bytes: backup.size,
+      ip: req.ip,
+      ua: req.get('user-agent') ?? null,
+      detail: `backup ${backup.seq} slot ${slot}`,
+    });
+    ctx.events.report({
+      deviceId: device.id,
+      ip: req.ip,
+      reported: { lastBackup: { seq: backup.seq, slot, at: backup.at, sha256: backup.sha256 } },
+    });
+    res
+      .status(created ? 201 : 200)
+      .type('text/plain')
+      .send(created ? 'Created\n' : 'OK\n');
+  };
+}

@@ -1,0 +1,79 @@
+import { defineAdapter, type AdapterServices, type DeviceRecord, type DeviceSetup, type PreviewFile } from '../../src/adapter-api.ts';
+import { backupHandler } from './backup.ts';
+import { baseUrl, innovaphoneFiles, updateUrl, type Services } from './files.ts';
+import { artifactHandler, configHandler, guarded, updateHandler, type Ctx } from './routes.ts';
+import { NAME, configSchema, profileSchema, type InnovaphoneConfig } from './settings.ts';
+import { innovaphoneSimulatorCommand } from './simulator-command.ts';
+
+function register(ctx: Ctx): void {
+  ctx.router.get('/up/*path', guarded(ctx, updateHandler(ctx)));
+  ctx.router.get('/fw/:mac/:id/:name', guarded(ctx, artifactHandler(ctx)));
+  ctx.router.get('/cfg/:mac/:name', guarded(ctx, configHandler(ctx)));
+  ctx.router.put('/backup/:mac/:token/:slot/:date', guarded(ctx, backupHandler(ctx)));
+}
+
+function services(core: AdapterServices, config: InnovaphoneConfig): Services {
+  return { ...core, config, state: core.stateOf(NAME) };
+}
+
+function setup(device: DeviceRecord, core: AdapterServices, config: InnovaphoneConfig): DeviceSetup {
+  const http = baseUrl(core.urls, config, false);
+  const https = core.urls.https ? baseUrl(core.urls, config, true) : null;
+  return {
+    url: updateUrl(http),
+    httpsUrl: https && updateUrl(https),
+    ...(device.passwordHash ? { credentials: { username: device.id, password: '(the password set on this device)' } } : {}),
+    hints: [
+      'Configuration/General/Update: enter the URL as it is (the device replaces #m #h #t #i and appends update-<product>.htm to the final "/"), and a poll interval in minutes (e.g. 15).',
+      'Or hand the URL out in DHCP option 215 (string) to every innovaphone device of the site.',
+      device.mac
+        ? `The device is identified by its MAC ${device.mac} (#m).`
+        : `Set the device's MAC (aps device set ${device.id} --mac MAC): it is identified by #m.`,
+      device.passwordHash
+        ? `Configuration/General/HTTP-Client: user "${device.id}" (or its MAC) and the device password (Digest; Basic only over HTTPS).`
+        : 'No password: the device reads its script and uploads backups unauthenticated (its default). Set one with aps device set --password to require HTTP credentials.',
+    ],
+  };
+}
+
+function preview(device: DeviceRecord, core: AdapterServices, config: InnovaphoneConfig): PreviewFile[] {
+  const f = innovaphoneFiles(services(core, config), device, {}, false);
+  const rendered = (name: string, contentType: string, r: typeof f.script): PreviewFile => ({
+    name,
+    contentType,
+    text: r.bytes.toString('utf8'),
+    md5: r.revision.md5,
+    size: r.bytes.length,
+    serial: r.revision.serial,
+    lastModified: r.revision.lastModified.toUTCString(),
+  });
+  const out: PreviewFile[] = [rendered(f.names.update, 'text/plain', f.script)];
+  const artifact = (name: string, a: NonNullable<typeof f.firmware>): PreviewFile => ({
+    name,
+    contentType: 'application/octet-stream',
+    artifactId: a.id,
+    md5: a.md5,
+    size: a.size,
+  });
+  if (f.boot) out.push(artifact(f.names.boot, f.boot));
+  if (f.firmware) out.push(artifact(f.names.firmware, f.firmware));
+  if (f.bmc && f.names.bmc) out.push(artifact(f.names.bmc, f.bmc));
+  if (f.config) out.push(rendered('config.txt', f.settings.configContentType, f.config));
+  return out;
+}
+
+export const innovaphoneAdapter = defineAdapter<InnovaphoneConfig>({
+  name: NAME,
+  description: 'innovaphone gateways, DECT bases and phones polling an update server (UP1/UP0 scripts, seed 003)',
+  configSchema,
+  profileSchema,
+  // Optional HTTP Digest for devices given a password needs the clear secret on the server side.
+  credentials: 'secret',
+  register,
+  setup,
+  preview,
+  // What the official update server drops before comparing backups (protocols.md §(c) "Backups"): the
+  // update client's own variables, its URL and poll settings, TLS session tickets and call lists.
+  backupVolatile: [/^vars create UPDATE\//, /^config change UP1 /, /^vars create TLS\d*\/TICKET\//, /\bFLASHDIR0 add-item\b/],
+  simulator: innovaphoneSimulatorCommand,
+});

@@ -1,0 +1,170 @@
+// The device-facing routes under /innovaphone: the update script, the firmware / boot code / BMC files it
+// names, the device's config, and (backup.ts) the scfg PUT.
+import type { Request, RequestHandler, Response } from 'express';
+import { isApsError, type AdapterContext, type DeviceRecord, type DeviceRequestInfo } from '../../src/adapter-api.ts';
+import { authenticate, challenge } from './auth.ts';
+import { BMC_ROLE, CONFIG_FILE, deviceConfig, innovaphoneFiles, settingsOf, type Services } from './files.ts';
+import {
+  identifyByMac,
+  identifyUpdate,
+  parseUpdatePath,
+  reportedState,
+  standardArgs,
+  type Identity,
+  type IdentifyLookup,
+} from './identify.ts';
+import { NAME, profileSchema, standardNames, type InnovaphoneConfig } from './settings.ts';
+
+export type Ctx = AdapterContext<InnovaphoneConfig>;
+
+/** Binds identification's lookups to the registry and the profiles (product names cached per profile file). */
+export function lookupOf(s: Pick<Services, 'devices' | 'profiles'>): IdentifyLookup {
+  const products = new Map<string, { hash: string; product: string }>();
+  const productOf = (name: string): string | undefined => {
+    const p = s.profiles.get(name);
+    if (!p || p.adapter !== NAME) return undefined;
+    const known = products.get(name);
+    if (known?.hash === p.hash) return known.product;
+    const product = standardNames(profileSchema.parse(p.settings)).product;
+    products.set(name, { hash: p.hash, product });
+    return product;
+  };
+  return {
+    deviceByMac: (mac) => s.devices.getByMac(mac),
+    deviceById: (id) => s.devices.get(id),
+    productOf,
+    profileOfProduct: (product) =>
+      s.profiles
+        .list()
+        .filter((p) => p.adapter === NAME)
+        .find((p) => productOf(p.name) === product)?.name,
+  };
+}
+
+// Whatever goes wrong inside (a bug, a setting that cannot render), the device gets a bare 500 and the log
+// the reason; never a stack trace, never a crashed process. A configuration refusal (a host name where the
+// device needs an IP address) is an error the admin must fix, logged with the setting it names.
+export function guarded(ctx: Ctx, h: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return async (req, res) => {
+    try {
+      await h(req, res);
+    } catch (err) {
+      if (isApsError(err)) ctx.log.error({ path: req.path, code: err.code }, err.message);
+      else ctx.log.error({ err, path: req.path }, 'innovaphone request failed');
+      if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error\n');
+      else res.destroy();
+    }
+  };
+}
+
+/** Refuses a request; a 401 carries the Digest challenge (devices with credentials retry with them). */
+export function refuse(ctx: Ctx, req: Request, res: Response, who: Identity & { kind: 'refused' }, info: DeviceRequestInfo): void {
+  ctx.files.deny(req, res, who.status, who.reason, info, who.status === 401 ? challenge(ctx, req) : {});
+}
+
+/** Authenticates the identified device; false when the 401 has been sent. */
+export async function allowed(ctx: Ctx, req: Request, res: Response, device: DeviceRecord, info: DeviceRequestInfo): Promise<boolean> {
+  const auth = await authenticate(ctx, req, device);
+  if (auth.ok) return true;
+  // Until it authenticates, the request is nobody's: the event is not filed under the device it names.
+  ctx.files.deny(
+    req,
+    res,
+    401,
+    `${auth.reason} (request names ${device.id})`,
+    { ...info, deviceId: null },
+    challenge(ctx, req, auth.stale),
+  );
+  return false;
+}
+
+function registerPending(ctx: Ctx, who: Identity & { kind: 'unknown' }): DeviceRecord | undefined {
+  const waiting = ctx.state.entries('pending:').filter(({ key }) => ctx.devices.get(key.slice('pending:'.length))?.status === 'pending');
+  if (waiting.length >= ctx.config.maxPending) {
+    ctx.log.warn(
+      { mac: who.mac, pending: waiting.length, maxPending: ctx.config.maxPending },
+      'unknown device not registered: maxPending devices already wait',
+    );
+    return undefined;
+  }
+  ctx.log.info({ device: who.id, profile: who.profile }, 'unknown innovaphone device registered as pending');
+  ctx.state.set(`pending:${who.id}`, { mac: who.mac });
+  return ctx.devices.upsert({ id: who.id, profile: who.profile, mac: who.mac, status: 'pending' }, 'create');
+}
+
+/** GET /up/<#m>[/<#h>/<#t>/<#i>]/update-<product>.htm?PROT=…: the update script. */
+export function updateHandler(ctx: Ctx): (req: Request, res: Response) => Promise<void> {
+  return async (req, res) => {
+    const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'update' };
+    const segments = ([] as string[]).concat(req.params.path ?? []);
+    const parsed = parseUpdatePath(segments);
+    if (!parsed.ok) return ctx.files.deny(req, res, 404, parsed.reason, info);
+    const who = identifyUpdate(parsed.value, lookupOf(ctx), { refuseUnknown: ctx.config.refuseUnknown });
+    if (who.kind === 'refused') return refuse(ctx, req, res, who, info);
+    const device = who.kind === 'device' ? who.device : registerPending(ctx, who);
+    if (!device) return ctx.files.deny(req, res, 401, `unknown MAC ${parsed.value.mac}: not registered`, info, challenge(ctx, req));
+    if (!(await allowed(ctx, req, res, device, info))) return;
+    info.deviceId = device.id;
+    const args = standardArgs(req.query as Record<string, unknown>);
+    ctx.events.report({ deviceId: device.id, ip: req.ip, ua: req.get('user-agent') ?? null, reported: reportedState(parsed.value, args) });
+    const files = innovaphoneFiles(
+      servicesOf(ctx),
+      device,
+      { firmware: args.PROT || args.ver, boot: args.BOOT, bmc: args.BMC },
+      req.secure,
+    );
+    await ctx.files.sendRendered(req, res, files.script, info, 'text/plain; charset=us-ascii');
+  };
+}
+
+/** GET /fw/<mac>/<artifact id>/<standard name>: firmware, boot code or BMC, only the device's current target. */
+export function artifactHandler(ctx: Ctx): (req: Request, res: Response) => Promise<void> {
+  return async (req, res) => {
+    const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'firmware' };
+    const who = identifyByMac(String(req.params.mac), lookupOf(ctx));
+    if (who.kind !== 'device') return refuse(ctx, req, res, who as Identity & { kind: 'refused' }, info);
+    const device = who.device;
+    if (!(await allowed(ctx, req, res, device, info))) return;
+    info.deviceId = device.id;
+    const names = standardNames(settingsOf(ctx, device.profile));
+    const name = String(req.params.name).toLowerCase();
+    const id = Number(req.params.id);
+    const slots: Array<[string, string | null, () => ReturnType<Ctx['catalog']['target']>]> = [
+      ['firmware', names.firmware, () => ctx.catalog.target(device, 'firmware')],
+      ['bootstrap', names.boot, () => ctx.catalog.target(device, 'bootstrap')],
+      ['bmc', names.bmc, () => ctx.catalog.target(device, 'aux', BMC_ROLE)],
+    ];
+    const slot = slots.find(([, n]) => n === name);
+    if (!slot) return ctx.files.deny(req, res, 404, `not a standard file name of ${names.product}`, info);
+    info.file = slot[0];
+    const target = slot[2]();
+    // Only what the device should load now: an artifact id from an older script, or one of another
+    // profile, is not served (the device fails this time and reads the new script on its next poll).
+    if (!target || target.id !== id)
+      return ctx.files.deny(req, res, 404, `artifact ${req.params.id} is not the device's ${slot[0]} target`, info);
+    await ctx.files.sendArtifact(req, res, target, info);
+  };
+}
+
+/** GET /cfg/<mac>/config.txt: the device's configuration (template or its own config artifact, e.g. a restored backup). */
+export function configHandler(ctx: Ctx): (req: Request, res: Response) => Promise<void> {
+  return async (req, res) => {
+    const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'config' };
+    if (String(req.params.name).toLowerCase() !== CONFIG_FILE) return ctx.files.deny(req, res, 404, 'unknown file', info);
+    const who = identifyByMac(String(req.params.mac), lookupOf(ctx));
+    if (who.kind !== 'device') return refuse(ctx, req, res, who as Identity & { kind: 'refused' }, info);
+    const device = who.device;
+    if (!(await allowed(ctx, req, res, device, info))) return;
+    info.deviceId = device.id;
+    if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'device is pending approval', info);
+    const config = deviceConfig(servicesOf(ctx), device);
+    if (!config) return ctx.files.deny(req, res, 404, 'no config for this device', info);
+    await ctx.files.sendRendered(req, res, config, info, settingsOf(ctx, device.profile).configContentType);
+  };
+}
+
+/** The part of the context the files need (the adapter context's narrow members only). */
+export function servicesOf(ctx: Ctx): Services {
+  const { config, state, catalog, devices, profiles, rendered, revisions, urls } = ctx;
+  return { config, state, catalog, devices, profiles, rendered, revisions, urls };
+}
