@@ -73,6 +73,23 @@ describe('innovaphone end to end: scripts, firmware, config and backups', () => 
     assert.equal(state.reported.hardwareId, 'IP1200-01-02-03', '#h reported');
   });
 
+  it('aps preview shows the script, the artifacts and the config without moving a revision', async () => {
+    const get = async (): Promise<Array<{ name: string; text?: string; serial?: number }>> =>
+      (await (await fetch(`${s.http}/api/v1/devices/dect1/preview`, { headers: { authorization: s.auth } })).json()) as Array<{
+        name: string;
+        text?: string;
+        serial?: number;
+      }>;
+    const files = await get();
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ['update-ip1200.htm', 'boot1200.bin', 'ip1200.bin', 'bmc1200', 'config.txt'],
+    );
+    assert.match(files[0]!.text!, /^mod cmd UP1 times \/initial 6\r\n/);
+    assert.match(files[0]!.text!, /mod cmd UP1 check iresetn \d+\r\n$/);
+    assert.deepEqual(await get(), files);
+  });
+
   it('an unchanged second poll is skipped by check (and reports what the device runs)', async () => {
     const r = await runPoll(a);
     assert.equal(r.ok, true, r.error);
@@ -103,6 +120,22 @@ describe('innovaphone end to end: scripts, firmware, config and backups', () => 
     assert.deepEqual(again.loaded, {});
   });
 
+  it('scfg /force: a week later the device backs up again though nothing changed', async () => {
+    const week = await runPoll({ ...a, now: () => new Date(Date.now() + 169 * 3600_000) });
+    assert.equal(week.ok, true, week.error);
+    assert.equal(week.stoppedBy, 'check', 'nothing else changed');
+    assert.equal(week.backup?.status, 201);
+    assert.deepEqual(week.loaded, {});
+  });
+
+  it('a factory-fresh device already running the target build loads no firmware (UPDATE/PROT empty: ver counts)', async () => {
+    s.core.devices.upsert({ id: 'dect2', profile: 'innovaphone-ip1200', mac: '00-90-33-02-02-02' });
+    const r = await runPoll({ ...a, mac: '00-90-33-02-02-02', stateDir: tempDir(), initialFirmware: '13r3-5700' });
+    assert.equal(r.ok, true, r.error);
+    assert.equal(r.loaded.firmware, undefined);
+    assert.equal(r.loaded.boot, '205');
+  });
+
   it('outside the /allow hours nothing runs; inside them the changed script does', async () => {
     s.core.devices.upsert({ id: 'dect1', vars: { update_allow_hours: '23,0,1,2,3,4' } }, 'update');
     const out = await runPoll({ ...a, hour: 12 });
@@ -116,7 +149,7 @@ describe('innovaphone end to end: scripts, firmware, config and backups', () => 
   });
 
   it('backups accumulate with the rolling index, diff without volatile lines, and restore as the next cfg', async () => {
-    const before = s.core.backups.list('dect1').length;
+    const already = s.core.backups.list('dect1').length;
     const slots: number[] = [];
     for (let i = 0; i < 5; i++) {
       s.core.devices.upsert({ id: 'dect1', vars: { timezone: `ZONE${i}` } }, 'update');
@@ -126,13 +159,14 @@ describe('innovaphone end to end: scripts, firmware, config and backups', () => 
       assert.equal(r.backup?.status, 201);
       slots.push(Number(/\/(\d)\/\d{8}-\d{6}$/.exec(r.backup!.url)![1]));
     }
-    // The first backup took slot 0; the index loops over 0..4 (#b5).
-    assert.deepEqual(slots, [1, 2, 3, 4, 0]);
+    // Every backup so far took the next index; it loops over 0..4 (#b5).
+    const expected = [0, 1, 2, 3, 4].map((k) => (already + k) % 5);
+    assert.deepEqual(slots, expected);
     const list = s.core.backups.list('dect1');
-    assert.equal(list.length, before + 5);
+    assert.equal(list.length, already + 5);
     assert.deepEqual(
       list.slice(0, 5).map((b) => b.slot),
-      [0, 4, 3, 2, 1],
+      [...expected].reverse(),
     );
     const [latest, previous] = list;
     const diff = s.core.backups.diff('dect1', previous!.seq, latest!.seq, innovaphoneAdapter.backupVolatile);

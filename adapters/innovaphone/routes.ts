@@ -87,9 +87,16 @@ function registerPending(ctx: Ctx, who: Identity & { kind: 'unknown' }): DeviceR
     );
     return undefined;
   }
-  ctx.log.info({ device: who.id, profile: who.profile }, 'unknown innovaphone device registered as pending');
-  ctx.state.set(`pending:${who.id}`, { mac: who.mac });
-  return ctx.devices.upsert({ id: who.id, profile: who.profile, mac: who.mac, status: 'pending' }, 'create');
+  try {
+    const device = ctx.devices.upsert({ id: who.id, profile: who.profile, mac: who.mac, status: 'pending' }, 'create');
+    ctx.state.set(`pending:${who.id}`, { mac: who.mac });
+    ctx.log.info({ device: who.id, profile: who.profile }, 'unknown innovaphone device registered as pending');
+    return device;
+  } catch (e) {
+    // Two first polls of the same device at once: the other one registered it.
+    if (isApsError(e) && e.code === 'conflict') return ctx.devices.getByMac(who.mac);
+    throw e;
+  }
 }
 
 /** GET /up/<#m>[/<#h>/<#t>/<#i>]/update-<product>.htm?PROT=…: the update script. */
