@@ -58,8 +58,14 @@ export const CONFIG_FILE = 'config.txt';
 /** BMC artifacts: kind `aux` with this role. */
 export const BMC_ROLE = 'bmc';
 
+// Parsed once per loaded profile (a profile object lives until the process ends), not on every poll.
+const parsedSettings = new WeakMap<object, InnovaphoneProfileSettings>();
+
 export function settingsOf(s: Pick<AdapterServices, 'profiles'>, profile: string): InnovaphoneProfileSettings {
-  return profileSchema.parse(s.profiles.require(profile).settings);
+  const p = s.profiles.require(profile);
+  let out = parsedSettings.get(p);
+  if (!out) parsedSettings.set(p, (out = profileSchema.parse(p.settings)));
+  return out;
 }
 
 /**

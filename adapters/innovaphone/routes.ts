@@ -13,21 +13,15 @@ import {
   type Identity,
   type IdentifyLookup,
 } from './identify.ts';
-import { NAME, profileSchema, standardNames, type InnovaphoneConfig } from './settings.ts';
+import { NAME, standardNames, type InnovaphoneConfig } from './settings.ts';
 
 export type Ctx = AdapterContext<InnovaphoneConfig>;
 
 /** Binds identification's lookups to the registry and the profiles (product names cached per profile file). */
 export function lookupOf(s: Pick<Services, 'devices' | 'profiles'>): IdentifyLookup {
-  const products = new Map<string, { hash: string; product: string }>();
   const productOf = (name: string): string | undefined => {
     const p = s.profiles.get(name);
-    if (!p || p.adapter !== NAME) return undefined;
-    const known = products.get(name);
-    if (known?.hash === p.hash) return known.product;
-    const product = standardNames(profileSchema.parse(p.settings)).product;
-    products.set(name, { hash: p.hash, product });
-    return product;
+    return p && p.adapter === NAME ? standardNames(settingsOf(s, name)).product : undefined;
   };
   return {
     deviceByMac: (mac) => s.devices.getByMac(mac),
