@@ -163,6 +163,17 @@ describe('innovaphone isolation: own files, own backups', () => {
     assert.equal(s.core.backups.list('bob').length, 1);
   });
 
+  it("a PUT from outside the group's backup_allow_ips stores nothing; from inside it is stored", async () => {
+    s.core.devices.upsertGroup({ name: 'lab', vars: { backup_allow_ips: '10.0.0.0/8, 192.0.2.1' }, pins: {} });
+    s.core.devices.upsert({ id: 'dave', profile: 'innovaphone-ip232', mac: '00-90-33-0d-0d-0d', group: 'lab' });
+    const url = `${s.http}/innovaphone/backup/00-90-33-0d-0d-0d/${backupToken(s.core.stateOf('innovaphone'), 'dave')}/0/20260101-000000`;
+    assert.equal((await simRequest({ url, method: 'PUT', body: 'config change CMD0 /name dave\r\n' })).status, 403);
+    assert.equal(s.core.backups.list('dave').length, 0);
+    s.core.devices.upsertGroup({ name: 'lab', vars: { backup_allow_ips: '10.0.0.0/8,127.0.0.0/8' }, pins: {} });
+    assert.equal((await simRequest({ url, method: 'PUT', body: 'config change CMD0 /name dave\r\n' })).status, 201);
+    assert.equal(s.core.backups.list('dave').length, 1);
+  });
+
   it('a cut-off PUT stores nothing and leaves no temp file', async () => {
     // A device without a password, so the raw PUT needs no Digest round trip.
     s.core.devices.upsert({ id: 'carol', profile: 'innovaphone-ip232', mac: '00-90-33-0c-0c-0c' });
