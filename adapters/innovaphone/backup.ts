@@ -7,10 +7,10 @@
 import { BlockList, isIP } from 'node:net';
 import type { Request, Response } from 'express';
 import { isApsError, type DeviceRequestInfo } from '../../src/adapter-api.ts';
-import { needsAuth, sameToken } from './auth.ts';
+import { timingSafeEqual } from 'node:crypto';
 import { backupToken, settingsOf } from './files.ts';
-import { identifyByMac, type Identity } from './identify.ts';
-import { allowed, lookupOf, refuse, type Ctx } from './routes.ts';
+import { identifyByMac } from './identify.ts';
+import { identified, lookupOf, policyOf, type Ctx } from './routes.ts';
 import { NAME, VARS } from './settings.ts';
 
 const DATE = /^\d{8}-\d{6}$/;
@@ -41,6 +41,13 @@ export function allowList(text: string | undefined): BlockList | undefined {
   return list;
 }
 
+/** Constant-time comparison of the URL's token with the device's. */
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
 function fail(ctx: Ctx, req: Request, res: Response, status: 400 | 413, reason: string, info: DeviceRequestInfo): void {
   // The rest of a refused body is not wanted: close the connection after the answer rather than read it.
   res.setHeader('Connection', 'close');
@@ -55,13 +62,17 @@ function fail(ctx: Ctx, req: Request, res: Response, status: 400 | 413, reason: 
 export function backupHandler(ctx: Ctx): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup' };
-    const who = identifyByMac(String(req.params.mac), lookupOf(ctx));
-    if (who.kind !== 'device') return refuse(ctx, req, res, who as Identity & { kind: 'refused' }, info);
-    const device = who.device;
-    if (!(await allowed(ctx, req, res, device, info))) return;
-    info.deviceId = device.id;
-    if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'backup from a device pending approval', info);
-    if (!sameToken(String(req.params.token), backupToken(ctx.state, device.id)))
+    const mac = String(req.params.mac);
+    // A known, active device of this adapter, with its credentials when it has a password.
+    const device = await ctx.access.admit(
+      req,
+      res,
+      info,
+      identified(identifyByMac(mac, lookupOf(ctx)), `MAC ${mac}`),
+      policyOf(ctx, false),
+    );
+    if (!device) return;
+    if (!sameToken(String(req.params.token), backupToken(ctx, device.id)))
       return ctx.files.deny(req, res, 403, 'backup URL token is not this device’s', info);
     const settings = settingsOf(ctx, device.profile);
     if (!settings.backups.enabled) return ctx.files.deny(req, res, 404, 'backups are off for this profile', info);
@@ -87,7 +98,7 @@ export function backupHandler(ctx: Ctx): (req: Request, res: Response) => Promis
     const declared = Number(req.get('content-length') ?? NaN);
     if (declared > max) return fail(ctx, req, res, 413, `backup of ${declared} bytes exceeds ${max}`, info);
     // The devices' default (seed 003): logged so an admin sees which devices back up without credentials.
-    if (!needsAuth(device)) ctx.log.info({ device: device.id, ip }, 'backup accepted unauthenticated (the device has no password)');
+    if (!device.passwordHash) ctx.log.info({ device: device.id, ip }, 'backup accepted unauthenticated (the device has no password)');
     let result;
     try {
       result = await ctx.backups.put(req, { deviceId: device.id, name: `${date}.cfg`, slot, maxBytes: max, remote: ip });

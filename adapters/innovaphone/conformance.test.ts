@@ -26,11 +26,13 @@ conformanceSuite({
       filename: 'ip232.bin',
     });
     const cfg = `${s.https}/innovaphone/cfg/009033010203/config.txt`;
+    const cfgB = `${s.https}/innovaphone/cfg/0090330a0b0c/config.txt`;
     return {
       own: { url: cfg, headers: basic('alice', 'alice-pw') },
       ownArtifact: { url: `${s.https}/innovaphone/fw/009033010203/${fw.id}/ip232.bin`, headers: basic('alice', 'alice-pw') },
-      // Bob's valid credentials aimed at Alice's config.
-      crossDevice: { url: cfg, headers: basic('bob', 'bob-pw') },
+      otherOwn: { url: cfgB, headers: basic('bob', 'bob-pw') },
+      // Alice's valid credentials aimed at Bob's config.
+      crossDevice: { url: cfgB, headers: basic('alice', 'alice-pw') },
       badCredentials: { url: cfg, headers: basic('alice', 'wrong') },
       unknownDevice: { url: `${s.https}/innovaphone/cfg/009033ffffff/config.txt`, headers: basic('alice', 'alice-pw') },
       secrets: ['alice', 'alice-pw', '009033010203', '009033ffffff', '198.51.100.7', 'password', s.dataDir],

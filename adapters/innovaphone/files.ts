@@ -1,7 +1,6 @@
 // Everything one device gets: its update script (rendered from the catalog and its settings, cached per
 // change), the firmware, boot code and BMC artifacts the script names, and its config. Not pure (reads the
 // core); the bytes come from the pure renderer in render.ts.
-import { createHmac, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
   ApsError,
@@ -9,7 +8,6 @@ import {
   type AdapterServices,
   type ArtifactRecord,
   type DeviceRecord,
-  type KvState,
   type PublicUrls,
   type RenderedFile,
 } from '../../src/adapter-api.ts';
@@ -25,16 +23,8 @@ import {
   type StandardNames,
 } from './settings.ts';
 
-/** The core services the files need: the adapter context's narrow members; preview/setup build them from the core. */
-export type Services = Pick<AdapterServices, 'catalog' | 'devices' | 'profiles' | 'rendered' | 'revisions' | 'urls'> & {
-  config: InnovaphoneConfig;
-  state: KvState;
-};
-
-/** renderDeviceConfig reads only profiles, catalog, rendered and devices, all of which Services has. */
-export function deviceConfig(s: Services, device: DeviceRecord): RenderedFile | undefined {
-  return renderDeviceConfig(s as unknown as AdapterServices, device);
-}
+/** The adapter's services plus its config: what register() gets, and what setup/preview build. */
+export type Services = AdapterServices & { config: InnovaphoneConfig };
 
 export interface InnovaphoneFiles {
   script: RenderedFile;
@@ -94,21 +84,12 @@ export function updateUrl(base: string): string {
   return `${base}/up/#m/#h/#t/#i/`;
 }
 
-/** The key of the backup URLs' per-device tokens, made once and kept in the adapter's state. */
-function backupKey(state: KvState): Buffer {
-  const known = state.get<string>('backup-key');
-  if (known) return Buffer.from(known, 'base64');
-  const key = randomBytes(32);
-  state.set('backup-key', key.toString('base64'));
-  return key;
-}
-
 /**
  * The token in a device's backup URL: a PUT carries it back, so a PUT naming another device's MAC (from a
  * script this device was given, or a guessed URL) is refused. Stable per device, so the script is too.
  */
-export function backupToken(state: KvState, deviceId: string): string {
-  return createHmac('sha256', backupKey(state)).update(`backup:${deviceId}`).digest('base64url').slice(0, 22);
+export function backupToken(s: Pick<AdapterServices, 'secrets'>, deviceId: string): string {
+  return s.secrets.hmac('backup-token', deviceId).toString('base64url').slice(0, 22);
 }
 
 function varsOf(s: Services, device: DeviceRecord): Record<string, string> {
@@ -148,7 +129,7 @@ export function innovaphoneFiles(s: Services, device: DeviceRecord, reported: Re
   const boot = s.catalog.target(device, 'bootstrap');
   const firmware = s.catalog.target(device, 'firmware');
   const bmc = names.bmc ? s.catalog.target(device, 'aux', BMC_ROLE) : undefined;
-  const config = active ? deviceConfig(s, device) : undefined;
+  const config = active ? renderDeviceConfig(s, device) : undefined;
   const finals = settings.finals;
   const load = (a: ArtifactRecord, final: LoadCommand['final']): LoadCommand => ({
     url: `${base}/fw/${device.mac}/${a.id}/`,
@@ -164,7 +145,7 @@ export function innovaphoneFiles(s: Services, device: DeviceRecord, reported: Re
     scfg:
       active && settings.backups.enabled
         ? {
-            url: `${base}/backup/#m/${backupToken(s.state, device.id)}/#b${settings.backups.slots}/#d`,
+            url: `${base}/backup/#m/${backupToken(s, device.id)}/#b${settings.backups.slots}/#d`,
             final: finals.scfg,
             // A new config is backed up once it is loaded; /force repeats the backup when nothing changed.
             serial: config ? `c${config.revision.serial}` : 'APS',

@@ -12,8 +12,8 @@ function register(ctx: Ctx): void {
   ctx.router.put('/backup/:mac/:token/:slot/:date', guarded(ctx, backupHandler(ctx)));
 }
 
-function services(core: AdapterServices, config: InnovaphoneConfig): Services {
-  return { ...core, config, state: core.stateOf(NAME) };
+function services(s: AdapterServices, config: InnovaphoneConfig): Services {
+  return { ...s, config };
 }
 
 function setup(device: DeviceRecord, core: AdapterServices, config: InnovaphoneConfig): DeviceSetup {

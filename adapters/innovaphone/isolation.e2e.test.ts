@@ -124,7 +124,7 @@ describe('innovaphone isolation: own files, own backups', () => {
       `${s.http}/innovaphone/up/00-90-33-01-02-03/IP232-01-02-03/update-IP232.htm`,
       `${s.http}/innovaphone/up/00-90-33-0a-0b-0c/IP232-01-02-03/update-ip232.htm`,
       `${s.http}/innovaphone/fw/009033010203/${fw.id}/ip232.bin`,
-      `${s.http}/innovaphone/backup/009033010203/${backupToken(s.core.stateOf('innovaphone'), 'alice')}/0/20260101-000000`,
+      `${s.http}/innovaphone/backup/009033010203/${backupToken(s.core.servicesFor('innovaphone'), 'alice')}/0/20260101-000000`,
     ];
     for (const u of urls) {
       const r = await get(u, bob);
@@ -166,7 +166,7 @@ describe('innovaphone isolation: own files, own backups', () => {
   it("a PUT from outside the group's backup_allow_ips stores nothing; from inside it is stored", async () => {
     s.core.devices.upsertGroup({ name: 'lab', vars: { backup_allow_ips: '10.0.0.0/8, 192.0.2.1' }, pins: {} });
     s.core.devices.upsert({ id: 'dave', profile: 'innovaphone-ip232', mac: '00-90-33-0d-0d-0d', group: 'lab' });
-    const url = `${s.http}/innovaphone/backup/00-90-33-0d-0d-0d/${backupToken(s.core.stateOf('innovaphone'), 'dave')}/0/20260101-000000`;
+    const url = `${s.http}/innovaphone/backup/00-90-33-0d-0d-0d/${backupToken(s.core.servicesFor('innovaphone'), 'dave')}/0/20260101-000000`;
     assert.equal((await simRequest({ url, method: 'PUT', body: 'config change CMD0 /name dave\r\n' })).status, 403);
     assert.equal(s.core.backups.list('dave').length, 0);
     s.core.devices.upsertGroup({ name: 'lab', vars: { backup_allow_ips: '10.0.0.0/8,127.0.0.0/8' }, pins: {} });
@@ -177,7 +177,7 @@ describe('innovaphone isolation: own files, own backups', () => {
   it('a cut-off PUT stores nothing and leaves no temp file', async () => {
     // A device without a password, so the raw PUT needs no Digest round trip.
     s.core.devices.upsert({ id: 'carol', profile: 'innovaphone-ip232', mac: '00-90-33-0c-0c-0c' });
-    const token = backupToken(s.core.stateOf('innovaphone'), 'carol');
+    const token = backupToken(s.core.servicesFor('innovaphone'), 'carol');
     const url = `${s.http}/innovaphone/backup/00-90-33-0c-0c-0c/${token}/0/20260101-000000`;
     await cutPut(url, Buffer.from('config change CMD0 /name carol\r\n'));
     const tmp = join(s.dataDir, 'backups', 'tmp');

@@ -1,9 +1,16 @@
 // The device-facing routes under /innovaphone: the update script, the firmware / boot code / BMC files it
 // names, the device's config, and (backup.ts) the scfg PUT.
 import type { Request, RequestHandler, Response } from 'express';
-import { isApsError, type AdapterContext, type DeviceRecord, type DeviceRequestInfo } from '../../src/adapter-api.ts';
-import { authenticate, challenge } from './auth.ts';
-import { BMC_ROLE, CONFIG_FILE, deviceConfig, innovaphoneFiles, settingsOf, type Services } from './files.ts';
+import {
+  isApsError,
+  renderDeviceConfig,
+  type AccessPolicy,
+  type AdapterContext,
+  type DeviceRecord,
+  type DeviceRequestInfo,
+  type Identified,
+} from '../../src/adapter-api.ts';
+import { BMC_ROLE, CONFIG_FILE, innovaphoneFiles, settingsOf, type Services } from './files.ts';
 import {
   identifyByMac,
   identifyUpdate,
@@ -15,7 +22,7 @@ import {
 } from './identify.ts';
 import { NAME, standardNames, type InnovaphoneConfig } from './settings.ts';
 
-export type Ctx = AdapterContext<InnovaphoneConfig>;
+export type Ctx = AdapterContext<InnovaphoneConfig> & Services;
 
 /** Binds identification's lookups to the registry and the profiles (product names cached per profile file). */
 export function lookupOf(s: Pick<Services, 'devices' | 'profiles'>): IdentifyLookup {
@@ -51,25 +58,22 @@ export function guarded(ctx: Ctx, h: (req: Request, res: Response) => Promise<vo
   };
 }
 
-/** Refuses a request; a 401 carries the Digest challenge (devices with credentials retry with them). */
-export function refuse(ctx: Ctx, req: Request, res: Response, who: Identity & { kind: 'refused' }, info: DeviceRequestInfo): void {
-  ctx.files.deny(req, res, who.status, who.reason, info, who.status === 401 ? challenge(ctx, req) : {});
+/**
+ * The shared identify → authenticate → refuse step (ctx.access.admit). Credentials are optional per device
+ * (seed 003: the update client runs unauthenticated unless its HTTP-Client settings carry some): a device
+ * with a password must send them (Digest or Basic, user = its id or MAC), one without is served as is.
+ * `allowPending`: the script and firmware (the product-wide part) go to pending devices too.
+ */
+export function policyOf(ctx: Ctx, allowPending: boolean): AccessPolicy {
+  return { realm: ctx.config.realm, schemes: ['digest', 'basic'], password: 'if-set', unknownStatus: 401, allowPending };
 }
 
-/** Authenticates the identified device; false when the 401 has been sent. */
-export async function allowed(ctx: Ctx, req: Request, res: Response, device: DeviceRecord, info: DeviceRequestInfo): Promise<boolean> {
-  const auth = await authenticate(ctx, req, device);
-  if (auth.ok) return true;
-  // Until it authenticates, the request is nobody's: the event is not filed under the device it names.
-  ctx.files.deny(
-    req,
-    res,
-    401,
-    `${auth.reason} (request names ${device.id})`,
-    { ...info, deviceId: null },
-    challenge(ctx, req, auth.stale),
-  );
-  return false;
+/** identify.ts's answer in the shape the core's admit() takes. */
+export function identified(who: Identity, claim: string): Identified {
+  if (who.kind === 'device') return { device: who.device, claim };
+  if (who.kind === 'refused' && who.status === 401) return { device: undefined, claim: `${claim} (${who.reason})` };
+  if (who.kind === 'refused') return { device: undefined, claim, refuse: { status: who.status, reason: who.reason } };
+  return { device: undefined, claim };
 }
 
 function registerPending(ctx: Ctx, who: Identity & { kind: 'unknown' }): DeviceRecord | undefined {
@@ -101,19 +105,13 @@ export function updateHandler(ctx: Ctx): (req: Request, res: Response) => Promis
     const parsed = parseUpdatePath(segments);
     if (!parsed.ok) return ctx.files.deny(req, res, 404, parsed.reason, info);
     const who = identifyUpdate(parsed.value, lookupOf(ctx), { refuseUnknown: ctx.config.refuseUnknown });
-    if (who.kind === 'refused') return refuse(ctx, req, res, who, info);
-    const device = who.kind === 'device' ? who.device : registerPending(ctx, who);
-    if (!device) return ctx.files.deny(req, res, 401, `unknown MAC ${parsed.value.mac}: not registered`, info, challenge(ctx, req));
-    if (!(await allowed(ctx, req, res, device, info))) return;
-    info.deviceId = device.id;
+    const claim = `MAC ${parsed.value.mac}`;
+    const found = who.kind === 'unknown' ? registerPending(ctx, who) : undefined;
+    const device = await ctx.access.admit(req, res, info, found ? { device: found, claim } : identified(who, claim), policyOf(ctx, true));
+    if (!device) return;
     const args = standardArgs(req.query as Record<string, unknown>);
     ctx.events.report({ deviceId: device.id, ip: req.ip, ua: req.get('user-agent') ?? null, reported: reportedState(parsed.value, args) });
-    const files = innovaphoneFiles(
-      servicesOf(ctx),
-      device,
-      { firmware: args.PROT || args.ver, boot: args.BOOT, bmc: args.BMC },
-      req.secure,
-    );
+    const files = innovaphoneFiles(ctx, device, { firmware: args.PROT || args.ver, boot: args.BOOT, bmc: args.BMC }, req.secure);
     await ctx.files.sendRendered(req, res, files.script, info, 'text/plain; charset=us-ascii');
   };
 }
@@ -122,11 +120,9 @@ export function updateHandler(ctx: Ctx): (req: Request, res: Response) => Promis
 export function artifactHandler(ctx: Ctx): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'firmware' };
-    const who = identifyByMac(String(req.params.mac), lookupOf(ctx));
-    if (who.kind !== 'device') return refuse(ctx, req, res, who as Identity & { kind: 'refused' }, info);
-    const device = who.device;
-    if (!(await allowed(ctx, req, res, device, info))) return;
-    info.deviceId = device.id;
+    const mac = String(req.params.mac);
+    const device = await ctx.access.admit(req, res, info, identified(identifyByMac(mac, lookupOf(ctx)), `MAC ${mac}`), policyOf(ctx, true));
+    if (!device) return;
     const names = standardNames(settingsOf(ctx, device.profile));
     const name = String(req.params.name).toLowerCase();
     const id = Number(req.params.id);
@@ -142,7 +138,7 @@ export function artifactHandler(ctx: Ctx): (req: Request, res: Response) => Prom
     // Only what the device should load now: an artifact id from an older script, or one of another
     // profile, is not served (the device fails this time and reads the new script on its next poll).
     if (!target || target.id !== id)
-      return ctx.files.deny(req, res, 404, `artifact ${req.params.id} is not the device's ${slot[0]} target`, info);
+      return ctx.files.deny(req, res, 404, `artifact ${String(req.params.id)} is not the device's ${slot[0]} target`, info);
     await ctx.files.sendArtifact(req, res, target, info);
   };
 }
@@ -152,20 +148,17 @@ export function configHandler(ctx: Ctx): (req: Request, res: Response) => Promis
   return async (req, res) => {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'config' };
     if (String(req.params.name).toLowerCase() !== CONFIG_FILE) return ctx.files.deny(req, res, 404, 'unknown file', info);
-    const who = identifyByMac(String(req.params.mac), lookupOf(ctx));
-    if (who.kind !== 'device') return refuse(ctx, req, res, who as Identity & { kind: 'refused' }, info);
-    const device = who.device;
-    if (!(await allowed(ctx, req, res, device, info))) return;
-    info.deviceId = device.id;
-    if (device.status !== 'active') return ctx.files.deny(req, res, 403, 'device is pending approval', info);
-    const config = deviceConfig(servicesOf(ctx), device);
+    const mac = String(req.params.mac);
+    const device = await ctx.access.admit(
+      req,
+      res,
+      info,
+      identified(identifyByMac(mac, lookupOf(ctx)), `MAC ${mac}`),
+      policyOf(ctx, false),
+    );
+    if (!device) return;
+    const config = renderDeviceConfig(ctx, device);
     if (!config) return ctx.files.deny(req, res, 404, 'no config for this device', info);
     await ctx.files.sendRendered(req, res, config, info, settingsOf(ctx, device.profile).configContentType);
   };
-}
-
-/** The part of the context the files need (the adapter context's narrow members only). */
-export function servicesOf(ctx: Ctx): Services {
-  const { config, state, catalog, devices, profiles, rendered, revisions, urls } = ctx;
-  return { config, state, catalog, devices, profiles, rendered, revisions, urls };
 }

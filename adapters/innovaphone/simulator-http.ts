@@ -43,10 +43,14 @@ function putOnce(h: SimHttp, url: string, body: Buffer, headers: Record<string, 
   return new Promise((resolveOnce, rejectOnce) => {
     let settled = false;
     const resolve = (v: { status: number; challenge?: string }): void => {
-      if (!settled) ((settled = true), resolveOnce(v));
+      if (settled) return;
+      settled = true;
+      resolveOnce(v);
     };
     const reject = (e: Error): void => {
-      if (!settled) ((settled = true), rejectOnce(e));
+      if (settled) return;
+      settled = true;
+      rejectOnce(e);
     };
     const r = fn(
       u,
