@@ -30,7 +30,7 @@ function setup(device: DeviceRecord, core: AdapterServices, config: InnovaphoneC
         ? `The device is identified by its MAC ${device.mac} (#m).`
         : `Set the device's MAC (aps device set ${device.id} --mac MAC): it is identified by #m.`,
       device.passwordHash
-        ? `Configuration/General/HTTP-Client: user "${device.id}" (or its MAC) and the device password (Digest; Basic only over HTTPS).`
+        ? `Configuration/General/HTTP-Client: user "${device.id}" (or its MAC) and the device password (HTTP Digest or Basic; prefer HTTPS with Basic).`
         : 'No password: the device reads its script and uploads backups unauthenticated (its default). Set one with aps device set --password to require HTTP credentials.',
     ],
   };
