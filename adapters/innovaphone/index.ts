@@ -1,6 +1,13 @@
-import { defineAdapter, type AdapterServices, type DeviceRecord, type DeviceSetup, type PreviewFile } from '../../src/adapter-api.ts';
+import {
+  ApsError,
+  defineAdapter,
+  type AdapterServices,
+  type DeviceRecord,
+  type DeviceSetup,
+  type PreviewFile,
+} from '../../src/adapter-api.ts';
 import { backupHandler } from './backup.ts';
-import { baseUrl, innovaphoneFiles, updateUrl, type Services } from './files.ts';
+import { BMC_ROLE, baseUrl, innovaphoneFiles, updateUrl, type Services } from './files.ts';
 import { artifactHandler, configHandler, guarded, updateHandler, type Ctx } from './routes.ts';
 import { NAME, configSchema, profileSchema, type InnovaphoneConfig } from './settings.ts';
 import { innovaphoneSimulatorCommand } from './simulator-command.ts';
@@ -69,6 +76,16 @@ export const innovaphoneAdapter = defineAdapter<InnovaphoneConfig>({
   profileSchema,
   // Optional HTTP Digest for devices given a password needs the clear secret on the server side.
   credentials: 'secret',
+  validateDevice(d) {
+    if (!d.mac) {
+      throw new ApsError(
+        'bad_request',
+        `innovaphone device ${d.id} needs a MAC (--mac 00-90-33-…): the device is identified by #m in its update URL`,
+      );
+    }
+  },
+  // Boot code, firmware, the DECT radio code (aux, role bmc) and a device's own config (a restored backup is one).
+  slots: [{ kind: 'bootstrap' }, { kind: 'firmware' }, { kind: 'aux', roles: [BMC_ROLE] }, { kind: 'config' }],
   register,
   setup,
   preview,
