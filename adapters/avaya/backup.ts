@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { isApsError, normalizeMac, type AdapterContext, type DeviceRequestInfo } from '../../src/adapter-api.ts';
 import { NAME } from './files.ts';
 import { mayHaveSecrets, REALM } from './access.ts';
-import { identifyPhone, rememberAddress } from './identify.ts';
+import { identifyPhone, PHONE_POLICY, rememberAddress } from './identify.ts';
 import type { AvayaConfig } from './settings.ts';
 
 type Ctx = AdapterContext<AvayaConfig>;
@@ -17,29 +17,25 @@ type Ctx = AdapterContext<AvayaConfig>;
 async function allowedPhone(ctx: Ctx, req: Request, res: Response, info: DeviceRequestInfo): Promise<string | undefined> {
   const mac = normalizeMac(String(req.params.mac));
   if (!mac) return void ctx.files.deny(req, res, 404, 'no MAC in the backup path', info);
-  const who = await identifyPhone(ctx, mac, { authorization: req.get('authorization'), ip: req.ip, userAgent: req.get('user-agent') });
-  if (!who.ok) {
-    info.deviceId = who.deviceId;
-    return void ctx.files.deny(
-      req,
-      res,
-      who.status,
-      who.reason,
-      info,
-      who.status === 401 ? { 'WWW-Authenticate': `Basic realm="${REALM}"` } : {},
-    );
-  }
-  info.deviceId = who.device.id;
-  const access = mayHaveSecrets(ctx, req, who.device, who.credentialed);
+  const device = await ctx.access.admit(
+    req,
+    res,
+    info,
+    identifyPhone(ctx, mac, { ip: req.ip, userAgent: req.get('user-agent') }),
+    PHONE_POLICY,
+  );
+  if (!device) return undefined;
+  const credentialed = req.get('authorization') !== undefined;
+  const access = mayHaveSecrets(ctx, req, device, credentialed);
   if (!access.allowed) {
     // No credentials yet: ask for them (a phone sends its registration password when challenged over TLS).
-    if (!who.credentialed) {
+    if (!credentialed) {
       return void ctx.files.deny(req, res, 401, `backup: ${access.reason}`, info, { 'WWW-Authenticate': `Basic realm="${REALM}"` });
     }
     return void ctx.files.deny(req, res, 403, `backup: ${access.reason}`, info);
   }
-  rememberAddress(ctx.state, req.ip, who.device.id);
-  return who.device.id;
+  rememberAddress(ctx.state, req.ip, device.id);
+  return device.id;
 }
 
 export function registerBackups(ctx: Ctx): void {

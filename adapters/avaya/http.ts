@@ -3,10 +3,10 @@
 // through the core's DeviceFiles: ETag (the phones show it: "HTTP: n sc etag"), Last-Modified, 304, Range.
 import type { Request, Response } from 'express';
 import { isApsError, type AdapterContext, type DeviceRequestInfo, type RenderedFile } from '../../src/adapter-api.ts';
-import { mayHaveSecrets, REALM } from './access.ts';
+import { mayHaveSecrets } from './access.ts';
 import { registerBackups } from './backup.ts';
 import { currentBinaries, NAME, phoneFile, scriptNames, settingsFile, upgradeScript } from './files.ts';
-import { identifyPhone, macOfPhoneFile, parseAvayaUserAgent, phoneAt, rememberAddress, reportAgent } from './identify.ts';
+import { identifyPhone, PHONE_POLICY, macOfPhoneFile, parseAvayaUserAgent, phoneAt, rememberAddress, reportAgent } from './identify.ts';
 import { SETTINGS_ALIASES, type AvayaConfig } from './settings.ts';
 
 type Ctx = AdapterContext<AvayaConfig>;
@@ -40,23 +40,20 @@ function attribute(ctx: Ctx, req: Request, file: string): DeviceRequestInfo {
 
 async function servePhoneFile(ctx: Ctx, req: Request, res: Response, mac: string): Promise<void> {
   const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'phone' };
-  const who = await identifyPhone(ctx, mac, { authorization: req.get('authorization'), ip: req.ip, userAgent: req.get('user-agent') });
-  if (!who.ok) {
-    info.deviceId = who.deviceId;
-    return ctx.files.deny(
-      req,
-      res,
-      who.status,
-      who.reason,
-      info,
-      who.status === 401 ? { 'WWW-Authenticate': `Basic realm="${REALM}"` } : {},
-    );
-  }
-  const { device } = who;
+  const device = await ctx.access.admit(
+    req,
+    res,
+    info,
+    identifyPhone(ctx, mac, { ip: req.ip, userAgent: req.get('user-agent') }),
+    PHONE_POLICY,
+  );
+  if (!device) return;
+  // admit() refused wrong credentials: a request that carried some proved it is this phone.
+  const credentialed = req.get('authorization') !== undefined;
   info.deviceId = device.id;
   rememberAddress(ctx.state, req.ip, device.id);
   reportAgent(ctx, device.id, req.ip, req.get('user-agent'));
-  const access = mayHaveSecrets(ctx, req, device, who.credentialed);
+  const access = mayHaveSecrets(ctx, req, device, credentialed);
   const full = rendered(ctx, req, res, info, () => phoneFile(ctx, device, true));
   if (!full) return;
   let file = full;

@@ -5,15 +5,16 @@
 // identifyPhone turns a per-phone request into a device or a refusal reason; shared files (scripts,
 // settings, binaries) are attributed to the phone last identified at the same address.
 import {
-  loginMatches,
   normalizeMac,
-  parseBasic,
+  type AccessPolicy,
   type AdapterContext,
+  type Identified as IdentifiedRequest,
   type DeviceRecord,
   type AdapterState,
   type Logger,
   type Profile,
 } from '../../src/adapter-api.ts';
+import { REALM } from './access.ts';
 import { avayaProfiles, NAME } from './files.ts';
 import type { AvayaConfig } from './settings.ts';
 
@@ -51,49 +52,25 @@ export function macOfPhoneFile(file: string): string | null {
 
 export type IdentifyCtx = Pick<AdapterContext<AvayaConfig>, 'config' | 'devices' | 'profiles' | 'state' | 'log' | 'events'>;
 
-export type Identified =
-  | { ok: true; device: DeviceRecord; credentialed: boolean }
-  | { ok: false; status: 401 | 403 | 404; reason: string; deviceId: string | null };
-
 export function isAvayaDevice(ctx: Pick<IdentifyCtx, 'profiles'>, d: DeviceRecord | undefined): d is DeviceRecord {
   return d !== undefined && ctx.profiles.get(d.profile)?.adapter === NAME;
 }
 
 /**
- * A per-phone request: the MAC in its path, credentials when sent. An unknown MAC is a 404 (401 when
- * credentials came, as a wrong password gets, so credentials probe nothing), and is registered as a
- * pending device when the site allows it. Credentials that do not verify are a 401 for a known phone too.
+ * Per-phone requests: Basic credentials are optional (a phone sends its registration password when
+ * challenged over TLS) and, when sent, must be this phone's (its id or MAC); they unlock its secret lines
+ * (access.ts). An unknown MAC is a 404 (401 when credentials came, at the cost of a real check).
  */
-export async function identifyPhone(
-  ctx: IdentifyCtx,
-  mac: string,
-  req: { authorization?: string; ip?: string; userAgent?: string },
-): Promise<Identified> {
+export const PHONE_POLICY: AccessPolicy = { realm: REALM, schemes: ['basic'], password: 'when-sent', unknownStatus: 404 };
+
+/**
+ * The identify step of a per-phone request: the MAC in its path. An unknown MAC asked by an Avaya phone
+ * is registered as a pending device when the site allows it; ctx.access.admit() then does the rest.
+ */
+export function identifyPhone(ctx: IdentifyCtx, mac: string, req: { ip?: string; userAgent?: string }): IdentifiedRequest {
   const device = ctx.devices.getByMac(mac);
-  const basic = req.authorization ? parseBasic(req.authorization) : null;
-  if (!isAvayaDevice(ctx, device)) {
-    if (!device) registerPending(ctx, mac, req);
-    // Credentials for an unknown MAC cost a real check: the answer's timing tells nothing about which MACs exist.
-    if (req.authorization) await ctx.devices.rejectUnknown(basic?.username ?? '', basic?.password ?? '');
-    return { ok: false, status: req.authorization ? 401 : 404, reason: `unknown MAC ${mac}`, deviceId: null };
-  }
-  let credentialed = false;
-  if (req.authorization) {
-    const good =
-      basic !== null &&
-      device.passwordHash !== null &&
-      loginMatches(device, basic.username) &&
-      (await ctx.devices.verifyPassword(device, basic.password));
-    if (!good) {
-      // Every wrong answer costs one check, whichever part was wrong.
-      if (basic === null || device.passwordHash === null || !loginMatches(device, basic.username))
-        await ctx.devices.rejectUnknown(basic?.username ?? '', basic?.password ?? '');
-      return { ok: false, status: 401, reason: 'wrong or unusable credentials', deviceId: device.id };
-    }
-    credentialed = true;
-  }
-  if (device.status !== 'active') return { ok: false, status: 403, reason: 'phone is pending approval', deviceId: device.id };
-  return { ok: true, device, credentialed };
+  if (!device) registerPending(ctx, mac, req);
+  return { device: isAvayaDevice(ctx, device) ? device : undefined, claim: `MAC ${mac}` };
 }
 
 function pendingProfile(ctx: IdentifyCtx, model: string | null): Profile | undefined {

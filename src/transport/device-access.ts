@@ -25,8 +25,12 @@ export interface AccessPolicy {
   realm: string;
   /** Authorization schemes accepted; a 401 carries their challenges in this order. */
   schemes: ReadonlyArray<'basic' | 'digest'>;
-  /** 'required': a device without a password is refused; 'if-set': checked only when it has one. */
-  password: 'required' | 'if-set';
+  /**
+   * 'required': a device without a password is refused; 'if-set': checked only when it has one;
+   * 'when-sent': checked only when the request carries credentials (they unlock more, e.g. Avaya's
+   * secret lines; without them the adapter serves less).
+   */
+  password: 'required' | 'if-set' | 'when-sent';
   /** An unknown device asked without credentials: 404 where the URL names a file, 401 where it names a user. */
   unknownStatus: 401 | 404;
   /** Pending devices are admitted (the adapter serves them only a product-wide part). Default: 403. */
@@ -79,17 +83,24 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
     policy: AccessPolicy,
   ): Promise<{ reason: string; stale?: boolean } | null> => {
     const login = policy.login ?? loginMatches;
+    if (!device.passwordHash) {
+      // No password to check against: refused at the cost of a real check, like an unknown device.
+      const sent = identified.password ?? parseBasic(req.get('authorization'));
+      if (sent) await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
+      return { reason: 'device has no password' };
+    }
+    // A login naming someone else costs the check a wrong password costs: the timing tells nothing.
+    const check = async (user: string, password: string): Promise<boolean> =>
+      login(device, user) ? deps.devices.verifyPassword(device, password) : deps.devices.rejectUnknown(user, password);
     if (identified.password) {
       const { user, password } = identified.password;
-      return login(device, user) && (await deps.devices.verifyPassword(device, password)) ? null : { reason: 'wrong password' };
+      return (await check(user, password)) ? null : { reason: 'wrong password' };
     }
     const header = req.get('authorization');
     if (!header) return { reason: 'no credentials' };
     const basic = parseBasic(header);
     if (basic && policy.schemes.includes('basic')) {
-      return login(device, basic.username) && (await deps.devices.verifyPassword(device, basic.password))
-        ? null
-        : { reason: 'wrong Basic credentials' };
+      return (await check(basic.username, basic.password)) ? null : { reason: 'wrong Basic credentials' };
     }
     if (!basic && policy.schemes.includes('digest')) {
       const r = verifyDigest({
@@ -123,7 +134,9 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
         return deny(status, `unknown ${identified.claim}`);
       }
       info.deviceId = device.id;
-      if (policy.password === 'required' || device.passwordHash) {
+      const sent = identified.password !== undefined || req.get('authorization') !== undefined;
+      const check = policy.password === 'required' || (policy.password === 'if-set' ? device.passwordHash !== null : sent);
+      if (check) {
         const failed = await checkCredentials(req, device, identified, policy);
         if (failed) return deny(401, failed.reason, failed.stale);
       }
