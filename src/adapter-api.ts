@@ -32,7 +32,7 @@ export type { AdapterState } from './kv-state.ts';
 export type { Logger } from './log.ts';
 export type { RenderedFile } from './render/rendered-files.ts';
 export type { Revision } from './render/revisions.ts';
-export { templateContext, renderDeviceConfig, renderProfileTemplate, type TemplateContext } from './render/device-template.ts';
+export { deviceVars, templateContext, renderDeviceConfig, renderProfileTemplate, type TemplateContext } from './render/device-template.ts';
 export { compileTemplate } from './profiles/profiles.ts';
 export { compareVersions } from './catalog/version-order.ts';
 export { normalizeMac } from './devices/mac.ts';
@@ -49,7 +49,7 @@ export {
   DEFAULT_NONCE_TTL_MS,
   type DigestVerifyResult,
 } from './transport/digest.ts';
-export { sipCheckSync, sipTargetFromVars, type SipVarNames } from './push/check-sync.ts';
+export { sipCheckSync, sipPushConfig, sipTargetFromVars, type SipVarNames } from './push/check-sync.ts';
 // Simulators: the HTTP client and option helpers every device simulator shares.
 export { simRequest, parseDuration, MAX_TIMER_MS, type SimRequest, type SimResponse } from './sim/http-client.ts';
 export { addTlsOptions, positiveInt, tlsFromOptions } from './sim/cli-options.ts';

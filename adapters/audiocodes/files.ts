@@ -5,6 +5,7 @@
 // seed 001 §32: the cmp is judged by its version once downloaded, and an auxiliary file is fetched once
 // per URL value, so the aux path carries the content hash: new bytes, new URL, one new download.
 import {
+  deviceVars,
   type AdapterServices,
   type RenderedFile,
   renderProfileTemplate,
@@ -107,8 +108,7 @@ export function deviceTree(core: AdapterServices, config: AudioCodesConfig, devi
   const mac = device.mac.toUpperCase();
   const profile = core.profiles.require(device.profile);
   const settings = profileSchema.parse(profile.settings ?? {});
-  const group = device.group ? core.devices.group(device.group) : undefined;
-  const vars = { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+  const vars = deviceVars(core, device);
   const scheme = schemeOf(settings, vars);
 
   const fw = core.catalog.target(device, 'firmware');

@@ -1,6 +1,7 @@
 // AudioCodes MP-11x / MP-124 "Automatic Update" (seed 001 §32; protocols.md §(a)): per-device ini, cmp
 // firmware and auxiliary files over HTTP, HTTPS and FTP, and SIP NOTIFY check-sync as the push trigger.
 import {
+  deviceVars,
   ApsError,
   defineAdapter,
   type AdapterContext,
@@ -102,9 +103,7 @@ export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
   },
   preview,
   async notify(device, core, config) {
-    const profile = core.profiles.require(device.profile);
-    const group = device.group ? core.devices.group(device.group) : undefined;
-    const vars = { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+    const vars = deviceVars(core, device);
     return core.push.sipCheckSync(vars, {
       event: 'check-sync;reboot=false',
       timers: config.sipTimers,

@@ -1,7 +1,7 @@
 // What a site can set: the adapter's section of aps.yaml, a profile's `settings`, and the device/group
 // variables that override them. The schedule follows seed 001 §32 (AutoUpdateFrequency in minutes, or
 // AutoUpdatePredefinedTime 'hh:mm' plus a random delay) and protocols.md §(a): one or the other, never both.
-import { ApsError } from '../../src/adapter-api.ts';
+import { ApsError, sipPushConfig } from '../../src/adapter-api.ts';
 import { z } from 'zod';
 import { INI_ENCODINGS } from './ini-encoding.ts';
 import type { AuxKind, UpdateSchedule } from './render.ts';
@@ -15,14 +15,8 @@ export const configSchema = z
      * cmp/aux paths for devices that have no password. The root lists nothing, so no MAC is revealed.
      */
     ftpAnonymous: z.boolean().default(false),
-    /** RFC 3261 timers for `aps notify` (ms); tests shrink them. */
-    sipTimers: z
-      .object({ t1Ms: z.number().int().positive(), t2Ms: z.number().int().positive(), timerFMs: z.number().int().positive() })
-      .partial()
-      .strict()
-      .default({}),
-    /** Host written into Via/From of the NOTIFY (the address the gateway can answer), e.g. behind NAT. */
-    sipAdvertisedHost: z.string().optional(),
+    // sipTimers and sipAdvertisedHost for `aps notify` (SIP NOTIFY check-sync).
+    ...sipPushConfig,
   })
   .strict();
 export type AudioCodesConfig = z.infer<typeof configSchema>;

@@ -3,7 +3,7 @@
 // old phones and closed labs) AND either from a network the group lists or with the phone's credentials.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import type { Request } from 'express';
-import { ApsError, isApsError, type AdapterContext, type DeviceRecord } from '../../src/adapter-api.ts';
+import { deviceVars, ApsError, isApsError, type AdapterContext, type DeviceRecord } from '../../src/adapter-api.ts';
 import { truthy, VARS, type AvayaConfig } from './settings.ts';
 
 /** The Basic realm of per-phone files and backups. */
@@ -52,9 +52,7 @@ export function secretAccess(vars: Readonly<Record<string, string>>, req: Access
 }
 
 function varsOf(ctx: Ctx, device: DeviceRecord): Record<string, string> {
-  const profile = ctx.profiles.require(device.profile);
-  const group = device.group ? ctx.devices.group(device.group) : undefined;
-  return { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+  return deviceVars(ctx, device);
 }
 
 /** Whether this request may have the phone's secrets; a bad network list refuses (and is logged). */

@@ -3,6 +3,7 @@
 // Spec: seed 004 (Avaya Agent Deskphone 16CC admin guide, chapter 7 "General Download Process");
 // protocols.md §(b) and its "Verified additions".
 import {
+  deviceVars,
   ApsError,
   defineAdapter,
   type AdapterContext,
@@ -82,9 +83,7 @@ export const avayaAdapter = defineAdapter<AvayaConfig>({
   setup: (device, core) => avayaSetup(device, core),
   preview,
   async notify(device, core, config) {
-    const profile = core.profiles.require(device.profile);
-    const group = device.group ? core.devices.group(device.group) : undefined;
-    const vars = { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+    const vars = deviceVars(core, device);
     // protocols.md §(b) "SIP NOTIFY check-sync (Avaya)": the phone reboots and reads its files again.
     return core.push.sipCheckSync(vars, { event: 'check-sync', timers: config.sipTimers, advertisedHost: config.sipAdvertisedHost });
   },

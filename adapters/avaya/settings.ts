@@ -1,6 +1,7 @@
 // What a site can set: the adapter's section of aps.yaml, a profile's `settings`, and the variables with
 // a meaning of their own (lower case, so they never become SET lines).
 import { z } from 'zod';
+import { sipPushConfig } from '../../src/adapter-api.ts';
 
 /** The upgrade script names the phone families request (protocols.md §(b) "File chain", step 1). */
 export const DOCUMENTED_SCRIPTS = [
@@ -32,14 +33,8 @@ export const configSchema = z
       .int()
       .positive()
       .default(1024 * 1024),
-    /** RFC 3261 timers for `aps notify` (ms); tests shrink them. */
-    sipTimers: z
-      .object({ t1Ms: z.number().int().positive(), t2Ms: z.number().int().positive(), timerFMs: z.number().int().positive() })
-      .partial()
-      .strict()
-      .default({}),
-    /** Host written into Via/From of the NOTIFY (the address the phone can answer), e.g. behind NAT. */
-    sipAdvertisedHost: z.string().optional(),
+    // sipTimers and sipAdvertisedHost for `aps notify` (SIP NOTIFY check-sync).
+    ...sipPushConfig,
   })
   .strict();
 export type AvayaConfig = z.infer<typeof configSchema>;

@@ -3,6 +3,7 @@
 // core); the bytes come from the pure renderer in render.ts.
 import { isIP } from 'node:net';
 import {
+  deviceVars,
   ApsError,
   renderDeviceConfig,
   type AdapterServices,
@@ -93,9 +94,7 @@ export function backupToken(s: Pick<AdapterServices, 'secrets'>, deviceId: strin
 }
 
 function varsOf(s: Services, device: DeviceRecord): Record<string, string> {
-  const profile = s.profiles.require(device.profile);
-  const group = device.group ? s.devices.group(device.group) : undefined;
-  return { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+  return deviceVars(s, device);
 }
 
 /** The update window: the device's or its group's variables, else the profile's settings. */

@@ -2,6 +2,7 @@
 // NOTIFY (sip-notify.ts), and the outcome as the one-line NotifyResult `aps notify` prints.
 // Vendor-neutral: any adapter whose devices accept `Event: check-sync` (protocols.md "Generic SIP NOTIFY
 // check-sync") calls sipCheckSync with the variable names it documents.
+import { z } from 'zod';
 import type { NotifyResult } from '../adapter.ts';
 import { sendSipNotify, type SipNotifyOptions, type SipNotifyResult, type SipNotifyTarget } from './sip-notify.ts';
 
@@ -59,3 +60,17 @@ export async function sipCheckSync(
 export interface PushServices {
   sipCheckSync: typeof sipCheckSync;
 }
+
+/**
+ * The config keys of an adapter that pushes SIP NOTIFY, spread into its configSchema's object:
+ * `sipTimers` (RFC 3261 timers in ms; tests shrink them) and `sipAdvertisedHost` (the host written into
+ * Via/From, the address the device can answer, e.g. behind NAT).
+ */
+export const sipPushConfig = {
+  sipTimers: z
+    .object({ t1Ms: z.number().int().positive(), t2Ms: z.number().int().positive(), timerFMs: z.number().int().positive() })
+    .partial()
+    .strict()
+    .default({}),
+  sipAdvertisedHost: z.string().optional(),
+};

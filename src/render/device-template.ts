@@ -10,14 +10,19 @@ export interface TemplateContext {
   [extra: string]: unknown;
 }
 
-/** The one variable scope every template sees, whatever the adapter. */
-export function templateContext(core: AdapterServices, device: DeviceRecord, extra: Record<string, unknown> = {}): TemplateContext {
+/** A device's variables as every file of it sees them: profile defaults ⊕ group ⊕ device (device wins). */
+export function deviceVars(core: Pick<AdapterServices, 'profiles' | 'devices'>, device: DeviceRecord): Record<string, string> {
   const profile = core.profiles.require(device.profile);
   const group = device.group ? core.devices.group(device.group) : undefined;
+  return { ...profile.vars, ...(group?.vars ?? {}), ...device.vars };
+}
+
+/** The one variable scope every template sees, whatever the adapter. */
+export function templateContext(core: AdapterServices, device: DeviceRecord, extra: Record<string, unknown> = {}): TemplateContext {
   return {
     ...extra,
     device: { id: device.id, profile: device.profile, model: device.model ?? '', mac: device.mac ?? '', group: device.group ?? '' },
-    vars: { ...profile.vars, ...(group?.vars ?? {}), ...device.vars },
+    vars: deviceVars(core, device),
   };
 }
 
