@@ -15,6 +15,7 @@ import type {
 } from './adapter.ts';
 import type { Core } from './core.ts';
 import { ApsError } from './errors.ts';
+import { receiveBackup } from './backups/receive.ts';
 import { adapterState } from './kv-state.ts';
 import { sipCheckSync } from './push/check-sync.ts';
 import type { ArtifactRecord, DeviceRecord } from './store/index.ts';
@@ -109,17 +110,20 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     if (!mine(core.devices.get(id))) throw new ApsError('not_found', `no device ${id}`);
     return id;
   };
+  const log = core.log.child({ adapter: name });
   const backups: BackupService = {
     put: (body, input) => core.backups.put(body, { ...input, deviceId: own(input.deviceId) }),
     list: (id) => (mine(core.devices.get(id)) ? core.backups.list(id) : []),
     get: (id, seq) => (mine(core.devices.get(id)) ? core.backups.get(id, seq) : undefined),
     latest: (id, slot) => (mine(core.devices.get(id)) ? core.backups.latest(id, slot) : undefined),
     read: (id, seq) => core.backups.read(own(id), seq),
+    receive: (req, res, info, input) =>
+      receiveBackup({ put: (body, i) => core.backups.put(body, { ...i, deviceId: own(i.deviceId) }), events, log }, req, res, info, input),
   };
 
   return {
     name,
-    log: core.log.child({ adapter: name }),
+    log,
     // The same object the server fills in once it listens (ports chosen by the OS), read-only here.
     urls: core.urls,
     catalog,

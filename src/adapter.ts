@@ -148,6 +148,16 @@ export interface BackupService {
   get(deviceId: string, seq: number): BackupRecord | undefined;
   latest(deviceId: string, slot?: number | null): BackupRecord | undefined;
   read(deviceId: string, seq: number): Buffer;
+  /**
+   * Stores the request body as the device's backup and answers it: 201 new, 200 identical retry, 413 too
+   * large, 400 empty or broken, nothing for a cut-off upload; each an event. Returns the backup when stored.
+   */
+  receive(
+    req: Request,
+    res: Response,
+    info: DeviceRequestInfo,
+    input: BackupPutInput,
+  ): Promise<{ backup: BackupRecord; created: boolean } | undefined>;
 }
 
 export interface AdapterServices {

@@ -6,7 +6,7 @@
 // allows plain HTTP) and the phone's credentials (the phones send the registration password in an
 // Authorization header over TLS) or a client in the group's networks.
 import type { Request, Response } from 'express';
-import { isApsError, normalizeMac, type AdapterContext, type DeviceRequestInfo } from '../../src/adapter-api.ts';
+import { normalizeMac, type AdapterContext, type DeviceRequestInfo } from '../../src/adapter-api.ts';
 import { NAME } from './files.ts';
 import { mayHaveSecrets, REALM } from './access.ts';
 import { identifyPhone, PHONE_POLICY, rememberAddress } from './identify.ts';
@@ -44,36 +44,12 @@ export function registerBackups(ctx: Ctx): void {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup' };
     const deviceId = await allowedPhone(ctx, req, res, info);
     if (!deviceId) return;
-    try {
-      const { backup, created } = await backups.put(req, {
-        deviceId,
-        name: String(req.params.name),
-        maxBytes: ctx.config.backupMaxBytes,
-        remote: req.ip ?? null,
-      });
-      ctx.events.record({
-        ...info,
-        status: created ? 201 : 200,
-        bytes: backup.size,
-        ip: req.ip,
-        ua: req.get('user-agent') ?? null,
-        detail: `backup ${backup.seq}`,
-      });
-      res
-        .status(created ? 201 : 200)
-        .type('text/plain')
-        .send(created ? 'Created\n' : 'OK\n');
-    } catch (e) {
-      if (!isApsError(e)) throw e;
-      const status = e.code === 'too_large' ? 413 : e.code === 'not_found' ? 404 : 400;
-      ctx.log.warn({ device: deviceId, status, reason: e.message }, 'backup refused');
-      ctx.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: e.message });
-      if (!res.headersSent)
-        res
-          .status(status)
-          .type('text/plain')
-          .send(status === 413 ? 'Payload Too Large\n' : 'Bad Request\n');
-    }
+    await backups.receive(req, res, info, {
+      deviceId,
+      name: String(req.params.name),
+      maxBytes: ctx.config.backupMaxBytes,
+      remote: req.ip ?? null,
+    });
   });
 
   ctx.router.get('/backup/:mac/:name', async (req, res) => {

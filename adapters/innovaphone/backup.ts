@@ -6,7 +6,7 @@
 // PUT for a device APS has not approved stores nothing.
 import { BlockList, isIP } from 'node:net';
 import type { Request, Response } from 'express';
-import { isApsError, type DeviceRequestInfo } from '../../src/adapter-api.ts';
+import { deviceVars, type DeviceRequestInfo } from '../../src/adapter-api.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { backupToken, settingsOf } from './files.ts';
 import { identifyByMac } from './identify.ts';
@@ -82,8 +82,7 @@ export function backupHandler(ctx: Ctx): (req: Request, res: Response) => Promis
       return ctx.files.deny(req, res, 404, `rolling backup index ${slotText} is not 0..${settings.backups.slots - 1}`, info);
     const date = String(req.params.date);
     if (!DATE.test(date)) return ctx.files.deny(req, res, 404, 'backup date (#d) is not yyyymmdd-hhmmss', info);
-    const group = device.group ? ctx.devices.group(device.group) : undefined;
-    const vars = { ...ctx.profiles.require(device.profile).vars, ...(group?.vars ?? {}), ...device.vars };
+    const vars = deviceVars(ctx, device);
     let list: BlockList | undefined;
     try {
       list = allowList(vars[VARS.backupAllow]);
@@ -99,38 +98,13 @@ export function backupHandler(ctx: Ctx): (req: Request, res: Response) => Promis
     if (declared > max) return fail(ctx, req, res, 413, `backup of ${declared} bytes exceeds ${max}`, info);
     // The devices' default (seed 003): logged so an admin sees which devices back up without credentials.
     if (!device.passwordHash) ctx.log.info({ device: device.id, ip }, 'backup accepted unauthenticated (the device has no password)');
-    let result;
-    try {
-      result = await ctx.backups.put(req, { deviceId: device.id, name: `${date}.cfg`, slot, maxBytes: max, remote: ip });
-    } catch (e) {
-      if (isApsError(e) && e.code === 'too_large') return fail(ctx, req, res, 413, e.message, info);
-      if (isApsError(e) && e.code === 'bad_request') return fail(ctx, req, res, 400, e.message, info);
-      if (req.destroyed || req.readableAborted || !req.complete) {
-        // A cut-off upload: the store kept nothing; there is nobody left to answer.
-        ctx.log.warn({ device: device.id, ip }, 'backup upload cut off: nothing stored');
-        ctx.events.record({ ...info, status: 499, ip: req.ip, detail: 'backup upload cut off' });
-        if (!res.headersSent) res.destroy();
-        return;
-      }
-      throw e;
-    }
-    const { backup, created } = result;
-    ctx.events.record({
-      ...info,
-      status: created ? 201 : 200,
-      bytes: backup.size,
-      ip: req.ip,
-      ua: req.get('user-agent') ?? null,
-      detail: `backup ${backup.seq} slot ${slot}`,
-    });
+    const result = await ctx.backups.receive(req, res, info, { deviceId: device.id, name: `${date}.cfg`, slot, maxBytes: max, remote: ip });
+    if (!result) return;
+    const { backup } = result;
     ctx.events.report({
       deviceId: device.id,
       ip: req.ip,
       reported: { lastBackup: { seq: backup.seq, slot, at: backup.at, sha256: backup.sha256 } },
     });
-    res
-      .status(created ? 201 : 200)
-      .type('text/plain')
-      .send(created ? 'Created\n' : 'OK\n');
   };
 }
