@@ -208,6 +208,18 @@ describe('BackupStore', () => {
     assert.equal(core.devices.get('bob')!.pins.config, a3.id);
     assert.equal(renderDeviceConfig(vop(), core.devices.get('bob')!)!.bytes.toString(), CONFIG_B);
     assert.equal(core.catalog.get(a1.id), undefined, 'the earlier restore left the catalog');
+    // A config the profile's order ranks above any restore (a higher version), and no pin: still the restore wins.
+    core.devices.upsert({ id: 'bob', pins: { config: null } }, 'update');
+    await core.catalog.addBuffer(Buffer.from('v10 config'), {
+      kind: 'config',
+      profile: 'vop',
+      deviceId: 'bob',
+      version: '10',
+      filename: 'v10.cfg',
+    });
+    const a4 = await core.backups.restore('bob', 1);
+    assert.equal(renderDeviceConfig(vop(), core.devices.get('bob')!)!.bytes.toString(), CONFIG_A, 'the restored bytes are served');
+    assert.equal(core.devices.get('bob')!.pins.config, a4.id, 'held by a pin');
     const again = await core.backups.restore('bob', 3);
     assert.ok(core.catalog.get(again.id), 'restoring the same backup twice keeps its artifact');
     assert.equal(renderDeviceConfig(vop(), core.devices.get('bob')!)!.bytes.toString(), CONFIG_B);

@@ -61,7 +61,9 @@ function fail(ctx: Ctx, req: Request, res: Response, status: 400 | 413, reason: 
 
 export function backupHandler(ctx: Ctx): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
-    const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup' };
+    // The token is a path segment: logged as "…", never in clear.
+    const logPath = `${req.baseUrl}${req.path}`.replace(`/${String(req.params.token)}/`, '/…/');
+    const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup', logPath };
     const mac = String(req.params.mac);
     // A known, active device of this adapter, with its credentials when it has a password.
     const device = await ctx.access.admit(

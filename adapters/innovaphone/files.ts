@@ -111,9 +111,14 @@ function windowOf(settings: InnovaphoneProfileSettings, vars: Record<string, str
   }
 }
 
-/** A build serial as the device compares it: the artifact's version, else its catalog id (which only grows). */
+/**
+ * A build serial as the device compares it: the artifact's version, else its catalog id (which only grows).
+ * The script's token must be printable ASCII without spaces: a version such as "13r2 sr5" becomes
+ * "13r2-sr5" rather than breaking every script of the product.
+ */
 export function buildSerial(a: ArtifactRecord): string {
-  return a.version || String(a.id);
+  const token = a.version.trim().replace(/[^\x21-\x7e]+/g, '-');
+  return token || String(a.id);
 }
 
 export function innovaphoneFiles(s: Services, device: DeviceRecord, reported: Reported, secure: boolean): InnovaphoneFiles {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import type { ArtifactRecord } from '../../src/adapter-api.ts';
+import { buildSerial } from './files.ts';
 import { FINAL_COMMANDS, assertIpUrl, renderScript, scriptLines, type ScriptInput } from './render.ts';
 
 // Golden files in fixtures/ follow seed 003 ("Reference:Update Server"): every command it documents and
@@ -103,5 +105,15 @@ describe('innovaphone update script renderer (seed 003)', () => {
     assert.throws(() => renderScript({ cfg: { ...full.cfg!, url: `${B}/a b` } }), /printable ASCII/);
     assert.throws(() => renderScript({ check: { final: 'shutdown' as never, serial: '1' } }), /final command "shutdown"/);
     assert.throws(() => renderScript({ times: { allow: [24] } }), /0\.\.23/);
+  });
+});
+
+describe('innovaphone build serials from catalog versions', () => {
+  it('a version with spaces or other characters a script token cannot hold still makes a working script', () => {
+    const a = { id: 7, version: '13r2 sr5', kind: 'firmware' } as ArtifactRecord;
+    assert.equal(buildSerial(a), '13r2-sr5');
+    assert.equal(buildSerial({ ...a, version: '' }), '7', 'no version: the catalog id');
+    const lines = scriptLines({ ...full, prot: { ...full.prot!, serial: buildSerial(a) } });
+    assert.ok(lines.some((l) => l.includes(' 13r2-sr5')));
   });
 });

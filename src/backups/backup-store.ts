@@ -208,9 +208,14 @@ export class BackupStore {
       filename: isSafeFilename(b.name) ? b.name : `backup-${seq}.cfg`,
       origin: `backup:${seq}`,
     });
-    const group = device.group ? devices.group(device.group) : undefined;
-    if (device.pins.config !== undefined || group?.pins.config !== undefined) {
+    // Whatever the profile's order ranks first (a config with a higher version, a pin of the device or its
+    // group), the restored backup must be what the next config request serves: pinned when it is not.
+    const current = devices.get(device.id) ?? device;
+    if (catalog.target(current, 'config')?.id !== artifact.id) {
       devices.upsert({ id: device.id, pins: { config: artifact.id } }, 'update');
+    }
+    if (catalog.target(devices.get(device.id) ?? current, 'config')?.id !== artifact.id) {
+      throw new ApsError('internal', `backup ${seq} of ${device.id} was added as artifact ${artifact.id} but is not its config target`);
     }
     for (const old of own) {
       if (old.id === artifact.id || !old.origin.startsWith('backup:')) continue;

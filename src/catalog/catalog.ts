@@ -107,6 +107,8 @@ export class Catalog {
 
   /** Refuses a kind and role the profile's adapter never serves (checked by add(); apply checks first). */
   assertSlot(profile: string, kind: ArtifactKind, role = ''): void {
+    if (role && !/^[a-z0-9-]{1,32}$/.test(role))
+      throw new ApsError('bad_request', `role "${role}" must be lower-case letters, digits or "-"`);
     assertServedSlot(profile, this.policy.slotsOf(profile), kind, role);
   }
 
@@ -405,8 +407,6 @@ export class Catalog {
         throw new ApsError('bad_request', `device ${input.deviceId} uses profile ${owner.profile}, not ${input.profile}`);
     }
     const role = input.role ?? '';
-    if (role && !/^[a-z0-9-]{1,32}$/.test(role))
-      throw new ApsError('bad_request', `role "${role}" must be lower-case letters, digits or "-"`);
     this.assertSlot(input.profile, input.kind, role);
     return {
       kind: input.kind,

@@ -122,6 +122,15 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
       throw new ApsError('bad_request', `${at}: the file cannot be read`);
     });
     const same = sameArtifact(core, a, sha256);
+    const held = same ? undefined : bytesInSlot(core, a, sha256);
+    if (held) {
+      // The catalog would hand back that artifact (same bytes, same slot): a new version for old bytes would
+      // be ignored without a word, and devices told the old one.
+      throw new ApsError(
+        'conflict',
+        `${at}: artifact ${held.id} already holds these bytes in this slot as version "${held.version}"; artifacts cannot be edited: remove artifact ${held.id} first, or keep its version`,
+      );
+    }
     if (same) {
       // Artifacts are immutable (devices compare their serials and dates): other metadata for the same bytes
       // and version is refused before anything is written, never silently ignored.
@@ -139,8 +148,9 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
     artifacts.push({ entry: a, file, sha256 });
   }
   // Pins naming an artifact entry: its id now when the catalog has it, else set once it is added.
-  const byFile = new Map<string, number>();
-  for (const [i, x] of artifacts.entries()) if (!byFile.has(x.entry.file)) byFile.set(x.entry.file, i);
+  // Several entries may share a file name (the same image for two profiles): a pin takes the one that fits.
+  const byFile = new Map<string, number[]>();
+  for (const [i, x] of artifacts.entries()) byFile.set(x.entry.file, [...(byFile.get(x.entry.file) ?? []), i]);
   const known = new Map<number, number>();
   for (const [i, x] of artifacts.entries()) {
     const same = sameArtifact(core, x.entry, x.sha256);
@@ -154,11 +164,13 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
         now[slot] = v;
         continue;
       }
-      const i = byFile.get(v);
-      if (i === undefined)
+      const candidates = byFile.get(v);
+      if (candidates === undefined)
         throw new ApsError('bad_request', `${at}: pin ${slot}: "${v}" is neither an artifact id nor the file of an artifacts entry`);
-      const problem = pinProblem(pseudoArtifact(artifacts[i]!.entry), slot, subject);
-      if (problem) throw new ApsError('bad_request', `${at}: cannot pin ${slot} to ${v}: ${problem}`);
+      const problems = candidates.map((c) => pinProblem(pseudoArtifact(artifacts[c]!.entry), slot, subject));
+      const fit = problems.findIndex((p) => !p);
+      if (fit < 0) throw new ApsError('bad_request', `${at}: cannot pin ${slot} to ${v}: ${problems[0]}`);
+      const i = candidates[fit]!;
       const id = known.get(i);
       if (id !== undefined) now[slot] = id;
       else later[slot] = i;
@@ -266,6 +278,18 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
     x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
   );
+}
+
+/** The catalog's artifact holding these bytes in this slot (profile, kind, role, device, models), any version. */
+function bytesInSlot(core: Core, a: ArtifactEntry, sha256: string): ArtifactRecord | undefined {
+  const role = a.role ?? '';
+  const models = [...new Set(a.models ?? [])].sort().join(',');
+  return core.catalog
+    .list(a.profile)
+    .find(
+      (x) =>
+        x.sha256 === sha256 && x.kind === a.kind && x.role === role && x.deviceId === (a.device ?? null) && x.models.join(',') === models,
+    );
 }
 
 /** The catalog's artifact with these bytes in this slot, for this device, at this version: applied before. */
