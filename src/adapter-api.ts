@@ -22,6 +22,7 @@ export type {
   PublicUrls,
   BackupService,
 } from './adapter.ts';
+export { parseNetworks, type NetworkList } from './transport/networks.ts';
 export { loginMatches, type AccessPolicy, type Identified } from './transport/device-access.ts';
 export { ApsError, isApsError, type ApsErrorCode } from './errors.ts';
 export type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, GroupRecord } from './store/index.ts';
@@ -36,6 +37,7 @@ export { deviceVars, templateContext, renderDeviceConfig, renderProfileTemplate,
 export { compileTemplate } from './profiles/profiles.ts';
 export { compareVersions } from './catalog/version-order.ts';
 export { normalizeMac } from './devices/mac.ts';
+export { secretsEqual } from './devices/secrets.ts';
 export { isSecretVar } from './devices/secret-vars.ts';
 export type { Profile } from './profiles/profiles.ts';
 export {

@@ -65,7 +65,7 @@ export const configSchema = z
     credentialCacheSeconds: z.number().int().min(0).default(86_400),
     /** Device events older than this are pruned (hourly) so the log does not grow without end; 0 keeps all. */
     eventRetentionDays: z.number().int().min(0).default(90),
-    /** Device backups (innovaphone `scfg`, Avaya BRURI, TR-069 Upload): how many to keep per device, how large each may be. */
+    /** Device backups (innovaphone `scfg`, Avaya BRURI): how many to keep per device, how large each may be. */
     backups: z
       .object({
         keep: z.number().int().min(1).max(10_000).default(20),

@@ -21,7 +21,7 @@ async function allowedPhone(ctx: Ctx, req: Request, res: Response, info: DeviceR
     req,
     res,
     info,
-    identifyPhone(ctx, mac, { ip: req.ip, userAgent: req.get('user-agent') }),
+    identifyPhone(ctx, mac, { ip: req.ip, userAgent: req.get('user-agent') }, { register: false }),
     PHONE_POLICY,
   );
   if (!device) return undefined;

@@ -44,7 +44,7 @@ async function servePhoneFile(ctx: Ctx, req: Request, res: Response, mac: string
     req,
     res,
     info,
-    identifyPhone(ctx, mac, { ip: req.ip, userAgent: req.get('user-agent') }),
+    identifyPhone(ctx, mac, { ip: req.ip, userAgent: req.get('user-agent') }, { register: true }),
     PHONE_POLICY,
   );
   if (!device) return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseNetworks, secretAccess } from './access.ts';
+import { secretAccess } from './access.ts';
 import { macOfPhoneFile, parseAvayaUserAgent } from './identify.ts';
 import { dhcpOption } from './setup.ts';
 
@@ -37,8 +37,15 @@ test('secret access: HTTPS (or allowed plain HTTP) and credentials or an allowed
     secretAccess({ ...vars, avaya_secrets_over_http: 'yes' }, { secure: false, ip: '10.1.2.3', credentialed: false }).allowed,
     true,
   );
-  assert.throws(() => parseNetworks('10.0.0.0/33'), /avaya_secret_networks: "10\.0\.0\.0\/33"/);
-  assert.throws(() => parseNetworks('example.com'), /avaya_secret_networks/);
+  // A malformed list refuses, naming the variable.
+  assert.throws(
+    () => secretAccess({ avaya_secret_networks: '10.0.0.0/33' }, { secure: true, ip: '10.0.0.1', credentialed: false }),
+    /avaya_secret_networks: "10\.0\.0\.0\/33"/,
+  );
+  assert.throws(
+    () => secretAccess({ avaya_secret_networks: 'example.com' }, { secure: true, ip: '10.0.0.1', credentialed: false }),
+    /avaya_secret_networks/,
+  );
 });
 
 test('the DHCP option string names the file server, folder and ports', () => {

@@ -67,9 +67,14 @@ export const PHONE_POLICY: AccessPolicy = { realm: REALM, schemes: ['basic'], pa
  * The identify step of a per-phone request: the MAC in its path. An unknown MAC asked by an Avaya phone
  * is registered as a pending device when the site allows it; ctx.access.admit() then does the rest.
  */
-export function identifyPhone(ctx: IdentifyCtx, mac: string, req: { ip?: string; userAgent?: string }): IdentifiedRequest {
+export function identifyPhone(
+  ctx: IdentifyCtx,
+  mac: string,
+  req: { ip?: string; userAgent?: string },
+  o: { register: boolean },
+): IdentifiedRequest {
   const device = ctx.devices.getByMac(mac);
-  if (!device) registerPending(ctx, mac, req);
+  if (!device && o.register) registerPending(ctx, mac, req);
   return { device: isAvayaDevice(ctx, device) ? device : undefined, claim: `MAC ${mac}` };
 }
 

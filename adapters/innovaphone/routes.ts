@@ -52,6 +52,16 @@ export function guarded(ctx: Ctx, h: (req: Request, res: Response) => Promise<vo
     } catch (err) {
       if (isApsError(err)) ctx.log.error({ path: req.path, code: err.code }, err.message);
       else ctx.log.error({ err, path: req.path }, 'innovaphone request failed');
+      // Every answer is an event (invariant 5): the reason, never a value, as the operator's to fix.
+      ctx.events.record({
+        adapter: NAME,
+        deviceId: null,
+        file: 'request',
+        status: 500,
+        ip: req.ip ?? null,
+        ua: req.get('user-agent') ?? null,
+        detail: isApsError(err) ? `failed: ${err.message}` : 'internal error',
+      });
       if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error\n');
       else res.destroy();
     }

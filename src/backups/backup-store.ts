@@ -188,9 +188,9 @@ export class BackupStore {
 
   /**
    * Makes a backup the device's own config artifact (what `aps artifact add --device` makes), so the next
-   * config request serves it. It is given a serial above the device's other own configs, and a device or
-   * group pin of the config slot is moved to it, so it is the target whatever was there. Earlier restores
-   * that are no longer anyone's target are removed from the catalog.
+   * config request serves it. It is given a serial above the device's other own configs, and when the
+   * profile's order or a pin (of the device or its group) would serve another, the device's config slot is
+   * pinned to it. Earlier restores that are no longer anyone's target are removed from the catalog.
    */
   async restore(deviceId: string, seq: number): Promise<ArtifactRecord> {
     const device = this.requireDevice(deviceId);

@@ -5,7 +5,7 @@
 import type { Request, Response } from 'express';
 import type { BackupPutInput, BackupRecord } from './backup-store.ts';
 import type { EventService } from '../adapter.ts';
-import { isApsError } from '../errors.ts';
+import { ApsError, isApsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { DeviceRequestInfo } from '../transport/device-files.ts';
 
@@ -24,6 +24,11 @@ export async function receiveBackup(
 ): Promise<{ backup: BackupRecord; created: boolean } | undefined> {
   const base = { ...info, deviceId: input.deviceId, ip: req.ip ?? null, ua: req.get('user-agent') ?? null };
   try {
+    // A declared length over the limit is refused before a byte of the body is read.
+    const declared = Number(req.get('content-length') ?? NaN);
+    if (input.maxBytes !== undefined && declared > input.maxBytes) {
+      throw new ApsError('too_large', `backup of ${declared} bytes exceeds ${input.maxBytes}`);
+    }
     const r = await deps.put(req, input);
     const status = r.created ? 201 : 200;
     deps.events.record({
