@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ApsError } from './errors.ts';
+import { processAlive } from './fs-atomic.ts';
 import type { Adapter, AdapterServices, PublicUrls } from './adapter.ts';
 import { buildAdapterServices } from './adapter-services.ts';
 import { BackupStore } from './backups/backup-store.ts';
@@ -180,15 +181,6 @@ function configuredOrServedUrls(config: ApsConfig, store: Store): PublicUrls {
   if (config.publicUrl) return configured;
   const served = new KvState(store, 'core').get<ServedUrls>(SERVED_URLS);
   return served && served.host === hostname() && processAlive(served.pid) ? served.urls : configured;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** APS_PUBLIC_URL when set (its host also serves HTTPS on the HTTPS port), else this host's LAN address. */

@@ -95,6 +95,7 @@ describe('the AdapterContext an adapter receives', () => {
     assert.equal(ctx.state.get('k'), undefined);
     ctx.state.set('k', 2);
     assert.equal(server.core.stateOf('spy').get('k'), 2);
+    assert.equal(server.core.stateOf('vop').get('k'), 1, "the other adapter's value is untouched");
   });
 
   it('derives keys under its own name', () => {

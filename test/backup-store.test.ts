@@ -236,12 +236,15 @@ describe('BackupStore', () => {
     writeFileSync(join(dataDir, 'backups', 'tmp', '999999999-0123456789abcdef.tmp'), 'half an upload');
     writeFileSync(join(aliceDir, '999999999-fedcba9876543210.bak'), 'renamed, never recorded');
     writeFileSync(join(aliceDir, 'stray'), 'no writer at all');
-    const live = join(dataDir, 'backups', 'tmp', `${process.pid}-00000000000000aa.tmp`);
+    // Another live process (a server beside this CLI) is still writing this one; a file with our own pid is a
+    // previous process's (a container's server is PID 1 at every start).
+    const live = join(dataDir, 'backups', 'tmp', `${process.ppid}-00000000000000aa.tmp`);
     writeFileSync(live, 'an upload of a running process');
+    writeFileSync(join(dataDir, 'backups', 'tmp', `${process.pid}-00000000000000bb.tmp`), 'left by a process that had our pid');
     core.close();
     core = open(dataDir);
     assert.deepEqual(files(aliceDir).sort(), kept);
-    assert.deepEqual(tmpFiles(), [`${process.pid}-00000000000000aa.tmp`], "a running writer's temp file stays");
+    assert.deepEqual(tmpFiles(), [`${process.ppid}-00000000000000aa.tmp`], "a running writer's temp file stays");
     assert.equal(core.backups.read('alice', 5).toString(), `${CONFIG_B}# 5\r\n`);
   });
 

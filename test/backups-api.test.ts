@@ -92,7 +92,7 @@ describe('admin API: /api/v1/devices/:id/backups', () => {
     assert.equal((await api('/devices/nobody/backups')).status, 404);
     const bad = await api('/devices/op1/backups/x1');
     assert.equal(bad.status, 400);
-    assert.deepEqual(await bad.json(), { error: 'bad_request', message: 'seq must be a positive integer' });
+    assert.deepEqual(await bad.json(), { error: 'bad_request', message: 'seq must be a positive integer, not "x1"' });
   });
 
   it("diffs with the device's adapter's volatile lines left out", async () => {

@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ADAPTERS } from '../adapters/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { startServer } from '../src/server.ts';
-import { tempDir } from './helpers/server.ts';
+import { startTestServer } from './helpers/server.ts';
 
 // Issue 8: the shared conformance suite is mandatory. Every adapter in the static list runs it from its
 // own conformance.test.ts, and an adapter that mounts an FTP view runs its FTP case too.
@@ -23,18 +20,7 @@ describe('every adapter runs the conformance suite', () => {
   });
 
   it('an adapter that mounts FTP declares the FTP case', async () => {
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dataDir: tempDir(),
-        logLevel: 'silent',
-        adminToken: 'test-admin-token-0123456789',
-        http: { host: '127.0.0.1', port: 0 },
-        https: { enabled: false },
-        ftp: { enabled: true, port: 0 },
-      },
-    });
-    const server = await startServer(config, ADAPTERS, createLogger('silent'));
+    const server = await startTestServer({ https: { enabled: false } });
     try {
       assert.ok(server.ftpMounts.length > 0, 'at least one adapter mounts FTP (AudioCodes)');
       for (const name of server.ftpMounts) {
@@ -42,7 +28,7 @@ describe('every adapter runs the conformance suite', () => {
         assert.match(text, /\bftp: true\b/, `adapters/${name} mounts FTP, so its conformance run must declare ftp: true`);
       }
     } finally {
-      await server.close();
+      await server.stop();
     }
   });
 });

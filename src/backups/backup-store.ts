@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, finished } from 'node:stream';
@@ -11,11 +11,21 @@ import type { Keyring } from '../devices/secrets.ts';
 import { ApsError, isApsError } from '../errors.ts';
 import type { EventSink } from '../events/event-sink.ts';
 import type { Logger } from '../log.ts';
-import type { ArtifactRecord, BackupRecord, DeviceRecord, Store, StoredBackup } from '../store/index.ts';
+import type { ArtifactRecord, BackupRecord, Store, StoredBackup } from '../store/index.ts';
+import { fsyncDir, leftBehind } from '../fs-atomic.ts';
 import { unifiedDiff } from './backup-diff.ts';
 import { SealStream, openSealed } from './seal.ts';
 
 export type { BackupRecord };
+
+/** A backup number as typed in a command, path or query: a positive integer, else a clear error naming it. */
+export function backupNumber(value: unknown, what = 'backup number'): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^[1-9]\d{0,14}$/.test(value)) {
+    throw new ApsError('bad_request', `${what} must be a positive integer, not ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
 
 export interface BackupPutInput {
   deviceId: string;
@@ -49,7 +59,6 @@ const NAME_MAX = 255;
 const SAFE_DIR = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 // A file neither any row names nor any live process is writing is a crash leftover. One whose writer may
 // still run (its pid is alive on this host) is left alone unless it is this old: no upload takes that long.
-const STALE_MS = 60 * 60 * 1000;
 
 /**
  * Files devices upload about themselves (configuration backups), vendor-neutral: adapters call put() with
@@ -81,7 +90,7 @@ export class BackupStore {
    * an event, since it knows the answer it gives.
    */
   async put(body: NodeJS.ReadableStream, input: BackupPutInput): Promise<{ backup: BackupRecord; created: boolean }> {
-    const device = this.requireDevice(input.deviceId);
+    const device = this.deps.devices.require(input.deviceId);
     const name = checkName(input.name);
     const slot = input.slot ?? null;
     if (slot !== null && (!Number.isSafeInteger(slot) || slot < 0))
@@ -193,7 +202,7 @@ export class BackupStore {
    * pinned to it. Earlier restores that are no longer anyone's target are removed from the catalog.
    */
   async restore(deviceId: string, seq: number): Promise<ArtifactRecord> {
-    const device = this.requireDevice(deviceId);
+    const device = this.deps.devices.require(deviceId);
     const b = this.require(deviceId, seq);
     const bytes = this.read(deviceId, seq);
     const { catalog, devices } = this.deps;
@@ -252,12 +261,6 @@ export class BackupStore {
     return b;
   }
 
-  private requireDevice(id: string): DeviceRecord {
-    const d = this.deps.devices.get(id);
-    if (!d) throw new ApsError('not_found', `no device ${id}`);
-    return d;
-  }
-
   private key(): Buffer {
     return this.deps.keys.key('backup-box');
   }
@@ -307,23 +310,13 @@ export class BackupStore {
   /** Temp files and files no row names, left by a crash or a kill at any moment of put() or a removal. */
   private removeLeftovers(): void {
     const named = new Set(this.deps.store.backups.allFiles().map((f) => join(this.deviceDir(f.deviceId), f.file)));
-    const now = Date.now();
-    const removable = (path: string, file: string): boolean => {
-      const pid = Number(/^(\d+)-/.exec(file)?.[1]);
-      if (!Number.isSafeInteger(pid) || !processAlive(pid)) return true;
-      try {
-        return now - statSync(path).mtimeMs > STALE_MS;
-      } catch {
-        return false;
-      }
-    };
     let removed = 0;
     for (const entry of readdirSync(this.root, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const dir = join(this.root, entry.name);
       for (const file of readdirSync(dir)) {
         const path = join(dir, file);
-        if (named.has(path) || !removable(path, file)) continue;
+        if (named.has(path) || !leftBehind(path, file)) continue;
         rmSync(path, { recursive: true, force: true });
         removed++;
       }
@@ -343,24 +336,4 @@ function checkName(name: string): string {
     throw new ApsError('bad_request', `a backup name must be 1-${NAME_MAX} characters without control characters`);
   }
   return name;
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Whether a process still runs here (EPERM: it does, as another user). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,3 +1,4 @@
+import { removeLeftBehind } from '../fs-atomic.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
@@ -31,6 +32,8 @@ export class FsBlobStore implements BlobStore {
     this.root = join(dataDir, 'blobs');
     this.tmp = join(this.root, 'tmp');
     mkdirSync(this.tmp, { recursive: true });
+    // A write killed mid-way (kill -9, power loss) left its temp file: gone when the store next opens.
+    removeLeftBehind(this.tmp);
   }
 
   pathOf(sha256: string): string {

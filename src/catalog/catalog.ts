@@ -123,7 +123,7 @@ export class Catalog {
     // Content-addressed: writing bytes already stored leaves the same blob.
     const info = 'path' in source ? await this.blobs.putFile(source.path) : await this.blobs.putBuffer(source.bytes);
     const { artifact, existing } = this.store.transaction(() => {
-      const same = this.inSlot(meta, info.sha256);
+      const same = this.holding(meta, info.sha256);
       if (same) return { artifact: same, existing: true };
       return { artifact: this.store.artifacts.insert({ ...meta, ...info }, new Date().toISOString()), existing: false };
     }, 'immediate');
@@ -340,8 +340,15 @@ export class Catalog {
   }
 
   /** The artifact already holding these bytes in this slot (profile, kind, role, device, models), if any. */
-  private inSlot(meta: Omit<ArtifactRecord, 'id' | 'addedAt' | 'sha256' | 'md5' | 'size'>, sha256: string): ArtifactRecord | undefined {
-    const models = meta.models.join(',');
+  /**
+   * The artifact that already holds these bytes in this slot (profile, kind, role, device, models): what
+   * add() hands back instead of a second entry, and what `aps apply` checks before writing anything.
+   */
+  holding(
+    meta: Pick<ArtifactRecord, 'profile' | 'kind' | 'role' | 'deviceId'> & { models?: readonly string[] },
+    sha256: string,
+  ): ArtifactRecord | undefined {
+    const models = [...new Set(meta.models ?? [])].sort().join(',');
     return this.store.artifacts
       .list(meta.profile)
       .find(

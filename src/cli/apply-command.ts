@@ -122,7 +122,12 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
       throw new ApsError('bad_request', `${at}: the file cannot be read`);
     });
     const same = sameArtifact(core, a, sha256);
-    const held = same ? undefined : bytesInSlot(core, a, sha256);
+    const held = same
+      ? undefined
+      : core.catalog.holding(
+          { profile: a.profile, kind: a.kind, role: a.role ?? '', deviceId: a.device ?? null, models: a.models },
+          sha256,
+        );
     if (held) {
       // The catalog would hand back that artifact (same bytes, same slot): a new version for old bytes would
       // be ignored without a word, and devices told the old one.
@@ -278,18 +283,6 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
     x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
   );
-}
-
-/** The catalog's artifact holding these bytes in this slot (profile, kind, role, device, models), any version. */
-function bytesInSlot(core: Core, a: ArtifactEntry, sha256: string): ArtifactRecord | undefined {
-  const role = a.role ?? '';
-  const models = [...new Set(a.models ?? [])].sort().join(',');
-  return core.catalog
-    .list(a.profile)
-    .find(
-      (x) =>
-        x.sha256 === sha256 && x.kind === a.kind && x.role === role && x.deviceId === (a.device ?? null) && x.models.join(',') === models,
-    );
 }
 
 /** The catalog's artifact with these bytes in this slot, for this device, at this version: applied before. */

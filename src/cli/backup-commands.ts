@@ -1,27 +1,13 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
+import { backupNumber } from '../backups/backup-store.ts';
 import { backupVolatileOf } from '../backups/volatile.ts';
-import type { Core } from '../core.ts';
 import { ApsError } from '../errors.ts';
-import type { DeviceRecord } from '../store/index.ts';
 import { printTable, withCore } from './context.ts';
-
-function requireDevice(core: Core, id: string): DeviceRecord {
-  const d = core.devices.get(id);
-  if (!d) throw new ApsError('not_found', `no device ${id}`);
-  return d;
-}
-
-/** A backup number as typed; anything but a positive integer is a clear error, not NaN. */
-export function backupNumber(value: string | undefined, what = 'backup number'): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[1-9]\d{0,14}$/.test(value)) throw new ApsError('bad_request', `${what} must be a positive integer, not "${value}"`);
-  return Number(value);
-}
 
 /** backup list | show | diff | restore: the configurations devices uploaded about themselves. */
 export function backupCommands(program: Command, adapters: readonly Adapter[]): void {
-  const backup = program.command('backup').description('configuration backups devices uploaded (innovaphone scfg, Avaya BRURI…)');
+  const backup = program.command('backup').description('configuration backups devices uploaded about themselves');
 
   backup
     .command('list')
@@ -30,7 +16,7 @@ export function backupCommands(program: Command, adapters: readonly Adapter[]): 
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        requireDevice(core, id);
+        core.devices.require(id);
         const list = core.backups.list(id);
         if (o.json) return console.log(JSON.stringify(list, null, 2));
         printTable(
@@ -47,7 +33,7 @@ export function backupCommands(program: Command, adapters: readonly Adapter[]): 
     .description('print the bytes of a backup as the device sent them')
     .action(async (id: string, n: string | undefined, _o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        requireDevice(core, id);
+        core.devices.require(id);
         const seq = backupNumber(n) ?? core.backups.latest(id)?.seq;
         if (seq === undefined) throw new ApsError('not_found', `device ${id} has no backups`);
         process.stdout.write(core.backups.read(id, seq));
@@ -62,7 +48,7 @@ export function backupCommands(program: Command, adapters: readonly Adapter[]): 
     .description("unified diff of two backups, without the lines the device's adapter marks volatile (exit 0 either way)")
     .action(async (id: string, a: string | undefined, b: string | undefined, _o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        const d = requireDevice(core, id);
+        const d = core.devices.require(id);
         const text = core.backups.diff(id, backupNumber(a, 'A'), backupNumber(b, 'B'), backupVolatileOf(core, d));
         if (text === '') console.error('(no differences besides volatile lines)');
         else process.stdout.write(text);
@@ -77,7 +63,7 @@ export function backupCommands(program: Command, adapters: readonly Adapter[]): 
     .option('--json', 'print JSON: the device, the backup number and the config artifact')
     .action(async (id: string, n: string, o: { json?: boolean }, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
-        requireDevice(core, id);
+        core.devices.require(id);
         const a = await core.backups.restore(id, backupNumber(n)!);
         if (o.json) return console.log(JSON.stringify({ device: id, backup: Number(n), artifact: a }, null, 2));
         console.log(`backup ${n} of ${id} is now its config (artifact ${a.id}, ${a.size} bytes, sha256 ${a.sha256})`);

@@ -43,7 +43,7 @@ function toInput(id: string, o: Record<string, any>): DeviceInput {
 export function deviceCommands(program: Command, adapters: readonly Adapter[]): void {
   const device = program.command('device').description('devices: identity, credentials, variables and pins');
 
-  deviceOptions(device.command('add').argument('<id>', 'stable id: VOP user name, MAC, TR-069 serial…')).action(
+  deviceOptions(device.command('add').argument('<id>', 'stable id: the user name, MAC or serial the device is known by')).action(
     async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
         if (!o.profile) throw new ApsError('bad_request', 'device add needs --profile');

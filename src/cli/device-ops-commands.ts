@@ -1,16 +1,8 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
-import type { Core } from '../core.ts';
 import { previewDevice } from '../devices/describe.ts';
 import { ApsError } from '../errors.ts';
-import type { DeviceRecord } from '../store/index.ts';
 import { printTable, withCore } from './context.ts';
-
-function requireDevice(core: Core, id: string): DeviceRecord {
-  const d = core.devices.get(id);
-  if (!d) throw new ApsError('not_found', `no device ${id}`);
-  return d;
-}
 
 /** preview, notify and events: looking at and poking one device. */
 export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]): void {
@@ -21,7 +13,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .option('--json', 'print JSON')
     .action(async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        const d = requireDevice(core, id);
+        const d = core.devices.require(id);
         const files = previewDevice(core, d);
         if (o.json) return console.log(JSON.stringify(files, null, 2));
         for (const f of files) {
@@ -39,7 +31,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .option('--json', 'print JSON: {device, ok, summary}')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       const ok = await withCore(cmd, adapters, async (core) => {
-        const d = requireDevice(core, id);
+        const d = core.devices.require(id);
         const a = core.adapterOf(d.profile);
         if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
         const r = await a.notify(d, core.servicesFor(a.name), core.adapterConfig(a.name));

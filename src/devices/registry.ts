@@ -81,6 +81,13 @@ export class DeviceRegistry {
     return d;
   }
 
+  /** A device by id, or a not_found error naming it (CLI commands and the admin API). */
+  require(id: string): DeviceRecord {
+    const d = this.get(id);
+    if (!d) throw new ApsError('not_found', `no device ${id}`);
+    return d;
+  }
+
   getByMac(mac: string): DeviceRecord | undefined {
     const m = normalizeMac(mac);
     return m ? this.opened(this.store.devices.getByMac(m)) : undefined;

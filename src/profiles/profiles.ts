@@ -39,7 +39,7 @@ export interface Profile {
 
 export type ProfileSchemaLookup = (adapter: string) => ZodType | undefined;
 
-const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const PROFILE_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export class ProfileRegistry {
   private readonly profiles = new Map<string, Profile>();
@@ -53,7 +53,7 @@ export class ProfileRegistry {
 
   get(name: string): Profile | undefined {
     const known = this.profiles.get(name);
-    if (known || !NAME_RE.test(name)) return known;
+    if (known || !PROFILE_NAME_RE.test(name)) return known;
     // A profile file written while the server runs is used as soon as a device or command names it,
     // so the CLI can add a profile and its devices without a restart. Edits of a loaded profile still
     // need one: start-up is where a broken profile stops the server, not a device request.
@@ -94,7 +94,7 @@ export function loadProfile(file: string, schemaOf: ProfileSchemaLookup): Profil
   const fail = (key: string, msg: string): never => {
     throw new ApsError('invalid_profile', `profile ${file}: ${key}: ${msg}`);
   };
-  if (!NAME_RE.test(name)) fail('(file name)', 'use lower-case letters, digits, ".", "_" or "-"');
+  if (!PROFILE_NAME_RE.test(name)) fail('(file name)', 'use lower-case letters, digits, ".", "_" or "-"');
   const text = readFileSync(file, 'utf8');
   let raw: unknown;
   try {

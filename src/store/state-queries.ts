@@ -1,6 +1,6 @@
 import type { Db } from './db.ts';
 import { parseJson } from './db.ts';
-import type { EventQuery, EventRecord, FleetDeviceQuery, FleetDeviceRow, FleetRow, NewEvent, Pins, RevisionRecord } from './types.ts';
+import type { EventQuery, EventRecord, FleetDeviceRow, FleetRow, NewEvent, Pins, RevisionRecord } from './types.ts';
 
 interface EventRow {
   id: number;
@@ -177,24 +177,14 @@ export class StateQueries {
   }
 
   /** Devices in id order with their firmware version (reported, else fetched), for the fleet view and its pages. */
-  fleetDevices(q: FleetDeviceQuery = {}): FleetDeviceRow[] {
-    const where: string[] = [];
-    const args: Array<string | number> = [];
-    if (q.afterId !== undefined) {
-      where.push('d.id > ?');
-      args.push(q.afterId);
-    }
-    if (q.status) {
-      where.push('d.status = ?');
-      args.push(q.status);
-    }
-    const limit = q.limit !== undefined && Number.isSafeInteger(q.limit) && q.limit > 0 ? ` LIMIT ${q.limit}` : '';
+  fleetDevices(): FleetDeviceRow[] {
+    // Every device: the fleet view counts per profile over all of them and pages its device list itself.
     const sql = `SELECT d.id, d.profile, d.model, d.grp, d.pins, d.status, s.last_seen,
          COALESCE(json_extract(s.reported, '$.firmware'), json_extract(s.fetched, '$.firmware.version')) AS version,
          CASE WHEN json_extract(s.reported, '$.firmware') IS NOT NULL THEN 'reported'
               WHEN json_extract(s.fetched, '$.firmware.version') IS NOT NULL THEN 'fetched' END AS basis
        FROM devices d LEFT JOIN device_state s ON s.device_id = d.id
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id${limit}`;
+       ORDER BY d.id`;
     type Row = {
       id: string;
       profile: string;
@@ -207,8 +197,8 @@ export class StateQueries {
       basis: string | null;
     };
     return this.db
-      .prepare<Array<string | number>, Row>(sql)
-      .all(...args)
+      .prepare<[], Row>(sql)
+      .all()
       .map((r) => ({
         id: r.id,
         profile: r.profile,

@@ -116,14 +116,6 @@ export interface FleetDeviceRow {
   lastSeen: string | null;
 }
 
-export interface FleetDeviceQuery {
-  /** Only devices whose id sorts after this one (paging). */
-  afterId?: string;
-  status?: 'active' | 'pending';
-  /** At most this many (in id order); every device when absent. */
-  limit?: number;
-}
-
 export interface FleetRow {
   profile: string;
   version: string;

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { removeLeftBehind } from '../fs-atomic.ts';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -5,6 +7,7 @@ import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
+import { backupNumber } from '../backups/backup-store.ts';
 import { backupVolatileOf } from '../backups/volatile.ts';
 import { assertKind } from '../catalog/catalog.ts';
 import { retireArtifact } from '../catalog/retire.ts';
@@ -14,7 +17,6 @@ import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
-import type { DeviceRecord } from '../store/index.ts';
 
 const deviceBody = z
   .object({
@@ -66,25 +68,18 @@ function id(req: Request): string {
   return String(req.params.id);
 }
 
-function deviceOf(core: Core, req: Request): DeviceRecord {
-  const d = core.devices.get(id(req));
-  if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
-  return d;
-}
-
-/** A backup number from the path or the query: a positive integer, else a 400 naming it. */
-function backupSeq(value: unknown, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !/^[1-9]\d{0,14}$/.test(value)) throw new ApsError('bad_request', `${name} must be a positive integer`);
-  return Number(value);
-}
-
 /** The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles. */
 export function adminApi(core: Core, token: string): Router {
   const r = express.Router();
   const uploads = join(core.config.dataDir, 'uploads');
   mkdirSync(uploads, { recursive: true });
-  const upload = multer({ dest: uploads, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
+  // Uploads are named by the writing process, so one killed mid-upload leaves a file the next start removes.
+  removeLeftBehind(uploads);
+  const storage = multer.diskStorage({
+    destination: uploads,
+    filename: (_req, _file, cb) => cb(null, `${process.pid}-${randomBytes(8).toString('hex')}`),
+  });
+  const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
   r.use(bearer(token));
   r.use(express.json({ limit: '1mb' }));
@@ -177,22 +172,22 @@ export function adminApi(core: Core, token: string): Router {
 
   // Backups: what devices uploaded about themselves. The bytes hold device secrets: admin token only.
   r.get('/devices/:id/backups', (req, res) => {
-    res.json(core.backups.list(deviceOf(core, req).id));
+    res.json(core.backups.list(core.devices.require(id(req)).id));
   });
   r.get('/devices/:id/backups/diff', (req, res) => {
-    const d = deviceOf(core, req);
-    const text = core.backups.diff(d.id, backupSeq(req.query.a, 'a'), backupSeq(req.query.b, 'b'), backupVolatileOf(core, d));
+    const d = core.devices.require(id(req));
+    const text = core.backups.diff(d.id, backupNumber(req.query.a, 'a'), backupNumber(req.query.b, 'b'), backupVolatileOf(core, d));
     res.type('text/x-diff; charset=utf-8').send(text);
   });
   r.get('/devices/:id/backups/:seq', (req, res) => {
-    const d = deviceOf(core, req);
-    const seq = backupSeq(req.params.seq, 'seq')!;
+    const d = core.devices.require(id(req));
+    const seq = backupNumber(req.params.seq, 'seq')!;
     const bytes = core.backups.read(d.id, seq);
     res.set('Cache-Control', 'no-store').type('application/octet-stream').send(bytes);
   });
   r.post('/devices/:id/backups/:seq/restore', async (req, res) => {
-    const d = deviceOf(core, req);
-    res.json(await core.backups.restore(d.id, backupSeq(req.params.seq, 'seq')!));
+    const d = core.devices.require(id(req));
+    res.json(await core.backups.restore(d.id, backupNumber(req.params.seq, 'seq')!));
   });
 
   r.get('/groups', (_req, res) => {
