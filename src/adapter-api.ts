@@ -21,11 +21,12 @@ export type {
   ProfileReader,
   PublicUrls,
   BackupService,
+  RolloutHealth,
 } from './adapter.ts';
 export { parseNetworks, type NetworkList } from './transport/networks.ts';
 export { loginMatches, type AccessPolicy, type Identified } from './transport/device-access.ts';
 export { ApsError, isApsError, type ApsErrorCode } from './errors.ts';
-export type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, GroupRecord } from './store/index.ts';
+export type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, EventRecord, GroupRecord } from './store/index.ts';
 export type { BackupPutInput, BackupRecord } from './backups/backup-store.ts';
 export type { DeviceRequestInfo } from './transport/device-files.ts';
 export type { FtpEntry, FtpLogin, FtpView } from './transport/ftp-mount.ts';

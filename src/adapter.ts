@@ -11,7 +11,7 @@ import type { Logger } from './log.ts';
 import type { Profile } from './profiles/profiles.ts';
 import type { RenderedFile } from './render/rendered-files.ts';
 import type { Revision } from './render/revisions.ts';
-import type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, GroupRecord } from './store/index.ts';
+import type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, EventRecord, GroupRecord } from './store/index.ts';
 import type { DeviceRequestInfo } from './transport/device-files.ts';
 import type { ServeResult } from './transport/file-responder.ts';
 import type { FtpMount } from './transport/ftp-mount.ts';
@@ -217,6 +217,28 @@ export interface ProfileFiles {
   force?: boolean;
 }
 
+/**
+ * How this adapter's devices show that a new artifact took (the staged-rollout health check, src/rollouts/).
+ * `version`: the device reports what it runs (the `firmware` key of its reported state) and succeeds when
+ * that is `versionOf(artifact)`; `fetch`: it reports nothing, and a complete download of the artifact is
+ * its success. Either way the core also fails a device on a fault recorded about the artifact (see
+ * `concerns`), a download cut off, a second complete download while it still reports the old version, or
+ * no success within the rollout's timeout.
+ */
+export interface RolloutHealth {
+  reports: 'version' | 'fetch';
+  /** The version string the device reports once it runs `a` (default: `a.version`). */
+  versionOf?(a: ArtifactRecord): string | undefined;
+  /** Whether a recorded event is about the device's change to `a` (default: the event names artifact `a`). */
+  concerns?(e: EventRecord, a: ArtifactRecord): boolean;
+  /**
+   * `model`: devices fetch firmware through files shared by every device of a model (no per-device
+   * target can reach them), so a rollout to them is one 100 % stage that releases the artifact, and an
+   * abort withdraws it. Default `device`.
+   */
+  scope?: 'device' | 'model';
+}
+
 export interface Adapter<C = unknown> {
   /** Folder, config key, route prefix and log tag. */
   name: string;
@@ -248,6 +270,8 @@ export interface Adapter<C = unknown> {
    * call lists): `aps backup diff` and the API's diff leave them out, so a diff shows real changes only.
    */
   backupVolatile?: RegExp[];
+  /** How its devices report a new firmware (staged rollouts); omitted: `version`, compared with the artifact's version. */
+  rolloutHealth?: RolloutHealth;
   /** Makes the device check now (SIP NOTIFY, TR-069 connection request…). */
   notify?(device: DeviceRecord, services: AdapterServices, config: C): Promise<NotifyResult>;
   close?(): Promise<void>;

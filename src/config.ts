@@ -81,6 +81,11 @@ export const configSchema = z
     adapters: z.record(z.string(), z.unknown()).default({}),
     /** Upstream artifact sources (local folders, SFTP repositories), synced by `aps sync` or on a schedule. */
     sources: sourcesSchema,
+    /** Staged rollouts: how often device health is judged (timeouts, promotion) besides when devices report. */
+    rollouts: z
+      .object({ tickSeconds: z.number().min(0.05).max(3600).default(30) })
+      .strict()
+      .default({ tickSeconds: 30 }),
   })
   .strict();
 

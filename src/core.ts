@@ -82,6 +82,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   const events = new EventSink(store, log);
   const catalog = new Catalog(store, new FsBlobStore(config.dataDir), {
     orderOf: (p) => profiles.get(p)?.order ?? 'version',
+    releaseOf: (p) => profiles.get(p)?.release ?? 'auto',
     slotsOf: (p) => {
       const adapter = profiles.get(p)?.adapter;
       return adapter === undefined ? undefined : byName.get(adapter)?.slots;

@@ -8,6 +8,7 @@ import express, { type Router } from 'express';
 import type { Adapter, AdapterContext, AdapterServices } from './adapter.ts';
 import type { ApsConfig } from './config.ts';
 import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
+import { startRolloutTicker, type RolloutTicker } from './rollouts/ticker.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
@@ -29,6 +30,8 @@ export interface RunningServer {
   ftpMounts: string[];
   /** node-cron schedules of the upstream sources (none when no source has a schedule). */
   sources: SourceScheduler;
+  /** The staged-rollout clock (health judged every rollouts.tickSeconds and when a watched device reports). */
+  rollouts: RolloutTicker;
   close(): Promise<void>;
 }
 
@@ -159,6 +162,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   const housekeeping = setInterval(prune, 3_600_000).unref();
   // Schedules start only once the server is up, so a first sync never races start-up.
   const sources = startSources(core);
+  const rollouts = startRolloutTicker(core, config.rollouts.tickSeconds);
 
   return {
     core,
@@ -169,9 +173,11 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     ftpMounts,
     tlsFingerprint,
     sources,
+    rollouts,
     async close(): Promise<void> {
       // First, so no sync writes to the store after it is closed.
       await sources.stop();
+      rollouts.stop();
       clearInterval(housekeeping);
       await Promise.all(
         servers.map(

@@ -75,6 +75,8 @@ export const audiocodesAdapter = defineAdapter<AudioCodesConfig>({
   },
   // The ini (a config artifact or the template), the cmp firmware and one auxiliary file per known role.
   slots: [{ kind: 'config' }, { kind: 'firmware' }, { kind: 'aux', roles: Object.keys(AUX_ROLES) }],
+  // The User-Agent's version (http.ts) is what the gateway runs, the cmp's version once it took.
+  rolloutHealth: { reports: 'version' },
   register,
   setup(device, core) {
     const mac = device.mac?.toUpperCase() ?? '<MAC>';

@@ -27,6 +27,18 @@ export interface AvayaAgent {
   model: string | null;
 }
 
+/**
+ * The release a phone running this image puts in its User-Agent ("R7_1_15_0_4"): taken from the
+ * artifact's version, else its file name ("FW_S_J179_R4_1_1_0_7.bin"), dots written as underscores.
+ */
+export function releaseOfImage(a: { version: string; filename: string }): string | undefined {
+  for (const text of [a.version, a.filename]) {
+    const m = /R?(\d+(?:[._]\d+)+)/i.exec(text);
+    if (m) return `R${m[1]!.replace(/\./g, '_')}`;
+  }
+  return undefined;
+}
+
 /** Parses an Avaya User-Agent; null when it does not start with "AVAYA". */
 export function parseAvayaUserAgent(ua: string | undefined | null): AvayaAgent | null {
   if (!ua || !/^AVAYA\b/i.test(ua.trim())) return null;

@@ -12,6 +12,7 @@ import {
   type PreviewFile,
 } from '../../src/adapter-api.ts';
 import { avayaCommands } from './commands.ts';
+import { releaseOfImage } from './identify.ts';
 import { avayaProfiles, currentBinaries, NAME, phoneFile, profileSettings, settingsFile, upgradeScript } from './files.ts';
 import { registerHttp } from './http.ts';
 import { configSchema, profileSchema, SETTINGS_FILE, type AvayaConfig } from './settings.ts';
@@ -79,6 +80,9 @@ export const avayaAdapter = defineAdapter<AvayaConfig>({
       );
     }
   },
+  // The User-Agent carries the release it runs. The upgrade script is shared by a model's phones, so a
+  // rollout to them is one 100 % stage.
+  rolloutHealth: { reports: 'version', versionOf: releaseOfImage, scope: 'model' },
   register,
   setup: (device, core) => avayaSetup(device, core),
   preview,

@@ -7,7 +7,7 @@ import {
   type PreviewFile,
 } from '../../src/adapter-api.ts';
 import { backupHandler } from './backup.ts';
-import { BMC_ROLE, baseUrl, innovaphoneFiles, updateUrl, type Services } from './files.ts';
+import { BMC_ROLE, baseUrl, buildSerial, innovaphoneFiles, updateUrl, type Services } from './files.ts';
 import { artifactHandler, configHandler, guarded, updateHandler, type Ctx } from './routes.ts';
 import { NAME, configSchema, profileSchema, type InnovaphoneConfig } from './settings.ts';
 import { innovaphoneSimulatorCommand } from './simulator-command.ts';
@@ -86,6 +86,8 @@ export const innovaphoneAdapter = defineAdapter<InnovaphoneConfig>({
   },
   // Boot code, firmware, the DECT radio code (aux, role bmc) and a device's own config (a restored backup is one).
   slots: [{ kind: 'bootstrap' }, { kind: 'firmware' }, { kind: 'aux', roles: [BMC_ROLE] }, { kind: 'config' }],
+  // The PROT argument of its update request is the build serial it runs (files.ts buildSerial).
+  rolloutHealth: { reports: 'version', versionOf: buildSerial },
   register,
   setup,
   preview,

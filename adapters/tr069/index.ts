@@ -67,6 +67,12 @@ export const tr069Adapter = defineAdapter<Tr069Config>({
   credentials: 'secret',
   // Download RPCs of file type 1 (firmware) and 3 (vendor configuration file).
   slots: [{ kind: 'firmware' }, { kind: 'config' }],
+  // SoftwareVersion in the Inform; a TransferComplete FaultCode (or APS's own verdict: no TransferComplete,
+  // installed but another version) is recorded on the `download:<kind>` event.
+  rolloutHealth: {
+    reports: 'version',
+    concerns: (e, a) => e.artifactId === a.id || e.file === `download:${a.kind === 'firmware' ? 'firmware' : 'config'}`,
+  },
   register,
   setup(device, core, config) {
     return {

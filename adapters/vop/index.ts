@@ -133,6 +133,8 @@ export const vopAdapter = defineAdapter({
   credentials: 'hash',
   // What the information file announces: a bootstrap, a firmware and a per-user config.
   slots: [{ kind: 'bootstrap' }, { kind: 'firmware' }, { kind: 'config' }],
+  // A VOP never says what it runs: a complete download of the new file is its success.
+  rolloutHealth: { reports: 'fetch' },
   register,
   setup(device, core) {
     return {

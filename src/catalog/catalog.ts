@@ -1,7 +1,15 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ApsError } from '../errors.ts';
-import { ARTIFACT_KINDS, type ArtifactKind, type ArtifactRecord, type DeviceRecord, type Pins, type Store } from '../store/index.ts';
+import {
+  ARTIFACT_KINDS,
+  type ArtifactKind,
+  type ArtifactRecord,
+  type DeviceRecord,
+  type Pins,
+  type ReleasePolicy,
+  type Store,
+} from '../store/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { pinProblem, slotKey } from './pins.ts';
 import { assertServedSlot, type ArtifactSlot } from './slots.ts';
@@ -15,9 +23,26 @@ export interface CatalogPolicy {
   orderOf(profile: string): ArtifactOrder;
   /** undefined: no restriction (an adapter that declares no slots, a profile that is gone). */
   slotsOf(profile: string): readonly ArtifactSlot[] | undefined;
+  /** The profile's `release:` (a group's own `release:` overrides it for the group's devices). */
+  releaseOf?(profile: string): ReleasePolicy;
 }
 
 const DEFAULT_POLICY: CatalogPolicy = { orderOf: () => 'version', slotsOf: () => undefined };
+
+/** What `aps artifact list` says of an artifact: someone's target, a candidate waiting for a rollout, or neither any more. */
+export type ArtifactStatus = 'target' | 'candidate' | 'retired';
+
+/** What rollouts change in target selection, read once per store generation. */
+interface RolloutView {
+  /** Artifacts released to every device of their profile. */
+  released: Set<number>;
+  /** device → slot → artifact: the target a running, paused or halted rollout gives it. */
+  forced: Map<string, Map<string, number>>;
+  /** device → artifacts a completed rollout released to it (a rollout limited to groups). */
+  allowed: Map<string, Set<number>>;
+  /** device → artifacts it failed in a rollout: never its target again by ranking (no endless re-sends). */
+  failed: Map<string, Set<number>>;
+}
 
 /** Where an artifact's bytes come from: a local file (streamed) or a buffer. */
 export type ArtifactSource = { path: string } | { bytes: Buffer };
@@ -91,6 +116,8 @@ export class Catalog {
   readonly blobs: BlobStore;
   private cacheGen = -1;
   private byProfile = new Map<string, ArtifactRecord[]>();
+  private view: RolloutView | undefined;
+  private viewGen = -1;
 
   private readonly policy: CatalogPolicy;
 
@@ -125,7 +152,13 @@ export class Catalog {
     const { artifact, existing } = this.store.transaction(() => {
       const same = this.holding(meta, info.sha256);
       if (same) return { artifact: same, existing: true };
-      return { artifact: this.store.artifacts.insert({ ...meta, ...info }, new Date().toISOString()), existing: false };
+      const at = new Date().toISOString();
+      const inserted = this.store.artifacts.insert({ ...meta, ...info }, at);
+      // Under `release: auto` (profile, and no group overriding it) a new artifact is released at once;
+      // otherwise it is a candidate for `release: manual` devices (auto devices take it whatever).
+      if (this.releaseOf(meta.profile) === 'auto' && !this.store.devices.groups().some((g) => g.release === 'manual'))
+        this.store.rollouts.release(inserted.id, 'added under release: auto', at);
+      return { artifact: inserted, existing: false };
     }, 'immediate');
     return existing ? { artifact, existing } : { artifact, existing, warning: this.whyNotTarget(artifact) };
   }
@@ -241,7 +274,22 @@ export class Catalog {
     return owned;
   }
 
-  /** The artifact a device should have in one slot, or undefined when the catalog has none for it. */
+  /** The profile's release policy, `auto` unless its YAML says `release: manual`. */
+  releaseOf(profile: string): ReleasePolicy {
+    return this.policy.releaseOf?.(profile) ?? 'auto';
+  }
+
+  /** A device's release policy: its group's `release:`, else its profile's. */
+  releaseFor(device: TargetSubject): ReleasePolicy {
+    const g = device.group ? this.store.devices.group(device.group) : undefined;
+    return g?.release ?? this.releaseOf(device.profile);
+  }
+
+  /**
+   * The artifact a device should have in one slot, or undefined when the catalog has none for it: its pin,
+   * else the target a running rollout gave it, else the highest-ranked artifact it may have (under
+   * `release: manual` only released ones; never one it failed in a rollout).
+   */
   target(device: TargetSubject, kind: ArtifactKind, role = ''): ArtifactRecord | undefined {
     const key = slotKey(kind, role);
     const pinned = this.pinned(device, key);
@@ -251,10 +299,16 @@ export class Catalog {
       const a = this.store.artifacts.get(pinned);
       return pinProblem(a, key, device) === undefined ? a : undefined;
     }
+    const forced = this.rolloutView().forced.get(device.id)?.get(key);
+    if (forced !== undefined) {
+      const a = this.store.artifacts.get(forced);
+      if (a && pinProblem(a, key, device) === undefined) return a;
+    }
     const order = this.orderOf(device.profile);
+    const manual = this.releaseFor(device) === 'manual';
     let best: ArtifactRecord | undefined;
     for (const a of this.candidates(device.profile)) {
-      if (a.kind !== kind || a.role !== role || !fits(a, device)) continue;
+      if (a.kind !== kind || a.role !== role || !fits(a, device) || this.withheld(a, device, manual) !== undefined) continue;
       // A device's own artifact outranks shared ones of the same slot.
       if (!best || rank(a, device) > rank(best, device) || (rank(a, device) === rank(best, device) && compareArtifacts(a, best, order) > 0))
         best = a;
@@ -292,8 +346,11 @@ export class Catalog {
       const t = this.target(device, last.kind, last.role);
       if (t?.id === last.id) continue;
       const pin = this.pinned(device, key);
+      const withheld = pin === undefined ? this.withheld(last, device, this.releaseFor(device) === 'manual') : undefined;
       const why =
-        pin !== undefined
+        withheld !== undefined
+          ? withheld
+          : pin !== undefined
           ? t
             ? `pinned to artifact ${pin}`
             : `pinned to artifact ${pin}, which no longer fits this device`
@@ -303,6 +360,53 @@ export class Catalog {
       notes.push(`${key}: artifact ${last.id} (${last.version || 'no version'}), added last, is not the target: ${why}`);
     }
     return notes;
+  }
+
+  /**
+   * Each artifact's status for `artifact list`: `target` when some device or group gets it now, else
+   * `candidate` while it waits for a rollout (not released under `release: manual`), else `retired`.
+   */
+  statuses(list: readonly ArtifactRecord[]): Map<number, ArtifactStatus> {
+    const targeted = new Set<number>();
+    for (const g of this.store.devices.groups()) for (const id of Object.values(g.pins)) targeted.add(id);
+    for (const d of this.store.devices.list()) for (const a of this.targets(d).values()) targeted.add(a.id);
+    const released = this.rolloutView().released;
+    const out = new Map<number, ArtifactStatus>();
+    for (const a of list) {
+      const fitting = this.store.devices.list().some((d) => d.profile === a.profile && fits(a, d));
+      // An artifact no device fits yet is the target-to-be when released and nothing ranks higher.
+      const toBe = !fitting && released.has(a.id) && this.whyNotTarget(a) === undefined;
+      out.set(a.id, targeted.has(a.id) || toBe ? 'target' : released.has(a.id) ? 'retired' : 'candidate');
+    }
+    return out;
+  }
+
+  /** Why a device may not have this artifact by ranking (a candidate, or it failed it), else undefined. */
+  private withheld(a: ArtifactRecord, device: TargetSubject, manual: boolean): string | undefined {
+    const view = this.rolloutView();
+    if (view.failed.get(device.id)?.has(a.id)) return 'it failed on this device in a rollout';
+    // A device's own artifact (its config, a restored backup) is an explicit choice for it, never a candidate.
+    if (!manual || a.deviceId !== null || view.released.has(a.id) || view.allowed.get(device.id)?.has(a.id)) return undefined;
+    return `a candidate under release: manual (start a rollout with aps rollout start ${a.id}, or pin it)`;
+  }
+
+  private rolloutView(): RolloutView {
+    const gen = this.store.state.generation();
+    if (this.view && this.viewGen === gen) return this.view;
+    const view: RolloutView = { released: this.store.rollouts.released(), forced: new Map(), allowed: new Map(), failed: new Map() };
+    const add = <V>(m: Map<string, V>, k: string, make: () => V): V => {
+      let v = m.get(k);
+      if (!v) m.set(k, (v = make()));
+      return v;
+    };
+    for (const r of this.store.rollouts.devicesIn(['running', 'paused', 'halted', 'completed', 'aborted'])) {
+      if (r.status === 'failed') add(view.failed, r.deviceId, () => new Set<number>()).add(r.artifactId);
+      else if (r.state === 'completed') add(view.allowed, r.deviceId, () => new Set<number>()).add(r.artifactId);
+      else if (r.state !== 'aborted') add(view.forced, r.deviceId, () => new Map<string, number>()).set(r.slot, r.artifactId);
+    }
+    this.view = view;
+    this.viewGen = gen;
+    return view;
   }
 
   /** Why an artifact just added will be nobody's target, or undefined when some device gets it (or may later). */
@@ -333,6 +437,8 @@ export class Catalog {
     if (targets.some((t) => t.target?.id === a.id)) return undefined;
     const names = (ids: string[]): string => ids.slice(0, 5).join(', ') + (ids.length > 5 ? `, and ${ids.length - 5} more` : '');
     const pinned = targets.filter((t) => t.pinned).map((t) => t.id);
+    if (!this.rolloutView().released.has(a.id) && fitting.some((d) => this.releaseFor(d) === 'manual'))
+      return `artifact ${a.id} is a candidate (release: manual): no device gets it until a rollout (aps rollout start ${a.id}) or a pin`;
     if (pinned.length === fitting.length) return `${head}: every device it fits is pinned: ${names(pinned)}`;
     // The others get another artifact: their own, or one for their model that ranks higher.
     const others = targets.filter((t) => !t.pinned).map((t) => `${t.id} gets artifact ${t.target?.id ?? '(none)'}`);
@@ -376,7 +482,8 @@ export class Catalog {
     return { ...(group?.pins ?? {}), ...device.pins };
   }
 
-  private pinned(device: TargetSubject, key: string): number | undefined {
+  /** The artifact a device (or its group) pins in a slot. */
+  pinned(device: TargetSubject, key: string): number | undefined {
     return device.pins[key] ?? (device.group ? this.store.devices.group(device.group)?.pins[key] : undefined);
   }
 
@@ -429,7 +536,8 @@ export class Catalog {
   }
 }
 
-function fits(a: ArtifactRecord, device: TargetSubject): boolean {
+/** Whether an artifact is for this device at all: its own or a shared one, for its model. */
+export function fits(a: ArtifactRecord, device: TargetSubject): boolean {
   if (a.deviceId !== null && a.deviceId !== device.id) return false;
   return a.models.length === 0 || (device.model !== null && a.models.includes(device.model));
 }

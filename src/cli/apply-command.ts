@@ -27,6 +27,8 @@ const applySchema = z
             name: z.string(),
             vars: z.record(z.string(), scalar).default({}),
             pins: z.record(z.string(), pinValue).default({}),
+            /** Overrides the profiles' `release:` for this group's devices (README "Controlled change"). */
+            release: z.enum(['auto', 'manual']).nullable().default(null),
           })
           .strict(),
       )

@@ -86,11 +86,14 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        const list = core.catalog.list(o.profile);
+        const plain = core.catalog.list(o.profile);
+        const status = core.catalog.statuses(plain);
+        // target: some device gets it now; candidate: waits for a rollout (release: manual); retired: neither.
+        const list = plain.map((a) => ({ ...a, status: status.get(a.id) }));
         if (o.json) return console.log(JSON.stringify(list, null, 2));
         printTable(
           list.map((a) => ({ ...a, kind: a.role ? `${a.kind}:${a.role}` : a.kind, models: a.models.join(','), device: a.deviceId })),
-          ['id', 'profile', 'kind', 'version', 'serial', 'models', 'device', 'filename', 'size', 'md5'],
+          ['id', 'profile', 'kind', 'version', 'serial', 'models', 'device', 'status', 'filename', 'size', 'md5'],
         );
       });
     });

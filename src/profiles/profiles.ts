@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z, type ZodType } from 'zod';
 import { ARTIFACT_ORDERS, type ArtifactOrder } from '../catalog/version-order.ts';
 import { ApsError } from '../errors.ts';
+import type { ReleasePolicy } from '../store/index.ts';
 
 // The vendor-neutral part of a profile; `settings` belongs to the adapter and is checked by its profileSchema.
 const profileFileSchema = z
@@ -15,6 +16,8 @@ const profileFileSchema = z
     models: z.array(z.string().min(1)).default([]),
     /** How the catalog ranks a slot's artifacts: `version` (default), `serial` or `added` (README "Catalog order"). */
     order: z.enum(ARTIFACT_ORDERS as [ArtifactOrder, ...ArtifactOrder[]]).default('version'),
+    /** `auto`: a new artifact is a target at once; `manual`: a candidate until a rollout or a pin (README "Controlled change"). */
+    release: z.enum(['auto', 'manual']).default('auto'),
     vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     template: z.string().min(1).optional(),
     settings: z.unknown().optional(),
@@ -28,6 +31,8 @@ export interface Profile {
   models: string[];
   /** How the catalog ranks the artifacts of one slot: the newest is every device's target unless pinned. */
   order: ArtifactOrder;
+  /** Whether a new artifact is every device's target at once (`auto`) or a candidate for a rollout (`manual`). */
+  release: ReleasePolicy;
   vars: Record<string, string>;
   /** The template source, when the profile has one. */
   template?: { path: string; source: string; render: (context: object) => string };
@@ -132,6 +137,7 @@ export function loadProfile(file: string, schemaOf: ProfileSchemaLookup): Profil
     description: p.description ?? '',
     models: p.models,
     order: p.order,
+    release: p.release,
     vars: p.vars,
     template,
     settings: settings.data,

@@ -1,6 +1,17 @@
 import type { Db } from './db.ts';
 import { parseJson } from './db.ts';
-import type { DeviceRecord, DeviceStateRecord, FetchedEntry, GroupRecord, Pins, Vars } from './types.ts';
+import type { DeviceRecord, DeviceStateRecord, FetchedEntry, GroupRecord, Pins, ReleasePolicy, Vars } from './types.ts';
+
+interface GroupRow {
+  name: string;
+  vars: string;
+  pins: string;
+  release: ReleasePolicy | null;
+}
+
+function toGroup(r: GroupRow): GroupRecord {
+  return { name: r.name, vars: parseJson<Vars>(r.vars, {}), pins: parseJson<Pins>(r.pins, {}), release: r.release };
+}
 
 interface DeviceRow {
   id: string;
@@ -107,11 +118,11 @@ export class DeviceQueries {
          last_ip = COALESCE(@ip, last_ip), last_ua = COALESCE(@ua, last_ua),
          reported = json_patch(reported, @reported), fetched = json_patch(fetched, @fetched)`,
     );
-    this.groupByName = db.prepare<[string], { name: string; vars: string; pins: string }>('SELECT * FROM groups WHERE name = ?');
-    this.groupAll = db.prepare<[], { name: string; vars: string; pins: string }>('SELECT * FROM groups ORDER BY name');
+    this.groupByName = db.prepare<[string], GroupRow>('SELECT * FROM groups WHERE name = ?');
+    this.groupAll = db.prepare<[], GroupRow>('SELECT * FROM groups ORDER BY name');
     this.groupUpsert = db.prepare(
-      `INSERT INTO groups (name, vars, pins) VALUES (@name, @vars, @pins)
-       ON CONFLICT (name) DO UPDATE SET vars = excluded.vars, pins = excluded.pins`,
+      `INSERT INTO groups (name, vars, pins, release) VALUES (@name, @vars, @pins, @release)
+       ON CONFLICT (name) DO UPDATE SET vars = excluded.vars, pins = excluded.pins, release = excluded.release`,
     );
     this.usesArtifact = db.prepare<[number, number], DeviceRow>(
       `SELECT d.* FROM devices d WHERE EXISTS (SELECT 1 FROM json_each(d.pins) WHERE value = ?)
@@ -167,15 +178,15 @@ export class DeviceQueries {
 
   group(name: string): GroupRecord | undefined {
     const r = this.groupByName.get(name);
-    return r && { name: r.name, vars: parseJson<Vars>(r.vars, {}), pins: parseJson<Pins>(r.pins, {}) };
+    return r && toGroup(r);
   }
 
   groups(): GroupRecord[] {
-    return this.groupAll.all().map((r) => ({ name: r.name, vars: parseJson<Vars>(r.vars, {}), pins: parseJson<Pins>(r.pins, {}) }));
+    return this.groupAll.all().map(toGroup);
   }
 
   upsertGroup(g: GroupRecord): void {
-    this.groupUpsert.run({ name: g.name, vars: JSON.stringify(g.vars), pins: JSON.stringify(g.pins) });
+    this.groupUpsert.run({ name: g.name, vars: JSON.stringify(g.vars), pins: JSON.stringify(g.pins), release: g.release ?? null });
     this.changed();
   }
 

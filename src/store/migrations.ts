@@ -131,4 +131,58 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, seq)
   );
   `,
+  // 5: release policy and staged rollouts. A group may override its profiles' `release:`; an artifact is
+  // released (a target for devices under `release: manual`) once a row here says so; every artifact that
+  // exists now was a target under the old rules, so all are released. Rollouts and their devices are
+  // state a restart must keep; writes to them change what devices get, so they bump the generation too.
+  `
+  ALTER TABLE groups ADD COLUMN release TEXT CHECK (release IN ('auto', 'manual'));
+
+  CREATE TABLE artifact_releases (
+    artifact_id INTEGER PRIMARY KEY REFERENCES artifacts (id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    how TEXT NOT NULL
+  );
+  INSERT INTO artifact_releases (artifact_id, at, how) SELECT id, added_at, 'before release policies' FROM artifacts;
+
+  CREATE TABLE rollouts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    artifact_id INTEGER NOT NULL,
+    profile TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    groups TEXT NOT NULL DEFAULT '[]',
+    stages TEXT NOT NULL,
+    stage INTEGER NOT NULL DEFAULT 0,
+    max_failures TEXT NOT NULL,
+    timeout_s INTEGER NOT NULL,
+    auto_promote INTEGER NOT NULL DEFAULT 0,
+    acked_failures INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'halted', 'completed', 'aborted')),
+    reason TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    stage_at TEXT NOT NULL
+  );
+  CREATE INDEX rollouts_state ON rollouts (state);
+
+  CREATE TABLE rollout_devices (
+    rollout_id INTEGER NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+    device_id TEXT NOT NULL,
+    stage INTEGER NOT NULL,
+    previous_id INTEGER,
+    assigned_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    detail TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (rollout_id, device_id)
+  );
+  CREATE INDEX rollout_devices_device ON rollout_devices (device_id);
+
+  CREATE TRIGGER releases_ins AFTER INSERT ON artifact_releases BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER releases_del AFTER DELETE ON artifact_releases BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER rollouts_ins AFTER INSERT ON rollouts BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER rollouts_upd AFTER UPDATE ON rollouts BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER rollout_devices_ins AFTER INSERT ON rollout_devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER rollout_devices_upd AFTER UPDATE ON rollout_devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  `,
 ];

@@ -137,6 +137,10 @@ export class StateQueries {
       where.push('adapter = ?');
       args.push(q.adapter);
     }
+    if (q.since) {
+      where.push('at >= ?');
+      args.push(q.since);
+    }
     if (q.afterId !== undefined && Number.isSafeInteger(q.afterId) && q.afterId > 0) {
       where.push('id > ?');
       args.push(q.afterId);

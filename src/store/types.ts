@@ -42,10 +42,15 @@ export interface DeviceRecord {
   updatedAt: string;
 }
 
+/** `auto`: a new artifact is a target at once; `manual`: a candidate until a rollout or a pin makes it one. */
+export type ReleasePolicy = 'auto' | 'manual';
+
 export interface GroupRecord {
   name: string;
   vars: Vars;
   pins: Pins;
+  /** Overrides the `release:` of its devices' profiles; null/absent: the profile decides. */
+  release?: ReleasePolicy | null;
 }
 
 export interface FetchedEntry {
@@ -100,6 +105,8 @@ export interface EventQuery {
   deviceId?: string;
   adapter?: string;
   afterId?: number;
+  /** Only events recorded at or after this ISO time. */
+  since?: string;
   limit?: number;
 }
 

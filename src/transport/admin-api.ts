@@ -17,6 +17,7 @@ import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
+import { rolloutsApi } from './api-rollouts.ts';
 
 const deviceBody = z
   .object({
@@ -85,7 +86,9 @@ export function adminApi(core: Core, token: string): Router {
   r.use(express.json({ limit: '1mb' }));
 
   r.get('/artifacts', (req, res) => {
-    res.json(core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined));
+    const list = core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined);
+    const status = core.catalog.statuses(list);
+    res.json(list.map((a) => ({ ...a, status: status.get(a.id) })));
   });
   // multer/busboy errors (a second file, another field name, a cut-off body) are the client's: a 400
   // (413 for a file over the limit) with multer's message, never a 500 with a stack in the log.
@@ -213,5 +216,6 @@ export function adminApi(core: Core, token: string): Router {
   r.get('/profiles', (_req, res) => {
     res.json(core.profiles.list().map((p) => ({ name: p.name, adapter: p.adapter, description: p.description, models: p.models })));
   });
+  r.use('/rollouts', rolloutsApi(core));
   return r;
 }

@@ -1,0 +1,310 @@
+// Staged rollouts: an artifact becomes the target of a growing, deterministic share of the devices that
+// hold it back (`release: manual`), stage by stage, while each device's health is judged from what its
+// adapter recorded. All state is in the store (src/store/rollout-queries.ts); each transition is an event.
+import type { Core } from '../core.ts';
+import { fits, slotKey } from '../catalog/catalog.ts';
+import { ApsError } from '../errors.ts';
+import type { ArtifactRecord, DeviceRecord, RolloutDeviceRecord, RolloutRecord, RolloutState } from '../store/index.ts';
+import { judgeHealth } from './health.ts';
+import { failuresExceed, formatSeconds, parseMaxFailures, parseStages, parseTimeout } from './options.ts';
+import { selectedAt } from './select.ts';
+
+/** What the rollout engine uses of the core. */
+export type RolloutCore = Pick<Core, 'store' | 'catalog' | 'devices' | 'events' | 'adapterOf' | 'log'>;
+
+export interface StartRolloutInput {
+  artifactId: number;
+  /** Only devices of these groups (none: every device of the artifact's profile). */
+  groups?: readonly string[];
+  /** Percentages, e.g. "1,10,50,100" or [1, 10, 50, 100] (default). */
+  stages?: string | readonly number[];
+  /** "5%" (default) or a count. */
+  maxFailures?: string | number;
+  /** "6h" (default), "30m", or seconds. */
+  timeout?: string | number;
+  /** Promote by itself once a stage's devices are done (default: an admin promotes). */
+  autoPromote?: boolean;
+}
+
+export interface RolloutCounts {
+  devices: number;
+  pending: number;
+  succeeded: number;
+  failed: number;
+}
+
+export interface Rollout extends RolloutRecord {
+  /** The current stage's percentage. */
+  percent: number;
+  counts: RolloutCounts;
+}
+
+export interface RolloutDetail extends Rollout {
+  devices: RolloutDeviceRecord[];
+}
+
+const ACTIVE: readonly RolloutState[] = ['running', 'paused', 'halted'];
+
+/**
+ * Starts a rollout of a candidate artifact: stage 1 selects its share of the eligible devices (the
+ * artifact's profile, the given groups, `release: manual`, not pinned in the slot), which get it as target
+ * at once. Refused while another rollout of the same profile and slot is active.
+ */
+export function startRollout(core: RolloutCore, input: StartRolloutInput): Rollout {
+  const a = core.catalog.get(input.artifactId);
+  if (!a) throw new ApsError('not_found', `no artifact ${input.artifactId}`);
+  if (a.deviceId !== null) throw new ApsError('bad_request', `artifact ${a.id} is device ${a.deviceId}'s own: it needs no rollout`);
+  const stages = parseStages(input.stages);
+  const maxFailures = parseMaxFailures(input.maxFailures);
+  const timeoutSeconds = parseTimeout(input.timeout);
+  const groups = [...new Set(input.groups ?? [])].sort();
+  for (const g of groups) if (!core.devices.group(g)) throw new ApsError('not_found', `no group ${g}`);
+  const slot = slotKey(a.kind, a.role);
+  const shared = core.adapterOf(a.profile).rolloutHealth?.scope === 'model';
+  if (shared && (stages.length !== 1 || groups.length > 0))
+    throw new ApsError(
+      'bad_request',
+      `profile ${a.profile}'s devices fetch firmware through files shared by every device of a model: a rollout to them is one stage of the whole profile (--stages 100, no --group)`,
+    );
+  const r = core.store.transaction(() => {
+    const busy = core.store.rollouts.list(ACTIVE).find((x) => x.profile === a.profile && x.slot === slot);
+    if (busy) throw new ApsError('conflict', `rollout ${busy.id} (${busy.state}) already changes ${slot} of profile ${a.profile}: abort or finish it first`);
+    const draft = { artifactId: a.id, profile: a.profile, slot, groups } as RolloutRecord;
+    if (eligible(core, draft, a).length === 0)
+      throw new ApsError(
+        'bad_request',
+        `no device of profile ${a.profile}${groups.length ? ` in group ${groups.join(', ')}` : ''} under release: manual fits artifact ${a.id} unpinned: nothing to roll out to`,
+      );
+    const at = new Date().toISOString();
+    const rec = core.store.rollouts.insert({
+      ...draft,
+      stages,
+      stage: 0,
+      maxFailures,
+      timeoutSeconds,
+      autoPromote: input.autoPromote === true,
+      ackedFailures: 0,
+      state: 'running',
+      reason: null,
+      createdAt: at,
+      updatedAt: at,
+      stageAt: at,
+    });
+    const n = assignStage(core, rec, a, at);
+    // Shared files see no device: the artifact reaches them only as released (withdrawn again by abort).
+    if (shared) core.store.rollouts.release(a.id, `rollout ${rec.id}`, at);
+    transition(core, rec, `started: artifact ${a.id} (${a.version || a.filename}), stages ${stages.join(',')} %, stage 1 at ${stages[0]} % selects ${n} devices`);
+    return rec;
+  }, 'immediate');
+  return summary(core, core.store.rollouts.get(r.id)!);
+}
+
+export function listRollouts(core: RolloutCore): Rollout[] {
+  return core.store.rollouts.list().map((r) => summary(core, r));
+}
+
+export function rolloutStatus(core: RolloutCore, id: number): RolloutDetail {
+  const r = mustGet(core, id);
+  return { ...summary(core, r), devices: core.store.rollouts.devices(id) };
+}
+
+/**
+ * The next stage (its devices get the artifact now); from the last stage, completion. A halted rollout
+ * may be promoted: the admin accepts its failures, which then no longer count against the threshold.
+ */
+export function promoteRollout(core: RolloutCore, id: number): Rollout {
+  core.store.transaction(() => {
+    const r = mustGet(core, id);
+    if (!ACTIVE.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}`);
+    const a = artifactOf(core, r);
+    const failed = core.store.rollouts.devices(id).filter((d) => d.status === 'failed').length;
+    const at = new Date().toISOString();
+    if (r.stage === r.stages.length - 1) return complete(core, r, a, 'promoted past the last stage by admin');
+    const next = { ...r, stage: r.stage + 1, state: 'running' as const, stageAt: at, ackedFailures: r.state === 'halted' ? failed : r.ackedFailures };
+    core.store.rollouts.update(id, { stage: next.stage, state: 'running', stageAt: at, ackedFailures: next.ackedFailures, reason: null }, at);
+    const n = assignStage(core, next, a, at);
+    transition(core, r, `promoted to stage ${next.stage + 1} at ${r.stages[next.stage]} %: ${n} more devices${r.state === 'halted' ? ` (past ${failed} failures)` : ''}`);
+  }, 'immediate');
+  return summary(core, mustGet(core, id));
+}
+
+export function pauseRollout(core: RolloutCore, id: number): Rollout {
+  return setState(core, id, ['running'], 'paused', 'paused by admin');
+}
+
+export function resumeRollout(core: RolloutCore, id: number): Rollout {
+  const r = mustGet(core, id);
+  if (r.state === 'halted')
+    throw new ApsError('conflict', `rollout ${id} halted itself (${r.reason ?? 'failures'}): promote it to go on despite the failures, or abort it`);
+  return setState(core, id, ['paused'], 'running', 'resumed by admin');
+}
+
+/** Stops the rollout: its devices' target is what it was before (they fetch it back); nothing is released. */
+export function abortRollout(core: RolloutCore, id: number, reason = 'aborted by admin'): Rollout {
+  core.store.transaction(() => {
+    const r = mustGet(core, id);
+    if (!ACTIVE.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}`);
+    const at = new Date().toISOString();
+    core.store.rollouts.update(id, { state: 'aborted', reason }, at);
+    core.store.rollouts.withdraw(r.artifactId, `rollout ${id}`);
+    const n = core.store.rollouts.devices(id).length;
+    transition(core, r, `${reason}: its ${n} devices return to their previous target`);
+  }, 'immediate');
+  return summary(core, mustGet(core, id));
+}
+
+/**
+ * Judges the pending devices of every active rollout, then halts a running rollout whose failures pass its
+ * threshold (saying which devices and why), promotes one whose stage is done (with auto-promote), and
+ * completes one whose last stage is done. Returns the ids of the devices still pending (to watch).
+ */
+export function evaluateRollouts(core: RolloutCore, now = Date.now()): Set<string> {
+  core.events.flush();
+  const watch = new Set<string>();
+  for (const r of core.store.rollouts.list(ACTIVE)) {
+    const a = core.catalog.get(r.artifactId);
+    if (!a) {
+      abortRollout(core, r.id, `artifact ${r.artifactId} was removed`);
+      continue;
+    }
+    const health = core.adapterOf(r.profile).rolloutHealth;
+    const at = new Date(now).toISOString();
+    const rows = core.store.rollouts.devices(r.id);
+    for (const d of rows) {
+      if (d.status !== 'pending') continue;
+      const state = core.devices.state(d.deviceId);
+      const events = core.store.state
+        .events({ deviceId: d.deviceId, since: d.assignedAt, limit: 1000 })
+        .filter((e) => e.adapter !== 'rollout')
+        .reverse();
+      const v = judgeHealth({ artifact: a, health, events, reported: state?.reported ?? {}, assignedAt: d.assignedAt, timeoutSeconds: r.timeoutSeconds, now });
+      if (v.status === 'pending') {
+        watch.add(d.deviceId);
+        continue;
+      }
+      core.store.rollouts.setDeviceStatus(r.id, d.deviceId, v.status, v.detail, at);
+      Object.assign(d, { status: v.status, detail: v.detail });
+      core.events.record({
+        deviceId: d.deviceId,
+        adapter: 'rollout',
+        file: `rollout:${r.id}`,
+        status: 200,
+        artifactId: a.id,
+        seen: false,
+        detail: `${v.status}: ${v.detail}${v.status === 'failed' ? `; its target is artifact ${d.previousId ?? '(none)'} again` : ''}`,
+      });
+    }
+    if (r.state !== 'running') continue;
+    const failed = rows.filter((d) => d.status === 'failed');
+    if (failuresExceed(r.maxFailures, failed.length - r.ackedFailures, rows.length)) {
+      const which = failed.map((d) => `${d.deviceId} (${d.detail ?? 'failed'})`);
+      const reason = `halted: ${failed.length} of ${rows.length} devices failed, more than max ${r.maxFailures}: ${which.slice(0, 10).join('; ')}${which.length > 10 ? `; and ${which.length - 10} more` : ''}`;
+      core.store.rollouts.update(r.id, { state: 'halted', reason }, at);
+      transition(core, r, reason);
+      continue;
+    }
+    if (rows.some((d) => d.status === 'pending')) continue;
+    if (r.stage === r.stages.length - 1) complete(core, r, a, `all ${rows.length} devices done`);
+    else if (r.autoPromote) promoteRollout(core, r.id);
+  }
+  return watch;
+}
+
+/** The devices a rollout may select: the artifact's profile and groups, `release: manual`, not pinned in the slot. */
+function eligible(core: RolloutCore, r: Pick<RolloutRecord, 'profile' | 'slot' | 'groups'>, a: ArtifactRecord): DeviceRecord[] {
+  return core.devices
+    .list()
+    .filter(
+      (d) =>
+        d.profile === r.profile &&
+        d.status === 'active' &&
+        fits(a, d) &&
+        (r.groups.length === 0 || (d.group !== null && r.groups.includes(d.group))) &&
+        core.catalog.releaseFor(d) === 'manual' &&
+        core.catalog.pinned(d, r.slot) === undefined,
+    );
+}
+
+/** Adds the devices the current stage selects; returns how many. */
+function assignStage(core: RolloutCore, r: RolloutRecord, a: ArtifactRecord, at: string): number {
+  const have = new Set(core.store.rollouts.devices(r.id).map((d) => d.deviceId));
+  const percent = r.stages[r.stage]!;
+  let n = 0;
+  for (const d of eligible(core, r, a)) {
+    if (have.has(d.id) || !selectedAt(r.id, d.id, percent)) continue;
+    const previous = core.catalog.target(d, a.kind, a.role)?.id ?? null;
+    core.store.rollouts.addDevice({
+      rolloutId: r.id,
+      deviceId: d.id,
+      stage: r.stage,
+      previousId: previous,
+      assignedAt: at,
+      status: 'pending',
+      detail: null,
+      updatedAt: at,
+    });
+    core.events.record({
+      deviceId: d.id,
+      adapter: 'rollout',
+      file: `rollout:${r.id}`,
+      status: 200,
+      artifactId: a.id,
+      seen: false,
+      detail: `stage ${r.stage + 1} (${percent} %): ${r.slot} target is artifact ${a.id}, was ${previous ?? '(none)'}`,
+    });
+    n++;
+  }
+  return n;
+}
+
+/** Done: without groups the artifact is released to the whole profile; with groups, to the devices it reached. */
+function complete(core: RolloutCore, r: RolloutRecord, a: ArtifactRecord, why: string): void {
+  const at = new Date().toISOString();
+  const rows = core.store.rollouts.devices(r.id);
+  const failed = rows.filter((d) => d.status === 'failed').length;
+  const reason = `${why}: ${rows.length - failed} took it, ${failed} failed (they keep their previous target)`;
+  if (r.groups.length === 0) core.store.rollouts.release(a.id, `rollout ${r.id}`, at);
+  core.store.rollouts.update(r.id, { state: 'completed', reason }, at);
+  transition(core, r, `completed: ${reason}${r.groups.length === 0 ? `; artifact ${a.id} released to profile ${r.profile}` : ''}`);
+}
+
+function setState(core: RolloutCore, id: number, from: readonly RolloutState[], to: RolloutState, why: string): Rollout {
+  const r = mustGet(core, id);
+  if (!from.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}, not ${from.join(' or ')}`);
+  core.store.rollouts.update(id, { state: to }, new Date().toISOString());
+  transition(core, r, why);
+  return summary(core, mustGet(core, id));
+}
+
+/** Each transition is an event of the rollout (no device: it is the rollout's own log line). */
+function transition(core: RolloutCore, r: RolloutRecord, detail: string): void {
+  core.events.record({ deviceId: null, adapter: 'rollout', file: `rollout:${r.id}`, status: 200, artifactId: r.artifactId, detail });
+  core.log.info({ rollout: r.id, artifact: r.artifactId }, `rollout ${r.id}: ${detail}`);
+}
+
+function mustGet(core: RolloutCore, id: number): RolloutRecord {
+  const r = core.store.rollouts.get(id);
+  if (!r) throw new ApsError('not_found', `no rollout ${id}`);
+  return r;
+}
+
+function artifactOf(core: RolloutCore, r: RolloutRecord): ArtifactRecord {
+  const a = core.catalog.get(r.artifactId);
+  if (!a) throw new ApsError('conflict', `artifact ${r.artifactId} of rollout ${r.id} was removed: abort the rollout`);
+  return a;
+}
+
+function summary(core: RolloutCore, r: RolloutRecord): Rollout {
+  const rows = core.store.rollouts.devices(r.id);
+  const count = (s: RolloutDeviceRecord['status']): number => rows.filter((d) => d.status === s).length;
+  return {
+    ...r,
+    percent: r.stages[r.stage] ?? 100,
+    counts: { devices: rows.length, pending: count('pending'), succeeded: count('succeeded'), failed: count('failed') },
+  };
+}
+
+/** One line for `rollout list`. */
+export function describeRollout(r: Rollout): string {
+  return `rollout ${r.id}: artifact ${r.artifactId} (${r.profile} ${r.slot}) ${r.state}, stage ${r.stage + 1}/${r.stages.length} at ${r.percent} %, ${r.counts.succeeded} succeeded, ${r.counts.failed} failed, ${r.counts.pending} pending (timeout ${formatSeconds(r.timeoutSeconds)}, max failures ${r.maxFailures})`;
+}
