@@ -228,9 +228,9 @@ export interface ProfileFiles {
 export interface RolloutHealth {
   reports: 'version' | 'fetch';
   /** The version string the device reports once it runs `a` (default: `a.version`). */
-  versionOf?(a: ArtifactRecord): string | undefined;
+  versionOf?: (a: ArtifactRecord) => string | undefined;
   /** Whether a recorded event is about the device's change to `a` (default: the event names artifact `a`). */
-  concerns?(e: EventRecord, a: ArtifactRecord): boolean;
+  concerns?: (e: EventRecord, a: ArtifactRecord) => boolean;
   /**
    * `model`: devices fetch firmware through files shared by every device of a model (no per-device
    * target can reach them), so a rollout to them is one 100 % stage that releases the artifact, and an

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { addTlsOptions, tlsFromOptions, parseDuration } from '../../src/adapter-api.ts';
 import { runCpeSession, type CpeOptions, type SessionResult } from './simulator.ts';
 import { startConnectionRequestServer } from './simulator-cr.ts';
+import type { FaultStruct } from './soap.ts';
 
 function line(r: SessionResult): string {
   if (!r.ok) return `session FAILED: ${r.error}`;
@@ -13,6 +14,12 @@ function line(r: SessionResult): string {
 }
 
 /** `aps simulate tr069`: one session (or one every --every), optionally waiting for connection requests. */
+/** --transfer-fault 9010 → the FaultStruct the simulated CPE reports (TR-069 A.5: 9001..9019 for transfers). */
+function transferFault(code: string): FaultStruct {
+  if (!/^9\d{3}$/.test(code)) throw new Error(`--transfer-fault "${code}" must be a CWMP fault code 9000..9999`);
+  return { faultCode: Number(code), faultString: `simulated transfer failure ${code}` };
+}
+
 export function tr069SimulatorCommand(cmd: Command): void {
   addTlsOptions(cmd)
     .requiredOption('--acs <url>', 'ACS URL, e.g. http://host:8080/tr069')
@@ -33,6 +40,7 @@ export function tr069SimulatorCommand(cmd: Command): void {
     .option('--status0', 'fetch before answering the Download and answer Status 0')
     .option('--firmware-complete <when>', 'same|next: TransferComplete for firmware in the same or the next session', 'next')
     .option('--config-complete <when>', 'same|next: TransferComplete for config', 'same')
+    .option('--transfer-fault <code>', 'every accepted transfer fails: TransferComplete with this FaultCode (e.g. 9010), nothing installed')
     .option('--gzip', 'gzip request bodies')
     .option('--every <duration>', 'run a session every duration (periodic Inform)')
     .option('--listen', 'serve connection requests on 127.0.0.1 (needs --cr-username/--cr-password) and keep running')
@@ -61,6 +69,7 @@ export function tr069SimulatorCommand(cmd: Command): void {
         ignoreDownloadCredentials: !!o.ignoreDownloadCredentials,
         ...tlsFromOptions(o),
         complete: { firmware: when(o.firmwareComplete), config: when(o.configComplete) },
+        ...(o.transferFault !== undefined ? { transferFault: transferFault(o.transferFault) } : {}),
       };
       if (!existsSync(statePath))
         opts.state = { softwareVersion: o.softwareVersion, configVersion: '', bootstrapped: false, events: [], pending: [] };

@@ -43,6 +43,8 @@ export interface CpeOptions extends HttpOptions {
   gzip?: boolean;
   /** When TransferComplete is sent: 'same' session, or 'next' after a reboot. Default: config same, firmware next. */
   complete?: { firmware?: 'same' | 'next'; config?: 'same' | 'next' };
+  /** Every accepted transfer fails after the fetch: its TransferComplete carries this fault, nothing is installed. */
+  transferFault?: FaultStruct;
   /** Fetch and apply before answering, then DownloadResponse Status 0 (no TransferComplete). */
   status0?: boolean;
   connectionRequestUrl?: string;
@@ -247,7 +249,8 @@ async function fetchAndCheck(o: CpeOptions, dl: DownloadArgs, res: SessionResult
 /** Fetch, check and apply one accepted download; a successful `next` one reboots before its TransferComplete. */
 async function transfer(o: CpeOptions, st: CpeState, res: SessionResult, dl: DownloadArgs, when: 'same' | 'next'): Promise<void> {
   const startTime = now();
-  const t = await fetchAndCheck(o, dl, res);
+  const fetched = await fetchAndCheck(o, dl, res);
+  const t = o.transferFault && !('fault' in fetched) ? { fault: o.transferFault } : fetched;
   const fault = 'fault' in t ? t.fault : { faultCode: 0, faultString: '' };
   if (!('fault' in t)) Object.assign(st, t);
   st.pending.push({ commandKey: dl.commandKey, fault, startTime, completeTime: now() });

@@ -351,12 +351,12 @@ export class Catalog {
         withheld !== undefined
           ? withheld
           : pin !== undefined
-          ? t
-            ? `pinned to artifact ${pin}`
-            : `pinned to artifact ${pin}, which no longer fits this device`
-          : t && t.deviceId === device.id && last.deviceId === null
-            ? `the device has its own artifact ${t.id}`
-            : `artifact ${t?.id} (${t?.version || 'no version'}) ranks higher by ${order}`;
+            ? t
+              ? `pinned to artifact ${pin}`
+              : `pinned to artifact ${pin}, which no longer fits this device`
+            : t && t.deviceId === device.id && last.deviceId === null
+              ? `the device has its own artifact ${t.id}`
+              : `artifact ${t?.id} (${t?.version || 'no version'}) ranks higher by ${order}`;
       notes.push(`${key}: artifact ${last.id} (${last.version || 'no version'}), added last, is not the target: ${why}`);
     }
     return notes;

@@ -32,7 +32,8 @@ export function judgeHealth(i: HealthInput): HealthVerdict {
   if (cut) return { status: 'failed', detail: `download of artifact ${a.id} cut off after ${cut.bytes} of ${a.size} bytes` };
   const complete = i.events.filter((e) => e.artifactId === a.id && e.status === 200 && e.bytes === a.size);
   // Devices report the firmware they run; any other kind is judged by its download.
-  const expected = i.health?.reports === 'fetch' || a.kind !== 'firmware' ? undefined : (i.health?.versionOf?.(a) ?? a.version) || undefined;
+  const expected =
+    i.health?.reports === 'fetch' || a.kind !== 'firmware' ? undefined : (i.health?.versionOf?.(a) ?? a.version) || undefined;
   const runs = typeof i.reported.firmware === 'string' ? i.reported.firmware : undefined;
   if (expected === undefined) {
     if (complete.length > 0) return { status: 'succeeded', detail: `fetched artifact ${a.id} completely (${a.size} bytes)` };
@@ -41,7 +42,10 @@ export function judgeHealth(i: HealthInput): HealthVerdict {
     // Fetched, installed (or not), and asking for it again: the image does not take. Stop here rather than
     // send it forever.
     if (complete.length >= 2)
-      return { status: 'failed', detail: `fetched artifact ${a.id} ${complete.length} times but still reports ${runs ?? '(nothing)'}, not ${expected}` };
+      return {
+        status: 'failed',
+        detail: `fetched artifact ${a.id} ${complete.length} times but still reports ${runs ?? '(nothing)'}, not ${expected}`,
+      };
   }
   if (i.now - Date.parse(i.assignedAt) >= i.timeoutSeconds * 1000) {
     const seen = i.events.length > 0 ? `last heard ${i.events.at(-1)!.at}` : 'not heard from since';

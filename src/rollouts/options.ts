@@ -3,10 +3,14 @@ import { parseDuration } from '../sim/http-client.ts';
 
 /** "1,10,50,100" → [1, 10, 50, 100]: increasing percentages in (0, 100]; a last stage below 100 gets 100 after it. */
 export function parseStages(input: string | readonly number[] | undefined): number[] {
-  const list = input === undefined ? [1, 10, 50, 100] : typeof input === 'string' ? input.split(',').map((x) => x.trim().replace(/%$/, '')) : input;
+  const list =
+    input === undefined ? [1, 10, 50, 100] : typeof input === 'string' ? input.split(',').map((x) => x.trim().replace(/%$/, '')) : input;
   const stages = list.map(Number);
   if (stages.length === 0 || stages.some((n, i) => !Number.isFinite(n) || n <= 0 || n > 100 || (i > 0 && n <= stages[i - 1]!)))
-    throw new ApsError('bad_request', `stages must be increasing percentages above 0 and at most 100, like 1,10,50,100 (not ${String(input)})`);
+    throw new ApsError(
+      'bad_request',
+      `stages must be increasing percentages above 0 and at most 100, like 1,10,50,100 (not ${String(input)})`,
+    );
   if (stages.at(-1) !== 100) stages.push(100);
   return stages;
 }

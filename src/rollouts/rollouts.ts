@@ -68,7 +68,11 @@ export function startRollout(core: RolloutCore, input: StartRolloutInput): Rollo
     );
   const r = core.store.transaction(() => {
     const busy = core.store.rollouts.list(ACTIVE).find((x) => x.profile === a.profile && x.slot === slot);
-    if (busy) throw new ApsError('conflict', `rollout ${busy.id} (${busy.state}) already changes ${slot} of profile ${a.profile}: abort or finish it first`);
+    if (busy)
+      throw new ApsError(
+        'conflict',
+        `rollout ${busy.id} (${busy.state}) already changes ${slot} of profile ${a.profile}: abort or finish it first`,
+      );
     const draft = { artifactId: a.id, profile: a.profile, slot, groups } as RolloutRecord;
     if (eligible(core, draft, a).length === 0)
       throw new ApsError(
@@ -93,7 +97,11 @@ export function startRollout(core: RolloutCore, input: StartRolloutInput): Rollo
     const n = assignStage(core, rec, a, at);
     // Shared files see no device: the artifact reaches them only as released (withdrawn again by abort).
     if (shared) core.store.rollouts.release(a.id, `rollout ${rec.id}`, at);
-    transition(core, rec, `started: artifact ${a.id} (${a.version || a.filename}), stages ${stages.join(',')} %, stage 1 at ${stages[0]} % selects ${n} devices`);
+    transition(
+      core,
+      rec,
+      `started: artifact ${a.id} (${a.version || a.filename}), stages ${stages.join(',')} %, stage 1 at ${stages[0]} % selects ${n} devices`,
+    );
     return rec;
   }, 'immediate');
   return summary(core, core.store.rollouts.get(r.id)!);
@@ -120,10 +128,24 @@ export function promoteRollout(core: RolloutCore, id: number): Rollout {
     const failed = core.store.rollouts.devices(id).filter((d) => d.status === 'failed').length;
     const at = new Date().toISOString();
     if (r.stage === r.stages.length - 1) return complete(core, r, a, 'promoted past the last stage by admin');
-    const next = { ...r, stage: r.stage + 1, state: 'running' as const, stageAt: at, ackedFailures: r.state === 'halted' ? failed : r.ackedFailures };
-    core.store.rollouts.update(id, { stage: next.stage, state: 'running', stageAt: at, ackedFailures: next.ackedFailures, reason: null }, at);
+    const next = {
+      ...r,
+      stage: r.stage + 1,
+      state: 'running' as const,
+      stageAt: at,
+      ackedFailures: r.state === 'halted' ? failed : r.ackedFailures,
+    };
+    core.store.rollouts.update(
+      id,
+      { stage: next.stage, state: 'running', stageAt: at, ackedFailures: next.ackedFailures, reason: null },
+      at,
+    );
     const n = assignStage(core, next, a, at);
-    transition(core, r, `promoted to stage ${next.stage + 1} at ${r.stages[next.stage]} %: ${n} more devices${r.state === 'halted' ? ` (past ${failed} failures)` : ''}`);
+    transition(
+      core,
+      r,
+      `promoted to stage ${next.stage + 1} at ${r.stages[next.stage]} %: ${n} more devices${r.state === 'halted' ? ` (past ${failed} failures)` : ''}`,
+    );
   }, 'immediate');
   return summary(core, mustGet(core, id));
 }
@@ -135,7 +157,10 @@ export function pauseRollout(core: RolloutCore, id: number): Rollout {
 export function resumeRollout(core: RolloutCore, id: number): Rollout {
   const r = mustGet(core, id);
   if (r.state === 'halted')
-    throw new ApsError('conflict', `rollout ${id} halted itself (${r.reason ?? 'failures'}): promote it to go on despite the failures, or abort it`);
+    throw new ApsError(
+      'conflict',
+      `rollout ${id} halted itself (${r.reason ?? 'failures'}): promote it to go on despite the failures, or abort it`,
+    );
   return setState(core, id, ['paused'], 'running', 'resumed by admin');
 }
 
@@ -177,7 +202,15 @@ export function evaluateRollouts(core: RolloutCore, now = Date.now()): Set<strin
         .events({ deviceId: d.deviceId, since: d.assignedAt, limit: 1000 })
         .filter((e) => e.adapter !== 'rollout')
         .reverse();
-      const v = judgeHealth({ artifact: a, health, events, reported: state?.reported ?? {}, assignedAt: d.assignedAt, timeoutSeconds: r.timeoutSeconds, now });
+      const v = judgeHealth({
+        artifact: a,
+        health,
+        events,
+        reported: state?.reported ?? {},
+        assignedAt: d.assignedAt,
+        timeoutSeconds: r.timeoutSeconds,
+        now,
+      });
       if (v.status === 'pending') {
         watch.add(d.deviceId);
         continue;

@@ -189,7 +189,12 @@ export class RolloutQueries {
   }
 
   released(): Set<number> {
-    return new Set(this.db.prepare<[], { artifact_id: number }>('SELECT artifact_id FROM artifact_releases').all().map((r) => r.artifact_id));
+    return new Set(
+      this.db
+        .prepare<[], { artifact_id: number }>('SELECT artifact_id FROM artifact_releases')
+        .all()
+        .map((r) => r.artifact_id),
+    );
   }
 
   /** Takes back a release this rollout made (`how` as given to release()); others stay. */
@@ -199,7 +204,9 @@ export class RolloutQueries {
   }
 
   release(artifactId: number, how: string, at: string): void {
-    this.db.prepare('INSERT INTO artifact_releases (artifact_id, at, how) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(artifactId, at, how);
+    this.db
+      .prepare('INSERT INTO artifact_releases (artifact_id, at, how) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(artifactId, at, how);
     this.changed();
   }
 }

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { initialState, runCpeSession, type CpeOptions, type SessionResult } from '../adapters/tr069/simulator.ts';
+import type { Rollout } from '../src/rollouts/rollouts.ts';
+import { apsCli } from './helpers/cli.ts';
+import { api, artifactStatus, hashSelected, manualProfiles, rolloutOf, until } from './helpers/rollouts.ts';
+import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
+
+// Issue 12 "Done when", with 40 simulated TR-069 CPEs under `release: manual`: a new firmware is a
+// candidate nobody gets; a 10 % stage reaches exactly the CPEs the hash selects; a TransferComplete fault
+// and a CPE that never comes back halt the rollout at the threshold, saying why; a restart loses nothing;
+// promotion to 100 % releases it; an abort sends the rollout's CPEs back to the old firmware.
+const PROFILE = 'thomson-tr069';
+const IDS = Array.from({ length: 40 }, (_, i) => `cpe-${String(i).padStart(2, '0')}`);
+
+function image(version: string): Buffer {
+  const payload = Buffer.alloc(300, version.charCodeAt(0));
+  return Buffer.concat([Buffer.from(`APSFW ${version} ${createHash('md5').update(payload).digest('hex')}\n`), payload]);
+}
+
+const firmwareDownloads = (r: SessionResult): number => r.downloads.filter((d) => d.fileType.startsWith('1 ')).length;
+
+describe('staged rollouts end to end (TR-069 simulators)', () => {
+  const dataDir = tempDir('aps-rollouts-');
+  const profilesDir = manualProfiles([PROFILE]);
+  const cpes = new Map<string, CpeOptions>();
+  let s: TestServer;
+  const start = (): Promise<TestServer> =>
+    startTestServer(
+      { profilesDir, rollouts: { tickSeconds: 0.1 }, adapters: { tr069: { retryBaseSeconds: 3600, sweepIntervalSeconds: 0.2 } } },
+      dataDir,
+    );
+  const session = async (id: string): Promise<SessionResult> => {
+    const o = cpes.get(id)!;
+    const r = await runCpeSession({ ...o, acs: `${s.http}/tr069` });
+    assert.equal(r.error, undefined, `${id}: ${r.error}`);
+    return r;
+  };
+  /** A session per CPE (the skipped ones stay away); returns the firmware Downloads each got. */
+  const round = async (skip: readonly string[] = []): Promise<Map<string, number>> => {
+    const out = new Map<string, number>();
+    for (const id of IDS) if (!skip.includes(id)) out.set(id, firmwareDownloads(await session(id)));
+    return out;
+  };
+  const addFirmware = async (version: string): Promise<number> =>
+    (await s.core.catalog.addBuffer(image(version), { kind: 'firmware', profile: PROFILE, version, filename: `fw-${version}.bin` })).id;
+  const running = (id: string): string => cpes.get(id)!.state!.softwareVersion;
+
+  let v1 = 0;
+  let v2 = 0;
+  let rollout = 0;
+  let selected: string[] = [];
+  let faulty = '';
+  let away = '';
+
+  before(async () => {
+    s = await start();
+    for (const id of IDS) {
+      s.core.devices.upsert({ id, profile: PROFILE, password: `${id}-pw` });
+      cpes.set(id, { acs: '', serial: id, password: `${id}-pw`, state: initialState('1.0') });
+    }
+  });
+  after(async () => {
+    await s.stop();
+  });
+
+  it('under release: manual a new firmware is a candidate and no CPE gets it', async () => {
+    v1 = await addFirmware('1.0');
+    assert.equal(await artifactStatus(s, v1), 'candidate');
+    for (const [id, n] of await round()) assert.equal(n, 0, `${id} got no Download`);
+    // The first firmware is released by a one-stage rollout: every CPE already runs 1.0, so all succeed.
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: v1, stages: '100', timeout: 60 });
+    await round();
+    const done = await until(
+      'first rollout completes',
+      () => rolloutOf(s, r.id),
+      (x) => x.state === 'completed',
+    );
+    assert.equal(done.counts.succeeded, IDS.length);
+    assert.equal(await artifactStatus(s, v1), 'target');
+
+    v2 = await addFirmware('2.0');
+    assert.equal(await artifactStatus(s, v2), 'candidate');
+    for (const [id, n] of await round()) assert.equal(n, 0, `${id} got no Download of the candidate`);
+  });
+
+  it('a 10 % stage reaches exactly the CPEs the hash selects, and no other', async () => {
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: v2, stages: '10,50,100', maxFailures: 1, timeout: 5 });
+    rollout = r.id;
+    selected = hashSelected(rollout, IDS, 10);
+    assert.ok(selected.length >= 3, `the test needs 3 selected CPEs, the hash gives ${selected.join(',')}`);
+    assert.deepEqual(
+      (await rolloutOf(s, rollout)).devices.map((d) => d.deviceId),
+      selected,
+    );
+    [faulty, away] = selected;
+    cpes.get(faulty)!.transferFault = { faultCode: 9010, faultString: 'Download failure: image rejected' };
+
+    // `away` takes the Download, then never comes back.
+    const first = await round();
+    for (const [id, n] of first) assert.equal(n, selected.includes(id) ? 1 : 0, `${id}: firmware Downloads`);
+    for (const id of selected) if (id !== away) await session(id);
+    for (const id of selected.filter((x) => x !== faulty && x !== away)) assert.equal(running(id), '2.0', `${id} runs 2.0`);
+    for (const id of IDS.filter((x) => !selected.includes(x))) assert.equal(running(id), '1.0', `${id} still runs 1.0`);
+    assert.equal(running(faulty), '1.0');
+  });
+
+  it('a TransferComplete fault and a CPE that never comes back halt the rollout at the threshold, with the reason', async () => {
+    const halted = await until(
+      'halt',
+      () => rolloutOf(s, rollout),
+      (r) => r.state === 'halted',
+    );
+    const byId = new Map(halted.devices.map((d) => [d.deviceId, d]));
+    assert.equal(byId.get(faulty)!.status, 'failed');
+    assert.match(byId.get(faulty)!.detail!, /fault 9010: Download failure: image rejected/);
+    assert.equal(byId.get(away)!.status, 'failed');
+    assert.match(byId.get(away)!.detail!, /not back within 5s/);
+    for (const id of selected.slice(2)) assert.equal(byId.get(id)!.status, 'succeeded');
+    assert.match(halted.reason!, /2 of \d+ devices failed, more than max 1/);
+    assert.ok(halted.reason!.includes(faulty) && halted.reason!.includes(away), halted.reason!);
+    // The failed CPE's target is 1.0 again: it is not sent the same Download at every session.
+    for (let i = 0; i < 2; i++) assert.equal(firmwareDownloads(await session(faulty)), 0);
+    assert.equal(s.core.catalog.target(s.core.devices.get(faulty)!, 'firmware')?.id, v1);
+    // Each transition is an event.
+    s.core.events.flush();
+    const log = s.core.store.state.events({ adapter: 'rollout', limit: 1000 }).map((e) => e.detail ?? '');
+    assert.ok(log.some((d) => /^started/.test(d)) && log.some((d) => /^halted/.test(d)));
+  });
+
+  it('a restart in the middle of the rollout loses nothing', async () => {
+    const before = await rolloutOf(s, rollout);
+    await s.close();
+    s = await start();
+    const afterRestart = await rolloutOf(s, rollout);
+    assert.deepEqual({ ...afterRestart, updatedAt: '' }, { ...before, updatedAt: '' });
+    assert.equal(afterRestart.state, 'halted');
+    // The CLI reads the same state from the data folder.
+    const { aps } = apsCli({ ...process.env, APS_DATA: dataDir, APS_PROFILES: profilesDir });
+    const cli = JSON.parse((await aps('rollout', 'status', String(rollout), '--json')).stdout) as Rollout;
+    assert.equal(cli.state, 'halted');
+    assert.deepEqual(cli.counts, afterRestart.counts);
+  });
+
+  it('promotion past the halt, then to 100 %, releases the firmware to every CPE', async () => {
+    await api(s, 'POST', `/rollouts/${rollout}/promote`);
+    const half = hashSelected(rollout, IDS, 50);
+    assert.deepEqual(
+      (await rolloutOf(s, rollout)).devices.map((d) => d.deviceId),
+      half,
+    );
+    await round([away]);
+    await round([away]);
+    await until(
+      'stage 2 done',
+      () => rolloutOf(s, rollout),
+      (r) => r.counts.pending === 0,
+    );
+    await api(s, 'POST', `/rollouts/${rollout}/promote`);
+    await round([away]);
+    await round([away]);
+    const done = await until(
+      'completed',
+      () => rolloutOf(s, rollout),
+      (r) => r.state === 'completed',
+    );
+    assert.equal(done.counts.devices, IDS.length);
+    assert.equal(done.counts.failed, 2);
+    for (const id of IDS.filter((x) => x !== faulty && x !== away)) assert.equal(running(id), '2.0', id);
+    assert.equal(await artifactStatus(s, v2), 'target');
+  });
+
+  it('abort returns the CPEs to the old firmware, and they fetch it', async () => {
+    const v3 = await addFirmware('3.0');
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: v3, stages: '10,100', timeout: 60 });
+    const chosen = hashSelected(
+      r.id,
+      IDS.filter((x) => x !== faulty && x !== away),
+      10,
+    );
+    assert.ok(chosen.length > 0);
+    await round([away]);
+    await round([away]);
+    for (const id of chosen) assert.equal(running(id), '3.0', id);
+    const aborted = await api<Rollout>(s, 'POST', `/rollouts/${r.id}/abort`);
+    assert.equal(aborted.state, 'aborted');
+    const back = await round([away]);
+    for (const id of chosen) assert.equal(back.get(id), 1, `${id} is sent the old firmware`);
+    await round([away]);
+    for (const id of chosen) assert.equal(running(id), '2.0', `${id} runs 2.0 again`);
+    assert.equal(await artifactStatus(s, v3), 'candidate');
+    await api(s, 'POST', `/rollouts/${r.id}/resume`, undefined, 409);
+  });
+});
