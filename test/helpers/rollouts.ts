@@ -71,26 +71,35 @@ export function fetchedArtifact(s: TestServer, deviceId: string, artifactId: num
   return s.core.store.state.events({ deviceId, limit: 1000 }).some((e) => e.artifactId === artifactId && e.status === 200 && e.bytes > 0);
 }
 
+/** One poll of each device the rollout still waits for; returns the rollout as it is after them. */
+async function pollPending(s: TestServer, id: number, poll: (deviceId: string) => Promise<void>): Promise<RolloutDetail> {
+  for (const d of (await rolloutOf(s, id)).devices) if (d.status === 'pending') await poll(d.deviceId);
+  return rolloutOf(s, id);
+}
+
 export interface StageToSuccess {
   artifactId: number;
   /** Every device of the family in the test (all `release: manual`). */
   devices: readonly string[];
   /** One poll (boot, check, session) of one device. */
   poll(deviceId: string): Promise<void>;
-  /** Default 50,100 (auto-promoted); a `model`-scoped adapter takes 100. */
+  /** Default 50,100; a `model`-scoped adapter takes 100. */
   stages?: string;
+  /** Promote by itself (then the first stage's selection is not checked: stage 2 may follow at once). */
+  autoPromote?: boolean;
 }
 
 /**
  * The path every adapter must take: a candidate is rolled out; at the first stage exactly the devices the
- * hash selects fetch it and the others do not; each selected device reports it and succeeds; the rollout
- * promotes itself and completes, and the artifact is then a target.
+ * hash selects fetch it and the others do not; each selected device reports it and succeeds; the admin
+ * promotes it (or it promotes itself) and it completes, and the artifact is then a target.
  */
 export async function stageToSuccess(s: TestServer, o: StageToSuccess): Promise<Rollout> {
   assert.equal(await artifactStatus(s, o.artifactId), 'candidate');
   const stages = o.stages ?? '50,100';
   const first = Number(stages.split(',')[0]);
-  const started = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: o.artifactId, stages, autoPromote: true, timeout: 60 });
+  const auto = o.autoPromote === true;
+  const started = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: o.artifactId, stages, autoPromote: auto, timeout: 60 });
   const selected = hashSelected(started.id, o.devices, first);
   const r1 = await rolloutOf(s, started.id);
   assert.deepEqual(
@@ -98,17 +107,22 @@ export async function stageToSuccess(s: TestServer, o: StageToSuccess): Promise<
     selected,
     'stage 1 selects exactly the devices the hash selects',
   );
-  if (first < 100) {
+  if (first < 100 && !auto) {
     for (const id of o.devices) await o.poll(id);
     for (const id of o.devices)
       assert.equal(fetchedArtifact(s, id, o.artifactId), selected.includes(id), `${id} fetched the artifact only if selected`);
+    const stage1 = await until(
+      'stage 1 done',
+      () => pollPending(s, started.id, o.poll),
+      (r) => r.counts.pending === 0,
+    );
+    for (const d of stage1.devices) assert.equal(d.status, 'succeeded', `${d.deviceId}: ${d.detail}`);
+    assert.equal(stage1.state, 'running', 'waits for the admin at the end of a stage');
+    await api(s, 'POST', `/rollouts/${started.id}/promote`);
   }
   const done = await until(
     `rollout ${started.id} completes`,
-    async () => {
-      for (const id of o.devices) await o.poll(id);
-      return rolloutOf(s, started.id);
-    },
+    () => pollPending(s, started.id, o.poll),
     (r) => r.state === 'completed' || r.state === 'halted',
     30_000,
   );
