@@ -191,5 +191,11 @@ describe('staged rollouts end to end (TR-069 simulators)', () => {
     for (const id of chosen) assert.equal(running(id), '2.0', `${id} runs 2.0 again`);
     assert.equal(await artifactStatus(s, v3), 'candidate');
     await api(s, 'POST', `/rollouts/${r.id}/resume`, undefined, 409);
+    const all = await api<Rollout[]>(s, 'GET', '/rollouts');
+    assert.deepEqual(
+      all.map((x) => x.state),
+      ['completed', 'completed', 'aborted'],
+    );
+    await api(s, 'GET', '/rollouts/999', undefined, 404);
   });
 });

@@ -368,12 +368,13 @@ export class Catalog {
    */
   statuses(list: readonly ArtifactRecord[]): Map<number, ArtifactStatus> {
     const targeted = new Set<number>();
+    const devices = this.store.devices.list();
     for (const g of this.store.devices.groups()) for (const id of Object.values(g.pins)) targeted.add(id);
-    for (const d of this.store.devices.list()) for (const a of this.targets(d).values()) targeted.add(a.id);
+    for (const d of devices) for (const a of this.targets(d).values()) targeted.add(a.id);
     const released = this.rolloutView().released;
     const out = new Map<number, ArtifactStatus>();
     for (const a of list) {
-      const fitting = this.store.devices.list().some((d) => d.profile === a.profile && fits(a, d));
+      const fitting = devices.some((d) => d.profile === a.profile && fits(a, d));
       // An artifact no device fits yet is the target-to-be when released and nothing ranks higher.
       const toBe = !fitting && released.has(a.id) && this.whyNotTarget(a) === undefined;
       out.set(a.id, targeted.has(a.id) || toBe ? 'target' : released.has(a.id) ? 'retired' : 'candidate');
