@@ -14,6 +14,9 @@ export interface RolloutTicker {
  */
 export function startRolloutTicker(core: RolloutCore, tickSeconds: number): RolloutTicker {
   let watched = new Set<string>();
+  // The store generation at the last evaluation: a rollout started or promoted since (here, by the CLI or
+  // another node) has devices `watched` does not know yet.
+  let seenGen = -1;
   let soon: NodeJS.Timeout | null = null;
   let stopped = false;
   const evaluate = (): void => {
@@ -22,6 +25,7 @@ export function startRolloutTicker(core: RolloutCore, tickSeconds: number): Roll
     if (stopped) return;
     try {
       watched = evaluateRollouts(core);
+      seenGen = core.store.state.generation();
     } catch (e) {
       core.log.error({ err: e }, 'rollout evaluation failed');
     }
@@ -29,7 +33,8 @@ export function startRolloutTicker(core: RolloutCore, tickSeconds: number): Roll
   const timer = setInterval(evaluate, tickSeconds * 1000).unref();
   core.events.onEvent((e) => {
     // The event is still queued: evaluate after the sink's next flush (it batches for 50 ms).
-    if (!stopped && !soon && e.deviceId && e.adapter !== 'rollout' && watched.has(e.deviceId)) soon = setTimeout(evaluate, 100).unref();
+    if (stopped || soon || !e.deviceId || e.adapter === 'rollout') return;
+    if (watched.has(e.deviceId) || core.store.state.generation() !== seenGen) soon = setTimeout(evaluate, 100).unref();
   });
   evaluate();
   return {
