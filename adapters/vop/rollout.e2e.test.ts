@@ -1,5 +1,15 @@
 import { after, before, describe, it } from 'node:test';
-import { manualProfiles, stageToSuccess } from '../../test/helpers/rollouts.ts';
+import assert from 'node:assert/strict';
+import {
+  api,
+  artifactStatus,
+  fetchedArtifact,
+  manualProfiles,
+  rolloutOf,
+  stageToSuccess,
+  until,
+  type Rollout,
+} from '../../test/helpers/rollouts.ts';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
 import { runVopCycle } from './simulator.ts';
 
@@ -44,5 +54,33 @@ describe('VOP staged rollout: stage → success', () => {
       filename: 'fw50.bin',
     });
     await stageToSuccess(s, { artifactId: fw.id, devices: IDS, poll, stages: '50,100', autoPromote: true });
+  });
+
+  it('a rollout limited to a group completes for that group only: the others stay on the released firmware', async () => {
+    s.core.devices.upsertGroup({ name: 'lab', vars: {}, pins: {} });
+    for (const id of ['lab-1', 'lab-2']) s.core.devices.upsert({ id, profile: 'vop', group: 'lab', password: `${id}-pw` });
+    s.core.devices.upsert({ id: 'desk-1', profile: 'vop', password: 'desk-1-pw' });
+    for (const id of ['lab-1', 'lab-2', 'desk-1']) dirs.set(id, tempDir('aps-vop-rollout-'));
+    const before = s.core.catalog.target(s.core.devices.get('desk-1')!, 'firmware')!;
+    const fw = await s.core.catalog.addBuffer(Buffer.alloc(30_000, 9), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '6.0',
+      serial: 60,
+      filename: 'fw60.bin',
+    });
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: fw.id, groups: ['lab'], stages: '100', timeout: 60 });
+    assert.equal(r.counts.devices, 2);
+    for (const id of ['lab-1', 'lab-2', 'desk-1']) await poll(id);
+    const done = await until(
+      'group rollout completes',
+      () => rolloutOf(s, r.id),
+      (x) => x.state === 'completed',
+    );
+    assert.match(done.reason!, /2 took it/);
+    for (const id of ['lab-1', 'lab-2']) assert.equal(s.core.catalog.target(s.core.devices.get(id)!, 'firmware')?.id, fw.id, id);
+    assert.equal(s.core.catalog.target(s.core.devices.get('desk-1')!, 'firmware')?.id, before.id, 'outside the group: unchanged');
+    assert.equal(fetchedArtifact(s, 'desk-1', fw.id), false);
+    assert.equal(await artifactStatus(s, fw.id), 'target');
   });
 });

@@ -400,7 +400,7 @@ export class Catalog {
       if (!v) m.set(k, (v = make()));
       return v;
     };
-    for (const r of this.store.rollouts.devicesIn(['running', 'paused', 'halted', 'completed', 'aborted'])) {
+    for (const r of this.store.rollouts.selectionRows()) {
       if (r.status === 'failed') add(view.failed, r.deviceId, () => new Set<number>()).add(r.artifactId);
       else if (r.state === 'completed') add(view.allowed, r.deviceId, () => new Set<number>()).add(r.artifactId);
       else if (r.state !== 'aborted') add(view.forced, r.deviceId, () => new Map<string, number>()).set(r.slot, r.artifactId);

@@ -158,15 +158,18 @@ export class RolloutQueries {
       .map(toDevice);
   }
 
-  /** Every device row of the rollouts in these states, for target selection. */
-  devicesIn(states: readonly RolloutState[]): Array<RolloutDeviceRecord & { artifactId: number; slot: string; state: RolloutState }> {
-    const rows = this.db
+  /**
+   * The device rows that still change target selection: those of active rollouts, failed ones (held back
+   * from that artifact), and those a completed rollout limited to groups released the artifact to. A
+   * finished rollout of a whole profile released its artifact to all, so its rows are history only.
+   */
+  selectionRows(): Array<RolloutDeviceRecord & { artifactId: number; slot: string; state: RolloutState }> {
+    return this.db
       .prepare<[], DeviceRow & { artifact_id: number; slot: string; state: RolloutState }>(
-        'SELECT d.*, r.artifact_id, r.slot, r.state FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id',
+        `SELECT d.*, r.artifact_id, r.slot, r.state FROM rollout_devices d JOIN rollouts r ON r.id = d.rollout_id
+         WHERE r.state IN ('running', 'paused', 'halted') OR d.status = 'failed' OR (r.state = 'completed' AND r.groups != '[]')`,
       )
-      .all();
-    return rows
-      .filter((r) => states.includes(r.state))
+      .all()
       .map((r) => ({ ...toDevice(r), artifactId: r.artifact_id, slot: r.slot, state: r.state }));
   }
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../src/config.ts';
 import type { Rollout, RolloutDetail } from '../../src/rollouts/rollouts.ts';
+
+export type { Rollout, RolloutDetail };
 import { tempDir, type TestServer } from './server.ts';
 
 /** A copy of the shipped profiles where the named ones say `release: manual`. */
