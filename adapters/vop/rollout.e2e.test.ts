@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { get } from 'node:http';
 import {
   api,
   artifactStatus,
@@ -82,5 +83,44 @@ describe('VOP staged rollout: stage → success', () => {
     assert.equal(s.core.catalog.target(s.core.devices.get('desk-1')!, 'firmware')?.id, before.id, 'outside the group: unchanged');
     assert.equal(fetchedArtifact(s, 'desk-1', fw.id), false);
     assert.equal(await artifactStatus(s, fw.id), 'target');
+  });
+
+  it('a download cut off fails the device, and with max failures 0 the rollout halts at once, naming it', async () => {
+    const fw = await s.core.catalog.addBuffer(Buffer.alloc(16 * 1024 * 1024, 5), {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '7.0',
+      serial: 70,
+      filename: 'fw70.bin',
+    });
+    const r = await api<Rollout>(s, 'POST', '/rollouts', {
+      artifactId: fw.id,
+      groups: ['lab'],
+      stages: '100',
+      maxFailures: 0,
+      timeout: 60,
+    });
+    // lab-1 starts the new firmware and goes away after the first bytes (a reboot, a lost link).
+    await new Promise<void>((resolve, reject) => {
+      const req = get(`${s.http}/vop/f?u=lab-1&p=lab-1-pw&v=`, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+    });
+    const halted = await until(
+      'halt',
+      () => rolloutOf(s, r.id),
+      (x) => x.state === 'halted',
+    );
+    const lab1 = halted.devices.find((d) => d.deviceId === 'lab-1')!;
+    assert.equal(lab1.status, 'failed');
+    assert.match(lab1.detail!, new RegExp(`download of artifact ${fw.id} cut off after \\d+ of ${16 * 1024 * 1024} bytes`));
+    assert.match(halted.reason!, /1 of 2 devices failed, more than max 0: lab-1 \(download of artifact/);
+    // Its target is the previous firmware again.
+    assert.notEqual(s.core.catalog.target(s.core.devices.get('lab-1')!, 'firmware')?.id, fw.id);
   });
 });
