@@ -199,4 +199,28 @@ describe('staged rollouts end to end (TR-069 simulators)', () => {
     );
     await api(s, 'GET', '/rollouts/999', undefined, 404);
   });
+
+  it('a CPE that installs the new image but still reports another version fails, and is not sent it again', async () => {
+    // The image boots as 3.9 while the artifact says 4.0: the adapter records fault 9010 at the Inform.
+    const payload = Buffer.alloc(300, 52);
+    const bytes = Buffer.concat([Buffer.from(`APSFW 3.9 ${createHash('md5').update(payload).digest('hex')}\n`), payload]);
+    const v4 = (await s.core.catalog.addBuffer(bytes, { kind: 'firmware', profile: PROFILE, version: '4.0', filename: 'fw-4.0.bin' })).id;
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: v4, stages: '10,100', timeout: 60 });
+    const chosen = (await rolloutOf(s, r.id)).devices.map((d) => d.deviceId).filter((id) => id !== faulty && id !== away);
+    assert.ok(chosen.length > 0);
+    for (const id of chosen) assert.equal(firmwareDownloads(await session(id)), 1, `${id} is sent 4.0`);
+    for (const id of chosen) await session(id);
+    const halted = await until(
+      'halt',
+      () => rolloutOf(s, r.id),
+      (x) => x.state === 'halted',
+    );
+    for (const d of halted.devices.filter((x) => chosen.includes(x.deviceId))) {
+      assert.equal(d.status, 'failed');
+      assert.match(d.detail!, /fault 9010: APS: transfer reported complete, but the CPE runs 3\.9, not 4\.0/);
+    }
+    for (const id of chosen)
+      assert.equal(firmwareDownloads(await session(id)), 1, `${id} is sent its previous firmware (2.0), not 4.0 again`);
+    for (const id of chosen) assert.equal(s.core.catalog.target(s.core.devices.get(id)!, 'firmware')?.id, v2);
+  });
 });
