@@ -57,7 +57,7 @@ export async function artifactStatus(s: TestServer, id: number): Promise<string 
 }
 
 /** Polls until `check` holds (the rollout clock ticks on its own), failing after `ms`. */
-export async function until<T>(what: string, get: () => Promise<T>, check: (v: T) => boolean, ms = 10_000): Promise<T> {
+export async function until<T>(what: string, get: () => Promise<T>, check: (v: T) => boolean, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await get();
