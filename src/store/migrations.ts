@@ -131,4 +131,34 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, seq)
   );
   `,
+  // 5, 6, 7: numbers given to branches developed beside this one (rollouts, sources, access locks). Until
+  // they merge these stay empty, so migration 8 keeps its number; a merge puts each branch's SQL in its slot.
+  '',
+  '',
+  '',
+  // 8: admin access. Named admin tokens (scope read or full), stored as a keyed hash, never as text; and the
+  // audit log of admin changes: who (token name or cli:<os user>), when, what, target, before/after JSON
+  // (secrets masked before they are written).
+  `
+  CREATE TABLE admin_tokens (
+    name TEXT PRIMARY KEY,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'full')),
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    last_used_at TEXT
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+  );
+  CREATE INDEX audit_at ON audit (at);
+  CREATE INDEX audit_who ON audit (who, id);
+  `,
 ];
