@@ -86,7 +86,7 @@ describe('the audit log: API and CLI changes, who, before/after, secrets masked;
     assert.equal((await api(`/artifacts/${id}`, { method: 'DELETE' })).status, 200);
     const entries = await audit(`?target=${id}&action=artifact`);
     assert.deepEqual(
-      entries.map((e) => [e.action, e.who, e.before?.version ?? e.after?.version]),
+      entries.map((e): unknown[] => [e.action, e.who, e.before?.version ?? e.after?.version]),
       [
         ['artifact.remove', 'ops', '9'],
         ['artifact.add', 'ops', '9'],
