@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { cliActor } from '../src/admin/audit.ts';
 import { verifyAdminToken } from '../src/transport/admin-auth.ts';
 import { apsCli } from './helpers/cli.ts';
@@ -147,5 +149,18 @@ describe('admin tokens: named, read or full, revocable, stored hashed (CLI and A
       assert.ok(!bytes.includes(t.slice(4)), 'token body in the database');
     }
     assert.ok(!bytes.includes(s.adminToken), 'the configured token is never stored');
+    // What is kept for the one token still valid: a keyed hash (not even a plain sha256 of the token).
+    const db = new Database(join(s.dataDir, 'aps.sqlite'), { readonly: true });
+    try {
+      const rows = db.prepare('SELECT name, hash FROM admin_tokens').all() as Array<{ name: string; hash: string }>;
+      assert.deepEqual(
+        rows.map((r) => r.name),
+        ['monitor'],
+      );
+      assert.match(rows[0]!.hash, /^[0-9a-f]{64}$/);
+      assert.notEqual(rows[0]!.hash, createHash('sha256').update(issued[0]!).digest('hex'));
+    } finally {
+      db.close();
+    }
   });
 });

@@ -47,17 +47,17 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
 
   deviceOptions(device.command('add').argument('<id>', 'stable id: the user name, MAC or serial the device is known by')).action(
     async (id: string, o, cmd: Command) => {
-      await withCore(cmd, adapters, (core) => {
+      await withCore(cmd, adapters, async (core) => {
         if (!o.profile) throw new ApsError('bad_request', 'device add needs --profile');
-        const d = saveDevice(core, toInput(id, o), 'create', cliActor());
+        const d = await saveDevice(core, toInput(id, o), 'create', cliActor());
         console.log(o.json ? JSON.stringify(describeDevice(core, d), null, 2) : `added device ${d.id} (${d.profile})`);
       });
     },
   );
 
   deviceOptions(device.command('set').argument('<id>', 'device id')).action(async (id: string, o, cmd: Command) => {
-    await withCore(cmd, adapters, (core) => {
-      const d = saveDevice(core, toInput(id, o), 'update', cliActor());
+    await withCore(cmd, adapters, async (core) => {
+      const d = await saveDevice(core, toInput(id, o), 'update', cliActor());
       console.log(o.json ? JSON.stringify(describeDevice(core, d), null, 2) : `updated device ${d.id}`);
     });
   });

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../admin/audit.ts';
-import type { DeviceRecord, GroupRecord } from '../store/index.ts';
+import type { DeviceRecord, GroupRecord, Store } from '../store/index.ts';
 import type { DeviceInput, DeviceRegistry } from './registry.ts';
 import { isSecretVar, maskVars } from './secret-vars.ts';
 
@@ -51,17 +51,21 @@ export function recordGroupChange(audit: AuditLog, who: string, before: GroupRec
 }
 
 /**
- * `device add/set` and `POST/PUT/PATCH /devices`: writes the device and records the change, so the CLI and
- * the API record alike.
+ * `device add/set` and `POST/PUT/PATCH /devices`: writes the device and records the change in one
+ * transaction (both or neither), so the CLI and the API record alike. A password is hashed first, on the
+ * thread pool: the write lock is never held across scrypt.
  */
-export function saveDevice(
-  core: { devices: DeviceRegistry; audit: AuditLog },
+export async function saveDevice(
+  core: { devices: DeviceRegistry; audit: AuditLog; store: Store },
   input: DeviceInput,
   mode: 'create' | 'update' | 'upsert',
   who: string,
-): DeviceRecord {
-  const before = core.devices.get(input.id);
-  const after = core.devices.upsert(input, mode);
-  recordDeviceChange(core.audit, who, before, after);
-  return after;
+): Promise<DeviceRecord> {
+  const prepared = await core.devices.prepareCredentials(input);
+  return core.store.transaction(() => {
+    const before = core.devices.get(input.id);
+    const after = core.devices.upsert(prepared, mode);
+    recordDeviceChange(core.audit, who, before, after);
+    return after;
+  }, 'immediate');
 }

@@ -121,18 +121,18 @@ export function adminApi(core: Core): Router {
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
     res.json(describeDevice(core, d));
   });
-  r.post('/devices', (req, res) => {
+  r.post('/devices', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
     if (!b.id) throw new ApsError('bad_request', 'id is required');
-    res.status(201).json(describeDevice(core, saveDevice(core, { ...b, id: b.id }, 'create', actor(res))));
+    res.status(201).json(describeDevice(core, await saveDevice(core, { ...b, id: b.id }, 'create', actor(res))));
   });
-  r.put('/devices/:id', (req, res) => {
+  r.put('/devices/:id', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
-    res.json(describeDevice(core, saveDevice(core, { ...b, id: id(req) }, 'upsert', actor(res))));
+    res.json(describeDevice(core, await saveDevice(core, { ...b, id: id(req) }, 'upsert', actor(res))));
   });
-  r.patch('/devices/:id', (req, res) => {
+  r.patch('/devices/:id', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
-    res.json(describeDevice(core, saveDevice(core, { ...b, id: id(req) }, 'update', actor(res))));
+    res.json(describeDevice(core, await saveDevice(core, { ...b, id: id(req) }, 'update', actor(res))));
   });
   r.delete('/devices/:id', async (req, res) => {
     await removeDevice(core, id(req), actor(res));
