@@ -111,6 +111,9 @@ describe('the audit log: API and CLI changes, who, before/after, secrets masked;
       ].join('\n'),
     );
     await aps('apply', join(dir, 'site.yaml'));
+    const count = (await cliAudit('--limit', '1000')).length;
+    await aps('apply', join(dir, 'site.yaml'));
+    assert.equal((await cliAudit('--limit', '1000')).length, count, 'an apply that changes nothing records nothing');
     await aps('device', 'rm', 'bob');
 
     const mine = await cliAudit('--who', me);
