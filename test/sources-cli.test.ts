@@ -68,7 +68,7 @@ describe('aps sync (CLI) against an in-process SFTP server and a folder', () => 
       ],
     );
     const { stdout } = await aps('sync');
-    assert.match(stdout, /^mirror: 0 added, 1 unchanged, 0 skipped, 0 failed, 0 bytes fetched$/m);
+    assert.match(stdout, /^mirror: 0 added, 1 unchanged, 0 skipped, 0 failed, 0 unmapped, 0 bytes fetched \(run \d+\)$/m);
     assert.match(stdout, /^drop: 0 added, 1 unchanged/m);
     const list = JSON.parse((await aps('artifact', 'list', '--json')).stdout) as Array<{ filename: string; origin: string }>;
     assert.deepEqual(list.map((a) => [a.filename, a.origin]).sort(), [
@@ -80,7 +80,7 @@ describe('aps sync (CLI) against an in-process SFTP server and a folder', () => 
   it('syncs one named source, and names the known ones for an unknown name', async () => {
     writeFileSync(join(dir, 'remote', 'fw', 'vop-4.3.bin'), 'newer remote firmware');
     const { stdout } = await aps('sync', 'mirror');
-    assert.match(stdout, /^mirror: added vop-4\.3\.bin 4\.3 \(artifact \d+\)$/m);
+    assert.match(stdout, /^mirror: added vop-4\.3\.bin 4\.3 to vop \(artifact \d+\)$/m);
     assert.doesNotMatch(stdout, /^drop:/m);
     await assert.rejects(aps('sync', 'nope'), (e: { code: number; stderr: string }) => {
       assert.equal(e.code, 1);

@@ -131,4 +131,35 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, seq)
   );
   `,
+  // 5 and 6 belong to other branches of issue 12 (release policy, maintenance windows); empty here so that
+  // this one keeps its assigned number 7. IF NOT EXISTS keeps it harmless wherever a merge finally puts it.
+  '',
+  '',
+  // 7: every run of an upstream source (aps sync, POST /sources/:name/sync, a schedule), for the history. A
+  // 'running' row is also the lock that keeps two processes from syncing one source at once; per-file results
+  // (unchanged files only counted) and pruned artifacts are JSON in `detail`.
+  `
+  CREATE TABLE IF NOT EXISTS source_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'interrupted')),
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    duration_ms INTEGER,
+    added INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    unmapped INTEGER NOT NULL DEFAULT 0,
+    pruned INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX IF NOT EXISTS source_runs_source ON source_runs (source, id);
+  `,
 ];

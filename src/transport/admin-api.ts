@@ -17,6 +17,7 @@ import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
+import { sourcesApi } from './api-sources.ts';
 
 const deviceBody = z
   .object({
@@ -210,6 +211,7 @@ export function adminApi(core: Core, token: string): Router {
     const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
     res.json(fleetView(core, { after, limit: intQuery(req.query.limit, 'limit') }));
   });
+  r.use('/sources', sourcesApi(core));
   r.get('/profiles', (_req, res) => {
     res.json(core.profiles.list().map((p) => ({ name: p.name, adapter: p.adapter, description: p.description, models: p.models })));
   });
