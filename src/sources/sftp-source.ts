@@ -68,7 +68,7 @@ export async function syncSftpSource(src: SftpSourceConfig, deps: SourceDeps): P
   } catch (e) {
     await endQuietly(client);
     deps.signal?.removeEventListener('abort', onAbort);
-    const error = connectError(src, e, offered);
+    const error = deps.signal?.aborted ? `sftp source "${src.name}": run cancelled` : connectError(src, e, offered);
     log.error({ err: error }, 'sftp source: cannot connect');
     return { files: [], error };
   }
