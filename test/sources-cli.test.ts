@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -87,6 +88,31 @@ describe('aps sync (CLI) against an in-process SFTP server and a folder', () => 
       assert.match(e.stderr, /no source "nope" \(configured: mirror, drop\)/);
       return true;
     });
+  });
+
+  it('shows progress of a transfer: plain lines without a terminal, JSON lines on stderr with --json', async () => {
+    writeFileSync(join(dir, 'remote', 'fw', 'vop-8.0.bin'), randomBytes(200_000));
+    const plain = await aps('sync', 'mirror', '--progress-interval', '0');
+    const lines = plain.stderr.split('\n').filter((l) => l.startsWith('mirror: vop-8.0.bin '));
+    assert.ok(lines.length >= 3, plain.stderr);
+    assert.match(lines[0]!, /^mirror: vop-8\.0\.bin \d+% \(\d+\.\d KiB of 195\.3 KiB\)$/);
+    assert.equal(lines.at(-1), 'mirror: vop-8.0.bin 100% (195.3 KiB of 195.3 KiB) done');
+    assert.match(plain.stdout, /^mirror: added vop-8\.0\.bin 8\.0 to vop/m);
+
+    writeFileSync(join(dir, 'remote', 'fw', 'vop-8.1.bin'), randomBytes(100_000));
+    const json = await aps('sync', 'mirror', '--json', '--progress-interval', '0');
+    const events = json.stderr
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; file: string; bytes: number; total: number; done: boolean });
+    assert.ok(events.length >= 2);
+    assert.ok(events.every((e) => e.event === 'progress' && e.file === 'vop-8.1.bin' && e.total === 100_000));
+    assert.deepEqual([events.at(-1)!.bytes, events.at(-1)!.done], [100_000, true]);
+    const [result] = JSON.parse(json.stdout) as Array<{ added: number }>;
+    assert.equal(result?.added, 1, 'stdout stays one JSON document');
+    // A transfer shorter than the interval prints nothing.
+    writeFileSync(join(dir, 'remote', 'fw', 'vop-8.2.bin'), 'tiny');
+    assert.equal((await aps('sync', 'mirror')).stderr, '');
   });
 
   it('exits 2 with a clear line when a source fails, and never prints the password', async () => {

@@ -31,13 +31,9 @@ const entrySchema = z
   })
   .strict();
 
-const manifestSchema = z.union([
-  z.array(entrySchema),
-  z
-    .object({ files: z.array(entrySchema) })
-    .strict()
-    .transform((m) => m.files),
-]);
+// Two forms: a bare list of entries, or `files:` holding it (the documented one, room for more keys later).
+const listSchema = z.array(entrySchema);
+const objectSchema = z.object({ files: listSchema }).strict();
 
 export type ManifestEntry = z.infer<typeof entrySchema>;
 
@@ -61,16 +57,15 @@ export function parseManifest(name: string, bytes: Buffer, defaults: MappingDefa
   } catch (e) {
     throw new ApsError('bad_request', `manifest ${name}: not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
   }
-  const r = manifestSchema.safeParse(doc);
+  const list = Array.isArray(doc);
+  const r = list ? listSchema.safeParse(doc) : objectSchema.safeParse(doc);
   if (!r.success) {
-    // A union reports the branch that got furthest in its nested issues; the object form is the documented one.
     const issue = r.error.issues[0]!;
-    const nested = issue.code === 'invalid_union' ? (issue.errors.at(-1)?.[0] ?? issue) : issue;
-    const path = issue.code === 'invalid_union' ? ['files', ...nested.path] : nested.path;
-    throw new ApsError('bad_request', `manifest ${name}: ${path.join('.') || '(root)'}: ${nested.message}`);
+    const path = list ? ['files', ...issue.path] : issue.path;
+    throw new ApsError('bad_request', `manifest ${name}: ${path.join('.') || '(root)'}: ${issue.message}`);
   }
   const entries = new Map<string, ManifestEntry[]>();
-  r.data.forEach((e, i) => {
+  (Array.isArray(r.data) ? r.data : r.data.files).forEach((e, i) => {
     if (!(e.profile ?? defaults.profile))
       throw new ApsError('bad_request', `manifest ${name}: files.${i}: no profile (and the source has none)`);
     if (!(e.kind ?? defaults.kind)) throw new ApsError('bad_request', `manifest ${name}: files.${i}: no kind (and the source has none)`);
