@@ -214,7 +214,7 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
     return { files, listed: entries.map((e) => e.name) };
   } catch (e) {
     const error = `${src.type} source "${src.name}": ${cleanMessage(e)}`;
-    log.error({ err: error }, 'source: run failed');
+    log.error({ err: error }, `${src.type} source: run failed`);
     return { files, error };
   }
 }
@@ -296,5 +296,6 @@ async function download(
 
 export function cleanMessage(e: unknown): string {
   // ssh2-sftp-client prefixes its method name ("getConnection: ", "list: "); the caller says what failed.
-  return (e instanceof Error ? e.message : String(e)).replace(/^[A-Za-z_]+(?::|->)\s*/, '');
+  // Upper-case prefixes (ENOENT: …) are the system's error codes, kept.
+  return (e instanceof Error ? e.message : String(e)).replace(/^_?[a-z][A-Za-z]*(?::|->)\s*/, '');
 }

@@ -138,12 +138,14 @@ export class SourceRunner {
     signal: AbortSignal,
   ): Promise<SourceRunResult> {
     const { core } = this;
-    const log = core.log.child({ component: 'sources', source: src.name, run: id });
+    // The readers add `source` themselves (and the SFTP host); the runner's own lines add it here.
+    const base = core.log.child({ component: 'sources', run: id });
+    const log = base.child({ source: src.name });
     const deps: SourceDeps = {
       catalog: core.catalog,
       state: new KvState(core.store, 'sources'),
       dataDir: core.config.dataDir,
-      log,
+      log: base,
       signal,
       onProgress: opts.onProgress,
       profileModels: (p) => core.profiles.get(p)?.models,
