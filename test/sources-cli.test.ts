@@ -115,6 +115,20 @@ describe('aps sync (CLI) against an in-process SFTP server and a folder', () => 
     assert.equal((await aps('sync', 'mirror')).stderr, '');
   });
 
+  it('lists the configured sources with their last run, never the password', async () => {
+    const list = JSON.parse((await aps('sync', '--list', '--json')).stdout) as Array<{ name: string; lastRun: { status: string } | null }>;
+    assert.deepEqual(
+      list.map((s) => [s.name, s.lastRun?.status]),
+      [
+        ['mirror', 'ok'],
+        ['drop', 'ok'],
+      ],
+    );
+    const { stdout } = await aps('sync', '--list');
+    assert.match(stdout, /^mirror\s+sftp\s+127\.0\.0\.1:\d+\/fw\s+false\s+verify\s+ok /m);
+    assert.ok(!stdout.includes('cli-Secret-77') && !JSON.stringify(list).includes('cli-Secret-77'));
+  });
+
   it('exits 2 with a clear line when a source fails, and never prints the password', async () => {
     await assert.rejects(
       exec(process.execPath, [BIN, 'sync', '--config', join(dir, 'bad.yaml')], { env }),
