@@ -3,8 +3,19 @@ import { parseJson } from './db.ts';
 
 export type SourceRunStatus = 'running' | 'ok' | 'failed' | 'interrupted';
 
-/** One recorded run of an upstream source (migration 7). `detail` is the per-file JSON the runner wrote. */
-export interface SourceRunRecord {
+/** What a finished run counts. */
+export interface SourceRunTotals {
+  added: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  unmapped: number;
+  pruned: number;
+  bytes: number;
+}
+
+/** One recorded run of an upstream source (migration 7); get() adds the per-file JSON the runner wrote. */
+export interface SourceRunRecord extends SourceRunTotals {
   id: number;
   source: string;
   type: string;
@@ -15,31 +26,19 @@ export interface SourceRunRecord {
   startedAt: string;
   finishedAt: string | null;
   durationMs: number | null;
-  added: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
-  unmapped: number;
-  pruned: number;
-  bytes: number;
   error: string | null;
 }
 
-export interface SourceRunCounts {
+/** How a run ends: its outcome and totals. */
+export interface SourceRunCounts extends SourceRunTotals {
   status: Exclude<SourceRunStatus, 'running'>;
   finishedAt: string;
   durationMs: number;
-  added: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
-  unmapped: number;
-  pruned: number;
-  bytes: number;
   error: string | null;
 }
 
-interface Row {
+/** The columns, snake_case; the totals have the same names in both. */
+interface Row extends SourceRunTotals {
   id: number;
   source: string;
   type: string;
@@ -50,13 +49,6 @@ interface Row {
   started_at: string;
   finished_at: string | null;
   duration_ms: number | null;
-  added: number;
-  unchanged: number;
-  skipped: number;
-  failed: number;
-  unmapped: number;
-  pruned: number;
-  bytes: number;
   error: string | null;
   detail: string;
 }
