@@ -163,7 +163,33 @@ export class SourceRunner {
       outcome = { files: [], error: `${src.type} source "${src.name}": ${cleanMessage(e)}` };
     }
     const result = finishRun({ id, source: src.name, type: src.type, trigger: opts.trigger, startedAt }, outcome, pruned);
-    core.store.sourceRuns.finish(
+    try {
+      this.record(id, result, pruned);
+    } catch (e) {
+      // The store closed under the run (a shutdown that did not wait): the run is still answered; its row stays
+      // 'running' and is marked interrupted by the next run of the source.
+      log.error({ err: e as Error }, 'source run not recorded');
+    }
+    log.info(
+      {
+        trigger: opts.trigger,
+        ok: result.ok,
+        added: result.added,
+        unchanged: result.unchanged,
+        skipped: result.skipped,
+        failed: result.failed,
+        unmapped: result.unmapped,
+        pruned: pruned.length,
+        bytes: result.downloadedBytes,
+        error: result.error,
+      },
+      'source sync finished',
+    );
+    return result;
+  }
+
+  private record(id: number, result: SourceRunResult, pruned: PruneResult[]): void {
+    this.core.store.sourceRuns.finish(
       id,
       {
         status: result.ok ? 'ok' : 'failed',
@@ -181,22 +207,6 @@ export class SourceRunner {
       // Unchanged files are counted, not listed: a mirror of thousands of files keeps its history small.
       { files: result.files.filter((f) => f.status !== 'unchanged'), pruned },
     );
-    log.info(
-      {
-        trigger: opts.trigger,
-        ok: result.ok,
-        added: result.added,
-        unchanged: result.unchanged,
-        skipped: result.skipped,
-        failed: result.failed,
-        unmapped: result.unmapped,
-        pruned: pruned.length,
-        bytes: result.downloadedBytes,
-        error: result.error,
-      },
-      'source sync finished',
-    );
-    return result;
   }
 
   /** A source with `rollout` hands the artifacts this run added to the rollout engine the process connected. */
