@@ -95,7 +95,8 @@ describe('aps sync (CLI) against an in-process SFTP server and a folder', () => 
     const plain = await aps('sync', 'mirror', '--progress-interval', '0');
     const lines = plain.stderr.split('\n').filter((l) => l.startsWith('mirror: vop-8.0.bin '));
     assert.ok(lines.length >= 3, plain.stderr);
-    assert.match(lines[0]!, /^mirror: vop-8\.0\.bin \d+% \(\d+\.\d KiB of 195\.3 KiB\)$/);
+    assert.equal(lines[0], 'mirror: vop-8.0.bin 0% (0 B of 195.3 KiB)');
+    assert.match(lines[1]!, /^mirror: vop-8\.0\.bin \d+% \(\d+\.\d KiB of 195\.3 KiB\)$/);
     assert.equal(lines.at(-1), 'mirror: vop-8.0.bin 100% (195.3 KiB of 195.3 KiB) done');
     assert.match(plain.stdout, /^mirror: added vop-8\.0\.bin 8\.0 to vop/m);
 

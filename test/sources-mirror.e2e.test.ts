@@ -292,8 +292,9 @@ describe('a vendor mirror: mapping, checksums, cut transfers, prune, history', (
     }
     assert.equal(busy.status, 409);
     assert.match(((await busy.json()) as { message: string }).message, new RegExp(`source "mirror" is already syncing \\(run ${id}, `));
-    const running = (await (await api(`/sources/mirror/runs/${id}`)).json()) as { status: string };
+    const running = (await (await api(`/sources/mirror/runs/${id}`)).json()) as { status: string; progress: unknown };
     assert.equal(running.status, 'running');
+    assert.deepEqual(running.progress, { source: 'mirror', file: 'vop-7.0.bin', bytes: 0, total: 50_000, done: false });
     // The server, not the test helper: the data folder stays to be read.
     await s.close();
     closed = true;

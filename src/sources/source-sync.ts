@@ -282,6 +282,7 @@ async function download(
 ): Promise<Required<Published> & { bytes: number }> {
   const digest = new Digester(maxBytes, (n) => progress(n, false));
   const file = await open(local, 'wx', 0o600);
+  progress(0, false);
   const out = file.createWriteStream();
   const closed = new Promise<void>((resolve) => (out.closed ? resolve() : out.once('close', () => resolve())));
   try {

@@ -67,6 +67,8 @@ export class SourceRunner {
   private hooks: SourceHooks;
   private readonly abort = new AbortController();
   private readonly inFlight = new Map<number, Promise<SourceRunResult>>();
+  /** The transfer each run in flight is at, for GET /sources/:name/runs/:id. */
+  private readonly transfers = new Map<number, SourceProgress>();
 
   constructor(core: SourceCore, hooks: SourceHooks = {}) {
     this.core = core;
@@ -103,12 +105,22 @@ export class SourceRunner {
     const id = begun.id;
     ownRuns.add(own(id));
     const signal = opts.signal ? AbortSignal.any([opts.signal, this.abort.signal]) : this.abort.signal;
-    const done = this.execute(src, id, startedAt, opts, signal).finally(() => {
+    const onProgress = (p: SourceProgress): void => {
+      this.transfers.set(id, p);
+      opts.onProgress?.(p);
+    };
+    const done = this.execute(src, id, startedAt, { ...opts, onProgress }, signal).finally(() => {
       ownRuns.delete(own(id));
       this.inFlight.delete(id);
+      this.transfers.delete(id);
     });
     this.inFlight.set(id, done);
     return { id, done };
+  }
+
+  /** The latest progress of a run of this process still in flight (undefined before its first transfer). */
+  progressOf(id: number): SourceProgress | undefined {
+    return this.transfers.get(id);
   }
 
   /** Runs a source now and waits; a source already syncing gives a result carrying that as its error. */

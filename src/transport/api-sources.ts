@@ -50,7 +50,9 @@ export function sourcesApi(core: Core): Router {
     if (!run || run.source !== sourceName(req))
       throw new ApsError('not_found', `no run ${String(req.params.id)} of source "${sourceName(req)}"`);
     const { detail, ...summary } = run;
-    res.json({ ...summary, ...(detail as object) });
+    // A run of this server still going says which file it is at; one of another process has no progress here.
+    const progress = run.status === 'running' ? { progress: sourceRunner(core).progressOf(run.id) ?? null } : {};
+    res.json({ ...summary, ...progress, ...(detail as object) });
   });
   return r;
 }
