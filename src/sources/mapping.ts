@@ -11,9 +11,13 @@ export type RuleGroup = (typeof RULE_GROUPS)[number];
 export const kindSchema = z.enum(ARTIFACT_KINDS as readonly [ArtifactKind, ...ArtifactKind[]]);
 export const roleSchema = z.string().regex(/^[a-z0-9-]{1,32}$/, 'lower-case letters, digits or "-"');
 
+const compiled = new Map<string, RegExp>();
+
 /** The whole file name must match: the pattern is anchored for the admin, so `vop-(?<version>.+)\.bin` suffices. */
 export function compilePattern(pattern: string): RegExp {
-  return new RegExp(`^(?:${pattern})$`, 'u');
+  let re = compiled.get(pattern);
+  if (!re) compiled.set(pattern, (re = new RegExp(`^(?:${pattern})$`, 'u')));
+  return re;
 }
 
 /** The names of a pattern's named groups (an empty alternative makes exec() list them all without a match). */
