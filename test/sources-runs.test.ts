@@ -145,4 +145,14 @@ describe('source runs: recorded, never two at once, hooks', () => {
     assert.equal(core.store.sourceRuns.get(r.id!)?.error, r.error);
     sourceRunner(core, {});
   });
+
+  it('reads a sidecar whatever the case of its extension', async () => {
+    writeFileSync(join(dir, 'up', 'vop-2.0.bin'), 'two point oh');
+    writeFileSync(join(dir, 'up', 'vop-2.0.bin.SHA256'), `${sha256('something else')}  vop-2.0.bin\n`);
+    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    const f = r.files.find((x) => x.file === 'vop-2.0.bin');
+    assert.equal(f?.status, 'failed');
+    assert.match(f!.reason!, /^sha256 mismatch: published /);
+    assert.ok(!r.files.some((x) => x.file === 'vop-2.0.bin.SHA256'), 'the sidecar is no artifact and not reported');
+  });
 });

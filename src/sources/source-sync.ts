@@ -88,7 +88,12 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
       if (!m) throw new ApsError('not_found', `manifest ${src.manifest} is not in the folder`);
       manifest = parseManifest(src.manifest, await readSmall(reader, m, MANIFEST_MAX_BYTES), defaults);
     }
-    // Sidecars of a listed file and the manifest describe files; they are never artifacts themselves.
+    // Sidecars of a listed file (FILE.sha256, FILE.MD5…) and the manifest describe files; never artifacts themselves.
+    const sidecarsOf = new Map<string, Array<{ algorithm: Algorithm; entry: SourceEntry }>>();
+    for (const e of entries) {
+      const s = sidecarOf(e.name);
+      if (s && byName.has(s.file)) sidecarsOf.set(s.file, [...(sidecarsOf.get(s.file) ?? []), { algorithm: s.algorithm, entry: e }]);
+    }
     const isMetadata = (name: string): boolean => name === src.manifest || byName.has(sidecarOf(name)?.file ?? '');
 
     const mapFile = (name: string): Mapping => {
@@ -146,9 +151,7 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
         each({ status: 'skipped', reason: `${f.size} bytes is more than maxBytes ${src.maxBytes}` });
         continue;
       }
-      const sidecars = (Object.keys(SIDECARS) as Algorithm[])
-        .map((algorithm) => ({ algorithm, entry: byName.get(f.name + SIDECARS[algorithm]) }))
-        .filter((s): s is { algorithm: Algorithm; entry: SourceEntry } => s.entry !== undefined);
+      const sidecars = sidecarsOf.get(f.name) ?? [];
       const stamps = Object.fromEntries(sidecars.map((s) => [s.entry.name, [s.entry.size, s.entry.mtime] as [number, number]]));
       const key = `${src.name}/${f.name}`;
       const seen = deps.state.get<Remembered>(key);
