@@ -4,6 +4,7 @@ import { AuditQueries } from './audit-queries.ts';
 import { BackupQueries } from './backup-queries.ts';
 import { openDb, type Db } from './db.ts';
 import { DeviceQueries } from './device-queries.ts';
+import { SourceRunQueries } from './source-run-queries.ts';
 import { StateQueries } from './state-queries.ts';
 import { TokenQueries } from './token-queries.ts';
 
@@ -11,6 +12,7 @@ export * from './types.ts';
 export type { StateUpdate } from './device-queries.ts';
 export type { AuditQuery, AuditRecord } from './audit-queries.ts';
 export type { AdminScope, AdminTokenRecord } from './token-queries.ts';
+export type { SourceRunCounts, SourceRunRecord, SourceRunStatus } from './source-run-queries.ts';
 
 /** The only door to SQL. One instance per process, shared by every service. */
 export class Store {
@@ -21,6 +23,7 @@ export class Store {
   readonly backups: BackupQueries;
   readonly tokens: TokenQueries;
   readonly audit: AuditQueries;
+  readonly sourceRuns: SourceRunQueries;
 
   constructor(db: Db) {
     this.db = db;
@@ -31,6 +34,7 @@ export class Store {
     this.backups = new BackupQueries(db);
     this.tokens = new TokenQueries(db);
     this.audit = new AuditQueries(db);
+    this.sourceRuns = new SourceRunQueries(db);
   }
 
   /** Runs fn in one transaction; 'immediate' takes the write lock first, for a read followed by a write. */

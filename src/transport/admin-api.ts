@@ -23,6 +23,7 @@ import { actor, adminAuth } from './admin-auth.ts';
 import { intQuery, parseBody } from './api-input.ts';
 import { auditApi } from './api-audit.ts';
 import { tokensApi } from './api-tokens.ts';
+import { sourcesApi } from './api-sources.ts';
 
 const deviceBody = z
   .object({
@@ -187,6 +188,7 @@ export function adminApi(core: Core): Router {
     const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
     res.json(fleetView(core, { after, limit: intQuery(req.query.limit, 'limit') }));
   });
+  r.use('/sources', sourcesApi(core));
   r.get('/profiles', (_req, res) => {
     res.json(core.profiles.list().map((p) => ({ name: p.name, adapter: p.adapter, description: p.description, models: p.models })));
   });
