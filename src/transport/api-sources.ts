@@ -1,5 +1,6 @@
 import express, { type Request, type Router } from 'express';
 import type { Core } from '../core.ts';
+import { actor } from './admin-auth.ts';
 import { ApsError } from '../errors.ts';
 import { describeSource, selectSources, sourceRunner, sourceRuns } from '../sources/sync.ts';
 
@@ -28,6 +29,8 @@ export function sourcesApi(core: Core): Router {
   r.post('/:name/sync', async (req, res) => {
     const [src] = selectSources(core, sourceName(req));
     const { id, done } = sourceRunner(core).start(src!, { trigger: 'api' });
+    // Who started which run: the run's own row holds what it did (the CLI records its finished runs the same way).
+    core.audit.record({ who: actor(res), action: 'source.sync', target: src!.name, after: { run: id } });
     if (req.query.wait === '1' || req.query.wait === 'true') return void res.json(await done);
     res
       .status(202)
