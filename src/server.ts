@@ -9,6 +9,7 @@ import type { Adapter, AdapterContext, AdapterServices } from './adapter.ts';
 import { readTokenFile } from './admin/tokens.ts';
 import type { ApsConfig } from './config.ts';
 import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
+import { rolloutSourceHooks } from './rollouts/source-hook.ts';
 import { startRolloutTicker, type RolloutTicker } from './rollouts/ticker.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
@@ -160,7 +161,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   prune();
   const housekeeping = setInterval(prune, 3_600_000).unref();
   // Schedules start only once the server is up, so a first sync never races start-up.
-  const sources = startSources(core);
+  const sources = startSources(core, rolloutSourceHooks(core));
   const rollouts = startRolloutTicker(core, config.rollouts.tickSeconds);
 
   return {

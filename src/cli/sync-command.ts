@@ -3,7 +3,8 @@ import type { Adapter } from '../adapter.ts';
 import { cliActor } from '../admin/audit.ts';
 import { ApsError } from '../errors.ts';
 import type { SourceRunResult } from '../sources/result.ts';
-import { assertSourceProfiles, describeSource, runSources, selectSources, sourceRuns } from '../sources/sync.ts';
+import { rolloutSourceHooks } from '../rollouts/source-hook.ts';
+import { assertSourceProfiles, describeSource, runSources, selectSources, sourceRunner, sourceRuns } from '../sources/sync.ts';
 import { printTable, withCore } from './context.ts';
 import { formatBytes, progressView } from './sync-progress.ts';
 
@@ -78,6 +79,7 @@ export function syncCommand(program: Command, adapters: readonly Adapter[]): voi
         const view = progressView(o.json ? 'json' : process.stderr.isTTY ? 'bar' : 'lines', seconds * 1000);
         let results: SourceRunResult[];
         try {
+          sourceRunner(core, rolloutSourceHooks(core));
           results = await runSources(core, selectSources(core, name), { trigger: 'cli', onProgress: (p) => view.onProgress(p) });
         } finally {
           view.stop();

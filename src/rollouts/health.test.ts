@@ -108,6 +108,7 @@ describe('rollout options and selection', () => {
     assert.throws(() => parseMaxFailures('150%'), /percentage/);
     assert.equal(parseTimeout('6h'), 21_600);
     assert.equal(parseTimeout('90'), 90);
+    assert.equal(parseTimeout('2d'), 172_800);
     assert.throws(() => parseTimeout('soon'), /duration/);
     assert.ok(failuresExceed('5%', 1, 10));
     assert.ok(!failuresExceed('10%', 1, 10));

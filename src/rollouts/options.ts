@@ -30,13 +30,14 @@ export function failuresExceed(maxFailures: string, failed: number, total: numbe
   return failed > Number(maxFailures);
 }
 
-/** "6h", "30m", "45s" or plain seconds → seconds (at least 1). */
+/** "6h", "30m", "45s", "2d" or plain seconds → seconds (at least 1). */
 export function parseTimeout(input: string | number | undefined): number {
   if (input === undefined) return 6 * 3600;
   const text = String(input).trim();
   let seconds: number;
   try {
-    seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : parseDuration(text, 'timeout') / 1000;
+    const days = /^(\d+(?:\.\d+)?)d$/.exec(text);
+    seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : days ? Number(days[1]) * 86_400 : parseDuration(text, 'timeout') / 1000;
   } catch (e) {
     throw new ApsError('bad_request', (e as Error).message);
   }

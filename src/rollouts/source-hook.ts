@@ -1,0 +1,16 @@
+import type { SourceHooks } from '../sources/rollout-hook.ts';
+import { rolloutRequests } from '../sources/rollout-hook.ts';
+import { startRollout, type RolloutCore } from './rollouts.ts';
+
+/** Connects a source's `rollout:` key to the engine: each artifact a sync adds starts its own staged rollout. */
+export function rolloutSourceHooks(core: RolloutCore): SourceHooks {
+  return {
+    onArtifactsAdded: (source, artifacts) => {
+      for (const request of rolloutRequests(source.rollout, artifacts)) {
+        const r = startRollout(core, request);
+        core.log.info({ source: source.name, rollout: r.id, artifact: r.artifactId }, 'source started a rollout');
+      }
+      return Promise.resolve();
+    },
+  };
+}
