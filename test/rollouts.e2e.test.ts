@@ -186,6 +186,9 @@ describe('staged rollouts end to end (TR-069 simulators)', () => {
     for (const id of chosen) assert.equal(running(id), '2.0', `${id} runs 2.0 again`);
     assert.equal(await artifactStatus(s, v3), 'candidate');
     await api(s, 'POST', `/rollouts/${r.id}/resume`, undefined, 409);
+    // The admin's commands are in the audit log, under the token's name.
+    const audited = s.core.audit.list({ target: String(r.id) }).map((e) => e.action);
+    assert.deepEqual(audited.sort(), ['rollout.abort', 'rollout.start']);
   });
 
   it('a CPE that never comes back within a short timeout, and one that boots another version, halt the rollout', async () => {

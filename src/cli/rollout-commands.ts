@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
+import { cliActor } from '../admin/audit.ts';
 import { ApsError } from '../errors.ts';
+import { recordRolloutChange } from '../rollouts/rollout-audit.ts';
 import {
   abortRollout,
   describeRollout,
@@ -52,6 +54,7 @@ export function rolloutCommands(program: Command, adapters: readonly Adapter[]):
           timeout: o.timeout,
           autoPromote: o.autoPromote === true,
         });
+        recordRolloutChange(core.audit, cliActor(), 'start', r);
         print(r, o.json === true);
       });
     });
@@ -108,7 +111,11 @@ export function rolloutCommands(program: Command, adapters: readonly Adapter[]):
       .description(what)
       .option('--json', 'print JSON')
       .action(async (id: string, o, cmd: Command) => {
-        await withCore(cmd, adapters, (core) => print(fn(core, idOf(id, 'rollout id')), o.json === true));
+        await withCore(cmd, adapters, (core) => {
+          const r = fn(core, idOf(id, 'rollout id'));
+          recordRolloutChange(core.audit, cliActor(), verb, r);
+          print(r, o.json === true);
+        });
       });
   }
 }

@@ -2,6 +2,8 @@ import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import type { Core } from '../core.ts';
 import { ApsError } from '../errors.ts';
+import { recordRolloutChange, type RolloutVerb } from '../rollouts/rollout-audit.ts';
+import { actor } from './admin-auth.ts';
 import {
   abortRollout,
   evaluateRollouts,
@@ -42,7 +44,9 @@ export function rolloutsApi(core: Core): Router {
       const i = parsed.error.issues[0]!;
       throw new ApsError('bad_request', `${i.path.join('.') || 'body'}: ${i.message}`);
     }
-    res.status(201).json(startRollout(core, parsed.data));
+    const started = startRollout(core, parsed.data);
+    recordRolloutChange(core.audit, actor(res), 'start', started);
+    res.status(201).json(started);
   });
   r.get('/:id', (req, res) => {
     const id = rolloutId(req);
@@ -53,7 +57,9 @@ export function rolloutsApi(core: Core): Router {
   const verbs = { promote: promoteRollout, pause: pauseRollout, resume: resumeRollout, abort: abortRollout } as const;
   for (const [verb, fn] of Object.entries(verbs)) {
     r.post(`/:id/${verb}`, (req, res) => {
-      res.json(fn(core, rolloutId(req)));
+      const changed = fn(core, rolloutId(req));
+      recordRolloutChange(core.audit, actor(res), verb as RolloutVerb, changed);
+      res.json(changed);
     });
   }
   return r;
