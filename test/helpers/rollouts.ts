@@ -111,8 +111,15 @@ export async function stageToSuccess(s: TestServer, o: StageToSuccess): Promise<
   );
   if (first < 100 && !auto) {
     for (const id of o.devices) await o.poll(id);
-    for (const id of o.devices)
-      assert.equal(fetchedArtifact(s, id, o.artifactId), selected.includes(id), `${id} fetched the artifact only if selected`);
+    // The server records a download once its response has finished, which may be just after the client has
+    // the last byte: wait for the selected devices' events, then check that nobody else has one.
+    await until(
+      'the selected devices fetched the artifact',
+      () => Promise.resolve(selected.filter((id) => !fetchedArtifact(s, id, o.artifactId))),
+      (missing) => missing.length === 0,
+    );
+    for (const id of o.devices.filter((x) => !selected.includes(x)))
+      assert.equal(fetchedArtifact(s, id, o.artifactId), false, `${id} is not selected and did not fetch the artifact`);
     const stage1 = await until(
       'stage 1 done',
       () => pollPending(s, started.id, o.poll),
