@@ -18,6 +18,8 @@ import { RenderedFiles } from './render/rendered-files.ts';
 import { RevisionStore } from './render/revisions.ts';
 import { openStore, type Store } from './store/index.ts';
 import { DeviceFiles } from './transport/device-files.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { WindowGate } from './windows/gate.ts';
 
 export type { PublicUrls };
 
@@ -35,6 +37,8 @@ export interface CoreServices {
   keys: Keyring;
   /** Files devices upload about themselves (config backups): adapters call put() with the request body. */
   backups: BackupStore;
+  /** Maintenance windows: what each device is offered now (src/windows/gate.ts); its clock is the core's. */
+  windows: WindowGate;
   urls: PublicUrls;
   /** The adapter's own persisted key-value state. */
   stateOf(adapter: string): KvState;
@@ -57,7 +61,12 @@ export interface Core extends CoreServices {
 }
 
 /** Opens the data folder (SQLite, blobs, keys) and the profiles; the same for `serve` and every CLI command. */
-export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Core {
+export interface CoreOptions {
+  /** "Now" for window decisions; tests inject one they can move. */
+  clock?: Clock;
+}
+
+export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: Logger, opts: CoreOptions = {}): Core {
   // Owner-only: the database, the key file and per-device configs inside hold secrets. An existing folder
   // keeps the mode its owner gave it.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -87,7 +96,13 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return adapter === undefined ? undefined : byName.get(adapter)?.slots;
     },
   });
-  const files = new DeviceFiles(catalog, events, log, revisions);
+  const windows = new WindowGate(
+    store,
+    (p) => profiles.get(p),
+    (id) => catalog.get(id),
+    opts.clock ?? systemClock,
+  );
+  const files = new DeviceFiles(catalog, events, log, revisions, (deviceId, a) => windows.noteFetched(deviceId, a));
   const backups = new BackupStore(
     { store, keys, catalog, devices, events, log },
     { dataDir: config.dataDir, keep: config.backups.keep, maxBytes: config.backups.maxBytes },
@@ -107,6 +122,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     files,
     keys,
     backups,
+    windows,
     urls: configuredOrServedUrls(config, store),
     stateOf: (name) => new KvState(store, name),
     adapterOf,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { Adapter, AdapterContext, AdapterServices } from './adapter.ts';
 import type { ApsConfig } from './config.ts';
-import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
+import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core, type CoreOptions } from './core.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
@@ -81,6 +81,7 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
     state: s.state,
     access: s.access,
     backups: s.backups,
+    windows: s.windows,
     config: own.config,
     router: own.router,
     ftp: own.ftp,
@@ -88,8 +89,13 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
 }
 
 /** Opens the core, registers every adapter and listens on HTTP, HTTPS and FTP. */
-export async function startServer(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Promise<RunningServer> {
-  const core = openCore(config, adapters, log);
+export async function startServer(
+  config: ApsConfig,
+  adapters: readonly Adapter[],
+  log: Logger,
+  opts: CoreOptions = {},
+): Promise<RunningServer> {
+  const core = openCore(config, adapters, log, opts);
   assertSourceProfiles(core);
   const token = adminToken(config, log);
   const routers = new Map<string, Router>();

@@ -4,9 +4,11 @@ import { BackupQueries } from './backup-queries.ts';
 import { openDb, type Db } from './db.ts';
 import { DeviceQueries } from './device-queries.ts';
 import { StateQueries } from './state-queries.ts';
+import { WindowQueries } from './window-queries.ts';
 
 export * from './types.ts';
 export type { StateUpdate } from './device-queries.ts';
+export type { HeldRecord } from './window-queries.ts';
 
 /** The only door to SQL. One instance per process, shared by every service. */
 export class Store {
@@ -15,6 +17,7 @@ export class Store {
   readonly devices: DeviceQueries;
   readonly state: StateQueries;
   readonly backups: BackupQueries;
+  readonly windows: WindowQueries;
 
   constructor(db: Db) {
     this.db = db;
@@ -23,6 +26,7 @@ export class Store {
     this.artifacts = new ArtifactQueries(db, changed);
     this.devices = new DeviceQueries(db, changed);
     this.backups = new BackupQueries(db);
+    this.windows = new WindowQueries(db, changed);
   }
 
   /** Runs fn in one transaction; 'immediate' takes the write lock first, for a read followed by a write. */
