@@ -109,7 +109,7 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
         if (held)
           return { bytes: held, revision: opts.readOnly ? core.revisions.peek(id, file, held) : core.revisions.stamp(id, file, held) };
       }
-      const f = renderedSource.get(id, file, key, render);
+      const f = renderedSource.get(id, file, `${key}|${core.windows.cacheToken(device)}`, render);
       if (opts.probe) opts.probe(id, file, f);
       else if (device && !opts.readOnly) core.windows.noteRendered(id, file, f.bytes, f.revision.sha256);
       return f;

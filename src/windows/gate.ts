@@ -48,18 +48,20 @@ export class WindowGate {
   readonly clock: Clock;
   private groupGen = -1;
   private groups = new Map<string, WindowDef | null>();
-  private readonly times = new WeakMap<WindowDef, { from: number; until: number; times: WindowTimes }>();
+  private readonly times = new WeakMap<WindowDef, { from: number; until: number; times: WindowTimes; hours: number[] }>();
+  private readonly profiles: () => Profile[];
   /** Last sha256 written per device and file: a poll that renders the same bytes writes nothing. */
   private readonly heldSha = new Map<string, string>();
 
   constructor(
     store: Store,
-    profile: (name: string) => Profile | undefined,
+    profiles: { get(name: string): Profile | undefined; list(): Profile[] },
     artifact: (id: number) => ArtifactRecord | undefined,
     clock: Clock,
   ) {
     this.store = store;
-    this.profile = profile;
+    this.profile = (name) => profiles.get(name);
+    this.profiles = () => profiles.list();
     this.artifact = artifact;
     this.clock = clock;
   }
@@ -74,19 +76,39 @@ export class WindowGate {
 
   /** Open or not, and when next, at the clock's now; computed again only when a boundary passes. */
   timesOf(def: WindowDef, now = this.clock.now()): WindowTimes {
+    return this.computed(def, now).times;
+  }
+
+  private computed(def: WindowDef, now: number): { times: WindowTimes; hours: number[] } {
     const hit = this.times.get(def);
-    if (hit && now >= hit.from && now < hit.until) return hit.times;
+    if (hit && now >= hit.from && now < hit.until) return hit;
     const times = windowTimes(def, now);
     const until = Math.min(times.closesAt?.getTime() ?? Infinity, times.nextStart?.getTime() ?? Infinity, now + 3_600_000);
-    this.times.set(def, { from: now, until, times });
-    return times;
+    const entry = { from: now, until, times, hours: windowHours(def, now) };
+    this.times.set(def, entry);
+    return entry;
+  }
+
+  /**
+   * What a cached rendered file depends on besides the store's generation: the device's gate mode and its
+   * window's daily start (render input); for a file shared by many devices, every profile window's state.
+   * A window opening changes what the catalog reader offers without any write, so caches must see it.
+   */
+  cacheToken(device: WindowSubject | undefined): string {
+    if (!device) {
+      return this.profiles()
+        .filter((p) => p.window)
+        .map((p) => (this.timesOf(p.window!).open ? '1' : '0'))
+        .join('');
+    }
+    const w = this.definitionOf(device);
+    return w ? `${this.mode(device)}|${this.view(device)?.startTime}` : '';
   }
 
   view(subject: Pick<TargetSubject, 'profile' | 'group'>): DeviceWindow | undefined {
     const w = this.definitionOf(subject);
     if (!w) return undefined;
-    const now = this.clock.now();
-    const t = this.timesOf(w.def, now);
+    const { times: t, hours } = this.computed(w.def, this.clock.now());
     return {
       source: w.source,
       description: describeWindow(w.def),
@@ -94,7 +116,7 @@ export class WindowGate {
       open: t.open,
       closesAt: t.closesAt?.toISOString() ?? null,
       nextStart: t.nextStart?.toISOString() ?? null,
-      hours: windowHours(w.def, now),
+      hours,
       startTime: t.aimStart ? localHhmm(t.aimStart, w.def.tz) : null,
       newDevices: w.def.newDevices,
       push: w.def.push,
