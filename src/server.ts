@@ -13,6 +13,7 @@ import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
 import type { Logger } from './log.ts';
 import { createApp } from './transport/app.ts';
+import { startWindowPush, type WindowPush } from './windows/push.ts';
 import type { FtpResolver } from './transport/ftp-mount.ts';
 import { createMetrics } from './transport/metrics.ts';
 import { loadTls } from './transport/tls.ts';
@@ -29,6 +30,8 @@ export interface RunningServer {
   ftpMounts: string[];
   /** node-cron schedules of the upstream sources (none when no source has a schedule). */
   sources: SourceScheduler;
+  /** Pushes at maintenance-window starts (src/windows/push.ts). */
+  windowPush: WindowPush;
   close(): Promise<void>;
 }
 
@@ -165,6 +168,7 @@ export async function startServer(
   const housekeeping = setInterval(prune, 3_600_000).unref();
   // Schedules start only once the server is up, so a first sync never races start-up.
   const sources = startSources(core);
+  const windowPush = startWindowPush(core);
 
   return {
     core,
@@ -175,9 +179,11 @@ export async function startServer(
     ftpMounts,
     tlsFingerprint,
     sources,
+    windowPush,
     async close(): Promise<void> {
       // First, so no sync writes to the store after it is closed.
       await sources.stop();
+      await windowPush.stop();
       clearInterval(housekeeping);
       await Promise.all(
         servers.map(

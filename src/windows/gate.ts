@@ -190,12 +190,16 @@ export class WindowGate {
     this.hold(deviceId, key, a.id, a.sha256, null);
   }
 
-  /** Slots whose target differs from what the device holds: what it will get when its window opens. */
+  /**
+   * Slots whose target the device does not hold (another artifact, or none yet in a slot it never
+   * fetched): what it will be offered when its window opens. A device that holds nothing has nothing
+   * pending: it is served at once.
+   */
   pendingSlots(subject: TargetSubject, targets: Map<string, ArtifactRecord>): string[] {
+    if (this.store.windows.firstHeldAt(subject.id) === undefined) return [];
     const out: string[] = [];
     for (const [slot, a] of targets) {
-      const held = this.store.windows.held(subject.id, artifactKey(slot));
-      if (held && held.artifactId !== a.id) out.push(slot);
+      if (this.store.windows.held(subject.id, artifactKey(slot))?.artifactId !== a.id) out.push(slot);
     }
     return out;
   }
