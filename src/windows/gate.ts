@@ -32,6 +32,8 @@ export interface DeviceWindow {
   hours: number[];
   /** 'hh:mm' in `tz`: when the open (else the next) occurrence starts, for a device's daily check. */
   startTime: string | null;
+  /** How long that occurrence lasts, in whole minutes. */
+  minutes: number | null;
   newDevices: 'serve' | 'wait';
   push: boolean;
 }
@@ -118,6 +120,7 @@ export class WindowGate {
       nextStart: t.nextStart?.toISOString() ?? null,
       hours,
       startTime: t.aimStart ? localHhmm(t.aimStart, w.def.tz) : null,
+      minutes: t.aimStart && t.aimEnd ? Math.floor((t.aimEnd.getTime() - t.aimStart.getTime()) / 60_000) : null,
       newDevices: w.def.newDevices,
       push: w.def.push,
     };

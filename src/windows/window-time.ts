@@ -16,6 +16,8 @@ export interface WindowTimes {
   lastClose: Date | null;
   /** The start of the occurrence open now, else of the next one: what a device's daily check should aim at. */
   aimStart: Date | null;
+  /** The end of that occurrence. */
+  aimEnd: Date | null;
 }
 
 interface Local {
@@ -141,6 +143,7 @@ function cronTimes(w: CronWindow, now: number): WindowTimes {
     nextStart: next === null ? null : new Date(next),
     lastClose: ended === undefined ? null : new Date(ended + duration),
     aimStart: open ? new Date(last!) : next === null ? null : new Date(next),
+    aimEnd: open ? new Date(last! + duration) : next === null ? null : new Date(next + duration),
   };
 }
 
@@ -155,6 +158,7 @@ function hoursTimes(w: HoursWindow, now: number): WindowTimes {
     nextStart: next ? new Date(next[0]) : null,
     lastClose: ended ? new Date(ended[1]) : null,
     aimStart: current ? new Date(current[0]) : next ? new Date(next[0]) : null,
+    aimEnd: current ? new Date(current[1]) : next ? new Date(next[1]) : null,
   };
 }
 
