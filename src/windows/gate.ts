@@ -224,6 +224,16 @@ export class WindowGate {
     this.store.windows.putHeld({ deviceId, key, artifactId, sha256, bytes, at: new Date(this.clock.now()).toISOString() });
   }
 
+  /** A group's own window (`window:` on the group in an apply file), overriding its devices' profiles'. */
+  groupWindowOf(name: string): WindowDef | undefined {
+    return this.groupWindow(name);
+  }
+
+  /** Sets (validated by the caller with parseWindow) or removes (undefined) a group's window. */
+  setGroupWindow(name: string, def: WindowDef | undefined): void {
+    this.store.windows.setGroupWindow(name, def);
+  }
+
   private groupWindow(name: string): WindowDef | undefined {
     const gen = this.store.state.generation();
     if (gen !== this.groupGen) {

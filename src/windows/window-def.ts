@@ -97,6 +97,8 @@ export function parseWindow(raw: unknown, where: string, code: 'invalid_profile'
 /** One line for the operator: "mon-fri 02:00-05:00 Europe/Berlin" or "cron 0 2 * * 1-5 for 3h UTC". */
 export function describeWindow(w: WindowDef): string {
   if (isCron(w)) return `cron "${w.cron}" for ${w.duration} (${w.tz})`;
-  const days = w.days.length === 7 ? 'every day' : WEEKDAYS.filter((d) => w.days.includes(d)).join(',');
+  // Listed Monday first, as a week reads on a site's rota.
+  const week = [...WEEKDAYS.slice(1), WEEKDAYS[0]];
+  const days = new Set(w.days).size === 7 ? 'every day' : week.filter((d) => w.days.includes(d)).join(',');
   return `${days} ${w.from}-${w.to} (${w.tz})`;
 }
