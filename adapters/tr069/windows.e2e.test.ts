@@ -24,7 +24,7 @@ describe('TR-069 maintenance window (02:00-03:00 UTC, push at its start)', () =>
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer(
-      { profilesDir: profilesWith({ 'thomson-tr069': { window: { ...NIGHTLY, push: true } } }) },
+      { profilesDir: profilesWith({ 'thomson-tr069': { window: { ...NIGHTLY, push: true } } }), windows: { checkSeconds: 3600 } },
       undefined,
       undefined,
       { clock },

@@ -102,6 +102,19 @@ export function startWindowPush(core: Core): WindowPush {
     return queued;
   };
 
+  // Wakes at the next start of a profile window that pushes (so the push is on time), and at least every
+  // checkSeconds (group windows, a clock moved by hand, a profile loaded later).
+  const nextWake = (): number => {
+    const now = clock.now();
+    let wake = checkSeconds * 1000;
+    for (const p of core.profiles.list()) {
+      if (!p.window?.push) continue;
+      const next = core.windows.timesOf(p.window, now).nextStart;
+      if (next) wake = Math.min(wake, Math.max(0, next.getTime() - now) + 5);
+    }
+    return wake;
+  };
+
   const arm = (): void => {
     if (stopped) return;
     timer = setTimeout(() => {
@@ -111,7 +124,7 @@ export function startWindowPush(core: Core): WindowPush {
         log.error({ err: e }, 'window push check failed');
       }
       arm();
-    }, checkSeconds * 1000).unref();
+    }, nextWake()).unref();
   };
   arm();
 
