@@ -114,7 +114,7 @@ describe('AudioCodes: the push at the window start (SIP NOTIFY check-sync) reach
     s.core.devices.upsert({ id: 'gw-a', vars: { first_number: '777' } });
     assert.equal((await sims.get('gw-a')!.check()).ini, 'not-modified', 'outside the window');
     clock.set('2026-01-15T02:00:02Z');
-    assert.equal(s.windowPush.check(), 1);
+    assert.equal(await s.windowPush.check(), 1);
     await s.windowPush.idle();
     assert.deepEqual([...notified.keys()], ['gw-a']);
     const r = await notified.get('gw-a')!;

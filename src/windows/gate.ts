@@ -147,11 +147,12 @@ export class WindowGate {
    * file shared by a whole model) holds what it was last offered, per model.
    */
   offered(subject: TargetSubject, slot: string, target: ArtifactRecord | undefined): ArtifactRecord | undefined {
+    if (!this.definitionOf(subject)) return target;
     const mode = this.mode(subject);
     const shared = this.store.devices.get(subject.id) === undefined;
     const key = shared ? `${artifactKey(slot)}@${subject.model ?? ''}` : artifactKey(slot);
     if (mode === 'fresh') {
-      if (shared && target) this.hold(subject.id, key, target.id, target.sha256, null);
+      if (shared && target) this.noteOffered(subject.id, key, target);
       return target;
     }
     if (mode === 'wait') return undefined;
@@ -184,6 +185,14 @@ export class WindowGate {
     if (this.store.windows.held(deviceId, fileKey(file))?.sha256 !== sha256) this.hold(deviceId, fileKey(file), null, sha256, bytes);
     if (this.heldSha.size >= 50_000) this.heldSha.delete(this.heldSha.keys().next().value!);
     this.heldSha.set(key, sha256);
+  }
+
+  /** What a file shared by a model was offered (there is no device to fetch it): held from now on. */
+  private noteOffered(owner: string, key: string, a: ArtifactRecord): void {
+    const memo = `${owner}\0${key}`;
+    if (this.heldSha.get(memo) === a.sha256) return;
+    if (this.store.windows.held(owner, key)?.artifactId !== a.id) this.hold(owner, key, a.id, a.sha256, null);
+    this.heldSha.set(memo, a.sha256);
   }
 
   /** An artifact a device fetched completely: what it holds in that slot from now on. */

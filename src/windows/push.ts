@@ -10,8 +10,8 @@ import { startsBetween } from './window-time.ts';
 import type { WindowDef } from './window-def.ts';
 
 export interface WindowPush {
-  /** Looks for window starts since the last look and queues their pushes; returns how many were queued. */
-  check(): number;
+  /** Looks for window starts since the last look and queues their pushes; resolves to how many were queued. */
+  check(): Promise<number>;
   /** Resolves when every queued push has been sent (tests). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -55,6 +55,8 @@ export function startWindowPush(core: Core): WindowPush {
         status: 200,
         seen: false,
         detail: `window opened: ${r.summary}`,
+        // Not an HTTP answer: a push the device did not take is recorded as a fault, in the adapter's words.
+        fault: r.ok ? null : { code: 'notify', message: r.summary },
       });
       log.info({ device: d.id, ok: r.ok, summary: r.summary }, 'window opened: device told to check');
     } catch (e) {
@@ -73,7 +75,9 @@ export function startWindowPush(core: Core): WindowPush {
     draining = null;
   };
 
-  const check = (): number => {
+  // Working out what is pending renders each candidate's files: the loop yields every few devices so a
+  // large fleet's window start never holds device requests up.
+  const check = async (): Promise<number> => {
     const now = clock.now();
     const from = last;
     last = now;
@@ -84,7 +88,10 @@ export function startWindowPush(core: Core): WindowPush {
       return hit;
     };
     let queued = 0;
+    let n = 0;
     for (const d of core.devices.list()) {
+      if (++n % 50 === 0) await new Promise((r) => setImmediate(r));
+      if (stopped) return queued;
       const w = core.windows.definitionOf(d);
       if (!w || !opened(w.def) || d.status !== 'active') continue;
       const a = adapterOf(d);
@@ -118,12 +125,9 @@ export function startWindowPush(core: Core): WindowPush {
   const arm = (): void => {
     if (stopped) return;
     timer = setTimeout(() => {
-      try {
-        check();
-      } catch (e) {
-        log.error({ err: e }, 'window push check failed');
-      }
-      arm();
+      check()
+        .catch((e: unknown) => log.error({ err: e }, 'window push check failed'))
+        .finally(arm);
     }, nextWake()).unref();
   };
   arm();
