@@ -96,7 +96,13 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return adapter === undefined ? undefined : byName.get(adapter)?.slots;
     },
   });
-  const windows = new WindowGate(store, profiles, (id) => catalog.get(id), opts.clock ?? systemClock);
+  const windows = new WindowGate(
+    store,
+    profiles,
+    (id) => catalog.get(id),
+    (id) => devices.get(id) !== undefined,
+    opts.clock ?? systemClock,
+  );
   const files = new DeviceFiles(catalog, events, log, revisions, (deviceId, a) => windows.noteFetched(deviceId, a));
   const backups = new BackupStore(
     { store, keys, catalog, devices, events, log },

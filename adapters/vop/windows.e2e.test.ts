@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
@@ -16,7 +16,10 @@ describe('VOP maintenance window (every day 02:00-03:00 UTC)', () => {
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
-    s = await startTestServer({ profilesDir: profilesWith({ vop: { window: NIGHTLY } }) }, undefined, undefined, { clock });
+    const profiles = profilesWith({ vop: { window: NIGHTLY } });
+    // Templates see the window too (the parts that do not move with the clock).
+    appendFileSync(join(profiles, 'templates', 'vop-user.conf.hbs'), 'update_window={{window.startTime}} hours={{window.hours}}\n');
+    s = await startTestServer({ profilesDir: profiles }, undefined, undefined, { clock });
     s.core.devices.upsert({ id: 'op1', profile: 'vop', password: 'pw-1' });
     await firmware(1, '1.0');
     sim = { server: s.http, user: 'op1', password: 'pw-1', stateDir: tempDir('aps-vop-win-') };
@@ -29,6 +32,7 @@ describe('VOP maintenance window (every day 02:00-03:00 UTC)', () => {
     const r = await runVopCycle(sim);
     assert.equal(r.error, undefined);
     assert.deepEqual(r.installed, ['firmware', 'config']);
+    assert.match(readFileSync(join(sim.stateDir, 'config'), 'utf8'), /^update_window=02:00 hours=2$/m);
   });
 
   it('outside the window, a new firmware and a changed variable change nothing: the same info file', async () => {

@@ -48,6 +48,7 @@ export class WindowGate {
   private readonly profile: (name: string) => Profile | undefined;
   private readonly artifact: (id: number) => ArtifactRecord | undefined;
   readonly clock: Clock;
+  private readonly isDevice: (id: string) => boolean;
   private groupGen = -1;
   private groups = new Map<string, WindowDef | null>();
   private readonly times = new WeakMap<WindowDef, { from: number; until: number; times: WindowTimes; hours: number[] }>();
@@ -59,8 +60,10 @@ export class WindowGate {
     store: Store,
     profiles: { get(name: string): Profile | undefined; list(): Profile[] },
     artifact: (id: number) => ArtifactRecord | undefined,
+    isDevice: (id: string) => boolean,
     clock: Clock,
   ) {
+    this.isDevice = isDevice;
     this.store = store;
     this.profile = (name) => profiles.get(name);
     this.profiles = () => profiles.list();
@@ -149,7 +152,7 @@ export class WindowGate {
   offered(subject: TargetSubject, slot: string, target: ArtifactRecord | undefined): ArtifactRecord | undefined {
     if (!this.definitionOf(subject)) return target;
     const mode = this.mode(subject);
-    const shared = this.store.devices.get(subject.id) === undefined;
+    const shared = !this.isDevice(subject.id);
     const key = shared ? `${artifactKey(slot)}@${subject.model ?? ''}` : artifactKey(slot);
     if (mode === 'fresh') {
       if (shared && target) this.noteOffered(subject.id, key, target);
