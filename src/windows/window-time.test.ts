@@ -27,6 +27,10 @@ describe('window times', () => {
     assert.equal(t.open, false);
     assert.equal(t.nextStart?.toISOString(), '2026-01-19T01:00:00.000Z');
     assert.equal(t.lastClose?.toISOString(), '2026-01-16T04:00:00.000Z');
+    // Monday 01:30 local, before its window (2026-01-19): the last close is still Friday's, three days back.
+    assert.equal(windowTimes(berlin, at('2026-01-19T00:30:00Z')).lastClose?.toISOString(), '2026-01-16T04:00:00.000Z');
+    const fridays = parseWindow({ days: ['fri'], from: '02:00', to: '05:00', tz: 'UTC' }, 'test');
+    assert.equal(windowTimes(fridays, at('2026-01-22T12:00:00Z')).lastClose?.toISOString(), '2026-01-16T05:00:00.000Z');
   });
 
   it('crosses midnight and belongs to the day it starts on', () => {

@@ -12,7 +12,7 @@ export interface WindowTimes {
   closesAt: Date | null;
   /** The start of the next occurrence after now (while open: the one after this one). */
   nextStart: Date | null;
-  /** The end of the last occurrence that ended at or before now; null when none in the last 8 days. */
+  /** The end of the last occurrence that ended at or before now; null when none in the last 8 days (a window of no day). */
   lastClose: Date | null;
   /** The start of the occurrence open now, else of the next one: what a device's daily check should aim at. */
   aimStart: Date | null;
@@ -148,7 +148,7 @@ function cronTimes(w: CronWindow, now: number): WindowTimes {
 }
 
 function hoursTimes(w: HoursWindow, now: number): WindowTimes {
-  const occ = hoursOccurrences(w, now, 2, 8).sort((a, b) => a[0] - b[0]);
+  const occ = hoursOccurrences(w, now, 8, 8).sort((a, b) => a[0] - b[0]);
   const current = occ.filter(([s, e]) => s <= now && now < e).sort((a, b) => b[1] - a[1])[0];
   const next = occ.find(([s]) => s > now);
   const ended = occ.filter(([, e]) => e <= now).sort((a, b) => b[1] - a[1])[0];
