@@ -204,10 +204,14 @@ export function windowHours(w: WindowDef, now: number): number[] {
     return hours;
   }
   const duration = windowDuration(w.duration)!;
-  const starts = cronOf(w).nextRuns(200, new Date(now));
+  // A week of occurrences (at most 64) sampled every half hour: allowed hours are a coarse hint to the
+  // device, the core decides anyway; a finer scan costs tens of milliseconds for a frequent cron.
+  const weekEnd = now + 7 * 86_400_000;
+  const starts: Date[] = [];
+  for (let d = cronOf(w).nextRun(new Date(now)); d && d.getTime() <= weekEnd && starts.length < 64; d = cronOf(w).nextRun(d))
+    starts.push(d);
   for (const s of starts) {
-    for (let t = s.getTime() - (s.getTime() % 60_000); t < s.getTime() + duration && seen.size < 24; t += 15 * 60_000)
-      add(localTime(t, w.tz).hour);
+    for (let t = s.getTime(); t < s.getTime() + duration && seen.size < 24; t += 30 * 60_000) add(localTime(t, w.tz).hour);
   }
   return hours;
 }
