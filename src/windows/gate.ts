@@ -53,8 +53,12 @@ export class WindowGate {
   private groups = new Map<string, WindowDef | null>();
   private readonly times = new WeakMap<WindowDef, { from: number; until: number; times: WindowTimes; hours: number[] }>();
   private readonly profiles: () => Profile[];
-  /** Last sha256 written per device and file: a poll that renders the same bytes writes nothing. */
-  private readonly heldSha = new Map<string, string>();
+  /**
+   * Last sha256 written per device and file: a poll that renders the same bytes writes nothing. Forgotten
+   * at each change generation (a removed device's rows go with it; one of the same id starts afresh).
+   */
+  private heldSha = new Map<string, string>();
+  private heldGen = -1;
 
   constructor(
     store: Store,
@@ -184,7 +188,7 @@ export class WindowGate {
   /** A rendered file given to a device (inside its window, or new): what it holds from now on. */
   noteRendered(deviceId: string, file: string, bytes: Buffer, sha256: string): void {
     const key = `${deviceId}\0${file}`;
-    if (this.heldSha.get(key) === sha256) return;
+    if (this.memo().get(key) === sha256) return;
     if (this.store.windows.held(deviceId, fileKey(file))?.sha256 !== sha256) this.hold(deviceId, fileKey(file), null, sha256, bytes);
     if (this.heldSha.size >= 50_000) this.heldSha.delete(this.heldSha.keys().next().value!);
     this.heldSha.set(key, sha256);
@@ -193,7 +197,7 @@ export class WindowGate {
   /** What a file shared by a model was offered (there is no device to fetch it): held from now on. */
   private noteOffered(owner: string, key: string, a: ArtifactRecord): void {
     const memo = `${owner}\0${key}`;
-    if (this.heldSha.get(memo) === a.sha256) return;
+    if (this.memo().get(memo) === a.sha256) return;
     if (this.store.windows.held(owner, key)?.artifactId !== a.id) this.hold(owner, key, a.id, a.sha256, null);
     this.heldSha.set(memo, a.sha256);
   }
@@ -223,6 +227,15 @@ export class WindowGate {
   fileDiffers(deviceId: string, file: string, sha256: string): boolean {
     const held = this.store.windows.held(deviceId, fileKey(file));
     return held !== undefined && held.sha256 !== sha256;
+  }
+
+  private memo(): Map<string, string> {
+    const gen = this.store.state.generation();
+    if (gen !== this.heldGen) {
+      this.heldSha = new Map();
+      this.heldGen = gen;
+    }
+    return this.heldSha;
   }
 
   private heldSlots(deviceId: string): string[] {
