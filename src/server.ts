@@ -8,12 +8,13 @@ import express, { type Router } from 'express';
 import type { Adapter, AdapterContext, AdapterServices } from './adapter.ts';
 import { readTokenFile } from './admin/tokens.ts';
 import type { ApsConfig } from './config.ts';
-import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
+import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core, type CoreOptions } from './core.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
 import type { Logger } from './log.ts';
 import { createApp } from './transport/app.ts';
+import { startWindowPush, type WindowPush } from './windows/push.ts';
 import type { FtpResolver } from './transport/ftp-mount.ts';
 import { createMetrics } from './transport/metrics.ts';
 import { loadTls } from './transport/tls.ts';
@@ -30,6 +31,8 @@ export interface RunningServer {
   ftpMounts: string[];
   /** node-cron schedules of the upstream sources (none when no source has a schedule). */
   sources: SourceScheduler;
+  /** Pushes at maintenance-window starts (src/windows/push.ts). */
+  windowPush: WindowPush;
   close(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
     state: s.state,
     access: s.access,
     backups: s.backups,
+    windows: s.windows,
     config: own.config,
     router: own.router,
     ftp: own.ftp,
@@ -87,8 +91,13 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
 }
 
 /** Opens the core, registers every adapter and listens on HTTP, HTTPS and FTP. */
-export async function startServer(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Promise<RunningServer> {
-  const core = openCore(config, adapters, log);
+export async function startServer(
+  config: ApsConfig,
+  adapters: readonly Adapter[],
+  log: Logger,
+  opts: CoreOptions = {},
+): Promise<RunningServer> {
+  const core = openCore(config, adapters, log, opts);
   assertSourceProfiles(core);
   const token = adminToken(config, log);
   const routers = new Map<string, Router>();
@@ -158,6 +167,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   const housekeeping = setInterval(prune, 3_600_000).unref();
   // Schedules start only once the server is up, so a first sync never races start-up.
   const sources = startSources(core);
+  const windowPush = startWindowPush(core);
 
   return {
     core,
@@ -168,9 +178,11 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     ftpMounts,
     tlsFingerprint,
     sources,
+    windowPush,
     async close(): Promise<void> {
       // First, so no sync writes to the store after it is closed.
       await sources.stop();
+      await windowPush.stop();
       clearInterval(housekeeping);
       await Promise.all(
         servers.map(

@@ -7,10 +7,12 @@ import { DeviceQueries } from './device-queries.ts';
 import { SourceRunQueries } from './source-run-queries.ts';
 import { StateQueries } from './state-queries.ts';
 import { TokenQueries } from './token-queries.ts';
+import { WindowQueries } from './window-queries.ts';
 
 export * from './types.ts';
 export type { StateUpdate } from './device-queries.ts';
 export type { AuditQuery, AuditRecord } from './audit-queries.ts';
+export type { HeldRecord } from './window-queries.ts';
 export type { AdminScope, AdminTokenRecord } from './token-queries.ts';
 export type { SourceRunCounts, SourceRunRecord, SourceRunStatus } from './source-run-queries.ts';
 
@@ -24,6 +26,7 @@ export class Store {
   readonly tokens: TokenQueries;
   readonly audit: AuditQueries;
   readonly sourceRuns: SourceRunQueries;
+  readonly windows: WindowQueries;
 
   constructor(db: Db) {
     this.db = db;
@@ -35,6 +38,7 @@ export class Store {
     this.tokens = new TokenQueries(db);
     this.audit = new AuditQueries(db);
     this.sourceRuns = new SourceRunQueries(db);
+    this.windows = new WindowQueries(db, changed);
   }
 
   /** Runs fn in one transaction; 'immediate' takes the write lock first, for a read followed by a write. */
