@@ -10,10 +10,12 @@ import type { ApsConfig } from './config.ts';
 import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
+import { looseModes, sweepLeftovers } from './data-folder.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
 import type { Logger } from './log.ts';
 import { createApp } from './transport/app.ts';
 import type { FtpResolver } from './transport/ftp-mount.ts';
+import { trackConnections, type Drainer } from './transport/drain.ts';
 import { createMetrics } from './transport/metrics.ts';
 import { loadTls } from './transport/tls.ts';
 import { startFtpServer, type FtpServerHandle } from './transport/ftp-server.ts';
@@ -29,7 +31,11 @@ export interface RunningServer {
   ftpMounts: string[];
   /** node-cron schedules of the upstream sources (none when no source has a schedule). */
   sources: SourceScheduler;
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets requests in flight finish for at most `graceMs` (config.shutdownGraceSeconds
+   * unless given), then records the pending events and closes the store.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 /** The admin token: configured, or generated once into the data folder (and then printed once). */
@@ -113,9 +119,11 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   }
   const app = createApp(core, token, createMetrics(core), routers);
   const servers: Server[] = [];
+  const drainers: Drainer[] = [];
 
   const http = createHttpServer(app);
   servers.push(http);
+  drainers.push(trackConnections(http));
   const httpPort = await listen(http, config.http.port, config.http.host);
 
   let httpsPort: number | null = null;
@@ -128,6 +136,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     tlsFingerprint = tls.fingerprint;
     const https = createHttpsServer({ cert: tls.cert, key: tls.key }, app);
     servers.push(https);
+    drainers.push(trackConnections(https));
     httpsPort = await listen(https, config.https.port, config.http.host);
   }
 
@@ -150,6 +159,13 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
       'devices whose profile no longer exists are refused until moved to another profile',
     );
   }
+  const loose = looseModes(config.dataDir);
+  if (loose.length > 0) {
+    log.warn(
+      { data: config.dataDir, paths: loose.slice(0, 20), count: loose.length },
+      'the data folder holds files or folders other local users may read (APS creates them 0600/0700): chmod -R go-rwx it',
+    );
+  }
   // Housekeeping: the event log and expired adapter state are pruned at start and hourly.
   const prune = (): void => {
     const n = core.events.prune(config.eventRetentionDays);
@@ -157,6 +173,13 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   };
   prune();
   const housekeeping = setInterval(prune, 3_600_000).unref();
+  // openCore swept the temp files of writers gone before this start; this finds those of a CLI command
+  // (`aps artifact import`) killed beside the running server.
+  const sweep = (): void => {
+    const removed = sweepLeftovers(config.dataDir, true);
+    if (removed.length > 0) log.warn({ removed: removed.length }, 'removed temp files left by an interrupted write');
+  };
+  const sweeper = setInterval(sweep, config.sweepMinutes * 60_000).unref();
   // Schedules start only once the server is up, so a first sync never races start-up.
   const sources = startSources(core);
 
@@ -169,19 +192,16 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     ftpMounts,
     tlsFingerprint,
     sources,
-    async close(): Promise<void> {
-      // First, so no sync writes to the store after it is closed.
-      await sources.stop();
+    async close(opts = {}): Promise<void> {
+      const graceMs = opts.graceMs ?? config.shutdownGraceSeconds * 1000;
       clearInterval(housekeeping);
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((r) => {
-              s.close(() => r());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      clearInterval(sweeper);
+      // Stop accepting first, and stop the syncs at the same time, so none writes to the store after it is closed.
+      const [cut] = await Promise.all([
+        Promise.all(drainers.map((d) => d.drain(graceMs))).then((n) => n.reduce((a, b) => a + b, 0)),
+        sources.stop(),
+      ]);
+      if (cut > 0) log.warn({ connections: cut, graceMs }, 'shutdown: requests still running at the deadline were cut');
       await ftp?.close();
       for (const a of adapters) await a.close?.();
       forgetServedUrls(core.store);

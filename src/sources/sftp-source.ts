@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
@@ -20,7 +20,6 @@ interface Remembered {
 
 // Hosts already warned about in this process: one warning per host, not one per scheduled run.
 const warnedUnpinned = new Set<string>();
-const TMP_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 /** The OpenSSH form of a host key fingerprint: `SHA256:` and unpadded base64 of the key blob's sha256. */
 export function hostKeyFingerprint(keyBlob: Buffer): string {
@@ -90,8 +89,8 @@ export async function syncSftpSource(src: SftpSourceConfig, deps: SourceDeps): P
   let error: string | undefined;
   try {
     const tmpDir = join(deps.dataDir, 'sources', 'tmp');
-    mkdirSync(tmpDir, { recursive: true });
-    sweepStaleTemp(tmpDir);
+    // Named `<pid>-…`: one a killed run leaves is removed by sweepLeftovers (src/data-folder.ts).
+    mkdirSync(tmpDir, { recursive: true, mode: 0o700 });
     const entries = (await client.list(src.path))
       .filter((f) => f.type === '-' && !f.name.startsWith('.'))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -120,7 +119,7 @@ export async function syncSftpSource(src: SftpSourceConfig, deps: SourceDeps): P
         files.push({ file: f.name, status: 'unchanged', downloaded: 0 });
         continue;
       }
-      const tmp = join(tmpDir, `${src.name}.${process.pid}.${randomBytes(6).toString('hex')}.part`);
+      const tmp = join(tmpDir, `${process.pid}-${src.name}.${randomBytes(6).toString('hex')}.part`);
       try {
         const bytes = await download(client, posix.join(src.path, f.name), tmp, src.maxBytes);
         // A size that differs from the listing means the upstream file is still being written: retry next run.
@@ -200,18 +199,6 @@ function readKey(file: string): Buffer {
     return readFileSync(file);
   } catch (e) {
     throw new ApsError('invalid_config', `privateKeyFile ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-// Temp files are removed after every download; only a killed process leaves one behind.
-function sweepStaleTemp(dir: string): void {
-  const now = Date.now();
-  for (const name of readdirSync(dir)) {
-    try {
-      if (now - statSync(join(dir, name)).mtimeMs > TMP_MAX_AGE_MS) void rm(join(dir, name), { force: true });
-    } catch {
-      // Removed by another run meanwhile.
-    }
   }
 }
 

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { removeLeftBehind } from '../fs-atomic.ts';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -17,6 +15,7 @@ import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
+import { ownerOnlyStorage } from './upload-storage.ts';
 
 const deviceBody = z
   .object({
@@ -72,13 +71,8 @@ function id(req: Request): string {
 export function adminApi(core: Core, token: string): Router {
   const r = express.Router();
   const uploads = join(core.config.dataDir, 'uploads');
-  mkdirSync(uploads, { recursive: true });
-  // Uploads are named by the writing process, so one killed mid-upload leaves a file the next start removes.
-  removeLeftBehind(uploads);
-  const storage = multer.diskStorage({
-    destination: uploads,
-    filename: (_req, _file, cb) => cb(null, `${process.pid}-${randomBytes(8).toString('hex')}`),
-  });
+  mkdirSync(uploads, { recursive: true, mode: 0o700 });
+  const storage = ownerOnlyStorage(uploads);
   const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
   r.use(bearer(token));
