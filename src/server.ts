@@ -17,6 +17,7 @@ import { createApp } from './transport/app.ts';
 import type { FtpResolver } from './transport/ftp-mount.ts';
 import { trackConnections, type Drainer } from './transport/drain.ts';
 import { createMetrics } from './transport/metrics.ts';
+import { listRoutes, type RouteInfo } from './transport/routes.ts';
 import { loadTls } from './transport/tls.ts';
 import { startFtpServer, type FtpServerHandle } from './transport/ftp-server.ts';
 
@@ -29,6 +30,8 @@ export interface RunningServer {
   tlsFingerprint: string | null;
   /** The adapters that mounted an FTP view. */
   ftpMounts: string[];
+  /** Every adapter's HTTP routes, mount point included (the admin API's are listRoutes(adminApi(…), '/api/v1')). */
+  routes: RouteInfo[];
   /** node-cron schedules of the upstream sources (none when no source has a schedule). */
   sources: SourceScheduler;
   /**
@@ -190,6 +193,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     httpsPort,
     ftpPort: ftp?.port ?? null,
     ftpMounts,
+    routes: [...routers].flatMap(([name, router]) => listRoutes(router, `/${name}`)),
     tlsFingerprint,
     sources,
     async close(opts = {}): Promise<void> {
