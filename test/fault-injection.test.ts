@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync, type Dirent } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join, relative } from 'node:path';
@@ -207,6 +207,13 @@ describe(`fault injection: kill -9 during uploads, imports, syncs and device bac
         while (Date.now() < until && tempsIn(data, 'import', importer.pid) === 0) await sleep(2);
         await sleep(Math.floor(Math.random() * 25));
         for (const k of KINDS) if (tempsIn(data, k) > 0) faults[k]++;
+        // Files mid-write are owner-only too (multer's and SQLite's through `aps serve`'s umask).
+        for (const k of KINDS) {
+          for (const f of readdirSync(join(data, TEMP_OF[k]))) {
+            const mode = statSync(join(data, TEMP_OF[k], f), { throwIfNoEntry: false })?.mode;
+            if (mode !== undefined) assert.equal(mode & 0o077, 0, `${TEMP_OF[k]}/${f} is owner-only`);
+          }
+        }
         tempsAtKill += KINDS.reduce((n, k) => n + tempsIn(data, k), 0);
         server.child.kill('SIGKILL');
         importer.kill('SIGKILL');

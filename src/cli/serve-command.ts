@@ -34,6 +34,9 @@ export function serveCommand(program: Command, adapters: readonly Adapter[]): vo
         ftp: o.ftp === false || o.ftpPort !== undefined ? { enabled: o.ftp !== false ? undefined : false, port: o.ftpPort } : undefined,
       } as never);
       const log = createLogger(config.logLevel);
+      // Everything the server creates is owner-only (the data folder holds password hashes and sealed
+      // secrets), also what libraries create without a mode: multer's uploads, SQLite's -wal and -shm.
+      process.umask(0o077);
       const server = await startServer(config, adapters, log);
       const stop = async (signal: string): Promise<void> => {
         log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down: no new connections, finishing requests in flight');

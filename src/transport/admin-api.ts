@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -15,7 +16,6 @@ import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
-import { ownerOnlyStorage } from './upload-storage.ts';
 
 const deviceBody = z
   .object({
@@ -71,8 +71,13 @@ function id(req: Request): string {
 export function adminApi(core: Core, token: string): Router {
   const r = express.Router();
   const uploads = join(core.config.dataDir, 'uploads');
+  // Owner-only folder: multer opens its files with the process umask's mode (`aps serve` sets 077). Named
+  // `<pid>-…`, so one a killed server leaves is removed by sweepLeftovers (src/data-folder.ts).
   mkdirSync(uploads, { recursive: true, mode: 0o700 });
-  const storage = ownerOnlyStorage(uploads);
+  const storage = multer.diskStorage({
+    destination: uploads,
+    filename: (_req, _file, cb) => cb(null, `${process.pid}-${randomBytes(8).toString('hex')}`),
+  });
   const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
   r.use(bearer(token));
