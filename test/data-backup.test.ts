@@ -94,7 +94,12 @@ describe('aps data backup / verify / restore', () => {
 
   it('restores into a new data folder that a server then serves: artifacts, devices, sealed device backups', async () => {
     const target = join(dir, 'restored');
-    await aps('data', 'restore', backup, '--data-dir', target);
+    const restored = JSON.parse((await aps('data', 'restore', backup, '--data-dir', target, '--json')).stdout) as {
+      files: number;
+      dataDir: string;
+    };
+    assert.equal(restored.dataDir, target);
+    assert.ok(restored.files >= 4);
     await fails(['data', 'restore', backup, '--data-dir', target], /already holds a store/);
     const s2 = await startTestServer({}, target);
     try {

@@ -58,9 +58,11 @@ export function dataCommands(program: Command): void {
     .argument('<dir>', 'a backup folder written by `aps data backup`')
     .description('verify a backup and copy it into a data folder that holds no store yet (stop the server first)')
     .option('--data-dir <dir>', 'the data folder to restore into (default: --data / APS_DATA)')
-    .action(async (dir: string, o: { dataDir?: string }, cmd: Command) => {
+    .option('--json', 'print JSON')
+    .action(async (dir: string, o: { dataDir?: string; json?: boolean }, cmd: Command) => {
       const target = o.dataDir ? resolve(o.dataDir) : commandConfig(cmd).dataDir;
       const r = await restoreData(resolve(dir), target);
+      if (o.json) return console.log(JSON.stringify({ dataDir: target, ...r }, null, 2));
       console.log(`restored ${r.files} files from ${resolve(dir)} into ${target}`);
     });
 }
