@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { deviceBackupDir } from './backups/backup-store.ts';
+import { sha256File } from './catalog/folder-import.ts';
 import { ApsError } from './errors.ts';
 import { fsyncDir, writeFileAtomic } from './fs-atomic.ts';
 import { openStore, openStoreReadOnly, type Store } from './store/index.ts';
@@ -55,18 +55,9 @@ export interface VerifyReport {
   manifest?: { checked: number; mismatched: string[] };
 }
 
-function sha256File(path: string): Promise<{ sha256: string; size: number }> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    let size = 0;
-    createReadStream(path)
-      .on('data', (c) => {
-        h.update(c as Buffer);
-        size += (c as Buffer).length;
-      })
-      .on('error', reject)
-      .on('end', () => resolve({ sha256: h.digest('hex'), size }));
-  });
+/** A file's sha256 (streamed: blobs may be large) and size. */
+async function hashOf(path: string): Promise<{ sha256: string; size: number }> {
+  return { sha256: await sha256File(path), size: statSync(path).size };
 }
 
 function blobPath(root: string, sha256: string): string {
@@ -85,7 +76,7 @@ async function copyInto(from: string, to: string, path: string): Promise<Manifes
   mkdirSync(dirname(join(to, path)), { recursive: true, mode: 0o700 });
   copyFileSync(join(from, path), join(to, path));
   chmodSync(join(to, path), 0o600);
-  const { sha256, size } = await sha256File(join(to, path));
+  const { sha256, size } = await hashOf(join(to, path));
   return { path: path.split(sep).join('/'), size, sha256 };
 }
 
@@ -114,7 +105,7 @@ export async function backupData(dataDir: string, dir: string): Promise<Manifest
     copy.close();
   }
   const files: ManifestFile[] = [];
-  files.push({ path: DB, ...(await sha256File(join(dir, DB))) });
+  files.push({ path: DB, ...(await hashOf(join(dir, DB))) });
   for (const [sha256, size] of refs.blobs) {
     const path = relative(dataDir, blobPath(dataDir, sha256));
     if (!existsSync(join(dataDir, path)))
@@ -185,7 +176,7 @@ export async function verifyData(folder: string): Promise<VerifyReport> {
     const m = readManifest(folder);
     const mismatched: string[] = [];
     for (const f of m.files) {
-      const h = existsSync(join(folder, f.path)) ? await sha256File(join(folder, f.path)) : undefined;
+      const h = existsSync(join(folder, f.path)) ? await hashOf(join(folder, f.path)) : undefined;
       if (!h || h.sha256 !== f.sha256 || h.size !== f.size) mismatched.push(f.path);
     }
     report.manifest = { checked: m.files.length, mismatched };
@@ -206,7 +197,7 @@ export async function verifyData(folder: string): Promise<VerifyReport> {
       continue;
     }
     report.blobs.checked++;
-    const h = await sha256File(path);
+    const h = await hashOf(path);
     if (h.sha256 !== sha256 || h.size !== size) report.blobs.mismatched.push(sha256);
   }
   report.blobs.orphans = blobFiles(folder).filter((f) => !refs.blobs.has(f));
