@@ -121,11 +121,9 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     routers.set(a.name, router);
   }
   const app = createApp(core, token, createMetrics(core), routers);
-  const servers: Server[] = [];
   const drainers: Drainer[] = [];
 
   const http = createHttpServer(app);
-  servers.push(http);
   drainers.push(trackConnections(http));
   const httpPort = await listen(http, config.http.port, config.http.host);
 
@@ -138,7 +136,6 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     const tls = await loadTls(config.dataDir, config.https.cert, config.https.key, { publicHost, log });
     tlsFingerprint = tls.fingerprint;
     const https = createHttpsServer({ cert: tls.cert, key: tls.key }, app);
-    servers.push(https);
     drainers.push(trackConnections(https));
     httpsPort = await listen(https, config.https.port, config.http.host);
   }

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { Agent, get, request } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { apsCli } from './helpers/cli.ts';
-import { tempDir } from './helpers/server.ts';
+import { startTestServer, tempDir } from './helpers/server.ts';
 import { spawnServe } from './helpers/spawn-server.ts';
 
-const SIZE = 4 * 1024 * 1024;
+// Far more than loopback socket buffers hold (a few MiB), so a download is still running on the server
+// while its client holds back.
+const SIZE = 32 * 1024 * 1024;
 const DEVICES = ['sd1', 'sd2', 'sd3'];
 
 interface Download {
@@ -18,27 +20,34 @@ interface Download {
   status: number;
 }
 
-/** A slow device: reads its firmware a chunk at a time with a pause; `started` once the first bytes arrived. */
-function slowDownload(port: number, path: string): { started: Promise<void>; done: Promise<Download> } {
+/**
+ * A device that stops reading after the first bytes (`started`) until `resume()`: the server is left with
+ * most of the file to send, held back by TCP, for as long as the test wants.
+ */
+function heldDownload(port: number, path: string): { started: Promise<void>; resume(): void; done: Promise<Download> } {
   let started!: () => void;
+  let resume!: () => void;
   const startedP = new Promise<void>((r) => (started = r));
+  const resumed = new Promise<void>((r) => (resume = r));
   const done = new Promise<Download>((resolve, reject) => {
     get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       const read = async (): Promise<Download> => {
         const hash = createHash('sha256');
         let bytes = 0;
         for await (const chunk of res as AsyncIterable<Buffer>) {
-          if (bytes === 0) started();
           hash.update(chunk);
+          if (bytes === 0) {
+            started();
+            await resumed;
+          }
           bytes += chunk.length;
-          await new Promise((r) => setTimeout(r, 15));
         }
         return { bytes, sha256: hash.digest('hex'), length: Number(res.headers['content-length']), status: res.statusCode ?? 0 };
       };
       read().then(resolve, reject);
     }).on('error', reject);
   });
-  return { started: startedP, done };
+  return { started: startedP, resume, done };
 }
 
 /** One GET on a given keep-alive agent (the same connection each time: maxSockets 1). */
@@ -77,7 +86,7 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
     const port = s.listening.http;
     const session = new Agent({ keepAlive: true, maxSockets: 1 });
     assert.equal(await getOn(session, port, '/healthz'), 200);
-    const downloads = DEVICES.map((id) => slowDownload(port, `/vop/f?u=${id}&p=pw-${id}`));
+    const downloads = DEVICES.map((id) => heldDownload(port, `/vop/f?u=${id}&p=pw-${id}`));
     await Promise.all(downloads.map((d) => d.started));
 
     const signalled = Date.now();
@@ -91,6 +100,9 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
     // ...while a connection already open (a TR-069 session's) is still answered.
     assert.equal(await getOn(session, port, '/healthz'), 200, 'the next request of a session in flight');
     session.destroy();
+    // The devices read on a second later: the server waited for them.
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const d of downloads) d.resume();
 
     const expected = createHash('sha256').update(bytes).digest('hex');
     for (const d of await Promise.all(downloads.map((x) => x.done))) {
@@ -109,5 +121,21 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
       assert.ok(e, `the event of ${id}'s download, written before the store closed`);
       assert.equal(e.status, 200);
     }
+  });
+
+  it('cuts what still runs at the deadline, says so, and still closes the store', async () => {
+    const s = await startTestServer();
+    const dataDir = s.dataDir;
+    await s.core.catalog.addBuffer(randomBytes(SIZE), { kind: 'firmware', profile: 'vop', serial: 3, filename: 'fw3.bin' });
+    s.core.devices.upsert({ id: 'cut1', profile: 'vop', password: 'pw-cut1' }, 'create');
+    const d = heldDownload(s.httpPort, '/vop/f?u=cut1&p=pw-cut1');
+    await d.started;
+    const t0 = Date.now();
+    await s.close({ graceMs: 300 });
+    assert.ok(Date.now() - t0 < 3_000, 'close() returned soon after the deadline');
+    d.resume();
+    await assert.rejects(d.done, 'the download still running at the deadline was cut');
+    assert.throws(() => s.core.store.db.prepare('SELECT 1').get(), /not open/, 'the store is closed');
+    rmSync(dataDir, { recursive: true, force: true });
   });
 });
