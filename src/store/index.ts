@@ -50,7 +50,9 @@ export class Store {
    * hashed, moved and opened read-only; the first server start on it switches it back to WAL.
    */
   async backupTo(file: string): Promise<void> {
-    await this.db.backup(file);
+    // Every page in one step after the first: a step is one read transaction (WAL: the server's writes go on),
+    // whereas a write from another connection between small steps restarts the copy, maybe for ever.
+    await this.db.backup(file, { progress: ({ totalPages }) => Math.max(totalPages, 100) });
     chmodSync(file, 0o600);
     const copy = new Database(file);
     try {
