@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ApsError } from './errors.ts';
 import { processAlive } from './fs-atomic.ts';
+import { sweepLeftovers } from './data-folder.ts';
 import type { Adapter, AdapterServices, PublicUrls } from './adapter.ts';
 import { buildAdapterServices } from './adapter-services.ts';
 import { AuditLog } from './admin/audit.ts';
@@ -76,6 +77,9 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   // Owner-only: the database, the key file and per-device configs inside hold secrets. An existing folder
   // keeps the mode its owner gave it.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Before any store writes: a temp file whose writer is gone (kill -9, power loss) is removed here.
+  const leftovers = sweepLeftovers(config.dataDir);
+  if (leftovers.length > 0) log.warn({ removed: leftovers.length }, 'removed temp files left by an interrupted write');
   const byName = new Map(adapters.map((a) => [a.name, a]));
   const adapterConfigs = parseAdapterConfigs(config, adapters);
   const profiles = loadProfiles(config.profilesDir, (name) => byName.get(name)?.profileSchema);

@@ -60,7 +60,8 @@ export async function startTestServer(
     https: `https://127.0.0.1:${server.httpsPort}`,
     auth: `Bearer ${server.adminToken}`,
     async stop(): Promise<void> {
-      await server.close();
+      // No grace: a test's idle keep-alive connections are cut at once (test/shutdown.test.ts covers the grace).
+      await server.close({ graceMs: 0 });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
