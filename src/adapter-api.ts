@@ -22,7 +22,9 @@ export type {
   PublicUrls,
   BackupService,
   RolloutHealth,
+  WindowService,
 } from './adapter.ts';
+export type { DeviceWindow } from './windows/gate.ts';
 export { parseNetworks, type NetworkList } from './transport/networks.ts';
 export { loginMatches, type AccessPolicy, type Identified } from './transport/device-access.ts';
 export { ApsError, isApsError, type ApsErrorCode } from './errors.ts';

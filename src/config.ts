@@ -65,6 +65,14 @@ export const configSchema = z
     credentialCacheSeconds: z.number().int().min(0).default(86_400),
     /** Device events older than this are pruned (hourly) so the log does not grow without end; 0 keeps all. */
     eventRetentionDays: z.number().int().min(0).default(90),
+    /**
+     * On SIGTERM/SIGINT the server stops accepting and lets requests in flight (downloads, TR-069 sessions
+     * on their connection) finish for at most this long before it cuts them; docker-compose's
+     * stop_grace_period is a few seconds longer.
+     */
+    shutdownGraceSeconds: z.number().int().min(0).max(3600).default(25),
+    /** How often a running server removes temp files a killed writer left (minutes; start-up always does). */
+    sweepMinutes: z.number().int().min(1).max(10_080).default(60),
     /** Device backups (innovaphone `scfg`, Avaya BRURI): how many to keep per device, how large each may be. */
     backups: z
       .object({
@@ -77,6 +85,18 @@ export const configSchema = z
       })
       .strict()
       .default({ keep: 20, maxBytes: 1024 * 1024 }),
+    /**
+     * Maintenance windows (README "Maintenance windows"): at a window's start (`push: true` on the window)
+     * devices with a pending change are told to check, at most `pushPerSecond` of them a second; the
+     * server looks for window starts at least every `checkSeconds`.
+     */
+    windows: z
+      .object({
+        pushPerSecond: z.number().positive().max(1000).default(5),
+        checkSeconds: z.number().positive().max(3600).default(30),
+      })
+      .strict()
+      .default({ pushPerSecond: 5, checkSeconds: 30 }),
     /** Each adapter validates its own section with its configSchema. */
     adapters: z.record(z.string(), z.unknown()).default({}),
     /** Upstream artifact sources (local folders, SFTP repositories), synced by `aps sync` or on a schedule. */
@@ -103,6 +123,7 @@ const ENV: Array<[string, (o: Record<string, any>, v: string) => void]> = [
   ['APS_FTP_PORT', (o, v) => ((o.ftp ??= {}).port = toPort('APS_FTP_PORT', v))],
   ['APS_FTP_PASV_URL', (o, v) => ((o.ftp ??= {}).pasvUrl = v)],
   ['APS_BACKUPS_KEEP', (o, v) => ((o.backups ??= {}).keep = toInt('APS_BACKUPS_KEEP', v))],
+  ['APS_SHUTDOWN_GRACE_SECONDS', (o, v) => (o.shutdownGraceSeconds = toInt('APS_SHUTDOWN_GRACE_SECONDS', v))],
   ['APS_BACKUPS_MAX_BYTES', (o, v) => ((o.backups ??= {}).maxBytes = toInt('APS_BACKUPS_MAX_BYTES', v))],
 ];
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { ApsError } from './errors.ts';
 import { processAlive } from './fs-atomic.ts';
+import { sweepLeftovers } from './data-folder.ts';
 import type { Adapter, AdapterServices, PublicUrls } from './adapter.ts';
 import { buildAdapterServices } from './adapter-services.ts';
 import { AuditLog } from './admin/audit.ts';
@@ -20,6 +21,8 @@ import { RenderedFiles } from './render/rendered-files.ts';
 import { RevisionStore } from './render/revisions.ts';
 import { openStore, type Store } from './store/index.ts';
 import { DeviceFiles } from './transport/device-files.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { WindowGate } from './windows/gate.ts';
 
 export type { PublicUrls };
 
@@ -41,6 +44,8 @@ export interface CoreServices {
   audit: AuditLog;
   /** Admin tokens (the configured one and named ones): verify, create, list, revoke. */
   tokens: AdminTokens;
+  /** Maintenance windows: what each device is offered now (src/windows/gate.ts); its clock is the core's. */
+  windows: WindowGate;
   urls: PublicUrls;
   /** The adapter's own persisted key-value state. */
   stateOf(adapter: string): KvState;
@@ -63,10 +68,18 @@ export interface Core extends CoreServices {
 }
 
 /** Opens the data folder (SQLite, blobs, keys) and the profiles; the same for `serve` and every CLI command. */
-export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Core {
+export interface CoreOptions {
+  /** "Now" for window decisions; tests inject one they can move. */
+  clock?: Clock;
+}
+
+export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: Logger, opts: CoreOptions = {}): Core {
   // Owner-only: the database, the key file and per-device configs inside hold secrets. An existing folder
   // keeps the mode its owner gave it.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Before any store writes: a temp file whose writer is gone (kill -9, power loss) is removed here.
+  const leftovers = sweepLeftovers(config.dataDir);
+  if (leftovers.length > 0) log.warn({ removed: leftovers.length }, 'removed temp files left by an interrupted write');
   const byName = new Map(adapters.map((a) => [a.name, a]));
   const adapterConfigs = parseAdapterConfigs(config, adapters);
   const profiles = loadProfiles(config.profilesDir, (name) => byName.get(name)?.profileSchema);
@@ -94,7 +107,14 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return adapter === undefined ? undefined : byName.get(adapter)?.slots;
     },
   });
-  const files = new DeviceFiles(catalog, events, log, revisions);
+  const windows = new WindowGate(
+    store,
+    profiles,
+    (id) => catalog.get(id),
+    (id) => devices.get(id) !== undefined,
+    opts.clock ?? systemClock,
+  );
+  const files = new DeviceFiles(catalog, events, log, revisions, (deviceId, a) => windows.noteFetched(deviceId, a));
   const audit = new AuditLog(store);
   let configToken = config.adminToken;
   const tokens = new AdminTokens({ store, keys, audit }, () => (configToken ??= readTokenFile(config.dataDir)));
@@ -119,6 +139,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     backups,
     audit,
     tokens,
+    windows,
     urls: configuredOrServedUrls(config, store),
     stateOf: (name) => new KvState(store, name),
     adapterOf,

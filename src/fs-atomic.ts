@@ -4,7 +4,8 @@ import { dirname, join, basename } from 'node:path';
 
 /** Writes a file so that readers see the old bytes or the new ones, never a partial file. */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
-  mkdirSync(dirname(path), { recursive: true });
+  // An owner-only file gets an owner-only folder when the folder is new (the data folder's tls/).
+  mkdirSync(dirname(path), { recursive: true, mode: mode & 0o077 ? 0o755 : 0o700 });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const fd = openSync(tmp, 'w', mode);
@@ -45,13 +46,23 @@ export function processAlive(pid: number): boolean {
 /** A temp file older than this is a crash's leftover even when its writer's pid is in use again. */
 export const STALE_TEMP_MS = 3_600_000;
 
+/** writeFileAtomic's temp name: `.<name>.<pid>.<hex>.tmp`. */
+export const ATOMIC_TEMP = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/** The writer's pid in a temp file's name: `<pid>-…` (uploads, blob, backup and source temps) or writeFileAtomic's. */
+export function tempWriter(file: string): number {
+  return Number((/^(\d+)-/.exec(file) ?? ATOMIC_TEMP.exec(file))?.[1]);
+}
+
 /**
- * Whether a temp file named `<pid>-…` was left behind by a writer that is gone. Called when a store opens,
- * before this process has written any: a file carrying our own pid is then a previous process's (a
- * container's server is PID 1 at every start), and a live pid's file is kept unless it is stale.
+ * Whether a temp file was left behind by a writer that is gone. At open (`running` false), before this
+ * process has written any, a file carrying our own pid is a previous process's (a container's server is
+ * PID 1 at every start); in a running server's periodic sweep our own files are in progress and kept (each
+ * writer removes its own). A live pid's file is kept unless it is stale; a name without a pid is left.
  */
-export function leftBehind(path: string, file: string, now = Date.now()): boolean {
-  const pid = Number(/^(\d+)-/.exec(file)?.[1]);
+export function leftBehind(path: string, file: string, now = Date.now(), running = false): boolean {
+  const pid = tempWriter(file);
+  if (running && pid === process.pid) return false;
   if (!Number.isSafeInteger(pid) || pid === process.pid || !processAlive(pid)) return true;
   try {
     return now - statSync(path).mtimeMs > STALE_TEMP_MS;
@@ -60,20 +71,20 @@ export function leftBehind(path: string, file: string, now = Date.now()): boolea
   }
 }
 
-/** Removes every file of `dir` that leftBehind() says a gone writer left; returns how many. */
-export function removeLeftBehind(dir: string): number {
-  let removed = 0;
+/** Removes every file of `dir` that leftBehind() says a gone writer left; returns the paths removed. */
+export function removeLeftBehind(dir: string, running = false): string[] {
+  const removed: string[] = [];
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return 0;
+    return removed;
   }
   for (const file of names) {
     const path = join(dir, file);
-    if (!leftBehind(path, file)) continue;
+    if (!leftBehind(path, file, Date.now(), running)) continue;
     rmSync(path, { recursive: true, force: true });
-    removed++;
+    removed.push(path);
   }
   return removed;
 }

@@ -8,16 +8,20 @@ import express, { type Router } from 'express';
 import type { Adapter, AdapterContext, AdapterServices } from './adapter.ts';
 import { readTokenFile } from './admin/tokens.ts';
 import type { ApsConfig } from './config.ts';
-import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
+import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core, type CoreOptions } from './core.ts';
 import { rolloutSourceHooks } from './rollouts/source-hook.ts';
 import { startRolloutTicker, type RolloutTicker } from './rollouts/ticker.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
+import { looseModes, sweepLeftovers } from './data-folder.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
 import type { Logger } from './log.ts';
 import { createApp } from './transport/app.ts';
+import { startWindowPush, type WindowPush } from './windows/push.ts';
 import type { FtpResolver } from './transport/ftp-mount.ts';
+import { trackConnections, type Drainer } from './transport/drain.ts';
 import { createMetrics } from './transport/metrics.ts';
+import { listRoutes, type RouteInfo } from './transport/routes.ts';
 import { loadTls } from './transport/tls.ts';
 import { startFtpServer, type FtpServerHandle } from './transport/ftp-server.ts';
 
@@ -30,11 +34,19 @@ export interface RunningServer {
   tlsFingerprint: string | null;
   /** The adapters that mounted an FTP view. */
   ftpMounts: string[];
+  /** Every adapter's HTTP routes, mount point included (the admin API's are listRoutes(adminApi(…), '/api/v1')). */
+  routes: RouteInfo[];
   /** node-cron schedules of the upstream sources (none when no source has a schedule). */
   sources: SourceScheduler;
   /** The staged-rollout clock (health judged every rollouts.tickSeconds and when a watched device reports). */
   rollouts: RolloutTicker;
-  close(): Promise<void>;
+  /** Pushes at maintenance-window starts (src/windows/push.ts). */
+  windowPush: WindowPush;
+  /**
+   * Stops accepting, lets requests in flight finish for at most `graceMs` (config.shutdownGraceSeconds
+   * unless given), then records the pending events and closes the store.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 /** The admin token: configured, or generated once into the data folder (and then printed once). */
@@ -84,6 +96,7 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
     state: s.state,
     access: s.access,
     backups: s.backups,
+    windows: s.windows,
     config: own.config,
     router: own.router,
     ftp: own.ftp,
@@ -91,8 +104,13 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
 }
 
 /** Opens the core, registers every adapter and listens on HTTP, HTTPS and FTP. */
-export async function startServer(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Promise<RunningServer> {
-  const core = openCore(config, adapters, log);
+export async function startServer(
+  config: ApsConfig,
+  adapters: readonly Adapter[],
+  log: Logger,
+  opts: CoreOptions = {},
+): Promise<RunningServer> {
+  const core = openCore(config, adapters, log, opts);
   assertSourceProfiles(core);
   const token = adminToken(config, log);
   const routers = new Map<string, Router>();
@@ -115,10 +133,10 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     routers.set(a.name, router);
   }
   const app = createApp(core, createMetrics(core), routers);
-  const servers: Server[] = [];
+  const drainers: Drainer[] = [];
 
   const http = createHttpServer(app);
-  servers.push(http);
+  drainers.push(trackConnections(http));
   const httpPort = await listen(http, config.http.port, config.http.host);
 
   let httpsPort: number | null = null;
@@ -130,7 +148,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     const tls = await loadTls(config.dataDir, config.https.cert, config.https.key, { publicHost, log });
     tlsFingerprint = tls.fingerprint;
     const https = createHttpsServer({ cert: tls.cert, key: tls.key }, app);
-    servers.push(https);
+    drainers.push(trackConnections(https));
     httpsPort = await listen(https, config.https.port, config.http.host);
   }
 
@@ -153,6 +171,13 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
       'devices whose profile no longer exists are refused until moved to another profile',
     );
   }
+  const loose = looseModes(config.dataDir);
+  if (loose.length > 0) {
+    log.warn(
+      { data: config.dataDir, paths: loose.slice(0, 20), count: loose.length },
+      'the data folder holds files or folders other local users may read (APS creates them 0600/0700): chmod -R go-rwx it',
+    );
+  }
   // Housekeeping: the event log and expired adapter state are pruned at start and hourly.
   const prune = (): void => {
     const n = core.events.prune(config.eventRetentionDays);
@@ -160,9 +185,17 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   };
   prune();
   const housekeeping = setInterval(prune, 3_600_000).unref();
+  // openCore swept the temp files of writers gone before this start; this finds those of a CLI command
+  // (`aps artifact import`) killed beside the running server.
+  const sweep = (): void => {
+    const removed = sweepLeftovers(config.dataDir, true);
+    if (removed.length > 0) log.warn({ removed: removed.length }, 'removed temp files left by an interrupted write');
+  };
+  const sweeper = setInterval(sweep, config.sweepMinutes * 60_000).unref();
   // Schedules start only once the server is up, so a first sync never races start-up.
   const sources = startSources(core, rolloutSourceHooks(core));
   const rollouts = startRolloutTicker(core, config.rollouts.tickSeconds);
+  const windowPush = startWindowPush(core);
 
   return {
     core,
@@ -171,23 +204,24 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     httpsPort,
     ftpPort: ftp?.port ?? null,
     ftpMounts,
+    routes: [...routers].flatMap(([name, router]) => listRoutes(router, `/${name}`)),
     tlsFingerprint,
     sources,
     rollouts,
-    async close(): Promise<void> {
-      // First, so no sync writes to the store after it is closed.
-      await sources.stop();
+    windowPush,
+    async close(opts = {}): Promise<void> {
+      const graceMs = opts.graceMs ?? config.shutdownGraceSeconds * 1000;
+      // No window push starts once shutting down.
+      await windowPush.stop();
       rollouts.stop();
       clearInterval(housekeeping);
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((r) => {
-              s.close(() => r());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      clearInterval(sweeper);
+      // Stop accepting first, and stop the syncs at the same time, so none writes to the store after it is closed.
+      const [cut] = await Promise.all([
+        Promise.all(drainers.map((d) => d.drain(graceMs))).then((n) => n.reduce((a, b) => a + b, 0)),
+        sources.stop(),
+      ]);
+      if (cut > 0) log.warn({ connections: cut, graceMs }, 'shutdown: requests still running at the deadline were cut');
       await ftp?.close();
       for (const a of adapters) await a.close?.();
       forgetServedUrls(core.store);

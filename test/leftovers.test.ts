@@ -2,29 +2,57 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { sweepLeftovers } from '../src/data-folder.ts';
 import { startTestServer, tempDir } from './helpers/server.ts';
 
-// A kill -9 in the middle of a write leaves a temp file (`<pid>-…`) behind; the next start removes it when its
-// writer is gone, or carried the starting process's own pid (a container's server is PID 1 every time), and
-// keeps one a live process is still writing (a server beside this CLI, on the same data folder).
-describe('temp files left by a killed writer are removed at the next start', () => {
-  it('blob and upload temps of a dead or re-used pid go; a live writer keeps its file', async () => {
+const DEAD = 2147483646; // no such pid on Linux (pid_max is at most 2^22)
+
+/** One temp file of every kind a writer leaves when killed mid-write, all by the pid given. */
+function plant(data: string, pid: number, tag: string): string[] {
+  const files = [
+    join(data, 'blobs', 'tmp', `${pid}-${tag}0badc0de`),
+    join(data, 'uploads', `${pid}-${tag}cafe`),
+    join(data, 'sources', 'tmp', `${pid}-upstream.${tag}00112233aabb.part`),
+    join(data, 'backups', 'tmp', `${pid}-${tag}beef.tmp`),
+    // writeFileAtomic's temps, wherever it writes in the data folder (admin.token, secret.key, tls/).
+    join(data, `.admin.token.${pid}.${tag.padEnd(12, '0').slice(0, 12)}.tmp`),
+    join(data, 'tls', `.key.pem.${pid}.${tag.padEnd(12, '1').slice(0, 12)}.tmp`),
+  ];
+  for (const f of files) {
+    mkdirSync(join(f, '..'), { recursive: true });
+    writeFileSync(f, 'partial');
+  }
+  return files;
+}
+
+// A kill -9 in the middle of a write leaves a temp file behind; the next start removes it when its writer is
+// gone, or carried the starting process's own pid (a container's server is PID 1 every time), and keeps one
+// a live process is still writing (a server beside this CLI, on the same data folder).
+describe('temp files left by a killed writer', () => {
+  it('of every kind, by a dead or re-used pid, are removed at start; a live writer keeps its files', async () => {
     const data = tempDir();
-    const blobTmp = join(data, 'blobs', 'tmp');
-    const uploads = join(data, 'uploads');
-    mkdirSync(blobTmp, { recursive: true });
-    mkdirSync(uploads, { recursive: true });
-    const dead = join(blobTmp, '2147483646-deadbeef');
-    const mine = join(blobTmp, `${process.pid}-0badc0de`);
-    const live = join(blobTmp, `${process.ppid}-c0ffee`);
-    const upload = join(uploads, '2147483645-cafe');
-    for (const f of [dead, mine, live, upload]) writeFileSync(f, 'partial');
+    const dead = plant(data, DEAD, 'aa');
+    const mine = plant(data, process.pid, 'bb');
+    const live = plant(data, process.ppid, 'cc');
     const s = await startTestServer({}, data);
     try {
-      assert.equal(existsSync(dead), false, "a dead writer's blob temp");
-      assert.equal(existsSync(mine), false, 'a temp carrying our own pid is a previous process');
-      assert.equal(existsSync(upload), false, "a dead writer's upload");
-      assert.equal(existsSync(live), true, 'a live writer keeps its file');
+      for (const f of dead) assert.equal(existsSync(f), false, `a dead writer's ${f}`);
+      for (const f of mine) assert.equal(existsSync(f), false, `a temp carrying our own pid is a previous process's: ${f}`);
+      for (const f of live) assert.equal(existsSync(f), true, `a live writer keeps ${f}`);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it("are removed by a running server's periodic sweep, which keeps its own files in progress", async () => {
+    const s = await startTestServer();
+    try {
+      // Left by a CLI command killed beside the running server, after the server started.
+      const dead = plant(s.dataDir, DEAD, 'dd');
+      const mine = plant(s.dataDir, process.pid, 'ee');
+      const removed = sweepLeftovers(s.dataDir, true);
+      assert.deepEqual(removed.sort(), dead.sort());
+      for (const f of mine) assert.equal(existsSync(f), true, `the server's own write in progress: ${f}`);
     } finally {
       await s.stop();
     }

@@ -1,39 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { tempDir } from './helpers/server.ts';
 import { APS_BIN as BIN } from './helpers/cli.ts';
+import { spawnServe } from './helpers/spawn-server.ts';
 
 const run = promisify(execFile);
 
-interface Started {
-  stdout: string;
-  listening: { http: number; https: number | null; ftp: number | null; publicUrl: string; data: string };
-  stop(): Promise<number | null>;
-}
-
 /** `aps serve` as an operator runs it: a child process, stopped with SIGTERM. */
-function serve(args: string[], env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, APS_LOG_LEVEL: 'info', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (c) => (stderr += c));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`no "APS listening" line:\n${stdout}${stderr}`))), 15_000);
-    void exited.then((code) => reject(new Error(`exited ${code}:\n${stdout}${stderr}`)));
-    child.stdout.on('data', (c) => {
-      stdout += c;
-      const line = stdout.split('\n').find((l) => l.includes('"APS listening"'));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve({ stdout, listening: JSON.parse(line), stop: () => (child.kill('SIGTERM'), exited) });
-    });
-  });
-}
+const serve = spawnServe;
 
 describe('aps serve: flags and APS_* environment', () => {
   const data = tempDir('aps-serve-');

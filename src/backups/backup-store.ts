@@ -19,6 +19,12 @@ import { SealStream, openSealed } from './seal.ts';
 
 export type { BackupRecord };
 
+/** A device's backup folder: its id when that is a plain name, else a digest of it (ids never become paths). */
+export function deviceBackupDir(dataDir: string, deviceId: string): string {
+  const safe = SAFE_DIR.test(deviceId) && deviceId !== 'tmp' && !deviceId.startsWith('h-');
+  return join(dataDir, 'backups', safe ? deviceId : `h-${createHash('sha256').update(deviceId).digest('hex').slice(0, 32)}`);
+}
+
 /** A backup number as typed in a command, path or query: a positive integer, else a clear error naming it. */
 export function backupNumber(value: unknown, what = 'backup number'): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -271,10 +277,8 @@ export class BackupStore {
     return this.deps.keys.key('backup-box');
   }
 
-  /** A device's folder: its id when that is a plain name, else a digest of it (ids never become paths). */
   private deviceDir(deviceId: string): string {
-    const safe = SAFE_DIR.test(deviceId) && deviceId !== 'tmp' && !deviceId.startsWith('h-');
-    return join(this.root, safe ? deviceId : `h-${createHash('sha256').update(deviceId).digest('hex').slice(0, 32)}`);
+    return deviceBackupDir(this.opts.dataDir, deviceId);
   }
 
   private async receive(

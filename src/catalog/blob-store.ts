@@ -1,4 +1,3 @@
-import { removeLeftBehind } from '../fs-atomic.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
@@ -31,9 +30,8 @@ export class FsBlobStore implements BlobStore {
   constructor(dataDir: string) {
     this.root = join(dataDir, 'blobs');
     this.tmp = join(this.root, 'tmp');
-    mkdirSync(this.tmp, { recursive: true });
-    // A write killed mid-way (kill -9, power loss) left its temp file: gone when the store next opens.
-    removeLeftBehind(this.tmp);
+    // A write killed mid-way (kill -9, power loss) leaves its temp file: openCore's sweepLeftovers removes it.
+    mkdirSync(this.tmp, { recursive: true, mode: 0o700 });
   }
 
   pathOf(sha256: string): string {
@@ -73,7 +71,7 @@ export class FsBlobStore implements BlobStore {
       },
     });
     try {
-      await pipeline(source as NodeJS.ReadableStream, hasher, createWriteStream(tmpPath));
+      await pipeline(source as NodeJS.ReadableStream, hasher, createWriteStream(tmpPath, { mode: 0o600 }));
       const fh = await open(tmpPath, 'r');
       await fh.sync();
       await fh.close();
@@ -82,7 +80,7 @@ export class FsBlobStore implements BlobStore {
       if (existsSync(final) && (await stat(final)).size === size) {
         await rm(tmpPath, { force: true });
       } else {
-        mkdirSync(join(this.root, info.sha256.slice(0, 2)), { recursive: true });
+        mkdirSync(join(this.root, info.sha256.slice(0, 2)), { recursive: true, mode: 0o700 });
         await rename(tmpPath, final);
       }
       return info;

@@ -13,7 +13,8 @@ import { sha256File } from '../catalog/folder-import.ts';
 import type { Core } from '../core.ts';
 import { recordDeviceChange, recordGroupChange } from '../devices/device-audit.ts';
 import { ApsError } from '../errors.ts';
-import type { ArtifactRecord } from '../store/index.ts';
+import type { ArtifactRecord, GroupRecord } from '../store/index.ts';
+import { parseWindow } from '../windows/window-def.ts';
 import { withCore } from './context.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
@@ -32,6 +33,8 @@ const applySchema = z
             pins: z.record(z.string(), pinValue).default({}),
             /** Overrides the profiles' `release:` for this group's devices (README "Controlled change"). */
             release: z.enum(['auto', 'manual']).nullable().default(null),
+            /** The group's maintenance window, overriding its devices' profiles' (README "Maintenance windows"); absent: none. */
+            window: z.unknown().optional(),
           })
           .strict(),
       )
@@ -188,21 +191,28 @@ export async function applyFile(core: Core, path: string, who: string): Promise<
     }
     return { now, later };
   };
-  const groups = doc.groups.map((g, i) => ({ g, ...resolvePins(`${path}: groups[${i}] (${g.name})`, g.pins, {}) }));
+  const groups = doc.groups.map((g, i) => {
+    const where = `${path}: groups[${i}] (${g.name})`;
+    const window = g.window === undefined || g.window === null ? undefined : parseWindow(g.window, where, 'bad_request');
+    return { g, window, ...resolvePins(where, g.pins, {}) };
+  });
   const deviceModel = (d: ApplyFile['devices'][number]): string | null => d.model ?? core.devices.get(d.id)?.model ?? null;
   const devPins = doc.devices.map((d, i) =>
     resolvePins(`${path}: devices[${i}] (${d.id})`, d.pins, { id: d.id, profile: d.profile, model: deviceModel(d) }),
   );
 
   const before = {
-    groups: new Map(doc.groups.map((g) => [g.name, core.devices.group(g.name)])),
+    groups: new Map(doc.groups.map((g) => [g.name, withWindow(core, core.devices.group(g.name))])),
     devices: new Map(doc.devices.map((d) => [d.id, core.devices.get(d.id)])),
   };
   // scrypt runs here, in parallel on the thread pool; the transaction below only writes.
   const devices = await Promise.all(doc.devices.map((d, i) => core.devices.prepareCredentials({ ...d, pins: devPins[i]!.now })));
   core.store.transaction(() => {
-    for (const [i, { g, now }] of groups.entries())
-      context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup({ ...g, pins: now }));
+    for (const [i, { g, now, window }] of groups.entries())
+      context(`${path}: groups[${i}] (${g.name})`, () => {
+        core.devices.upsertGroup({ name: g.name, vars: g.vars, pins: now, release: g.release });
+        core.windows.setGroupWindow(g.name, window);
+      });
     for (const [i, d] of devices.entries()) context(`${path}: devices[${i}] (${d.id})`, () => core.devices.upsert(d));
   });
   const added: ApplyResult['artifacts'] = [];
@@ -238,7 +248,9 @@ export async function applyFile(core: Core, path: string, who: string): Promise<
   core.store.transaction(() => {
     for (const [i, { g, now, later }] of groups.entries()) {
       if (Object.keys(later).length > 0)
-        context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup({ ...g, pins: { ...now, ...ids(later) } }));
+        context(`${path}: groups[${i}] (${g.name})`, () =>
+          core.devices.upsertGroup({ name: g.name, vars: g.vars, pins: { ...now, ...ids(later) }, release: g.release }),
+        );
     }
     for (const [i, d] of doc.devices.entries()) {
       const later = devPins[i]!.later;
@@ -251,7 +263,10 @@ export async function applyFile(core: Core, path: string, who: string): Promise<
     !prev ? 'created' : stableJson(strip(prev)) === stableJson(strip(now!)) ? 'unchanged' : 'updated';
   const result: ApplyResult = {
     file: path,
-    groups: doc.groups.map((g) => ({ name: g.name, result: outcome(before.groups.get(g.name), core.devices.group(g.name), (x) => x) })),
+    groups: doc.groups.map((g) => ({
+      name: g.name,
+      result: outcome(before.groups.get(g.name), withWindow(core, core.devices.group(g.name)), (x) => x),
+    })),
     devices: doc.devices.map((d) => ({
       id: d.id,
       result: outcome(before.devices.get(d.id), core.devices.get(d.id), (x) => ({ ...x, createdAt: '', updatedAt: '' })),
@@ -264,7 +279,8 @@ export async function applyFile(core: Core, path: string, who: string): Promise<
   for (const o of [...result.groups, ...result.devices, ...result.artifacts]) result[o.result]++;
   for (const g of doc.groups) {
     const now = core.devices.group(g.name);
-    if (now) recordGroupChange(core.audit, who, before.groups.get(g.name), now);
+    // Compared with its window, as `before` was read: a window change is a group change too.
+    if (now) recordGroupChange(core.audit, who, before.groups.get(g.name), withWindow(core, now)!);
   }
   for (const d of doc.devices) {
     const now = core.devices.get(d.id);
@@ -294,6 +310,11 @@ function pseudoArtifact(a: ArtifactEntry): ArtifactRecord {
 }
 
 /** JSON with object keys sorted, so two records compare equal whatever order their keys came in. */
+/** A group as apply compares it: its record and its window. */
+function withWindow(core: Core, g: GroupRecord | undefined): (GroupRecord & { window: unknown }) | undefined {
+  return g && { ...g, window: core.windows.groupWindowOf(g.name) ?? null };
+}
+
 function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
     x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,

@@ -94,6 +94,12 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
         for (const [slot, t] of Object.entries(v.targets))
           console.log(`target ${slot}: artifact ${t.id} ${t.filename} ${t.version}${v.pins[slot] ? ' (pinned)' : ''}`);
         for (const n of v.notes) console.log(`note: ${n}`);
+        if (v.window) {
+          const w = v.window;
+          const when = w.open ? `open until ${w.closesAt}` : `closed, opens ${w.nextStart ?? 'never'}`;
+          console.log(`window: ${w.description} from its ${w.source}: ${when}`);
+          if (w.pending.length) console.log(`  pending until it opens: ${w.pending.join(', ')}`);
+        }
         console.log(`last seen: ${v.state?.lastSeen ?? 'never'}${v.state?.lastIp ? ` from ${v.state.lastIp}` : ''}`);
         console.log(`setup: ${v.setup.url}`);
         for (const h of v.setup.hints) console.log(`  ${h}`);

@@ -6,6 +6,7 @@ import { applyCommand } from './apply-command.ts';
 import { artifactCommands } from './artifact-commands.ts';
 import { auditCommands } from './audit-commands.ts';
 import { backupCommands } from './backup-commands.ts';
+import { dataCommands } from './data-commands.ts';
 import { deviceCommands } from './device-commands.ts';
 import { deviceOpsCommands } from './device-ops-commands.ts';
 import { rolloutCommands } from './rollout-commands.ts';
@@ -31,6 +32,7 @@ export function buildProgram(adapters: readonly Adapter[]): Command {
   rolloutCommands(program, adapters);
   tokenCommands(program, adapters);
   auditCommands(program, adapters);
+  dataCommands(program);
   const simulate = program.command('simulate').description('run a device simulator against any server');
   for (const a of adapters) {
     if (a.simulator) a.simulator(simulate.command(a.name).description(`simulate ${a.description}`));

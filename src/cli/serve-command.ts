@@ -34,21 +34,29 @@ export function serveCommand(program: Command, adapters: readonly Adapter[]): vo
         ftp: o.ftp === false || o.ftpPort !== undefined ? { enabled: o.ftp !== false ? undefined : false, port: o.ftpPort } : undefined,
       } as never);
       const log = createLogger(config.logLevel);
+      // Everything the server creates is owner-only (the data folder holds password hashes and sealed
+      // secrets), also what libraries create without a mode: multer's uploads, SQLite's -wal and -shm.
+      process.umask(0o077);
       const server = await startServer(config, adapters, log);
-      const stop = async (): Promise<void> => {
-        log.info('shutting down');
+      const stop = async (signal: string): Promise<void> => {
+        log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down: no new connections, finishing requests in flight');
         await server.close();
+        log.info('stopped');
         process.exit(0);
       };
+      let stopping = false;
       // A signal listener's return value is dropped: a failed close is logged and still ends the process.
-      const onSignal = (): void => {
-        stop().catch((err: unknown) => {
+      // A second signal (an impatient Ctrl-C) ends it at once.
+      const onSignal = (signal: string): void => {
+        if (stopping) process.exit(1);
+        stopping = true;
+        stop(signal).catch((err: unknown) => {
           log.error({ err }, 'shutdown failed');
           process.exit(1);
         });
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       await new Promise(() => undefined); // serve until a signal
     });
 }

@@ -38,9 +38,19 @@ export function recordDeviceChange(audit: AuditLog, who: string, before: DeviceR
 }
 
 /** Records a group's change (`group.create` / `group.update`), secret variables masked. */
-export function recordGroupChange(audit: AuditLog, who: string, before: GroupRecord | undefined, after: GroupRecord): void {
+export function recordGroupChange(
+  audit: AuditLog,
+  who: string,
+  before: (GroupRecord & { window?: unknown }) | undefined,
+  after: GroupRecord & { window?: unknown },
+): void {
   if (before && JSON.stringify(before) === JSON.stringify(after)) return;
-  const view = (g: GroupRecord): Record<string, unknown> => ({ name: g.name, vars: maskVars(g.vars), pins: g.pins });
+  const view = (g: GroupRecord & { window?: unknown }): Record<string, unknown> => ({
+    name: g.name,
+    vars: maskVars(g.vars),
+    pins: g.pins,
+    ...(g.window !== undefined ? { window: g.window } : {}),
+  });
   audit.record({
     who,
     action: before ? 'group.update' : 'group.create',

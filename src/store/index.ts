@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArtifactQueries } from './artifact-queries.ts';
 import { AuditQueries } from './audit-queries.ts';
@@ -8,11 +10,13 @@ import { RolloutQueries } from './rollout-queries.ts';
 import { SourceRunQueries } from './source-run-queries.ts';
 import { StateQueries } from './state-queries.ts';
 import { TokenQueries } from './token-queries.ts';
+import { WindowQueries } from './window-queries.ts';
 
 export * from './types.ts';
 export type { StateUpdate } from './device-queries.ts';
 export type { RolloutDeviceRecord, RolloutDeviceStatus, RolloutRecord, RolloutState } from './rollout-queries.ts';
 export type { AuditQuery, AuditRecord } from './audit-queries.ts';
+export type { HeldRecord } from './window-queries.ts';
 export type { AdminScope, AdminTokenRecord } from './token-queries.ts';
 export type { SourceRunCounts, SourceRunRecord, SourceRunStatus } from './source-run-queries.ts';
 
@@ -27,6 +31,7 @@ export class Store {
   readonly tokens: TokenQueries;
   readonly audit: AuditQueries;
   readonly sourceRuns: SourceRunQueries;
+  readonly windows: WindowQueries;
 
   constructor(db: Db) {
     this.db = db;
@@ -39,6 +44,7 @@ export class Store {
     this.tokens = new TokenQueries(db);
     this.audit = new AuditQueries(db);
     this.sourceRuns = new SourceRunQueries(db);
+    this.windows = new WindowQueries(db, changed);
   }
 
   /** Runs fn in one transaction; 'immediate' takes the write lock first, for a read followed by a write. */
@@ -50,6 +56,36 @@ export class Store {
   close(): void {
     this.db.close();
   }
+
+  /** PRAGMA integrity_check's findings: empty when the database is sound. Reads only; safe beside a running server. */
+  integrityProblems(): string[] {
+    const rows = this.db.pragma('integrity_check') as Array<{ integrity_check: string }>;
+    const found = rows.map((r) => r.integrity_check);
+    return found.length === 1 && found[0] === 'ok' ? [] : found;
+  }
+
+  /**
+   * SQLite's online backup into `file` (owner-only): a consistent copy while other connections (a running
+   * server) keep writing. The copy is made self-contained (rollback journal, no -wal/-shm) so it can be
+   * hashed, moved and opened read-only; the first server start on it switches it back to WAL.
+   */
+  async backupTo(file: string): Promise<void> {
+    // Every page in one step after the first: a step is one read transaction (WAL: the server's writes go on),
+    // whereas a write from another connection between small steps restarts the copy, maybe for ever.
+    await this.db.backup(file, { progress: ({ totalPages }) => Math.max(totalPages, 100) });
+    chmodSync(file, 0o600);
+    const copy = new Database(file);
+    try {
+      copy.pragma('journal_mode = DELETE');
+    } finally {
+      copy.close();
+    }
+  }
+}
+
+/** A database file opened read-only, without migrations: a backup's copy being verified. */
+export function openStoreReadOnly(file: string): Store {
+  return new Store(new Database(file, { readonly: true, fileMustExist: true }));
 }
 
 export function openStore(dataDir: string): Store {

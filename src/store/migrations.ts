@@ -185,8 +185,36 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER rollout_devices_ins AFTER INSERT ON rollout_devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
   CREATE TRIGGER rollout_devices_upd AFTER UPDATE ON rollout_devices BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
   `,
-  // 6: maintenance windows (issue 12), filled in when that branch merges.
-  '',
+  // 6: maintenance windows. What each device holds (the artifact it last fetched completely per slot, and
+  // the bytes of each rendered file it was last given), so a poll outside its window changes nothing; and
+  // the `window:` a group overrides its profile's with. Held rows never bump the generation (they are
+  // written by device requests, and no cache depends on them); group windows do (rendered files show them).
+  // Seeded from what devices already fetched, so an upgrade does not make every device "new".
+  `
+  CREATE TABLE window_held (
+    device_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    artifact_id INTEGER,
+    sha256 TEXT NOT NULL,
+    bytes BLOB,
+    first_at TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (device_id, key)
+  );
+  CREATE TRIGGER window_held_device_del AFTER DELETE ON devices BEGIN DELETE FROM window_held WHERE device_id = old.id; END;
+  INSERT OR IGNORE INTO window_held (device_id, key, artifact_id, sha256, bytes, first_at, at)
+    SELECT s.device_id, 'slot:' || a.kind || CASE WHEN a.role <> '' THEN ':' || a.role ELSE '' END, a.id, a.sha256, NULL,
+           json_extract(f.value, '$.at'), json_extract(f.value, '$.at')
+    FROM device_state s, json_each(s.fetched) f
+    JOIN artifacts a ON a.id = json_extract(f.value, '$.artifactId')
+    WHERE json_extract(f.value, '$.at') IS NOT NULL
+    ORDER BY json_extract(f.value, '$.at') DESC;
+
+  CREATE TABLE group_windows (name TEXT PRIMARY KEY, window TEXT NOT NULL);
+  CREATE TRIGGER group_windows_ins AFTER INSERT ON group_windows BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER group_windows_upd AFTER UPDATE ON group_windows BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER group_windows_del AFTER DELETE ON group_windows BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  `,
   // 7: every run of an upstream source (aps sync, POST /sources/:name/sync, a schedule), for the history. A
   // 'running' row is also the lock that keeps two processes from syncing one source at once; per-file results
   // (unchanged files only counted) and pruned artifacts are JSON in `detail`.

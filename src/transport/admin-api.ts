@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { removeLeftBehind } from '../fs-atomic.ts';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,9 +50,9 @@ function id(req: Request): string {
 export function adminApi(core: Core): Router {
   const r = express.Router();
   const uploads = join(core.config.dataDir, 'uploads');
-  mkdirSync(uploads, { recursive: true });
-  // Uploads are named by the writing process, so one killed mid-upload leaves a file the next start removes.
-  removeLeftBehind(uploads);
+  // Owner-only folder: multer opens its files with the process umask's mode (`aps serve` sets 077). Named
+  // `<pid>-…`, so one a killed server leaves is removed by sweepLeftovers (src/data-folder.ts).
+  mkdirSync(uploads, { recursive: true, mode: 0o700 });
   const storage = multer.diskStorage({
     destination: uploads,
     filename: (_req, _file, cb) => cb(null, `${process.pid}-${randomBytes(8).toString('hex')}`),

@@ -25,12 +25,21 @@ export class DeviceFiles {
   private readonly events: EventSink;
   private readonly log: Logger;
   private readonly revisions: RevisionStore;
+  private readonly onFetched: (deviceId: string, a: ArtifactRecord) => void;
 
-  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore) {
+  /** @param onFetched told of every artifact a device fetched completely (what it now holds: src/windows/gate.ts) */
+  constructor(
+    catalog: Catalog,
+    events: EventSink,
+    log: Logger,
+    revisions: RevisionStore,
+    onFetched: (deviceId: string, a: ArtifactRecord) => void = () => {},
+  ) {
     this.catalog = catalog;
     this.events = events;
     this.log = log;
     this.revisions = revisions;
+    this.onFetched = onFetched;
   }
 
   /**
@@ -57,6 +66,7 @@ export class DeviceFiles {
       contentType,
     });
     this.record(req, info, r, { artifactId: a.id, version: a.version || undefined });
+    if (info.deviceId && r.status === 200 && req.method === 'GET') this.onFetched(info.deviceId, a);
     return r;
   }
 

@@ -62,7 +62,7 @@ export async function loadTls(dataDir: string, certFile?: string, keyFile?: stri
         extensions: [{ name: 'subjectAltName', altNames: altNames(opts.publicHost) }],
       });
       writeFileAtomic(keyFile, pems.private, 0o600);
-      writeFileAtomic(certFile, pems.cert, 0o644);
+      writeFileAtomic(certFile, pems.cert, 0o600);
       generated = true;
     }
   }

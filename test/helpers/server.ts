@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ADAPTERS } from '../../adapters/index.ts';
 import { loadConfig, type ConfigInput } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
+import type { CoreOptions } from '../../src/core.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
 export interface TestServer extends RunningServer {
@@ -32,7 +33,12 @@ export function tempDir(prefix = 'aps-test-'): string {
  * A real server on ephemeral loopback ports over a fresh temp data folder (real SQLite, real blobs); `log`
  * to read its log lines (test/helpers/log-capture.ts), silent otherwise.
  */
-export async function startTestServer(overrides: ConfigInput = {}, dataDir = tempDir(), log?: Logger): Promise<TestServer> {
+export async function startTestServer(
+  overrides: ConfigInput = {},
+  dataDir = tempDir(),
+  log?: Logger,
+  opts: CoreOptions = {},
+): Promise<TestServer> {
   const config = loadConfig({
     env: {},
     file: undefined,
@@ -46,7 +52,7 @@ export async function startTestServer(overrides: ConfigInput = {}, dataDir = tem
       ...overrides,
     },
   });
-  const server = await startServer(config, ADAPTERS, log ?? createLogger(process.env.APS_TEST_LOG ?? 'silent'));
+  const server = await startServer(config, ADAPTERS, log ?? createLogger(process.env.APS_TEST_LOG ?? 'silent'), opts);
   return {
     ...server,
     dataDir,
@@ -54,7 +60,8 @@ export async function startTestServer(overrides: ConfigInput = {}, dataDir = tem
     https: `https://127.0.0.1:${server.httpsPort}`,
     auth: `Bearer ${server.adminToken}`,
     async stop(): Promise<void> {
-      await server.close();
+      // No grace: a test's idle keep-alive connections are cut at once (test/shutdown.test.ts covers the grace).
+      await server.close({ graceMs: 0 });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

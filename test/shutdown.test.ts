@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { Agent, get, request } from 'node:http';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { apsCli } from './helpers/cli.ts';
+import { startTestServer, tempDir } from './helpers/server.ts';
+import { spawnServe } from './helpers/spawn-server.ts';
+
+// Far more than loopback socket buffers hold (a few MiB), so a download is still running on the server
+// while its client holds back.
+const SIZE = 32 * 1024 * 1024;
+const DEVICES = ['sd1', 'sd2', 'sd3'];
+
+interface Download {
+  bytes: number;
+  sha256: string;
+  length: number;
+  status: number;
+}
+
+/**
+ * A device that stops reading after the first bytes (`started`) until `resume()`: the server is left with
+ * most of the file to send, held back by TCP, for as long as the test wants.
+ */
+function heldDownload(port: number, path: string): { started: Promise<void>; resume(): void; done: Promise<Download> } {
+  let started!: () => void;
+  let resume!: () => void;
+  const startedP = new Promise<void>((r) => (started = r));
+  const resumed = new Promise<void>((r) => (resume = r));
+  const done = new Promise<Download>((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      const read = async (): Promise<Download> => {
+        const hash = createHash('sha256');
+        let bytes = 0;
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          if (bytes === 0) {
+            started();
+            await resumed;
+          }
+          bytes += chunk.length;
+        }
+        return { bytes, sha256: hash.digest('hex'), length: Number(res.headers['content-length']), status: res.statusCode ?? 0 };
+      };
+      read().then(resolve, reject);
+    }).on('error', reject);
+  });
+  return { started: startedP, resume, done };
+}
+
+/** One GET on a given keep-alive agent (the same connection each time: maxSockets 1). */
+function getOn(agent: Agent, port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
+  it('stops accepting, finishes downloads and sessions in flight, records every event, exits 0', async () => {
+    const dir = tempDir('aps-shutdown-');
+    const data = join(dir, 'data');
+    const env = { ...process.env, APS_DATA: data, APS_LOG_LEVEL: 'warn' };
+    const { aps } = apsCli(env);
+    const firmware = join(dir, 'fw.bin');
+    const bytes = randomBytes(SIZE);
+    writeFileSync(firmware, bytes);
+    writeFileSync(
+      join(dir, 'art.yaml'),
+      `artifacts:\n  - { file: ${JSON.stringify(firmware)}, profile: vop, kind: firmware, serial: 7 }\n`,
+    );
+    writeFileSync(
+      join(dir, 'fleet.yaml'),
+      'devices:\n' + DEVICES.map((id) => `  - { id: ${id}, profile: vop, model: VOP, password: pw-${id} }\n`).join(''),
+    );
+    await aps('apply', join(dir, 'art.yaml'));
+    await aps('apply', join(dir, 'fleet.yaml'));
+
+    const s = await spawnServe(['--host', '127.0.0.1', '--http-port', '0', '--no-https', '--no-ftp'], { APS_DATA: data });
+    const port = s.listening.http;
+    const session = new Agent({ keepAlive: true, maxSockets: 1 });
+    assert.equal(await getOn(session, port, '/healthz'), 200);
+    const downloads = DEVICES.map((id) => heldDownload(port, `/vop/f?u=${id}&p=pw-${id}`));
+    await Promise.all(downloads.map((d) => d.started));
+
+    const signalled = Date.now();
+    s.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    // New connections are refused at once...
+    await assert.rejects(
+      () => new Promise((resolve, reject) => get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, resolve).on('error', reject)),
+      /ECONNREFUSED/,
+    );
+    // ...while a connection already open (a TR-069 session's) is still answered.
+    assert.equal(await getOn(session, port, '/healthz'), 200, 'the next request of a session in flight');
+    session.destroy();
+    // The devices read on a second later: the server waited for them.
+    await new Promise((r) => setTimeout(r, 1_000));
+    for (const d of downloads) d.resume();
+
+    const expected = createHash('sha256').update(bytes).digest('hex');
+    for (const d of await Promise.all(downloads.map((x) => x.done))) {
+      assert.deepEqual(d, { bytes: SIZE, sha256: expected, length: SIZE, status: 200 }, 'a download in flight completes whole');
+    }
+    assert.equal(await s.exited, 0, `exit code\n${s.output()}`);
+    assert.ok(Date.now() - signalled < 20_000, 'the shutdown did not wait for the deadline');
+
+    const events = JSON.parse((await aps('events', '--json', '--limit', '100')).stdout) as Array<{
+      deviceId: string;
+      status: number;
+      bytes: number;
+    }>;
+    for (const id of DEVICES) {
+      const e = events.find((x) => x.deviceId === id && x.bytes === SIZE);
+      assert.ok(e, `the event of ${id}'s download, written before the store closed`);
+      assert.equal(e.status, 200);
+    }
+  });
+
+  it('cuts what still runs at the deadline, says so, and still closes the store', async () => {
+    const s = await startTestServer();
+    const dataDir = s.dataDir;
+    await s.core.catalog.addBuffer(randomBytes(SIZE), { kind: 'firmware', profile: 'vop', serial: 3, filename: 'fw3.bin' });
+    s.core.devices.upsert({ id: 'cut1', profile: 'vop', password: 'pw-cut1' }, 'create');
+    const d = heldDownload(s.httpPort, '/vop/f?u=cut1&p=pw-cut1');
+    await d.started;
+    const t0 = Date.now();
+    await s.close({ graceMs: 300 });
+    assert.ok(Date.now() - t0 < 3_000, 'close() returned soon after the deadline');
+    d.resume();
+    await assert.rejects(d.done, 'the download still running at the deadline was cut');
+    assert.throws(() => s.core.store.db.prepare('SELECT 1').get(), /not open/, 'the store is closed');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+});
