@@ -194,6 +194,17 @@ describe(`fault injection: kill -9 during uploads, imports, syncs and device bac
           backup,
           600,
         );
+        // The scheduled sync must have added its first file and be stalled inside the second before the kill
+        // (on a loaded machine the schedule's first tick can come late).
+        const syncUntil = Date.now() + 30_000;
+        const synced = async (): Promise<boolean> => {
+          const res = await fetch(`http://127.0.0.1:${server.listening.http}/api/v1/artifacts`, {
+            headers: { authorization: `Bearer ${TOKEN}` },
+          });
+          const list = (await res.json()) as Array<{ filename: string }>;
+          return list.some((a) => a.filename === `sync-${round}.1.bin`);
+        };
+        while (Date.now() < syncUntil && !(await synced())) await sleep(50);
         const importer: ChildProcess = spawn(
           process.execPath,
           [APS_BIN, 'artifact', 'import', importDir, '--profile', 'vop', '--kind', 'firmware'],
