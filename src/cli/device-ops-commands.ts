@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { previewDevice } from '../devices/describe.ts';
+import { PAGE_DEFAULT, PAGE_MAX } from '../devices/device-list.ts';
+import { listEvents } from '../events/event-list.ts';
 import { ApsError } from '../errors.ts';
 import { printTable, withCore } from './context.ts';
 
@@ -46,14 +48,14 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .description('recent device requests')
     .option('--device <id>', 'only this device')
     .option('--adapter <name>', 'only this adapter')
-    .option('--limit <n>', 'how many (newest first)', '50')
-    .option('--json', 'print JSON')
+    .option('--limit <n>', `how many (newest first, 1 to ${PAGE_MAX})`, String(PAGE_DEFAULT))
+    .option('--after <id>', "the page after this event id (the previous page's next)")
+    .option('--json', 'print JSON: {items, next}')
     .action(async (o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        if (!/^\d+$/.test(o.limit)) throw new ApsError('bad_request', `--limit must be a positive integer, not "${o.limit}"`);
-        const list = core.store.state.events({ deviceId: o.device, adapter: o.adapter, limit: Number(o.limit) });
-        if (o.json) return console.log(JSON.stringify(list, null, 2));
-        const rows = list.map((e) => ({ ...e, fault: e.fault ? `${e.fault.code} ${e.fault.message}`.trim() : null }));
+        const page = listEvents(core, { device: o.device, adapter: o.adapter, limit: o.limit, after: o.after });
+        if (o.json) return console.log(JSON.stringify(page, null, 2));
+        const rows = page.items.map((e) => ({ ...e, fault: e.fault ? `${e.fault.code} ${e.fault.message}`.trim() : null }));
         printTable(rows as unknown as Array<Record<string, unknown>>, [
           'id',
           'at',
@@ -68,6 +70,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
           'fault',
           'detail',
         ]);
+        if (page.next !== null) console.log(`more: --after ${page.next}`);
       });
     });
 }

@@ -1,6 +1,6 @@
 import type { DeviceSetup, PreviewFile } from '../adapter.ts';
 import type { CoreServices } from '../core.ts';
-import type { DeviceRecord, DeviceStateRecord } from '../store/index.ts';
+import type { DeviceRecord, DeviceStateRecord, EventRecord } from '../store/index.ts';
 import { maskVars } from './secret-vars.ts';
 
 export interface DeviceView {
@@ -18,16 +18,50 @@ export interface DeviceView {
   /** Slots whose latest artifact is not the target, and why (pinned, ranked lower by the profile's order…). */
   notes: string[];
   state: Omit<DeviceStateRecord, 'deviceId'> | null;
+  /** What it runs: as it says so itself (reported), else the firmware it last downloaded completely (fetched). */
+  firmware: DeviceFirmware | null;
+  /** Its newest event: what its last request came to (served, refused, faulted). */
+  lastEvent: Pick<EventRecord, 'at' | 'file' | 'status' | 'fault'> | null;
+  /** Not seen for STALE_AFTER_MS (or never seen at all). */
+  stale: boolean;
   setup: DeviceSetup;
   createdAt: string;
   updatedAt: string;
 }
 
-/** The one description of a device, shared by `aps device show --json` and the admin API. */
-export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView {
+export interface DeviceFirmware {
+  version: string;
+  basis: 'reported' | 'fetched';
+}
+
+/** A device not heard from for a day stands out in lists (the console, `aps device list --status stale`). */
+export const STALE_AFTER_MS = 24 * 3_600_000;
+
+/** What the device says it runs, or else what it last downloaded completely, marked as such. */
+export function firmwareOf(state: Pick<DeviceStateRecord, 'reported' | 'fetched'> | undefined): DeviceFirmware | null {
+  const reported = state?.reported.firmware;
+  if (typeof reported === 'string' || typeof reported === 'number') return { version: String(reported), basis: 'reported' };
+  const fetched = state?.fetched.firmware?.version;
+  return fetched ? { version: fetched, basis: 'fetched' } : null;
+}
+
+export function isStale(lastSeen: string | null | undefined, now = Date.now()): boolean {
+  return !lastSeen || now - Date.parse(lastSeen) > STALE_AFTER_MS;
+}
+
+/**
+ * The one description of a device, shared by `aps device show --json`, `device list` and the admin API.
+ * `known` passes what a list already read for every device, so a page costs no query per device for it.
+ */
+export function describeDevice(
+  core: CoreServices,
+  d: DeviceRecord,
+  known?: { state: DeviceStateRecord | undefined; lastEvent: EventRecord | undefined },
+): DeviceView {
   // A device whose profile file was removed is still listed (so it can be fixed or removed), marked so.
   const adapter = core.adapterNameOf(d.profile) !== undefined ? core.adapterOf(d.profile) : undefined;
-  const state = core.devices.state(d.id);
+  const state = known ? known.state : core.devices.state(d.id);
+  const last = known ? known.lastEvent : core.events.lastEvent(d.id);
   const targets: DeviceView['targets'] = {};
   for (const [slot, a] of core.catalog.targets(d)) {
     targets[slot] = { id: a.id, filename: a.filename, version: a.version, serial: a.serial, md5: a.md5 };
@@ -48,6 +82,9 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
     state: state
       ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched }
       : null,
+    firmware: firmwareOf(state),
+    lastEvent: last ? { at: last.at, file: last.file, status: last.status, fault: last.fault } : null,
+    stale: isStale(state?.lastSeen),
     setup: adapter
       ? adapter.setup(d, core.servicesFor(adapter.name, { readOnly: true }), core.adapterConfig(adapter.name))
       : {

@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { backupNumber } from '../backups/backup-store.ts';
@@ -17,6 +17,10 @@ import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
+import { listApi } from './api-lists.ts';
+import { eventStreamApi } from './api-event-stream.ts';
+import { adminAuth, sessionRoutes, type ConsoleSessions, type VerifyToken } from './console-session.ts';
+import { loginPage } from './console-ui.ts';
 
 const deviceBody = z
   .object({
@@ -41,20 +45,11 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
-/** RFC 6750 §3: a 401 names the scheme and realm; a token that was presented but is wrong is "invalid_token". */
-function bearer(token: string): (req: Request, res: Response, next: NextFunction) => void {
+/** Today's one admin token as a VerifyToken (compared by hash, in constant time). */
+export function singleTokenVerifier(token: string): VerifyToken {
   const want = createHash('sha256').update(token).digest();
-  return (req, res, next) => {
-    const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-    const got = createHash('sha256')
-      .update(m?.[1] ?? '')
-      .digest();
-    if (!m || !timingSafeEqual(want, got)) {
-      res.set('WWW-Authenticate', m ? 'Bearer realm="aps", error="invalid_token"' : 'Bearer realm="aps"');
-      return next(new ApsError('unauthorized', 'missing or wrong bearer token'));
-    }
-    next();
-  };
+  return (presented) =>
+    timingSafeEqual(want, createHash('sha256').update(presented).digest()) ? { name: 'admin', scope: 'admin' } : undefined;
 }
 
 /** An optional non-negative integer query parameter; anything else is a 400 naming the parameter. */
@@ -69,7 +64,7 @@ function id(req: Request): string {
 }
 
 /** The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles. */
-export function adminApi(core: Core, token: string): Router {
+export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   const r = express.Router();
   const uploads = join(core.config.dataDir, 'uploads');
   mkdirSync(uploads, { recursive: true });
@@ -81,8 +76,11 @@ export function adminApi(core: Core, token: string): Router {
   });
   const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
-  r.use(bearer(token));
+  r.use(sessionRoutes(sessions, loginPage));
+  r.use(adminAuth(sessions));
   r.use(express.json({ limit: '1mb' }));
+  r.use(listApi(core));
+  r.use(eventStreamApi(core, sessions));
 
   r.get('/artifacts', (req, res) => {
     res.json(core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined));
@@ -132,9 +130,6 @@ export function adminApi(core: Core, token: string): Router {
     res.json({ ...artifact, moved });
   });
 
-  r.get('/devices', (_req, res) => {
-    res.json(core.devices.list().map((d) => describeDevice(core, d)));
-  });
   r.get('/devices/:id', (req, res) => {
     const d = core.devices.get(id(req));
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
@@ -192,18 +187,6 @@ export function adminApi(core: Core, token: string): Router {
 
   r.get('/groups', (_req, res) => {
     res.json(core.devices.groups().map((g) => ({ ...g, vars: maskVars(g.vars) })));
-  });
-  r.get('/events', (req, res) => {
-    const q = req.query;
-    core.events.flush();
-    res.json(
-      core.store.state.events({
-        deviceId: typeof q.device === 'string' ? q.device : undefined,
-        adapter: typeof q.adapter === 'string' ? q.adapter : undefined,
-        afterId: intQuery(q.after, 'after'),
-        limit: intQuery(q.limit, 'limit'),
-      }),
-    );
   });
   r.get('/fleet', (req, res) => {
     core.events.flush();

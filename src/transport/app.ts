@@ -3,7 +3,9 @@ import type { Registry } from 'prom-client';
 import type { Core } from '../core.ts';
 import { isApsError } from '../errors.ts';
 import { safePath } from '../log.ts';
-import { adminApi } from './admin-api.ts';
+import { adminApi, singleTokenVerifier } from './admin-api.ts';
+import { ConsoleSessions } from './console-session.ts';
+import { consoleUi } from './console-ui.ts';
 
 /**
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
@@ -21,7 +23,10 @@ export function createApp(core: Core, adminToken: string, metrics: Registry, rou
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
-  app.use('/api/v1', adminApi(core, adminToken));
+  // The console's sessions come from admin tokens; the same check the API's Bearer header gets.
+  const sessions = new ConsoleSessions(singleTokenVerifier(adminToken));
+  app.use('/api/v1', adminApi(core, sessions));
+  app.use('/ui', consoleUi(sessions));
   for (const [name, router] of routers) app.use(`/${name}`, router);
 
   app.use((req, res) => {
