@@ -1,3 +1,4 @@
+import { artifactsWithTargets } from '../catalog/artifact-targets.ts';
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { assertKind, slotKey } from '../catalog/catalog.ts';
@@ -86,11 +87,17 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        const list = core.catalog.list(o.profile);
+        const list = artifactsWithTargets(core, o.profile);
         if (o.json) return console.log(JSON.stringify(list, null, 2));
         printTable(
-          list.map((a) => ({ ...a, kind: a.role ? `${a.kind}:${a.role}` : a.kind, models: a.models.join(','), device: a.deviceId })),
-          ['id', 'profile', 'kind', 'version', 'serial', 'models', 'device', 'filename', 'size', 'md5'],
+          list.map((a) => ({
+            ...a,
+            kind: a.role ? `${a.kind}:${a.role}` : a.kind,
+            models: a.models.join(','),
+            device: a.deviceId,
+            targets: a.targetedBy.length,
+          })),
+          ['id', 'profile', 'kind', 'version', 'serial', 'models', 'device', 'filename', 'size', 'md5', 'targets'],
         );
       });
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
-import { previewDevice } from '../devices/describe.ts';
+import { maskPreview, previewDevice } from '../devices/describe.ts';
 import { PAGE_DEFAULT, PAGE_MAX } from '../devices/device-list.ts';
 import { listEvents } from '../events/event-list.ts';
 import { ApsError } from '../errors.ts';
@@ -12,11 +12,12 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .command('preview')
     .argument('<device>', 'device id')
     .description('what the device would receive now')
+    .option('--mask', 'replace the device password and secret variables by ******** (as the console shows them)')
     .option('--json', 'print JSON')
     .action(async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
         const d = core.devices.require(id);
-        const files = previewDevice(core, d);
+        const files = o.mask ? maskPreview(core, d, previewDevice(core, d)) : previewDevice(core, d);
         if (o.json) return console.log(JSON.stringify(files, null, 2));
         for (const f of files) {
           const what = f.artifactId !== undefined ? `artifact ${f.artifactId}` : `serial ${f.serial ?? '-'}`;

@@ -1,7 +1,8 @@
 import type { DeviceSetup, PreviewFile } from '../adapter.ts';
 import type { CoreServices } from '../core.ts';
 import type { DeviceRecord, DeviceStateRecord, EventRecord } from '../store/index.ts';
-import { maskVars } from './secret-vars.ts';
+import { deviceVars } from '../render/device-template.ts';
+import { isSecretVar, maskVars } from './secret-vars.ts';
 
 export interface DeviceView {
   id: string;
@@ -24,6 +25,8 @@ export interface DeviceView {
   lastEvent: Pick<EventRecord, 'at' | 'file' | 'status' | 'fault'> | null;
   /** Not seen for STALE_AFTER_MS (or never seen at all). */
   stale: boolean;
+  /** Its adapter can make it check for updates now (`POST /devices/:id/notify`, `aps notify`). */
+  canNotify: boolean;
   setup: DeviceSetup;
   createdAt: string;
   updatedAt: string;
@@ -85,6 +88,7 @@ export function describeDevice(
     firmware: firmwareOf(state),
     lastEvent: last ? { at: last.at, file: last.file, status: last.status, fault: last.fault } : null,
     stale: isStale(state?.lastSeen),
+    canNotify: adapter?.notify !== undefined,
     setup: adapter
       ? adapter.setup(d, core.servicesFor(adapter.name, { readOnly: true }), core.adapterConfig(adapter.name))
       : {
@@ -105,4 +109,24 @@ export function describeDevice(
 export function previewDevice(core: CoreServices, d: DeviceRecord): PreviewFile[] {
   const adapter = core.adapterOf(d.profile);
   return adapter.preview(d, core.servicesFor(adapter.name, { readOnly: true }), core.adapterConfig(adapter.name));
+}
+
+/** Shorter values are left alone: masking "1" would blot out every 1 in the file and hide nothing. */
+const MIN_MASKED = 4;
+
+/**
+ * The preview with the device's secrets (its clear password, the values of its secret-looking variables
+ * from profile, group and device) replaced by ********: what the console shows until the admin reveals them.
+ */
+export function maskPreview(core: CoreServices, d: DeviceRecord, files: PreviewFile[]): PreviewFile[] {
+  const secrets = [
+    core.devices.secretOf(d),
+    ...Object.entries(deviceVars(core, d))
+      .filter(([k]) => isSecretVar(k))
+      .map(([, v]) => v),
+  ]
+    .filter((v): v is string => v !== undefined && v.length >= MIN_MASKED)
+    .sort((a, b) => b.length - a.length);
+  if (secrets.length === 0) return files;
+  return files.map((f) => (f.text === undefined ? f : { ...f, text: secrets.reduce((t, s) => t.split(s).join('********'), f.text) }));
 }

@@ -9,10 +9,11 @@ import multer from 'multer';
 import { z } from 'zod';
 import { backupNumber } from '../backups/backup-store.ts';
 import { backupVolatileOf } from '../backups/volatile.ts';
+import { artifactsWithTargets } from '../catalog/artifact-targets.ts';
 import { assertKind } from '../catalog/catalog.ts';
 import { retireArtifact } from '../catalog/retire.ts';
 import type { Core } from '../core.ts';
-import { describeDevice, previewDevice } from '../devices/describe.ts';
+import { describeDevice, maskPreview, previewDevice } from '../devices/describe.ts';
 import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
@@ -83,7 +84,7 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   r.use(eventStreamApi(core, sessions));
 
   r.get('/artifacts', (req, res) => {
-    res.json(core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined));
+    res.json(artifactsWithTargets(core, typeof req.query.profile === 'string' ? req.query.profile : undefined));
   });
   // multer/busboy errors (a second file, another field name, a cut-off body) are the client's: a 400
   // (413 for a file over the limit) with multer's message, never a 500 with a stack in the log.
@@ -155,7 +156,9 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   r.get('/devices/:id/preview', (req, res) => {
     const d = core.devices.get(id(req));
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
-    res.json(previewDevice(core, d));
+    const files = previewDevice(core, d);
+    // ?mask=1: the console shows secrets only when the admin asks to reveal them.
+    res.json(req.query.mask === '1' ? maskPreview(core, d, files) : files);
   });
   r.post('/devices/:id/notify', async (req, res) => {
     const d = core.devices.get(id(req));
