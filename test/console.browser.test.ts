@@ -77,15 +77,11 @@ describe('the web console in Chromium', () => {
     const dect = (await (await fetch(`${s.http}/api/v1/devices/dect1`, { headers: { authorization: s.auth } })).json()) as {
       setup: { url: string };
     };
-    const poll = await runPoll({
-      url: dect.setup.url,
-      product: 'IP1200',
-      mac: '00-90-33-01-02-03',
-      stateDir: tempDir(),
-      hour: 12,
-      uptimeMinutes: 60,
-    });
-    assert.equal(poll.ok, true, poll.error);
+    const dectPoll = { url: dect.setup.url, product: 'IP1200', mac: '00-90-33-01-02-03', stateDir: tempDir(), hour: 12, uptimeMinutes: 60 };
+    assert.equal((await runPoll(dectPoll)).backup?.status, 201);
+    // A changed setting: the next poll loads the new config and uploads a second backup to compare.
+    c.devices.upsert({ id: 'dect1', vars: { timezone: 'ZONE7' } }, 'update');
+    assert.equal((await runPoll(dectPoll)).backup?.status, 201);
     const phone = await bootPhone({
       server: s.http,
       model: '9608',
@@ -178,6 +174,15 @@ describe('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Reveal secrets' }).click();
     await page.locator('pre.preview', { hasText: 'very-secret-sip' }).first().waitFor();
     await shot('device');
+  });
+
+  it('compares two backups side by side', async () => {
+    await page.goto(`${s.http}/ui/devices/dect1`);
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.locator('.d2h-file-side-diff').first().waitFor();
+    assert.match(await page.locator('.diff').innerText(), /ZONE7/);
+    await shot('device-backups');
+    await page.goto(`${s.http}/ui/devices/panel1`);
   });
 
   it("shows a device's event live when its simulator polls", async () => {

@@ -16,8 +16,8 @@ export function Backups({ id, onRestored }: { id: string; onRestored: () => void
       (l) => {
         setList(l);
         if (l.length >= 2) {
-          setA(String(l[l.length - 2]!.seq));
-          setB(String(l[l.length - 1]!.seq));
+          setA(String(l[1]!.seq)); // newest first: the one before the latest against the latest
+          setB(String(l[0]!.seq));
         }
       },
       () => undefined,
