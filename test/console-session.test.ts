@@ -126,6 +126,11 @@ describe('console login, cookie auth and CSRF over HTTP', () => {
     const js = await fetch(`${s.http}${asset}`, { headers: { cookie } });
     assert.equal(js.status, 200);
     assert.match(js.headers.get('cache-control')!, /max-age=31536000, immutable/);
+    assert.equal(js.headers.get('content-encoding'), 'gzip', 'the precompressed copy');
+    assert.match(js.headers.get('content-type')!, /^text\/javascript/);
+    assert.match(await js.text(), /preact|createElement|useState|\bfunction\b/, 'decoded by fetch: JavaScript');
+    const plain = await fetch(`${s.http}${asset}`, { headers: { cookie, 'accept-encoding': 'identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
     assert.equal((await fetch(`${s.http}${asset}`, { redirect: 'manual' })).status, 303, 'no session, no app code');
   });
 

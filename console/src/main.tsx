@@ -24,7 +24,12 @@ function App() {
   const [live, setLive] = useState(false);
   useEffect(() => {
     void get<{ name: string; expiresAt?: string }>('/session').then(setWho, () => undefined);
-    startLive(setLive);
+    // A stream that drops may mean the session ended (expiry, logout elsewhere): asking says so, and a 401
+    // sends the console to the login page.
+    startLive((up) => {
+      setLive(up);
+      if (!up) void get('/session').catch(() => undefined);
+    });
     return stopLive;
   }, []);
   const logout = async (): Promise<void> => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import express, { type Response, type Router } from 'express';
 import { PACKAGE_ROOT } from '../config.ts';
 import type { ConsoleSessions } from './console-session.ts';
@@ -71,7 +71,16 @@ export function consoleUi(sessions: ConsoleSessions, dir = CONSOLE_DIR): Router 
     if (sessions.fromRequest(req)) return next();
     res.set('Cache-Control', 'no-store').redirect(303, '/ui/login');
   });
-  r.use('/assets', express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: false }));
+  // Hashed assets: the gzip copy the build wrote beside each file, to a browser that accepts it.
+  const longCache = { maxAge: '365d', immutable: true } as const;
+  r.get('/assets/:file', (req, res, next) => {
+    const file = String(req.params.file);
+    const gz = join(dir, 'assets', `${file}.gz`);
+    if (!/^[\w.-]+$/.test(file) || !req.acceptsEncodings('gzip') || !existsSync(gz)) return next();
+    res.set({ 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' }).type(extname(file));
+    res.sendFile(gz, longCache);
+  });
+  r.use('/assets', express.static(join(dir, 'assets'), { ...longCache, index: false, fallthrough: false }));
   r.use(express.static(dir, { index: false, maxAge: 0 }));
   r.get('/{*path}', (_req, res) => {
     const index = join(dir, 'index.html');
