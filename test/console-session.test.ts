@@ -120,6 +120,7 @@ describe('console login, cookie auth and CSRF over HTTP', () => {
     assert.match(await loginPage.text(), /<label for="token">Admin token<\/label>/);
     const app = await fetch(`${s.http}/ui/devices/op1`, { headers: { cookie } });
     assert.equal(app.status, 200, 'the SPA fallback');
+    assert.equal((await fetch(`${s.http}/ui`, { headers: { cookie } })).status, 200);
     assert.equal(app.headers.get('cache-control'), 'no-cache');
     const html = await app.text();
     const asset = /src="(\/ui\/assets\/[^"]+\.js)"/.exec(html)![1]!;

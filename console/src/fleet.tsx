@@ -17,13 +17,13 @@ interface Filters {
 const EMPTY: Filters = { adapter: '', profile: '', group: '', version: '', status: '', q: '' };
 const STATUSES = ['active', 'pending', 'refused', 'faulted', 'stale'];
 
-/** Refetches when the server records something (debounced: a busy fleet sends many events a second). */
+/** Refetches when the server records something (at most every 3 s: a busy fleet sends many events a second). */
 function useLiveRefresh(refresh: () => void): void {
   const timer = useRef<number>(undefined);
   useEffect(
     () =>
       onLive(() => {
-        if (timer.current === undefined) timer.current = window.setTimeout(() => ((timer.current = undefined), refresh()), 1000);
+        if (timer.current === undefined) timer.current = window.setTimeout(() => ((timer.current = undefined), refresh()), 3000);
       }),
     [refresh],
   );

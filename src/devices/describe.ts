@@ -63,8 +63,9 @@ export function describeDevice(
 ): DeviceView {
   // A device whose profile file was removed is still listed (so it can be fixed or removed), marked so.
   const adapter = core.adapterNameOf(d.profile) !== undefined ? core.adapterOf(d.profile) : undefined;
-  const state = known ? known.state : core.devices.state(d.id);
+  // lastEvent() first: it writes queued events and states, so the state read next is current too.
   const last = known ? known.lastEvent : core.events.lastEvent(d.id);
+  const state = known ? known.state : core.devices.state(d.id);
   const targets: DeviceView['targets'] = {};
   for (const [slot, a] of core.catalog.targets(d)) {
     targets[slot] = { id: a.id, filename: a.filename, version: a.version, serial: a.serial, md5: a.md5 };

@@ -56,8 +56,10 @@ export function listDevices(core: CoreServices, query: DeviceListQuery): Page<De
   const q = query.q?.trim().toLowerCase();
   // A MAC is stored as 12 hex digits: a search typed with separators matches it too.
   const qMac = q?.replace(/[:.\-\s]/g, '');
+  core.events.flush(); // queued sightings and states first
   const states = new Map(core.devices.states().map((s) => [s.deviceId, s]));
-  const lastEvents = core.events.lastEvents();
+  // Only the refused/faulted filters need every device's last event; a page reads its own devices' ones.
+  const lastEvents = query.status === 'refused' || query.status === 'faulted' ? core.events.lastEvents() : undefined;
   const now = Date.now();
   const items: DeviceView[] = [];
   let next: string | null = null;
@@ -67,7 +69,7 @@ export function listDevices(core: CoreServices, query: DeviceListQuery): Page<De
     if (query.group && d.group !== query.group) continue;
     if (query.adapter && core.adapterNameOf(d.profile) !== query.adapter) continue;
     const state = states.get(d.id);
-    const last = lastEvents.get(d.id);
+    const last = lastEvents?.get(d.id);
     if (query.version && firmwareOf(state)?.version !== query.version) continue;
     if (query.status === 'active' || query.status === 'pending') {
       if (d.status !== query.status) continue;
@@ -79,7 +81,7 @@ export function listDevices(core: CoreServices, query: DeviceListQuery): Page<De
       next = items[items.length - 1]!.id;
       break;
     }
-    items.push(describeDevice(core, d, { state, lastEvent: last }));
+    items.push(describeDevice(core, d, { state, lastEvent: lastEvents ? last : core.events.lastEvent(d.id) }));
   }
   return { items, next };
 }
