@@ -104,6 +104,7 @@ describe('console login, cookie auth and CSRF over HTTP', () => {
     assert.equal(forged.status, 403);
     assert.match(((await forged.json()) as { message: string }).message, /x-aps-console/);
     assert.equal((await patch({ cookie, 'x-aps-console': '1', origin: 'http://evil.example' })).status, 403);
+    assert.equal((await patch({ cookie, 'x-aps-console': '1', origin: 'null' })).status, 403);
     assert.equal(s.core.devices.get('op1')!.group, null, 'nothing changed');
     assert.equal((await patch({ cookie, 'x-aps-console': '1', origin: s.http })).status, 200);
     assert.equal((await patch({ authorization: s.auth })).status, 200);

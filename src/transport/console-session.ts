@@ -98,6 +98,18 @@ export class ConsoleSessions {
   }
 }
 
+/**
+ * The host of an Origin header ('null' and garbage: undefined). Only the host is compared with ours: behind a
+ * proxy that ends TLS the browser's scheme is https while this server sees http.
+ */
+function hostOf(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
+
 function sessionId(req: Request): string | undefined {
   const header = req.headers.cookie;
   return header ? parseCookie(header)[SESSION_COOKIE] : undefined;
@@ -138,7 +150,7 @@ export function adminAuth(sessions: ConsoleSessions): (req: Request, res: Respon
     if (!s) return next(refuse(res, false));
     if (!SAFE_METHODS.has(req.method)) {
       const origin = req.get('origin');
-      if (req.get(CSRF_HEADER) !== '1' || (origin !== undefined && origin !== `${req.protocol}://${req.get('host')}`))
+      if (req.get(CSRF_HEADER) !== '1' || (origin !== undefined && hostOf(origin) !== req.get('host')))
         return next(new ApsError('forbidden', `a console request that changes something needs the ${CSRF_HEADER} header`));
     }
     res.locals.admin = { name: s.name, scope: s.scope };
