@@ -27,6 +27,7 @@ describe('the web console in Chromium', () => {
   let vop7: number;
   const vopState = tempDir('aps-console-vop-');
   const vop = (): ReturnType<typeof runVopCycle> => runVopCycle({ server: s.http, user: 'panel1', password: 'vop-pw', stateDir: vopState });
+  const problems: string[] = [];
   const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
   before(async () => {
@@ -98,6 +99,11 @@ describe('the web console in Chromium', () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
     });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+    // Script errors and anything the Content-Security-Policy blocked: none by the end.
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Uncaught/i.test(m.text())) problems.push(m.text());
+    });
   });
   after(async () => {
     await browser?.close();
@@ -268,5 +274,6 @@ describe('the web console in Chromium', () => {
     assert.equal(new URL(page.url()).pathname, '/ui/login');
     const replay = await fetch(`${s.http}/api/v1/devices`, { headers: { cookie: `aps_session=${cookie.value}` } });
     assert.equal(replay.status, 401, 'the cookie of a logged-out session is worthless');
+    assert.deepEqual(problems, [], 'no script error, nothing blocked by the CSP');
   });
 });
