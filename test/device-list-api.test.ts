@@ -25,7 +25,7 @@ describe('paged device and event lists', () => {
     s = await startTestServer();
     const c = s.core;
     c.devices.upsert({ id: 'op1', profile: 'vop', password: 'pw1', group: 'lab' });
-    c.devices.upsert({ id: 'op2', profile: 'vop', password: 'pw2' });
+    c.devices.upsert({ id: 'op2', profile: 'vop', password: 'pw2', vars: { sip_password: 'sip-secret-42' } });
     c.devices.upsert({ id: 'gw1', profile: 'audiocodes-mp124', mac: '00-90-8F-00-00-01' });
     c.devices.upsert({ id: 'wait1', profile: 'vop', status: 'pending' });
     await c.catalog.addBuffer(Buffer.from('fw 7'), { kind: 'firmware', profile: 'vop', version: '7.0', serial: 70, filename: 'v7.bin' });
@@ -100,6 +100,18 @@ describe('paged device and event lists', () => {
       newer.items.map((e) => e.id),
       [all.items[0]!.id],
     );
+  });
+
+  it('masks the secrets in a preview when asked (the console until the admin reveals them)', async () => {
+    const text = (files: Array<{ text?: string }>): string => files.map((f) => f.text ?? '').join('\n');
+    const clear = text(await api<Array<{ text?: string }>>('/devices/op2/preview'));
+    assert.match(clear, /sip-secret-42/);
+    const masked = text(await api<Array<{ text?: string }>>('/devices/op2/preview?mask=1'));
+    assert.ok(!masked.includes('sip-secret-42'));
+    assert.equal(masked, clear.replaceAll('sip-secret-42', '********'));
+    const { aps } = apsCli({ ...process.env, APS_DATA: s.dataDir });
+    const cli = (await aps('preview', 'op2', '--mask')).stdout;
+    assert.match(cli, /sip_password=\*{8}/);
   });
 
   it('the CLI lists the same pages: device list and events with --limit/--after and --json', async () => {
