@@ -47,7 +47,9 @@ function Upload({ profiles, onDone }: { profiles: Profile[]; onDone: () => void 
       </label>
       <label>
         Profile
+        {/* No default: an upload to the wrong profile would be served to the wrong devices. */}
         <select name="profile" required>
+          <option value="">choose…</option>
           {profiles.map((p) => (
             <option key={p.name}>{p.name}</option>
           ))}
