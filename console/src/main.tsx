@@ -1,5 +1,5 @@
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, send, toLogin } from './api.ts';
 import { ArtifactsPage } from './artifacts.tsx';
 import { DevicePage } from './device.tsx';
@@ -32,6 +32,15 @@ function App() {
     });
     return stopLive;
   }, []);
+  // A new page moves the focus to it (keyboard and screen-reader users start there) and names the tab.
+  const first = useRef(true);
+  useEffect(() => {
+    const pathname = new URL(path, location.origin).pathname;
+    const device = /^\/ui\/devices\/([^/]+)$/.exec(pathname);
+    document.title = `${device ? `Device ${decodeURIComponent(device[1]!)}` : pathname.endsWith('/artifacts') ? 'Artifacts' : pathname.endsWith('/events') ? 'Events' : 'Fleet'} · APS console`;
+    if (first.current) first.current = false;
+    else document.getElementById('main')?.focus();
+  }, [path]);
   const logout = async (): Promise<void> => {
     stopLive();
     await send('DELETE', '/session');
