@@ -20,7 +20,7 @@ import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
 import { listApi } from './api-lists.ts';
 import { eventStreamApi } from './api-event-stream.ts';
-import { adminAuth, sessionRoutes, type ConsoleSessions, type VerifyToken } from './console-session.ts';
+import { bearerAuth, sessionAuth, sessionRoutes, type ConsoleSessions, type VerifyToken } from './console-session.ts';
 import { loginPage } from './console-ui.ts';
 
 const deviceBody = z
@@ -78,7 +78,9 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
   r.use(sessionRoutes(sessions, loginPage));
-  r.use(adminAuth(sessions));
+  // The console's cookie, then the Bearer token (which keeps an identity the session gave).
+  r.use(sessionAuth(sessions));
+  r.use(bearerAuth(sessions.verify));
   r.use(express.json({ limit: '1mb' }));
   r.use(listApi(core));
   r.use(eventStreamApi(core, sessions));

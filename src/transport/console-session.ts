@@ -132,22 +132,17 @@ function refuse(res: Response, presented: boolean): ApsError {
 }
 
 /**
- * The admin API's authentication: a Bearer token (CLI, scripts) or a console session cookie. A cookie alone
- * never authorises a change without the console's CSRF header and, when the browser names one, our own origin.
- * The identity goes to res.locals.admin; a session's id to res.locals.sessionId.
+ * The console's half of the admin API's door, mounted before the Bearer check: a request without an
+ * Authorization header but with a live session cookie is that session's identity (res.locals.admin, and
+ * res.locals.sessionId); the Bearer check then keeps it (and applies its scope). A cookie alone never
+ * authorises a change without the console's CSRF header and, when the browser sends Origin, our own host.
+ * Anything else passes on untouched, for the Bearer check to accept or refuse.
  */
-export function adminAuth(sessions: ConsoleSessions): (req: Request, res: Response, next: NextFunction) => void {
+export function sessionAuth(sessions: ConsoleSessions): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
-    const auth = req.get('authorization');
-    if (auth !== undefined) {
-      const m = /^Bearer\s+(.+)$/i.exec(auth);
-      const who = m ? sessions.verify(m[1]!) : undefined;
-      if (!who) return next(refuse(res, m !== null));
-      res.locals.admin = who;
-      return next();
-    }
+    if (req.get('authorization') !== undefined) return next();
     const s = sessions.fromRequest(req);
-    if (!s) return next(refuse(res, false));
+    if (!s) return next();
     if (!SAFE_METHODS.has(req.method)) {
       const origin = req.get('origin');
       if (req.get(CSRF_HEADER) !== '1' || (origin !== undefined && hostOf(origin) !== req.get('host')))
@@ -160,8 +155,23 @@ export function adminAuth(sessions: ConsoleSessions): (req: Request, res: Respon
 }
 
 /**
+ * The Bearer check: `Authorization: Bearer <token>` verified by `verify`, or 401 (RFC 6750 §3). A request
+ * sessionAuth already identified keeps that identity.
+ */
+export function bearerAuth(verify: VerifyToken): (req: Request, res: Response, next: NextFunction) => void {
+  return (req, res, next) => {
+    if (res.locals.admin) return next();
+    const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
+    const who = m ? verify(m[1]!.trim()) : undefined;
+    if (!who) return next(refuse(res, m !== null));
+    res.locals.admin = who;
+    next();
+  };
+}
+
+/**
  * `POST /session` (log in: a JSON body {token}, or the login page's form, answered with a redirect),
- * `GET /session` (who, until when) and `DELETE /session` (log out). Mounted before adminAuth.
+ * `GET /session` (who, until when) and `DELETE /session` (log out). Mounted before sessionAuth.
  */
 export function sessionRoutes(sessions: ConsoleSessions, loginPage: (error?: string) => string): Router {
   const r = express.Router();
