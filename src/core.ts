@@ -4,6 +4,8 @@ import { ApsError } from './errors.ts';
 import { processAlive } from './fs-atomic.ts';
 import type { Adapter, AdapterServices, PublicUrls } from './adapter.ts';
 import { buildAdapterServices } from './adapter-services.ts';
+import { AuditLog } from './admin/audit.ts';
+import { AdminTokens, readTokenFile } from './admin/tokens.ts';
 import { BackupStore } from './backups/backup-store.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { FsBlobStore } from './catalog/blob-store.ts';
@@ -35,6 +37,10 @@ export interface CoreServices {
   keys: Keyring;
   /** Files devices upload about themselves (config backups): adapters call put() with the request body. */
   backups: BackupStore;
+  /** The audit log of admin changes: `core.audit.record({ who, action, target, before, after })`. */
+  audit: AuditLog;
+  /** Admin tokens (the configured one and named ones): verify, create, list, revoke. */
+  tokens: AdminTokens;
   urls: PublicUrls;
   /** The adapter's own persisted key-value state. */
   stateOf(adapter: string): KvState;
@@ -88,8 +94,11 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     },
   });
   const files = new DeviceFiles(catalog, events, log, revisions);
+  const audit = new AuditLog(store);
+  let configToken = config.adminToken;
+  const tokens = new AdminTokens({ store, keys, audit }, () => (configToken ??= readTokenFile(config.dataDir)));
   const backups = new BackupStore(
-    { store, keys, catalog, devices, events, log },
+    { store, keys, catalog, devices, events, log, audit },
     { dataDir: config.dataDir, keep: config.backups.keep, maxBytes: config.backups.maxBytes },
   );
   const services = new Map<string, AdapterServices>();
@@ -107,6 +116,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     files,
     keys,
     backups,
+    audit,
+    tokens,
     urls: configuredOrServedUrls(config, store),
     stateOf: (name) => new KvState(store, name),
     adapterOf,

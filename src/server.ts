@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { Adapter, AdapterContext, AdapterServices } from './adapter.ts';
+import { readTokenFile } from './admin/tokens.ts';
 import type { ApsConfig } from './config.ts';
 import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
@@ -36,12 +37,10 @@ export interface RunningServer {
 function adminToken(config: ApsConfig, log: Logger): string {
   if (config.adminToken) return config.adminToken;
   const file = join(config.dataDir, 'admin.token');
-  if (existsSync(file)) {
-    const saved = readFileSync(file, 'utf8').trim();
-    if (saved.length >= 16) return saved;
-    // An emptied or truncated file would lock everyone out of the API without a word: make a new one.
-    log.warn({ file }, 'admin token file is empty or too short; generating a new token');
-  }
+  const saved = readTokenFile(config.dataDir);
+  if (saved) return saved;
+  // An emptied or truncated file would lock everyone out of the API without a word: make a new one.
+  if (existsSync(file)) log.warn({ file }, 'admin token file is empty or too short; generating a new token');
   const token = randomBytes(24).toString('base64url');
   writeFileAtomic(file, token + '\n', 0o600);
   // Printed once on purpose: this is the only time the operator sees it outside the data folder.
@@ -111,7 +110,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     await a.register(ctx);
     routers.set(a.name, router);
   }
-  const app = createApp(core, token, createMetrics(core), routers);
+  const app = createApp(core, createMetrics(core), routers);
   const servers: Server[] = [];
 
   const http = createHttpServer(app);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConsoleSessions } from '../src/transport/console-session.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
-const who = { name: 'admin', scope: 'admin' };
+const who = { name: 'ops', scope: 'full' } as const;
 const cookieOf = (id: string): { headers: { cookie: string } } => ({ headers: { cookie: `aps_session=${id}` } }) as const;
 
 describe('console sessions (memory, expiry)', () => {
@@ -14,7 +14,7 @@ describe('console sessions (memory, expiry)', () => {
     assert.equal(expiresAt, new Date(1000).toISOString());
     const req = cookieOf(id) as never;
     now = 900;
-    assert.equal(s.fromRequest(req)?.name, 'admin', 'used within the idle time: lives on');
+    assert.equal(s.fromRequest(req)?.name, 'ops', 'used within the idle time: lives on');
     now = 1800;
     assert.ok(s.fromRequest(req), 'the use at 900 moved the idle end to 1900');
     now = 2600;
@@ -60,8 +60,8 @@ describe('console login, cookie auth and CSRF over HTTP', () => {
     assert.equal(bad.headers.get('set-cookie'), null);
     const r = await login(s.adminToken);
     assert.equal(r.status, 200);
-    const body = (await r.json()) as { name: string; expiresAt: string };
-    assert.equal(body.name, 'admin');
+    const body = (await r.json()) as { name: string; scope: string; expiresAt: string };
+    assert.deepEqual([body.name, body.scope], ['config', 'full'], 'the configured token');
     assert.ok(Date.parse(body.expiresAt) > Date.now());
     const set = r.headers.get('set-cookie')!;
     assert.match(set, /^aps_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/);
@@ -74,6 +74,21 @@ describe('console login, cookie auth and CSRF over HTTP', () => {
     } finally {
       delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
     }
+  });
+
+  it("a read token's session reads but changes nothing, as the token itself", async () => {
+    const made = s.core.tokens.create('viewer', 'read', 'test');
+    const r = await login(made.token);
+    assert.equal(r.status, 200);
+    const viewer = r.headers.get('set-cookie')!.split(';')[0]!;
+    assert.equal((await fetch(`${s.http}/api/v1/devices`, { headers: { cookie: viewer } })).status, 200);
+    const change = await fetch(`${s.http}/api/v1/devices/op1`, {
+      method: 'PATCH',
+      headers: { cookie: viewer, 'x-aps-console': '1', 'content-type': 'application/json' },
+      body: JSON.stringify({ group: 'x' }),
+    });
+    assert.equal(change.status, 403);
+    assert.equal(s.core.devices.get('op1')!.group, null);
   });
 
   it('the login form gets a redirect to /ui/, or the login page again with the reason', async () => {

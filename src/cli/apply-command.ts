@@ -5,10 +5,13 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Adapter } from '../adapter.ts';
+import { cliActor } from '../admin/audit.ts';
+import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
 import { checkSize, isSafeFilename } from '../catalog/catalog.ts';
 import { pinProblem, type PinSubject } from '../catalog/pins.ts';
 import { sha256File } from '../catalog/folder-import.ts';
 import type { Core } from '../core.ts';
+import { recordDeviceChange, recordGroupChange } from '../devices/device-audit.ts';
 import { ApsError } from '../errors.ts';
 import type { ArtifactRecord } from '../store/index.ts';
 import { withCore } from './context.ts';
@@ -91,9 +94,10 @@ type PinValue = z.infer<typeof pinValue>;
  * artifacts find their device), then artifacts, then the pins that name an artifact added by this run; an
  * artifact whose bytes and slot are already in the catalog is kept, not added again. Everything is checked
  * first (pins included) and groups and devices go in one transaction, so a bad entry changes nothing. Each
- * object is reported created, updated or unchanged (compared before and after, timestamps aside).
+ * object is reported created, updated or unchanged (compared before and after, timestamps aside), and each
+ * change is recorded in the audit log by `who` (group.*, device.*, artifact.add).
  */
-export async function applyFile(core: Core, path: string): Promise<ApplyResult> {
+export async function applyFile(core: Core, path: string, who: string): Promise<ApplyResult> {
   const doc = readApplyFile(path);
   const base = dirname(resolve(path));
   const artifacts: Array<{ entry: ApplyFile['artifacts'][number]; file: string; sha256: string }> = [];
@@ -222,6 +226,7 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
         origin: 'apply',
       },
     );
+    recordArtifactAdd(core.audit, who, { artifact, existing });
     known.set(i, artifact.id);
     added.push({ file: a.file, id: artifact.id, result: existing ? 'unchanged' : 'created', ...(warning ? { warning } : {}) });
   }
@@ -255,6 +260,14 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
     unchanged: 0,
   };
   for (const o of [...result.groups, ...result.devices, ...result.artifacts]) result[o.result]++;
+  for (const g of doc.groups) {
+    const now = core.devices.group(g.name);
+    if (now) recordGroupChange(core.audit, who, before.groups.get(g.name), now);
+  }
+  for (const d of doc.devices) {
+    const now = core.devices.get(d.id);
+    if (now) recordDeviceChange(core.audit, who, before.devices.get(d.id), now);
+  }
   return result;
 }
 
@@ -351,7 +364,7 @@ export function applyCommand(program: Command, adapters: readonly Adapter[]): vo
     .option('--json', 'print JSON')
     .action(async (file: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
-        const r = await applyFile(core, file);
+        const r = await applyFile(core, file, cliActor());
         if (o.json) return console.log(JSON.stringify(r, null, 2));
         for (const g of r.groups) console.log(`group ${g.name}: ${g.result}`);
         for (const d of r.devices) console.log(`device ${d.id}: ${d.result}`);

@@ -131,4 +131,59 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, seq)
   );
   `,
+  // 5 and 6: release policy/rollouts and maintenance windows (issue 12), filled in when those branches merge.
+  '',
+  '',
+  // 7: every run of an upstream source (aps sync, POST /sources/:name/sync, a schedule), for the history. A
+  // 'running' row is also the lock that keeps two processes from syncing one source at once; per-file results
+  // (unchanged files only counted) and pruned artifacts are JSON in `detail`.
+  `
+  CREATE TABLE IF NOT EXISTS source_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'interrupted')),
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    duration_ms INTEGER,
+    added INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    unmapped INTEGER NOT NULL DEFAULT 0,
+    pruned INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX IF NOT EXISTS source_runs_source ON source_runs (source, id);
+  `,
+  // 8: admin access. Named admin tokens (scope read or full), stored as a keyed hash, never as text; and the
+  // audit log of admin changes: who (token name or cli:<os user>), when, what, target, before/after JSON
+  // (secrets masked before they are written).
+  `
+  CREATE TABLE admin_tokens (
+    name TEXT PRIMARY KEY,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'full')),
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    last_used_at TEXT
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+  );
+  CREATE INDEX audit_at ON audit (at);
+  CREATE INDEX audit_who ON audit (who, id);
+  `,
 ];

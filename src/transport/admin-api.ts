@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { removeLeftBehind } from '../fs-atomic.ts';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,16 +10,24 @@ import { backupNumber } from '../backups/backup-store.ts';
 import { backupVolatileOf } from '../backups/volatile.ts';
 import { artifactsWithTargets } from '../catalog/artifact-targets.ts';
 import { assertKind } from '../catalog/catalog.ts';
+import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
 import { retireArtifact } from '../catalog/retire.ts';
 import type { Core } from '../core.ts';
 import { describeDevice, maskPreview, previewDevice } from '../devices/describe.ts';
+import { saveDevice } from '../devices/device-audit.ts';
 import { fleetView } from '../devices/fleet.ts';
+import { notifyDevice } from '../devices/notify-device.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
-import { listApi } from './api-lists.ts';
+import { actor, adminAuth } from './admin-auth.ts';
+import { intQuery, parseBody } from './api-input.ts';
+import { auditApi } from './api-audit.ts';
+import { tokensApi } from './api-tokens.ts';
+import { sourcesApi } from './api-sources.ts';
 import { eventStreamApi } from './api-event-stream.ts';
-import { bearerAuth, sessionAuth, sessionRoutes, type ConsoleSessions, type VerifyToken } from './console-session.ts';
+import { listApi } from './api-lists.ts';
+import { sessionAuth, sessionRoutes, type ConsoleSessions } from './console-session.ts';
 import { loginPage } from './console-ui.ts';
 
 const deviceBody = z
@@ -37,34 +44,14 @@ const deviceBody = z
   })
   .strict();
 
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new ApsError('bad_request', `${i.path.join('.') || 'body'}: ${i.message}`);
-  }
-  return r.data;
-}
-
-/** Today's one admin token as a VerifyToken (compared by hash, in constant time). */
-export function singleTokenVerifier(token: string): VerifyToken {
-  const want = createHash('sha256').update(token).digest();
-  return (presented) =>
-    timingSafeEqual(want, createHash('sha256').update(presented).digest()) ? { name: 'admin', scope: 'admin' } : undefined;
-}
-
-/** An optional non-negative integer query parameter; anything else is a 400 naming the parameter. */
-function intQuery(value: unknown, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw new ApsError('bad_request', `${name} must be a non-negative integer`);
-  return Number(value);
-}
-
 function id(req: Request): string {
   return String(req.params.id);
 }
 
-/** The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles. */
+/**
+ * The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles, tokens, audit.
+ * Every change is recorded in the audit log by the shared operation it calls, `who` being the token's name.
+ */
 export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   const r = express.Router();
   const uploads = join(core.config.dataDir, 'uploads');
@@ -77,11 +64,13 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   });
   const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
+  // Console log-in and -out; then the console's cookie, which adminAuth keeps (applying its scope) like a token.
   r.use(sessionRoutes(sessions, loginPage));
-  // The console's cookie, then the Bearer token (which keeps an identity the session gave).
   r.use(sessionAuth(sessions));
-  r.use(bearerAuth(sessions.verify));
+  r.use(adminAuth(core));
   r.use(express.json({ limit: '1mb' }));
+  r.use('/tokens', tokensApi(core));
+  r.use('/audit', auditApi(core));
   r.use(listApi(core));
   r.use(eventStreamApi(core, sessions));
 
@@ -103,7 +92,7 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
       if (!file) throw new ApsError('bad_request', 'multipart field "file" is required');
       const f = req.body as Record<string, string | undefined>;
       const serial = f.serial === undefined || f.serial === '' ? null : Number(f.serial);
-      const { artifact, existing, warning } = await core.catalog.add(
+      const added = await core.catalog.add(
         { path: file.path },
         {
           kind: assertKind(f.kind ?? ''),
@@ -120,6 +109,8 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
           origin: 'upload',
         },
       );
+      recordArtifactAdd(core.audit, actor(res), added);
+      const { artifact, existing, warning } = added;
       // Bytes already filling the slot: the artifact holding them, 200 and existing: true (nothing created).
       res.status(existing ? 200 : 201).json({ ...artifact, existing, ...(warning ? { warning } : {}) });
     } finally {
@@ -129,7 +120,7 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   r.delete('/artifacts/:id', async (req, res) => {
     if (!/^\d{1,15}$/.test(id(req))) throw new ApsError('not_found', `no artifact ${id(req)}`);
     const force = req.query.force === '1' || req.query.force === 'true';
-    const { artifact, moved } = await retireArtifact(core, Number(id(req)), force);
+    const { artifact, moved } = await retireArtifact(core, Number(id(req)), force, actor(res));
     res.json({ ...artifact, moved });
   });
 
@@ -138,21 +129,21 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
     res.json(describeDevice(core, d));
   });
-  r.post('/devices', (req, res) => {
+  r.post('/devices', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
     if (!b.id) throw new ApsError('bad_request', 'id is required');
-    res.status(201).json(describeDevice(core, core.devices.upsert({ ...b, id: b.id }, 'create')));
+    res.status(201).json(describeDevice(core, await saveDevice(core, { ...b, id: b.id }, 'create', actor(res))));
   });
-  r.put('/devices/:id', (req, res) => {
+  r.put('/devices/:id', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
-    res.json(describeDevice(core, core.devices.upsert({ ...b, id: id(req) }, 'upsert')));
+    res.json(describeDevice(core, await saveDevice(core, { ...b, id: id(req) }, 'upsert', actor(res))));
   });
-  r.patch('/devices/:id', (req, res) => {
+  r.patch('/devices/:id', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
-    res.json(describeDevice(core, core.devices.upsert({ ...b, id: id(req) }, 'update')));
+    res.json(describeDevice(core, await saveDevice(core, { ...b, id: id(req) }, 'update', actor(res))));
   });
   r.delete('/devices/:id', async (req, res) => {
-    await removeDevice(core, id(req));
+    await removeDevice(core, id(req), actor(res));
     res.status(204).end();
   });
   r.get('/devices/:id/preview', (req, res) => {
@@ -163,11 +154,7 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
     res.json(req.query.mask === '1' ? maskPreview(core, d, files) : files);
   });
   r.post('/devices/:id/notify', async (req, res) => {
-    const d = core.devices.get(id(req));
-    if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
-    const a = core.adapterOf(d.profile);
-    if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
-    res.json(await a.notify(d, core.servicesFor(a.name), core.adapterConfig(a.name)));
+    res.json(await notifyDevice(core, id(req), actor(res)));
   });
 
   // Backups: what devices uploaded about themselves. The bytes hold device secrets: admin token only.
@@ -187,7 +174,7 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   });
   r.post('/devices/:id/backups/:seq/restore', async (req, res) => {
     const d = core.devices.require(id(req));
-    res.json(await core.backups.restore(d.id, backupNumber(req.params.seq, 'seq')!));
+    res.json(await core.backups.restore(d.id, backupNumber(req.params.seq, 'seq')!, actor(res)));
   });
 
   r.get('/groups', (_req, res) => {
@@ -198,6 +185,7 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
     const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
     res.json(fleetView(core, { after, limit: intQuery(req.query.limit, 'limit') }));
   });
+  r.use('/sources', sourcesApi(core));
   r.get('/profiles', (_req, res) => {
     res.json(core.profiles.list().map((p) => ({ name: p.name, adapter: p.adapter, description: p.description, models: p.models })));
   });

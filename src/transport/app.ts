@@ -3,7 +3,8 @@ import type { Registry } from 'prom-client';
 import type { Core } from '../core.ts';
 import { isApsError } from '../errors.ts';
 import { safePath } from '../log.ts';
-import { adminApi, singleTokenVerifier } from './admin-api.ts';
+import { adminApi } from './admin-api.ts';
+import { verifyAdminToken } from './admin-auth.ts';
 import { ConsoleSessions } from './console-session.ts';
 import { consoleUi } from './console-ui.ts';
 
@@ -11,7 +12,7 @@ import { consoleUi } from './console-ui.ts';
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
  * they are the hot path. Body parsing, auth and JSON live only on the admin API.
  */
-export function createApp(core: Core, adminToken: string, metrics: Registry, routers: Map<string, Router>): Express {
+export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // the file responder sets strong ETags itself
@@ -23,8 +24,8 @@ export function createApp(core: Core, adminToken: string, metrics: Registry, rou
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
-  // The console's sessions come from admin tokens; the same check the API's Bearer header gets.
-  const sessions = new ConsoleSessions(singleTokenVerifier(adminToken));
+  // The console's sessions come from admin tokens (named or configured): the check the Bearer header gets.
+  const sessions = new ConsoleSessions((token) => verifyAdminToken(core, token));
   app.use('/api/v1', adminApi(core, sessions));
   app.use('/ui', consoleUi(sessions));
   for (const [name, router] of routers) app.use(`/${name}`, router);

@@ -3,11 +3,9 @@ import { parse as parseCookie } from 'cookie';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ApsError } from '../errors.ts';
 
-/** Who an admin token (or a session made from one) belongs to. */
-export interface AdminIdentity {
-  name: string;
-  scope: string;
-}
+import type { AdminIdentity } from '../admin/tokens.ts';
+
+export type { AdminIdentity };
 
 /** Checks an admin token; undefined when it is not one. */
 export type VerifyToken = (token: string) => AdminIdentity | undefined;
