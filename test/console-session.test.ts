@@ -9,8 +9,8 @@ const cookieOf = (id: string): { headers: { cookie: string } } => ({ headers: { 
 describe('console sessions (memory, expiry)', () => {
   it('end after the idle time unless used, and after the absolute time whatever the use', () => {
     let now = 0;
-    const s = new ConsoleSessions(() => who, { idleMs: 1000, maxMs: 2500, now: () => now });
-    const { id, expiresAt } = s.create(who);
+    const s = new ConsoleSessions((t) => (t === 'tok' ? who : undefined), { idleMs: 1000, maxMs: 2500, now: () => now });
+    const { id, expiresAt } = s.create('tok');
     assert.equal(expiresAt, new Date(1000).toISOString());
     const req = cookieOf(id) as never;
     now = 900;
@@ -20,16 +20,16 @@ describe('console sessions (memory, expiry)', () => {
     now = 2600;
     assert.equal(s.fromRequest(req), undefined, 'past the absolute end');
     assert.equal(s.alive(id), false);
-    const other = s.create(who).id;
+    const other = s.create('tok').id;
     now += 1001;
     assert.equal(s.fromRequest(cookieOf(other) as never), undefined, 'idle too long');
   });
 
   it('keep at most maxSessions, dropping the oldest; unknown and destroyed ids are nothing', () => {
-    const s = new ConsoleSessions(() => who, { maxSessions: 2 });
-    const a = s.create(who).id;
-    const b = s.create(who).id;
-    const c = s.create(who).id;
+    const s = new ConsoleSessions((t) => (t === 'tok' ? who : undefined), { maxSessions: 2 });
+    const a = s.create('tok').id;
+    const b = s.create('tok').id;
+    const c = s.create('tok').id;
     assert.equal(s.alive(a), false);
     assert.ok(s.alive(b) && s.alive(c));
     s.destroy(b);
@@ -89,6 +89,9 @@ describe('console login, cookie auth and CSRF over HTTP', () => {
     });
     assert.equal(change.status, 403);
     assert.equal(s.core.devices.get('op1')!.group, null);
+    // Revoking the token ends its sessions at once.
+    s.core.tokens.revoke('viewer', 'test');
+    assert.equal((await fetch(`${s.http}/api/v1/devices`, { headers: { cookie: viewer } })).status, 401);
   });
 
   it('the login form gets a redirect to /ui/, or the login page again with the reason', async () => {

@@ -18,7 +18,12 @@ export const SESSION_COOKIE = 'aps_session';
  */
 export const CSRF_HEADER = 'x-aps-console';
 
-interface Session extends AdminIdentity {
+interface Session {
+  /**
+   * The token the session was made from, kept in this process's memory only (never logged or sent): each
+   * use checks it again, so revoking the token (or changing its scope) ends or narrows its sessions at once.
+   */
+  token: string;
   expires: number;
   absolute: number;
 }
@@ -56,14 +61,14 @@ export class ConsoleSessions {
     this.now = o.now ?? Date.now;
   }
 
-  /** A new session for a verified identity: its id (the cookie value) and when it ends unless used. */
-  create(who: AdminIdentity): { id: string; expiresAt: string } {
+  /** A new session for a token verify() accepted: its id (the cookie value) and when it ends unless used. */
+  create(token: string): { id: string; expiresAt: string } {
     const now = this.now();
     for (const [id, s] of this.sessions) if (this.ended(s, now)) this.sessions.delete(id);
     // Map keeps insertion order: the first key is the oldest session.
     while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
     const id = randomBytes(32).toString('base64url');
-    this.sessions.set(id, { name: who.name, scope: who.scope, expires: now + this.idleMs, absolute: now + this.maxMs });
+    this.sessions.set(id, { token, expires: now + this.idleMs, absolute: now + this.maxMs });
     return { id, expiresAt: new Date(now + Math.min(this.idleMs, this.maxMs)).toISOString() };
   }
 
@@ -77,8 +82,13 @@ export class ConsoleSessions {
       this.sessions.delete(id);
       return undefined;
     }
+    const who = this.verify(s.token);
+    if (!who) {
+      this.sessions.delete(id);
+      return undefined;
+    }
     if (touch) s.expires = Math.min(now + this.idleMs, s.absolute);
-    return { id, name: s.name, scope: s.scope, expiresAt: new Date(Math.min(s.expires, s.absolute)).toISOString() };
+    return { id, name: who.name, scope: who.scope, expiresAt: new Date(Math.min(s.expires, s.absolute)).toISOString() };
   }
 
   /** Whether the session is still live (for long-lived answers such as the event stream); never touches it. */
@@ -130,11 +140,11 @@ function refuse(res: Response, presented: boolean): ApsError {
 }
 
 /**
- * The console's half of the admin API's door, mounted before the Bearer check: a request without an
+ * The console's half of the admin API's door, mounted before adminAuth: a request without an
  * Authorization header but with a live session cookie is that session's identity (res.locals.admin, and
- * res.locals.sessionId); the Bearer check then keeps it (and applies its scope). A cookie alone never
+ * res.locals.sessionId); adminAuth (admin-auth.ts) then keeps it and applies its scope. A cookie alone never
  * authorises a change without the console's CSRF header and, when the browser sends Origin, our own host.
- * Anything else passes on untouched, for the Bearer check to accept or refuse.
+ * Anything else passes on untouched, for adminAuth's Bearer check to accept or refuse.
  */
 export function sessionAuth(sessions: ConsoleSessions): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
@@ -153,21 +163,6 @@ export function sessionAuth(sessions: ConsoleSessions): (req: Request, res: Resp
 }
 
 /**
- * The Bearer check: `Authorization: Bearer <token>` verified by `verify`, or 401 (RFC 6750 §3). A request
- * sessionAuth already identified keeps that identity.
- */
-export function bearerAuth(verify: VerifyToken): (req: Request, res: Response, next: NextFunction) => void {
-  return (req, res, next) => {
-    if (res.locals.admin) return next();
-    const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-    const who = m ? verify(m[1]!.trim()) : undefined;
-    if (!who) return next(refuse(res, m !== null));
-    res.locals.admin = who;
-    next();
-  };
-}
-
-/**
  * `POST /session` (log in: a JSON body {token}, or the login page's form, answered with a redirect),
  * `GET /session` (who, until when) and `DELETE /session` (log out). Mounted before sessionAuth.
  */
@@ -176,13 +171,14 @@ export function sessionRoutes(sessions: ConsoleSessions, loginPage: (error?: str
   const small = { limit: '4kb' };
   r.post('/session', express.json(small), express.urlencoded({ extended: false, ...small }), (req, res) => {
     const form = typeof req.is('application/x-www-form-urlencoded') === 'string';
-    const token = (req.body as { token?: unknown } | undefined)?.token;
-    const who = typeof token === 'string' && token !== '' ? sessions.verify(token) : undefined;
+    const sent = (req.body as { token?: unknown } | undefined)?.token;
+    const token = typeof sent === 'string' ? sent.trim() : '';
+    const who = token !== '' ? sessions.verify(token) : undefined;
     if (!who) {
       if (form) return void res.status(401).type('html').set('Cache-Control', 'no-store').send(loginPage('That is not an admin token.'));
       throw refuse(res, true);
     }
-    const { id, expiresAt } = sessions.create(who);
+    const { id, expiresAt } = sessions.create(token);
     setCookie(res, req, id);
     if (form) return void res.redirect(303, '/ui/');
     res.json({ name: who.name, scope: who.scope, expiresAt });
