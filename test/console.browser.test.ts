@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, ftruncateSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -33,7 +33,19 @@ describe('the web console in Chromium', () => {
   before(async () => {
     if (!existsSync(join(CONSOLE_DIR, 'index.html'))) execFileSync('npm', ['run', 'build:console'], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
     mkdirSync(SHOTS, { recursive: true });
-    s = await startTestServer();
+    // An upstream folder the Sources page syncs (at the end, so the fleet counts above see none of it).
+    const upstream = tempDir('aps-console-source-');
+    writeFileSync(join(upstream, 'vop-9.1.bin'), 'vop firmware 9.1');
+    s = await startTestServer({
+      sources: [
+        {
+          name: 'vendor-drop',
+          type: 'folder',
+          path: upstream,
+          map: [{ pattern: 'vop-(?<version>[\\d.]+)\\.bin', profile: 'vop', kind: 'firmware' }],
+        },
+      ],
+    });
     const c = s.core;
     c.devices.upsert({ id: 'panel1', profile: 'vop', password: 'vop-pw', vars: { sip_password: 'very-secret-sip' } });
     c.devices.upsert({ id: 'gw1', profile: 'audiocodes-mp124', mac: '00908F000001', model: 'MP-124' });
@@ -257,6 +269,17 @@ describe('the web console in Chromium', () => {
     await page.getByRole('button', { name: `Delete artifact ${vop7}` }).click();
     await page.locator('#artifact-message', { hasText: 'Not deleted' }).waitFor();
     assert.ok(s.core.catalog.get(vop7), 'still there');
+  });
+
+  it('syncs a source now and shows its run', async () => {
+    await page.getByRole('link', { name: 'Sources' }).click();
+    await page.getByRole('cell', { name: 'never run' }).waitFor();
+    await page.getByRole('button', { name: 'Sync vendor-drop now' }).click();
+    await page.locator('#source-message', { hasText: /^Sync of vendor-drop: ok .*1 added, .* 0 pruned/ }).waitFor();
+    await page.getByRole('button', { name: 'Runs of vendor-drop' }).click();
+    await page.locator('#sources tr.sub', { hasText: 'api' }).waitFor();
+    assert.ok(s.core.catalog.list('vop').some((a) => a.filename === 'vop-9.1.bin' && a.origin === 'folder:vendor-drop'));
+    await shot('sources');
   });
 
   it('shows the event log, then logs out: the old session opens nothing', async () => {

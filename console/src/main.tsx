@@ -5,6 +5,7 @@ import { ArtifactsPage } from './artifacts.tsx';
 import { DevicePage } from './device.tsx';
 import { EventsPage } from './events.tsx';
 import { FleetPage } from './fleet.tsx';
+import { SourcesPage } from './sources.tsx';
 import { startLive, stopLive } from './live.ts';
 import { BASE, usePath } from './router.ts';
 import './style.css';
@@ -15,6 +16,7 @@ function Page({ path }: { path: string }) {
   if (device) return <DevicePage id={decodeURIComponent(device[1]!)} />;
   if (url.pathname === `${BASE}/artifacts`) return <ArtifactsPage />;
   if (url.pathname === `${BASE}/events`) return <EventsPage />;
+  if (url.pathname === `${BASE}/sources`) return <SourcesPage />;
   return <FleetPage />;
 }
 
@@ -37,7 +39,7 @@ function App() {
   useEffect(() => {
     const pathname = new URL(path, location.origin).pathname;
     const device = /^\/ui\/devices\/([^/]+)$/.exec(pathname);
-    document.title = `${device ? `Device ${decodeURIComponent(device[1]!)}` : pathname.endsWith('/artifacts') ? 'Artifacts' : pathname.endsWith('/events') ? 'Events' : 'Fleet'} · APS console`;
+    document.title = `${device ? `Device ${decodeURIComponent(device[1]!)}` : pathname.endsWith('/artifacts') ? 'Artifacts' : pathname.endsWith('/events') ? 'Events' : pathname.endsWith('/sources') ? 'Sources' : 'Fleet'} · APS console`;
     if (first.current) first.current = false;
     else document.getElementById('main')?.focus();
   }, [path]);
@@ -47,7 +49,7 @@ function App() {
     toLogin();
   };
   const link = (href: string, label: string) => {
-    const current = href === `${BASE}/` ? !/^\/ui\/(artifacts|events)/.test(path) : path.startsWith(href);
+    const current = href === `${BASE}/` ? !/^\/ui\/(artifacts|events|sources)/.test(path) : path.startsWith(href);
     return (
       <a href={href} aria-current={current ? 'page' : undefined}>
         {label}
@@ -65,6 +67,7 @@ function App() {
           {link(`${BASE}/`, 'Fleet')}
           {link(`${BASE}/artifacts`, 'Artifacts')}
           {link(`${BASE}/events`, 'Events')}
+          {link(`${BASE}/sources`, 'Sources')}
         </nav>
         <span class="live" role="status" aria-live="polite">
           {live ? 'Live' : 'Not live'}
