@@ -18,6 +18,9 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 COPY adapters ./adapters
+# The web console (built by vite into dist/console/ in the same `prepare` step).
+COPY console ./console
+COPY scripts/console-size.mjs ./scripts/
 RUN npm ci --no-audit --no-fund \
  && test -f dist/bin/main.js \
  && npm prune --omit=dev --no-audit --no-fund \

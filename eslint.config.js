@@ -7,9 +7,9 @@ import tseslint from 'typescript-eslint';
 import { boundaryConfigs } from './eslint/boundaries.js';
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'dist/', 'data/', '**/fixtures/'] },
+  { ignores: ['node_modules/', 'dist/', 'data/', '**/fixtures/', 'test-results/'] },
   {
-    files: ['{src,adapters,test,bench,scripts,bin}/**/*.{ts,js,mjs}', '*.js', 'eslint/*.js'],
+    files: ['{src,adapters,test,bench,scripts,bin,console}/**/*.{ts,tsx,js,mjs}', '*.js', 'eslint/*.js'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {

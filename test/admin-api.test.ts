@@ -126,14 +126,14 @@ describe('admin API /api/v1, /healthz, /metrics', () => {
   });
 
   it('answers bad event query parameters with a 400 naming the parameter', async () => {
-    for (const q of ['limit=abc', 'limit=1.5', 'after=-1']) {
+    for (const q of ['limit=abc', 'limit=1.5', 'limit=0', 'limit=1001', 'after=-1', 'since=x']) {
       const r = await api(`/events?${q}`);
       assert.equal(r.status, 400, q);
       assert.match(((await r.json()) as { message: string }).message, new RegExp(`^${q.split('=')[0]} must be`));
     }
     const ok = await api('/events?limit=2&after=0');
     assert.equal(ok.status, 200);
-    assert.ok(((await ok.json()) as unknown[]).length <= 2);
+    assert.deepEqual(await ok.json(), { items: [], next: null }, 'no event is older than id 0');
     assert.equal((await api('/artifacts/abc', { method: 'DELETE' })).status, 404);
   });
 

@@ -35,7 +35,7 @@ devices:
 `,
     );
     await fails(['apply', file], /role "Bad Role" must be lower-case/);
-    assert.deepEqual(await json('device', 'list', '--json'), []);
+    assert.deepEqual(await json('device', 'list', '--json'), { items: [], next: null });
     assert.deepEqual(await json('artifact', 'list', '--json'), []);
   });
 

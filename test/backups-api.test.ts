@@ -120,7 +120,9 @@ describe('admin API: /api/v1/devices/:id/backups', () => {
     assert.equal(after.status, 200);
     assert.equal(await after.text(), 'user=op1\nsip_password=first\n');
     assert.equal((await api('/devices/op1/backups/5/restore', { method: 'POST' })).status, 404);
-    const events = (await (await api('/events?device=op1')).json()) as Array<{ file: string; artifactId: number | null }>;
+    const { items: events } = (await (await api('/events?device=op1')).json()) as {
+      items: Array<{ file: string; artifactId: number | null }>;
+    };
     assert.ok(events.some((e) => e.file === 'backup:1' && e.artifactId === artifact.id));
     // The audit log says who restored what: the config target before and after.
     const [audit] = (await (await api('/audit?action=backup.restore&target=op1')).json()) as Array<{

@@ -122,7 +122,7 @@ describe('production build', () => {
       cwd: data,
       env: plainEnv({ APS_LOG_LEVEL: 'silent' }),
     });
-    assert.deepEqual(JSON.parse(list.stdout), []);
+    assert.deepEqual(JSON.parse(list.stdout), { items: [], next: null });
     assert.ok(existsSync(join(data, 'aps.sqlite')));
   });
 });

@@ -74,7 +74,9 @@ describe('catalog through the CLI: order, warnings, duplicates, slots, rm --forc
     ]);
     const op2 = JSON.parse((await aps('device', 'show', 'op2', '--json')).stdout) as { pins: Record<string, number> };
     assert.equal(op2.pins.firmware, 1, 'a pinned device stays pinned, to the previous artifact');
-    const events = JSON.parse((await aps('events', '--device', 'op1', '--json')).stdout) as Array<{ adapter: string; detail: string }>;
+    const { items: events } = JSON.parse((await aps('events', '--device', 'op1', '--json')).stdout) as {
+      items: Array<{ adapter: string; detail: string }>;
+    };
     assert.ok(
       events.some((e) => e.adapter === 'catalog' && /artifact 2 removed with --force: firmware target moved to artifact 3/.test(e.detail)),
     );

@@ -72,7 +72,7 @@ describe('a mixed-vendor site on one APS', () => {
     assert.equal(versionOf('audiocodes-mp124'), '6.60A.400.001 (reported)');
     assert.equal(versionOf('thomson-tr069'), '2.0 (reported)');
 
-    const events = await api<Array<{ adapter: string; status: number }>>('/events?limit=500');
+    const { items: events } = await api<{ items: Array<{ adapter: string; status: number }> }>('/events?limit=500');
     for (const adapter of ['vop', 'audiocodes', 'tr069'])
       assert.ok(
         events.some((e) => e.adapter === adapter && e.status === 200),

@@ -28,7 +28,9 @@ describe('a device whose profile file was removed', () => {
       }
       const list = await fetch(`${s.http}/api/v1/devices`, { headers: { authorization: s.auth } });
       assert.equal(list.status, 200);
-      const [d] = (await list.json()) as { id: string; adapter: string; setup: { hints: string[] } }[];
+      const {
+        items: [d],
+      } = (await list.json()) as { items: { id: string; adapter: string; setup: { hints: string[] } }[] };
       assert.equal(d?.id, 'lab1');
       assert.equal(d?.adapter, '(profile missing)');
       assert.match(d!.setup.hints[0]!, /Profile "vop-lab" does not exist any more/);

@@ -189,13 +189,15 @@ describe('VOP end to end: server on port 0, the simulator following seed 000', (
   it('records every request as an event and serves the fleet view', async () => {
     s.core.events.flush();
     const res = await fetch(`${s.http}/api/v1/events?device=op1&limit=100`, { headers: { authorization: s.auth } });
-    const events = (await res.json()) as Array<{
-      file: string;
-      status: number;
-      bytes: number;
-      artifactId: number | null;
-      revision: number | null;
-    }>;
+    const { items: events } = (await res.json()) as {
+      items: Array<{
+        file: string;
+        status: number;
+        bytes: number;
+        artifactId: number | null;
+        revision: number | null;
+      }>;
+    };
     assert.ok(events.some((e) => e.file === 'firmware' && e.status === 200 && e.artifactId !== null && e.bytes > 0));
     assert.ok(events.some((e) => e.file === 'config' && e.status === 200 && e.revision !== null));
     assert.ok(events.some((e) => e.status === 401));

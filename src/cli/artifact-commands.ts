@@ -1,3 +1,4 @@
+import { artifactsWithTargets } from '../catalog/artifact-targets.ts';
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { cliActor } from '../admin/audit.ts';
@@ -88,14 +89,17 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
     .option('--json', 'print JSON')
     .action(async (o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        const plain = core.catalog.list(o.profile);
-        const status = core.catalog.statuses(plain);
-        // target: some device gets it now; candidate: waits for a rollout (release: manual); retired: neither.
-        const list = plain.map((a) => ({ ...a, status: status.get(a.id) }));
+        const list = artifactsWithTargets(core, o.profile);
         if (o.json) return console.log(JSON.stringify(list, null, 2));
         printTable(
-          list.map((a) => ({ ...a, kind: a.role ? `${a.kind}:${a.role}` : a.kind, models: a.models.join(','), device: a.deviceId })),
-          ['id', 'profile', 'kind', 'version', 'serial', 'models', 'device', 'status', 'filename', 'size', 'md5'],
+          list.map((a) => ({
+            ...a,
+            kind: a.role ? `${a.kind}:${a.role}` : a.kind,
+            models: a.models.join(','),
+            device: a.deviceId,
+            targets: a.targetedBy.length,
+          })),
+          ['id', 'profile', 'kind', 'version', 'serial', 'models', 'device', 'filename', 'size', 'status', 'md5', 'targets'],
         );
       });
     });

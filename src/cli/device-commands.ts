@@ -3,6 +3,7 @@ import type { Adapter } from '../adapter.ts';
 import { cliActor } from '../admin/audit.ts';
 import { describeDevice, type DeviceView } from '../devices/describe.ts';
 import { saveDevice } from '../devices/device-audit.ts';
+import { DEVICE_STATUSES, listDevices, PAGE_DEFAULT, PAGE_MAX } from '../devices/device-list.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import type { DeviceInput } from '../devices/registry.ts';
 import { ApsError } from '../errors.ts';
@@ -64,15 +65,25 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
 
   device
     .command('list')
-    .option('--json', 'print JSON')
+    .description('devices in id order, a page at a time (GET /api/v1/devices)')
+    .option('--adapter <name>', 'only this adapter')
+    .option('--profile <profile>', 'only this profile')
+    .option('--group <group>', 'only this group')
+    .option('--version <version>', 'only devices running this firmware version (reported, else fetched)')
+    .option('--status <status>', `only ${DEVICE_STATUSES.join(', ')} devices`)
+    .option('--search <text>', "part of the id, the MAC (any spelling) or the last IP address (the API's q)")
+    .option('--limit <n>', `page size (1 to ${PAGE_MAX})`, String(PAGE_DEFAULT))
+    .option('--after <id>', "the page after this id (the previous page's next)")
+    .option('--json', 'print JSON: {items, next}')
     .action(async (o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        const views = core.devices.list().map((d) => describeDevice(core, d));
-        if (o.json) return console.log(JSON.stringify(views, null, 2));
+        const page = listDevices(core, { ...o, q: o.search });
+        if (o.json) return console.log(JSON.stringify(page, null, 2));
         printTable(
-          views.map((v) => ({ ...v, firmware: firmwareColumn(v), lastSeen: v.state?.lastSeen, lastIp: v.state?.lastIp })),
+          page.items.map((v) => ({ ...v, firmware: firmwareColumn(v), lastSeen: v.state?.lastSeen, lastIp: v.state?.lastIp })),
           ['id', 'profile', 'model', 'mac', 'group', 'status', 'firmware', 'lastSeen', 'lastIp'],
         );
+        if (page.next !== null) console.log(`more: --after ${page.next}`);
       });
     });
 
@@ -123,8 +134,5 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
 
 /** What the device says it runs, or else what it last downloaded completely, marked as such. */
 function firmwareColumn(v: DeviceView): string | undefined {
-  const reported = v.state?.reported.firmware;
-  if (typeof reported === 'string') return reported;
-  const fetched = v.state?.fetched.firmware?.version;
-  return fetched ? `${fetched} (fetched)` : undefined;
+  return v.firmware ? `${v.firmware.version}${v.firmware.basis === 'fetched' ? ' (fetched)' : ''}` : undefined;
 }

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { cliActor } from '../admin/audit.ts';
-import { previewDevice } from '../devices/describe.ts';
+import { maskPreview, previewDevice } from '../devices/describe.ts';
+import { PAGE_DEFAULT, PAGE_MAX } from '../devices/device-list.ts';
 import { notifyDevice } from '../devices/notify-device.ts';
-import { ApsError } from '../errors.ts';
+import { listEvents } from '../events/event-list.ts';
 import { printTable, withCore } from './context.ts';
 
 /** preview, notify and events: looking at and poking one device. */
@@ -12,11 +13,12 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .command('preview')
     .argument('<device>', 'device id')
     .description('what the device would receive now')
+    .option('--mask', 'replace the device password and secret variables by ******** (as the console shows them)')
     .option('--json', 'print JSON')
     .action(async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
         const d = core.devices.require(id);
-        const files = previewDevice(core, d);
+        const files = o.mask ? maskPreview(core, d, previewDevice(core, d)) : previewDevice(core, d);
         if (o.json) return console.log(JSON.stringify(files, null, 2));
         for (const f of files) {
           const what = f.artifactId !== undefined ? `artifact ${f.artifactId}` : `serial ${f.serial ?? '-'}`;
@@ -45,14 +47,14 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .description('recent device requests')
     .option('--device <id>', 'only this device')
     .option('--adapter <name>', 'only this adapter')
-    .option('--limit <n>', 'how many (newest first)', '50')
-    .option('--json', 'print JSON')
+    .option('--limit <n>', `how many (newest first, 1 to ${PAGE_MAX})`, String(PAGE_DEFAULT))
+    .option('--after <id>', "the page after this event id (the previous page's next)")
+    .option('--json', 'print JSON: {items, next}')
     .action(async (o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        if (!/^\d+$/.test(o.limit)) throw new ApsError('bad_request', `--limit must be a positive integer, not "${o.limit}"`);
-        const list = core.store.state.events({ deviceId: o.device, adapter: o.adapter, limit: Number(o.limit) });
-        if (o.json) return console.log(JSON.stringify(list, null, 2));
-        const rows = list.map((e) => ({ ...e, fault: e.fault ? `${e.fault.code} ${e.fault.message}`.trim() : null }));
+        const page = listEvents(core, { device: o.device, adapter: o.adapter, limit: o.limit, after: o.after });
+        if (o.json) return console.log(JSON.stringify(page, null, 2));
+        const rows = page.items.map((e) => ({ ...e, fault: e.fault ? `${e.fault.code} ${e.fault.message}`.trim() : null }));
         printTable(rows as unknown as Array<Record<string, unknown>>, [
           'id',
           'at',
@@ -67,6 +69,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
           'fault',
           'detail',
         ]);
+        if (page.next !== null) console.log(`more: --after ${page.next}`);
       });
     });
 }

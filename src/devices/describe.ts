@@ -1,7 +1,8 @@
 import type { DeviceSetup, PreviewFile } from '../adapter.ts';
 import type { CoreServices } from '../core.ts';
-import type { DeviceRecord, DeviceStateRecord } from '../store/index.ts';
-import { maskVars } from './secret-vars.ts';
+import type { DeviceRecord, DeviceStateRecord, EventRecord } from '../store/index.ts';
+import { deviceVars } from '../render/device-template.ts';
+import { isSecretVar, maskVars } from './secret-vars.ts';
 import type { DeviceWindow } from '../windows/gate.ts';
 
 export interface DeviceView {
@@ -24,16 +25,53 @@ export interface DeviceView {
    */
   window: (DeviceWindow & { pending: string[] }) | null;
   state: Omit<DeviceStateRecord, 'deviceId'> | null;
+  /** What it runs: as it says so itself (reported), else the firmware it last downloaded completely (fetched). */
+  firmware: DeviceFirmware | null;
+  /** Its newest event: what its last request came to (served, refused, faulted). */
+  lastEvent: Pick<EventRecord, 'at' | 'file' | 'status' | 'fault'> | null;
+  /** Not seen for STALE_AFTER_MS (or never seen at all). */
+  stale: boolean;
+  /** Its adapter can make it check for updates now (`POST /devices/:id/notify`, `aps notify`). */
+  canNotify: boolean;
   setup: DeviceSetup;
   createdAt: string;
   updatedAt: string;
 }
 
-/** The one description of a device, shared by `aps device show --json` and the admin API. */
-export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView {
+export interface DeviceFirmware {
+  version: string;
+  basis: 'reported' | 'fetched';
+}
+
+/** A device not heard from for a day stands out in lists (the console, `aps device list --status stale`). */
+export const STALE_AFTER_MS = 24 * 3_600_000;
+
+/** What the device says it runs, or else what it last downloaded completely, marked as such. */
+export function firmwareOf(state: Pick<DeviceStateRecord, 'reported' | 'fetched'> | undefined): DeviceFirmware | null {
+  const reported = state?.reported.firmware;
+  if (typeof reported === 'string' || typeof reported === 'number') return { version: String(reported), basis: 'reported' };
+  const fetched = state?.fetched.firmware?.version;
+  return fetched ? { version: fetched, basis: 'fetched' } : null;
+}
+
+export function isStale(lastSeen: string | null | undefined, now = Date.now()): boolean {
+  return !lastSeen || now - Date.parse(lastSeen) > STALE_AFTER_MS;
+}
+
+/**
+ * The one description of a device, shared by `aps device show --json`, `device list` and the admin API.
+ * `known` passes what a list already read for every device, so a page costs no query per device for it.
+ */
+export function describeDevice(
+  core: CoreServices,
+  d: DeviceRecord,
+  known?: { state: DeviceStateRecord | undefined; lastEvent: EventRecord | undefined },
+): DeviceView {
   // A device whose profile file was removed is still listed (so it can be fixed or removed), marked so.
   const adapter = core.adapterNameOf(d.profile) !== undefined ? core.adapterOf(d.profile) : undefined;
-  const state = core.devices.state(d.id);
+  // lastEvent() first: it writes queued events and states, so the state read next is current too.
+  const last = known ? known.lastEvent : core.events.lastEvent(d.id);
+  const state = known ? known.state : core.devices.state(d.id);
   const targets: DeviceView['targets'] = {};
   const all = core.catalog.targets(d);
   const window = core.windows.view(d);
@@ -57,6 +95,10 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
     state: state
       ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched }
       : null,
+    firmware: firmwareOf(state),
+    lastEvent: last ? { at: last.at, file: last.file, status: last.status, fault: last.fault } : null,
+    stale: isStale(state?.lastSeen),
+    canNotify: adapter?.notify !== undefined,
     setup: adapter
       ? adapter.setup(d, core.servicesFor(adapter.name, { readOnly: true }), core.adapterConfig(adapter.name))
       : {
@@ -77,4 +119,24 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
 export function previewDevice(core: CoreServices, d: DeviceRecord): PreviewFile[] {
   const adapter = core.adapterOf(d.profile);
   return adapter.preview(d, core.servicesFor(adapter.name, { readOnly: true }), core.adapterConfig(adapter.name));
+}
+
+/** Shorter values are left alone: masking "1" would blot out every 1 in the file and hide nothing. */
+const MIN_MASKED = 4;
+
+/**
+ * The preview with the device's secrets (its clear password, the values of its secret-looking variables
+ * from profile, group and device) replaced by ********: what the console shows until the admin reveals them.
+ */
+export function maskPreview(core: CoreServices, d: DeviceRecord, files: PreviewFile[]): PreviewFile[] {
+  const secrets = [
+    core.devices.secretOf(d),
+    ...Object.entries(deviceVars(core, d))
+      .filter(([k]) => isSecretVar(k))
+      .map(([, v]) => v),
+  ]
+    .filter((v): v is string => v !== undefined && v.length >= MIN_MASKED)
+    .sort((a, b) => b.length - a.length);
+  if (secrets.length === 0) return files;
+  return files.map((f) => (f.text === undefined ? f : { ...f, text: secrets.reduce((t, s) => t.split(s).join('********'), f.text) }));
 }

@@ -101,6 +101,11 @@ export class DeviceRegistry {
     return this.store.devices.state(id);
   }
 
+  /** Every device's state (last seen, reported, fetched), for lists. */
+  states(): DeviceStateRecord[] {
+    return this.store.devices.states();
+  }
+
   group(name: string): GroupRecord | undefined {
     return this.opened(this.store.devices.group(name));
   }

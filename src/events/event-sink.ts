@@ -1,5 +1,5 @@
 import type { Logger } from '../log.ts';
-import type { EventFault, FetchedEntry, NewEvent, StateUpdate, Store } from '../store/index.ts';
+import type { EventFault, EventRecord, FetchedEntry, NewEvent, StateUpdate, Store } from '../store/index.ts';
 
 export interface DeviceEvent {
   deviceId: string | null;
@@ -91,9 +91,22 @@ export class EventSink {
     if (u.fetched) prev.fetched = { ...prev.fetched, ...u.fetched };
   }
 
-  /** For metrics: called synchronously for every recorded event. */
-  onEvent(fn: (e: NewEvent) => void): void {
+  /** For metrics and the live event stream: called synchronously for every recorded event; returns the unsubscribe. */
+  onEvent(fn: (e: NewEvent) => void): () => void {
     this.listeners.add(fn);
+    return () => void this.listeners.delete(fn);
+  }
+
+  /** The newest event of one device (queued ones written first). */
+  lastEvent(deviceId: string): EventRecord | undefined {
+    this.flush();
+    return this.store.state.lastEvent(deviceId);
+  }
+
+  /** The newest event of every device that has one. */
+  lastEvents(): Map<string, EventRecord> {
+    this.flush();
+    return this.store.state.lastEvents();
   }
 
   flush(): void {

@@ -50,6 +50,8 @@ export class StateQueries {
   private readonly kvPurge;
   private readonly fleetStmt;
   private readonly prune;
+  private readonly lastAll;
+  private readonly lastOne;
   private readonly db: Db;
   private genMemo: number | undefined;
 
@@ -80,6 +82,12 @@ export class StateQueries {
     );
     this.kvPurge = db.prepare('DELETE FROM kv WHERE expires_ms IS NOT NULL AND expires_ms <= ?');
     this.prune = db.prepare('DELETE FROM events WHERE at < ?');
+    // Both are one probe of the events_device (device_id, id) index per device: the cost follows the number
+    // of devices, not the size of the event log.
+    this.lastAll = db.prepare<[], EventRow>(
+      `SELECT e.* FROM devices d JOIN events e ON e.id = (SELECT id FROM events WHERE device_id = d.id ORDER BY id DESC LIMIT 1)`,
+    );
+    this.lastOne = db.prepare<[string], EventRow>('SELECT * FROM events WHERE device_id = ? ORDER BY id DESC LIMIT 1');
     // The version a device runs as it says so itself (User-Agent, Inform); for a protocol where the device
     // never says (VOP), the version it last downloaded completely, marked as such: a download is not an
     // install (the device may have refused it on its MD5).
@@ -145,13 +153,30 @@ export class StateQueries {
       where.push('id > ?');
       args.push(q.afterId);
     }
+    if (q.beforeId !== undefined && Number.isSafeInteger(q.beforeId)) {
+      where.push('id < ?');
+      args.push(q.beforeId);
+    }
     // Query strings and CLI flags arrive as numbers that may be NaN or fractions: SQL gets an integer.
-    const limit = Number.isFinite(q.limit) ? Math.min(Math.max(Math.trunc(q.limit!), 1), 1000) : 100;
+    // 1001: a page of 1000 reads one more row to know whether a next page exists.
+    const limit = Number.isFinite(q.limit) ? Math.min(Math.max(Math.trunc(q.limit!), 1), 1001) : 100;
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`;
     return this.db
       .prepare<Array<string | number>, EventRow>(sql)
       .all(...args)
       .map(toEvent);
+  }
+
+  /** The newest event of each known device, by device id (what its last request came to: served, refused, faulted). */
+  lastEvents(): Map<string, EventRecord> {
+    const rows = this.lastAll.all();
+    return new Map(rows.map((r) => [r.device_id!, toEvent(r)]));
+  }
+
+  /** The newest event of one device. */
+  lastEvent(deviceId: string): EventRecord | undefined {
+    const r = this.lastOne.get(deviceId);
+    return r && toEvent(r);
   }
 
   /** Deletes events recorded before the ISO time; returns how many. */

@@ -104,9 +104,12 @@ export type NewEvent = Omit<EventRecord, 'id'>;
 export interface EventQuery {
   deviceId?: string;
   adapter?: string;
+  /** Only events newer than this id (catching up after a gap). */
   afterId?: number;
   /** Only events recorded at or after this ISO time. */
   since?: string;
+  /** Only events older than this id: the next page of a newest-first listing. */
+  beforeId?: number;
   limit?: number;
 }
 

@@ -7,11 +7,12 @@ import multer from 'multer';
 import { z } from 'zod';
 import { backupNumber } from '../backups/backup-store.ts';
 import { backupVolatileOf } from '../backups/volatile.ts';
+import { artifactsWithTargets } from '../catalog/artifact-targets.ts';
 import { assertKind } from '../catalog/catalog.ts';
 import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
 import { retireArtifact } from '../catalog/retire.ts';
 import type { Core } from '../core.ts';
-import { describeDevice, previewDevice } from '../devices/describe.ts';
+import { describeDevice, maskPreview, previewDevice } from '../devices/describe.ts';
 import { saveDevice } from '../devices/device-audit.ts';
 import { fleetView } from '../devices/fleet.ts';
 import { notifyDevice } from '../devices/notify-device.ts';
@@ -24,6 +25,10 @@ import { intQuery, parseBody } from './api-input.ts';
 import { auditApi } from './api-audit.ts';
 import { tokensApi } from './api-tokens.ts';
 import { sourcesApi } from './api-sources.ts';
+import { eventStreamApi } from './api-event-stream.ts';
+import { listApi } from './api-lists.ts';
+import { sessionAuth, sessionRoutes, type ConsoleSessions } from './console-session.ts';
+import { loginPage } from './console-ui.ts';
 
 const deviceBody = z
   .object({
@@ -47,7 +52,7 @@ function id(req: Request): string {
  * The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles, tokens, audit.
  * Every change is recorded in the audit log by the shared operation it calls, `who` being the token's name.
  */
-export function adminApi(core: Core): Router {
+export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   const r = express.Router();
   const uploads = join(core.config.dataDir, 'uploads');
   // Owner-only folder: multer opens its files with the process umask's mode (`aps serve` sets 077). Named
@@ -59,15 +64,18 @@ export function adminApi(core: Core): Router {
   });
   const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
+  // Console log-in and -out; then the console's cookie, which adminAuth keeps (applying its scope) like a token.
+  r.use(sessionRoutes(sessions, loginPage));
+  r.use(sessionAuth(sessions));
   r.use(adminAuth(core));
   r.use(express.json({ limit: '1mb' }));
   r.use('/tokens', tokensApi(core));
   r.use('/audit', auditApi(core));
+  r.use(listApi(core));
+  r.use(eventStreamApi(core, sessions));
 
   r.get('/artifacts', (req, res) => {
-    const list = core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined);
-    const status = core.catalog.statuses(list);
-    res.json(list.map((a) => ({ ...a, status: status.get(a.id) })));
+    res.json(artifactsWithTargets(core, typeof req.query.profile === 'string' ? req.query.profile : undefined));
   });
   // multer/busboy errors (a second file, another field name, a cut-off body) are the client's: a 400
   // (413 for a file over the limit) with multer's message, never a 500 with a stack in the log.
@@ -116,9 +124,6 @@ export function adminApi(core: Core): Router {
     res.json({ ...artifact, moved });
   });
 
-  r.get('/devices', (_req, res) => {
-    res.json(core.devices.list().map((d) => describeDevice(core, d)));
-  });
   r.get('/devices/:id', (req, res) => {
     const d = core.devices.get(id(req));
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
@@ -144,7 +149,9 @@ export function adminApi(core: Core): Router {
   r.get('/devices/:id/preview', (req, res) => {
     const d = core.devices.get(id(req));
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
-    res.json(previewDevice(core, d));
+    const files = previewDevice(core, d);
+    // ?mask=1: the console shows secrets only when the admin asks to reveal them.
+    res.json(req.query.mask === '1' ? maskPreview(core, d, files) : files);
   });
   r.post('/devices/:id/notify', async (req, res) => {
     res.json(await notifyDevice(core, id(req), actor(res)));
@@ -172,18 +179,6 @@ export function adminApi(core: Core): Router {
 
   r.get('/groups', (_req, res) => {
     res.json(core.devices.groups().map((g) => ({ ...g, vars: maskVars(g.vars) })));
-  });
-  r.get('/events', (req, res) => {
-    const q = req.query;
-    core.events.flush();
-    res.json(
-      core.store.state.events({
-        deviceId: typeof q.device === 'string' ? q.device : undefined,
-        adapter: typeof q.adapter === 'string' ? q.adapter : undefined,
-        afterId: intQuery(q.after, 'after'),
-        limit: intQuery(q.limit, 'limit'),
-      }),
-    );
   });
   r.get('/fleet', (req, res) => {
     core.events.flush();

@@ -4,6 +4,9 @@ import type { Core } from '../core.ts';
 import { isApsError } from '../errors.ts';
 import { safePath } from '../log.ts';
 import { adminApi } from './admin-api.ts';
+import { verifyAdminToken } from './admin-auth.ts';
+import { ConsoleSessions } from './console-session.ts';
+import { consoleUi } from './console-ui.ts';
 
 /**
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
@@ -21,7 +24,10 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
-  app.use('/api/v1', adminApi(core));
+  // The console's sessions come from admin tokens (named or configured): the check the Bearer header gets.
+  const sessions = new ConsoleSessions((token) => verifyAdminToken(core, token));
+  app.use('/api/v1', adminApi(core, sessions));
+  app.use('/ui', consoleUi(sessions));
   for (const [name, router] of routers) app.use(`/${name}`, router);
 
   app.use((req, res) => {

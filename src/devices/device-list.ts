@@ -1,0 +1,87 @@
+import type { CoreServices } from '../core.ts';
+import { ApsError } from '../errors.ts';
+import type { EventRecord } from '../store/index.ts';
+import { describeDevice, firmwareOf, isStale, type DeviceView } from './describe.ts';
+
+/** Pages of `GET /devices`, `GET /events` and their CLI verbs: 100 unless asked, never more than 1000. */
+export const PAGE_DEFAULT = 100;
+export const PAGE_MAX = 1000;
+
+/** A page of a list and the cursor of the next one (null on the last page). */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/** `status`: the device's own (active, pending), or what its last request came to / when it was last seen. */
+export const DEVICE_STATUSES = ['active', 'pending', 'refused', 'faulted', 'stale'] as const;
+export type DeviceStatusFilter = (typeof DEVICE_STATUSES)[number];
+
+export interface DeviceListQuery {
+  adapter?: string;
+  profile?: string;
+  group?: string;
+  /** The firmware version it runs (reported, else fetched). */
+  version?: string;
+  status?: string;
+  /** Part of the id, the MAC (any spelling) or the last IP address. */
+  q?: string;
+  /** The id after which the page starts (the previous page's `next`). */
+  after?: string;
+  /** A number, or the text of a query parameter or CLI flag (checked by pageLimit). */
+  limit?: number | string;
+}
+
+/** A page size from a query string or CLI flag: a 400 naming the parameter unless 1..PAGE_MAX. */
+export function pageLimit(value: unknown, name = 'limit'): number {
+  if (value === undefined || value === '') return PAGE_DEFAULT;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > PAGE_MAX)
+    throw new ApsError('bad_request', `${name} must be an integer from 1 to ${PAGE_MAX}`);
+  return n;
+}
+
+function refused(e: EventRecord | undefined): boolean {
+  return e !== undefined && e.status >= 400 && e.fault === null;
+}
+
+/**
+ * Devices in id order, filtered, one page at a time. The filters read what every device has in the store
+ * (one read of devices, states and last events); only the page is described (targets, setup).
+ */
+export function listDevices(core: CoreServices, query: DeviceListQuery): Page<DeviceView> {
+  const limit = pageLimit(query.limit);
+  if (query.status && !(DEVICE_STATUSES as readonly string[]).includes(query.status))
+    throw new ApsError('bad_request', `status must be one of ${DEVICE_STATUSES.join(', ')}`);
+  const q = query.q?.trim().toLowerCase();
+  // A MAC is stored as 12 hex digits: a search typed with separators matches it too.
+  const qMac = q?.replace(/[:.\-\s]/g, '');
+  core.events.flush(); // queued sightings and states first
+  const states = new Map(core.devices.states().map((s) => [s.deviceId, s]));
+  // Only the refused/faulted filters need every device's last event; a page reads its own devices' ones.
+  const lastEvents = query.status === 'refused' || query.status === 'faulted' ? core.events.lastEvents() : undefined;
+  const now = Date.now();
+  const items: DeviceView[] = [];
+  let next: string | null = null;
+  for (const d of core.devices.list()) {
+    if (query.after !== undefined && d.id <= query.after) continue;
+    if (query.profile && d.profile !== query.profile) continue;
+    if (query.group && d.group !== query.group) continue;
+    if (query.adapter && core.adapterNameOf(d.profile) !== query.adapter) continue;
+    const state = states.get(d.id);
+    const last = lastEvents?.get(d.id);
+    if (query.version && firmwareOf(state)?.version !== query.version) continue;
+    if (query.status === 'active' || query.status === 'pending') {
+      if (d.status !== query.status) continue;
+    } else if (query.status === 'refused' && !refused(last)) continue;
+    else if (query.status === 'faulted' && !last?.fault) continue;
+    else if (query.status === 'stale' && !isStale(state?.lastSeen, now)) continue;
+    if (q && !d.id.toLowerCase().includes(q) && !(qMac && d.mac?.includes(qMac)) && !state?.lastIp?.includes(q)) continue;
+    if (items.length === limit) {
+      next = items[items.length - 1]!.id;
+      break;
+    }
+    items.push(describeDevice(core, d, { state, lastEvent: lastEvents ? last : core.events.lastEvent(d.id) }));
+  }
+  return { items, next };
+}
