@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { ConsoleSessions } from '../src/transport/console-session.ts';
 import { adminApi } from '../src/transport/admin-api.ts';
 import { listRoutes, type RouteInfo } from '../src/transport/routes.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -149,7 +150,7 @@ describe('malformed requests (fast-check) over every adapter route and the admin
     s.core.devices.upsert({ id: 'fz-cpe', profile: 'thomson-tr069', password: 'fz-pw' }, 'create');
     // Not among the generated ids, so no fuzzed DELETE removes it: the check that the server still serves.
     s.core.devices.upsert({ id: 'alive-vop', profile: 'vop', password: 'alive-pw' }, 'create');
-    routes = [...s.routes, ...listRoutes(adminApi(s.core), '/api/v1')];
+    routes = [...s.routes, ...listRoutes(adminApi(s.core, new ConsoleSessions(() => undefined)), '/api/v1')];
   });
   after(async () => s.stop());
 
