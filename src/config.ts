@@ -43,6 +43,17 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, port: 8443 }),
+    /**
+     * TLS of the HTTPS listener. `ciphers` (an OpenSSL cipher string) replaces the default list for sites
+     * whose old devices need something else; the default has no CBC-SHA1 suite (src/transport/tls.ts).
+     */
+    tls: z
+      .object({
+        minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+        ciphers: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ minVersion: 'TLSv1.2' }),
     ftp: z
       .object({
         enabled: z.boolean().default(true),

@@ -15,7 +15,7 @@ import type { Logger } from './log.ts';
 import { createApp } from './transport/app.ts';
 import type { FtpResolver } from './transport/ftp-mount.ts';
 import { createMetrics } from './transport/metrics.ts';
-import { loadTls } from './transport/tls.ts';
+import { loadTls, tlsServerOptions } from './transport/tls.ts';
 import { startFtpServer, type FtpServerHandle } from './transport/ftp-server.ts';
 
 export interface RunningServer {
@@ -126,7 +126,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     const publicHost = new URL(planned.https ?? planned.http).hostname;
     const tls = await loadTls(config.dataDir, config.https.cert, config.https.key, { publicHost, log });
     tlsFingerprint = tls.fingerprint;
-    const https = createHttpsServer({ cert: tls.cert, key: tls.key }, app);
+    const https = createHttpsServer({ cert: tls.cert, key: tls.key, ...tlsServerOptions(config) }, app);
     servers.push(https);
     httpsPort = await listen(https, config.https.port, config.http.host);
   }
