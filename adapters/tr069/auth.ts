@@ -6,9 +6,8 @@ import type { Request } from 'express';
 import {
   type AdapterServices,
   type AdapterState,
-  DEFAULT_MAX_CLOCK_SKEW_MS,
-  DEFAULT_NONCE_TTL_MS,
   digestChallenge,
+  nonceCountCheck,
   parseBasic,
   quoteString,
   verifyDigest,
@@ -63,24 +62,12 @@ export function authenticate(req: Request, a: AuthRequest): AuthResult {
     now: Date.now(),
     uri: req.originalUrl,
     lookupPassword: a.lookupPassword,
-    ...(a.nonceCounts ? { acceptNonceCount: nonceCountCheck(a.nonceCounts) } : {}),
+    ...(a.nonceCounts ? { acceptNonceCount: nonceCountCheck(a.nonceCounts, 'nonce:') } : {}),
   });
   if (r.kind === 'ok' || (r.kind === 'stale' && a.acceptStale)) return { ok: true, username: r.username };
   const user = 'username' in r ? ` (user ${r.username})` : '';
   // A replay is answered like an expired nonce: the real CPE retries with a fresh one, silently.
   return { ok: false, reason: `digest ${r.kind}${user}`, stale: r.kind === 'stale' || r.kind === 'replay' };
-}
-
-/** RFC 7616 §3.3/§5.13: each (nonce, nc) once, counts only growing; the RFC 2069 form (no nc) once per nonce. */
-function nonceCountCheck(kv: AdapterState): (nonce: string, nc: number | undefined) => boolean {
-  return (nonce, nc) => {
-    const key = `nonce:${nonce}`;
-    const count = nc ?? 1;
-    if (count <= (kv.get<number>(key) ?? 0)) return false;
-    // Kept as long as the nonce can be fresh; after that verifyDigest answers stale by itself.
-    kv.set(key, count, DEFAULT_NONCE_TTL_MS + DEFAULT_MAX_CLOCK_SKEW_MS);
-    return true;
-  };
 }
 
 /**

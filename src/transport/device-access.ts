@@ -7,7 +7,7 @@ import type { DeviceDirectory, FileResponder } from '../adapter.ts';
 import { normalizeMac } from '../devices/mac.ts';
 import type { DeviceRecord } from '../store/index.ts';
 import type { DeviceRequestInfo } from './device-files.ts';
-import { digestChallenge, parseBasic, verifyDigest } from './digest.ts';
+import { digestChallenge, nonceCountCheck, parseBasic, verifyDigest, type NonceCountStore } from './digest.ts';
 
 /** What an adapter's identify step found in a request. */
 export interface Identified {
@@ -62,6 +62,8 @@ export interface DeviceAccessDeps {
   files: FileResponder;
   /** The adapter's Digest nonce key. */
   digestKey: Buffer;
+  /** Where Digest nonce-counts are kept (the adapter's kv state): a captured header is accepted once. */
+  nonceCounts: NonceCountStore;
 }
 
 export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
@@ -111,8 +113,10 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
         now: Date.now(),
         uri: req.originalUrl,
         lookupPassword: (u) => (login(device, u) ? deps.devices.secretOf(device) : undefined),
+        acceptNonceCount: nonceCountCheck(deps.nonceCounts),
       });
-      return r.kind === 'ok' ? null : { reason: `Digest ${r.kind}`, stale: r.kind === 'stale' };
+      // A replay is answered like an expired nonce: the real device retries with a fresh one, silently.
+      return r.kind === 'ok' ? null : { reason: `Digest ${r.kind}`, stale: r.kind === 'stale' || r.kind === 'replay' };
     }
     return { reason: 'unsupported authorization scheme' };
   };
