@@ -16,6 +16,8 @@ export interface DeviceRequestInfo {
   logPath?: string;
 }
 
+const REFUSAL_BODY = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
+
 /**
  * Device-facing answers with their bookkeeping: every file served or refused becomes an event, and a
  * complete download updates what the device last fetched. Adapters call these, never res.send directly.
@@ -78,16 +80,13 @@ export class DeviceFiles {
   deny(
     req: Request,
     res: Response,
-    status: 401 | 403 | 404,
+    status: 400 | 401 | 403 | 404,
     reason: string,
     info: DeviceRequestInfo,
     headers: Record<string, string> = {},
   ): void {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res
-      .status(status)
-      .type('text/plain')
-      .send(`${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\n`);
+    res.status(status).type('text/plain').send(`${REFUSAL_BODY[status]}\n`);
     this.log.warn(
       { adapter: info.adapter, device: info.deviceId, path: info.logPath ?? safePath(req.originalUrl), ip: req.ip, status, reason },
       'device request refused',
