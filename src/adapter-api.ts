@@ -43,6 +43,7 @@ export type { Profile } from './profiles/profiles.ts';
 export {
   digestAuthorization,
   digestChallenge,
+  digestNonceIssued,
   nonceCountCheck,
   parseAuthChallenges,
   parseBasic,

@@ -137,7 +137,7 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     secrets,
     push: { sipCheckSync },
     state,
-    access: deviceAccess({ devices, files, digestKey: secrets.key('digest'), nonceCounts: state }),
+    access: deviceAccess({ devices, files, digestKey: secrets.key('digest'), nonceCounts: state, adapter: name, guard: core.guard }),
     backups,
   };
 }

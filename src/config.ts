@@ -66,9 +66,25 @@ export const configSchema = z
         pasvMin: port.default(40000),
         pasvMax: port.default(40100),
         anonymous: z.boolean().default(false),
+        /** A control connection silent this long is closed (not during a transfer); before login, `loginSeconds`. */
+        idleSeconds: z.number().int().min(1).default(300),
+        loginSeconds: z.number().int().min(1).default(30),
+        /** Control connections one client address may hold at once, and passive listeners it may keep open. */
+        maxConnectionsPerAddress: z.number().int().min(1).default(10),
+        maxPassivePerAddress: z.number().int().min(1).default(4),
       })
       .strict()
-      .default({ enabled: true, port: 2121, pasvMin: 40000, pasvMax: 40100, anonymous: false }),
+      .default({
+        enabled: true,
+        port: 2121,
+        pasvMin: 40000,
+        pasvMax: 40100,
+        anonymous: false,
+        idleSeconds: 300,
+        loginSeconds: 30,
+        maxConnectionsPerAddress: 10,
+        maxPassivePerAddress: 4,
+      }),
     /**
      * How long a verified device password is remembered (seconds), so polls never re-run scrypt. A day
      * outlasts the VOP's 6-hour cycle; an entry dies with a password change (its key covers the stored hash).
@@ -88,6 +104,42 @@ export const configSchema = z
       })
       .strict()
       .default({ keep: 20, maxBytes: 1024 * 1024 }),
+    /**
+     * Password guessing (src/transport/access-guard.ts): failed credential checks are counted per device and
+     * per client address; past `freeFailures` each further try waits an exponential back-off, and at
+     * `lockAfter` the subject is locked for `lockSeconds` (even the right password is refused; `aps access
+     * unlock` clears it). A count is forgotten `forgetSeconds` after its last failure, a device's also on a
+     * success. Addresses in `exemptNetworks` (a site's NAT) are tracked per device only.
+     */
+    access: z
+      .object({
+        device: z
+          .object({ freeFailures: z.number().int().min(0).default(5), lockAfter: z.number().int().min(1).default(20) })
+          .strict()
+          .default({ freeFailures: 5, lockAfter: 20 }),
+        address: z
+          .object({ freeFailures: z.number().int().min(0).default(20), lockAfter: z.number().int().min(1).default(100) })
+          .strict()
+          .default({ freeFailures: 20, lockAfter: 100 }),
+        backoffSeconds: z.number().min(0).default(1),
+        maxBackoffSeconds: z.number().min(0).default(60),
+        lockSeconds: z.number().int().min(1).default(900),
+        forgetSeconds: z.number().int().min(1).default(86_400),
+        exemptNetworks: z.string().default(''),
+        /** Refusals from one address logged (and recorded as events) one by one per minute; the rest are summed up. */
+        refusalsLoggedPerMinute: z.number().int().min(0).default(10),
+      })
+      .strict()
+      .default({
+        device: { freeFailures: 5, lockAfter: 20 },
+        address: { freeFailures: 20, lockAfter: 100 },
+        backoffSeconds: 1,
+        maxBackoffSeconds: 60,
+        lockSeconds: 900,
+        forgetSeconds: 86_400,
+        exemptNetworks: '',
+        refusalsLoggedPerMinute: 10,
+      }),
     /** Each adapter validates its own section with its configSchema. */
     adapters: z.record(z.string(), z.unknown()).default({}),
     /** Upstream artifact sources (local folders, SFTP repositories), synced by `aps sync` or on a schedule. */

@@ -17,7 +17,12 @@ import { loadProfiles, type ProfileRegistry } from './profiles/profiles.ts';
 import { RenderedFiles } from './render/rendered-files.ts';
 import { RevisionStore } from './render/revisions.ts';
 import { openStore, type Store } from './store/index.ts';
+import { AccessGuard } from './transport/access-guard.ts';
 import { DeviceFiles } from './transport/device-files.ts';
+import { RefusalLog } from './transport/refusal-log.ts';
+
+/** The kv namespace of the failure counts: not an adapter's name, so no adapter's state can reach it. */
+const ACCESS_NAMESPACE = 'core:access';
 
 export type { PublicUrls };
 
@@ -33,6 +38,10 @@ export interface CoreServices {
   events: EventSink;
   files: DeviceFiles;
   keys: Keyring;
+  /** Failed credential checks per device and address: back-off and locks (`aps access`). */
+  guard: AccessGuard;
+  /** Rate-limited refusal log lines and events. */
+  refusals: RefusalLog;
   /** Files devices upload about themselves (config backups): adapters call put() with the request body. */
   backups: BackupStore;
   urls: PublicUrls;
@@ -87,7 +96,9 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return adapter === undefined ? undefined : byName.get(adapter)?.slots;
     },
   });
-  const files = new DeviceFiles(catalog, events, log, revisions);
+  const refusals = new RefusalLog(config.access.refusalsLoggedPerMinute, log, events);
+  const guard = new AccessGuard(new KvState(store, ACCESS_NAMESPACE), config.access, log, events);
+  const files = new DeviceFiles(catalog, events, log, revisions, refusals);
   const backups = new BackupStore(
     { store, keys, catalog, devices, events, log },
     { dataDir: config.dataDir, keep: config.backups.keep, maxBytes: config.backups.maxBytes },
@@ -106,6 +117,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     events,
     files,
     keys,
+    guard,
+    refusals,
     backups,
     urls: configuredOrServedUrls(config, store),
     stateOf: (name) => new KvState(store, name),
@@ -124,6 +137,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return s;
     },
     close(): void {
+      refusals.close();
       events.flush();
       store.close();
     },

@@ -133,7 +133,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
 
   let ftp: FtpServerHandle | null = null;
   if (config.ftp.enabled && ftpResolvers.length > 0) {
-    ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }));
+    ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }), core);
   }
   // Ports chosen by the OS (port 0) are only known now: device files must carry the real ones.
   Object.assign(core.urls, publicUrls(config, httpPort, httpsPort, ftp?.port ?? null));

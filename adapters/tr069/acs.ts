@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { isApsError, type DeviceRequestInfo, type DeviceRecord } from '../../src/adapter-api.ts';
-import { authenticate, challenge } from './auth.ts';
+import { authenticate, challenge, worthReading } from './auth.ts';
 import {
   NAME,
   downloadRefused,
@@ -16,7 +16,7 @@ import {
   type AcsDeps,
 } from './downloads.ts';
 import { candidateIds, cpeId, informReport } from './inform.ts';
-import { CpeFaultError, readBody } from './wire.ts';
+import { ClientLeft, CpeFaultError, readBody } from './wire.ts';
 import { CwmpParseError, acsFault, buildCwmp, decodeBody, parseCwmp, replyHeader } from './soap.ts';
 import type { CwmpMessage, EnvelopeHeader, InformMessage, ParsedCwmp, TransferCompleteMessage } from './soap.ts';
 import { keys, type PendingCpe, type SessionState } from './state.ts';
@@ -42,13 +42,25 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
     // held to a small body. Parsing is linear and bounded (xml-tree.ts), but an anonymous client gets
     // little of it; a real CPE whose first, unauthenticated Inform is larger gets the challenge unread and
     // retries with credentials.
-    const trusted = session !== undefined || req.get('authorization') !== undefined;
+    // An Authorization header counts only when it answers our challenge (a nonce we issued) or names one of
+    // our devices (Basic): `Digest username="x"` alone no longer lifts the limit.
+    const trusted = session !== undefined || worthReading(req, acsAuth(deps), (u) => ours(deps, u) !== undefined);
     const maxBytes = trusted ? deps.config.maxBodyBytes : Math.min(deps.config.maxUnauthenticatedBodyBytes, deps.config.maxBodyBytes);
+    // An address that is backing off or locked is refused before its body is read.
+    if (!session) {
+      const early = deps.core.access.attempt(null, req.ip);
+      early.done(null);
+      if (early.held) return deps.core.files.deny(req, res, 401, early.held, info, challenge(req, acsAuth(deps), false));
+    }
     let parsed: ParsedCwmp;
     try {
       const body = await decodeBody(await readBody(req, maxBytes), req.get('content-encoding'), { maxBytes });
       parsed = parseCwmp(body, { maxBytes });
     } catch (e) {
+      if (e instanceof ClientLeft) {
+        deps.log.debug({ ip: req.ip, device: info.deviceId, reason: e.message }, 'CWMP client left mid-body');
+        return void res.destroy();
+      }
       if (!(e instanceof CwmpParseError)) throw e;
       if (!trusted && e.reason === 'too-large')
         return deps.core.files.deny(req, res, 401, `${e.message}, without credentials`, info, challenge(req, acsAuth(deps), false));
@@ -169,11 +181,15 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   const aliases = [...new Set([device.id, m.deviceId.serialNumber, cpeId(m.deviceId)])];
   if (!passive) {
     const d = device;
+    // Failures counted per device and address; while either backs off or is locked, nothing is checked.
+    const attempt = core.access.attempt(d.id, req.ip);
+    if (attempt.held) return core.files.deny(req, res, 401, `${attempt.held} (Inform claims ${d.id})`, info, challenge(req, acs, false));
     const auth = authenticate(req, {
       ...acs,
       nonceCounts: deps.kv,
       lookupPassword: (u) => (aliases.includes(u) ? core.devices.secretOf(d) : undefined),
     });
+    attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
     // Until it authenticates, the request is nobody's: the event is not filed under the id the body claims.
     if (!auth.ok) return core.files.deny(req, res, 401, `${auth.reason} (Inform claims ${d.id})`, info, challenge(req, acs, auth.stale));
   }
@@ -307,7 +323,18 @@ function lateTransferComplete(
     device = d;
     return deps.core.devices.secretOf(d);
   };
+  const attempt = deps.core.access.attempt(null, req.ip);
+  if (attempt.held)
+    return deps.core.files.deny(
+      req,
+      res,
+      401,
+      `TransferComplete outside a CWMP session: ${attempt.held}`,
+      info,
+      challenge(req, acs, false),
+    );
   const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword });
+  attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
   if (!auth.ok || !device) {
     return deps.core.files.deny(
       req,

@@ -7,13 +7,18 @@ import {
   type AdapterServices,
   type AdapterState,
   digestChallenge,
+  digestNonceIssued,
   nonceCountCheck,
   parseBasic,
   quoteString,
   verifyDigest,
 } from '../../src/adapter-api.ts';
 
-export type AuthResult = { ok: true; username: string } | { ok: false; reason: string; stale: boolean };
+/**
+ * `checked`: a credential was really compared and was wrong (a guess, counted by ctx.access.attempt);
+ * false for no credentials, an expired or replayed nonce, a scheme refused here.
+ */
+export type AuthResult = { ok: true; username: string } | { ok: false; reason: string; stale: boolean; checked: boolean };
 
 export interface AuthRequest {
   core: AdapterServices;
@@ -45,14 +50,16 @@ function basicAllowed(req: Request, a: Pick<AuthRequest, 'allowBasicOverHttp'>):
 /** Digest always; Basic only on an HTTPS request (a clear password must never cross plain HTTP), unless allowed. */
 export function authenticate(req: Request, a: AuthRequest): AuthResult {
   const header = req.get('authorization');
-  if (header === undefined) return { ok: false, reason: 'no credentials', stale: false };
+  if (header === undefined) return { ok: false, reason: 'no credentials', stale: false, checked: false };
   if (/^\s*basic\s/i.test(header)) {
-    if (!basicAllowed(req, a)) return { ok: false, reason: 'Basic refused over plain HTTP', stale: false };
+    if (!basicAllowed(req, a)) return { ok: false, reason: 'Basic refused over plain HTTP', stale: false, checked: false };
     const b = parseBasic(header);
-    if (!b) return { ok: false, reason: 'malformed Basic credentials', stale: false };
+    if (!b) return { ok: false, reason: 'malformed Basic credentials', stale: false, checked: false };
     const pw = a.lookupPassword(b.username);
-    if (pw === undefined) return { ok: false, reason: `unknown user ${b.username}`, stale: false };
-    return sameSecret(a.core, pw, b.password) ? { ok: true, username: b.username } : { ok: false, reason: 'wrong password', stale: false };
+    if (pw === undefined) return { ok: false, reason: `unknown user ${b.username}`, stale: false, checked: true };
+    return sameSecret(a.core, pw, b.password)
+      ? { ok: true, username: b.username }
+      : { ok: false, reason: 'wrong password', stale: false, checked: true };
   }
   const r = verifyDigest({
     header,
@@ -67,7 +74,32 @@ export function authenticate(req: Request, a: AuthRequest): AuthResult {
   if (r.kind === 'ok' || (r.kind === 'stale' && a.acceptStale)) return { ok: true, username: r.username };
   const user = 'username' in r ? ` (user ${r.username})` : '';
   // A replay is answered like an expired nonce: the real CPE retries with a fresh one, silently.
-  return { ok: false, reason: `digest ${r.kind}${user}`, stale: r.kind === 'stale' || r.kind === 'replay' };
+  return {
+    ok: false,
+    reason: `digest ${r.kind}${user}`,
+    stale: r.kind === 'stale' || r.kind === 'replay',
+    checked: r.kind === 'bad-response' || r.kind === 'unknown-user',
+  };
+}
+
+/**
+ * Whether an Authorization header earns a request the full body limit before anything is parsed (issue 13,
+ * defect 3): a Digest header must carry a fresh nonce this server issued (an HMAC check, no password
+ * needed), a Basic one (where accepted) a user name `known` says is one of ours. Anything else, such as
+ * `Digest username="x"`, stays under the small anonymous limit.
+ */
+export function worthReading(
+  req: Request,
+  a: Pick<AuthRequest, 'core' | 'realm' | 'purpose' | 'allowBasicOverHttp'>,
+  known: (user: string) => boolean,
+): boolean {
+  const header = req.get('authorization');
+  if (header === undefined) return false;
+  if (/^\s*basic\s/i.test(header)) {
+    const b = basicAllowed(req, a) ? parseBasic(header) : null;
+    return b !== null && known(b.username);
+  }
+  return digestNonceIssued(header, a.realm, a.core.secrets.key(a.purpose), Date.now());
 }
 
 /**

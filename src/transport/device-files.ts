@@ -6,6 +6,7 @@ import type { RenderedFile } from '../render/rendered-files.ts';
 import type { RevisionStore } from '../render/revisions.ts';
 import type { ArtifactRecord } from '../store/index.ts';
 import { serveFile, type ServeResult } from './file-responder.ts';
+import type { RefusalLog } from './refusal-log.ts';
 
 export interface DeviceRequestInfo {
   adapter: string;
@@ -27,12 +28,14 @@ export class DeviceFiles {
   private readonly events: EventSink;
   private readonly log: Logger;
   private readonly revisions: RevisionStore;
+  private readonly refusals: RefusalLog;
 
-  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore) {
+  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore, refusals: RefusalLog) {
     this.catalog = catalog;
     this.events = events;
     this.log = log;
     this.revisions = revisions;
+    this.refusals = refusals;
   }
 
   /**
@@ -87,7 +90,10 @@ export class DeviceFiles {
   ): void {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     res.status(status).type('text/plain').send(`${REFUSAL_BODY[status]}\n`);
-    this.log.warn(
+    // A refusal is normal traffic (a device without its password yet, a probe): info, and past a few per
+    // minute from one address only counted, then summed up in one line and one event (refusal-log.ts).
+    if (!this.refusals.note({ adapter: info.adapter, ip: req.ip, status, reason })) return;
+    this.log.info(
       { adapter: info.adapter, device: info.deviceId, path: info.logPath ?? safePath(req.originalUrl), ip: req.ip, status, reason },
       'device request refused',
     );

@@ -187,6 +187,19 @@ export function verifyDigest(o: VerifyDigestOptions): DigestVerifyResult {
   return { kind: 'ok', username };
 }
 
+/**
+ * Whether a Digest Authorization header carries a nonce this key issued for this realm that is still fresh:
+ * a cheap HMAC check, no password involved, to tell a client answering our challenge from one that only
+ * wrote an Authorization header (e.g. to be allowed a larger body before its credentials are checked).
+ */
+export function digestNonceIssued(header: string, realm: string, secretKey: Key, now: number, ttlMs = DEFAULT_NONCE_TTL_MS): boolean {
+  const cred = parseAuthCredentials(header);
+  if (cred === null || cred.scheme.toLowerCase() !== 'digest') return false;
+  const nonce = cred.params.get('nonce');
+  const issued = nonce === undefined ? undefined : nonceTime(secretKey, realm, nonce);
+  return issued !== undefined && issued <= now + DEFAULT_MAX_CLOCK_SKEW_MS && now - issued <= ttlMs;
+}
+
 /** Where nonce-counts are kept: an adapter's kv state (the store, so every node and restart sees them). */
 export interface NonceCountStore {
   get<T>(key: string): T | undefined;
