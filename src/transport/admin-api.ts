@@ -17,6 +17,7 @@ import { fleetView } from '../devices/fleet.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
+import { accessApi } from './api-access.ts';
 
 const deviceBody = z
   .object({
@@ -83,6 +84,7 @@ export function adminApi(core: Core, token: string): Router {
 
   r.use(bearer(token));
   r.use(express.json({ limit: '1mb' }));
+  r.use(accessApi(core));
 
   r.get('/artifacts', (req, res) => {
     res.json(core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined));
