@@ -31,9 +31,18 @@ export const configSchema = z
     adminToken: z.string().min(16).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     http: z
-      .object({ host: z.string().default('0.0.0.0'), port: port.default(8080) })
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: port.default(8080),
+        /**
+         * The slowest a device download may go (bytes/s, 0: no limit), measured over each period of
+         * `minSendRateGraceSeconds`: a client reading slower is cut off and the event says so.
+         */
+        minSendRate: z.number().int().min(0).default(1024),
+        minSendRateGraceSeconds: z.number().min(0.1).default(60),
+      })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080 }),
+      .default({ host: '0.0.0.0', port: 8080, minSendRate: 1024, minSendRateGraceSeconds: 60 }),
     https: z
       .object({
         enabled: z.boolean().default(true),

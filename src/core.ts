@@ -98,7 +98,10 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   });
   const refusals = new RefusalLog(config.access.refusalsLoggedPerMinute, log, events);
   const guard = new AccessGuard(new KvState(store, ACCESS_NAMESPACE), config.access, log, events);
-  const files = new DeviceFiles(catalog, events, log, revisions, refusals);
+  const files = new DeviceFiles(catalog, events, log, revisions, refusals, {
+    minBytesPerSecond: config.http.minSendRate,
+    graceMs: config.http.minSendRateGraceSeconds * 1000,
+  });
   const backups = new BackupStore(
     { store, keys, catalog, devices, events, log },
     { dataDir: config.dataDir, keep: config.backups.keep, maxBytes: config.backups.maxBytes },

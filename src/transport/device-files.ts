@@ -5,7 +5,7 @@ import { safePath, type Logger } from '../log.ts';
 import type { RenderedFile } from '../render/rendered-files.ts';
 import type { RevisionStore } from '../render/revisions.ts';
 import type { ArtifactRecord } from '../store/index.ts';
-import { serveFile, type ServeResult } from './file-responder.ts';
+import { serveFile, type SendRateLimit, type ServeResult } from './file-responder.ts';
 import type { RefusalLog } from './refusal-log.ts';
 
 export interface DeviceRequestInfo {
@@ -29,13 +29,15 @@ export class DeviceFiles {
   private readonly log: Logger;
   private readonly revisions: RevisionStore;
   private readonly refusals: RefusalLog;
+  private readonly sendRate: SendRateLimit | undefined;
 
-  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore, refusals: RefusalLog) {
+  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore, refusals: RefusalLog, sendRate?: SendRateLimit) {
     this.catalog = catalog;
     this.events = events;
     this.log = log;
     this.revisions = revisions;
     this.refusals = refusals;
+    this.sendRate = sendRate;
   }
 
   /**
@@ -55,13 +57,21 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     contentType = 'application/octet-stream',
   ): Promise<ServeResult> {
-    const r = await serveFile(req, res, {
-      body: { path: this.catalog.blobs.pathOf(a.sha256) },
-      etag: `"${a.sha256.slice(0, 32)}"`,
-      lastModified: this.artifactDate(info.deviceId, info.file, a),
-      contentType,
-    });
-    this.record(req, info, r, { artifactId: a.id, version: a.version || undefined });
+    // Read now: once a cut connection is destroyed, req.ip is gone.
+    const ip = req.ip;
+    const r = await serveFile(
+      req,
+      res,
+      {
+        body: { path: this.catalog.blobs.pathOf(a.sha256) },
+        etag: `"${a.sha256.slice(0, 32)}"`,
+        lastModified: this.artifactDate(info.deviceId, info.file, a),
+        contentType,
+      },
+      this.sendRate,
+    );
+    if (r.detail) this.log.info({ adapter: info.adapter, device: info.deviceId, ip, reason: r.detail }, 'download cut: client too slow');
+    this.record(req, info, r, { artifactId: a.id, version: a.version || undefined }, ip);
     return r;
   }
 
@@ -105,6 +115,7 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     r: ServeResult,
     what: { artifactId?: number; revision?: number; version?: string },
+    ip = req.ip,
   ): void {
     this.events.record({
       ...info,
@@ -112,8 +123,9 @@ export class DeviceFiles {
       bytes: r.bytes,
       artifactId: what.artifactId ?? null,
       revision: what.revision ?? null,
-      ip: req.ip,
+      ip,
       ua: req.get('user-agent') ?? null,
+      ...(r.detail ? { detail: r.detail } : {}),
     });
     if (info.deviceId && r.status === 200 && req.method === 'GET') {
       this.events.report({
