@@ -154,7 +154,8 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
     attempt,
     async login(device, l): Promise<DeviceRecord | undefined> {
       const a = attempt(device?.id ?? null, l.ip);
-      if (a.held) return undefined;
+      // Held back: refused at the cost of a check, so a device under attack answers no faster than a name that does not exist.
+      if (a.held) return deps.devices.rejectUnknown(l.username, l.password).then(() => undefined);
       const ok =
         device?.passwordHash && loginMatches(device, l.username)
           ? await deps.devices.verifyPassword(device, l.password)
@@ -175,8 +176,8 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
         if (sent) {
           // A credential check is paid for an unknown name too: refusing it is no faster than a wrong password.
           const a = attempt(null, req.ip);
-          if (a.held) return deny(401, `unknown ${identified.claim}: ${a.held}`);
           await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
+          if (a.held) return deny(401, `unknown ${identified.claim}: ${a.held}`);
           a.done(false, `unknown ${identified.claim}`);
         }
         return deny(status, `unknown ${identified.claim}`);
@@ -187,7 +188,12 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
       if (check) {
         // While the device or the address backs off or is locked, nothing is checked: even the right password is refused.
         const a = attempt(device.id, req.ip);
-        if (a.held) return deny(401, a.held);
+        if (a.held) {
+          // Refused at the cost of a check: a device that backs off answers no faster than an unknown name.
+          const sent = identified.password ?? parseBasic(req.get('authorization'));
+          if (sent) await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
+          return deny(401, a.held);
+        }
         const failed = await checkCredentials(req, device, identified, policy);
         a.done(failed === null ? true : failed.checked ? false : null, failed?.reason);
         if (failed) return deny(401, failed.reason, failed.stale);
