@@ -12,6 +12,9 @@ import { parseNetworks, type NetworkList } from './networks.ts';
 
 export type AccessSubjectKind = 'device' | 'address';
 
+/** A check still "in flight" after this long was abandoned by its caller: it no longer holds the subject back. */
+const PENDING_STALE_MS = 30_000;
+
 interface Tracked {
   failures: number;
   /** ms since the epoch of the last failure. */
@@ -62,8 +65,12 @@ export class AccessGuard {
   private readonly exempt: NetworkList | undefined;
   private readonly log: Logger;
   private readonly events: EventService;
-  /** Checks in flight per subject key (this process): parallel tries cannot slip past a back-off together. */
-  private readonly pending = new Map<string, number>();
+  /**
+   * Checks in flight per subject key (this process): parallel tries cannot slip past a back-off together.
+   * `since` bounds the damage of a caller that never calls done() (a bug, an exception): after
+   * PENDING_STALE_MS the count is ignored rather than holding the subject back for ever.
+   */
+  private readonly pending = new Map<string, { n: number; since: number }>();
 
   constructor(kv: KvState, cfg: ApsConfig['access'], log: Logger, events: EventService) {
     this.kv = kv;
@@ -90,7 +97,8 @@ export class AccessGuard {
   /** Why a subject may not try now, or null. */
   private heldReason(key: string, kind: AccessSubjectKind, now: number): string | null {
     const t = this.kv.get<Tracked>(key);
-    const inFlight = this.pending.get(key) ?? 0;
+    const p = this.pending.get(key);
+    const inFlight = p && now - p.since < PENDING_STALE_MS ? p.n : 0;
     if (t?.lockedUntil && t.lockedUntil > now) return `${kind} locked after ${t.failures} failed logins`;
     const failures = (t?.failures ?? 0) + inFlight;
     if (failures < this.cfg[kind].freeFailures) return null;
@@ -108,7 +116,10 @@ export class AccessGuard {
       const held = this.heldReason(key, kind, now);
       if (held) return { held, done: () => undefined };
     }
-    for (const { key } of keys) this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+    for (const { key } of keys) {
+      const p = this.pending.get(key);
+      this.pending.set(key, p && now - p.since < PENDING_STALE_MS ? { n: p.n + 1, since: p.since } : { n: 1, since: now });
+    }
     let finished = false;
     return {
       held: null,
@@ -116,8 +127,8 @@ export class AccessGuard {
         if (finished) return;
         finished = true;
         for (const { key } of keys) {
-          const n = (this.pending.get(key) ?? 1) - 1;
-          if (n > 0) this.pending.set(key, n);
+          const p = this.pending.get(key);
+          if (p && p.n > 1) p.n--;
           else this.pending.delete(key);
         }
         if (result === true && s.deviceId !== null) this.kv.delete(`device:${s.deviceId}`);

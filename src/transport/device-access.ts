@@ -156,10 +156,14 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
       const a = attempt(device?.id ?? null, l.ip);
       // Held back: refused at the cost of a check, so a device under attack answers no faster than a name that does not exist.
       if (a.held) return deps.devices.rejectUnknown(l.username, l.password).then(() => undefined);
-      const ok =
+      const ok = await (
         device?.passwordHash && loginMatches(device, l.username)
-          ? await deps.devices.verifyPassword(device, l.password)
-          : await deps.devices.rejectUnknown(l.username, l.password);
+          ? deps.devices.verifyPassword(device, l.password)
+          : deps.devices.rejectUnknown(l.username, l.password)
+      ).catch((e: unknown) => {
+        a.done(null);
+        throw e;
+      });
       a.done(ok, ok ? undefined : 'wrong login');
       return ok ? device : undefined;
     },
@@ -194,7 +198,10 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
           if (sent) await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
           return deny(401, a.held);
         }
-        const failed = await checkCredentials(req, device, identified, policy);
+        const failed = await checkCredentials(req, device, identified, policy).catch((e: unknown) => {
+          a.done(null);
+          throw e;
+        });
         a.done(failed === null ? true : failed.checked ? false : null, failed?.reason);
         if (failed) return deny(401, failed.reason, failed.stale);
       }
