@@ -46,6 +46,7 @@ export {
   digestNonceIssued,
   nonceCountCheck,
   parseAuthChallenges,
+  parseAuthCredentials,
   parseBasic,
   quoteString,
   verifyDigest,

@@ -205,6 +205,22 @@ describe('TR-069 ACS hardening', () => {
     );
   });
 
+  it('credentials naming a device are checked before the body is read: a wrong password is refused unread (issue 13, defect 3)', async () => {
+    device('PRE1');
+    const challenged = String((await raw(acs, inform('PRE1'), {})).headers['www-authenticate']);
+    const header = (password: string, nc: number): Record<string, string> => ({
+      Authorization: digestAuthorization({ challenge: challenged, username: 'PRE1', password, method: 'POST', uri: '/tr069', nc }),
+    });
+    // 200 KB that is not XML: parsed, it would be a 400; unread, it is the 401 of the wrong password.
+    const junk = 'x'.repeat(200_000);
+    const wrong = await raw(acs, junk, header('not-PRE1-pw', 1));
+    assert.equal(wrong.status, 401);
+    const refusal = events().find((e) => e.status === 401 && e.detail?.includes('credentials of PRE1, body not read'));
+    assert.ok(refusal, 'refused before reading');
+    assert.equal((await raw(acs, junk, header('PRE1-pw', 2))).status, 400, 'the right password: read, then refused as malformed');
+    assert.equal((await raw(acs, inform('PRE1'), header('PRE1-pw', 3))).status, 200, 'and a real Inform goes through, checked once');
+  });
+
   it("a session cookie is no credential: B, with its own Digest and A's cookie, cannot touch A's download", async () => {
     device('SA1');
     device('001122-TG784-SB1');

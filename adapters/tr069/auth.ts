@@ -9,6 +9,7 @@ import {
   digestChallenge,
   digestNonceIssued,
   nonceCountCheck,
+  parseAuthCredentials,
   parseBasic,
   quoteString,
   verifyDigest,
@@ -100,6 +101,16 @@ export function worthReading(
     return b !== null && known(b.username);
   }
   return digestNonceIssued(header, a.realm, a.core.secrets.key(a.purpose), Date.now());
+}
+
+/** The user name an Authorization header claims (Basic or Digest), before anything is checked. */
+export function claimedUser(req: Request): string | undefined {
+  const header = req.get('authorization');
+  if (header === undefined) return undefined;
+  const basic = parseBasic(header);
+  if (basic) return basic.username;
+  const cred = parseAuthCredentials(header);
+  return cred?.scheme.toLowerCase() === 'digest' ? cred.params.get('username') : undefined;
 }
 
 /**
