@@ -8,7 +8,7 @@ import type { ApsConfig } from '../config.ts';
 import type { EventService } from '../adapter.ts';
 import type { KvState } from '../kv-state.ts';
 import type { Logger } from '../log.ts';
-import { parseNetworks, type NetworkList } from './networks.ts';
+import { clientAddress, parseNetworks, type NetworkList } from './networks.ts';
 
 export type AccessSubjectKind = 'device' | 'address';
 
@@ -52,11 +52,6 @@ export interface AttemptSubject {
   adapter: string;
   deviceId: string | null;
   ip: string | undefined;
-}
-
-/** The address as one subject: an IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is its IPv4 address. */
-export function clientAddress(ip: string | undefined): string | undefined {
-  return ip?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 }
 
 export class AccessGuard {

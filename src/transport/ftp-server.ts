@@ -7,7 +7,8 @@ import { FileSystem, FtpSrv, type FtpConnection } from 'ftp-srv';
 import { firstLanAddress, urlHost, type ApsConfig } from '../config.ts';
 import { ApsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { clientAddress, type AccessGuard } from './access-guard.ts';
+import type { AccessGuard } from './access-guard.ts';
+import { clientAddress } from './networks.ts';
 import type { FtpEntry, FtpResolver as Resolver, FtpView } from './ftp-mount.ts';
 import type { RefusalLog } from './refusal-log.ts';
 

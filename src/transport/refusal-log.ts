@@ -4,7 +4,7 @@
 // last minute" when the minute is over.
 import type { EventService } from '../adapter.ts';
 import type { Logger } from '../log.ts';
-import { clientAddress } from './access-guard.ts';
+import { clientAddress } from './networks.ts';
 
 const WINDOW_MS = 60_000;
 
