@@ -126,7 +126,9 @@ export class AccessGuard {
           if (p && p.n > 1) p.n--;
           else this.pending.delete(key);
         }
-        if (result === true && s.deviceId !== null) this.kv.delete(`device:${s.deviceId}`);
+        // A read first: the hot path (a device polling with the right password) writes nothing.
+        if (result === true && s.deviceId !== null && this.kv.get(`device:${s.deviceId}`) !== undefined)
+          this.kv.delete(`device:${s.deviceId}`);
         if (result === false) for (const k of keys) this.fail(k.key, k.kind, s, reason);
       },
     };
