@@ -91,6 +91,8 @@ describe('failed logins: back-off, lock, admin unlock', () => {
       'and a warning naming the fix',
     );
 
+    const metrics = await (await fetch(`${s.http}/metrics`)).text();
+    assert.match(metrics, /^aps_access_locked\{kind="device"\} 1$/m);
     const { stdout } = await cli.aps('access', 'locks', '--json');
     assert.ok((JSON.parse(stdout) as Array<{ subject: string }>).some((l) => l.subject === GW.id));
     // Another process clears it; the running server sees it at once.
