@@ -46,7 +46,10 @@ export type { Profile } from './profiles/profiles.ts';
 export {
   digestAuthorization,
   digestChallenge,
+  digestNonceIssued,
+  nonceCountCheck,
   parseAuthChallenges,
+  parseAuthCredentials,
   parseBasic,
   quoteString,
   verifyDigest,

@@ -153,6 +153,7 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
       receiveBackup({ put: (body, i) => core.backups.put(body, { ...i, deviceId: own(i.deviceId) }), events, log }, req, res, info, input),
   };
 
+  const state = adapterState(core.stateOf(name));
   return {
     name,
     log,
@@ -167,8 +168,8 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     files,
     secrets,
     push: { sipCheckSync },
-    state: adapterState(core.stateOf(name)),
-    access: deviceAccess({ devices, files, digestKey: secrets.key('digest') }),
+    state,
+    access: deviceAccess({ devices, files, digestKey: secrets.key('digest'), nonceCounts: state, adapter: name, guard: core.guard }),
     backups,
     windows,
   };

@@ -104,7 +104,7 @@ export interface FileResponder {
   deny(
     req: Request,
     res: Response,
-    status: 401 | 403 | 404,
+    status: 400 | 401 | 403 | 404,
     reason: string,
     info: DeviceRequestInfo,
     headers?: Record<string, string>,

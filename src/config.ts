@@ -31,9 +31,18 @@ export const configSchema = z
     adminToken: z.string().min(16).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     http: z
-      .object({ host: z.string().default('0.0.0.0'), port: port.default(8080) })
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: port.default(8080),
+        /**
+         * The slowest a device download may go (bytes/s, 0: no limit), measured over each period of
+         * `minSendRateGraceSeconds`: a client reading slower is cut off and the event says so.
+         */
+        minSendRate: z.number().int().min(0).default(1024),
+        minSendRateGraceSeconds: z.number().min(0.1).default(60),
+      })
       .strict()
-      .default({ host: '0.0.0.0', port: 8080 }),
+      .default({ host: '0.0.0.0', port: 8080, minSendRate: 1024, minSendRateGraceSeconds: 60 }),
     https: z
       .object({
         enabled: z.boolean().default(true),
@@ -43,6 +52,17 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: true, port: 8443 }),
+    /**
+     * TLS of the HTTPS listener. `ciphers` (an OpenSSL cipher string) replaces the default list for sites
+     * whose old devices need something else; the default has no CBC-SHA1 suite (src/transport/tls.ts).
+     */
+    tls: z
+      .object({
+        minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+        ciphers: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ minVersion: 'TLSv1.2' }),
     ftp: z
       .object({
         enabled: z.boolean().default(true),
@@ -55,9 +75,25 @@ export const configSchema = z
         pasvMin: port.default(40000),
         pasvMax: port.default(40100),
         anonymous: z.boolean().default(false),
+        /** A control connection silent this long is closed (not during a transfer); before login, `loginSeconds`. */
+        idleSeconds: z.number().int().min(1).default(300),
+        loginSeconds: z.number().int().min(1).default(30),
+        /** Control connections one client address may hold at once, and passive listeners it may keep open. */
+        maxConnectionsPerAddress: z.number().int().min(1).default(10),
+        maxPassivePerAddress: z.number().int().min(1).default(4),
       })
       .strict()
-      .default({ enabled: true, port: 2121, pasvMin: 40000, pasvMax: 40100, anonymous: false }),
+      .default({
+        enabled: true,
+        port: 2121,
+        pasvMin: 40000,
+        pasvMax: 40100,
+        anonymous: false,
+        idleSeconds: 300,
+        loginSeconds: 30,
+        maxConnectionsPerAddress: 10,
+        maxPassivePerAddress: 4,
+      }),
     /**
      * How long a verified device password is remembered (seconds), so polls never re-run scrypt. A day
      * outlasts the VOP's 6-hour cycle; an entry dies with a password change (its key covers the stored hash).
@@ -97,6 +133,42 @@ export const configSchema = z
       })
       .strict()
       .default({ pushPerSecond: 5, checkSeconds: 30 }),
+    /**
+     * Password guessing (src/transport/access-guard.ts): failed credential checks are counted per device and
+     * per client address; past `freeFailures` each further try waits an exponential back-off, and at
+     * `lockAfter` the subject is locked for `lockSeconds` (even the right password is refused; `aps access
+     * unlock` clears it). A count is forgotten `forgetSeconds` after its last failure, a device's also on a
+     * success. Addresses in `exemptNetworks` (a site's NAT) are tracked per device only.
+     */
+    access: z
+      .object({
+        device: z
+          .object({ freeFailures: z.number().int().min(0).default(5), lockAfter: z.number().int().min(1).default(20) })
+          .strict()
+          .default({ freeFailures: 5, lockAfter: 20 }),
+        address: z
+          .object({ freeFailures: z.number().int().min(0).default(20), lockAfter: z.number().int().min(1).default(100) })
+          .strict()
+          .default({ freeFailures: 20, lockAfter: 100 }),
+        backoffSeconds: z.number().min(0).default(1),
+        maxBackoffSeconds: z.number().min(0).default(60),
+        lockSeconds: z.number().int().min(1).default(900),
+        forgetSeconds: z.number().int().min(1).default(86_400),
+        exemptNetworks: z.string().default(''),
+        /** Refusals from one address logged (and recorded as events) one by one per minute; the rest are summed up. */
+        refusalsLoggedPerMinute: z.number().int().min(0).default(10),
+      })
+      .strict()
+      .default({
+        device: { freeFailures: 5, lockAfter: 20 },
+        address: { freeFailures: 20, lockAfter: 100 },
+        backoffSeconds: 1,
+        maxBackoffSeconds: 60,
+        lockSeconds: 900,
+        forgetSeconds: 86_400,
+        exemptNetworks: '',
+        refusalsLoggedPerMinute: 10,
+      }),
     /** Each adapter validates its own section with its configSchema. */
     adapters: z.record(z.string(), z.unknown()).default({}),
     /** Upstream artifact sources (local folders, SFTP repositories), synced by `aps sync` or on a schedule. */

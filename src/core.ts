@@ -20,9 +20,14 @@ import { loadProfiles, type ProfileRegistry } from './profiles/profiles.ts';
 import { RenderedFiles } from './render/rendered-files.ts';
 import { RevisionStore } from './render/revisions.ts';
 import { openStore, type Store } from './store/index.ts';
+import { AccessGuard } from './transport/access-guard.ts';
 import { DeviceFiles } from './transport/device-files.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { WindowGate } from './windows/gate.ts';
+import { RefusalLog } from './transport/refusal-log.ts';
+
+/** The kv namespace of the failure counts: not an adapter's name, so no adapter's state can reach it. */
+const ACCESS_NAMESPACE = 'core:access';
 
 export type { PublicUrls };
 
@@ -38,6 +43,10 @@ export interface CoreServices {
   events: EventSink;
   files: DeviceFiles;
   keys: Keyring;
+  /** Failed credential checks per device and address: back-off and locks (`aps access`). */
+  guard: AccessGuard;
+  /** Rate-limited refusal log lines and events. */
+  refusals: RefusalLog;
   /** Files devices upload about themselves (config backups): adapters call put() with the request body. */
   backups: BackupStore;
   /** The audit log of admin changes: `core.audit.record({ who, action, target, before, after })`. */
@@ -114,10 +123,20 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     (id) => devices.get(id) !== undefined,
     opts.clock ?? systemClock,
   );
-  const files = new DeviceFiles(catalog, events, log, revisions, (deviceId, a) => windows.noteFetched(deviceId, a));
   const audit = new AuditLog(store);
   let configToken = config.adminToken;
   const tokens = new AdminTokens({ store, keys, audit }, () => (configToken ??= readTokenFile(config.dataDir)));
+  const refusals = new RefusalLog(config.access.refusalsLoggedPerMinute, log, events);
+  const guard = new AccessGuard(new KvState(store, ACCESS_NAMESPACE), config.access, log, events);
+  const files = new DeviceFiles(
+    catalog,
+    events,
+    log,
+    revisions,
+    refusals,
+    { minBytesPerSecond: config.http.minSendRate, graceMs: config.http.minSendRateGraceSeconds * 1000 },
+    (deviceId, a) => windows.noteFetched(deviceId, a),
+  );
   const backups = new BackupStore(
     { store, keys, catalog, devices, events, log, audit },
     { dataDir: config.dataDir, keep: config.backups.keep, maxBytes: config.backups.maxBytes },
@@ -136,6 +155,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     events,
     files,
     keys,
+    guard,
+    refusals,
     backups,
     audit,
     tokens,
@@ -157,6 +178,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return s;
     },
     close(): void {
+      refusals.close();
       events.flush();
       store.close();
     },

@@ -22,7 +22,7 @@ import type { FtpResolver } from './transport/ftp-mount.ts';
 import { trackConnections, type Drainer } from './transport/drain.ts';
 import { createMetrics } from './transport/metrics.ts';
 import { listRoutes, type RouteInfo } from './transport/routes.ts';
-import { loadTls } from './transport/tls.ts';
+import { loadTls, tlsServerOptions } from './transport/tls.ts';
 import { startFtpServer, type FtpServerHandle } from './transport/ftp-server.ts';
 
 export interface RunningServer {
@@ -147,14 +147,14 @@ export async function startServer(
     const publicHost = new URL(planned.https ?? planned.http).hostname;
     const tls = await loadTls(config.dataDir, config.https.cert, config.https.key, { publicHost, log });
     tlsFingerprint = tls.fingerprint;
-    const https = createHttpsServer({ cert: tls.cert, key: tls.key }, app);
+    const https = createHttpsServer({ cert: tls.cert, key: tls.key, ...tlsServerOptions(config) }, app);
     drainers.push(trackConnections(https));
     httpsPort = await listen(https, config.https.port, config.http.host);
   }
 
   let ftp: FtpServerHandle | null = null;
   if (config.ftp.enabled && ftpResolvers.length > 0) {
-    ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }));
+    ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }), core);
   }
   // Ports chosen by the OS (port 0) are only known now: device files must carry the real ones.
   Object.assign(core.urls, publicUrls(config, httpPort, httpsPort, ftp?.port ?? null));

@@ -2,15 +2,7 @@
 // paths as under /audiocodes/ on HTTP, the same bytes, and each file's mtime equal to its HTTP
 // Last-Modified. Login: the device id or MAC with the device password. Anonymous only when configured,
 // and then only devices without a password, found by MAC; the root lists nothing, so no MAC leaks.
-import {
-  type AdapterContext,
-  normalizeMac,
-  type DeviceRecord,
-  type FtpEntry,
-  type FtpLogin,
-  type FtpView,
-  loginMatches,
-} from '../../src/adapter-api.ts';
+import { type AdapterContext, normalizeMac, type DeviceRecord, type FtpEntry, type FtpLogin, type FtpView } from '../../src/adapter-api.ts';
 import { deviceTree } from './files.ts';
 import { macFromFileName } from './identify.ts';
 import type { AudioCodesConfig } from './settings.ts';
@@ -164,9 +156,11 @@ export function ftpResolver(ctx: Ctx): (login: FtpLogin) => Promise<FtpView | un
       };
       return viewOf(ctx, login, byPath, false);
     }
-    const found = ctx.devices.get(login.username) ?? ctx.devices.getByMac(login.username);
-    if (!usable(ctx, found) || !found.passwordHash || !loginMatches(found, login.username)) return undefined;
-    if (!(await ctx.devices.verifyPassword(found, login.password))) return undefined;
+    const named = ctx.devices.get(login.username) ?? ctx.devices.getByMac(login.username);
+    // Every refusal goes through ctx.access.login: failures counted per device and address, an unknown
+    // name as costly as a wrong password.
+    const found = await ctx.access.login(usable(ctx, named) ? named : undefined, login);
+    if (!found) return undefined;
     const id = found.id;
     return viewOf(
       ctx,

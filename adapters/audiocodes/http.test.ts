@@ -119,6 +119,19 @@ describe('AudioCodes over HTTP', () => {
     assert.equal(bad.status, 401);
   });
 
+  it('accepts a Digest header once per nonce-count: a captured one is not replayed (issue 13, defect 9)', async () => {
+    const challenge = String((await get('00908FAA0002.ini')).headers['www-authenticate']);
+    const uri = '/audiocodes/00908FAA0002.ini';
+    const first = digestAuthorization({ challenge, username: 'locked', password: 'lock-pw', method: 'GET', uri });
+    assert.equal((await get('00908FAA0002.ini', { Authorization: first })).status, 200);
+    const replay = await get('00908FAA0002.ini', { Authorization: first });
+    assert.equal(replay.status, 401, 'the same nc again');
+    assert.match(String(replay.headers['www-authenticate']), /stale=true/, 'answered like an expired nonce: the device retries silently');
+    const next = digestAuthorization({ challenge, username: 'locked', password: 'lock-pw', method: 'GET', uri, nc: 2 });
+    assert.equal((await get('00908FAA0002.ini', { Authorization: next })).status, 200, 'a growing nc on the same nonce is fine');
+    assert.equal((await get('00908FAA0002.ini', { Authorization: first })).status, 401, 'a lower nc is not');
+  });
+
   it('serves only the current cmp target; an old cmp URL is gone', async () => {
     await s.core.catalog.addBuffer(Buffer.alloc(1000, 1), {
       kind: 'firmware',

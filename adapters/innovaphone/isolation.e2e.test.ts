@@ -58,7 +58,12 @@ describe('innovaphone isolation: own files, own backups', () => {
   let backupUrlB: string;
 
   before(async () => {
-    s = await startTestServer({ adapters: { innovaphone: { maxBackupBytes: MAX } } });
+    // Bob tries every one of alice's URLs with his credentials, and alice's right password follows: the
+    // guessing back-off (test/access-guard.test.ts) is not this file's subject.
+    s = await startTestServer({
+      adapters: { innovaphone: { maxBackupBytes: MAX } },
+      access: { exemptNetworks: '127.0.0.0/8', device: { freeFailures: 1000, lockAfter: 1000 } },
+    });
     s.core.devices.upsert({
       id: 'alice',
       profile: 'innovaphone-ip232',

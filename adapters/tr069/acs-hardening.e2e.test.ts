@@ -164,7 +164,15 @@ describe('TR-069 ACS hardening', () => {
     const attrs = Array.from({ length: 80_000 }, (_, i) => `a${i}="1"`).join(' ');
     const attrBomb = gzipSync(`<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" ${attrs}/>`);
     const gz = { 'Content-Encoding': 'gzip' };
-    // Any Authorization header lifts the small anonymous cap: the parser limits must hold on their own.
+    // A header answering our challenge (a nonce we issued, here with a wrong password) lifts the small
+    // anonymous cap: the parser limits must hold on their own. A header with a nonce we never issued does
+    // not (issue 13, defect 3): it is challenged unread like no header at all.
+    device('DOS0');
+    const challenged = String((await raw(acs, inform('DOS0'), {})).headers['www-authenticate']);
+    const answering = {
+      ...gz,
+      Authorization: digestAuthorization({ challenge: challenged, username: 'x', password: 'guess', method: 'POST', uri: '/tr069' }),
+    };
     const bogus = { ...gz, Authorization: 'Digest username="x", realm="APS TR-069", nonce="n", uri="/tr069", response="00"' };
     device('DOS1');
     const inSession = cpe('DOS1');
@@ -174,15 +182,17 @@ describe('TR-069 ACS hardening', () => {
       await new Promise((r) => setTimeout(r, 50));
       return { status: (await fetch(`${s.http}/healthz`)).status };
     })();
-    const [anon, authNs, authAttrs, session, h] = await Promise.all([
+    const [anon, forged, authNs, authAttrs, session, h] = await Promise.all([
       raw(acs, nsBomb, gz),
       raw(acs, nsBomb, bogus),
-      raw(acs, attrBomb, bogus),
+      raw(acs, nsBomb, answering),
+      raw(acs, attrBomb, answering),
       inSession.post(nsBomb, { auth: false, headers: gz }),
       health,
     ]);
     assert.equal(anon.status, 401, 'over the anonymous cap: challenged, not parsed');
     assert.match(String(anon.headers['www-authenticate']), /^Digest /);
+    assert.equal(forged.status, 401, 'a Digest header with a nonce we never issued: still under the anonymous cap');
     assert.equal(authNs.status, 400);
     assert.equal(authAttrs.status, 400);
     assert.equal(session.status, 204, 'inside a session: the session ends');
@@ -193,6 +203,22 @@ describe('TR-069 ACS hardening', () => {
       2,
       'both authorised bombs hit a parser limit',
     );
+  });
+
+  it('credentials naming a device are checked before the body is read: a wrong password is refused unread (issue 13, defect 3)', async () => {
+    device('PRE1');
+    const challenged = String((await raw(acs, inform('PRE1'), {})).headers['www-authenticate']);
+    const header = (password: string, nc: number): Record<string, string> => ({
+      Authorization: digestAuthorization({ challenge: challenged, username: 'PRE1', password, method: 'POST', uri: '/tr069', nc }),
+    });
+    // 200 KB that is not XML: parsed, it would be a 400; unread, it is the 401 of the wrong password.
+    const junk = 'x'.repeat(200_000);
+    const wrong = await raw(acs, junk, header('not-PRE1-pw', 1));
+    assert.equal(wrong.status, 401);
+    const refusal = events().find((e) => e.status === 401 && e.detail?.includes('credentials of PRE1, body not read'));
+    assert.ok(refusal, 'refused before reading');
+    assert.equal((await raw(acs, junk, header('PRE1-pw', 2))).status, 400, 'the right password: read, then refused as malformed');
+    assert.equal((await raw(acs, inform('PRE1'), header('PRE1-pw', 3))).status, 200, 'and a real Inform goes through, checked once');
   });
 
   it("a session cookie is no credential: B, with its own Digest and A's cookie, cannot touch A's download", async () => {

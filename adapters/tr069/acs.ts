@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { isApsError, type DeviceRequestInfo, type DeviceRecord } from '../../src/adapter-api.ts';
-import { authenticate, challenge } from './auth.ts';
+import { authenticate, challenge, claimedUser, worthReading } from './auth.ts';
 import {
   NAME,
   downloadRefused,
@@ -16,7 +16,7 @@ import {
   type AcsDeps,
 } from './downloads.ts';
 import { candidateIds, cpeId, informReport } from './inform.ts';
-import { CpeFaultError, readBody } from './wire.ts';
+import { ClientLeft, CpeFaultError, readBody } from './wire.ts';
 import { CwmpParseError, acsFault, buildCwmp, decodeBody, parseCwmp, replyHeader } from './soap.ts';
 import type { CwmpMessage, EnvelopeHeader, InformMessage, ParsedCwmp, TransferCompleteMessage } from './soap.ts';
 import { keys, type PendingCpe, type SessionState } from './state.ts';
@@ -42,27 +42,75 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
     // held to a small body. Parsing is linear and bounded (xml-tree.ts), but an anonymous client gets
     // little of it; a real CPE whose first, unauthenticated Inform is larger gets the challenge unread and
     // retries with credentials.
-    const trusted = session !== undefined || req.get('authorization') !== undefined;
+    // An Authorization header counts only when it answers our challenge (a nonce we issued) or names one of
+    // our devices (Basic): `Digest username="x"` alone no longer lifts the limit.
+    const trusted = session !== undefined || worthReading(req, acsAuth(deps), (u) => ours(deps, u) !== undefined);
     const maxBytes = trusted ? deps.config.maxBodyBytes : Math.min(deps.config.maxUnauthenticatedBodyBytes, deps.config.maxBodyBytes);
+    // An address that is backing off or locked is refused before its body is read.
+    let checked: string | undefined;
+    if (!session) {
+      const early = deps.core.access.attempt(null, req.ip);
+      early.done(null);
+      if (early.held) return deps.core.files.deny(req, res, 401, early.held, info, challenge(req, acsAuth(deps), false));
+      const pre = credentialsFirst(deps, req, res, info);
+      if (pre === 'refused') return;
+      checked = pre?.deviceId;
+    }
     let parsed: ParsedCwmp;
     try {
       const body = await decodeBody(await readBody(req, maxBytes), req.get('content-encoding'), { maxBytes });
       parsed = parseCwmp(body, { maxBytes });
     } catch (e) {
+      if (e instanceof ClientLeft) {
+        deps.log.debug({ ip: req.ip, device: info.deviceId, reason: e.message }, 'CWMP client left mid-body');
+        return void res.destroy();
+      }
       if (!(e instanceof CwmpParseError)) throw e;
       if (!trusted && e.reason === 'too-large')
         return deps.core.files.deny(req, res, 401, `${e.message}, without credentials`, info, challenge(req, acsAuth(deps), false));
       return parseFailure(deps, req, res, e, session, info);
     }
-    if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') return inform(deps, req, res, parsed, parsed.message);
+    if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') return inform(deps, req, res, parsed, parsed.message, checked);
     // A stale cookie (session over or expired) is no error: without a session there is nothing to do.
     if (!session) {
       if (parsed.kind === 'Empty') return void res.status(204).end();
-      if (parsed.message.kind === 'TransferComplete') return lateTransferComplete(deps, req, res, parsed, parsed.message, info);
+      if (parsed.message.kind === 'TransferComplete') return lateTransferComplete(deps, req, res, parsed, parsed.message, info, checked);
       return deps.core.files.deny(req, res, 403, `${parsed.message.kind} outside a CWMP session`, info);
     }
     return inSession(deps, req, res, session, parsed);
   };
+}
+
+/**
+ * Credentials checked before the body is read, where the protocol allows it (issue 13, defect 3): an
+ * Authorization header whose user name is one of our active devices' ids is checked against that device
+ * now, and a wrong one is refused unread. Returns that device when the credentials are right, undefined
+ * when the header names no such device (the Inform's DeviceId decides then), 'refused' when answered.
+ */
+function credentialsFirst(
+  deps: AcsDeps,
+  req: Request,
+  res: Response,
+  info: DeviceRequestInfo,
+): { deviceId: string } | 'refused' | undefined {
+  const user = claimedUser(req);
+  const d = user !== undefined ? ours(deps, user) : undefined;
+  if (!d || d.status !== 'active') return undefined;
+  const acs = acsAuth(deps);
+  const attempt = deps.core.access.attempt(d.id, req.ip);
+  if (attempt.held) {
+    deps.core.files.deny(req, res, 401, `${attempt.held} (credentials of ${d.id})`, info, challenge(req, acs, false));
+    return 'refused';
+  }
+  const auth = authenticate(req, {
+    ...acs,
+    nonceCounts: deps.kv,
+    lookupPassword: (u) => (u === d.id ? deps.core.devices.secretOf(d) : undefined),
+  });
+  attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
+  if (auth.ok) return { deviceId: d.id };
+  deps.core.files.deny(req, res, 401, `${auth.reason} (credentials of ${d.id}, body not read)`, info, challenge(req, acs, auth.stale));
+  return 'refused';
 }
 
 /**
@@ -151,7 +199,7 @@ function ours(deps: AcsDeps, id: string): DeviceRecord | undefined {
 }
 
 /** Inform always opens a new session, whatever cookie came with it (TR-069 §3.7.1.1). */
-function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: InformMessage): void {
+function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: InformMessage, checked?: string): void {
   const { core, config } = deps;
   const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'inform' };
   const acs = acsAuth(deps);
@@ -167,13 +215,20 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
     if (model) device = core.devices.upsert({ id: device.id, model });
   }
   const aliases = [...new Set([device.id, m.deviceId.serialNumber, cpeId(m.deviceId)])];
-  if (!passive) {
+  if (!passive && checked !== undefined && checked !== device.id) {
+    return core.files.deny(req, res, 401, `credentials of ${checked}, Inform claims ${device.id}`, info, challenge(req, acs, false));
+  }
+  if (!passive && checked === undefined) {
     const d = device;
+    // Failures counted per device and address; while either backs off or is locked, nothing is checked.
+    const attempt = core.access.attempt(d.id, req.ip);
+    if (attempt.held) return core.files.deny(req, res, 401, `${attempt.held} (Inform claims ${d.id})`, info, challenge(req, acs, false));
     const auth = authenticate(req, {
       ...acs,
       nonceCounts: deps.kv,
       lookupPassword: (u) => (aliases.includes(u) ? core.devices.secretOf(d) : undefined),
     });
+    attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
     // Until it authenticates, the request is nobody's: the event is not filed under the id the body claims.
     if (!auth.ok) return core.files.deny(req, res, 401, `${auth.reason} (Inform claims ${d.id})`, info, challenge(req, acs, auth.stale));
   }
@@ -298,8 +353,11 @@ function lateTransferComplete(
   msg: Message,
   m: TransferCompleteMessage,
   info: DeviceRequestInfo,
+  checked?: string,
 ): void {
   const acs = acsAuth(deps);
+  const pre = checked !== undefined ? ours(deps, checked) : undefined;
+  if (pre) return acceptLateTransferComplete(deps, req, res, msg, m, info, pre.id);
   let device: DeviceRecord | undefined;
   const lookupPassword = (u: string): string | undefined => {
     const d = ours(deps, u);
@@ -307,7 +365,18 @@ function lateTransferComplete(
     device = d;
     return deps.core.devices.secretOf(d);
   };
+  const attempt = deps.core.access.attempt(null, req.ip);
+  if (attempt.held)
+    return deps.core.files.deny(
+      req,
+      res,
+      401,
+      `TransferComplete outside a CWMP session: ${attempt.held}`,
+      info,
+      challenge(req, acs, false),
+    );
   const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword });
+  attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
   if (!auth.ok || !device) {
     return deps.core.files.deny(
       req,
@@ -318,7 +387,18 @@ function lateTransferComplete(
       challenge(req, acs, !auth.ok && auth.stale),
     );
   }
-  const deviceId = device.id;
+  acceptLateTransferComplete(deps, req, res, msg, m, info, device.id);
+}
+
+function acceptLateTransferComplete(
+  deps: AcsDeps,
+  req: Request,
+  res: Response,
+  msg: Message,
+  m: TransferCompleteMessage,
+  info: DeviceRequestInfo,
+  deviceId: string,
+): void {
   const r = transferComplete(deps, deviceId, { softwareVersion: undefined, sentKeys: [m.commandKey] }, m.commandKey, m.fault);
   if (r === 'unknown') unknownTransfer(deps, deviceId, m);
   deps.core.events.record({

@@ -6,15 +6,20 @@ import type { Request } from 'express';
 import {
   type AdapterServices,
   type AdapterState,
-  DEFAULT_MAX_CLOCK_SKEW_MS,
-  DEFAULT_NONCE_TTL_MS,
   digestChallenge,
+  digestNonceIssued,
+  nonceCountCheck,
+  parseAuthCredentials,
   parseBasic,
   quoteString,
   verifyDigest,
 } from '../../src/adapter-api.ts';
 
-export type AuthResult = { ok: true; username: string } | { ok: false; reason: string; stale: boolean };
+/**
+ * `checked`: a credential was really compared and was wrong (a guess, counted by ctx.access.attempt);
+ * false for no credentials, an expired or replayed nonce, a scheme refused here.
+ */
+export type AuthResult = { ok: true; username: string } | { ok: false; reason: string; stale: boolean; checked: boolean };
 
 export interface AuthRequest {
   core: AdapterServices;
@@ -46,14 +51,16 @@ function basicAllowed(req: Request, a: Pick<AuthRequest, 'allowBasicOverHttp'>):
 /** Digest always; Basic only on an HTTPS request (a clear password must never cross plain HTTP), unless allowed. */
 export function authenticate(req: Request, a: AuthRequest): AuthResult {
   const header = req.get('authorization');
-  if (header === undefined) return { ok: false, reason: 'no credentials', stale: false };
+  if (header === undefined) return { ok: false, reason: 'no credentials', stale: false, checked: false };
   if (/^\s*basic\s/i.test(header)) {
-    if (!basicAllowed(req, a)) return { ok: false, reason: 'Basic refused over plain HTTP', stale: false };
+    if (!basicAllowed(req, a)) return { ok: false, reason: 'Basic refused over plain HTTP', stale: false, checked: false };
     const b = parseBasic(header);
-    if (!b) return { ok: false, reason: 'malformed Basic credentials', stale: false };
+    if (!b) return { ok: false, reason: 'malformed Basic credentials', stale: false, checked: false };
     const pw = a.lookupPassword(b.username);
-    if (pw === undefined) return { ok: false, reason: `unknown user ${b.username}`, stale: false };
-    return sameSecret(a.core, pw, b.password) ? { ok: true, username: b.username } : { ok: false, reason: 'wrong password', stale: false };
+    if (pw === undefined) return { ok: false, reason: `unknown user ${b.username}`, stale: false, checked: true };
+    return sameSecret(a.core, pw, b.password)
+      ? { ok: true, username: b.username }
+      : { ok: false, reason: 'wrong password', stale: false, checked: true };
   }
   const r = verifyDigest({
     header,
@@ -63,24 +70,47 @@ export function authenticate(req: Request, a: AuthRequest): AuthResult {
     now: Date.now(),
     uri: req.originalUrl,
     lookupPassword: a.lookupPassword,
-    ...(a.nonceCounts ? { acceptNonceCount: nonceCountCheck(a.nonceCounts) } : {}),
+    ...(a.nonceCounts ? { acceptNonceCount: nonceCountCheck(a.nonceCounts, 'nonce:') } : {}),
   });
   if (r.kind === 'ok' || (r.kind === 'stale' && a.acceptStale)) return { ok: true, username: r.username };
   const user = 'username' in r ? ` (user ${r.username})` : '';
   // A replay is answered like an expired nonce: the real CPE retries with a fresh one, silently.
-  return { ok: false, reason: `digest ${r.kind}${user}`, stale: r.kind === 'stale' || r.kind === 'replay' };
+  return {
+    ok: false,
+    reason: `digest ${r.kind}${user}`,
+    stale: r.kind === 'stale' || r.kind === 'replay',
+    checked: r.kind === 'bad-response' || r.kind === 'unknown-user',
+  };
 }
 
-/** RFC 7616 §3.3/§5.13: each (nonce, nc) once, counts only growing; the RFC 2069 form (no nc) once per nonce. */
-function nonceCountCheck(kv: AdapterState): (nonce: string, nc: number | undefined) => boolean {
-  return (nonce, nc) => {
-    const key = `nonce:${nonce}`;
-    const count = nc ?? 1;
-    if (count <= (kv.get<number>(key) ?? 0)) return false;
-    // Kept as long as the nonce can be fresh; after that verifyDigest answers stale by itself.
-    kv.set(key, count, DEFAULT_NONCE_TTL_MS + DEFAULT_MAX_CLOCK_SKEW_MS);
-    return true;
-  };
+/**
+ * Whether an Authorization header earns a request the full body limit before anything is parsed (issue 13,
+ * defect 3): a Digest header must carry a fresh nonce this server issued (an HMAC check, no password
+ * needed), a Basic one (where accepted) a user name `known` says is one of ours. Anything else, such as
+ * `Digest username="x"`, stays under the small anonymous limit.
+ */
+export function worthReading(
+  req: Request,
+  a: Pick<AuthRequest, 'core' | 'realm' | 'purpose' | 'allowBasicOverHttp'>,
+  known: (user: string) => boolean,
+): boolean {
+  const header = req.get('authorization');
+  if (header === undefined) return false;
+  if (/^\s*basic\s/i.test(header)) {
+    const b = basicAllowed(req, a) ? parseBasic(header) : null;
+    return b !== null && known(b.username);
+  }
+  return digestNonceIssued(header, a.realm, a.core.secrets.key(a.purpose), Date.now());
+}
+
+/** The user name an Authorization header claims (Basic or Digest), before anything is checked. */
+export function claimedUser(req: Request): string | undefined {
+  const header = req.get('authorization');
+  if (header === undefined) return undefined;
+  const basic = parseBasic(header);
+  if (basic) return basic.username;
+  const cred = parseAuthCredentials(header);
+  return cred?.scheme.toLowerCase() === 'digest' ? cred.params.get('username') : undefined;
 }
 
 /**

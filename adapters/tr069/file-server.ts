@@ -43,8 +43,11 @@ export function fileHandler(deps: AcsDeps): (req: Request, res: Response) => Pro
     const d = found.d?.fileAuth === 'token' ? undefined : found.d;
     const lookupPassword = (u: string): string | undefined =>
       d && u === d.commandKey ? downloadPassword(core, d.deviceId, d.commandKey) : undefined;
+    const attempt = core.access.attempt(d?.deviceId ?? null, req.ip);
+    if (attempt.held) return core.files.deny(req, res, 401, attempt.held, info, challenge(req, files, false));
     // Each Digest nonce-count once, as on the ACS URL: a captured header fetches nothing again.
     const auth = authenticate(req, { ...files, lookupPassword, nonceCounts: deps.kv });
+    attempt.done(auth.ok && d ? true : !auth.ok && auth.checked ? false : null, auth.ok ? undefined : auth.reason);
     // One answer for every refusal: whether the download exists is not the client's business.
     if (!auth.ok || !d) {
       const reason = !d ? 'no such download' : !auth.ok ? auth.reason : '';
@@ -59,6 +62,8 @@ export function tokenFileHandler(deps: AcsDeps): (req: Request, res: Response) =
   const { core } = deps;
   return async (req, res) => {
     const { d, info } = lookup(deps, req);
+    const attempt = core.access.attempt(null, req.ip);
+    if (attempt.held) return core.files.deny(req, res, 404, attempt.held, info);
     const given = String(req.params.token);
     // Compared through HMACs of equal length: constant time whatever the given length.
     const right =
@@ -67,6 +72,7 @@ export function tokenFileHandler(deps: AcsDeps): (req: Request, res: Response) =
         core.secrets.hmac('token-compare', given),
         core.secrets.hmac('token-compare', downloadToken(core, d.deviceId, d.commandKey)),
       );
+    attempt.done(right ? true : false, 'wrong download token');
     // 404 for all: there is no challenge to answer, and a wrong token is no different from no download.
     if (!d || !right) return core.files.deny(req, res, 404, d ? 'wrong download token' : 'no such download', info);
     await serve(deps, req, res, d, info);

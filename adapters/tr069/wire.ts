@@ -19,9 +19,23 @@ export function readBody(req: Request, maxBytes: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => !failed && resolve(Buffer.concat(chunks)));
-    req.on('error', (e) => !failed && reject(e));
+    let ended = false;
+    req.on('end', () => {
+      ended = true;
+      if (!failed) resolve(Buffer.concat(chunks));
+    });
+    // A client that goes away mid-body is normal traffic, not our failure: a ClientLeft, never a stack.
+    req.on('error', (e) => !failed && ((failed = true), reject(new ClientLeft(e.message))));
+    req.on('close', () => !ended && !failed && ((failed = true), reject(new ClientLeft('connection closed mid-body'))));
   });
+}
+
+/** The client closed the connection before its request body was complete. */
+export class ClientLeft extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClientLeft';
+  }
 }
 
 /** A CWMP Fault the CPE sent (9000–9899, TR-069 Table A.6): logged as a typed error, stored as a value. */

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { isApsError } from '../errors.ts';
+import { accessCommands } from './access-commands.ts';
 import { adapterCli } from './adapter-cli.ts';
 import { applyCommand } from './apply-command.ts';
 import { artifactCommands } from './artifact-commands.ts';
@@ -33,6 +34,7 @@ export function buildProgram(adapters: readonly Adapter[]): Command {
   tokenCommands(program, adapters);
   auditCommands(program, adapters);
   dataCommands(program);
+  accessCommands(program, adapters);
   const simulate = program.command('simulate').description('run a device simulator against any server');
   for (const a of adapters) {
     if (a.simulator) a.simulator(simulate.command(a.name).description(`simulate ${a.description}`));

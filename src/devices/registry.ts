@@ -204,7 +204,7 @@ export class DeviceRegistry {
     const pw = input.password;
     if (pw && prev?.passwordHash) {
       const keep = clear
-        ? prev.passwordEnc !== null && this.secretOf(prev) === pw
+        ? prev.passwordEnc !== null && sameSecret(this.secretOf(prev), pw)
         : prev.passwordEnc === null && (await verifyPasswordHash(pw, prev.passwordHash));
       if (keep) return { ...input, credentials: { passwordHash: prev.passwordHash, passwordEnc: prev.passwordEnc } };
     }
@@ -221,7 +221,7 @@ export class DeviceRegistry {
   // caches and remembered credentials stay valid and an unchanged apply file changes nothing.
   private keepsPassword(prev: DeviceRecord | undefined, profile: string, password: string): boolean {
     if (!prev?.passwordHash) return false;
-    if (this.opts.needsClearSecret(profile)) return prev.passwordEnc !== null && this.secretOf(prev) === password;
+    if (this.opts.needsClearSecret(profile)) return prev.passwordEnc !== null && sameSecret(this.secretOf(prev), password);
     return prev.passwordEnc === null && verifyPasswordHashSync(password, prev.passwordHash);
   }
 
@@ -276,10 +276,7 @@ export class DeviceRegistry {
    */
   async verifyPassword(device: DeviceRecord, password: string): Promise<boolean> {
     if (!device.passwordHash) return false;
-    if (device.passwordEnc) {
-      const secret = this.secretOf(device);
-      return secret !== undefined && secretsEqual(secret, password);
-    }
+    if (device.passwordEnc) return sameSecret(this.secretOf(device), password);
     return this.checkHash(device.id, password, device.passwordHash);
   }
 
@@ -353,3 +350,8 @@ function sameDevice(a: DeviceRecord | undefined, b: DeviceRecord): boolean {
 }
 
 export type { Pins, Vars };
+
+/** A stored clear secret against a given one, in constant time (an absent secret matches nothing). */
+function sameSecret(stored: string | undefined, given: string): boolean {
+  return stored !== undefined && secretsEqual(stored, given);
+}

@@ -29,6 +29,7 @@ import { eventStreamApi } from './api-event-stream.ts';
 import { listApi } from './api-lists.ts';
 import { sessionAuth, sessionRoutes, type ConsoleSessions } from './console-session.ts';
 import { loginPage } from './console-ui.ts';
+import { accessApi } from './api-access.ts';
 
 const deviceBody = z
   .object({
@@ -73,6 +74,7 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   r.use('/audit', auditApi(core));
   r.use(listApi(core));
   r.use(eventStreamApi(core, sessions));
+  r.use(accessApi(core));
 
   r.get('/artifacts', (req, res) => {
     res.json(artifactsWithTargets(core, typeof req.query.profile === 'string' ? req.query.profile : undefined));

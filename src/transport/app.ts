@@ -55,11 +55,18 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
       code = status === 500 ? 'internal' : 'bad_request';
       message = status === 500 ? 'internal error' : String(err.message);
       if (status === 500) core.log.error({ err, path }, 'request failed');
-      else core.log.warn({ status, path, reason: message }, 'bad request');
+      else if (admin) core.log.warn({ status, path, reason: message }, 'bad request');
     }
     if (res.headersSent) {
       res.destroy();
       return;
+    }
+    // A device route's client error that is not ours to word (express cannot decode a percent-escape in a
+    // path parameter, `/vop/%zz`): the device path's fixed refusal and an event, never a message echoing input.
+    if (!admin && !isApsError(err) && status < 500) {
+      const adapter = /^\/([^/?]+)/.exec(req.originalUrl)?.[1];
+      const info = { adapter: adapter !== undefined && routers.has(adapter) ? adapter : 'core', deviceId: null, file: 'request' };
+      return core.files.deny(req, res, 400, `malformed request: ${message.slice(0, 120)}`, info);
     }
     if (admin) res.status(status).json({ error: code, message });
     else

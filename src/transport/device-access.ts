@@ -7,7 +7,8 @@ import type { DeviceDirectory, FileResponder } from '../adapter.ts';
 import { normalizeMac } from '../devices/mac.ts';
 import type { DeviceRecord } from '../store/index.ts';
 import type { DeviceRequestInfo } from './device-files.ts';
-import { digestChallenge, parseBasic, verifyDigest } from './digest.ts';
+import type { AccessAttempt, AccessGuard } from './access-guard.ts';
+import { digestChallenge, nonceCountCheck, parseBasic, verifyDigest, type NonceCountStore } from './digest.ts';
 
 /** What an adapter's identify step found in a request. */
 export interface Identified {
@@ -55,6 +56,18 @@ export interface DeviceAccess {
   ): Promise<DeviceRecord | undefined>;
   /** The WWW-Authenticate header of a 401 under this policy (fresh Digest nonce). */
   challenge(policy: AccessPolicy, stale?: boolean): Record<string, string>;
+  /**
+   * A login outside HTTP (an FTP USER/PASS) for the device the name means, or undefined for none: the
+   * device when its password is right, under the same failure tracking as admit(). An unknown name costs
+   * what a wrong password costs.
+   */
+  login(device: DeviceRecord | undefined, login: { username: string; password: string; ip: string }): Promise<DeviceRecord | undefined>;
+  /**
+   * The failure tracking admit() applies, for a protocol that checks credentials itself (a CWMP session's
+   * Digest): `held` when the device or the address is backing off or locked (refuse without checking),
+   * else report the outcome with done().
+   */
+  attempt(deviceId: string | null, ip: string | undefined): AccessAttempt;
 }
 
 export interface DeviceAccessDeps {
@@ -62,6 +75,11 @@ export interface DeviceAccessDeps {
   files: FileResponder;
   /** The adapter's Digest nonce key. */
   digestKey: Buffer;
+  /** Where Digest nonce-counts are kept (the adapter's kv state): a captured header is accepted once. */
+  nonceCounts: NonceCountStore;
+  /** The adapter's name, for the failure records. */
+  adapter: string;
+  guard: Pick<AccessGuard, 'attempt'>;
 }
 
 export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
@@ -75,32 +93,35 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
     return { 'WWW-Authenticate': (values.length === 1 ? values[0] : values) as string };
   };
 
-  /** Null when the credentials are good; otherwise the reason (and whether the Digest nonce was only stale). */
+  /**
+   * Null when the credentials are good; otherwise the reason, whether a credential was really compared
+   * (`checked`: only that counts as a guess), and whether the Digest nonce was only stale or replayed.
+   */
   const checkCredentials = async (
     req: Request,
     device: DeviceRecord,
     identified: Identified,
     policy: AccessPolicy,
-  ): Promise<{ reason: string; stale?: boolean } | null> => {
+  ): Promise<{ reason: string; checked: boolean; stale?: boolean } | null> => {
     const login = policy.login ?? loginMatches;
     if (!device.passwordHash) {
       // No password to check against: refused at the cost of a real check, like an unknown device.
       const sent = identified.password ?? parseBasic(req.get('authorization'));
       if (sent) await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
-      return { reason: 'device has no password' };
+      return { reason: 'device has no password', checked: sent !== null };
     }
     // A login naming someone else costs the check a wrong password costs: the timing tells nothing.
     const check = async (user: string, password: string): Promise<boolean> =>
       login(device, user) ? deps.devices.verifyPassword(device, password) : deps.devices.rejectUnknown(user, password);
     if (identified.password) {
       const { user, password } = identified.password;
-      return (await check(user, password)) ? null : { reason: 'wrong password' };
+      return (await check(user, password)) ? null : { reason: 'wrong password', checked: true };
     }
     const header = req.get('authorization');
-    if (!header) return { reason: 'no credentials' };
+    if (!header) return { reason: 'no credentials', checked: false };
     const basic = parseBasic(header);
     if (basic && policy.schemes.includes('basic')) {
-      return (await check(basic.username, basic.password)) ? null : { reason: 'wrong Basic credentials' };
+      return (await check(basic.username, basic.password)) ? null : { reason: 'wrong Basic credentials', checked: true };
     }
     if (!basic && policy.schemes.includes('digest')) {
       const r = verifyDigest({
@@ -111,14 +132,41 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
         now: Date.now(),
         uri: req.originalUrl,
         lookupPassword: (u) => (login(device, u) ? deps.devices.secretOf(device) : undefined),
+        acceptNonceCount: nonceCountCheck(deps.nonceCounts),
       });
-      return r.kind === 'ok' ? null : { reason: `Digest ${r.kind}`, stale: r.kind === 'stale' };
+      if (r.kind === 'ok') return null;
+      // A replay is answered like an expired nonce: the real device retries with a fresh one, silently.
+      // Only a response computed with a password (or a name that is not the device's) is a guess.
+      return {
+        reason: `Digest ${r.kind}`,
+        checked: r.kind === 'bad-response' || r.kind === 'unknown-user',
+        stale: r.kind === 'stale' || r.kind === 'replay',
+      };
     }
-    return { reason: 'unsupported authorization scheme' };
+    return { reason: 'unsupported authorization scheme', checked: false };
   };
+
+  const attempt = (deviceId: string | null, ip: string | undefined): AccessAttempt =>
+    deps.guard.attempt({ adapter: deps.adapter, deviceId, ip });
 
   return {
     challenge,
+    attempt,
+    async login(device, l): Promise<DeviceRecord | undefined> {
+      const a = attempt(device?.id ?? null, l.ip);
+      // Held back: refused at the cost of a check, so a device under attack answers no faster than a name that does not exist.
+      if (a.held) return deps.devices.rejectUnknown(l.username, l.password).then(() => undefined);
+      const ok = await (
+        device?.passwordHash && loginMatches(device, l.username)
+          ? deps.devices.verifyPassword(device, l.password)
+          : deps.devices.rejectUnknown(l.username, l.password)
+      ).catch((e: unknown) => {
+        a.done(null);
+        throw e;
+      });
+      a.done(ok, ok ? undefined : 'wrong login');
+      return ok ? device : undefined;
+    },
     async admit(req, res, info, identified, policy): Promise<DeviceRecord | undefined> {
       const deny = (status: 401 | 403 | 404, reason: string, stale = false): undefined => {
         deps.files.deny(req, res, status, reason, info, status === 401 ? challenge(policy, stale) : {});
@@ -128,16 +176,33 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
       const { device } = identified;
       if (!device) {
         const sent = identified.password ?? parseBasic(req.get('authorization'));
-        // A credential check is paid for an unknown name too: refusing it is no faster than a wrong password.
-        if (sent) await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
         const status = sent || req.get('authorization') ? 401 : policy.unknownStatus;
+        if (sent) {
+          // A credential check is paid for an unknown name too: refusing it is no faster than a wrong password.
+          const a = attempt(null, req.ip);
+          await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
+          if (a.held) return deny(401, `unknown ${identified.claim}: ${a.held}`);
+          a.done(false, `unknown ${identified.claim}`);
+        }
         return deny(status, `unknown ${identified.claim}`);
       }
       info.deviceId = device.id;
       const sent = identified.password !== undefined || req.get('authorization') !== undefined;
       const check = policy.password === 'required' || (policy.password === 'if-set' ? device.passwordHash !== null : sent);
       if (check) {
-        const failed = await checkCredentials(req, device, identified, policy);
+        // While the device or the address backs off or is locked, nothing is checked: even the right password is refused.
+        const a = attempt(device.id, req.ip);
+        if (a.held) {
+          // Refused at the cost of a check: a device that backs off answers no faster than an unknown name.
+          const sent = identified.password ?? parseBasic(req.get('authorization'));
+          if (sent) await deps.devices.rejectUnknown('user' in sent ? sent.user : sent.username, sent.password);
+          return deny(401, a.held);
+        }
+        const failed = await checkCredentials(req, device, identified, policy).catch((e: unknown) => {
+          a.done(null);
+          throw e;
+        });
+        a.done(failed === null ? true : failed.checked ? false : null, failed?.reason);
         if (failed) return deny(401, failed.reason, failed.stale);
       }
       if (device.status !== 'active' && !policy.allowPending) return deny(403, 'device is pending approval');

@@ -5,7 +5,8 @@ import { safePath, type Logger } from '../log.ts';
 import type { RenderedFile } from '../render/rendered-files.ts';
 import type { RevisionStore } from '../render/revisions.ts';
 import type { ArtifactRecord } from '../store/index.ts';
-import { serveFile, type ServeResult } from './file-responder.ts';
+import { serveFile, type SendRateLimit, type ServeResult } from './file-responder.ts';
+import type { RefusalLog } from './refusal-log.ts';
 
 export interface DeviceRequestInfo {
   adapter: string;
@@ -16,6 +17,8 @@ export interface DeviceRequestInfo {
   logPath?: string;
 }
 
+const REFUSAL_BODY = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
+
 /**
  * Device-facing answers with their bookkeeping: every file served or refused becomes an event, and a
  * complete download updates what the device last fetched. Adapters call these, never res.send directly.
@@ -25,6 +28,8 @@ export class DeviceFiles {
   private readonly events: EventSink;
   private readonly log: Logger;
   private readonly revisions: RevisionStore;
+  private readonly refusals: RefusalLog;
+  private readonly sendRate: SendRateLimit | undefined;
   private readonly onFetched: (deviceId: string, a: ArtifactRecord) => void;
 
   /** @param onFetched told of every artifact a device fetched completely (what it now holds: src/windows/gate.ts) */
@@ -33,12 +38,16 @@ export class DeviceFiles {
     events: EventSink,
     log: Logger,
     revisions: RevisionStore,
+    refusals: RefusalLog,
+    sendRate?: SendRateLimit,
     onFetched: (deviceId: string, a: ArtifactRecord) => void = () => {},
   ) {
     this.catalog = catalog;
     this.events = events;
     this.log = log;
     this.revisions = revisions;
+    this.refusals = refusals;
+    this.sendRate = sendRate;
     this.onFetched = onFetched;
   }
 
@@ -59,13 +68,21 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     contentType = 'application/octet-stream',
   ): Promise<ServeResult> {
-    const r = await serveFile(req, res, {
-      body: { path: this.catalog.blobs.pathOf(a.sha256) },
-      etag: `"${a.sha256.slice(0, 32)}"`,
-      lastModified: this.artifactDate(info.deviceId, info.file, a),
-      contentType,
-    });
-    this.record(req, info, r, { artifactId: a.id, version: a.version || undefined });
+    // Read now: once a cut connection is destroyed, req.ip is gone.
+    const ip = req.ip;
+    const r = await serveFile(
+      req,
+      res,
+      {
+        body: { path: this.catalog.blobs.pathOf(a.sha256) },
+        etag: `"${a.sha256.slice(0, 32)}"`,
+        lastModified: this.artifactDate(info.deviceId, info.file, a),
+        contentType,
+      },
+      this.sendRate,
+    );
+    if (r.detail) this.log.info({ adapter: info.adapter, device: info.deviceId, ip, reason: r.detail }, 'download cut: client too slow');
+    this.record(req, info, r, { artifactId: a.id, version: a.version || undefined }, ip);
     if (info.deviceId && r.status === 200 && req.method === 'GET') this.onFetched(info.deviceId, a);
     return r;
   }
@@ -88,17 +105,17 @@ export class DeviceFiles {
   deny(
     req: Request,
     res: Response,
-    status: 401 | 403 | 404,
+    status: 400 | 401 | 403 | 404,
     reason: string,
     info: DeviceRequestInfo,
     headers: Record<string, string> = {},
   ): void {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res
-      .status(status)
-      .type('text/plain')
-      .send(`${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\n`);
-    this.log.warn(
+    res.status(status).type('text/plain').send(`${REFUSAL_BODY[status]}\n`);
+    // A refusal is normal traffic (a device without its password yet, a probe): info, and past a few per
+    // minute from one address only counted, then summed up in one line and one event (refusal-log.ts).
+    if (!this.refusals.note({ adapter: info.adapter, ip: req.ip, status, reason })) return;
+    this.log.info(
       { adapter: info.adapter, device: info.deviceId, path: info.logPath ?? safePath(req.originalUrl), ip: req.ip, status, reason },
       'device request refused',
     );
@@ -110,6 +127,7 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     r: ServeResult,
     what: { artifactId?: number; revision?: number; version?: string },
+    ip = req.ip,
   ): void {
     this.events.record({
       ...info,
@@ -117,8 +135,9 @@ export class DeviceFiles {
       bytes: r.bytes,
       artifactId: what.artifactId ?? null,
       revision: what.revision ?? null,
-      ip: req.ip,
+      ip,
       ua: req.get('user-agent') ?? null,
+      ...(r.detail ? { detail: r.detail } : {}),
     });
     if (info.deviceId && r.status === 200 && req.method === 'GET') {
       this.events.report({

@@ -187,6 +187,40 @@ export function verifyDigest(o: VerifyDigestOptions): DigestVerifyResult {
   return { kind: 'ok', username };
 }
 
+/**
+ * Whether a Digest Authorization header carries a nonce this key issued for this realm that is still fresh:
+ * a cheap HMAC check, no password involved, to tell a client answering our challenge from one that only
+ * wrote an Authorization header (e.g. to be allowed a larger body before its credentials are checked).
+ */
+export function digestNonceIssued(header: string, realm: string, secretKey: Key, now: number, ttlMs = DEFAULT_NONCE_TTL_MS): boolean {
+  const cred = parseAuthCredentials(header);
+  if (cred === null || cred.scheme.toLowerCase() !== 'digest') return false;
+  const nonce = cred.params.get('nonce');
+  const issued = nonce === undefined ? undefined : nonceTime(secretKey, realm, nonce);
+  return issued !== undefined && issued <= now + DEFAULT_MAX_CLOCK_SKEW_MS && now - issued <= ttlMs;
+}
+
+/** Where nonce-counts are kept: an adapter's kv state (the store, so every node and restart sees them). */
+export interface NonceCountStore {
+  get<T>(key: string): T | undefined;
+  set(key: string, value: unknown, ttlMs?: number): void;
+}
+
+/**
+ * verifyDigest's `acceptNonceCount` over a store (RFC 7616 §3.3/§5.13): each (nonce, nc) once, counts only
+ * growing; the RFC 2069 form (no nc) once per nonce. A captured header is then good for nothing, even while
+ * its nonce is fresh. Entries live as long as the nonce can be fresh; after that verifyDigest says stale.
+ */
+export function nonceCountCheck(kv: NonceCountStore, prefix = 'digest-nc:'): (nonce: string, nc: number | undefined) => boolean {
+  return (nonce, nc) => {
+    const key = `${prefix}${nonce}`;
+    const count = nc ?? 1;
+    if (count <= (kv.get<number>(key) ?? 0)) return false;
+    kv.set(key, count, DEFAULT_NONCE_TTL_MS + DEFAULT_MAX_CLOCK_SKEW_MS);
+    return true;
+  };
+}
+
 /** Basic credentials (RFC 7617 §2): user-id is everything before the first colon. Null if malformed. */
 export function parseBasic(header: string | undefined): { username: string; password: string } | null {
   if (header === undefined) return null;

@@ -15,6 +15,42 @@ export interface ServedFile {
 export interface ServeResult {
   status: number;
   bytes: number;
+  /** Why the answer was cut short by the server, for the event (a client reading too slowly). */
+  detail?: string;
+}
+
+/**
+ * The slowest a download may go (issue 13, defect 8): a client reading one byte a minute would otherwise hold
+ * a connection and a file descriptor forever. Checked once per grace period, the first time after one.
+ */
+export interface SendRateLimit {
+  /** Bytes per second; 0 turns the check off. */
+  minBytesPerSecond: number;
+  graceMs: number;
+}
+
+/**
+ * Closes the response when fewer than `minBytesPerSecond` × the period's seconds reached the socket during
+ * a grace period. The socket's byte count is what the kernel took: once the client stops reading, its
+ * buffers fill and the count stands still.
+ */
+function watchSendRate(res: Response, limit: SendRateLimit | undefined): { stop(): void; reason(): string | undefined } {
+  const socket = res.socket;
+  if (!limit || limit.minBytesPerSecond <= 0 || !socket) return { stop: () => undefined, reason: () => undefined };
+  let reason: string | undefined;
+  let last = socket.bytesWritten;
+  const need = (limit.minBytesPerSecond * limit.graceMs) / 1000;
+  const timer = setInterval(() => {
+    const now = socket.bytesWritten;
+    if (now - last < need) {
+      reason = `closed: fewer than ${limit.minBytesPerSecond} bytes/s over ${limit.graceMs / 1000} s (${now - last} bytes)`;
+      clearInterval(timer);
+      res.destroy();
+    }
+    last = now;
+  }, limit.graceMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer), reason: () => reason };
 }
 
 /**
@@ -22,7 +58,7 @@ export interface ServeResult {
  * If-Modified-Since, 206/416 on Range (with If-Range), HEAD, and streaming with bounded memory.
  * Conditional and range headers are parsed by express (`fresh`, `range-parser`), not by hand.
  */
-export async function serveFile(req: Request, res: Response, file: ServedFile): Promise<ServeResult> {
+export async function serveFile(req: Request, res: Response, file: ServedFile, rate?: SendRateLimit): Promise<ServeResult> {
   // A revision made in this second is dated from the next one (render/revisions.ts): wait for it, so
   // Last-Modified is never later than Date and the client's next If-Modified-Since is exact.
   const ahead = file.lastModified.getTime() - Date.now();
@@ -84,13 +120,17 @@ export async function serveFile(req: Request, res: Response, file: ServedFile): 
     res.end(status === 206 ? file.body.bytes.subarray(start, end + 1) : file.body.bytes);
     return { status, bytes: length };
   }
+  const watch = watchSendRate(res, rate);
   try {
     await pipeline(createReadStream(file.body.path, { start, end, highWaterMark: 64 * 1024 }), res);
     return { status, bytes: length };
   } catch {
-    // The client went away or the disk failed mid-stream: the response is already cut; nothing to add.
+    // The client went away, read too slowly, or the disk failed mid-stream: the response is already cut.
     res.destroy();
-    return { status: 499, bytes: res.socket?.bytesWritten ?? 0 };
+    const detail = watch.reason();
+    return { status: 499, bytes: res.socket?.bytesWritten ?? 0, ...(detail ? { detail } : {}) };
+  } finally {
+    watch.stop();
   }
 }
 

@@ -26,7 +26,10 @@ export interface FtpLogin {
   ip: string;
 }
 
-/** Resolves a login to a view, or undefined to refuse it (may check a password asynchronously). */
+/**
+ * Resolves a login to a view, or undefined to refuse it. A password is checked with `ctx.access.login()`,
+ * never compared directly: that counts failures per device and address (back-off, locks) like HTTP.
+ */
 export type FtpResolver = (login: FtpLogin) => FtpView | undefined | Promise<FtpView | undefined>;
 
 export interface FtpMount {

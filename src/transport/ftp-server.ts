@@ -7,7 +7,10 @@ import { FileSystem, FtpSrv, type FtpConnection } from 'ftp-srv';
 import { firstLanAddress, urlHost, type ApsConfig } from '../config.ts';
 import { ApsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { AccessGuard } from './access-guard.ts';
+import { clientAddress } from './networks.ts';
 import type { FtpEntry, FtpResolver as Resolver, FtpView } from './ftp-mount.ts';
+import type { RefusalLog } from './refusal-log.ts';
 
 export interface FtpServerHandle {
   port: number;
@@ -60,7 +63,7 @@ const NEEDS_ARG = new Set(['OPTS', 'PORT', 'EPRT', 'RETR', 'SIZE', 'MDTM', 'CWD'
 
 /**
  * A refusal of what a client asked (a missing file, a wrong password, a write): expected, so ftp-srv's
- * `log.error(err)` for it becomes one warn line without a stack (see ftpSrvLog). `already` marks a refusal
+ * `log.error(err)` for it becomes one info line without a stack (see ftpSrvLog). `already` marks a refusal
  * this module has logged itself: ftp-srv's line for it is then only a debug line.
  */
 export class FtpRefusal extends Error {
@@ -74,6 +77,10 @@ export class FtpRefusal extends Error {
 
 /** Socket errors a client causes (it hung up, never opened the data connection): not APS's bugs. */
 const CLIENT_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
+/** ftp-srv 4.6.3's messages for a reply it could not write, and what says the client was gone. */
+const REPLY_ERRORS = new Set(['[Process Letter] Socket Write Error', 'Satisfy Parameters Error']);
+const CLIENT_GONE =
+  /ECONNRESET|EPIPE|ERR_STREAM_DESTROYED|ERR_STREAM_WRITE_AFTER_END|socket has been ended|after it was destroyed|write after end/i;
 
 type LogArgs = [unknown, ...unknown[]];
 interface FtpSrvLog {
@@ -89,7 +96,7 @@ interface FtpSrvLog {
 /**
  * The logger handed to ftp-srv. ftp-srv 4.6.3 calls `log.error(err)` for every failed command, so a CWD
  * to a missing folder or a wrong password became an error line with a stack. Here a client's refusal is
- * a warn line with its reason (or debug when APS logged it already), a client's socket error a warn line;
+ * an info line with its reason (or debug when APS logged it already), a client's socket error a debug line;
  * anything else stays an error with its stack: that one is a bug worth seeing.
  */
 function ftpSrvLog(log: Logger): FtpSrvLog {
@@ -107,11 +114,17 @@ function ftpSrvLog(log: Logger): FtpSrvLog {
     error: (first, ...rest) => {
       if (first instanceof FtpRefusal) {
         if (first.already) return log.debug({ reason: first.message }, 'FTP command refused');
-        return log.warn({ reason: first.message }, 'FTP command refused');
+        return log.info({ reason: first.message }, 'FTP command refused');
       }
       const e = first instanceof Error ? (first as NodeJS.ErrnoException) : null;
+      // A client that hangs up (or never opens its data connection) is normal traffic: debug, no stack.
       if (e && (CLIENT_ERRORS.has(String(e.code)) || e.name === 'TimeoutError')) {
-        return log.warn({ reason: e.message, code: e.code }, typeof rest[0] === 'string' ? rest[0] : 'FTP client connection failed');
+        return log.debug({ reason: e.message, code: e.code }, typeof rest[0] === 'string' ? rest[0] : 'FTP client connection failed');
+      }
+      // ftp-srv's reply to a socket the client already closed: `log.error('…Socket Write Error', {error})`.
+      const detail = (rest[0] as { error?: unknown } | undefined)?.error;
+      if (typeof first === 'string' && REPLY_ERRORS.has(first) && typeof detail === 'string' && CLIENT_GONE.test(detail)) {
+        return log.debug({ reason: detail }, `FTP reply not delivered: ${first}`);
       }
       (log.error as (...x: unknown[]) => void)(first, ...rest);
     },
@@ -279,6 +292,48 @@ interface Connector {
 }
 type Guarded = FtpConnection & { commands: Commands; commandSocket: Socket; authenticated?: boolean; connector?: Connector };
 
+/** Per client address: open control connections and passive listeners (issue 13, defect 4). */
+interface PerAddress {
+  connections: Map<string, number>;
+  passive: Map<string, number>;
+  add(m: Map<string, number>, address: string): number;
+  remove(m: Map<string, number>, address: string): void;
+}
+
+function perAddressCounts(): PerAddress {
+  return {
+    connections: new Map(),
+    passive: new Map(),
+    add: (m, a) => {
+      const n = (m.get(a) ?? 0) + 1;
+      m.set(a, n);
+      return n;
+    },
+    remove: (m, a) => {
+      const n = (m.get(a) ?? 1) - 1;
+      if (n > 0) m.set(a, n);
+      else m.delete(a);
+    },
+  };
+}
+
+/**
+ * Closes a control connection that stays silent: `loginSeconds` before login, `idleSeconds` after, but never
+ * while a transfer runs (the control connection is quiet then). ftp-srv's own 'timeout' handler closes
+ * unconditionally, so it is replaced.
+ */
+function idleTimeout(c: Guarded, log: Logger): (seconds: number) => void {
+  const socket = c.commandSocket;
+  socket.removeAllListeners('timeout');
+  socket.on('timeout', () => {
+    const data = dataSocketOf(c);
+    if (data && !data.destroyed) return socket.setTimeout(socket.timeout ?? 0); // busy: wait another period
+    log.debug({ ip: clientAddress(socket.remoteAddress), authenticated: !!c.authenticated }, 'FTP control connection idle: closed');
+    socket.end('421 Timeout: closing control connection\r\n', () => socket.destroy());
+  });
+  return (seconds) => void socket.setTimeout(seconds * 1000);
+}
+
 /** Commands that set up a data connection: each one replaces the connection's connector. */
 const DATA_SETUP = new Set(['PASV', 'EPSV', 'PORT', 'EPRT']);
 
@@ -291,8 +346,12 @@ const DATA_SETUP = new Set(['PASV', 'EPSV', 'PORT', 'EPRT']);
 function retireConnector(c: Guarded): void {
   const old = c.connector;
   if (!old) return;
-  old.dataServer?.removeAllListeners('close');
+  const server = old.dataServer;
+  const listening = server?.listening === true;
+  server?.removeAllListeners('close');
   old.end?.();
+  // The per-address count of passive listeners (its 'close' listener was just removed with ftp-srv's).
+  if (server && listening) server.emit('aps-retired');
 }
 
 /** Whether the control connection is IPv6 (not an IPv4 client, IPv4-mapped addresses included). */
@@ -304,7 +363,13 @@ const isIpv6Client = (c: Guarded): boolean => !!c.commandSocket.remoteAddress &&
  * for IPv6 clients), and any handler that throws or rejects gets a reply instead of leaving the session
  * hanging. Throws only while installing, when ftp-srv's connection does not have the expected shape.
  */
-function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger, Passive: PassiveConnectorClass): void {
+function guardCommands(
+  config: ApsConfig,
+  connection: FtpConnection,
+  log: Logger,
+  Passive: PassiveConnectorClass,
+  perAddress: PerAddress,
+): void {
   const c = connection as Guarded;
   if (typeof c.commands?.handle !== 'function' || typeof c.commands.parse !== 'function' || !c.commandSocket) {
     throw new Error('ftp-srv connection has no commands.handle/parse or commandSocket');
@@ -312,13 +377,29 @@ function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger
   const handle = c.commands.handle.bind(c.commands);
   // RFC 2428: after "EPSV ALL" the client uses EPSV only; the server refuses other data-connection setups.
   let epsvAll = false;
-  const passive = async (): Promise<number> => {
+  const address = clientAddress(c.commandSocket.remoteAddress) ?? '';
+  /** The port of a new passive listener, or undefined when this address already holds its share of them. */
+  const passive = async (): Promise<number | undefined> => {
     retireConnector(c);
+    // One client must not hold the passive port range: its listeners are counted until each closes.
+    if ((perAddress.passive.get(address) ?? 0) >= config.ftp.maxPassivePerAddress) {
+      log.info({ ip: address, max: config.ftp.maxPassivePerAddress }, 'FTP passive listener refused: too many from this address');
+      return undefined;
+    }
     const connector = new Passive(connection);
     c.connector = connector as Connector;
     const server = await connector.setupServer();
+    perAddress.add(perAddress.passive, address);
+    let counted = true;
+    const uncount = (): void => {
+      if (counted) perAddress.remove(perAddress.passive, address);
+      counted = false;
+    };
+    server.once('close', uncount);
+    server.once('aps-retired', uncount);
     return (server.address() as { port: number }).port;
   };
+  const tooMany = (): Promise<unknown> => c.reply(425, 'Too many passive connections from your address');
   c.commands.handle = async (raw: string | Command): Promise<unknown> => {
     let cmd: Command;
     try {
@@ -334,6 +415,7 @@ function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger
         // PASV can only carry an IPv4 address (RFC 959); an IPv6 client must use EPSV (RFC 2428).
         if (isIpv6Client(c)) return await c.reply(522, 'PASV cannot describe an IPv6 address: use EPSV (RFC 2428)');
         const port = await passive();
+        if (port === undefined) return await tooMany();
         const host = pasvAddress(config, c.commandSocket).replace(/\./g, ',');
         return await c.reply(227, `Entering Passive Mode (${host},${port >> 8},${port & 255})`);
       }
@@ -347,6 +429,7 @@ function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger
         const own = isIpv6Client(c) ? '2' : '1';
         if (arg && arg !== own) return await c.reply(522, `Network protocol not supported, use (${own})`);
         const port = await passive();
+        if (port === undefined) return await tooMany();
         return await c.reply(229, `Entering Extended Passive Mode (|||${port}|)`);
       }
       // PORT and EPRT: ftp-srv's own handlers, once the previous connector is gone.
@@ -359,8 +442,19 @@ function guardCommands(config: ApsConfig, connection: FtpConnection, log: Logger
   };
 }
 
+/** What the FTP server shares with the HTTP paths: the failure tracking and the rate-limited refusal log. */
+export interface FtpAccess {
+  guard: Pick<AccessGuard, 'attempt'>;
+  refusals: Pick<RefusalLog, 'note'>;
+}
+
 /** One ftp-srv for all adapters: a login is offered to each adapter's resolver; the first view wins. */
-export async function startFtpServer(config: ApsConfig, resolvers: readonly Resolver[], log: Logger): Promise<FtpServerHandle> {
+export async function startFtpServer(
+  config: ApsConfig,
+  resolvers: readonly Resolver[],
+  log: Logger,
+  access: FtpAccess,
+): Promise<FtpServerHandle> {
   checkFtpSrvVersion();
   const Passive = requireCjs('ftp-srv/src/connector/passive') as PassiveConnectorClass;
   const server = new FtpSrv({
@@ -378,9 +472,23 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
   // 'connect' fires before the greeting, while the socket is still paused: no command escapes the guard.
   // This listener runs inside ftp-srv's connection handler, where a throw is an uncaught exception: if the
   // guard cannot be installed, the connection is closed (421) and logged, and the server keeps running.
+  const perAddress = perAddressCounts();
+  const idle = new WeakMap<FtpConnection, (seconds: number) => void>();
   (server as unknown as import('node:events').EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => {
     try {
-      guardCommands(config, connection, log, Passive);
+      const socket = (connection as Guarded).commandSocket;
+      const address = clientAddress(socket.remoteAddress) ?? '';
+      const held = perAddress.add(perAddress.connections, address);
+      socket.once('close', () => perAddress.remove(perAddress.connections, address));
+      if (held > config.ftp.maxConnectionsPerAddress) {
+        log.info({ ip: address, max: config.ftp.maxConnectionsPerAddress }, 'FTP connection refused: too many from this address');
+        socket.end('421 Too many connections from your address\r\n', () => socket.destroy());
+        return;
+      }
+      guardCommands(config, connection, log, Passive, perAddress);
+      const setIdle = idleTimeout(connection as Guarded, log);
+      setIdle(config.ftp.loginSeconds);
+      idle.set(connection, setIdle);
     } catch (err) {
       log.error({ err: (err as Error).message, ftpSrv: installedFtpSrvVersion() }, 'FTP: cannot guard the connection, closing it');
       try {
@@ -397,21 +505,31 @@ export async function startFtpServer(config: ApsConfig, resolvers: readonly Reso
     (async (): Promise<void> => {
       // The core's switch is the master: with ftp.anonymous off, no adapter is asked about an anonymous
       // login (ftp-srv hands "anonymous" with any password to this listener when its own option is off).
-      if (username === 'anonymous' && !config.ftp.anonymous) {
-        log.warn({ username, ip: connection.ip }, 'FTP login refused: anonymous FTP is disabled');
-        return reject(new FtpRefusal('Login incorrect', true));
-      }
+      // Refusals are normal traffic: info lines, past a few a minute from one address only summed up.
+      const refused = (reason: string): void => {
+        if (access.refusals.note({ adapter: 'ftp', ip: connection.ip, status: 530, reason }))
+          log.info({ username, ip: connection.ip, reason }, 'FTP login refused');
+        reject(new FtpRefusal('Login incorrect', true));
+      };
+      if (username === 'anonymous' && !config.ftp.anonymous) return refused('anonymous FTP is disabled');
+      // An address that is backing off or locked is refused before any adapter checks a password; each
+      // adapter's password check (ctx.access.login) counts the failures.
+      const early = access.guard.attempt({ adapter: 'ftp', deviceId: null, ip: connection.ip });
+      early.done(null);
+      if (early.held) return refused(early.held);
       const login = { username, password, ip: connection.ip };
       try {
         for (const r of resolvers) {
           const view = await r(login);
-          if (view) return resolve({ fs: new ViewFs(connection, view, log) });
+          if (view) {
+            idle.get(connection)?.(config.ftp.idleSeconds);
+            return resolve({ fs: new ViewFs(connection, view, log) });
+          }
         }
       } catch (e) {
         log.error({ err: e, username }, 'FTP login failed');
       }
-      log.warn({ username, ip: connection.ip }, 'FTP login refused');
-      reject(new FtpRefusal('Login incorrect', true));
+      refused('no device accepted the login');
     })().catch((e: unknown) => {
       log.error({ err: e, username }, 'FTP login failed');
       reject(new FtpRefusal('Login incorrect', true));

@@ -60,6 +60,17 @@ export function createMetrics(core: CoreServices): Registry {
       this.inc(core.devices.passwordCheckStats().hashed);
     },
   });
+  new Gauge({
+    name: 'aps_access_locked',
+    help: 'Devices and client addresses locked now after failed logins (aps access locks), by kind',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect(): void {
+      this.reset();
+      const locked = core.guard.list().filter((l) => l.lockedUntil !== null);
+      for (const kind of ['device', 'address'] as const) this.set({ kind }, locked.filter((l) => l.kind === kind).length);
+    },
+  });
   core.events.onEvent((e) => {
     requests.inc({ adapter: e.adapter, status: String(e.status) });
     if (e.bytes > 0) bytes.inc({ adapter: e.adapter }, e.bytes);

@@ -29,8 +29,13 @@ export function parseNetworks(text: string | undefined, what: string): NetworkLi
   return {
     contains(ip): boolean {
       if (!ip) return false;
-      const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
+      const v4 = clientAddress(ip) ?? ip;
       return isIPv4(v4) ? list.check(v4, 'ipv4') : isIPv6(ip) ? list.check(ip, 'ipv6') : false;
     },
   };
+}
+
+/** A client address as one subject: an IPv4 client of a dual-stack socket (::ffff:a.b.c.d) is its IPv4 address. */
+export function clientAddress(ip: string | undefined): string | undefined {
+  return ip?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 }

@@ -96,3 +96,48 @@ describe('self-signed certificate and the public host', () => {
     }
   });
 });
+
+/** Whether a TLS handshake with these client settings succeeds, and with which cipher. */
+function handshake(
+  port: number,
+  o: { ciphers?: string; minVersion?: 'TLSv1.2'; maxVersion?: 'TLSv1.2' | 'TLSv1.3' },
+): Promise<string | null> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...o }, () => {
+      const name = s.getCipher().name;
+      s.end();
+      resolve(name);
+    });
+    s.on('error', () => resolve(null));
+  });
+}
+
+describe('TLS protocol settings (issue 13)', () => {
+  it('refuses CBC suites on TLS 1.2 by default and accepts ECDHE with AES-GCM and TLS 1.3', async () => {
+    const s = await startTestServer();
+    try {
+      for (const cbc of ['AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA', 'ECDHE-RSA-AES128-SHA256', 'AES256-SHA256'])
+        assert.equal(await handshake(s.httpsPort!, { ciphers: cbc, maxVersion: 'TLSv1.2' }), null, cbc);
+      assert.equal(await handshake(s.httpsPort!, { maxVersion: 'TLSv1.2' }), 'ECDHE-RSA-AES128-GCM-SHA256');
+      assert.match((await handshake(s.httpsPort!, {})) ?? '', /^TLS_AES/);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('tls.minVersion TLSv1.3 refuses a TLS 1.2 client; tls.ciphers replaces the list', async () => {
+    const s = await startTestServer({ tls: { minVersion: 'TLSv1.3' } });
+    try {
+      assert.equal(await handshake(s.httpsPort!, { maxVersion: 'TLSv1.2' }), null);
+      assert.ok(await handshake(s.httpsPort!, {}));
+    } finally {
+      await s.stop();
+    }
+    const legacy = await startTestServer({ tls: { minVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-SHA' } });
+    try {
+      assert.equal(await handshake(legacy.httpsPort!, { ciphers: 'ECDHE-RSA-AES128-SHA', maxVersion: 'TLSv1.2' }), 'ECDHE-RSA-AES128-SHA');
+    } finally {
+      await legacy.stop();
+    }
+  });
+});

@@ -3,8 +3,36 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { SecureContextOptions } from 'node:tls';
+import type { ApsConfig } from '../config.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import type { Logger } from '../log.ts';
+
+/**
+ * The default cipher list: TLS 1.3's suites, then TLS 1.2 with forward secrecy and AEAD only (Mozilla's
+ * "intermediate" list). No CBC suite (the SHA-1 ones Node's default admits through HIGH, nor SHA-256/384):
+ * CBC with MAC-then-encrypt is where Lucky13-style padding oracles live.
+ */
+export const DEFAULT_TLS_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+].join(':');
+
+/** The protocol settings of the HTTPS listener (`tls.minVersion`, `tls.ciphers`). */
+export function tlsServerOptions(
+  config: Pick<ApsConfig, 'tls'>,
+): Pick<SecureContextOptions, 'minVersion' | 'ciphers' | 'honorCipherOrder'> {
+  return { minVersion: config.tls.minVersion, ciphers: config.tls.ciphers ?? DEFAULT_TLS_CIPHERS, honorCipherOrder: true };
+}
 
 export interface TlsMaterial {
   cert: string;

@@ -49,6 +49,9 @@ export async function startTestServer(
       http: { host: '127.0.0.1', port: 0 },
       https: { enabled: true, port: 0 },
       ftp: { enabled: true, port: 0, pasvMin: 41000, pasvMax: 41999 },
+      // Every request of a test file comes from 127.0.0.1: the per-address guard and the refusal log's
+      // summing would tie unrelated tests together. test/access-guard.test.ts turns both back on.
+      access: { exemptNetworks: '127.0.0.0/8 ::1', refusalsLoggedPerMinute: 1_000_000 },
       ...overrides,
     },
   });
