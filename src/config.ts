@@ -59,8 +59,9 @@ export const configSchema = z
       .strict()
       .default({ enabled: true, port: 2121, pasvMin: 40000, pasvMax: 40100, anonymous: false }),
     /**
-     * How long a verified device password is remembered (seconds), so polls never re-run scrypt. A day
-     * outlasts the VOP's 6-hour cycle; an entry dies with a password change (its key covers the stored hash).
+     * How long a device password verified against a legacy scrypt hash is remembered (seconds), so polls
+     * never re-run scrypt (keyed hashes cost microseconds and are not remembered). An entry dies with a
+     * password change (its key covers the stored hash).
      */
     credentialCacheSeconds: z.number().int().min(0).default(86_400),
     /** Device events older than this are pruned (hourly) so the log does not grow without end; 0 keeps all. */

@@ -80,6 +80,7 @@ export class DeviceQueries {
   private readonly groupAll;
   private readonly groupUpsert;
   private readonly usesArtifact;
+  private readonly rehash;
 
   private readonly changed: () => void;
 
@@ -113,6 +114,7 @@ export class DeviceQueries {
       `INSERT INTO groups (name, vars, pins) VALUES (@name, @vars, @pins)
        ON CONFLICT (name) DO UPDATE SET vars = excluded.vars, pins = excluded.pins`,
     );
+    this.rehash = db.prepare<[string, string, string]>('UPDATE devices SET password_hash = ? WHERE id = ? AND password_hash = ?');
     this.usesArtifact = db.prepare<[number, number], DeviceRow>(
       `SELECT d.* FROM devices d WHERE EXISTS (SELECT 1 FROM json_each(d.pins) WHERE value = ?)
        OR d.grp IN (SELECT g.name FROM groups g, json_each(g.pins) p WHERE p.value = ?)`,
@@ -136,6 +138,13 @@ export class DeviceQueries {
   upsert(d: DeviceRecord): void {
     this.upsertStmt.run({ ...d, vars: JSON.stringify(d.vars), pins: JSON.stringify(d.pins) });
     this.changed();
+  }
+
+  /** Replaces a password hash by an equivalent one (a new scheme) if it is still `was`; not a user change. */
+  replacePasswordHash(id: string, was: string, next: string): boolean {
+    const done = this.rehash.run(next, id, was).changes > 0;
+    if (done) this.changed();
+    return done;
   }
 
   remove(id: string): boolean {

@@ -45,15 +45,24 @@ export function createMetrics(core: CoreServices): Registry {
   });
   new Gauge({
     name: 'aps_password_checks_queued',
-    help: 'Device password checks waiting for one of the two scrypt slots (a high value means a flood of wrong passwords)',
+    help: 'Legacy (scrypt) password checks waiting for one of the two scrypt slots (a high value means a flood of wrong passwords)',
     registers: [registry],
     collect(): void {
       this.set(core.devices.passwordCheckStats().queued);
     },
   });
   new Counter({
+    name: 'aps_password_checks_total',
+    help: 'Device password checks against a stored hash (keyed HMAC, or a legacy scrypt hash)',
+    registers: [registry],
+    collect(): void {
+      this.reset();
+      this.inc(core.devices.passwordCheckStats().checked);
+    },
+  });
+  new Counter({
     name: 'aps_password_hashes_total',
-    help: 'Device password checks that ran scrypt (remembered successes and failures do not)',
+    help: 'Device password checks that ran scrypt on a legacy hash, rewritten as keyed after a success (remembered results do not count)',
     registers: [registry],
     collect(): void {
       this.reset();
