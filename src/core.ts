@@ -16,7 +16,7 @@ import type { Logger } from './log.ts';
 import { loadProfiles, type ProfileRegistry } from './profiles/profiles.ts';
 import { RenderedFiles } from './render/rendered-files.ts';
 import { RevisionStore } from './render/revisions.ts';
-import { openStore, type Store } from './store/index.ts';
+import { onCorruptValue, openStore, type Store } from './store/index.ts';
 import { DeviceFiles } from './transport/device-files.ts';
 
 export type { PublicUrls };
@@ -80,6 +80,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   });
   const revisions = new RevisionStore(store);
   const events = new EventSink(store, log);
+  // A corrupt stored value is refused where it is read (parseJson); the log says which one.
+  const unlisten = onCorruptValue((where) => log.error({ where }, 'corrupt value in the store'));
   const catalog = new Catalog(store, new FsBlobStore(config.dataDir), {
     orderOf: (p) => profiles.get(p)?.order ?? 'version',
     slotsOf: (p) => {
@@ -124,8 +126,9 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return s;
     },
     close(): void {
-      events.flush();
+      events.close();
       store.close();
+      unlisten();
     },
   };
   return core;

@@ -35,11 +35,19 @@ function toDevice(r: DeviceRow): DeviceRecord {
     group: r.grp,
     passwordHash: r.password_hash,
     passwordEnc: r.password_enc,
-    vars: parseJson<Vars>(r.vars, {}),
-    pins: parseJson<Pins>(r.pins, {}),
+    vars: parseJson<Vars>(r.vars, {}, `devices.vars of ${r.id}`),
+    pins: parseJson<Pins>(r.pins, {}, `devices.pins of ${r.id}`),
     status: r.status,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+  };
+}
+
+function toGroup(r: { name: string; vars: string; pins: string }): GroupRecord {
+  return {
+    name: r.name,
+    vars: parseJson<Vars>(r.vars, {}, `groups.vars of ${r.name}`),
+    pins: parseJson<Pins>(r.pins, {}, `groups.pins of ${r.name}`),
   };
 }
 
@@ -49,8 +57,8 @@ function toState(r: StateRow): DeviceStateRecord {
     lastSeen: r.last_seen,
     lastIp: r.last_ip,
     lastUa: r.last_ua,
-    reported: parseJson<Record<string, unknown>>(r.reported, {}),
-    fetched: parseJson<Record<string, FetchedEntry>>(r.fetched, {}),
+    reported: parseJson<Record<string, unknown>>(r.reported, {}, `device_state.reported of ${r.device_id}`),
+    fetched: parseJson<Record<string, FetchedEntry>>(r.fetched, {}, `device_state.fetched of ${r.device_id}`),
   };
 }
 
@@ -81,6 +89,7 @@ export class DeviceQueries {
   private readonly groupUpsert;
   private readonly usesArtifact;
   private readonly rehash;
+  private readonly perProfile;
 
   private readonly changed: () => void;
 
@@ -114,6 +123,7 @@ export class DeviceQueries {
       `INSERT INTO groups (name, vars, pins) VALUES (@name, @vars, @pins)
        ON CONFLICT (name) DO UPDATE SET vars = excluded.vars, pins = excluded.pins`,
     );
+    this.perProfile = db.prepare<[], { profile: string; count: number }>('SELECT profile, COUNT(*) AS count FROM devices GROUP BY profile');
     this.rehash = db.prepare<[string, string, string]>('UPDATE devices SET password_hash = ? WHERE id = ? AND password_hash = ?');
     this.usesArtifact = db.prepare<[number, number], DeviceRow>(
       `SELECT d.* FROM devices d WHERE EXISTS (SELECT 1 FROM json_each(d.pins) WHERE value = ?)
@@ -138,6 +148,10 @@ export class DeviceQueries {
   upsert(d: DeviceRecord): void {
     this.upsertStmt.run({ ...d, vars: JSON.stringify(d.vars), pins: JSON.stringify(d.pins) });
     this.changed();
+  }
+
+  countByProfile(): Array<{ profile: string; count: number }> {
+    return this.perProfile.all();
   }
 
   /** Replaces a password hash by an equivalent one (a new scheme) if it is still `was`; not a user change. */
@@ -176,11 +190,11 @@ export class DeviceQueries {
 
   group(name: string): GroupRecord | undefined {
     const r = this.groupByName.get(name);
-    return r && { name: r.name, vars: parseJson<Vars>(r.vars, {}), pins: parseJson<Pins>(r.pins, {}) };
+    return r && toGroup(r);
   }
 
   groups(): GroupRecord[] {
-    return this.groupAll.all().map((r) => ({ name: r.name, vars: parseJson<Vars>(r.vars, {}), pins: parseJson<Pins>(r.pins, {}) }));
+    return this.groupAll.all().map(toGroup);
   }
 
   upsertGroup(g: GroupRecord): void {

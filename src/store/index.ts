@@ -1,12 +1,13 @@
 import { join } from 'node:path';
 import { ArtifactQueries } from './artifact-queries.ts';
 import { BackupQueries } from './backup-queries.ts';
-import { openDb, type Db } from './db.ts';
+import { BUSY_TIMEOUT_MS, openDb, type Db } from './db.ts';
 import { DeviceQueries } from './device-queries.ts';
 import { StateQueries } from './state-queries.ts';
 
 export * from './types.ts';
 export type { StateUpdate } from './device-queries.ts';
+export { corruptValueCount, isBusyError, onCorruptValue } from './db.ts';
 
 /** The only door to SQL. One instance per process, shared by every service. */
 export class Store {
@@ -29,6 +30,19 @@ export class Store {
   transaction<T>(fn: () => T, mode: 'deferred' | 'immediate' = 'deferred'): T {
     const t = this.db.transaction(fn);
     return mode === 'immediate' ? t.immediate() : t();
+  }
+
+  /**
+   * Runs fn without waiting for another process's write lock: a write the CLI blocks fails at once with
+   * SQLITE_BUSY (isBusyError) instead of stalling the event loop, and the caller retries later.
+   */
+  withoutWaiting<T>(fn: () => T): T {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   close(): void {

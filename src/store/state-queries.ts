@@ -204,7 +204,7 @@ export class StateQueries {
         profile: r.profile,
         model: r.model,
         group: r.grp,
-        pins: parseJson<Pins>(r.pins, {}),
+        pins: parseJson<Pins>(r.pins, {}, `devices.pins of ${r.id}`),
         status: r.status,
         version: r.version === null ? null : String(r.version),
         basis: r.basis as FleetDeviceRow['basis'],

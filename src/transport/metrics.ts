@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CoreServices } from '../core.ts';
+import { corruptValueCount } from '../store/index.ts';
 
 /** Prometheus metrics: device requests and bytes by adapter and status, fleet size, process defaults. */
 export function createMetrics(core: CoreServices): Registry {
@@ -30,9 +31,45 @@ export function createMetrics(core: CoreServices): Registry {
     registers: [registry],
     collect(): void {
       this.reset();
-      const counts = new Map<string, number>();
-      for (const d of core.devices.list()) counts.set(d.profile, (counts.get(d.profile) ?? 0) + 1);
-      for (const [profile, n] of counts) this.set({ profile }, n);
+      for (const { profile, count } of core.devices.countByProfile()) this.set({ profile }, count);
+    },
+  });
+  const sinkCounter = (name: string, help: string, key: 'written' | 'dropped' | 'writeFailures'): void =>
+    void new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect(): void {
+        this.reset();
+        this.inc(core.events.stats()[key]);
+      },
+    });
+  sinkCounter('aps_events_written_total', 'Device events written to the store', 'written');
+  sinkCounter(
+    'aps_events_dropped_total',
+    'Device events lost: the queue outgrew its bound while the store refused writes, a row the store rejected, or unwritten at close',
+    'dropped',
+  );
+  sinkCounter(
+    'aps_event_write_failures_total',
+    'Event writes that failed and were retried (e.g. the CLI held the write lock)',
+    'writeFailures',
+  );
+  new Gauge({
+    name: 'aps_events_queued',
+    help: 'Device events waiting to be written',
+    registers: [registry],
+    collect(): void {
+      this.set(core.events.stats().queued);
+    },
+  });
+  new Counter({
+    name: 'aps_store_corrupt_values_total',
+    help: 'Stored JSON values found corrupt (refused with an error naming them, never read as a default)',
+    registers: [registry],
+    collect(): void {
+      this.reset();
+      this.inc(corruptValueCount());
     },
   });
   new Gauge({
