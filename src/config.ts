@@ -31,7 +31,29 @@ export const configSchema = z
     adminToken: z.string().min(16).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     http: z
-      .object({ host: z.string().default('0.0.0.0'), port: port.default(8080) })
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: port.default(8080),
+        /**
+         * Front-proxy mode (README "Behind nginx"): artifacts are handed to nginx with X-Accel-Redirect to
+         * `<prefix><sha[0:2]>/<sha>` (an internal location over data/blobs), and nginx reports each transfer's
+         * end by syslog over UDP to completionHost:completionPort, so events stay exact. Client addresses
+         * come from X-Forwarded-For set by a proxy on a loopback or private address.
+         */
+        frontProxy: z
+          .object({
+            mode: z.literal('x-accel'),
+            prefix: z
+              .string()
+              .regex(/^\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*\/$/, 'must be a path like /_blobs/')
+              .default('/_blobs/'),
+            completionHost: z.string().default('127.0.0.1'),
+            completionPort: z.number().int().min(0).max(65535).default(5514),
+            completionTimeoutSeconds: z.number().int().min(1).default(3600),
+          })
+          .strict()
+          .optional(),
+      })
       .strict()
       .default({ host: '0.0.0.0', port: 8080 }),
     https: z

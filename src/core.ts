@@ -18,6 +18,7 @@ import { RenderedFiles } from './render/rendered-files.ts';
 import { RevisionStore } from './render/revisions.ts';
 import { onCorruptValue, openStore, type Store } from './store/index.ts';
 import { DeviceFiles } from './transport/device-files.ts';
+import { FrontProxy } from './transport/front-proxy.ts';
 
 export type { PublicUrls };
 
@@ -89,7 +90,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return adapter === undefined ? undefined : byName.get(adapter)?.slots;
     },
   });
-  const files = new DeviceFiles(catalog, events, log, revisions);
+  const frontProxy = config.http.frontProxy && new FrontProxy(config.http.frontProxy, log.child({ transport: 'front-proxy' }));
+  const files = new DeviceFiles(catalog, events, log, revisions, frontProxy);
   const backups = new BackupStore(
     { store, keys, catalog, devices, events, log },
     { dataDir: config.dataDir, keep: config.backups.keep, maxBytes: config.backups.maxBytes },

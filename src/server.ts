@@ -131,6 +131,9 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     httpsPort = await listen(https, config.https.port, config.http.host);
   }
 
+  const frontProxy = core.files.frontProxy;
+  const completionPort = frontProxy ? await frontProxy.listen() : null;
+
   let ftp: FtpServerHandle | null = null;
   if (config.ftp.enabled && ftpResolvers.length > 0) {
     ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }));
@@ -140,6 +143,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   rememberServedUrls(core.store, core.urls);
 
   log.info({ http: httpPort, https: httpsPort, ftp: ftp?.port ?? null, publicUrl: core.urls.http, data: config.dataDir }, 'APS listening');
+  if (frontProxy) log.info({ prefix: frontProxy.config.prefix, completionPort }, 'front-proxy mode: artifacts are handed to nginx');
   if (tlsFingerprint) log.info({ fingerprint: tlsFingerprint }, 'HTTPS certificate SHA-256 fingerprint');
   const sealed = core.devices.sealStoredSecrets();
   if (sealed > 0) log.info({ records: sealed }, 'sealed secret variables stored in clear by an older APS');
@@ -183,6 +187,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
         ),
       );
       await ftp?.close();
+      await frontProxy?.close();
       for (const a of adapters) await a.close?.();
       forgetServedUrls(core.store);
       core.close();

@@ -6,6 +6,18 @@ import type { RenderedFile } from '../render/rendered-files.ts';
 import type { RevisionStore } from '../render/revisions.ts';
 import type { ArtifactRecord } from '../store/index.ts';
 import { serveFile, type ServeResult } from './file-responder.ts';
+import type { FrontProxy, TransferEnd } from './front-proxy.ts';
+
+/** What an event needs of the request, kept when the outcome is known only later (a front proxy's report). */
+interface Requester {
+  ip: string | null;
+  ua: string | null;
+  method: string;
+}
+
+function requester(req: Request): Requester {
+  return { ip: req.ip ?? null, ua: req.get('user-agent') ?? null, method: req.method };
+}
 
 export interface DeviceRequestInfo {
   adapter: string;
@@ -25,12 +37,15 @@ export class DeviceFiles {
   private readonly events: EventSink;
   private readonly log: Logger;
   private readonly revisions: RevisionStore;
+  /** Set in front-proxy mode (`http.frontProxy`): artifacts are handed to nginx instead of streamed. */
+  readonly frontProxy: FrontProxy | undefined;
 
-  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore) {
+  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore, frontProxy?: FrontProxy) {
     this.catalog = catalog;
     this.events = events;
     this.log = log;
     this.revisions = revisions;
+    this.frontProxy = frontProxy;
   }
 
   /**
@@ -50,13 +65,23 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     contentType = 'application/octet-stream',
   ): Promise<ServeResult> {
+    const what = { artifactId: a.id, version: a.version || undefined };
+    const proxy = this.frontProxy;
+    const who = requester(req);
+    // The event waits for nginx's report of the transfer: recorded as if APS had sent the bytes itself.
+    const handOver = proxy
+      ? (status: 200 | 206): Record<string, string> => ({
+          'X-Accel-Redirect': proxy.uriOf(a.sha256),
+          'X-Aps-Transfer': proxy.begin((end) => this.recordTransfer(who, info, end, what), status),
+        })
+      : undefined;
     const r = await serveFile(req, res, {
-      body: { path: this.catalog.blobs.pathOf(a.sha256) },
+      body: { path: this.catalog.blobs.pathOf(a.sha256), handOver },
       etag: `"${a.sha256.slice(0, 32)}"`,
       lastModified: this.artifactDate(info.deviceId, info.file, a),
       contentType,
     });
-    this.record(req, info, r, { artifactId: a.id, version: a.version || undefined });
+    if (!r.handedOver) this.record(who, info, r, what);
     return r;
   }
 
@@ -67,7 +92,7 @@ export class DeviceFiles {
       lastModified: f.revision.lastModified,
       contentType,
     });
-    this.record(req, info, r, { revision: f.revision.serial });
+    this.record(requester(req), info, r, { revision: f.revision.serial });
     return r;
   }
 
@@ -95,8 +120,25 @@ export class DeviceFiles {
     this.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: reason });
   }
 
+  // A transfer nginx sent: its status and bytes as nginx reports them; fetched only when it completed.
+  private recordTransfer(who: Requester, info: DeviceRequestInfo, end: TransferEnd, what: { artifactId?: number; version?: string }): void {
+    if (!end.confirmed) {
+      this.events.record({
+        ...info,
+        status: end.status,
+        artifactId: what.artifactId ?? null,
+        ip: who.ip,
+        ua: who.ua,
+        detail: 'handed to the front proxy; it never reported the transfer',
+      });
+      return;
+    }
+    const status = end.complete ? end.status : 499;
+    this.record(who, info, { status, bytes: end.bytes }, what);
+  }
+
   private record(
-    req: Request,
+    who: Requester,
     info: DeviceRequestInfo,
     r: ServeResult,
     what: { artifactId?: number; revision?: number; version?: string },
@@ -107,10 +149,10 @@ export class DeviceFiles {
       bytes: r.bytes,
       artifactId: what.artifactId ?? null,
       revision: what.revision ?? null,
-      ip: req.ip,
-      ua: req.get('user-agent') ?? null,
+      ip: who.ip,
+      ua: who.ua,
     });
-    if (info.deviceId && r.status === 200 && req.method === 'GET') {
+    if (info.deviceId && r.status === 200 && who.method === 'GET') {
       this.events.report({
         deviceId: info.deviceId,
         fetched: {

@@ -5,8 +5,11 @@ import type { Request, Response } from 'express';
 import fresh from 'fresh';
 
 export interface ServedFile {
-  /** Small rendered files are served from memory; artifacts stream from their blob on disk. */
-  body: { bytes: Buffer } | { path: string };
+  /**
+   * Small rendered files are served from memory; artifacts stream from their blob on disk, or are handed
+   * to a front proxy (handOver: the headers that tell nginx which blob to send, X-Accel-Redirect).
+   */
+  body: { bytes: Buffer } | { path: string; handOver?: (status: 200 | 206) => Record<string, string> };
   etag: string;
   lastModified: Date;
   contentType: string;
@@ -15,6 +18,8 @@ export interface ServedFile {
 export interface ServeResult {
   status: number;
   bytes: number;
+  /** The bytes are the front proxy's to send: the outcome is known once it reports the transfer. */
+  handedOver?: boolean;
 }
 
 /**
@@ -52,6 +57,15 @@ export async function serveFile(req: Request, res: Response, file: ServedFile): 
     res.removeHeader('Content-Type');
     res.status(304).end();
     return { status: 304, bytes: 0 };
+  }
+
+  // Front-proxy mode: the decision is made, the bytes are nginx's to send (ranges included). An If-Range is
+  // answered here, where the validators are the device's own (nginx would compare the blob file's).
+  if ('path' in file.body && file.body.handOver && req.method === 'GET' && !req.headers['if-range']) {
+    const status = req.headers.range ? 206 : 200;
+    for (const [k, v] of Object.entries(file.body.handOver(status))) res.setHeader(k, v);
+    res.status(200).end();
+    return { status, bytes: 0, handedOver: true };
   }
 
   let start = 0;

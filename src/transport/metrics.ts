@@ -64,6 +64,15 @@ export function createMetrics(core: CoreServices): Registry {
     },
   });
   new Counter({
+    name: 'aps_front_proxy_unconfirmed_total',
+    help: 'Downloads handed to the front proxy (X-Accel-Redirect) that it never reported within completionTimeoutSeconds',
+    registers: [registry],
+    collect(): void {
+      this.reset();
+      this.inc(core.files.frontProxy?.stats().unconfirmed ?? 0);
+    },
+  });
+  new Counter({
     name: 'aps_store_corrupt_values_total',
     help: 'Stored JSON values found corrupt (refused with an error naming them, never read as a default)',
     registers: [registry],
@@ -106,8 +115,14 @@ export function createMetrics(core: CoreServices): Registry {
       this.inc(core.devices.passwordCheckStats().hashed);
     },
   });
+  // Label children are looked up once per (adapter, status): hashing the labels of every event showed in
+  // the device path's profile.
+  const requestsBy = new Map<string, Counter.Internal>();
   core.events.onEvent((e) => {
-    requests.inc({ adapter: e.adapter, status: String(e.status) });
+    const key = `${e.adapter}\0${e.status}`;
+    let child = requestsBy.get(key);
+    if (!child) requestsBy.set(key, (child = requests.labels(e.adapter, String(e.status))));
+    child.inc();
     if (e.bytes > 0) bytes.inc({ adapter: e.adapter }, e.bytes);
     if (e.fault) faults.inc({ adapter: e.adapter });
   });
