@@ -1,7 +1,7 @@
 // Shared plumbing of the benchmarks: a temp folder, free loopback ports, child servers (APS and the bare
 // node:http baselines) that are always killed on exit, fleet set-up through `aps apply`, and RSS sampling.
 // Loopback only: every address here is 127.0.0.1.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -200,6 +200,36 @@ export async function startBare(mode: 'static' | 'express' | 'stream', file: str
   const t = track('bare', proc);
   await waitFor(`http://${HOST}:${port}/`, proc, t.tail, 30_000);
   return { name: mode === 'express' ? 'express' : 'bare', pid: proc.pid!, port, proc, stderrTail: t.tail };
+}
+
+/** Debian's nginx binary, or undefined when it is not installed. */
+export function nginxBinary(): string | undefined {
+  return ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync(p, ['-v']).status === 0);
+}
+
+/**
+ * nginx in its own process on a free loopback port, one worker, sendfile on, no access log: `site` is the
+ * body of the http{} block after `listen` (e.g. `root /some/folder;`). The baseline for byte serving.
+ */
+export async function startNginx(site: (port: number) => string, dir: string): Promise<ChildServer> {
+  const bin = nginxBinary();
+  if (!bin) throw new Error('nginx is not installed (apt-get install -y nginx-light)');
+  const port = await freePort();
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((x) => `${x}_temp_path ${join(dir, x)};`).join(' ');
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `${process.getuid?.() === 0 ? 'user root;' : ''} worker_processes 1; pid ${join(dir, 'nginx.pid')}; error_log ${join(dir, 'error.log')};
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream; ${temp}
+${site(port)}
+}\n`,
+  );
+  const proc = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const t = track('nginx', proc);
+  await waitFor(`http://${HOST}:${port}/`, proc, t.tail, 10_000);
+  // The worker serves; its pid is the one to read CPU and memory of.
+  const worker = Number(readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+  return { name: 'nginx', pid: worker || proc.pid!, port, proc, stderrTail: t.tail };
 }
 
 async function waitFor(url: string, proc: ChildProcess, tail: () => string, ms: number): Promise<void> {
