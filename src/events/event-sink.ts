@@ -73,6 +73,8 @@ export class EventSink {
   // Consecutive failed writes (any cause: the back-off), and those not caused by a lock (the split).
   private retries = 0;
   private hardFailures = 0;
+  // The armed timer fires at once (a full batch): later records need not touch it.
+  private soon = false;
   private readonly counts = { written: 0, dropped: 0, writeFailures: 0 };
   private readonly listeners = new Set<(e: NewEvent) => void>();
 
@@ -135,6 +137,7 @@ export class EventSink {
     this.flush();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.soon = false;
     if (this.events.length > 0) this.drop(this.events.length, 'store closed with events unwritten');
     this.events = [];
     this.states = new Map();
@@ -151,6 +154,7 @@ export class EventSink {
   private write(wait: boolean): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.soon = false;
     if (this.events.length === 0 && this.states.size === 0) return;
     const events = this.events;
     const states = this.states;
@@ -222,19 +226,19 @@ export class EventSink {
 
   private arm(ms: number): void {
     if (this.timer) return;
+    this.soon = ms === 0;
     this.timer = setTimeout(() => this.write(false), ms);
     this.timer.unref();
   }
 
   private schedule(): void {
-    const full = this.events.length + this.states.size >= BATCH;
-    if (this.retries > 0) return; // a retry is armed: its back-off stands
-    if (this.timer && full) {
+    if (this.retries > 0 || this.soon) return; // a retry's back-off stands, or the flush is already due now
+    if (this.events.length + this.states.size >= BATCH) {
       // A full batch brings the flush forward, to a timer of its own: the request that filled it never pays.
-      clearTimeout(this.timer);
+      if (this.timer) clearTimeout(this.timer);
       this.timer = null;
-    }
-    this.arm(full ? 0 : FLUSH_MS);
+      this.arm(0);
+    } else this.arm(FLUSH_MS);
   }
 }
 
