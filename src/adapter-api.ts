@@ -21,7 +21,9 @@ export type {
   ProfileReader,
   PublicUrls,
   BackupService,
+  WindowService,
 } from './adapter.ts';
+export type { DeviceWindow } from './windows/gate.ts';
 export { parseNetworks, type NetworkList } from './transport/networks.ts';
 export { loginMatches, type AccessPolicy, type Identified } from './transport/device-access.ts';
 export { ApsError, isApsError, type ApsErrorCode } from './errors.ts';

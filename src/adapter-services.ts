@@ -12,18 +12,26 @@ import type {
   ProfileReader,
   RenderedFileService,
   RevisionService,
+  WindowService,
 } from './adapter.ts';
 import type { Core } from './core.ts';
 import { ApsError } from './errors.ts';
 import { receiveBackup } from './backups/receive.ts';
+import { slotKey } from './catalog/pins.ts';
 import { adapterState } from './kv-state.ts';
 import { sipCheckSync } from './push/check-sync.ts';
+import type { RenderedFile } from './render/rendered-files.ts';
 import type { ArtifactRecord, DeviceRecord } from './store/index.ts';
 import { deviceAccess } from './transport/device-access.ts';
 
 export interface ServicesOptions {
   /** Previews render through a read-only view, so looking never moves a revision a device compares. */
   readOnly?: boolean;
+  /**
+   * Ignore maintenance windows and hand every rendered file to this callback: what a device would get
+   * when its window opens (the push at a window's start asks which devices have a change pending).
+   */
+  probe?: (deviceId: string, file: string, f: RenderedFile) => void;
 }
 
 export function buildAdapterServices(core: Core, adapter: Adapter, opts: ServicesOptions = {}): AdapterServices {
@@ -69,9 +77,20 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     if (!ownProfile(a.profile)) throw new ApsError('not_found', `no ${name} artifact ${a.id}`);
     return a;
   };
+  // Maintenance windows sit after target selection: what the catalog chose is offered only inside the
+  // device's window (src/windows/gate.ts); a probe looks past the window.
+  const gated = !opts.probe;
   const catalog: CatalogReader = {
-    target: (d, kind, role) => (ownProfile(d.profile) ? core.catalog.target(d, kind, role) : undefined),
-    targets: (d) => (ownProfile(d.profile) ? core.catalog.targets(d) : new Map()),
+    target: (d, kind, role) => {
+      if (!ownProfile(d.profile)) return undefined;
+      const t = core.catalog.target(d, kind, role);
+      return gated ? core.windows.offered(d, slotKey(kind, role), t) : t;
+    },
+    targets: (d) => {
+      if (!ownProfile(d.profile)) return new Map();
+      const t = core.catalog.targets(d);
+      return gated ? core.windows.offeredTargets(d, t) : t;
+    },
     get: (id) => {
       const a = core.catalog.get(id);
       return a && ownProfile(a.profile) ? a : undefined;
@@ -82,7 +101,19 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
 
   const renderedSource = opts.readOnly ? core.rendered.readOnly() : core.rendered;
   const rendered: RenderedFileService = {
-    get: (id, file, key, render) => renderedSource.get(id, file, key, render),
+    get: (id, file, key, render) => {
+      // Outside its window a device is given the bytes it holds, byte for byte (same serial and ETag).
+      const device = mine(core.devices.get(id));
+      if (device && gated && core.windows.mode(device) === 'hold') {
+        const held = core.windows.heldFile(id, file);
+        if (held)
+          return { bytes: held, revision: opts.readOnly ? core.revisions.peek(id, file, held) : core.revisions.stamp(id, file, held) };
+      }
+      const f = renderedSource.get(id, file, `${key}|${core.windows.cacheToken(device)}`, render);
+      if (opts.probe) opts.probe(id, file, f);
+      else if (device && !opts.readOnly) core.windows.noteRendered(id, file, f.bytes, f.revision.sha256);
+      return f;
+    },
     artifactSerial: (id, slot, a) => renderedSource.artifactSerial(id, slot, a),
   };
 
@@ -98,6 +129,7 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     peek: (id, file, bytes) => core.revisions.peek(id, file, bytes),
     current: (id, file) => core.revisions.current(id, file),
   };
+  const windows: WindowService = { of: (d) => (ownProfile(d.profile) ? core.windows.view(d) : undefined) };
   const events: EventService = { record: (e) => core.events.record(e), report: (r) => core.events.report(r) };
   const secrets: AdapterServices['secrets'] = {
     key: (purpose) => core.keys.key(`${name}-${purpose}`),
@@ -138,5 +170,6 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     state: adapterState(core.stateOf(name)),
     access: deviceAccess({ devices, files, digestKey: secrets.key('digest') }),
     backups,
+    windows,
   };
 }

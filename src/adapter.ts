@@ -17,6 +17,7 @@ import type { ServeResult } from './transport/file-responder.ts';
 import type { FtpMount } from './transport/ftp-mount.ts';
 import type { DeviceAccess } from './transport/device-access.ts';
 import type { PushServices } from './push/check-sync.ts';
+import type { DeviceWindow } from './windows/gate.ts';
 
 // The adapter contract. An adapter receives exactly the services below, built for it by the core
 // (src/adapter-services.ts), and nothing else: no store, no keyring, no other adapter's state or config.
@@ -123,6 +124,16 @@ export interface RenderedFileService {
   artifactSerial(deviceId: string, slot: string, a: ArtifactRecord): number;
 }
 
+/**
+ * Maintenance windows, as render input: the core decides what a device is offered (the catalog reader and
+ * rendered files already answer accordingly); an adapter whose devices have their own notion of allowed
+ * hours or a daily check time writes the window into the device's file from this.
+ */
+export interface WindowService {
+  /** The device's window (its group's, else its profile's), or undefined when changes go out at once. */
+  of(device: Pick<DeviceRecord, 'profile' | 'group'>): DeviceWindow | undefined;
+}
+
 export interface EventService {
   record(e: DeviceEvent): void;
   report(r: ReportInput): void;
@@ -179,6 +190,8 @@ export interface AdapterServices {
   access: DeviceAccess;
   /** Files the adapter's devices upload about themselves (config backups). */
   backups: BackupService;
+  /** Maintenance windows as render input (allowed hours, a daily check time inside the window). */
+  windows: WindowService;
 }
 
 /** What `register()` receives: the services, plus the adapter's own config, routes and FTP view. */

@@ -100,6 +100,18 @@ export const configSchema = z
       })
       .strict()
       .default({ keep: 20, maxBytes: 1024 * 1024 }),
+    /**
+     * Maintenance windows (README "Maintenance windows"): at a window's start (`push: true` on the window)
+     * devices with a pending change are told to check, at most `pushPerSecond` of them a second; the
+     * server looks for window starts at least every `checkSeconds`.
+     */
+    windows: z
+      .object({
+        pushPerSecond: z.number().positive().max(1000).default(5),
+        checkSeconds: z.number().positive().max(3600).default(30),
+      })
+      .strict()
+      .default({ pushPerSecond: 5, checkSeconds: 30 }),
     /** Each adapter validates its own section with its configSchema. */
     adapters: z.record(z.string(), z.unknown()).default({}),
     /** Upstream artifact sources (local folders, SFTP repositories), synced by `aps sync` or on a schedule. */

@@ -4,6 +4,8 @@ import { ApsError } from './errors.ts';
 import { processAlive } from './fs-atomic.ts';
 import type { Adapter, AdapterServices, PublicUrls } from './adapter.ts';
 import { buildAdapterServices } from './adapter-services.ts';
+import { AuditLog } from './admin/audit.ts';
+import { AdminTokens, readTokenFile } from './admin/tokens.ts';
 import { BackupStore } from './backups/backup-store.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { FsBlobStore } from './catalog/blob-store.ts';
@@ -19,6 +21,8 @@ import { RevisionStore } from './render/revisions.ts';
 import { onCorruptValue, openStore, type Store } from './store/index.ts';
 import { DeviceFiles } from './transport/device-files.ts';
 import { FrontProxy } from './transport/front-proxy.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { WindowGate } from './windows/gate.ts';
 
 export type { PublicUrls };
 
@@ -36,6 +40,12 @@ export interface CoreServices {
   keys: Keyring;
   /** Files devices upload about themselves (config backups): adapters call put() with the request body. */
   backups: BackupStore;
+  /** The audit log of admin changes: `core.audit.record({ who, action, target, before, after })`. */
+  audit: AuditLog;
+  /** Admin tokens (the configured one and named ones): verify, create, list, revoke. */
+  tokens: AdminTokens;
+  /** Maintenance windows: what each device is offered now (src/windows/gate.ts); its clock is the core's. */
+  windows: WindowGate;
   urls: PublicUrls;
   /** The adapter's own persisted key-value state. */
   stateOf(adapter: string): KvState;
@@ -58,7 +68,12 @@ export interface Core extends CoreServices {
 }
 
 /** Opens the data folder (SQLite, blobs, keys) and the profiles; the same for `serve` and every CLI command. */
-export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Core {
+export interface CoreOptions {
+  /** "Now" for window decisions; tests inject one they can move. */
+  clock?: Clock;
+}
+
+export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: Logger, opts: CoreOptions = {}): Core {
   // Owner-only: the database, the key file and per-device configs inside hold secrets. An existing folder
   // keeps the mode its owner gave it.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -91,9 +106,19 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     },
   });
   const frontProxy = config.http.frontProxy && new FrontProxy(config.http.frontProxy, log.child({ transport: 'front-proxy' }));
-  const files = new DeviceFiles(catalog, events, log, revisions, frontProxy);
+  const windows = new WindowGate(
+    store,
+    profiles,
+    (id) => catalog.get(id),
+    (id) => devices.get(id) !== undefined,
+    opts.clock ?? systemClock,
+  );
+  const files = new DeviceFiles(catalog, events, log, revisions, (deviceId, a) => windows.noteFetched(deviceId, a), frontProxy);
+  const audit = new AuditLog(store);
+  let configToken = config.adminToken;
+  const tokens = new AdminTokens({ store, keys, audit }, () => (configToken ??= readTokenFile(config.dataDir)));
   const backups = new BackupStore(
-    { store, keys, catalog, devices, events, log },
+    { store, keys, catalog, devices, events, log, audit },
     { dataDir: config.dataDir, keep: config.backups.keep, maxBytes: config.backups.maxBytes },
   );
   const services = new Map<string, AdapterServices>();
@@ -111,6 +136,9 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     files,
     keys,
     backups,
+    audit,
+    tokens,
+    windows,
     urls: configuredOrServedUrls(config, store),
     stateOf: (name) => new KvState(store, name),
     adapterOf,

@@ -1,18 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express, { type Router } from 'express';
 import type { Adapter, AdapterContext, AdapterServices } from './adapter.ts';
+import { readTokenFile } from './admin/tokens.ts';
 import type { ApsConfig } from './config.ts';
-import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core } from './core.ts';
+import { forgetServedUrls, openCore, publicUrls, rememberServedUrls, type Core, type CoreOptions } from './core.ts';
 import type { SourceScheduler } from './sources/scheduler.ts';
 import { assertSourceProfiles, startSources } from './sources/sync.ts';
 import { writeFileAtomic } from './fs-atomic.ts';
 import type { Logger } from './log.ts';
 import { createApp } from './transport/app.ts';
+import { startWindowPush, type WindowPush } from './windows/push.ts';
 import type { FtpResolver } from './transport/ftp-mount.ts';
 import { createMetrics } from './transport/metrics.ts';
 import { loadTls } from './transport/tls.ts';
@@ -29,6 +31,8 @@ export interface RunningServer {
   ftpMounts: string[];
   /** node-cron schedules of the upstream sources (none when no source has a schedule). */
   sources: SourceScheduler;
+  /** Pushes at maintenance-window starts (src/windows/push.ts). */
+  windowPush: WindowPush;
   close(): Promise<void>;
 }
 
@@ -36,12 +40,10 @@ export interface RunningServer {
 function adminToken(config: ApsConfig, log: Logger): string {
   if (config.adminToken) return config.adminToken;
   const file = join(config.dataDir, 'admin.token');
-  if (existsSync(file)) {
-    const saved = readFileSync(file, 'utf8').trim();
-    if (saved.length >= 16) return saved;
-    // An emptied or truncated file would lock everyone out of the API without a word: make a new one.
-    log.warn({ file }, 'admin token file is empty or too short; generating a new token');
-  }
+  const saved = readTokenFile(config.dataDir);
+  if (saved) return saved;
+  // An emptied or truncated file would lock everyone out of the API without a word: make a new one.
+  if (existsSync(file)) log.warn({ file }, 'admin token file is empty or too short; generating a new token');
   const token = randomBytes(24).toString('base64url');
   writeFileAtomic(file, token + '\n', 0o600);
   // Printed once on purpose: this is the only time the operator sees it outside the data folder.
@@ -81,6 +83,7 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
     state: s.state,
     access: s.access,
     backups: s.backups,
+    windows: s.windows,
     config: own.config,
     router: own.router,
     ftp: own.ftp,
@@ -88,8 +91,13 @@ export function adapterContext<C>(s: AdapterServices, own: Pick<AdapterContext<C
 }
 
 /** Opens the core, registers every adapter and listens on HTTP, HTTPS and FTP. */
-export async function startServer(config: ApsConfig, adapters: readonly Adapter[], log: Logger): Promise<RunningServer> {
-  const core = openCore(config, adapters, log);
+export async function startServer(
+  config: ApsConfig,
+  adapters: readonly Adapter[],
+  log: Logger,
+  opts: CoreOptions = {},
+): Promise<RunningServer> {
+  const core = openCore(config, adapters, log, opts);
   assertSourceProfiles(core);
   const token = adminToken(config, log);
   const routers = new Map<string, Router>();
@@ -111,7 +119,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     await a.register(ctx);
     routers.set(a.name, router);
   }
-  const app = createApp(core, token, createMetrics(core), routers);
+  const app = createApp(core, createMetrics(core), routers);
   const servers: Server[] = [];
 
   const http = createHttpServer(app);
@@ -163,6 +171,7 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
   const housekeeping = setInterval(prune, 3_600_000).unref();
   // Schedules start only once the server is up, so a first sync never races start-up.
   const sources = startSources(core);
+  const windowPush = startWindowPush(core);
 
   return {
     core,
@@ -173,9 +182,11 @@ export async function startServer(config: ApsConfig, adapters: readonly Adapter[
     ftpMounts,
     tlsFingerprint,
     sources,
+    windowPush,
     async close(): Promise<void> {
       // First, so no sync writes to the store after it is closed.
       await sources.stop();
+      await windowPush.stop();
       clearInterval(housekeeping);
       await Promise.all(
         servers.map(

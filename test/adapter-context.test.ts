@@ -71,6 +71,7 @@ describe('the AdapterContext an adapter receives', () => {
       'secrets',
       'state',
       'urls',
+      'windows',
     ]);
   });
 

@@ -188,7 +188,7 @@ describe('BackupStore', () => {
     const device = core.devices.get('bob')!;
     const before = renderDeviceConfig(vop(), device)!;
     assert.notEqual(before.bytes.toString(), CONFIG_A, 'the template config before');
-    const a1 = await core.backups.restore('bob', 1);
+    const a1 = await core.backups.restore('bob', 1, 'test');
     assert.equal(a1.deviceId, 'bob');
     assert.equal(a1.kind, 'config');
     assert.equal(a1.origin, 'backup:1');
@@ -204,7 +204,7 @@ describe('BackupStore', () => {
       filename: 'p.cfg',
     });
     core.devices.upsert({ id: 'bob', pins: { config: other.id } }, 'update');
-    const a3 = await core.backups.restore('bob', 3);
+    const a3 = await core.backups.restore('bob', 3, 'test');
     assert.equal(core.devices.get('bob')!.pins.config, a3.id);
     assert.equal(renderDeviceConfig(vop(), core.devices.get('bob')!)!.bytes.toString(), CONFIG_B);
     assert.equal(core.catalog.get(a1.id), undefined, 'the earlier restore left the catalog');
@@ -217,17 +217,17 @@ describe('BackupStore', () => {
       version: '10',
       filename: 'v10.cfg',
     });
-    const a4 = await core.backups.restore('bob', 1);
+    const a4 = await core.backups.restore('bob', 1, 'test');
     assert.equal(renderDeviceConfig(vop(), core.devices.get('bob')!)!.bytes.toString(), CONFIG_A, 'the restored bytes are served');
     assert.equal(core.devices.get('bob')!.pins.config, a4.id, 'held by a pin');
-    const again = await core.backups.restore('bob', 3);
+    const again = await core.backups.restore('bob', 3, 'test');
     assert.ok(core.catalog.get(again.id), 'restoring the same backup twice keeps its artifact');
     assert.equal(renderDeviceConfig(vop(), core.devices.get('bob')!)!.bytes.toString(), CONFIG_B);
     core.events.flush();
     const ev = core.store.state.events({ deviceId: 'bob' });
     assert.ok(ev.some((e) => e.file === 'backup:3' && e.artifactId === a3.id && /restored/.test(e.detail ?? '')));
     assert.equal(core.devices.state('bob')?.lastSeen ?? null, null, 'a restore is not the device being seen');
-    await assert.rejects(core.backups.restore('bob', 42), /no backup 42/);
+    await assert.rejects(core.backups.restore('bob', 42, 'test'), /no backup 42/);
   });
 
   it('removes files a crash left behind when it opens, and nothing else', async () => {
@@ -249,7 +249,7 @@ describe('BackupStore', () => {
   });
 
   it('removes the backups of a removed device; a new device of that id starts clean', async () => {
-    await removeDevice(core, 'alice');
+    await removeDevice(core, 'alice', 'test');
     assert.ok(!existsSync(join(dataDir, 'backups', 'alice')));
     core.devices.upsert({ id: 'alice', profile: 'vop' }, 'create');
     assert.deepEqual(core.backups.list('alice'), []);

@@ -122,6 +122,12 @@ describe('admin API: /api/v1/devices/:id/backups', () => {
     assert.equal((await api('/devices/op1/backups/5/restore', { method: 'POST' })).status, 404);
     const events = (await (await api('/events?device=op1')).json()) as Array<{ file: string; artifactId: number | null }>;
     assert.ok(events.some((e) => e.file === 'backup:1' && e.artifactId === artifact.id));
+    // The audit log says who restored what: the config target before and after.
+    const [audit] = (await (await api('/audit?action=backup.restore&target=op1')).json()) as Array<{
+      who: string;
+      after: { config: number; backup: number };
+    }>;
+    assert.deepEqual([audit?.who, audit?.after.config, audit?.after.backup], ['config', artifact.id, 1]);
   });
 
   it('removing a device removes its backups', async () => {

@@ -35,7 +35,10 @@ describe('CLI log output', () => {
     assert.equal(text.code, 2);
     assert.match(text.stdout.split('\n')[0]!, /^lab: ERROR folder source "lab": ENOENT/, 'the readable result comes first');
     assert.ok(!/^\{/m.test(text.stdout + text.stderr), `no raw JSON log line:\n${text.stdout}${text.stderr}`);
-    assert.match(text.stderr, /^aps: error: folder source: run failed \(component=sources, source=lab, err=folder source "lab": ENOENT/m);
+    assert.match(
+      text.stderr,
+      /^aps: error: folder source: run failed \(component=sources, run=\d+, source=lab, err=folder source "lab": ENOENT/m,
+    );
 
     const json = await run('sync', '--json');
     assert.equal(json.code, 2);

@@ -133,7 +133,7 @@ export function deviceTree(core: AdapterServices, config: AudioCodesConfig, devi
       iniFileUrl: base + iniPath,
       firmwareUrl: cmp ? base + cmp.path : null,
       auxUrls: Object.fromEntries(aux.map((x) => [x.kind, base + x.path])),
-      schedule: scheduleOf(settings, vars),
+      schedule: scheduleOf(settings, vars, core.windows.of(device)),
       checkIfIniChanged: settings.checkIfIniChanged,
     });
   });

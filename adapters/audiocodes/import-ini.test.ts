@@ -86,6 +86,12 @@ describe('aps audiocodes import-ini', () => {
     await aps('device', 'add', 'gw-own', '--profile', 'audiocodes-mp124', '--mac', '00908FE00002');
     const { stdout } = await aps('audiocodes', 'import-ini', SAMPLE, '--device', 'gw-own');
     assert.match(stdout, /device gw-own: config artifact \d+/);
+    // An adapter command's catalog write is an admin change like any other: in the audit log.
+    const [added] = JSON.parse((await aps('audit', '--json', '--action', 'artifact.add')).stdout) as Array<{
+      target: string;
+      after: { deviceId: string };
+    }>;
+    assert.deepEqual([added?.target, added?.after.deviceId], [/config artifact (\d+)/.exec(stdout)![1], 'gw-own']);
     const files = JSON.parse((await aps('preview', 'gw-own', '--json')).stdout) as Array<{ name: string; text?: string }>;
     const got = contents(parseIni(files[0]!.text!));
     for (const [k, v] of contents(parseIni(sample)).rows) assert.equal(got.rows.get(k), v, `table row ${k}`);

@@ -1,7 +1,7 @@
 // What a site can set: the adapter's section of aps.yaml, a profile's `settings`, and the device/group
 // variables that override them. The schedule follows seed 001 §32 (AutoUpdateFrequency in minutes, or
 // AutoUpdatePredefinedTime 'hh:mm' plus a random delay) and protocols.md §(a): one or the other, never both.
-import { ApsError, sipPushConfig } from '../../src/adapter-api.ts';
+import { ApsError, sipPushConfig, type DeviceWindow } from '../../src/adapter-api.ts';
 import { z } from 'zod';
 import { INI_ENCODINGS } from './ini-encoding.ts';
 import type { AuxKind, UpdateSchedule } from './render.ts';
@@ -68,15 +68,24 @@ function intVar(vars: Readonly<Record<string, string>>, name: string, min: numbe
 }
 
 /**
- * The schedule for one device: a variable time of day wins, then a variable frequency, then the profile's
- * time, then its frequency, then every 60 minutes.
+ * The schedule for one device: a variable time of day wins, then the device's maintenance window (a daily
+ * check at its start, spread at most over its length: the core serves changes only inside it), then a
+ * variable frequency, then the profile's time, then its frequency, then every 60 minutes.
  */
-export function scheduleOf(settings: AudioCodesProfileSettings, vars: Readonly<Record<string, string>>): UpdateSchedule {
+export function scheduleOf(
+  settings: AudioCodesProfileSettings,
+  vars: Readonly<Record<string, string>>,
+  window?: Pick<DeviceWindow, 'startTime' | 'minutes'>,
+): UpdateSchedule {
   const random = intVar(vars, VARS.random, 0) ?? settings.updateRandomSeconds;
   const time = vars[VARS.time]?.trim();
   if (time) {
     if (!HHMM.test(time)) throw new SettingsError(`variable ${VARS.time} must be 'hh:mm'`);
     return { kind: 'daily', time, randomSeconds: random };
+  }
+  if (window?.startTime) {
+    const room = Math.max(0, ((window.minutes ?? 1) - 1) * 60);
+    return { kind: 'daily', time: window.startTime, randomSeconds: Math.min(random, room) };
   }
   const minutes = intVar(vars, VARS.frequency, 1);
   if (minutes !== undefined) return { kind: 'frequency', minutes };

@@ -9,6 +9,7 @@ import {
   type AdapterServices,
   type ArtifactRecord,
   type DeviceRecord,
+  type DeviceWindow,
   type PublicUrls,
   type RenderedFile,
 } from '../../src/adapter-api.ts';
@@ -97,12 +98,20 @@ function varsOf(s: Services, device: DeviceRecord): Record<string, string> {
   return deviceVars(s, device);
 }
 
-/** The update window: the device's or its group's variables, else the profile's settings. */
-function windowOf(settings: InnovaphoneProfileSettings, vars: Record<string, string>): ScriptInput['times'] {
+/**
+ * The update window: the device's or its group's variables, else the hours of its maintenance window (the
+ * core serves changes only inside it; `/allow` keeps the device from even asking outside it), else the
+ * profile's settings.
+ */
+function windowOf(
+  settings: InnovaphoneProfileSettings,
+  vars: Record<string, string>,
+  window: DeviceWindow | undefined,
+): ScriptInput['times'] {
   const allowVar = vars[VARS.allow]?.trim();
   const initialVar = vars[VARS.initial]?.trim();
   try {
-    const allow = allowVar ? parseHours(allowVar, VARS.allow) : settings.allowHours;
+    const allow = allowVar ? parseHours(allowVar, VARS.allow) : window ? window.hours : settings.allowHours;
     if (initialVar && !/^\d{1,5}$/.test(initialVar)) throw new Error(`${VARS.initial} must be a whole number of minutes`);
     const initialMinutes = initialVar ? Number(initialVar) : settings.initialMinutes;
     return { allow, initialMinutes };
@@ -141,7 +150,7 @@ export function innovaphoneFiles(s: Services, device: DeviceRecord, reported: Re
     serial: buildSerial(a),
   });
   const full: ScriptInput = {
-    times: windowOf(settings, vars),
+    times: windowOf(settings, vars, s.windows.of(device)),
     boot: boot && load(boot, finals.boot),
     prot: firmware && load(firmware, finals.prot),
     bmc: bmc && load(bmc, finals.bmc),

@@ -176,7 +176,7 @@ describe('innovaphone end to end: scripts, firmware, config and backups', () => 
 
     // Restore the backup taken with ZONE1: the next cfg command serves exactly its bytes.
     const zone1 = list.find((b) => s.core.backups.read('dect1', b.seq).toString('utf8').includes('/tz ZONE1 '))!;
-    await s.core.backups.restore('dect1', zone1.seq);
+    await s.core.backups.restore('dect1', zone1.seq, 'test');
     const r = await runPoll({ ...a, hour: 2 });
     assert.equal(r.ok, true, r.error);
     assert.ok(r.loaded.config);

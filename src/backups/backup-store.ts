@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, finished } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { AuditLog } from '../admin/audit.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { isSafeFilename } from '../catalog/catalog.ts';
 import type { DeviceRegistry } from '../devices/registry.ts';
@@ -53,6 +54,7 @@ export interface BackupDeps {
   devices: DeviceRegistry;
   events: EventSink;
   log: Logger;
+  audit: AuditLog;
 }
 
 const NAME_MAX = 255;
@@ -200,9 +202,11 @@ export class BackupStore {
    * config request serves it. It is given a serial above the device's other own configs, and when the
    * profile's order or a pin (of the device or its group) would serve another, the device's config slot is
    * pinned to it. Earlier restores that are no longer anyone's target are removed from the catalog.
+   * Recorded in the audit log as `backup.restore` by `who`, with the config target and pins before and after.
    */
-  async restore(deviceId: string, seq: number): Promise<ArtifactRecord> {
+  async restore(deviceId: string, seq: number, who: string): Promise<ArtifactRecord> {
     const device = this.deps.devices.require(deviceId);
+    const before = { config: this.deps.catalog.target(device, 'config')?.id ?? null, pins: device.pins };
     const b = this.require(deviceId, seq);
     const bytes = this.read(deviceId, seq);
     const { catalog, devices } = this.deps;
@@ -245,6 +249,8 @@ export class BackupStore {
       seen: false,
     });
     this.deps.log.info({ device: device.id, seq, artifact: artifact.id }, 'backup restored as the device config');
+    const after = { config: artifact.id, pins: devices.get(device.id)?.pins ?? {}, backup: seq };
+    this.deps.audit.record({ who, action: 'backup.restore', target: device.id, before, after });
     return artifact;
   }
 

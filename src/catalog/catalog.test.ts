@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AuditLog } from '../admin/audit.ts';
 import { BackupStore } from '../backups/backup-store.ts';
 import { DeviceRegistry } from '../devices/registry.ts';
 import { removeDevice } from '../devices/remove-device.ts';
@@ -194,11 +195,12 @@ describe('Catalog', () => {
     });
     const log = createLogger('silent');
     const keys = Keyring.load(dir);
+    const audit = new AuditLog(store);
     const backups = new BackupStore(
-      { store, keys, catalog, devices, events: new EventSink(store, log), log },
+      { store, keys, catalog, devices, events: new EventSink(store, log), log, audit },
       { dataDir: dir, keep: 5, maxBytes: 1024 },
     );
-    const { artifacts } = await removeDevice({ devices, catalog, backups }, 'carol');
+    const { artifacts } = await removeDevice({ devices, catalog, backups, audit }, 'carol', 'test');
     assert.deepEqual(
       artifacts.map((a) => a.id),
       [own.id],

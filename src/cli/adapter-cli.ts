@@ -2,6 +2,8 @@
 // core, a catalog writer limited to its own profiles and devices, and the profile writer.
 import type { Command } from 'commander';
 import type { Adapter, AdapterCli, CatalogWriter } from '../adapter.ts';
+import { cliActor } from '../admin/audit.ts';
+import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
 import { ApsError } from '../errors.ts';
 import { writeProfileFiles } from '../profiles/profile-writer.ts';
 import { collect, commandConfig, withCore } from './context.ts';
@@ -14,13 +16,15 @@ export function adapterCli(adapter: Adapter, adapters: readonly Adapter[]): Adap
         const s = core.servicesFor(adapter.name);
         const catalog: CatalogWriter = {
           ...s.catalog,
-          addBuffer(bytes, input) {
+          async addBuffer(bytes, input) {
             if (core.adapterNameOf(input.profile) !== adapter.name) {
               throw new ApsError('bad_request', `profile "${input.profile}" is not a ${adapter.name} profile`);
             }
             if (input.deviceId && !s.devices.get(input.deviceId))
               throw new ApsError('not_found', `no ${adapter.name} device ${input.deviceId}`);
-            return core.catalog.addBuffer(bytes, input);
+            const added = await core.catalog.add({ bytes }, input);
+            recordArtifactAdd(core.audit, cliActor(), added);
+            return added.artifact;
           },
         };
         return fn({ ...s, catalog });

@@ -5,12 +5,16 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Adapter } from '../adapter.ts';
+import { cliActor } from '../admin/audit.ts';
+import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
 import { checkSize, isSafeFilename } from '../catalog/catalog.ts';
 import { pinProblem, type PinSubject } from '../catalog/pins.ts';
 import { sha256File } from '../catalog/folder-import.ts';
 import type { Core } from '../core.ts';
+import { recordDeviceChange, recordGroupChange } from '../devices/device-audit.ts';
 import { ApsError } from '../errors.ts';
-import type { ArtifactRecord } from '../store/index.ts';
+import type { ArtifactRecord, GroupRecord } from '../store/index.ts';
+import { parseWindow } from '../windows/window-def.ts';
 import { withCore } from './context.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
@@ -27,6 +31,8 @@ const applySchema = z
             name: z.string(),
             vars: z.record(z.string(), scalar).default({}),
             pins: z.record(z.string(), pinValue).default({}),
+            /** The group's maintenance window, overriding its devices' profiles' (README "Maintenance windows"); absent: none. */
+            window: z.unknown().optional(),
           })
           .strict(),
       )
@@ -91,9 +97,10 @@ type PinValue = z.infer<typeof pinValue>;
  * artifacts find their device), then artifacts, then the pins that name an artifact added by this run; an
  * artifact whose bytes and slot are already in the catalog is kept, not added again. Everything is checked
  * first (pins included) and groups and devices go in one transaction, so a bad entry changes nothing. Each
- * object is reported created, updated or unchanged (compared before and after, timestamps aside).
+ * object is reported created, updated or unchanged (compared before and after, timestamps aside), and each
+ * change is recorded in the audit log by `who` (group.*, device.*, artifact.add).
  */
-export async function applyFile(core: Core, path: string): Promise<ApplyResult> {
+export async function applyFile(core: Core, path: string, who: string): Promise<ApplyResult> {
   const doc = readApplyFile(path);
   const base = dirname(resolve(path));
   const artifacts: Array<{ entry: ApplyFile['artifacts'][number]; file: string; sha256: string }> = [];
@@ -182,21 +189,28 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
     }
     return { now, later };
   };
-  const groups = doc.groups.map((g, i) => ({ g, ...resolvePins(`${path}: groups[${i}] (${g.name})`, g.pins, {}) }));
+  const groups = doc.groups.map((g, i) => {
+    const where = `${path}: groups[${i}] (${g.name})`;
+    const window = g.window === undefined || g.window === null ? undefined : parseWindow(g.window, where, 'bad_request');
+    return { g, window, ...resolvePins(where, g.pins, {}) };
+  });
   const deviceModel = (d: ApplyFile['devices'][number]): string | null => d.model ?? core.devices.get(d.id)?.model ?? null;
   const devPins = doc.devices.map((d, i) =>
     resolvePins(`${path}: devices[${i}] (${d.id})`, d.pins, { id: d.id, profile: d.profile, model: deviceModel(d) }),
   );
 
   const before = {
-    groups: new Map(doc.groups.map((g) => [g.name, core.devices.group(g.name)])),
+    groups: new Map(doc.groups.map((g) => [g.name, withWindow(core, core.devices.group(g.name))])),
     devices: new Map(doc.devices.map((d) => [d.id, core.devices.get(d.id)])),
   };
   // Passwords are hashed here (legacy scrypt hashes compared in parallel on the thread pool); the transaction below only writes.
   const devices = await Promise.all(doc.devices.map((d, i) => core.devices.prepareCredentials({ ...d, pins: devPins[i]!.now })));
   core.store.transaction(() => {
-    for (const [i, { g, now }] of groups.entries())
-      context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup({ ...g, pins: now }));
+    for (const [i, { g, now, window }] of groups.entries())
+      context(`${path}: groups[${i}] (${g.name})`, () => {
+        core.devices.upsertGroup({ name: g.name, vars: g.vars, pins: now });
+        core.windows.setGroupWindow(g.name, window);
+      });
     for (const [i, d] of devices.entries()) context(`${path}: devices[${i}] (${d.id})`, () => core.devices.upsert(d));
   });
   const added: ApplyResult['artifacts'] = [];
@@ -222,6 +236,7 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
         origin: 'apply',
       },
     );
+    recordArtifactAdd(core.audit, who, { artifact, existing });
     known.set(i, artifact.id);
     added.push({ file: a.file, id: artifact.id, result: existing ? 'unchanged' : 'created', ...(warning ? { warning } : {}) });
   }
@@ -231,7 +246,9 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
   core.store.transaction(() => {
     for (const [i, { g, now, later }] of groups.entries()) {
       if (Object.keys(later).length > 0)
-        context(`${path}: groups[${i}] (${g.name})`, () => core.devices.upsertGroup({ ...g, pins: { ...now, ...ids(later) } }));
+        context(`${path}: groups[${i}] (${g.name})`, () =>
+          core.devices.upsertGroup({ name: g.name, vars: g.vars, pins: { ...now, ...ids(later) } }),
+        );
     }
     for (const [i, d] of doc.devices.entries()) {
       const later = devPins[i]!.later;
@@ -244,7 +261,10 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
     !prev ? 'created' : stableJson(strip(prev)) === stableJson(strip(now!)) ? 'unchanged' : 'updated';
   const result: ApplyResult = {
     file: path,
-    groups: doc.groups.map((g) => ({ name: g.name, result: outcome(before.groups.get(g.name), core.devices.group(g.name), (x) => x) })),
+    groups: doc.groups.map((g) => ({
+      name: g.name,
+      result: outcome(before.groups.get(g.name), withWindow(core, core.devices.group(g.name)), (x) => x),
+    })),
     devices: doc.devices.map((d) => ({
       id: d.id,
       result: outcome(before.devices.get(d.id), core.devices.get(d.id), (x) => ({ ...x, createdAt: '', updatedAt: '' })),
@@ -255,6 +275,15 @@ export async function applyFile(core: Core, path: string): Promise<ApplyResult> 
     unchanged: 0,
   };
   for (const o of [...result.groups, ...result.devices, ...result.artifacts]) result[o.result]++;
+  for (const g of doc.groups) {
+    const now = core.devices.group(g.name);
+    // Compared with its window, as `before` was read: a window change is a group change too.
+    if (now) recordGroupChange(core.audit, who, before.groups.get(g.name), withWindow(core, now)!);
+  }
+  for (const d of doc.devices) {
+    const now = core.devices.get(d.id);
+    if (now) recordDeviceChange(core.audit, who, before.devices.get(d.id), now);
+  }
   return result;
 }
 
@@ -279,6 +308,11 @@ function pseudoArtifact(a: ArtifactEntry): ArtifactRecord {
 }
 
 /** JSON with object keys sorted, so two records compare equal whatever order their keys came in. */
+/** A group as apply compares it: its record and its window. */
+function withWindow(core: Core, g: GroupRecord | undefined): (GroupRecord & { window: unknown }) | undefined {
+  return g && { ...g, window: core.windows.groupWindowOf(g.name) ?? null };
+}
+
 function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
     x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
@@ -351,7 +385,7 @@ export function applyCommand(program: Command, adapters: readonly Adapter[]): vo
     .option('--json', 'print JSON')
     .action(async (file: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
-        const r = await applyFile(core, file);
+        const r = await applyFile(core, file, cliActor());
         if (o.json) return console.log(JSON.stringify(r, null, 2));
         for (const g of r.groups) console.log(`group ${g.name}: ${g.result}`);
         for (const d of r.devices) console.log(`device ${d.id}: ${d.result}`);

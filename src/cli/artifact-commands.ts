@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
+import { cliActor } from '../admin/audit.ts';
+import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
 import { assertKind, slotKey } from '../catalog/catalog.ts';
 import { importFolder } from '../catalog/folder-import.ts';
 import { describeMove, retireArtifact } from '../catalog/retire.ts';
@@ -26,11 +28,7 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
         const serial = o.serial === undefined ? null : Number(o.serial);
         if (serial !== null && !Number.isSafeInteger(serial))
           throw new ApsError('bad_request', `--serial must be an integer, not ${o.serial}`);
-        const {
-          artifact: a,
-          existing,
-          warning,
-        } = await core.catalog.add(
+        const added = await core.catalog.add(
           { path: file },
           {
             kind: assertKind(o.kind),
@@ -44,6 +42,8 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
             origin: 'cli',
           },
         );
+        recordArtifactAdd(core.audit, cliActor(), added);
+        const { artifact: a, existing, warning } = added;
         if (o.json) return console.log(JSON.stringify({ ...a, existing, ...(warning ? { warning } : {}) }, null, 2));
         if (existing) {
           console.log(
@@ -73,6 +73,8 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
           models: o.model,
           role: o.role,
         });
+        const who = cliActor();
+        for (const a of r.added) recordArtifactAdd(core.audit, who, { artifact: a, existing: false });
         if (o.json) return console.log(JSON.stringify(r, null, 2));
         for (const a of r.added) console.log(`added artifact ${a.id}: ${a.filename} ${a.version}`);
         for (const s of r.skipped) console.log(`skipped ${s.file}: ${s.reason}`);
@@ -104,7 +106,7 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
     .action(async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
         if (!/^\d+$/.test(id)) throw new ApsError('bad_request', `artifact id must be a number, not "${id}"`);
-        const { artifact: a, moved } = await retireArtifact(core, Number(id), o.force === true);
+        const { artifact: a, moved } = await retireArtifact(core, Number(id), o.force === true, cliActor());
         if (o.json) return console.log(JSON.stringify({ ...a, moved }, null, 2));
         console.log(`removed artifact ${a.id} (${a.filename})`);
         for (const m of moved) console.log(`  ${describeMove(a, m)}`);

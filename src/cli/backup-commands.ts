@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
+import { cliActor } from '../admin/audit.ts';
 import { backupNumber } from '../backups/backup-store.ts';
 import { backupVolatileOf } from '../backups/volatile.ts';
 import { ApsError } from '../errors.ts';
@@ -64,7 +65,7 @@ export function backupCommands(program: Command, adapters: readonly Adapter[]): 
     .action(async (id: string, n: string, o: { json?: boolean }, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
         core.devices.require(id);
-        const a = await core.backups.restore(id, backupNumber(n)!);
+        const a = await core.backups.restore(id, backupNumber(n)!, cliActor());
         if (o.json) return console.log(JSON.stringify({ device: id, backup: Number(n), artifact: a }, null, 2));
         console.log(`backup ${n} of ${id} is now its config (artifact ${a.id}, ${a.size} bytes, sha256 ${a.sha256})`);
       });

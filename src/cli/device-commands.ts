@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
+import { cliActor } from '../admin/audit.ts';
 import { describeDevice, type DeviceView } from '../devices/describe.ts';
+import { saveDevice } from '../devices/device-audit.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import type { DeviceInput } from '../devices/registry.ts';
 import { ApsError } from '../errors.ts';
@@ -45,17 +47,17 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
 
   deviceOptions(device.command('add').argument('<id>', 'stable id: the user name, MAC or serial the device is known by')).action(
     async (id: string, o, cmd: Command) => {
-      await withCore(cmd, adapters, (core) => {
+      await withCore(cmd, adapters, async (core) => {
         if (!o.profile) throw new ApsError('bad_request', 'device add needs --profile');
-        const d = core.devices.upsert(toInput(id, o), 'create');
+        const d = await saveDevice(core, toInput(id, o), 'create', cliActor());
         console.log(o.json ? JSON.stringify(describeDevice(core, d), null, 2) : `added device ${d.id} (${d.profile})`);
       });
     },
   );
 
   deviceOptions(device.command('set').argument('<id>', 'device id')).action(async (id: string, o, cmd: Command) => {
-    await withCore(cmd, adapters, (core) => {
-      const d = core.devices.upsert(toInput(id, o), 'update');
+    await withCore(cmd, adapters, async (core) => {
+      const d = await saveDevice(core, toInput(id, o), 'update', cliActor());
       console.log(o.json ? JSON.stringify(describeDevice(core, d), null, 2) : `updated device ${d.id}`);
     });
   });
@@ -92,6 +94,12 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
         for (const [slot, t] of Object.entries(v.targets))
           console.log(`target ${slot}: artifact ${t.id} ${t.filename} ${t.version}${v.pins[slot] ? ' (pinned)' : ''}`);
         for (const n of v.notes) console.log(`note: ${n}`);
+        if (v.window) {
+          const w = v.window;
+          const when = w.open ? `open until ${w.closesAt}` : `closed, opens ${w.nextStart ?? 'never'}`;
+          console.log(`window: ${w.description} from its ${w.source}: ${when}`);
+          if (w.pending.length) console.log(`  pending until it opens: ${w.pending.join(', ')}`);
+        }
         console.log(`last seen: ${v.state?.lastSeen ?? 'never'}${v.state?.lastIp ? ` from ${v.state.lastIp}` : ''}`);
         console.log(`setup: ${v.setup.url}`);
         for (const h of v.setup.hints) console.log(`  ${h}`);
@@ -104,7 +112,7 @@ export function deviceCommands(program: Command, adapters: readonly Adapter[]): 
     .option('--json', 'print JSON: the removed device, its own artifacts and the number of backups removed with it')
     .action(async (id: string, o, cmd: Command) => {
       await withCore(cmd, adapters, async (core) => {
-        const { device: d, artifacts, backups } = await removeDevice(core, id);
+        const { device: d, artifacts, backups } = await removeDevice(core, id, cliActor());
         if (o.json) return console.log(JSON.stringify({ device: d.id, profile: d.profile, removed: true, artifacts, backups }, null, 2));
         console.log(
           `removed device ${id}${artifacts.length ? ` and its own artifact${artifacts.length > 1 ? 's' : ''} ${artifacts.map((a) => a.id).join(', ')}` : ''}${backups ? ` and ${backups} backup${backups > 1 ? 's' : ''}` : ''}`,

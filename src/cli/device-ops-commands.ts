@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
+import { cliActor } from '../admin/audit.ts';
 import { previewDevice } from '../devices/describe.ts';
+import { notifyDevice } from '../devices/notify-device.ts';
 import { ApsError } from '../errors.ts';
 import { printTable, withCore } from './context.ts';
 
@@ -31,10 +33,7 @@ export function deviceOpsCommands(program: Command, adapters: readonly Adapter[]
     .option('--json', 'print JSON: {device, ok, summary}')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       const ok = await withCore(cmd, adapters, async (core) => {
-        const d = core.devices.require(id);
-        const a = core.adapterOf(d.profile);
-        if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
-        const r = await a.notify(d, core.servicesFor(a.name), core.adapterConfig(a.name));
+        const r = await notifyDevice(core, id, cliActor());
         console.log(o.json ? JSON.stringify({ device: id, ...r }, null, 2) : `${id}: ${r.summary}`);
         return r.ok;
       });

@@ -4,11 +4,13 @@ import { isApsError } from '../errors.ts';
 import { adapterCli } from './adapter-cli.ts';
 import { applyCommand } from './apply-command.ts';
 import { artifactCommands } from './artifact-commands.ts';
+import { auditCommands } from './audit-commands.ts';
 import { backupCommands } from './backup-commands.ts';
 import { deviceCommands } from './device-commands.ts';
 import { deviceOpsCommands } from './device-ops-commands.ts';
 import { serveCommand } from './serve-command.ts';
 import { syncCommand } from './sync-command.ts';
+import { tokenCommands } from './token-commands.ts';
 
 export function buildProgram(adapters: readonly Adapter[]): Command {
   const program = new Command('aps')
@@ -25,6 +27,8 @@ export function buildProgram(adapters: readonly Adapter[]): Command {
   deviceOpsCommands(program, adapters);
   backupCommands(program, adapters);
   syncCommand(program, adapters);
+  tokenCommands(program, adapters);
+  auditCommands(program, adapters);
   const simulate = program.command('simulate').description('run a device simulator against any server');
   for (const a of adapters) {
     if (a.simulator) a.simulator(simulate.command(a.name).description(`simulate ${a.description}`));

@@ -2,6 +2,7 @@ import type { DeviceSetup, PreviewFile } from '../adapter.ts';
 import type { CoreServices } from '../core.ts';
 import type { DeviceRecord, DeviceStateRecord } from '../store/index.ts';
 import { maskVars } from './secret-vars.ts';
+import type { DeviceWindow } from '../windows/gate.ts';
 
 export interface DeviceView {
   id: string;
@@ -17,6 +18,11 @@ export interface DeviceView {
   targets: Record<string, { id: number; filename: string; version: string; serial: number | null; md5: string }>;
   /** Slots whose latest artifact is not the target, and why (pinned, ranked lower by the profile's order…). */
   notes: string[];
+  /**
+   * Its maintenance window, open or not and when it next opens, and the slots whose target it will get
+   * then (they differ from what it holds); null when changes reach it at once.
+   */
+  window: (DeviceWindow & { pending: string[] }) | null;
   state: Omit<DeviceStateRecord, 'deviceId'> | null;
   setup: DeviceSetup;
   createdAt: string;
@@ -29,7 +35,9 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
   const adapter = core.adapterNameOf(d.profile) !== undefined ? core.adapterOf(d.profile) : undefined;
   const state = core.devices.state(d.id);
   const targets: DeviceView['targets'] = {};
-  for (const [slot, a] of core.catalog.targets(d)) {
+  const all = core.catalog.targets(d);
+  const window = core.windows.view(d);
+  for (const [slot, a] of all) {
     targets[slot] = { id: a.id, filename: a.filename, version: a.version, serial: a.serial, md5: a.md5 };
   }
   return {
@@ -45,6 +53,7 @@ export function describeDevice(core: CoreServices, d: DeviceRecord): DeviceView 
     pins: d.pins,
     targets,
     notes: core.catalog.slotNotes(d),
+    window: window ? { ...window, pending: core.windows.pendingSlots(d, all) } : null,
     state: state
       ? { lastSeen: state.lastSeen, lastIp: state.lastIp, lastUa: state.lastUa, reported: state.reported, fetched: state.fetched }
       : null,

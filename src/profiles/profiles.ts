@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z, type ZodType } from 'zod';
 import { ARTIFACT_ORDERS, type ArtifactOrder } from '../catalog/version-order.ts';
 import { ApsError } from '../errors.ts';
+import { parseWindow, type WindowDef } from '../windows/window-def.ts';
 
 // The vendor-neutral part of a profile; `settings` belongs to the adapter and is checked by its profileSchema.
 const profileFileSchema = z
@@ -18,6 +19,8 @@ const profileFileSchema = z
     vars: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
     template: z.string().min(1).optional(),
     settings: z.unknown().optional(),
+    /** The maintenance window (src/windows/window-def.ts), checked by parseWindow for a message naming its key. */
+    window: z.unknown().optional(),
   })
   .strict();
 
@@ -32,6 +35,8 @@ export interface Profile {
   /** The template source, when the profile has one. */
   template?: { path: string; source: string; render: (context: object) => string };
   settings: unknown;
+  /** When changes reach this profile's devices (a group may override it); undefined: at once. */
+  window?: WindowDef;
   /** Changes when the profile file or its template changes: part of render cache keys. */
   hash: string;
   file: string;
@@ -115,6 +120,7 @@ export function loadProfile(file: string, schemaOf: ProfileSchemaLookup): Profil
     const i = settings.error.issues[0]!;
     fail(['settings', ...i.path].join('.'), i.message);
   }
+  const window = p.window === undefined || p.window === null ? undefined : parseWindow(p.window, `profile ${file}`);
   const hash = createHash('sha256').update(text);
   let template: Profile['template'];
   if (p.template) {
@@ -135,6 +141,7 @@ export function loadProfile(file: string, schemaOf: ProfileSchemaLookup): Profil
     vars: p.vars,
     template,
     settings: settings.data,
+    window,
     hash: hash.digest('hex').slice(0, 16),
     file,
   };

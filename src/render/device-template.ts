@@ -2,11 +2,17 @@ import type { AdapterServices } from '../adapter.ts';
 import { ApsError } from '../errors.ts';
 import type { DeviceRecord } from '../store/index.ts';
 import type { RenderedFile } from './rendered-files.ts';
+import type { DeviceWindow } from '../windows/gate.ts';
 
 export interface TemplateContext {
   device: { id: string; profile: string; model: string; mac: string; group: string };
   /** Profile defaults, overridden by the group's variables, overridden by the device's. */
   vars: Record<string, string>;
+  /**
+   * The device's maintenance window, the parts that do not move with the clock (so a rendered file stays
+   * the same between polls): `{{window.startTime}}`, `{{window.hours}}`…; null without one.
+   */
+  window: Pick<DeviceWindow, 'description' | 'tz' | 'hours' | 'startTime' | 'minutes'> | null;
   [extra: string]: unknown;
 }
 
@@ -23,7 +29,12 @@ export function templateContext(core: AdapterServices, device: DeviceRecord, ext
     ...extra,
     device: { id: device.id, profile: device.profile, model: device.model ?? '', mac: device.mac ?? '', group: device.group ?? '' },
     vars: deviceVars(core, device),
+    window: windowInput(core.windows.of(device)),
   };
+}
+
+function windowInput(w: DeviceWindow | undefined): TemplateContext['window'] {
+  return w ? { description: w.description, tz: w.tz, hours: w.hours, startTime: w.startTime, minutes: w.minutes } : null;
 }
 
 /** Renders the device's profile template; undefined when the profile has none. */

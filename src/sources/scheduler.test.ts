@@ -75,7 +75,17 @@ describe('source scheduler', () => {
   });
 
   it('never overlaps runs of the same source, and stop() cancels the run in flight', async () => {
-    const src: SourceConfig = { name: 'slow', type: 'folder', path: dir, profile: 'vop', kind: 'firmware', schedule: EVERY_SECOND };
+    const src: SourceConfig = {
+      name: 'slow',
+      type: 'folder',
+      path: dir,
+      profile: 'vop',
+      kind: 'firmware',
+      schedule: EVERY_SECOND,
+      checksums: 'verify',
+      prune: false,
+      maxBytes: 1024,
+    };
     let active = 0;
     let maxActive = 0;
     let started = 0;
@@ -88,7 +98,10 @@ describe('source scheduler', () => {
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       sawAbort = signal.aborted;
       active--;
-      return finishRun(s.name, 'folder', new Date(), [], 'run cancelled');
+      return finishRun(
+        { id: null, source: s.name, type: 'folder', trigger: 'schedule', startedAt: new Date() },
+        { files: [], error: 'run cancelled' },
+      );
     };
     const scheduler = scheduleSources([src], run, createLogger('silent'));
     await within(once(scheduler.events, 'skipped'), 10_000, 'skipped tick');

@@ -4,12 +4,13 @@ import type { Logger } from '../log.ts';
 import type { SourceRunResult } from './result.ts';
 import type { SourceConfig } from './source-config.ts';
 
-export type RunSource = (src: SourceConfig, signal: AbortSignal) => Promise<SourceRunResult>;
+/** Runs a source; null when it did not start (a run of it started elsewhere, by `aps sync` or the API, is going). */
+export type RunSource = (src: SourceConfig, signal: AbortSignal) => Promise<SourceRunResult | null>;
 
 export interface SourceSchedulerEvents {
   /** A scheduled run finished (successfully or not). */
   run: [SourceRunResult];
-  /** A tick came while the previous run of the same source was still going; nothing was started. */
+  /** A tick came while another run of the same source was still going; nothing was started. */
   skipped: [{ source: string }];
 }
 
@@ -46,6 +47,11 @@ export function scheduleSources(sources: readonly SourceConfig[], run: RunSource
     }
     const p = run(src, abort.signal)
       .then((r) => {
+        if (r === null) {
+          log.info({ source: src.name }, 'source sync already running (aps sync or the API); this tick is skipped');
+          events.emit('skipped', { source: src.name });
+          return;
+        }
         log.info(
           { source: r.source, ok: r.ok, added: r.added, unchanged: r.unchanged, skipped: r.skipped, failed: r.failed, error: r.error },
           'scheduled source sync finished',

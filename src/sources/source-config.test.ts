@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/server.ts';
 import { loadConfig, type ApsConfig, type ConfigInput } from '../config.ts';
+import { applyRule } from './mapping.ts';
 
 const sftp = {
   name: 'up',
@@ -83,6 +84,29 @@ describe('sources configuration', () => {
         ['lab-drop', 'folder', null],
       ],
     );
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the README mirror example loads, and its rules map the names it shows', () => {
+    const md = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = md.slice(md.indexOf('## Sources and mirrors'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = tempDir('aps-srccfg-');
+    writeFileSync(join(dir, 'aps.yaml'), yaml);
+    const [mirror, drop] = loadConfig({ env: {}, file: join(dir, 'aps.yaml') }).sources;
+    assert.deepEqual(
+      [mirror?.manifest, mirror?.prune, mirror?.checksums, mirror?.rollout?.stages],
+      ['manifest.yaml', true, 'verify', [10, 50, 100]],
+    );
+    assert.deepEqual(applyRule(mirror!.map![0]!, {}, 'vop-5.1.bin'), {
+      match: true,
+      target: { profile: 'vop', kind: 'firmware', version: '5.1' },
+    });
+    assert.deepEqual(applyRule(mirror!.map![1]!, {}, 'audiocodes-mp124_7.20A.256.cmp'), {
+      match: true,
+      target: { profile: 'audiocodes-mp124', kind: 'firmware', version: '7.20A.256' },
+    });
+    assert.deepEqual([drop?.profile, drop?.kind, drop?.role], ['audiocodes-mp124', 'aux', 'cpt']);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,13 +1,21 @@
 import { join } from 'node:path';
 import { ArtifactQueries } from './artifact-queries.ts';
+import { AuditQueries } from './audit-queries.ts';
 import { BackupQueries } from './backup-queries.ts';
 import { BUSY_TIMEOUT_MS, openDb, type Db } from './db.ts';
 import { DeviceQueries } from './device-queries.ts';
+import { SourceRunQueries } from './source-run-queries.ts';
 import { StateQueries } from './state-queries.ts';
+import { TokenQueries } from './token-queries.ts';
+import { WindowQueries } from './window-queries.ts';
 
 export * from './types.ts';
 export type { StateUpdate } from './device-queries.ts';
 export { corruptValueCount, isBusyError, onCorruptValue } from './db.ts';
+export type { AuditQuery, AuditRecord } from './audit-queries.ts';
+export type { HeldRecord } from './window-queries.ts';
+export type { AdminScope, AdminTokenRecord } from './token-queries.ts';
+export type { SourceRunCounts, SourceRunRecord, SourceRunStatus } from './source-run-queries.ts';
 
 /** The only door to SQL. One instance per process, shared by every service. */
 export class Store {
@@ -16,6 +24,10 @@ export class Store {
   readonly devices: DeviceQueries;
   readonly state: StateQueries;
   readonly backups: BackupQueries;
+  readonly tokens: TokenQueries;
+  readonly audit: AuditQueries;
+  readonly sourceRuns: SourceRunQueries;
+  readonly windows: WindowQueries;
 
   constructor(db: Db) {
     this.db = db;
@@ -24,6 +36,10 @@ export class Store {
     this.artifacts = new ArtifactQueries(db, changed);
     this.devices = new DeviceQueries(db, changed);
     this.backups = new BackupQueries(db);
+    this.tokens = new TokenQueries(db);
+    this.audit = new AuditQueries(db);
+    this.sourceRuns = new SourceRunQueries(db);
+    this.windows = new WindowQueries(db, changed);
   }
 
   /** Runs fn in one transaction; 'immediate' takes the write lock first, for a read followed by a write. */

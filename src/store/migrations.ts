@@ -131,4 +131,88 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (device_id, seq)
   );
   `,
+  // 5: release policy and rollouts (issue 12), filled in when that branch merges.
+  '',
+  // 6: maintenance windows. What each device holds (the artifact it last fetched completely per slot, and
+  // the bytes of each rendered file it was last given), so a poll outside its window changes nothing; and
+  // the `window:` a group overrides its profile's with. Held rows never bump the generation (they are
+  // written by device requests, and no cache depends on them); group windows do (rendered files show them).
+  // Seeded from what devices already fetched, so an upgrade does not make every device "new".
+  `
+  CREATE TABLE window_held (
+    device_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    artifact_id INTEGER,
+    sha256 TEXT NOT NULL,
+    bytes BLOB,
+    first_at TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (device_id, key)
+  );
+  CREATE TRIGGER window_held_device_del AFTER DELETE ON devices BEGIN DELETE FROM window_held WHERE device_id = old.id; END;
+  INSERT OR IGNORE INTO window_held (device_id, key, artifact_id, sha256, bytes, first_at, at)
+    SELECT s.device_id, 'slot:' || a.kind || CASE WHEN a.role <> '' THEN ':' || a.role ELSE '' END, a.id, a.sha256, NULL,
+           json_extract(f.value, '$.at'), json_extract(f.value, '$.at')
+    FROM device_state s, json_each(s.fetched) f
+    JOIN artifacts a ON a.id = json_extract(f.value, '$.artifactId')
+    WHERE json_extract(f.value, '$.at') IS NOT NULL
+    ORDER BY json_extract(f.value, '$.at') DESC;
+
+  CREATE TABLE group_windows (name TEXT PRIMARY KEY, window TEXT NOT NULL);
+  CREATE TRIGGER group_windows_ins AFTER INSERT ON group_windows BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER group_windows_upd AFTER UPDATE ON group_windows BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  CREATE TRIGGER group_windows_del AFTER DELETE ON group_windows BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  `,
+  // 7: every run of an upstream source (aps sync, POST /sources/:name/sync, a schedule), for the history. A
+  // 'running' row is also the lock that keeps two processes from syncing one source at once; per-file results
+  // (unchanged files only counted) and pruned artifacts are JSON in `detail`.
+  `
+  CREATE TABLE IF NOT EXISTS source_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    type TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'interrupted')),
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    duration_ms INTEGER,
+    added INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    skipped INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    unmapped INTEGER NOT NULL DEFAULT 0,
+    pruned INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    detail TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX IF NOT EXISTS source_runs_source ON source_runs (source, id);
+  `,
+  // 8: admin access. Named admin tokens (scope read or full), stored as a keyed hash, never as text; and the
+  // audit log of admin changes: who (token name or cli:<os user>), when, what, target, before/after JSON
+  // (secrets masked before they are written).
+  `
+  CREATE TABLE admin_tokens (
+    name TEXT PRIMARY KEY,
+    scope TEXT NOT NULL CHECK (scope IN ('read', 'full')),
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    last_used_at TEXT
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after TEXT
+  );
+  CREATE INDEX audit_at ON audit (at);
+  CREATE INDEX audit_who ON audit (who, id);
+  `,
 ];

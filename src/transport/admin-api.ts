@@ -1,22 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { removeLeftBehind } from '../fs-atomic.ts';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Request, type Router } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { backupNumber } from '../backups/backup-store.ts';
 import { backupVolatileOf } from '../backups/volatile.ts';
 import { assertKind } from '../catalog/catalog.ts';
+import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
 import { retireArtifact } from '../catalog/retire.ts';
 import type { Core } from '../core.ts';
 import { describeDevice, previewDevice } from '../devices/describe.ts';
+import { saveDevice } from '../devices/device-audit.ts';
 import { fleetView } from '../devices/fleet.ts';
+import { notifyDevice } from '../devices/notify-device.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
+import { actor, adminAuth } from './admin-auth.ts';
+import { intQuery, parseBody } from './api-input.ts';
+import { auditApi } from './api-audit.ts';
+import { tokensApi } from './api-tokens.ts';
+import { sourcesApi } from './api-sources.ts';
 
 const deviceBody = z
   .object({
@@ -32,44 +39,15 @@ const deviceBody = z
   })
   .strict();
 
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) {
-    const i = r.error.issues[0]!;
-    throw new ApsError('bad_request', `${i.path.join('.') || 'body'}: ${i.message}`);
-  }
-  return r.data;
-}
-
-/** RFC 6750 §3: a 401 names the scheme and realm; a token that was presented but is wrong is "invalid_token". */
-function bearer(token: string): (req: Request, res: Response, next: NextFunction) => void {
-  const want = createHash('sha256').update(token).digest();
-  return (req, res, next) => {
-    const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-    const got = createHash('sha256')
-      .update(m?.[1] ?? '')
-      .digest();
-    if (!m || !timingSafeEqual(want, got)) {
-      res.set('WWW-Authenticate', m ? 'Bearer realm="aps", error="invalid_token"' : 'Bearer realm="aps"');
-      return next(new ApsError('unauthorized', 'missing or wrong bearer token'));
-    }
-    next();
-  };
-}
-
-/** An optional non-negative integer query parameter; anything else is a 400 naming the parameter. */
-function intQuery(value: unknown, name: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw new ApsError('bad_request', `${name} must be a non-negative integer`);
-  return Number(value);
-}
-
 function id(req: Request): string {
   return String(req.params.id);
 }
 
-/** The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles. */
-export function adminApi(core: Core, token: string): Router {
+/**
+ * The admin REST API under /api/v1: artifacts, devices, groups, events, fleet, profiles, tokens, audit.
+ * Every change is recorded in the audit log by the shared operation it calls, `who` being the token's name.
+ */
+export function adminApi(core: Core): Router {
   const r = express.Router();
   const uploads = join(core.config.dataDir, 'uploads');
   mkdirSync(uploads, { recursive: true });
@@ -81,8 +59,10 @@ export function adminApi(core: Core, token: string): Router {
   });
   const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
-  r.use(bearer(token));
+  r.use(adminAuth(core));
   r.use(express.json({ limit: '1mb' }));
+  r.use('/tokens', tokensApi(core));
+  r.use('/audit', auditApi(core));
 
   r.get('/artifacts', (req, res) => {
     res.json(core.catalog.list(typeof req.query.profile === 'string' ? req.query.profile : undefined));
@@ -102,7 +82,7 @@ export function adminApi(core: Core, token: string): Router {
       if (!file) throw new ApsError('bad_request', 'multipart field "file" is required');
       const f = req.body as Record<string, string | undefined>;
       const serial = f.serial === undefined || f.serial === '' ? null : Number(f.serial);
-      const { artifact, existing, warning } = await core.catalog.add(
+      const added = await core.catalog.add(
         { path: file.path },
         {
           kind: assertKind(f.kind ?? ''),
@@ -119,6 +99,8 @@ export function adminApi(core: Core, token: string): Router {
           origin: 'upload',
         },
       );
+      recordArtifactAdd(core.audit, actor(res), added);
+      const { artifact, existing, warning } = added;
       // Bytes already filling the slot: the artifact holding them, 200 and existing: true (nothing created).
       res.status(existing ? 200 : 201).json({ ...artifact, existing, ...(warning ? { warning } : {}) });
     } finally {
@@ -128,7 +110,7 @@ export function adminApi(core: Core, token: string): Router {
   r.delete('/artifacts/:id', async (req, res) => {
     if (!/^\d{1,15}$/.test(id(req))) throw new ApsError('not_found', `no artifact ${id(req)}`);
     const force = req.query.force === '1' || req.query.force === 'true';
-    const { artifact, moved } = await retireArtifact(core, Number(id(req)), force);
+    const { artifact, moved } = await retireArtifact(core, Number(id(req)), force, actor(res));
     res.json({ ...artifact, moved });
   });
 
@@ -140,21 +122,21 @@ export function adminApi(core: Core, token: string): Router {
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
     res.json(describeDevice(core, d));
   });
-  r.post('/devices', (req, res) => {
+  r.post('/devices', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
     if (!b.id) throw new ApsError('bad_request', 'id is required');
-    res.status(201).json(describeDevice(core, core.devices.upsert({ ...b, id: b.id }, 'create')));
+    res.status(201).json(describeDevice(core, await saveDevice(core, { ...b, id: b.id }, 'create', actor(res))));
   });
-  r.put('/devices/:id', (req, res) => {
+  r.put('/devices/:id', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
-    res.json(describeDevice(core, core.devices.upsert({ ...b, id: id(req) }, 'upsert')));
+    res.json(describeDevice(core, await saveDevice(core, { ...b, id: id(req) }, 'upsert', actor(res))));
   });
-  r.patch('/devices/:id', (req, res) => {
+  r.patch('/devices/:id', async (req, res) => {
     const b = parseBody(deviceBody, req.body);
-    res.json(describeDevice(core, core.devices.upsert({ ...b, id: id(req) }, 'update')));
+    res.json(describeDevice(core, await saveDevice(core, { ...b, id: id(req) }, 'update', actor(res))));
   });
   r.delete('/devices/:id', async (req, res) => {
-    await removeDevice(core, id(req));
+    await removeDevice(core, id(req), actor(res));
     res.status(204).end();
   });
   r.get('/devices/:id/preview', (req, res) => {
@@ -163,11 +145,7 @@ export function adminApi(core: Core, token: string): Router {
     res.json(previewDevice(core, d));
   });
   r.post('/devices/:id/notify', async (req, res) => {
-    const d = core.devices.get(id(req));
-    if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
-    const a = core.adapterOf(d.profile);
-    if (!a.notify) throw new ApsError('bad_request', `adapter ${a.name} has no push trigger`);
-    res.json(await a.notify(d, core.servicesFor(a.name), core.adapterConfig(a.name)));
+    res.json(await notifyDevice(core, id(req), actor(res)));
   });
 
   // Backups: what devices uploaded about themselves. The bytes hold device secrets: admin token only.
@@ -187,7 +165,7 @@ export function adminApi(core: Core, token: string): Router {
   });
   r.post('/devices/:id/backups/:seq/restore', async (req, res) => {
     const d = core.devices.require(id(req));
-    res.json(await core.backups.restore(d.id, backupNumber(req.params.seq, 'seq')!));
+    res.json(await core.backups.restore(d.id, backupNumber(req.params.seq, 'seq')!, actor(res)));
   });
 
   r.get('/groups', (_req, res) => {
@@ -210,6 +188,7 @@ export function adminApi(core: Core, token: string): Router {
     const after = typeof req.query.after === 'string' && req.query.after !== '' ? req.query.after : undefined;
     res.json(fleetView(core, { after, limit: intQuery(req.query.limit, 'limit') }));
   });
+  r.use('/sources', sourcesApi(core));
   r.get('/profiles', (_req, res) => {
     res.json(core.profiles.list().map((p) => ({ name: p.name, adapter: p.adapter, description: p.description, models: p.models })));
   });

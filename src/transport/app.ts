@@ -9,7 +9,7 @@ import { adminApi } from './admin-api.ts';
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
  * they are the hot path. Body parsing, auth and JSON live only on the admin API.
  */
-export function createApp(core: Core, adminToken: string, metrics: Registry, routers: Map<string, Router>): Express {
+export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // the file responder sets strong ETags itself
@@ -23,7 +23,7 @@ export function createApp(core: Core, adminToken: string, metrics: Registry, rou
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });
-  app.use('/api/v1', adminApi(core, adminToken));
+  app.use('/api/v1', adminApi(core));
   for (const [name, router] of routers) app.use(`/${name}`, router);
 
   app.use((req, res) => {

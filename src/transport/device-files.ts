@@ -37,14 +37,27 @@ export class DeviceFiles {
   private readonly events: EventSink;
   private readonly log: Logger;
   private readonly revisions: RevisionStore;
+  private readonly onFetched: (deviceId: string, a: ArtifactRecord) => void;
   /** Set in front-proxy mode (`http.frontProxy`): artifacts are handed to nginx instead of streamed. */
   readonly frontProxy: FrontProxy | undefined;
 
-  constructor(catalog: Catalog, events: EventSink, log: Logger, revisions: RevisionStore, frontProxy?: FrontProxy) {
+  /**
+   * @param onFetched told of every artifact a device fetched completely (what it now holds: src/windows/gate.ts)
+   * @param frontProxy set in front-proxy mode
+   */
+  constructor(
+    catalog: Catalog,
+    events: EventSink,
+    log: Logger,
+    revisions: RevisionStore,
+    onFetched: (deviceId: string, a: ArtifactRecord) => void = () => {},
+    frontProxy?: FrontProxy,
+  ) {
     this.catalog = catalog;
     this.events = events;
     this.log = log;
     this.revisions = revisions;
+    this.onFetched = onFetched;
     this.frontProxy = frontProxy;
   }
 
@@ -65,14 +78,13 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     contentType = 'application/octet-stream',
   ): Promise<ServeResult> {
-    const what = { artifactId: a.id, version: a.version || undefined };
     const proxy = this.frontProxy;
     const who = requester(req);
     // The event waits for nginx's report of the transfer: recorded as if APS had sent the bytes itself.
     const handOver = proxy
       ? (status: 200 | 206): Record<string, string> => ({
           'X-Accel-Redirect': proxy.uriOf(a.sha256),
-          'X-Aps-Transfer': proxy.begin((end) => this.recordTransfer(who, info, end, what), status),
+          'X-Aps-Transfer': proxy.begin((end) => this.recordTransfer(who, info, end, a), status),
         })
       : undefined;
     const r = await serveFile(req, res, {
@@ -81,7 +93,7 @@ export class DeviceFiles {
       lastModified: this.artifactDate(info.deviceId, info.file, a),
       contentType,
     });
-    if (!r.handedOver) this.record(who, info, r, what);
+    if (!r.handedOver) this.artifactSent(who, info, r, a);
     return r;
   }
 
@@ -120,21 +132,26 @@ export class DeviceFiles {
     this.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: reason });
   }
 
+  // An artifact APS sent (or nginx did, as it reported): the event, and what the device now holds.
+  private artifactSent(who: Requester, info: DeviceRequestInfo, r: ServeResult, a: ArtifactRecord): void {
+    this.record(who, info, r, { artifactId: a.id, version: a.version || undefined });
+    if (info.deviceId && r.status === 200 && who.method === 'GET') this.onFetched(info.deviceId, a);
+  }
+
   // A transfer nginx sent: its status and bytes as nginx reports them; fetched only when it completed.
-  private recordTransfer(who: Requester, info: DeviceRequestInfo, end: TransferEnd, what: { artifactId?: number; version?: string }): void {
+  private recordTransfer(who: Requester, info: DeviceRequestInfo, end: TransferEnd, a: ArtifactRecord): void {
     if (!end.confirmed) {
       this.events.record({
         ...info,
         status: end.status,
-        artifactId: what.artifactId ?? null,
+        artifactId: a.id,
         ip: who.ip,
         ua: who.ua,
         detail: 'handed to the front proxy; it never reported the transfer',
       });
       return;
     }
-    const status = end.complete ? end.status : 499;
-    this.record(who, info, { status, bytes: end.bytes }, what);
+    this.artifactSent(who, info, { status: end.complete ? end.status : 499, bytes: end.bytes }, a);
   }
 
   private record(

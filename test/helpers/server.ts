@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ADAPTERS } from '../../adapters/index.ts';
 import { loadConfig, type ConfigInput } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
+import type { CoreOptions } from '../../src/core.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
 export interface TestServer extends RunningServer {
@@ -32,7 +33,12 @@ export function tempDir(prefix = 'aps-test-'): string {
  * A real server on ephemeral loopback ports over a fresh temp data folder (real SQLite, real blobs); `log`
  * to read its log lines (test/helpers/log-capture.ts), silent otherwise.
  */
-export async function startTestServer(overrides: ConfigInput = {}, dataDir = tempDir(), log?: Logger): Promise<TestServer> {
+export async function startTestServer(
+  overrides: ConfigInput = {},
+  dataDir = tempDir(),
+  log?: Logger,
+  opts: CoreOptions = {},
+): Promise<TestServer> {
   const config = loadConfig({
     env: {},
     file: undefined,
@@ -46,7 +52,7 @@ export async function startTestServer(overrides: ConfigInput = {}, dataDir = tem
       ...overrides,
     },
   });
-  const server = await startServer(config, ADAPTERS, log ?? createLogger(process.env.APS_TEST_LOG ?? 'silent'));
+  const server = await startServer(config, ADAPTERS, log ?? createLogger(process.env.APS_TEST_LOG ?? 'silent'), opts);
   return {
     ...server,
     dataDir,

@@ -1,0 +1,61 @@
+import express, { type Request, type Router } from 'express';
+import type { Core } from '../core.ts';
+import { actor } from './admin-auth.ts';
+import { ApsError } from '../errors.ts';
+import { describeSource, selectSources, sourceRunner, sourceRuns } from '../sources/sync.ts';
+
+/** A bounded non-negative integer query parameter; anything else is a 400 naming it. */
+function intParam(value: unknown, name: string, max: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value) || Number(value) > max)
+    throw new ApsError('bad_request', `${name} must be an integer from 0 to ${max}`);
+  return Number(value);
+}
+
+function sourceName(req: Request): string {
+  return String(req.params.name);
+}
+
+/**
+ * `/api/v1/sources`: the configured upstream sources, a sync started now (the same runner as `aps sync` and the
+ * schedules, so a source never syncs twice at once: 409 while it runs), and each source's recorded runs.
+ */
+export function sourcesApi(core: Core): Router {
+  const r = express.Router();
+  r.get('/', (_req, res) => {
+    res.json(core.config.sources.map((s) => describeSource(core, s)));
+  });
+  // 202 with the run's id at once (follow it under /runs/:id); `?wait=1` answers the finished run instead.
+  r.post('/:name/sync', async (req, res) => {
+    const [src] = selectSources(core, sourceName(req));
+    const { id, done } = sourceRunner(core).start(src!, { trigger: 'api' });
+    // Who started which run: the run's own row holds what it did (the CLI records its finished runs the same way).
+    core.audit.record({ who: actor(res), action: 'source.sync', target: src!.name, after: { run: id } });
+    if (req.query.wait === '1' || req.query.wait === 'true') return void res.json(await done);
+    res
+      .status(202)
+      .location(`${req.baseUrl}/${encodeURIComponent(src!.name)}/runs/${id}`)
+      .json({ id, source: src!.name, status: 'running' });
+  });
+  r.get('/:name/runs', (req, res) => {
+    const name = sourceName(req);
+    res.json(
+      sourceRuns(core, {
+        source: name,
+        limit: intParam(req.query.limit, 'limit', 1000) ?? 50,
+        before: intParam(req.query.before, 'before', Number.MAX_SAFE_INTEGER),
+      }),
+    );
+  });
+  r.get('/:name/runs/:id', (req, res) => {
+    const id = intParam(req.params.id, 'id', Number.MAX_SAFE_INTEGER);
+    const run = id === undefined ? undefined : core.store.sourceRuns.get(id);
+    if (!run || run.source !== sourceName(req))
+      throw new ApsError('not_found', `no run ${String(req.params.id)} of source "${sourceName(req)}"`);
+    const { detail, ...summary } = run;
+    // A run of this server still going says which file it is at; one of another process has no progress here.
+    const progress = run.status === 'running' ? { progress: sourceRunner(core).progressOf(run.id) ?? null } : {};
+    res.json({ ...summary, ...progress, ...(detail as object) });
+  });
+  return r;
+}

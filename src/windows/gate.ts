@@ -1,0 +1,281 @@
+// The maintenance-window gate (README "Maintenance windows"). Target selection (the catalog, with pins and
+// rollouts) says what a device should have; this says whether it may have it *now*. Outside its window a
+// device keeps what it holds: the artifact it last fetched completely in each slot, and the bytes of each
+// rendered file it was last given. Keeping the rendered bytes (rather than rendering again against the
+// held targets) is what keeps a file byte-identical: a variable, a template or a group edited outside the
+// window would otherwise change it, and with it its serial, ETag and Last-Modified.
+// Vendor-blind: adapters reach it only through the catalog reader and rendered files of their services.
+import type { ArtifactRecord, Store } from '../store/index.ts';
+import type { TargetSubject } from '../catalog/catalog.ts';
+import { slotKey } from '../catalog/pins.ts';
+import type { Clock } from '../clock.ts';
+import type { Profile } from '../profiles/profiles.ts';
+import { describeWindow, parseWindow, type WindowDef } from './window-def.ts';
+import { localHhmm, windowHours, windowTimes, type WindowTimes } from './window-time.ts';
+
+/**
+ * fresh: offer the current target (no window, window open, or a new device);
+ * hold: offer what the device holds; wait: a new device whose window says `newDevices: wait`.
+ */
+export type GateMode = 'fresh' | 'hold' | 'wait';
+
+/** A device's window as adapters and `device show` see it (vendor-blind data). */
+export interface DeviceWindow {
+  source: 'profile' | 'group';
+  description: string;
+  tz: string;
+  open: boolean;
+  /** ISO times: the end of the open occurrence, and the start of the next one. */
+  closesAt: string | null;
+  nextStart: string | null;
+  /** Local hours (0-23, in `tz`) during which the window is open at some minute. */
+  hours: number[];
+  /** 'hh:mm' in `tz`: when the open (else the next) occurrence starts, for a device's daily check. */
+  startTime: string | null;
+  /** How long that occurrence lasts, in whole minutes. */
+  minutes: number | null;
+  newDevices: 'serve' | 'wait';
+  push: boolean;
+}
+
+type WindowSubject = Pick<TargetSubject, 'id' | 'profile' | 'group'>;
+
+const artifactKey = (slot: string): string => `slot:${slot}`;
+const fileKey = (file: string): string => `file:${file}`;
+
+export class WindowGate {
+  private readonly store: Store;
+  private readonly profile: (name: string) => Profile | undefined;
+  private readonly artifact: (id: number) => ArtifactRecord | undefined;
+  readonly clock: Clock;
+  private readonly isDevice: (id: string) => boolean;
+  private groupGen = -1;
+  private groups = new Map<string, WindowDef | null>();
+  private readonly times = new WeakMap<WindowDef, { from: number; until: number; times: WindowTimes; hours: number[] }>();
+  private readonly profiles: () => Profile[];
+  /**
+   * Last sha256 written per device and file: a poll that renders the same bytes writes nothing. Forgotten
+   * at each change generation (a removed device's rows go with it; one of the same id starts afresh).
+   */
+  private heldSha = new Map<string, string>();
+  private heldGen = -1;
+
+  constructor(
+    store: Store,
+    profiles: { get(name: string): Profile | undefined; list(): Profile[] },
+    artifact: (id: number) => ArtifactRecord | undefined,
+    isDevice: (id: string) => boolean,
+    clock: Clock,
+  ) {
+    this.isDevice = isDevice;
+    this.store = store;
+    this.profile = (name) => profiles.get(name);
+    this.profiles = () => profiles.list();
+    this.artifact = artifact;
+    this.clock = clock;
+  }
+
+  /** The window that applies: the group's, else the profile's; undefined when changes go out at once. */
+  definitionOf(subject: Pick<TargetSubject, 'profile' | 'group'>): { def: WindowDef; source: 'profile' | 'group' } | undefined {
+    const g = subject.group ? this.groupWindow(subject.group) : undefined;
+    if (g) return { def: g, source: 'group' };
+    const p = this.profile(subject.profile)?.window;
+    return p ? { def: p, source: 'profile' } : undefined;
+  }
+
+  /** Open or not, and when next, at the clock's now; computed again only when a boundary passes. */
+  timesOf(def: WindowDef, now = this.clock.now()): WindowTimes {
+    return this.computed(def, now).times;
+  }
+
+  private computed(def: WindowDef, now: number): { times: WindowTimes; hours: number[] } {
+    const hit = this.times.get(def);
+    if (hit && now >= hit.from && now < hit.until) return hit;
+    const times = windowTimes(def, now);
+    const until = Math.min(times.closesAt?.getTime() ?? Infinity, times.nextStart?.getTime() ?? Infinity, now + 3_600_000);
+    const entry = { from: now, until, times, hours: windowHours(def, now) };
+    this.times.set(def, entry);
+    return entry;
+  }
+
+  /**
+   * What a cached rendered file depends on besides the store's generation: the device's gate mode and its
+   * window's daily start (render input); for a file shared by many devices, every profile window's state.
+   * A window opening changes what the catalog reader offers without any write, so caches must see it.
+   */
+  cacheToken(device: WindowSubject | undefined): string {
+    if (!device) {
+      return this.profiles()
+        .filter((p) => p.window)
+        .map((p) => (this.timesOf(p.window!).open ? '1' : '0'))
+        .join('');
+    }
+    const w = this.definitionOf(device);
+    return w ? `${this.mode(device)}|${this.view(device)?.startTime}` : '';
+  }
+
+  view(subject: Pick<TargetSubject, 'profile' | 'group'>): DeviceWindow | undefined {
+    const w = this.definitionOf(subject);
+    if (!w) return undefined;
+    const { times: t, hours } = this.computed(w.def, this.clock.now());
+    return {
+      source: w.source,
+      description: describeWindow(w.def),
+      tz: w.def.tz,
+      open: t.open,
+      closesAt: t.closesAt?.toISOString() ?? null,
+      nextStart: t.nextStart?.toISOString() ?? null,
+      hours,
+      startTime: t.aimStart ? localHhmm(t.aimStart, w.def.tz) : null,
+      minutes: t.aimStart && t.aimEnd ? Math.floor((t.aimEnd.getTime() - t.aimStart.getTime()) / 60_000) : null,
+      newDevices: w.def.newDevices,
+      push: w.def.push,
+    };
+  }
+
+  /**
+   * A device is new until its window has closed once since it first held anything: its first provisioning
+   * (config, then firmware, possibly minutes apart) is never cut in half by the window.
+   */
+  mode(subject: WindowSubject): GateMode {
+    const w = this.definitionOf(subject);
+    if (!w) return 'fresh';
+    const t = this.timesOf(w.def);
+    if (t.open) return 'fresh';
+    const first = this.store.windows.firstHeldAt(subject.id);
+    const isNew = first === undefined || t.lastClose === null || Date.parse(first) >= t.lastClose.getTime();
+    if (!isNew) return 'hold';
+    return w.def.newDevices === 'wait' ? 'wait' : 'fresh';
+  }
+
+  /**
+   * What a device is offered in one slot: the target inside its window (or when new), else what it holds
+   * (nothing when it holds nothing there, or its artifact was removed). A subject that is not a device (a
+   * file shared by a whole model) holds what it was last offered, per model.
+   */
+  offered(subject: TargetSubject, slot: string, target: ArtifactRecord | undefined): ArtifactRecord | undefined {
+    if (!this.definitionOf(subject)) return target;
+    const mode = this.mode(subject);
+    const shared = !this.isDevice(subject.id);
+    const key = shared ? `${artifactKey(slot)}@${subject.model ?? ''}` : artifactKey(slot);
+    if (mode === 'fresh') {
+      if (shared && target) this.noteOffered(subject.id, key, target);
+      return target;
+    }
+    if (mode === 'wait') return undefined;
+    const held = this.store.windows.held(subject.id, key);
+    if (!held || held.artifactId === null) return undefined;
+    if (target && target.id === held.artifactId) return target;
+    return this.artifact(held.artifactId);
+  }
+
+  offeredTargets(subject: TargetSubject, targets: Map<string, ArtifactRecord>): Map<string, ArtifactRecord> {
+    if (this.mode(subject) === 'fresh') return targets;
+    const out = new Map<string, ArtifactRecord>();
+    const slots = new Set([...targets.keys(), ...this.heldSlots(subject.id)]);
+    for (const slot of [...slots].sort()) {
+      const a = this.offered(subject, slot, targets.get(slot));
+      if (a) out.set(slot, a);
+    }
+    return out;
+  }
+
+  /** The bytes of a rendered file a device holds, to answer with outside its window. */
+  heldFile(deviceId: string, file: string): Buffer | undefined {
+    return this.store.windows.held(deviceId, fileKey(file))?.bytes ?? undefined;
+  }
+
+  /** A rendered file given to a device (inside its window, or new): what it holds from now on. */
+  noteRendered(deviceId: string, file: string, bytes: Buffer, sha256: string): void {
+    const key = `${deviceId}\0${file}`;
+    if (this.memo().get(key) === sha256) return;
+    if (this.store.windows.held(deviceId, fileKey(file))?.sha256 !== sha256) this.hold(deviceId, fileKey(file), null, sha256, bytes);
+    if (this.heldSha.size >= 50_000) this.heldSha.delete(this.heldSha.keys().next().value!);
+    this.heldSha.set(key, sha256);
+  }
+
+  /** What a file shared by a model was offered (there is no device to fetch it): held from now on. */
+  private noteOffered(owner: string, key: string, a: ArtifactRecord): void {
+    const memo = `${owner}\0${key}`;
+    if (this.memo().get(memo) === a.sha256) return;
+    if (this.store.windows.held(owner, key)?.artifactId !== a.id) this.hold(owner, key, a.id, a.sha256, null);
+    this.heldSha.set(memo, a.sha256);
+  }
+
+  /** An artifact a device fetched completely: what it holds in that slot from now on. */
+  noteFetched(deviceId: string, a: ArtifactRecord): void {
+    const key = artifactKey(slotKey(a.kind, a.role));
+    if (this.store.windows.held(deviceId, key)?.artifactId === a.id) return;
+    this.hold(deviceId, key, a.id, a.sha256, null);
+  }
+
+  /**
+   * Slots whose target the device does not hold (another artifact, or none yet in a slot it never
+   * fetched): what it will be offered when its window opens. A device that holds nothing has nothing
+   * pending: it is served at once.
+   */
+  pendingSlots(subject: TargetSubject, targets: Map<string, ArtifactRecord>): string[] {
+    if (this.store.windows.firstHeldAt(subject.id) === undefined) return [];
+    const out: string[] = [];
+    for (const [slot, a] of targets) {
+      if (this.store.windows.held(subject.id, artifactKey(slot))?.artifactId !== a.id) out.push(slot);
+    }
+    return out;
+  }
+
+  /** Whether these fresh bytes differ from the rendered file the device holds (it holds one). */
+  fileDiffers(deviceId: string, file: string, sha256: string): boolean {
+    const held = this.store.windows.held(deviceId, fileKey(file));
+    return held !== undefined && held.sha256 !== sha256;
+  }
+
+  private memo(): Map<string, string> {
+    const gen = this.store.state.generation();
+    if (gen !== this.heldGen) {
+      this.heldSha = new Map();
+      this.heldGen = gen;
+    }
+    return this.heldSha;
+  }
+
+  private heldSlots(deviceId: string): string[] {
+    return this.store.windows
+      .heldAll(deviceId)
+      .filter((h) => h.key.startsWith('slot:') && !h.key.includes('@'))
+      .map((h) => h.key.slice('slot:'.length));
+  }
+
+  private hold(deviceId: string, key: string, artifactId: number | null, sha256: string, bytes: Buffer | null): void {
+    this.store.windows.putHeld({ deviceId, key, artifactId, sha256, bytes, at: new Date(this.clock.now()).toISOString() });
+  }
+
+  /** A group's own window (`window:` on the group in an apply file), overriding its devices' profiles'. */
+  groupWindowOf(name: string): WindowDef | undefined {
+    return this.groupWindow(name);
+  }
+
+  /** Sets (validated by the caller with parseWindow) or removes (undefined) a group's window. */
+  setGroupWindow(name: string, def: WindowDef | undefined): void {
+    this.store.windows.setGroupWindow(name, def);
+  }
+
+  private groupWindow(name: string): WindowDef | undefined {
+    const gen = this.store.state.generation();
+    if (gen !== this.groupGen) {
+      this.groups = new Map();
+      this.groupGen = gen;
+    }
+    let w = this.groups.get(name);
+    if (w === undefined) {
+      const raw = this.store.windows.groupWindow(name);
+      // Checked when written (aps apply); a row that no longer parses means no window rather than a failing poll.
+      try {
+        w = raw === undefined ? null : parseWindow(raw, `group ${name}`, 'bad_request');
+      } catch {
+        w = null;
+      }
+      this.groups.set(name, w);
+    }
+    return w ?? undefined;
+  }
+}

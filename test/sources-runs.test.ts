@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ADAPTERS } from '../adapters/index.ts';
+import { loadConfig } from '../src/config.ts';
+import { openCore, type Core } from '../src/core.ts';
+import { createLogger } from '../src/log.ts';
+import type { SourceConfig } from '../src/sources/source-config.ts';
+import { sourceRunner } from '../src/sources/sync.ts';
+import { tempDir } from './helpers/server.ts';
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** The runner over a local folder source: checksums required, symlinks, the per-source lock, hooks, history. */
+describe('source runs: recorded, never two at once, hooks', () => {
+  let dir: string;
+  let core: Core;
+  let src: SourceConfig;
+
+  before(() => {
+    dir = tempDir('aps-runs-');
+    const up = join(dir, 'up');
+    mkdirSync(up);
+    writeFileSync(join(up, 'vop-1.0.bin'), 'one');
+    writeFileSync(join(up, 'vop-1.0.bin.sha256'), `${sha256('one')}\n`);
+    writeFileSync(join(up, 'vop-1.1.bin'), 'no checksum for me');
+    writeFileSync(join(up, 'notes.txt'), 'not firmware');
+    writeFileSync(join(dir, 'secret'), 'outside the folder');
+    symlinkSync(join(dir, 'secret'), join(up, 'vop-9.9.bin'));
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        dataDir: join(dir, 'data'),
+        sources: [
+          {
+            name: 'drop',
+            type: 'folder',
+            path: up,
+            checksums: 'require',
+            map: [{ pattern: 'vop-(?<version>[\\d.]+)\\.bin', profile: 'vop', kind: 'firmware' }],
+            rollout: { stages: [50, 100] },
+          },
+        ],
+      },
+    });
+    core = openCore(config, ADAPTERS, createLogger('silent'));
+    src = config.sources[0]!;
+  });
+  after(() => core.close());
+
+  it('adds only files with a published checksum, skips links, reports the rest, and records the run', async () => {
+    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    assert.deepEqual(
+      r.files.map((f) => [f.file, f.status, f.reason ?? '']),
+      [
+        ['notes.txt', 'unmapped', 'no rule matches the name'],
+        ['vop-1.0.bin', 'added', ''],
+        ['vop-1.1.bin', 'failed', 'no published checksum (checksums: require): add it to the manifest or a .sha256 file'],
+        ['vop-9.9.bin', 'skipped', 'symbolic link, not followed'],
+      ],
+    );
+    assert.deepEqual(
+      core.catalog.list('vop').map((a) => [a.filename, a.origin]),
+      [['vop-1.0.bin', 'folder:drop']],
+    );
+    const [run] = core.store.sourceRuns.list({ source: 'drop', limit: 5 });
+    assert.deepEqual(
+      [run?.id, run?.trigger, run?.status, run?.added, run?.failed, run?.skipped, run?.unmapped, run?.bytes],
+      [r.id, 'cli', 'failed', 1, 1, 1, 1, 3],
+    );
+  });
+
+  it('refuses a second run of a source while one is going, in this process or a live other one', async () => {
+    const runner = sourceRunner(core);
+    const first = runner.start(src, { trigger: 'api' });
+    assert.throws(
+      () => runner.start(src, { trigger: 'cli' }),
+      new RegExp(`source "drop" is already syncing \\(run ${first.id}, started .* by api, pid ${process.pid}\\)`),
+    );
+    const refused = await runner.run(src, { trigger: 'cli' });
+    assert.deepEqual([refused.id, refused.ok], [null, false]);
+    await first.done;
+    // A live process on this host (our parent) holds a run: refused too.
+    const held = core.store.sourceRuns.begin(
+      { source: 'drop', type: 'folder', trigger: 'cli', pid: process.ppid, host: hostname(), startedAt: new Date().toISOString() },
+      () => false,
+    );
+    assert.ok('id' in held);
+    assert.throws(() => runner.start(src, { trigger: 'cli' }), /already syncing/);
+    core.store.sourceRuns.finish(
+      held.id,
+      {
+        status: 'ok',
+        finishedAt: new Date().toISOString(),
+        durationMs: 0,
+        added: 0,
+        unchanged: 0,
+        skipped: 0,
+        failed: 0,
+        unmapped: 0,
+        pruned: 0,
+        bytes: 0,
+        error: null,
+      },
+      {},
+    );
+  });
+
+  it('takes over from a run whose process died, or that carries our pid from a previous start, marking it interrupted', async () => {
+    const stale = [2147483646, process.pid].map((pid) => {
+      const b = core.store.sourceRuns.begin(
+        { source: 'drop', type: 'folder', trigger: 'schedule', pid, host: hostname(), startedAt: new Date().toISOString() },
+        () => false,
+      );
+      assert.ok('id' in b);
+      return b.id;
+    });
+    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    assert.notEqual(r.id, null);
+    for (const id of stale) {
+      const run = core.store.sourceRuns.get(id)!;
+      assert.equal(run.status, 'interrupted');
+      assert.match(run.error!, /^interrupted: the process running it \(pid \d+ on .+\) ended before it finished$/);
+    }
+  });
+
+  it('hands what a run added to the rollout hook, and records a hook failure as the run error', async () => {
+    const calls: Array<{ source: string; stages: number[]; ids: number[] }> = [];
+    sourceRunner(core, {
+      onArtifactsAdded: (s, artifacts) => {
+        calls.push({ source: s.name, stages: s.rollout.stages, ids: artifacts.map((a) => a.id) });
+        return Promise.reject(new Error('no eligible devices'));
+      },
+    });
+    writeFileSync(join(dir, 'up', 'vop-1.2.bin'), 'two');
+    writeFileSync(join(dir, 'up', 'vop-1.2.bin.sha256'), `SHA256 (vop-1.2.bin) = ${sha256('two')}\n`);
+    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    const added = r.files.filter((f) => f.status === 'added').map((f) => f.artifactId!);
+    assert.equal(added.length, 1);
+    assert.deepEqual(calls, [{ source: 'drop', stages: [50, 100], ids: added }]);
+    assert.match(r.error!, new RegExp(`^artifacts ${added[0]} were added, but their rollout did not start: no eligible devices$`));
+    assert.equal(core.store.sourceRuns.get(r.id!)?.error, r.error);
+    sourceRunner(core, {});
+  });
+
+  it('reads a sidecar whatever the case of its extension', async () => {
+    writeFileSync(join(dir, 'up', 'vop-2.0.bin'), 'two point oh');
+    writeFileSync(join(dir, 'up', 'vop-2.0.bin.SHA256'), `${sha256('something else')}  vop-2.0.bin\n`);
+    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    const f = r.files.find((x) => x.file === 'vop-2.0.bin');
+    assert.equal(f?.status, 'failed');
+    assert.match(f!.reason!, /^sha256 mismatch: published /);
+    assert.ok(!r.files.some((x) => x.file === 'vop-2.0.bin.SHA256'), 'the sidecar is no artifact and not reported');
+  });
+});
