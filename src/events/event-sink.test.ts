@@ -159,6 +159,9 @@ describe('EventSink when the store refuses writes', () => {
         ['good-1', 'good-2'],
       );
 
+      sink.record({ deviceId: 'd2', adapter: 't', file: 'after-split', status: 200 });
+      await waitFor(() => store.state.events({ deviceId: 'd2' }).length === 3, 'written by the timer after a split, no flush asked');
+
       cli.exec('BEGIN IMMEDIATE');
       sink.record({ deviceId: 'd3', adapter: 't', file: 'late', status: 200 });
       store.db.pragma('busy_timeout = 0'); // so close() does not wait five seconds for the lock

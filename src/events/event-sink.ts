@@ -176,6 +176,7 @@ export class EventSink {
       this.retries++;
       if (!isBusyError(e) && ++this.hardFailures >= ATTEMPTS_BEFORE_SPLIT) {
         this.hardFailures = 0;
+        this.retries = 0; // the split settles the batch; what a lock kept back is retried at once
         this.writeEach(events, states, e);
       } else {
         this.requeue(events, states);
@@ -232,13 +233,15 @@ export class EventSink {
   }
 
   private schedule(): void {
-    if (this.retries > 0 || this.soon) return; // a retry's back-off stands, or the flush is already due now
-    if (this.events.length + this.states.size >= BATCH) {
-      // A full batch brings the flush forward, to a timer of its own: the request that filled it never pays.
-      if (this.timer) clearTimeout(this.timer);
+    const full = this.events.length + this.states.size >= BATCH;
+    if (this.timer) {
+      // A retry's back-off stands, and so does a flush already due now; a full batch brings a later one forward.
+      if (this.retries > 0 || this.soon || !full) return;
+      clearTimeout(this.timer);
       this.timer = null;
-      this.arm(0);
-    } else this.arm(FLUSH_MS);
+    }
+    // A full batch gets a timer of its own: the request that filled it never pays for the flush.
+    this.arm(this.retries > 0 ? RETRY_MS[Math.min(this.retries, RETRY_MS.length) - 1]! : full ? 0 : FLUSH_MS);
   }
 }
 
