@@ -7,12 +7,16 @@
 //   node --import tsx bench/firmware-download.ts [N=20] [--size-mib 64] [--rounds 2]
 //
 // Loopback only. Stops by itself; kills its children and removes its temp folder on exit.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  freePort,
   HOST,
   machineNote,
+  ROOT,
+  startNginx,
   procCpuMs,
   applyFleet,
   mib,
@@ -156,6 +160,44 @@ async function main(): Promise<void> {
     users.map(() => '/'),
   );
   await stop(bare);
+
+  // The bound: nginx (Debian's, sendfile) serving the same file as a static file.
+  const ngDir = join(dir, 'nginx-static');
+  mkdirSync(ngDir);
+  const nginx = await startNginx((port) => `server { listen ${HOST}:${port}; root ${dir}; }`, ngDir);
+  await measure(
+    nginx,
+    users.map(() => '/firmware.bin'),
+  );
+  await stop(nginx);
+
+  // Front-proxy mode: APS decides and records, nginx sends the blob (X-Accel-Redirect, nginx/aps.conf.template).
+  const fpDir = join(dir, 'front-proxy');
+  mkdirSync(fpDir);
+  const completionPort = await freePort();
+  writeFileSync(join(fpDir, 'aps.yaml'), `http: { frontProxy: { mode: x-accel, completionPort: ${completionPort} } }\n`);
+  const behind = await startAps(data, fpDir);
+  const template = readFileSync(join(ROOT, 'nginx', 'aps.conf.template'), 'utf8');
+  const front = await startNginx((port) => {
+    const vars: Record<string, string> = {
+      NGINX_LISTEN: `${HOST}:${port}`,
+      APS_UPSTREAM: `${HOST}:${behind.port}`,
+      APS_COMPLETION: `${HOST}:${completionPort}`,
+      APS_PREFIX: '/_blobs/',
+      APS_BLOBS: `${join(data, 'blobs')}/`,
+    };
+    return template.replace(/\$\{([A-Z_]+)\}/g, (_m, k: string) => vars[k]!);
+  }, fpDir);
+  await measure(
+    { ...front, name: 'aps+nginx' },
+    users.map((u) => `/vop/f?${q(u)}`),
+  );
+  const apsCpu = procCpuMs(behind.pid);
+  console.log(
+    `  aps+nginx: APS's own CPU for deciding and recording all of them: ${(apsCpu / 1000).toFixed(2)} s (nginx's is in the rounds above)`,
+  );
+  await stop(front);
+  await stop(behind);
   console.log(`machine after: ${machineNote()}`);
 }
 

@@ -40,6 +40,25 @@ export const configSchema = z
          */
         minSendRate: z.number().int().min(0).default(1024),
         minSendRateGraceSeconds: z.number().min(0.1).default(60),
+        /**
+         * Front-proxy mode (README "Behind nginx"): artifacts are handed to nginx with X-Accel-Redirect to
+         * `<prefix><sha[0:2]>/<sha>` (an internal location over data/blobs), and nginx reports each transfer's
+         * end by syslog over UDP to completionHost:completionPort, so events stay exact. Client addresses
+         * come from X-Forwarded-For set by a proxy on a loopback or private address.
+         */
+        frontProxy: z
+          .object({
+            mode: z.literal('x-accel'),
+            prefix: z
+              .string()
+              .regex(/^\/[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*\/$/, 'must be a path like /_blobs/')
+              .default('/_blobs/'),
+            completionHost: z.string().default('127.0.0.1'),
+            completionPort: z.number().int().min(0).max(65535).default(5514),
+            completionTimeoutSeconds: z.number().int().min(1).default(3600),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({ host: '0.0.0.0', port: 8080, minSendRate: 1024, minSendRateGraceSeconds: 60 }),
@@ -95,8 +114,9 @@ export const configSchema = z
         maxPassivePerAddress: 4,
       }),
     /**
-     * How long a verified device password is remembered (seconds), so polls never re-run scrypt. A day
-     * outlasts the VOP's 6-hour cycle; an entry dies with a password change (its key covers the stored hash).
+     * How long a device password verified against a legacy scrypt hash is remembered (seconds), so polls
+     * never re-run scrypt (keyed hashes cost microseconds and are not remembered). An entry dies with a
+     * password change (its key covers the stored hash).
      */
     credentialCacheSeconds: z.number().int().min(0).default(86_400),
     /** Device events older than this are pruned (hourly) so the log does not grow without end; 0 keeps all. */

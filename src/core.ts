@@ -19,9 +19,10 @@ import type { Logger } from './log.ts';
 import { loadProfiles, type ProfileRegistry } from './profiles/profiles.ts';
 import { RenderedFiles } from './render/rendered-files.ts';
 import { RevisionStore } from './render/revisions.ts';
-import { openStore, type Store } from './store/index.ts';
+import { onCorruptValue, openStore, type Store } from './store/index.ts';
 import { AccessGuard } from './transport/access-guard.ts';
 import { DeviceFiles } from './transport/device-files.ts';
+import { FrontProxy } from './transport/front-proxy.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { WindowGate } from './windows/gate.ts';
 import { RefusalLog } from './transport/refusal-log.ts';
@@ -108,6 +109,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   });
   const revisions = new RevisionStore(store);
   const events = new EventSink(store, log);
+  // A corrupt stored value is refused where it is read (parseJson); the log says which one.
+  const unlisten = onCorruptValue((where) => log.error({ where }, 'corrupt value in the store'));
   const catalog = new Catalog(store, new FsBlobStore(config.dataDir), {
     orderOf: (p) => profiles.get(p)?.order ?? 'version',
     releaseOf: (p) => profiles.get(p)?.release ?? 'auto',
@@ -116,6 +119,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return adapter === undefined ? undefined : byName.get(adapter)?.slots;
     },
   });
+  const frontProxy = config.http.frontProxy && new FrontProxy(config.http.frontProxy, log.child({ transport: 'front-proxy' }));
   const windows = new WindowGate(
     store,
     profiles,
@@ -136,6 +140,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     refusals,
     { minBytesPerSecond: config.http.minSendRate, graceMs: config.http.minSendRateGraceSeconds * 1000 },
     (deviceId, a) => windows.noteFetched(deviceId, a),
+    frontProxy,
   );
   const backups = new BackupStore(
     { store, keys, catalog, devices, events, log, audit },
@@ -179,8 +184,9 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     },
     close(): void {
       refusals.close();
-      events.flush();
+      events.close();
       store.close();
+      unlisten();
     },
   };
   return core;

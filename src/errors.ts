@@ -16,6 +16,8 @@ export type ApsErrorCode =
   | 'render_failed'
   // A device reported a fault of its own (e.g. a TR-069 CWMP Fault): recorded, not an error of ours.
   | 'device_fault'
+  // A stored value does not parse (a damaged database): the operator is told which one, a device gets a 500.
+  | 'corrupt_data'
   | 'internal';
 
 const STATUS: Record<ApsErrorCode, number> = {
@@ -30,6 +32,7 @@ const STATUS: Record<ApsErrorCode, number> = {
   bad_device_input: 400,
   render_failed: 500,
   device_fault: 502,
+  corrupt_data: 500,
   internal: 500,
 };
 

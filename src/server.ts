@@ -152,6 +152,9 @@ export async function startServer(
     httpsPort = await listen(https, config.https.port, config.http.host);
   }
 
+  const frontProxy = core.files.frontProxy;
+  const completionPort = frontProxy ? await frontProxy.listen() : null;
+
   let ftp: FtpServerHandle | null = null;
   if (config.ftp.enabled && ftpResolvers.length > 0) {
     ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }), core);
@@ -161,14 +164,17 @@ export async function startServer(
   rememberServedUrls(core.store, core.urls);
 
   log.info({ http: httpPort, https: httpsPort, ftp: ftp?.port ?? null, publicUrl: core.urls.http, data: config.dataDir }, 'APS listening');
+  if (frontProxy) log.info({ prefix: frontProxy.config.prefix, completionPort }, 'front-proxy mode: artifacts are handed to nginx');
   if (tlsFingerprint) log.info({ fingerprint: tlsFingerprint }, 'HTTPS certificate SHA-256 fingerprint');
   const sealed = core.devices.sealStoredSecrets();
   if (sealed > 0) log.info({ records: sealed }, 'sealed secret variables stored in clear by an older APS');
-  const orphans = core.devices.list().filter((d) => core.adapterNameOf(d.profile) === undefined);
+  // Counted per profile by one query: listing (and opening) every device of a 100,000-device store here
+  // made start-up's peak RSS 436 MiB (bench/README.md).
+  const orphans = core.devices.countByProfile().filter((p) => core.adapterNameOf(p.profile) === undefined);
   if (orphans.length > 0) {
     log.warn(
-      { devices: orphans.slice(0, 20).map((d) => d.id), count: orphans.length, profiles: [...new Set(orphans.map((d) => d.profile))] },
-      'devices whose profile no longer exists are refused until moved to another profile',
+      { count: orphans.reduce((n, p) => n + p.count, 0), profiles: orphans.map((p) => p.profile) },
+      'devices whose profile no longer exists are refused until moved to another profile (aps device list shows them)',
     );
   }
   const loose = looseModes(config.dataDir);
@@ -223,6 +229,7 @@ export async function startServer(
       ]);
       if (cut > 0) log.warn({ connections: cut, graceMs }, 'shutdown: requests still running at the deadline were cut');
       await ftp?.close();
+      await frontProxy?.close();
       for (const a of adapters) await a.close?.();
       forgetServedUrls(core.store);
       core.close();

@@ -92,7 +92,8 @@ describe('admin API refuses bad input clearly', () => {
     const cfg = await fetch(`${s.http}/vop/c?u=bob&p=pw-b`);
     assert.ok(!(await cfg.text()).includes('alice secret'));
     const metrics = await (await fetch(`${s.http}/metrics`)).text();
-    assert.match(metrics, /^aps_password_hashes_total [1-9]\d*$/m, "bob's password check ran scrypt once");
+    assert.match(metrics, /^aps_password_checks_total [1-9]\d*$/m, "bob's password was checked against its keyed hash");
+    assert.match(metrics, /^aps_password_hashes_total 0$/m, 'no scrypt for a keyed hash');
     assert.match(metrics, /^aps_password_checks_queued 0$/m);
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { hashPassword } from '../src/devices/secrets.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
+import { legacyScryptHash } from './helpers/legacy-hash.ts';
 import { startTestServer, tempDir } from './helpers/server.ts';
 
 describe('VOP state written by an older APS', () => {
@@ -16,7 +16,7 @@ describe('VOP state written by an older APS', () => {
     const now = new Date().toISOString();
     old
       .prepare('INSERT INTO devices (id, profile, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
-      .run('old-vop', 'vop', hashPassword('pw'), now, now);
+      .run('old-vop', 'vop', legacyScryptHash('pw'), now, now);
     old
       .prepare('INSERT INTO device_state (device_id, reported) VALUES (?, ?)')
       .run('old-vop', JSON.stringify({ firmware: '22', bootstrap: '1.0' }));

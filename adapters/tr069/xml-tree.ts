@@ -1,8 +1,8 @@
-// A small namespace-aware element tree built from xml2js output. The SOAP layer reads only this tree, so
-// element names are compared as (namespace URI, local name) whatever prefix the sender chose, and no
+// A small namespace-aware element tree built straight from sax events. The SOAP layer reads only this tree,
+// so element names are compared as (namespace URI, local name) whatever prefix the sender chose, and no
 // element or attribute name is ever used as an object key (names from the wire stay inert strings:
 // `__proto__` or `constructor` elements cannot reach Object.prototype).
-import xml2js from 'xml2js';
+import sax from 'sax';
 import { CwmpParseError } from './cwmp-types.ts';
 
 export interface XmlAttr {
@@ -44,58 +44,7 @@ export const DEFAULT_XML_LIMITS: XmlLimits = {
 
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
-// Element names reach xml2js's output with this mark, so an element can never be taken for a text node
-// ('#name' "__text__") nor collide with xml2js's own keys ($, $$, _).
-const ELEMENT_MARK = 'e:';
 
-// xml2js options, and why:
-// - xmlns off: sax's own namespace handling costs (declarations in scope × elements), which made a
-//   150 KB body with 4000 declarations take 17 s. Namespaces are resolved here instead, in linear time
-//   with a bounded number of declarations.
-// - explicitChildren + preserveChildrenOrder: children in document order in `$$` (ParameterList order).
-// - charsAsChildren + includeWhiteChars: text nodes kept verbatim, so a whitespace-only Value survives
-//   (without them xml2js drops whitespace-only text).
-// - strict (default): malformed XML is an error, not a guess.
-// - async false: the callback runs synchronously, so parsing is a plain function.
-// - tag/attribute name processors: count elements and attributes as sax reads them, and stop at a limit.
-function parserOptions(limits: XmlLimits): xml2js.ParserOptions {
-  let elements = 0;
-  let attrs = 0;
-  let declarations = 0;
-  return {
-    xmlns: false,
-    explicitChildren: true,
-    preserveChildrenOrder: true,
-    charsAsChildren: true,
-    includeWhiteChars: true,
-    explicitRoot: true,
-    strict: true,
-    async: false,
-    trim: false,
-    normalize: false,
-    // xml2js calls these for an element's attributes first, then for its name.
-    attrNameProcessors: [
-      (name: string): string => {
-        if (++attrs > limits.maxAttributesPerElement) {
-          throw new CwmpParseError('too-complex', `an element has more than ${limits.maxAttributesPerElement} attributes`);
-        }
-        if ((name === 'xmlns' || name.startsWith('xmlns:')) && ++declarations > limits.maxNamespaceDeclarations) {
-          throw new CwmpParseError('too-complex', `more than ${limits.maxNamespaceDeclarations} namespace declarations`);
-        }
-        return name;
-      },
-    ],
-    tagNameProcessors: [
-      (name: string): string => {
-        attrs = 0;
-        if (++elements > limits.maxElements) throw new CwmpParseError('too-complex', `more than ${limits.maxElements} elements`);
-        return ELEMENT_MARK + name;
-      },
-    ],
-  };
-}
-
-type Raw = Record<string, unknown>;
 /** Prefix → namespace URI in scope ('' is the default namespace). */
 type Scope = ReadonlyMap<string, string>;
 const ROOT_SCOPE: Scope = new Map([
@@ -114,21 +63,60 @@ export function parseXmlTree(text: string, limits: Partial<XmlLimits> | number =
   if (/<!DOCTYPE/i.test(prolog(text))) {
     throw new CwmpParseError('forbidden-dtd', 'document type declarations are not allowed in SOAP');
   }
-  let result: unknown;
-  let failure: unknown;
-  const parser = new xml2js.Parser(parserOptions(l));
-  parser.parseString(text, (err: unknown, res: unknown) => {
-    failure = err;
-    result = res;
-  });
-  if (failure instanceof CwmpParseError) throw failure;
-  if (failure || result === undefined || result === null || typeof result !== 'object') {
+  return buildTree(text, l);
+}
+
+// sax, strict, without its own namespace handling (its cost grew with declarations in scope × elements:
+// a 150 KB body with 4000 declarations took 17 s); namespaces are resolved here in linear time with a
+// bounded number of declarations. Limits are checked as sax reads, so a hostile body stops early: an
+// attribute over the limit is refused as it is read, not after the whole start tag.
+function buildTree(text: string, l: XmlLimits): XmlElement {
+  const parser = sax.parser(true, { trim: false, normalize: false, xmlns: false, position: false });
+  let root: XmlElement | undefined;
+  const stack: XmlElement[] = [];
+  const scopes: Scope[] = [ROOT_SCOPE];
+  let rawAttrs: Array<[string, string]> = [];
+  let elements = 0;
+  let declarations = 0;
+  parser.onattribute = ({ name, value }): void => {
+    if (rawAttrs.length >= l.maxAttributesPerElement) {
+      throw new CwmpParseError('too-complex', `an element has more than ${l.maxAttributesPerElement} attributes`);
+    }
+    if ((name === 'xmlns' || name.startsWith('xmlns:')) && ++declarations > l.maxNamespaceDeclarations) {
+      throw new CwmpParseError('too-complex', `more than ${l.maxNamespaceDeclarations} namespace declarations`);
+    }
+    rawAttrs.push([name, value]);
+  };
+  parser.onopentag = ({ name }): void => {
+    if (++elements > l.maxElements) throw new CwmpParseError('too-complex', `more than ${l.maxElements} elements`);
+    if (stack.length + 1 > l.maxDepth) throw new CwmpParseError('too-deep', `XML nesting deeper than ${l.maxDepth}`);
+    if (root !== undefined && stack.length === 0) throw new CwmpParseError('malformed-xml', 'more than one root element');
+    const [el, scope] = element(name, rawAttrs, scopes[scopes.length - 1]!);
+    rawAttrs = [];
+    if (stack.length === 0) root = el;
+    else stack[stack.length - 1]!.children.push(el);
+    stack.push(el);
+    scopes.push(scope);
+  };
+  parser.onclosetag = (): void => {
+    stack.pop();
+    scopes.pop();
+  };
+  // Character data (text and CDATA) directly inside an element, concatenated verbatim: a whitespace-only
+  // Value survives.
+  parser.ontext = parser.oncdata = (t: string): void => {
+    const top = stack[stack.length - 1];
+    if (top) top.text += t;
+  };
+  parser.ondoctype = (): void => {
+    throw new CwmpParseError('forbidden-dtd', 'document type declarations are not allowed in SOAP');
+  };
+  parser.onerror = (): void => {
     throw new CwmpParseError('malformed-xml', 'body is not well-formed XML');
-  }
-  const rootKey = Object.keys(result)[0];
-  if (rootKey === undefined) throw new CwmpParseError('malformed-xml', 'body has no root element');
-  const root = Object.getOwnPropertyDescriptor(result, rootKey)?.value as Raw;
-  return convert(root, ROOT_SCOPE, 1, l.maxDepth);
+  };
+  parser.write(text).close();
+  if (root === undefined) throw new CwmpParseError('malformed-xml', 'body has no root element');
+  return root;
 }
 
 /** The text before the root element's start tag (XML declaration, comments, PIs, DOCTYPE). */
@@ -164,12 +152,8 @@ function unbound(prefix: string): CwmpParseError {
   return new CwmpParseError('malformed-xml', `unbound namespace prefix ${prefix.replace(/[^\x20-\x7e]/g, '?').slice(0, 32)}`);
 }
 
-function convert(raw: Raw, parentScope: Scope, depth: number, maxDepth: number): XmlElement {
-  if (depth > maxDepth) throw new CwmpParseError('too-deep', `XML nesting deeper than ${maxDepth}`);
-  const name = text(own(raw, '#name')).slice(ELEMENT_MARK.length);
-  const rawAttrs: Array<[string, string]> = [];
-  const attrs = own(raw, '$') as Raw | undefined;
-  if (attrs) for (const key of Object.keys(attrs)) rawAttrs.push([key, text(own(attrs, key))]);
+/** One element with its name and attributes resolved in the scope its own declarations make; and that scope. */
+function element(name: string, rawAttrs: Array<[string, string]>, parentScope: Scope): [XmlElement, Scope] {
   // Declarations first: they apply to the element that carries them and to its attributes.
   let scope = parentScope;
   for (const [key, value] of rawAttrs) {
@@ -198,25 +182,7 @@ function convert(raw: Raw, parentScope: Scope, depth: number, maxDepth: number):
     if (p !== '' && u === '') throw unbound(p);
     el.attrs.push({ uri: u, local: l, value });
   }
-  const kids = own(raw, '$$');
-  if (Array.isArray(kids)) {
-    for (const k of kids as Raw[]) {
-      // Text nodes are {'#name': '__text__', _: text}; element names all carry ELEMENT_MARK.
-      const kname = own(k, '#name');
-      if (typeof kname === 'string' && kname.startsWith(ELEMENT_MARK)) el.children.push(convert(k, scope, depth + 1, maxDepth));
-      else el.text += text(own(k, '_'));
-    }
-  }
-  return el;
-}
-
-/** Names, attribute values and text: xml2js (no value processors configured) hands them as strings. */
-function text(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-function own(o: object, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(o, key) ? (o as Raw)[key] : undefined;
+  return [el, scope];
 }
 
 /** First child with this local name (any namespace), or undefined. */

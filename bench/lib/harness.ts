@@ -1,7 +1,7 @@
 // Shared plumbing of the benchmarks: a temp folder, free loopback ports, child servers (APS and the bare
 // node:http baselines) that are always killed on exit, fleet set-up through `aps apply`, and RSS sampling.
 // Loopback only: every address here is 127.0.0.1.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -122,8 +122,8 @@ export interface FleetOptions {
 
 /**
  * Creates the fleet with `aps apply`: first the firmware artifact (which also creates the database), then the
- * devices in two halves applied concurrently (each password is an scrypt hash, ~40 ms of CPU: two cores,
- * two processes; SQLite's busy timeout serialises the short writes).
+ * devices in one file (a keyed password hash costs microseconds: no need to split the work any more, and two
+ * concurrent applies of 50,000 devices each would wait on each other's write lock past the busy timeout).
  */
 export async function applyFleet(o: FleetOptions): Promise<string[]> {
   const art = join(o.dir, 'artifacts.yaml');
@@ -132,19 +132,13 @@ export async function applyFleet(o: FleetOptions): Promise<string[]> {
     `artifacts:\n  - { file: ${JSON.stringify(o.firmware)}, profile: vop, kind: firmware, serial: ${o.firmwareSerial} }\n`,
   );
   const lines = [(await aps(['apply', art], o.dataDir, o.dir)).trim()];
-  const ids = Array.from({ length: o.count }, (_, i) => `${o.prefix}${i + 1}`);
-  const halves = [ids.slice(0, Math.ceil(ids.length / 2)), ids.slice(Math.ceil(ids.length / 2))].filter((h) => h.length > 0);
-  const outs = await Promise.all(
-    halves.map((h, i) => {
-      const file = join(o.dir, `fleet-${i + 1}.yaml`);
-      writeFileSync(
-        file,
-        'devices:\n' + h.map((id) => `  - { id: ${id}, profile: vop, model: VOP, password: ${JSON.stringify(o.password)} }\n`).join(''),
-      );
-      return aps(['apply', file], o.dataDir, o.dir);
-    }),
-  );
-  lines.push(...outs.map((s) => s.trim()));
+  const file = join(o.dir, 'fleet.yaml');
+  const rows = ['devices:\n'];
+  for (let i = 1; i <= o.count; i++)
+    rows.push(`  - { id: ${o.prefix}${i}, profile: vop, model: VOP, password: ${JSON.stringify(o.password)} }\n`);
+  writeFileSync(file, rows.join(''));
+  // The last line is the summary; the per-device lines would fill the screen.
+  lines.push((await aps(['apply', file], o.dataDir, o.dir)).trim().split('\n').at(-1)!);
   return lines;
 }
 
@@ -200,6 +194,36 @@ export async function startBare(mode: 'static' | 'express' | 'stream', file: str
   const t = track('bare', proc);
   await waitFor(`http://${HOST}:${port}/`, proc, t.tail, 30_000);
   return { name: mode === 'express' ? 'express' : 'bare', pid: proc.pid!, port, proc, stderrTail: t.tail };
+}
+
+/** Debian's nginx binary, or undefined when it is not installed. */
+export function nginxBinary(): string | undefined {
+  return ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync(p, ['-v']).status === 0);
+}
+
+/**
+ * nginx in its own process on a free loopback port, one worker, sendfile on, no access log: `site` is the
+ * body of the http{} block after `listen` (e.g. `root /some/folder;`). The baseline for byte serving.
+ */
+export async function startNginx(site: (port: number) => string, dir: string): Promise<ChildServer> {
+  const bin = nginxBinary();
+  if (!bin) throw new Error('nginx is not installed (apt-get install -y nginx-light)');
+  const port = await freePort();
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((x) => `${x}_temp_path ${join(dir, x)};`).join(' ');
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `${process.getuid?.() === 0 ? 'user root;' : ''} worker_processes 1; pid ${join(dir, 'nginx.pid')}; error_log ${join(dir, 'error.log')};
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on; default_type application/octet-stream; ${temp}
+${site(port)}
+}\n`,
+  );
+  const proc = spawn(bin, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const t = track('nginx', proc);
+  await waitFor(`http://${HOST}:${port}/`, proc, t.tail, 10_000);
+  // The worker serves; its pid is the one to read CPU and memory of.
+  const worker = Number(readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+  return { name: 'nginx', pid: worker || proc.pid!, port, proc, stderrTail: t.tail };
 }
 
 async function waitFor(url: string, proc: ChildProcess, tail: () => string, ms: number): Promise<void> {

@@ -205,7 +205,7 @@ export async function applyFile(core: Core, path: string, who: string): Promise<
     groups: new Map(doc.groups.map((g) => [g.name, withWindow(core, core.devices.group(g.name))])),
     devices: new Map(doc.devices.map((d) => [d.id, core.devices.get(d.id)])),
   };
-  // scrypt runs here, in parallel on the thread pool; the transaction below only writes.
+  // Passwords are hashed here (legacy scrypt hashes compared in parallel on the thread pool); the transaction below only writes.
   const devices = await Promise.all(doc.devices.map((d, i) => core.devices.prepareCredentials({ ...d, pins: devPins[i]!.now })));
   core.store.transaction(() => {
     for (const [i, { g, now, window }] of groups.entries())

@@ -4,7 +4,15 @@ import { ApsError } from '../errors.ts';
 import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
 import { hasUnsealed, openVars, sealVars } from './secret-vars.ts';
-import { hashPassword, hashPasswordAsync, secretsEqual, verifyPasswordHash, verifyPasswordHashSync, type Keyring } from './secrets.ts';
+import {
+  hashPassword,
+  passwordHashScheme,
+  secretsEqual,
+  verifyKeyedHash,
+  verifyScryptHash,
+  verifyScryptHashSync,
+  type Keyring,
+} from './secrets.ts';
 
 export interface DeviceInput {
   id: string;
@@ -36,35 +44,38 @@ export interface RegistryOptions {
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 const VAR_RE = /^[A-Za-z_][A-Za-z0-9_.]{0,63}$/;
 const CACHE_MAX = 100_000;
-// scrypt shares libuv's thread pool (4 threads) with every file read of every download: at most two
-// checks run at once, so a flood of wrong passwords queues behind itself instead of stalling firmware.
+// Legacy scrypt hashes (until each device's first successful login rewrites it as a keyed hash) share
+// libuv's thread pool (4 threads) with every file read of every download: at most two checks run at once,
+// so a flood of wrong passwords queues behind itself instead of stalling firmware.
 const SCRYPT_AT_ONCE = 2;
 // A wrong password tried again within this time is refused from memory, without another scrypt run.
 const FAILURE_MEMORY_MS = 60_000;
-// Checked against for unknown users, so "no such user" costs what "wrong password" costs (no timing oracle).
-const UNKNOWN_USER_HASH = 'scrypt$16384$8$1$QVBTLXVua25vd24tdXNlcg==$bmTkMa7yDgc7jeMqKKSflUsUyD1RZtlUzFp+QNzWC8M=';
 
 /** Devices: identity, credentials, variables, pins, and what they last reported. */
 export class DeviceRegistry {
   private readonly store: Store;
   private readonly keys: Keyring;
   private readonly opts: RegistryOptions;
-  // HMAC(device, password, stored hash) -> expiry: a verified credential is remembered for a bounded time
-  // so a device polling every few seconds never costs an scrypt run.
+  // HMAC(device, password, stored hash) -> expiry, for legacy scrypt hashes only: a verified credential is
+  // remembered for a bounded time so a device polling every few seconds never costs an scrypt run.
   private readonly verified = new Map<string, number>();
   private readonly failed = new Map<string, number>();
   private readonly scryptSlots = pLimit(SCRYPT_AT_ONCE);
-  private readonly hashStats = { hashed: 0, running: 0, peakRunning: 0 };
+  private readonly hashStats = { checked: 0, hashed: 0, running: 0, peakRunning: 0 };
   private readonly byId = new Map<string, DeviceRecord | undefined>();
   private cacheGen = -1;
   // A sealed stand-in password: refusing an unknown device of a clear-secret protocol decrypts it.
   private readonly unknownBox: string;
+  // A keyed stand-in hash: refusing an unknown user of a hashed-password protocol checks against it, so
+  // "no such user" costs what "wrong password" costs (no timing oracle).
+  private readonly unknownHash: string;
 
   constructor(store: Store, keys: Keyring, opts: RegistryOptions) {
     this.store = store;
     this.keys = keys;
     this.opts = opts;
     this.unknownBox = keys.encrypt('unknown-device-stand-in');
+    this.unknownHash = hashPassword(keys, 'unknown-device-stand-in');
   }
 
   /** A device by id; served from memory while the change generation stands (device writes bump it). */
@@ -95,6 +106,11 @@ export class DeviceRegistry {
 
   list(): DeviceRecord[] {
     return this.store.devices.list().map((d) => this.opened(d));
+  }
+
+  /** How many devices each profile has (one query: metrics scrape it with 100,000 devices). */
+  countByProfile(): Array<{ profile: string; count: number }> {
+    return this.store.devices.countByProfile();
   }
 
   state(id: string): DeviceStateRecord | undefined {
@@ -179,7 +195,7 @@ export class DeviceRegistry {
       d.passwordHash = input.credentials.passwordHash;
       d.passwordEnc = input.credentials.passwordEnc;
     } else if (input.password !== undefined && !(input.password && this.keepsPassword(prev, profile, input.password))) {
-      d.passwordHash = input.password ? hashPassword(input.password) : null;
+      d.passwordHash = input.password ? hashPassword(this.keys, input.password) : null;
       d.passwordEnc = input.password && this.opts.needsClearSecret(profile) ? this.keys.encrypt(input.password) : null;
     }
     if (!sameDevice(prev, d)) this.store.devices.upsert({ ...d, vars: sealVars(this.keys, d.vars, stored?.vars) });
@@ -187,8 +203,8 @@ export class DeviceRegistry {
   }
 
   /**
-   * Hashes (or recognises as unchanged) the input's password on the thread pool, so a batch (apply) runs
-   * its scrypt work in parallel and before its transaction: a write lock is never held across scrypt.
+   * Hashes (or recognises as unchanged) the input's password before a batch's (apply's) transaction: a
+   * legacy scrypt hash is compared on the thread pool, in parallel, so a write lock is never held across it.
    */
   async prepareCredentials(input: DeviceInput): Promise<DeviceInput> {
     if (input.password === undefined || input.credentials) return input;
@@ -205,13 +221,16 @@ export class DeviceRegistry {
     if (pw && prev?.passwordHash) {
       const keep = clear
         ? prev.passwordEnc !== null && sameSecret(this.secretOf(prev), pw)
-        : prev.passwordEnc === null && (await verifyPasswordHash(pw, prev.passwordHash));
+        : prev.passwordEnc === null &&
+          (passwordHashScheme(prev.passwordHash) === 'scrypt'
+            ? await verifyScryptHash(pw, prev.passwordHash)
+            : verifyKeyedHash(this.keys, pw, prev.passwordHash));
       if (keep) return { ...input, credentials: { passwordHash: prev.passwordHash, passwordEnc: prev.passwordEnc } };
     }
     return {
       ...input,
       credentials: {
-        passwordHash: pw ? await hashPasswordAsync(pw) : null,
+        passwordHash: pw ? hashPassword(this.keys, pw) : null,
         passwordEnc: pw && clear ? this.keys.encrypt(pw) : null,
       },
     };
@@ -222,12 +241,19 @@ export class DeviceRegistry {
   private keepsPassword(prev: DeviceRecord | undefined, profile: string, password: string): boolean {
     if (!prev?.passwordHash) return false;
     if (this.opts.needsClearSecret(profile)) return prev.passwordEnc !== null && sameSecret(this.secretOf(prev), password);
-    return prev.passwordEnc === null && verifyPasswordHashSync(password, prev.passwordHash);
+    if (prev.passwordEnc !== null) return false;
+    return passwordHashScheme(prev.passwordHash) === 'scrypt'
+      ? verifyScryptHashSync(password, prev.passwordHash)
+      : verifyKeyedHash(this.keys, password, prev.passwordHash);
   }
 
-  /** Password checks that ran scrypt, how many wait for a slot now, and the most that ever ran at once. */
-  passwordCheckStats(): { hashed: number; queued: number; peakRunning: number } {
-    return { hashed: this.hashStats.hashed, queued: this.scryptSlots.pendingCount, peakRunning: this.hashStats.peakRunning };
+  /**
+   * Password checks against a stored hash (`checked`, keyed or scrypt), those that ran scrypt (`hashed`:
+   * legacy hashes), how many wait for an scrypt slot now, and the most that ever ran at once.
+   */
+  passwordCheckStats(): { checked: number; hashed: number; queued: number; peakRunning: number } {
+    const st = this.hashStats;
+    return { checked: st.checked, hashed: st.hashed, queued: this.scryptSlots.pendingCount, peakRunning: st.peakRunning };
   }
 
   /** Seals secret variables a version before sealing stored in clear; returns how many records it rewrote. */
@@ -271,18 +297,39 @@ export class DeviceRegistry {
   }
 
   /**
-   * Checks a clear password. Where the clear secret is kept (encrypted) it is compared directly; otherwise
-   * scrypt runs off the event loop, once, and the success is remembered for credentialCacheSeconds.
+   * Checks a clear password. Where the clear secret is kept (encrypted) it is compared directly; a keyed
+   * hash is recomputed (microseconds); a legacy scrypt hash runs off the event loop, its success is
+   * remembered for credentialCacheSeconds, and the stored hash is rewritten as a keyed one.
    */
   async verifyPassword(device: DeviceRecord, password: string): Promise<boolean> {
     if (!device.passwordHash) return false;
-    if (device.passwordEnc) return sameSecret(this.secretOf(device), password);
-    return this.checkHash(device.id, password, device.passwordHash);
+    if (device.passwordEnc) {
+      const secret = this.secretOf(device);
+      return secret !== undefined && secretsEqual(secret, password);
+    }
+    this.hashStats.checked++;
+    if (passwordHashScheme(device.passwordHash) !== 'scrypt') return verifyKeyedHash(this.keys, password, device.passwordHash);
+    const ok = await this.checkScrypt(device.id, password, device.passwordHash);
+    if (ok) this.upgradeHash(device.id, device.passwordHash, password);
+    return ok;
+  }
+
+  // Rewrites a verified legacy hash as a keyed one, after the answer (a write never delays a device): only if
+  // the stored hash is still the one verified, and a failure (the store busy) just waits for the next login.
+  private upgradeHash(id: string, verified: string, password: string): void {
+    const next = hashPassword(this.keys, password);
+    setImmediate(() => {
+      try {
+        this.store.devices.replacePasswordHash(id, verified, next);
+      } catch {
+        // retried at the device's next successful login
+      }
+    });
   }
 
   /**
-   * Refuses a login for a user that does not exist at the cost of a real check (same queue, same scrypt),
-   * so response times do not tell which user names exist.
+   * Refuses a login for a user that does not exist at the cost of a real check (a keyed hash, as a known
+   * device's), so response times do not tell which user names exist.
    */
   async rejectUnknown(user: string, password: string, storage: 'hash' | 'secret' = 'hash'): Promise<false> {
     if (storage === 'secret') {
@@ -291,11 +338,12 @@ export class DeviceRegistry {
       secretsEqual(secret ?? '', password);
       return false;
     }
-    await this.checkHash(`\0unknown\0${user}`, password, UNKNOWN_USER_HASH);
+    this.hashStats.checked++;
+    verifyKeyedHash(this.keys, `${user}\0${password}`, this.unknownHash);
     return false;
   }
 
-  private async checkHash(who: string, password: string, stored: string): Promise<boolean> {
+  private async checkScrypt(who: string, password: string, stored: string): Promise<boolean> {
     const key = this.keys.hmac('credential-cache', `${who}\0${password}\0${stored}`).toString('base64');
     const now = Date.now();
     if ((this.verified.get(key) ?? 0) > now) return true;
@@ -305,7 +353,7 @@ export class DeviceRegistry {
       st.hashed++;
       st.peakRunning = Math.max(st.peakRunning, ++st.running);
       try {
-        return await verifyPasswordHash(password, stored);
+        return await verifyScryptHash(password, stored);
       } finally {
         st.running--;
       }

@@ -65,26 +65,43 @@ export class Keyring {
   }
 }
 
-const SCRYPT = { N: 16384, r: 8, p: 1 };
+// Device passwords are machine credentials (long, random, set by the site), so a slow hash buys little
+// against guessing while making a 100,000-device apply take half an hour. They are stored as a keyed hash:
+// HMAC-SHA256 under a key derived from data/secret.key, with a per-device salt. A copied database alone
+// reveals nothing (the key is not in it); with the key file too, a weak password could be guessed, which
+// is also true of the AES-sealed secrets Digest needs. Format: `hmac$salt$mac`.
+const KEYED = 'hmac';
+const PASSWORD_KEY = 'device-password';
 
-function formatHash(salt: Buffer, hash: Buffer): string {
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), hash.toString('base64')].join('$');
+function keyedMac(keys: Keyring, salt: Buffer, password: string): Buffer {
+  return createHmac('sha256', keys.key(PASSWORD_KEY)).update(salt).update(password, 'utf8').digest();
 }
 
+/** A device password's keyed hash: `hmac$salt$mac` (about a microsecond). */
+export function hashPassword(keys: Keyring, password: string): string {
+  const salt = randomBytes(16);
+  return [KEYED, salt.toString('base64'), keyedMac(keys, salt, password).toString('base64')].join('$');
+}
+
+/** Which scheme a stored hash uses: keyed (current), scrypt (written before, verified and then rewritten). */
+export function passwordHashScheme(stored: string): 'keyed' | 'scrypt' | undefined {
+  const alg = stored.slice(0, stored.indexOf('$'));
+  return alg === KEYED ? 'keyed' : alg === 'scrypt' ? 'scrypt' : undefined;
+}
+
+/** Checks a password against a keyed hash (constant time); false for any other format. */
+export function verifyKeyedHash(keys: Keyring, password: string, stored: string): boolean {
+  const [alg, salt, mac] = stored.split('$');
+  if (alg !== KEYED || !salt || !mac) return false;
+  const expected = Buffer.from(mac, 'base64');
+  const got = keyedMac(keys, Buffer.from(salt, 'base64'), password);
+  return expected.length === got.length && timingSafeEqual(got, expected);
+}
+
+// scrypt hashes (`scrypt$N$r$p$salt$hash`) were written before keyed hashes: still verified, so existing
+// devices keep working, and each is rewritten as a keyed hash after its first successful check.
 function scryptAsync(password: string, salt: Buffer, length: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => scrypt(password, salt, length, options, (e, key) => (e ? reject(e) : resolve(key))));
-}
-
-/** scrypt hash in a self-describing string: `scrypt$N$r$p$salt$hash`. */
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16);
-  return formatHash(salt, scryptSync(password, salt, 32, SCRYPT));
-}
-
-/** The same, on libuv's thread pool: for batches (apply), hashed in parallel and outside any transaction. */
-export async function hashPasswordAsync(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  return formatHash(salt, await scryptAsync(password, salt, 32, SCRYPT));
 }
 
 interface ScryptHash {
@@ -93,7 +110,7 @@ interface ScryptHash {
   options: ScryptOptions;
 }
 
-function parseHash(stored: string): ScryptHash | undefined {
+function parseScrypt(stored: string): ScryptHash | undefined {
   const [alg, n, r, p, salt, hash] = stored.split('$');
   if (alg !== 'scrypt' || !salt || !hash) return undefined;
   return {
@@ -103,19 +120,16 @@ function parseHash(stored: string): ScryptHash | undefined {
   };
 }
 
-/**
- * Checks a password against a stored scrypt hash on libuv's thread pool: a device request never blocks
- * the event loop for the ~35 ms scrypt takes, so other devices keep being served meanwhile.
- */
-export async function verifyPasswordHash(password: string, stored: string): Promise<boolean> {
-  const h = parseHash(stored);
+/** Checks a password against a legacy scrypt hash on libuv's thread pool (~35 ms, never on the event loop). */
+export async function verifyScryptHash(password: string, stored: string): Promise<boolean> {
+  const h = parseScrypt(stored);
   if (!h) return false;
   return timingSafeEqual(await scryptAsync(password, h.salt, h.expected.length, h.options), h.expected);
 }
 
-/** The same check, blocking: for admin writes (CLI, apply), never on a device request. */
-export function verifyPasswordHashSync(password: string, stored: string): boolean {
-  const h = parseHash(stored);
+/** The same check, blocking: for admin writes (CLI), never on a device request. */
+export function verifyScryptHashSync(password: string, stored: string): boolean {
+  const h = parseScrypt(stored);
   return !!h && timingSafeEqual(scryptSync(password, h.salt, h.expected.length, h.options), h.expected);
 }
 

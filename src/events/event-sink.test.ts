@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/server.ts';
 import { createLogger } from '../log.ts';
@@ -94,6 +96,80 @@ describe('EventSink device faults', () => {
       assert.equal(store.devices.state('f2')?.lastSeen ?? null, null);
       assert.equal(store.devices.state('f1')!.lastSeen, seen);
     } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('EventSink when the store refuses writes', () => {
+  const waitFor = async (cond: () => boolean, what: string): Promise<void> => {
+    for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(cond(), what);
+  };
+
+  it('retries while another process holds the write lock, losing nothing and never waiting for the lock', async () => {
+    const dir = tempDir('aps-sink-lock-');
+    const store = openStore(dir);
+    const cli = new Database(join(dir, 'aps.sqlite'));
+    try {
+      const sink = new EventSink(store, createLogger('silent'));
+      cli.exec('BEGIN IMMEDIATE'); // as `aps apply` holds it
+      for (let i = 0; i < 600; i++) sink.record({ deviceId: 'd1', adapter: 't', file: `f${i}`, status: 200 });
+      await waitFor(() => sink.stats().writeFailures >= 2, 'background writes failed while locked');
+      assert.equal(sink.stats().queued, 600, 'the events wait');
+      assert.equal(sink.stats().dropped, 0);
+      cli.exec('COMMIT');
+      await waitFor(() => sink.stats().queued === 0, 'written once the lock is gone');
+      assert.equal(store.state.events({ limit: 1000 }).length, 600);
+      assert.deepEqual(sink.stats(), { written: 600, dropped: 0, writeFailures: sink.stats().writeFailures, queued: 0 });
+      assert.ok(store.devices.state('d1')?.lastSeen, 'state written too');
+    } finally {
+      cli.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts what it drops: the queue over its bound, a row the store rejects, what a locked store keeps at close', async () => {
+    const dir = tempDir('aps-sink-drop-');
+    const store = openStore(dir);
+    const cli = new Database(join(dir, 'aps.sqlite'), { timeout: 0 });
+    try {
+      const sink = new EventSink(store, createLogger('silent'), { maxQueued: 100 });
+      cli.exec('BEGIN IMMEDIATE');
+      for (let i = 0; i < 150; i++) sink.record({ deviceId: 'd1', adapter: 't', file: `f${i}`, status: 200 });
+      assert.deepEqual([sink.stats().queued, sink.stats().dropped], [100, 50], 'the oldest 50 dropped, counted');
+      cli.exec('COMMIT');
+      await waitFor(() => sink.stats().queued === 0, 'the rest written');
+      assert.equal(store.state.events({ limit: 1000 })[0]?.file, 'f149');
+      assert.equal(store.state.events({ limit: 1000 }).length, 100);
+
+      // A row the schema rejects fails its batch again and again: after a few tries only that row is dropped.
+      sink.record({ deviceId: 'd2', adapter: 't', file: 'good-1', status: 200 });
+      sink.record({ deviceId: 'd2', adapter: 't', file: null as unknown as string, status: 200 });
+      sink.record({ deviceId: 'd2', adapter: 't', file: 'good-2', status: 200 });
+      await waitFor(() => sink.stats().queued === 0, 'the batch split');
+      assert.equal(sink.stats().dropped, 51);
+      assert.deepEqual(
+        store.state
+          .events({ deviceId: 'd2' })
+          .map((e) => e.file)
+          .sort(),
+        ['good-1', 'good-2'],
+      );
+
+      sink.record({ deviceId: 'd2', adapter: 't', file: 'after-split', status: 200 });
+      await waitFor(() => store.state.events({ deviceId: 'd2' }).length === 3, 'written by the timer after a split, no flush asked');
+
+      cli.exec('BEGIN IMMEDIATE');
+      sink.record({ deviceId: 'd3', adapter: 't', file: 'late', status: 200 });
+      store.db.pragma('busy_timeout = 0'); // so close() does not wait five seconds for the lock
+      sink.close();
+      assert.equal(sink.stats().dropped, 52, 'an event the store never took is counted at close');
+      cli.exec('COMMIT');
+    } finally {
+      cli.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
     }

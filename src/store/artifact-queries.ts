@@ -24,7 +24,7 @@ function toRecord(r: ArtifactRow): ArtifactRecord {
     id: r.id,
     kind: r.kind,
     profile: r.profile,
-    models: parseJson<string[]>(r.models, []),
+    models: parseJson<string[]>(r.models, [], `artifacts.models of ${r.id}`),
     role: r.role,
     deviceId: r.device_id,
     version: r.version,

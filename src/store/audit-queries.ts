@@ -41,8 +41,8 @@ function toRecord(r: AuditRow): AuditRecord {
     who: r.who,
     action: r.action,
     target: r.target,
-    before: parseJson<unknown>(r.before, null),
-    after: parseJson<unknown>(r.after, null),
+    before: parseJson<unknown>(r.before, null, `audit.before of ${r.id}`),
+    after: parseJson<unknown>(r.after, null, `audit.after of ${r.id}`),
   };
 }
 

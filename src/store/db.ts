@@ -1,9 +1,19 @@
 import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ApsError } from '../errors.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export type Db = Database.Database;
+
+/** How long a write waits for another process's (the CLI's) write lock, except where it must not wait at all. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** Whether an error is SQLite's "another connection holds the lock" (a retry later succeeds). */
+export function isBusyError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
 
 /** Opens (creating if needed) the SQLite file in WAL mode and runs pending migrations in one transaction each. */
 export function openDb(file: string): Db {
@@ -16,7 +26,7 @@ export function openDb(file: string): Db {
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   migrate(db);
   return db;
@@ -32,11 +42,31 @@ function migrate(db: Db): void {
   }
 }
 
-export function parseJson<T>(text: string | null | undefined, fallback: T): T {
+let corruptValues = 0;
+const corruptListeners = new Set<(where: string) => void>();
+
+/** Values found corrupt since start (metrics), and a listener told of each (the server logs them). */
+export function corruptValueCount(): number {
+  return corruptValues;
+}
+
+export function onCorruptValue(fn: (where: string) => void): () => void {
+  corruptListeners.add(fn);
+  return () => corruptListeners.delete(fn);
+}
+
+/**
+ * A JSON column's value; empty means `fallback`. A value that does not parse is reported (counted, logged
+ * by the server's listener) and refused with an error naming it: read as its default it would silently
+ * change what a device is given (pins, variables) or what the fleet view says.
+ */
+export function parseJson<T>(text: string | null | undefined, fallback: T, where: string): T {
   if (!text) return fallback;
   try {
     return JSON.parse(text) as T;
   } catch {
-    return fallback;
+    corruptValues++;
+    for (const fn of corruptListeners) fn(where);
+    throw new ApsError('corrupt_data', `the store holds a corrupt value (${where}); repair it or restore a backup`);
   }
 }

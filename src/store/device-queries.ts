@@ -9,10 +9,6 @@ interface GroupRow {
   release: ReleasePolicy | null;
 }
 
-function toGroup(r: GroupRow): GroupRecord {
-  return { name: r.name, vars: parseJson<Vars>(r.vars, {}), pins: parseJson<Pins>(r.pins, {}), release: r.release };
-}
-
 interface DeviceRow {
   id: string;
   profile: string;
@@ -46,11 +42,20 @@ function toDevice(r: DeviceRow): DeviceRecord {
     group: r.grp,
     passwordHash: r.password_hash,
     passwordEnc: r.password_enc,
-    vars: parseJson<Vars>(r.vars, {}),
-    pins: parseJson<Pins>(r.pins, {}),
+    vars: parseJson<Vars>(r.vars, {}, `devices.vars of ${r.id}`),
+    pins: parseJson<Pins>(r.pins, {}, `devices.pins of ${r.id}`),
     status: r.status,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+  };
+}
+
+function toGroup(r: GroupRow): GroupRecord {
+  return {
+    name: r.name,
+    vars: parseJson<Vars>(r.vars, {}, `groups.vars of ${r.name}`),
+    pins: parseJson<Pins>(r.pins, {}, `groups.pins of ${r.name}`),
+    release: r.release,
   };
 }
 
@@ -60,8 +65,8 @@ function toState(r: StateRow): DeviceStateRecord {
     lastSeen: r.last_seen,
     lastIp: r.last_ip,
     lastUa: r.last_ua,
-    reported: parseJson<Record<string, unknown>>(r.reported, {}),
-    fetched: parseJson<Record<string, FetchedEntry>>(r.fetched, {}),
+    reported: parseJson<Record<string, unknown>>(r.reported, {}, `device_state.reported of ${r.device_id}`),
+    fetched: parseJson<Record<string, FetchedEntry>>(r.fetched, {}, `device_state.fetched of ${r.device_id}`),
   };
 }
 
@@ -91,6 +96,8 @@ export class DeviceQueries {
   private readonly groupAll;
   private readonly groupUpsert;
   private readonly usesArtifact;
+  private readonly rehash;
+  private readonly perProfile;
 
   private readonly changed: () => void;
 
@@ -124,6 +131,8 @@ export class DeviceQueries {
       `INSERT INTO groups (name, vars, pins, release) VALUES (@name, @vars, @pins, @release)
        ON CONFLICT (name) DO UPDATE SET vars = excluded.vars, pins = excluded.pins, release = excluded.release`,
     );
+    this.perProfile = db.prepare<[], { profile: string; count: number }>('SELECT profile, COUNT(*) AS count FROM devices GROUP BY profile');
+    this.rehash = db.prepare<[string, string, string]>('UPDATE devices SET password_hash = ? WHERE id = ? AND password_hash = ?');
     this.usesArtifact = db.prepare<[number, number], DeviceRow>(
       `SELECT d.* FROM devices d WHERE EXISTS (SELECT 1 FROM json_each(d.pins) WHERE value = ?)
        OR d.grp IN (SELECT g.name FROM groups g, json_each(g.pins) p WHERE p.value = ?)`,
@@ -147,6 +156,17 @@ export class DeviceQueries {
   upsert(d: DeviceRecord): void {
     this.upsertStmt.run({ ...d, vars: JSON.stringify(d.vars), pins: JSON.stringify(d.pins) });
     this.changed();
+  }
+
+  countByProfile(): Array<{ profile: string; count: number }> {
+    return this.perProfile.all();
+  }
+
+  /** Replaces a password hash by an equivalent one (a new scheme) if it is still `was`; not a user change. */
+  replacePasswordHash(id: string, was: string, next: string): boolean {
+    const done = this.rehash.run(next, id, was).changes > 0;
+    if (done) this.changed();
+    return done;
   }
 
   remove(id: string): boolean {

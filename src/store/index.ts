@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ArtifactQueries } from './artifact-queries.ts';
 import { AuditQueries } from './audit-queries.ts';
 import { BackupQueries } from './backup-queries.ts';
-import { openDb, type Db } from './db.ts';
+import { BUSY_TIMEOUT_MS, openDb, type Db } from './db.ts';
 import { DeviceQueries } from './device-queries.ts';
 import { RolloutQueries } from './rollout-queries.ts';
 import { SourceRunQueries } from './source-run-queries.ts';
@@ -15,6 +15,7 @@ import { WindowQueries } from './window-queries.ts';
 export * from './types.ts';
 export type { StateUpdate } from './device-queries.ts';
 export type { RolloutDeviceRecord, RolloutDeviceStatus, RolloutRecord, RolloutState } from './rollout-queries.ts';
+export { corruptValueCount, isBusyError, onCorruptValue } from './db.ts';
 export type { AuditQuery, AuditRecord } from './audit-queries.ts';
 export type { HeldRecord } from './window-queries.ts';
 export type { AdminScope, AdminTokenRecord } from './token-queries.ts';
@@ -51,6 +52,19 @@ export class Store {
   transaction<T>(fn: () => T, mode: 'deferred' | 'immediate' = 'deferred'): T {
     const t = this.db.transaction(fn);
     return mode === 'immediate' ? t.immediate() : t();
+  }
+
+  /**
+   * Runs fn without waiting for another process's write lock: a write the CLI blocks fails at once with
+   * SQLITE_BUSY (isBusyError) instead of stalling the event loop, and the caller retries later.
+   */
+  withoutWaiting<T>(fn: () => T): T {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
   }
 
   close(): void {

@@ -149,6 +149,6 @@ export class SourceRunQueries {
 
   get(id: number): (SourceRunRecord & { detail: unknown }) | undefined {
     const r = this.db.prepare<[number], Row>('SELECT * FROM source_runs WHERE id = ?').get(id);
-    return r && { ...toRecord(r), detail: parseJson<unknown>(r.detail, {}) };
+    return r && { ...toRecord(r), detail: parseJson<unknown>(r.detail, {}, `source_runs.detail of ${id}`) };
   }
 }

@@ -47,6 +47,7 @@ export class StateQueries {
   private readonly kvPut;
   private readonly kvDel;
   private readonly kvList;
+  private readonly kvListAll;
   private readonly kvPurge;
   private readonly fleetStmt;
   private readonly prune;
@@ -77,8 +78,13 @@ export class StateQueries {
        ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms`,
     );
     this.kvDel = db.prepare('DELETE FROM kv WHERE ns = ? AND key = ?');
-    this.kvList = db.prepare<[string, string, number], { key: string; value: string }>(
-      "SELECT key, value FROM kv WHERE ns = ? AND key LIKE ? ESCAPE '\\' AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY key",
+    // A key range, not LIKE: LIKE is case-insensitive and so cannot use the (ns, key) primary key; every
+    // TR-069 Inform listing one device's downloads scanned every session row of the namespace.
+    this.kvList = db.prepare<[string, string, string, number], { key: string; value: string }>(
+      'SELECT key, value FROM kv WHERE ns = ? AND key >= ? AND key < ? AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY key',
+    );
+    this.kvListAll = db.prepare<[string, number], { key: string; value: string }>(
+      'SELECT key, value FROM kv WHERE ns = ? AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY key',
     );
     this.kvPurge = db.prepare('DELETE FROM kv WHERE expires_ms IS NOT NULL AND expires_ms <= ?');
     this.prune = db.prepare('DELETE FROM events WHERE at < ?');
@@ -197,8 +203,10 @@ export class StateQueries {
   }
 
   kvEntries(ns: string, prefix: string, nowMs: number): Array<{ key: string; value: string }> {
-    const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    return this.kvList.all(ns, like, nowMs);
+    const last = prefix.charCodeAt(prefix.length - 1);
+    if (prefix === '' || last === 0xffff) return this.kvListAll.all(ns, nowMs).filter((e) => e.key.startsWith(prefix));
+    // Every key starting with `prefix` sorts at or after it and before the prefix with its last unit raised.
+    return this.kvList.all(ns, prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1), nowMs);
   }
 
   kvPurgeExpired(nowMs: number): number {
@@ -233,7 +241,7 @@ export class StateQueries {
         profile: r.profile,
         model: r.model,
         group: r.grp,
-        pins: parseJson<Pins>(r.pins, {}),
+        pins: parseJson<Pins>(r.pins, {}, `devices.pins of ${r.id}`),
         status: r.status,
         version: r.version === null ? null : String(r.version),
         basis: r.basis as FleetDeviceRow['basis'],

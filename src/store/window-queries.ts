@@ -82,7 +82,7 @@ export class WindowQueries {
 
   groupWindow(name: string): unknown {
     const r = this.groupGet.get(name);
-    return r ? parseJson<unknown>(r.window, undefined) : undefined;
+    return r ? parseJson<unknown>(r.window, undefined, `group_windows.window of ${name}`) : undefined;
   }
 
   setGroupWindow(name: string, window: unknown): void {

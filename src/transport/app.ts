@@ -16,7 +16,9 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // the file responder sets strong ETags itself
-  app.set('trust proxy', false);
+  // Behind the front proxy, the client's address is the one nginx puts in X-Forwarded-For (it overwrites
+  // it); a proxy is trusted only on a loopback or private address. Without one, no header is believed.
+  app.set('trust proxy', core.config.http.frontProxy ? 'loopback, linklocal, uniquelocal' : false);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', generation: core.store.state.generation() });

@@ -7,6 +7,18 @@ import type { RevisionStore } from '../render/revisions.ts';
 import type { ArtifactRecord } from '../store/index.ts';
 import { serveFile, type SendRateLimit, type ServeResult } from './file-responder.ts';
 import type { RefusalLog } from './refusal-log.ts';
+import type { FrontProxy, TransferEnd } from './front-proxy.ts';
+
+/** What an event needs of the request, kept when the outcome is known only later (a front proxy's report). */
+interface Requester {
+  ip: string | null;
+  ua: string | null;
+  method: string;
+}
+
+function requester(req: Request): Requester {
+  return { ip: req.ip ?? null, ua: req.get('user-agent') ?? null, method: req.method };
+}
 
 export interface DeviceRequestInfo {
   adapter: string;
@@ -31,8 +43,13 @@ export class DeviceFiles {
   private readonly refusals: RefusalLog;
   private readonly sendRate: SendRateLimit | undefined;
   private readonly onFetched: (deviceId: string, a: ArtifactRecord) => void;
+  /** Set in front-proxy mode (`http.frontProxy`): artifacts are handed to nginx instead of streamed. */
+  readonly frontProxy: FrontProxy | undefined;
 
-  /** @param onFetched told of every artifact a device fetched completely (what it now holds: src/windows/gate.ts) */
+  /**
+   * @param onFetched told of every artifact a device fetched completely (what it now holds: src/windows/gate.ts)
+   * @param frontProxy set in front-proxy mode
+   */
   constructor(
     catalog: Catalog,
     events: EventSink,
@@ -41,6 +58,7 @@ export class DeviceFiles {
     refusals: RefusalLog,
     sendRate?: SendRateLimit,
     onFetched: (deviceId: string, a: ArtifactRecord) => void = () => {},
+    frontProxy?: FrontProxy,
   ) {
     this.catalog = catalog;
     this.events = events;
@@ -49,6 +67,7 @@ export class DeviceFiles {
     this.refusals = refusals;
     this.sendRate = sendRate;
     this.onFetched = onFetched;
+    this.frontProxy = frontProxy;
   }
 
   /**
@@ -68,22 +87,30 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     contentType = 'application/octet-stream',
   ): Promise<ServeResult> {
-    // Read now: once a cut connection is destroyed, req.ip is gone.
-    const ip = req.ip;
+    const proxy = this.frontProxy;
+    // Read now (requester): once a cut connection is destroyed, req.ip is gone.
+    const who = requester(req);
+    // The event waits for nginx's report of the transfer: recorded as if APS had sent the bytes itself.
+    const handOver = proxy
+      ? (status: 200 | 206): Record<string, string> => ({
+          'X-Accel-Redirect': proxy.uriOf(a.sha256),
+          'X-Aps-Transfer': proxy.begin((end) => this.recordTransfer(who, info, end, a), status),
+        })
+      : undefined;
     const r = await serveFile(
       req,
       res,
       {
-        body: { path: this.catalog.blobs.pathOf(a.sha256) },
+        body: { path: this.catalog.blobs.pathOf(a.sha256), handOver },
         etag: `"${a.sha256.slice(0, 32)}"`,
         lastModified: this.artifactDate(info.deviceId, info.file, a),
         contentType,
       },
       this.sendRate,
     );
-    if (r.detail) this.log.info({ adapter: info.adapter, device: info.deviceId, ip, reason: r.detail }, 'download cut: client too slow');
-    this.record(req, info, r, { artifactId: a.id, version: a.version || undefined }, ip);
-    if (info.deviceId && r.status === 200 && req.method === 'GET') this.onFetched(info.deviceId, a);
+    if (r.detail)
+      this.log.info({ adapter: info.adapter, device: info.deviceId, ip: who.ip, reason: r.detail }, 'download cut: client too slow');
+    if (!r.handedOver) this.artifactSent(who, info, r, a);
     return r;
   }
 
@@ -94,7 +121,7 @@ export class DeviceFiles {
       lastModified: f.revision.lastModified,
       contentType,
     });
-    this.record(req, info, r, { revision: f.revision.serial });
+    this.record(requester(req), info, r, { revision: f.revision.serial });
     return r;
   }
 
@@ -122,12 +149,33 @@ export class DeviceFiles {
     this.events.record({ ...info, status, ip: req.ip, ua: req.get('user-agent') ?? null, detail: reason });
   }
 
+  // An artifact APS sent (or nginx did, as it reported): the event, and what the device now holds.
+  private artifactSent(who: Requester, info: DeviceRequestInfo, r: ServeResult, a: ArtifactRecord): void {
+    this.record(who, info, r, { artifactId: a.id, version: a.version || undefined });
+    if (info.deviceId && r.status === 200 && who.method === 'GET') this.onFetched(info.deviceId, a);
+  }
+
+  // A transfer nginx sent: its status and bytes as nginx reports them; fetched only when it completed.
+  private recordTransfer(who: Requester, info: DeviceRequestInfo, end: TransferEnd, a: ArtifactRecord): void {
+    if (!end.confirmed) {
+      this.events.record({
+        ...info,
+        status: end.status,
+        artifactId: a.id,
+        ip: who.ip,
+        ua: who.ua,
+        detail: 'handed to the front proxy; it never reported the transfer',
+      });
+      return;
+    }
+    this.artifactSent(who, info, { status: end.complete ? end.status : 499, bytes: end.bytes }, a);
+  }
+
   private record(
-    req: Request,
+    who: Requester,
     info: DeviceRequestInfo,
     r: ServeResult,
     what: { artifactId?: number; revision?: number; version?: string },
-    ip = req.ip,
   ): void {
     this.events.record({
       ...info,
@@ -135,11 +183,11 @@ export class DeviceFiles {
       bytes: r.bytes,
       artifactId: what.artifactId ?? null,
       revision: what.revision ?? null,
-      ip,
-      ua: req.get('user-agent') ?? null,
+      ip: who.ip,
+      ua: who.ua,
       ...(r.detail ? { detail: r.detail } : {}),
     });
-    if (info.deviceId && r.status === 200 && req.method === 'GET') {
+    if (info.deviceId && r.status === 200 && who.method === 'GET') {
       this.events.report({
         deviceId: info.deviceId,
         fetched: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,11 +16,13 @@ describe('file responder (one for every adapter)', () => {
   let dir: string;
   const big = Buffer.alloc(8 * 1024 * 1024);
   const lastModified = new Date('2026-03-01T10:00:00Z');
+  const results: Array<{ status: number; bytes: number }> = [];
 
   before(async () => {
     dir = tempDir('aps-fr-');
     for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
     writeFileSync(join(dir, 'big.bin'), big);
+    writeFileSync(join(dir, 'huge.bin'), Buffer.alloc(48 << 20, 7)); // more than loopback socket buffers hold
     const app = express();
     app.get(
       '/disk',
@@ -32,6 +34,16 @@ describe('file responder (one for every adapter)', () => {
           contentType: 'application/octet-stream',
         }),
     );
+    app.get('/disk-result', async (req, res) => {
+      results.push(
+        await serveFile(req, res, {
+          body: { path: join(dir, 'huge.bin') },
+          etag: '"huge"',
+          lastModified,
+          contentType: 'application/octet-stream',
+        }),
+      );
+    });
     app.get(
       '/gone',
       (req, res) =>
@@ -63,6 +75,22 @@ describe('file responder (one for every adapter)', () => {
     assert.equal(r.headers['content-length'], String(big.length));
     assert.equal(r.headers['last-modified'], lastModified.toUTCString());
     assert.equal(r.headers['accept-ranges'], 'bytes');
+  });
+
+  it('a client that leaves mid-file ends the send (499, the bytes written so far) and frees the file', async () => {
+    await new Promise<void>((res, rej) => {
+      const req = get(`${base}/disk-result`, (r) => {
+        r.once('data', () => {
+          req.destroy();
+          res();
+        });
+      });
+      req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : rej(e)));
+    });
+    for (let i = 0; i < 300 && results.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(results.length, 1, 'the send ended');
+    assert.equal(results[0]!.status, 499);
+    assert.ok(results[0]!.bytes < 48 << 20);
   });
 
   it('serves a middle range of a file on disk', async () => {

@@ -1,0 +1,128 @@
+// Front-proxy mode (`http.frontProxy`): APS identifies the device, checks its credentials and decides which
+// blob it gets, then answers nginx with `X-Accel-Redirect` to the content-addressed blob; nginx sends the
+// bytes (sendfile, its own range handling). So that events and `fetched` stay as accurate as when APS
+// streams the file itself, nginx reports each handed-over transfer's end in one syslog line over UDP
+// (`access_log syslog:` with the `aps_done` format of nginx/aps.conf.template): the transfer id APS gave
+// it, the status, the bytes sent and whether the response completed. Only then is the event recorded.
+// A transfer nginx never reports (nginx restarted, a datagram lost) is recorded after `completionTimeoutSeconds`
+// with what APS knows, marked as unconfirmed, and never counted as fetched.
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import type { Logger } from '../log.ts';
+
+export interface FrontProxyConfig {
+  mode: 'x-accel';
+  /** nginx's internal location that maps to the blob folder: `<prefix><sha256[0:2]>/<sha256>`. */
+  prefix: string;
+  /** Where APS listens for nginx's syslog lines (UDP); port 0 picks one (tests). */
+  completionHost: string;
+  completionPort: number;
+  /** A transfer not reported within this time is recorded as unconfirmed. */
+  completionTimeoutSeconds: number;
+}
+
+/** How a handed-over transfer ended, as nginx logged it. */
+export interface TransferEnd {
+  status: number;
+  bytes: number;
+  /** nginx's $request_completion: the whole response was sent. */
+  complete: boolean;
+  /** false: nginx never reported it within the timeout. */
+  confirmed: boolean;
+}
+
+interface Pending {
+  done: (end: TransferEnd) => void;
+  timer: NodeJS.Timeout;
+  /** The status APS expected nginx to send (200, or 206 for a range): what an unconfirmed end records. */
+  status: number;
+}
+
+const ID_RE = /^[A-Za-z0-9_-]{22}$/;
+// The message part of an RFC 3164 line as nginx writes it: `... <tag>: <id> <status> <bytes> <completion>`.
+const LINE_RE = /:\s([A-Za-z0-9_-]{22}) (\d{3}) (\d+) (OK)?\s*$/;
+
+export class FrontProxy {
+  readonly config: FrontProxyConfig;
+  private readonly log: Logger;
+  private readonly pending = new Map<string, Pending>();
+  private socket: Socket | null = null;
+  private readonly counts = { handedOver: 0, confirmed: 0, unconfirmed: 0 };
+
+  constructor(config: FrontProxyConfig, log: Logger) {
+    this.config = config;
+    this.log = log;
+  }
+
+  /** The internal URI nginx serves a blob from. */
+  uriOf(sha256: string): string {
+    return `${this.config.prefix}${sha256.slice(0, 2)}/${sha256}`;
+  }
+
+  /** A new transfer: the id to put in X-Aps-Transfer; `done` runs once, when nginx reports it or at the timeout. */
+  begin(done: (end: TransferEnd) => void, status: number): string {
+    const id = randomBytes(16).toString('base64url');
+    const timer = setTimeout(() => this.unconfirmed(id), this.config.completionTimeoutSeconds * 1000);
+    timer.unref();
+    this.pending.set(id, { done, timer, status });
+    this.counts.handedOver++;
+    return id;
+  }
+
+  stats(): { handedOver: number; confirmed: number; unconfirmed: number; pending: number } {
+    return { ...this.counts, pending: this.pending.size };
+  }
+
+  /** Handles one syslog datagram from nginx; ignores anything that is not a pending transfer's report. */
+  receive(line: string): boolean {
+    const m = LINE_RE.exec(line);
+    if (!m || !ID_RE.test(m[1]!)) return false;
+    const p = this.pending.get(m[1]!);
+    if (!p) return false;
+    this.pending.delete(m[1]!);
+    clearTimeout(p.timer);
+    this.counts.confirmed++;
+    p.done({ status: Number(m[2]), bytes: Number(m[3]), complete: m[4] === 'OK', confirmed: true });
+    return true;
+  }
+
+  /** The UDP port nginx reports to, once listening. */
+  port(): number | null {
+    return this.socket ? this.socket.address().port : null;
+  }
+
+  /** Starts the UDP listener; resolves with its port. */
+  async listen(): Promise<number> {
+    const socket = createSocket(this.config.completionHost.includes(':') ? 'udp6' : 'udp4');
+    this.socket = socket;
+    socket.on('message', (msg) => {
+      if (msg.length <= 1024) this.receive(msg.toString('latin1'));
+    });
+    socket.on('error', (e) => this.log.error({ err: e }, 'front-proxy completion listener failed'));
+    await new Promise<void>((res, rej) => {
+      socket.once('error', rej);
+      socket.bind(this.config.completionPort, this.config.completionHost, () => {
+        socket.off('error', rej);
+        res();
+      });
+    });
+    return socket.address().port;
+  }
+
+  private unconfirmed(id: string): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(id);
+    this.counts.unconfirmed++;
+    p.done({ status: p.status, bytes: 0, complete: false, confirmed: false });
+  }
+
+  /** Stops listening; transfers still pending are recorded as unconfirmed now. */
+  async close(): Promise<void> {
+    for (const id of [...this.pending.keys()]) this.unconfirmed(id);
+    const s = this.socket;
+    this.socket = null;
+    if (s) await new Promise<void>((res) => s.close(() => res()));
+  }
+}

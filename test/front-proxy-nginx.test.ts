@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
+
+// Front-proxy mode against a real nginx from Debian's packages (nginx-light; .ci/run installs it): APS
+// decides, nginx sends the blob (X-Accel-Redirect), and the event and `fetched` state are recorded from
+// nginx's report of each transfer, as exact as when APS streams the file itself.
+const TEMPLATE = new URL('../nginx/aps.conf.template', import.meta.url);
+const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync(p, ['-v']).status === 0);
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+const waitFor = async (cond: () => boolean, what: string): Promise<void> => {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), what);
+};
+
+describe('front-proxy mode behind a real nginx', () => {
+  let s: TestServer;
+  let nginx: ChildProcess | undefined;
+  let base = '';
+  let firmware: Buffer;
+  let nginxLog = '';
+
+  before(async () => {
+    assert.ok(NGINX, "nginx is not installed: this test needs Debian's nginx (apt-get install -y nginx-light; .ci/run does it)");
+    s = await startTestServer({ http: { host: '127.0.0.1', port: 0, frontProxy: { mode: 'x-accel', completionPort: 0 } } });
+    firmware = randomBytes(3 << 20);
+    await s.core.catalog.addBuffer(firmware, { kind: 'firmware', profile: 'vop', version: '9.1', serial: 91, filename: 'fw91.bin' });
+    s.core.devices.upsert({ id: 'np1', profile: 'vop', password: 'pw-np1-0123456789' });
+    s.core.devices.upsert({ id: 'np2', profile: 'vop', password: 'pw-np2-0123456789' });
+
+    const dir = tempDir('aps-nginx-');
+    const port = await freePort();
+    const vars: Record<string, string> = {
+      NGINX_LISTEN: `127.0.0.1:${port}`,
+      APS_UPSTREAM: `127.0.0.1:${s.httpPort}`,
+      APS_COMPLETION: `127.0.0.1:${s.core.files.frontProxy!.port()}`,
+      APS_PREFIX: '/_blobs/',
+      APS_BLOBS: `${join(s.core.config.dataDir, 'blobs')}/`,
+    };
+    const site = readFileSync(TEMPLATE, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_m, k: string) => {
+      assert.ok(k in vars, `the template names ${k}`);
+      return vars[k]!;
+    });
+    nginxLog = join(dir, 'error.log');
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(dir, t)};`).join('\n  ');
+    writeFileSync(
+      join(dir, 'nginx.conf'),
+      `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${nginxLog} info;
+events { worker_connections 256; }
+http {
+  default_type application/octet-stream;
+  access_log off;
+  ${temp}
+${site}
+}
+`,
+    );
+    const test = spawnSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
+    assert.equal(test.status, 0, `nginx -t: ${test.stderr}`);
+    nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      try {
+        await (await fetch(`${base}/healthz`)).arrayBuffer();
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.fail(`nginx did not answer: ${readFileSync(nginxLog, 'utf8').slice(-2000)}`);
+  });
+
+  after(async () => {
+    if (nginx && nginx.exitCode === null) {
+      const exited = new Promise((r) => nginx!.once('exit', r));
+      nginx.kill('SIGQUIT');
+      await exited;
+    }
+    await s?.stop();
+  });
+
+  const events = (device: string, file: string): Array<{ status: number; bytes: number; detail: string | null }> => {
+    s.core.events.flush();
+    return s.core.store.state.events({ deviceId: device }).filter((e) => e.file === file);
+  };
+
+  it('nginx sends the blob APS chose, with APS’s validators; the event waits for nginx’s report', async () => {
+    const info = await fetch(`${base}/vop/i?u=np1&p=pw-np1-0123456789`);
+    assert.equal(info.status, 200);
+    assert.match(await info.text(), /<firmware/i, 'rendered files come from APS itself');
+
+    const r = await fetch(`${base}/vop/f?u=np1&p=pw-np1-0123456789`);
+    assert.equal(r.status, 200);
+    const body = Buffer.from(await r.arrayBuffer());
+    assert.ok(body.equals(firmware), 'the exact bytes');
+    assert.equal(r.headers.get('content-length'), String(firmware.length));
+    const a = s.core.catalog.list('vop')[0]!;
+    assert.equal(r.headers.get('etag'), `"${a.sha256.slice(0, 32)}"`, "APS's ETag, not nginx's");
+    assert.equal(r.headers.get('last-modified'), s.core.files.artifactDate('np1', 'firmware', a).toUTCString());
+    assert.equal(r.headers.get('x-accel-redirect'), null, 'nginx keeps the redirect to itself');
+    assert.equal(r.headers.get('x-aps-transfer'), null);
+
+    await waitFor(() => events('np1', 'firmware').length === 1, 'the download recorded once nginx reported it');
+    assert.deepEqual(
+      events('np1', 'firmware').map((e) => [e.status, e.bytes]),
+      [[200, firmware.length]],
+    );
+    assert.equal(s.core.devices.state('np1')?.fetched.firmware?.artifactId, a.id, 'fetched, as when APS streams it');
+    assert.equal(s.core.files.frontProxy!.stats().confirmed, 1);
+
+    // Conditional and range requests keep their meaning.
+    const again = await fetch(`${base}/vop/f?u=np1&p=pw-np1-0123456789`, { headers: { 'if-none-match': r.headers.get('etag')! } });
+    assert.equal(again.status, 304, 'APS answers 304 itself');
+    const part = await fetch(`${base}/vop/f?u=np1&p=pw-np1-0123456789`, { headers: { range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.ok(Buffer.from(await part.arrayBuffer()).equals(firmware.subarray(100, 200)));
+    await waitFor(() => events('np1', 'firmware').some((e) => e.status === 206), 'the range recorded');
+    assert.equal(events('np1', 'firmware').find((e) => e.status === 206)?.bytes, 100);
+  });
+
+  it('refusals stay APS’s, and the blob location is not reachable from outside', async () => {
+    const denied = await fetch(`${base}/vop/f?u=np1&p=wrong`);
+    assert.equal(denied.status, 401);
+    assert.equal(await denied.text(), 'Unauthorized\n');
+    const a = s.core.catalog.list('vop')[0]!;
+    const direct = await fetch(`${base}/_blobs/${a.sha256.slice(0, 2)}/${a.sha256}`);
+    assert.equal(direct.status, 404, 'internal: only an X-Accel-Redirect reaches it');
+    await direct.arrayBuffer();
+  });
+
+  it('a download the device abandons is recorded as cut off, and not as fetched', async () => {
+    // Larger than what loopback socket buffers hold, so nginx is still sending when the device leaves.
+    const big = randomBytes(48 << 20);
+    await s.core.catalog.addBuffer(big, {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '9.2',
+      serial: 92,
+      filename: 'fw92.bin',
+      deviceId: 'np2',
+    });
+    await new Promise<void>((res, rej) => {
+      const req = request(`${base}/vop/f?u=np2&p=pw-np2-0123456789`, (resp) => {
+        resp.once('data', () => {
+          req.destroy();
+          res();
+        });
+        resp.on('error', () => undefined);
+      });
+      req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : rej(e)));
+      req.end();
+    });
+    await waitFor(() => events('np2', 'firmware').length === 1, 'the cut-off download recorded once nginx reported it');
+    const [e] = events('np2', 'firmware');
+    assert.equal(e!.status, 499);
+    assert.ok(e!.bytes < big.length, `${e!.bytes} of ${big.length} bytes`);
+    assert.equal(s.core.devices.state('np2')?.fetched.firmware, undefined);
+  });
+});
