@@ -118,6 +118,15 @@ interface Answer {
 function send(port: number, method: string, path: string, headers: Record<string, string>, payload: Buffer | undefined): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      // A live event stream never ends by itself: its status and first bytes are the answer.
+      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+        res.once('data', (c: Buffer) => {
+          resolve({ status: res.statusCode ?? 0, body: c.toString('latin1') });
+          req.destroy();
+        });
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: '' })); // HEAD: headers only
+        return;
+      }
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

@@ -24,6 +24,8 @@ export function eventStreamApi(core: Core, sessions: ConsoleSessions): Router {
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
+    // HEAD asks for the headers only: a stream kept open for it would never end.
+    if (req.method === 'HEAD') return void res.end();
     res.write('retry: 3000\n\n');
     const send = (e: NewEvent): void => {
       if ((device && e.deviceId !== device) || (adapter && e.adapter !== adapter)) return;
