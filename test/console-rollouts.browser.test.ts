@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { AudioCodesSimulator } from '../adapters/audiocodes/simulator.ts';
 import { runVopCycle } from '../adapters/vop/simulator.ts';
 import { logIn, openConsoleBrowser } from './helpers/console-browser.ts';
-import { hashSelected, rolloutOf, until } from './helpers/rollouts.ts';
+import { api, hashSelected, rolloutOf, until, type Rollout } from './helpers/rollouts.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 import { profilesWith } from './helpers/windows.ts';
 
@@ -106,6 +106,7 @@ describe('the console: rollouts and windows', () => {
     assert.equal(await page.locator('#rollout-state').innerText(), 'running');
     const r = await rolloutOf(s, rolloutId);
     assert.deepEqual([r.maxFailures, r.timeoutSeconds, r.stages], ['1', 3600, [50, 100]]);
+    assert.match(await page.locator('#rollout-facts').innerText(), /stages 50, 100 %, max failures 1, timeout 1h/);
     await shot('rollout');
   });
 
@@ -154,6 +155,24 @@ describe('the console: rollouts and windows', () => {
     // Back to what they had before: nothing, in this catalog (the candidate was never released).
     for (const id of IDS) assert.equal(s.core.catalog.target(s.core.devices.get(id)!, 'firmware')?.id, undefined, id);
     await shot('rollout-aborted');
+  });
+
+  it('a rollout that halts shows why on both pages: the devices and their faults', async () => {
+    // Nobody polls within the 1 s timeout: every device fails, more than the 0 failures allowed.
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: candidate, stages: '100', timeout: 1, maxFailures: 0 });
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    const row = page.locator('#rollouts tbody tr', { has: page.getByRole('link', { name: String(r.id), exact: true }) });
+    await row.filter({ hasText: 'halted' }).waitFor({ timeout: 15_000 });
+    assert.match(await row.innerText(), /halted: \d of 6 devices failed, more than max 0: op\d \([^)]+\)/);
+    await shot('rollouts-halted');
+    await row.getByRole('link', { name: String(r.id), exact: true }).click();
+    await page.locator('#rollout-state', { hasText: 'halted' }).waitFor();
+    assert.match(await page.locator('#rollout-reason').innerText(), /^halted: .*op\d/);
+    const failed = await page.locator('#rollout-devices tbody tr', { hasText: 'failed' }).count();
+    assert.ok(failed >= 1, `${failed} failed rows`);
+    assert.equal(await page.getByRole('button', { name: 'Resume' }).isDisabled(), true, 'a halted rollout is promoted or aborted');
+    assert.equal(await page.getByRole('button', { name: 'Promote' }).isDisabled(), false);
+    await shot('rollout-halted');
   });
 
   it('a device page shows its maintenance window: closed, the next start, the change it waits for', async () => {

@@ -217,6 +217,8 @@ export interface Rollout {
   percent: number;
   maxFailures: string;
   timeoutSeconds: number;
+  /** The same as `6h`, `30m`, `45s`. */
+  timeout: string;
   autoPromote: boolean;
   state: RolloutState;
   /** Why it halted (the devices and their faults), was aborted or completed. */

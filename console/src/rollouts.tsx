@@ -173,7 +173,7 @@ export function RolloutPage({ id }: { id: number }): JSX.Element {
         </dd>
         <dt>Options</dt>
         <dd>
-          stages {r.stages.join(', ')} %, max failures {r.maxFailures}, timeout {Math.round(r.timeoutSeconds / 60)} min
+          stages {r.stages.join(', ')} %, max failures {r.maxFailures}, timeout {r.timeout}
           {r.autoPromote ? ', promotes itself' : ''}
         </dd>
         {r.reason && (

@@ -37,6 +37,8 @@ export interface Rollout extends RolloutRecord {
   /** The current stage's percentage. */
   percent: number;
   counts: RolloutCounts;
+  /** timeoutSeconds as given to start (`6h`, `30m`, `45s`). */
+  timeout: string;
   /** The same counts for each stage begun so far (index = stage): the devices that stage selected. */
   byStage: RolloutCounts[];
 }
@@ -338,6 +340,7 @@ function summary(core: RolloutCore, r: RolloutRecord): Rollout {
   return {
     ...r,
     percent: r.stages[r.stage] ?? 100,
+    timeout: formatSeconds(r.timeoutSeconds),
     counts: counts(rows),
     byStage: Array.from({ length: Math.min(r.stage + 1, r.stages.length) }, (_, i) => counts(rows.filter((d) => d.stage === i))),
   };
