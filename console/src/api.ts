@@ -140,7 +140,6 @@ export interface DeviceView {
   /** Its maintenance window (null: changes reach it at once) and the slots it gets when the window opens. */
   window: {
     description: string;
-    tz: string;
     open: boolean;
     closesAt: string | null;
     nextStart: string | null;

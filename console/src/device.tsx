@@ -254,7 +254,7 @@ export function DevicePage({ id }: { id: string }): JSX.Element {
           <dl class="facts" id="window">
             <dt>Window</dt>
             <dd>
-              {d.window.description} ({d.window.tz}, from its {d.window.source})
+              {d.window.description} (from its {d.window.source})
             </dd>
             <dt>Now</dt>
             <dd>{d.window.open ? `open, closes ${when(d.window.closesAt)}` : 'closed'}</dd>
