@@ -173,6 +173,16 @@ describe('the console: rollouts and windows', () => {
     assert.equal(await page.getByRole('button', { name: 'Resume' }).isDisabled(), true, 'a halted rollout is promoted or aborted');
     assert.equal(await page.getByRole('button', { name: 'Promote' }).isDisabled(), false);
     await shot('rollout-halted');
+    // While it is active, another rollout of the same slot is refused, and the form says why.
+    await page.getByRole('link', { name: 'Artifacts' }).click();
+    await page.getByRole('button', { name: `Start rollout of artifact ${candidate}` }).click();
+    await page
+      .getByRole('form', { name: /Start rollout of artifact/ })
+      .getByRole('button', { name: 'Start rollout' })
+      .click();
+    await page
+      .locator('#start-message', { hasText: `Not started: rollout ${r.id} (halted) already changes firmware of profile vop` })
+      .waitFor();
   });
 
   it('a device page shows its maintenance window: closed, the next start, the change it waits for', async () => {

@@ -148,7 +148,7 @@ export function ArtifactsPage(): JSX.Element {
       <p role="alert" id="artifact-message">
         {message}
       </p>
-      {starting && <StartRollout artifact={starting} onCancel={() => setStarting(undefined)} />}
+      {starting && <StartRollout key={starting.id} artifact={starting} onCancel={() => setStarting(undefined)} />}
       <div class="scroll">
         <table id="artifacts">
           <thead>

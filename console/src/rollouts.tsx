@@ -1,5 +1,5 @@
 import type { JSX } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { get, send, type Artifact, type DeviceEvent, type Rollout, type RolloutCounts, type RolloutDetail } from './api.ts';
 import { ago } from './format.ts';
 import { useLiveRefresh } from './live.ts';
@@ -230,6 +230,9 @@ export function RolloutPage({ id }: { id: number }): JSX.Element {
 export function StartRollout({ artifact, onCancel }: { artifact: Artifact; onCancel: () => void }): JSX.Element {
   const [groups, setGroups] = useState<string[]>([]);
   const [message, setMessage] = useState('');
+  const first = useRef<HTMLInputElement>(null);
+  // The form opens above the list: the keyboard (and the eye) goes to it.
+  useEffect(() => first.current?.focus(), [artifact.id]);
   useEffect(() => {
     get<Array<{ name: string }>>('/groups').then(
       (g) => setGroups(g.map((x) => x.name)),
@@ -265,7 +268,7 @@ export function StartRollout({ artifact, onCancel }: { artifact: Artifact; onCan
       </h2>
       <label>
         Stages (%)
-        <input name="stages" placeholder="1,10,50,100" />
+        <input name="stages" placeholder="1,10,50,100" ref={first} />
       </label>
       <label>
         Max failures
@@ -279,13 +282,13 @@ export function StartRollout({ artifact, onCancel }: { artifact: Artifact; onCan
         <fieldset>
           <legend>Groups (none: the whole profile)</legend>
           {groups.map((g) => (
-            <label key={g}>
+            <label key={g} class="check">
               <input type="checkbox" name="groups" value={g} /> {g}
             </label>
           ))}
         </fieldset>
       )}
-      <label>
+      <label class="check">
         <input type="checkbox" name="autoPromote" /> Promote by itself
       </label>
       <button type="submit">Start rollout</button>
