@@ -95,13 +95,13 @@ describe('held rendered files keep no secret in clear', () => {
   });
 });
 
-describe('store migration 11', () => {
+describe('store migration 9', () => {
   it('drops the clear bytes migration 6 kept, zeroed in the file, and keeps what the device holds', () => {
     const dir = tempDir('aps-held-migration-');
     const file = join(dir, 'aps.sqlite');
     const old = new Database(file);
-    for (const m of MIGRATIONS.slice(0, 10)) old.exec(m);
-    old.pragma('user_version = 10');
+    for (const m of MIGRATIONS.slice(0, 8)) old.exec(m);
+    old.pragma('user_version = 8');
     old
       .prepare('INSERT INTO window_held (device_id, key, artifact_id, sha256, bytes, first_at, at) VALUES (?, ?, NULL, ?, ?, ?, ?)')
       .run('frank', 'file:cfg', 'abc', Buffer.from(`password=${SECRET}\n`.repeat(500)), '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');

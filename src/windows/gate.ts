@@ -194,7 +194,7 @@ export class WindowGate {
 
   /**
    * The bytes of a rendered file a device holds, to answer with outside its window; undefined when none are
-   * kept (dropped by migration 11, or sealed under another data/secret.key).
+   * kept (dropped by migration 9, or sealed under another data/secret.key).
    */
   heldFile(deviceId: string, file: string): Buffer | undefined {
     const box = this.store.windows.held(deviceId, fileKey(file))?.bytes;
