@@ -81,6 +81,13 @@ export class FrontProxy {
     while (this.pending.size >= this.config.maxPending) {
       const oldest = this.pending.keys().next().value!;
       this.counts.overflowed++;
+      // The first and then every thousandth: a proxy that stopped reporting would otherwise log every download.
+      if (this.counts.overflowed % 1000 === 1) {
+        this.log.warn(
+          { maxPending: this.config.maxPending, overflowed: this.counts.overflowed },
+          'front proxy: too many transfers await a report; the oldest are recorded as unconfirmed (is nginx reporting?)',
+        );
+      }
       this.unconfirmed(oldest);
     }
     const id = randomBytes(16).toString('base64url');
@@ -156,6 +163,7 @@ export class FrontProxy {
    */
   async close(waitMs = 0): Promise<void> {
     if (this.pending.size > 0 && waitMs > 0 && this.socket) {
+      this.log.info({ pending: this.pending.size, waitMs }, 'shutdown: waiting for the front proxy to report transfers it is sending');
       await new Promise<void>((res) => {
         const timer = setTimeout(res, waitMs);
         this.onIdle = (): void => {
