@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ApsError } from './errors.ts';
 import { sourcesSchema } from './sources/source-config.ts';
+import { isNetwork } from './transport/trusted-proxies.ts';
 
 /**
  * The project folder (where package.json and the demo profiles live), whatever the cwd: the nearest folder
@@ -43,8 +44,8 @@ export const configSchema = z
         /**
          * Front-proxy mode (README "Behind nginx"): artifacts are handed to nginx with X-Accel-Redirect to
          * `<prefix><sha[0:2]>/<sha>` (an internal location over data/blobs), and nginx reports each transfer's
-         * end by syslog over UDP to completionHost:completionPort, so events stay exact. Client addresses
-         * come from X-Forwarded-For set by a proxy on a loopback or private address.
+         * end by syslog over UDP to completionHost:completionPort, so events stay exact. Only a request that
+         * came through one of `trustedProxies` is handed over, and only their reports are read.
          */
         frontProxy: z
           .object({
@@ -56,9 +57,18 @@ export const configSchema = z
             completionHost: z.string().default('127.0.0.1'),
             completionPort: z.number().int().min(0).max(65535).default(5514),
             completionTimeoutSeconds: z.number().int().min(1).default(3600),
+            /** Hand-overs awaiting nginx's report at most; past it the oldest is recorded as unconfirmed. */
+            maxPending: z.number().int().min(1).default(10_000),
           })
           .strict()
           .optional(),
+        /**
+         * The reverse proxies (addresses or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto APS believes,
+         * and, in front-proxy mode, the only peers a download is handed to and a transfer report is read from.
+         * Default: loopback (127.0.0.0/8, ::1) in front-proxy mode, none otherwise: every other client's
+         * X-Forwarded-* headers are ignored.
+         */
+        trustedProxies: z.array(z.string().refine((s) => isNetwork(s), 'must be an IP address or CIDR network')).optional(),
       })
       .strict()
       .default({ host: '0.0.0.0', port: 8080, minSendRate: 1024, minSendRateGraceSeconds: 60 }),
@@ -214,6 +224,7 @@ const ENV: Array<[string, (o: Record<string, any>, v: string) => void]> = [
   ['APS_HTTPS_PORT', (o, v) => ((o.https ??= {}).port = toPort('APS_HTTPS_PORT', v))],
   ['APS_FTP_PORT', (o, v) => ((o.ftp ??= {}).port = toPort('APS_FTP_PORT', v))],
   ['APS_FTP_PASV_URL', (o, v) => ((o.ftp ??= {}).pasvUrl = v)],
+  ['APS_TRUSTED_PROXIES', (o, v) => ((o.http ??= {}).trustedProxies = v.split(/[\s,]+/).filter(Boolean))],
   ['APS_BACKUPS_KEEP', (o, v) => ((o.backups ??= {}).keep = toInt('APS_BACKUPS_KEEP', v))],
   ['APS_SHUTDOWN_GRACE_SECONDS', (o, v) => (o.shutdownGraceSeconds = toInt('APS_SHUTDOWN_GRACE_SECONDS', v))],
   ['APS_BACKUPS_MAX_BYTES', (o, v) => ((o.backups ??= {}).maxBytes = toInt('APS_BACKUPS_MAX_BYTES', v))],

@@ -23,6 +23,7 @@ import { onCorruptValue, openStore, type Store } from './store/index.ts';
 import { AccessGuard } from './transport/access-guard.ts';
 import { DeviceFiles } from './transport/device-files.ts';
 import { FrontProxy } from './transport/front-proxy.ts';
+import { trustedProxies } from './transport/trusted-proxies.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { WindowGate } from './windows/gate.ts';
 import { RefusalLog } from './transport/refusal-log.ts';
@@ -119,7 +120,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       return adapter === undefined ? undefined : byName.get(adapter)?.slots;
     },
   });
-  const frontProxy = config.http.frontProxy && new FrontProxy(config.http.frontProxy, log.child({ transport: 'front-proxy' }));
+  const frontProxy =
+    config.http.frontProxy && new FrontProxy(config.http.frontProxy, log.child({ transport: 'front-proxy' }), trustedProxies(config.http));
   const windows = new WindowGate(
     store,
     profiles,

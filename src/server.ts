@@ -217,6 +217,7 @@ export async function startServer(
     windowPush,
     async close(opts = {}): Promise<void> {
       const graceMs = opts.graceMs ?? config.shutdownGraceSeconds * 1000;
+      const deadline = Date.now() + graceMs;
       // No window push starts once shutting down.
       await windowPush.stop();
       rollouts.stop();
@@ -229,7 +230,8 @@ export async function startServer(
       ]);
       if (cut > 0) log.warn({ connections: cut, graceMs }, 'shutdown: requests still running at the deadline were cut');
       await ftp?.close();
-      await frontProxy?.close();
+      // nginx may still be sending what APS handed over: its reports are awaited until the same deadline.
+      await frontProxy?.close(deadline - Date.now());
       for (const a of adapters) await a.close?.();
       forgetServedUrls(core.store);
       core.close();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +25,23 @@ function freePort(): Promise<number> {
   });
 }
 
+// A client on the phones' LAN talking to APS's port directly instead of through nginx: any loopback address
+// but nginx's own (127.0.0.1, the only trusted proxy here) stands for it.
+function direct(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const r = request(url, { headers, localAddress: '127.0.0.2', agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
 const waitFor = async (cond: () => boolean, what: string): Promise<void> => {
   for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), what);
@@ -39,11 +56,25 @@ describe('front-proxy mode behind a real nginx', () => {
 
   before(async () => {
     assert.ok(NGINX, "nginx is not installed: this test needs Debian's nginx (apt-get install -y nginx-light; .ci/run does it)");
-    s = await startTestServer({ http: { host: '127.0.0.1', port: 0, frontProxy: { mode: 'x-accel', completionPort: 0 } } });
+    s = await startTestServer({
+      http: { host: '127.0.0.1', port: 0, frontProxy: { mode: 'x-accel', completionPort: 0 }, trustedProxies: ['127.0.0.1'] },
+    });
     firmware = randomBytes(3 << 20);
     await s.core.catalog.addBuffer(firmware, { kind: 'firmware', profile: 'vop', version: '9.1', serial: 91, filename: 'fw91.bin' });
     s.core.devices.upsert({ id: 'np1', profile: 'vop', password: 'pw-np1-0123456789' });
     s.core.devices.upsert({ id: 'np2', profile: 'vop', password: 'pw-np2-0123456789' });
+    s.core.devices.upsert({ id: 'np3', profile: 'vop', password: 'pw-np3-0123456789' });
+    // An Avaya phone whose SIP password goes only to HTTPS clients in 10.20/16 (review13 finding 2).
+    s.core.devices.upsertGroup({ name: 'lab', vars: { avaya_group: '2', avaya_secret_networks: '10.20.0.0/16' }, pins: {} });
+    s.core.devices.upsert({
+      id: 'desk-1',
+      profile: 'avaya-j100',
+      model: 'J179',
+      mac: '00e0bb00aa01',
+      group: 'lab',
+      password: 'desk-1-pw',
+      vars: { SIPUSERNAME: '301', SIPPASSWORD: 'sip-secret-301' },
+    });
 
     const dir = tempDir('aps-nginx-');
     const port = await freePort();
@@ -89,16 +120,18 @@ ${site}
     assert.fail(`nginx did not answer: ${readFileSync(nginxLog, 'utf8').slice(-2000)}`);
   });
 
+  let closed = false;
   after(async () => {
     if (nginx && nginx.exitCode === null) {
       const exited = new Promise((r) => nginx!.once('exit', r));
       nginx.kill('SIGQUIT');
       await exited;
     }
-    await s?.stop();
+    if (!closed) await s?.stop();
+    else rmSync(s.dataDir, { recursive: true, force: true });
   });
 
-  const events = (device: string, file: string): Array<{ status: number; bytes: number; detail: string | null }> => {
+  const events = (device: string, file: string): Array<{ status: number; bytes: number; detail: string | null; ip: string | null }> => {
     s.core.events.flush();
     return s.core.store.state.events({ deviceId: device }).filter((e) => e.file === file);
   };
@@ -174,5 +207,79 @@ ${site}
     assert.equal(e!.status, 499);
     assert.ok(e!.bytes < big.length, `${e!.bytes} of ${big.length} bytes`);
     assert.equal(s.core.devices.state('np2')?.fetched.firmware, undefined);
+  });
+  it("a client talking to APS's port directly cannot forge X-Forwarded-For/-Proto (only the trusted proxy's are believed)", async () => {
+    const path = '/avaya/00e0bb00aa01.txt';
+    const forgedHeaders = { 'X-Forwarded-For': '10.20.1.1', 'X-Forwarded-Proto': 'https' };
+    const forged = await direct(`${s.http}${path}`, forgedHeaders);
+    assert.equal(forged.status, 200);
+    assert.ok(!forged.body.toString('utf8').includes('sip-secret-301'), 'SIP password served to a forged X-Forwarded-For over plain HTTP');
+    const viaNginx = await fetch(`${base}${path}`, { headers: forgedHeaders });
+    assert.ok(!(await viaNginx.text()).includes('sip-secret-301'), 'nginx overwrites both headers');
+    // Control: the same headers from the trusted proxy's address are believed (that is what nginx relies on).
+    const trusted = await fetch(`${s.http}${path}`, { headers: forgedHeaders });
+    assert.ok((await trusted.text()).includes('sip-secret-301'), 'a trusted proxy vouches for an HTTPS client in 10.20/16');
+  });
+
+  it('a direct client gets the bytes from APS itself: no transfer id, no X-Accel-Redirect, no pending hand-over', async () => {
+    const fp = s.core.files.frontProxy!;
+    const before = fp.stats();
+    const recorded = events('np1', 'firmware').length;
+    const r = await direct(`${s.http}/vop/f?u=np1&p=pw-np1-0123456789`, { 'X-Forwarded-For': '127.0.0.1' });
+    assert.equal(r.status, 200);
+    assert.ok(r.body.equals(firmware), 'the exact bytes, from APS');
+    assert.equal(r.headers['x-aps-transfer'], undefined, 'the transfer id (the completion channel’s secret) is not handed out');
+    assert.equal(r.headers['x-accel-redirect'], undefined);
+    assert.deepEqual(fp.stats(), before, 'no hand-over, nothing pending');
+    // Recorded once APS's stream has ended, which may be just after the client read the last byte.
+    await waitFor(() => events('np1', 'firmware').length === recorded + 1, 'the direct download recorded');
+    const e = events('np1', 'firmware')[0]!; // newest first
+    assert.deepEqual([e.status, e.bytes], [200, firmware.length], 'recorded at once, as without a front proxy');
+    assert.equal(e.ip, '127.0.0.2', 'the peer, not the forged header');
+  });
+
+  // Last: it shuts the server down.
+  it('a shutdown waits (up to the grace deadline) for the reports of downloads nginx is still sending', async () => {
+    const big = randomBytes(32 << 20);
+    await s.core.catalog.addBuffer(big, {
+      kind: 'firmware',
+      profile: 'vop',
+      version: '9.3',
+      serial: 93,
+      filename: 'fw93.bin',
+      deviceId: 'np3',
+    });
+    const fp = s.core.files.frontProxy!;
+    const before = fp.stats();
+    let received = 0;
+    let resume: () => void = () => {};
+    const done = new Promise<void>((res, rej) => {
+      const req = request(`${base}/vop/f?u=np3&p=pw-np3-0123456789`, (resp) => {
+        resp.once('data', (c: Buffer) => {
+          received += c.length;
+          resp.pause();
+          resume = () => resp.resume();
+          resp.on('data', (d: Buffer) => (received += d.length));
+          resp.on('end', res);
+        });
+        resp.on('error', rej);
+      });
+      req.on('error', rej);
+      req.end();
+    });
+    await waitFor(() => received > 0, 'the download started');
+    assert.equal(fp.stats().pending, before.pending + 1);
+    closed = true;
+    const closing = s.close({ graceMs: 20_000 });
+    // APS has stopped answering (its connections drained after a second idle) while nginx is still sending.
+    await new Promise((r) => setTimeout(r, 1_500));
+    resume();
+    await done;
+    await closing;
+    assert.equal(received, big.length);
+    const after = fp.stats();
+    assert.equal(after.unconfirmed, before.unconfirmed, 'recorded as unconfirmed although nginx was about to report it');
+    assert.equal(after.confirmed, before.confirmed + 1, 'the report that came in during the shutdown');
+    assert.equal(after.pending, 0);
   });
 });

@@ -7,6 +7,7 @@ import { adminApi } from './admin-api.ts';
 import { verifyAdminToken } from './admin-auth.ts';
 import { ConsoleSessions } from './console-session.ts';
 import { consoleUi } from './console-ui.ts';
+import { trustedProxies } from './trusted-proxies.ts';
 
 /**
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
@@ -16,9 +17,11 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // the file responder sets strong ETags itself
-  // Behind the front proxy, the client's address is the one nginx puts in X-Forwarded-For (it overwrites
-  // it); a proxy is trusted only on a loopback or private address. Without one, no header is believed.
-  app.set('trust proxy', core.config.http.frontProxy ? 'loopback, linklocal, uniquelocal' : false);
+  // Behind a proxy, the client's address is the one it puts in X-Forwarded-For (nginx overwrites it), and
+  // the scheme its X-Forwarded-Proto; believed only from a configured proxy (http.trustedProxies, loopback
+  // by default in front-proxy mode). Anyone else's headers are ignored: req.ip is the peer, req.secure the socket's.
+  const proxies = trustedProxies(core.config.http);
+  app.set('trust proxy', proxies ? (addr: string): boolean => proxies.contains(addr) : false);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', generation: core.store.state.generation() });

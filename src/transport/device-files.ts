@@ -87,7 +87,9 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     contentType = 'application/octet-stream',
   ): Promise<ServeResult> {
-    const proxy = this.frontProxy;
+    // Handed over only to a request that came through a trusted proxy (its peer, not req.ip): a client
+    // talking to APS's port directly gets the bytes from APS, never a transfer id or a pending entry.
+    const proxy = this.frontProxy?.fronts(req.socket.remoteAddress) ? this.frontProxy : undefined;
     // Read now (requester): once a cut connection is destroyed, req.ip is gone.
     const who = requester(req);
     // The event waits for nginx's report of the transfer: recorded as if APS had sent the bytes itself.

@@ -6,9 +6,13 @@
 // it, the status, the bytes sent and whether the response completed. Only then is the event recorded.
 // A transfer nginx never reports (nginx restarted, a datagram lost) is recorded after `completionTimeoutSeconds`
 // with what APS knows, marked as unconfirmed, and never counted as fetched.
+// Only a request that came through a trusted proxy (`http.trustedProxies`) is handed over: anyone else
+// talking to APS's port directly gets the bytes from APS and never sees a transfer id. Reports are read
+// only from those proxies' addresses, and the transfers awaiting one are capped (`maxPending`).
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '../log.ts';
+import type { NetworkList } from './networks.ts';
 
 export interface FrontProxyConfig {
   mode: 'x-accel';
@@ -19,6 +23,8 @@ export interface FrontProxyConfig {
   completionPort: number;
   /** A transfer not reported within this time is recorded as unconfirmed. */
   completionTimeoutSeconds: number;
+  /** Transfers awaiting a report at most: past it, the oldest is recorded as unconfirmed. */
+  maxPending: number;
 }
 
 /** How a handed-over transfer ended, as nginx logged it. */
@@ -47,11 +53,21 @@ export class FrontProxy {
   private readonly log: Logger;
   private readonly pending = new Map<string, Pending>();
   private socket: Socket | null = null;
-  private readonly counts = { handedOver: 0, confirmed: 0, unconfirmed: 0 };
+  private readonly counts = { handedOver: 0, confirmed: 0, unconfirmed: 0, overflowed: 0 };
+  private readonly proxies: NetworkList | undefined;
+  /** Set while close() waits for the last reports. */
+  private onIdle: (() => void) | null = null;
 
-  constructor(config: FrontProxyConfig, log: Logger) {
+  /** @param proxies the trusted proxies (src/transport/trusted-proxies.ts): who is handed transfers and may report them */
+  constructor(config: FrontProxyConfig, log: Logger, proxies: NetworkList | undefined) {
     this.config = config;
     this.log = log;
+    this.proxies = proxies;
+  }
+
+  /** Whether a request's peer (req.socket.remoteAddress, not req.ip) is a trusted proxy: only then is it handed over. */
+  fronts(peer: string | undefined): boolean {
+    return this.proxies?.contains(peer) ?? false;
   }
 
   /** The internal URI nginx serves a blob from. */
@@ -61,6 +77,19 @@ export class FrontProxy {
 
   /** A new transfer: the id to put in X-Aps-Transfer; `done` runs once, when nginx reports it or at the timeout. */
   begin(done: (end: TransferEnd) => void, status: number): string {
+    // Full (nginx stopped reporting, or a flood of downloads): the oldest is given up on, so memory stays bounded.
+    while (this.pending.size >= this.config.maxPending) {
+      const oldest = this.pending.keys().next().value!;
+      this.counts.overflowed++;
+      // The first and then every thousandth: a proxy that stopped reporting would otherwise log every download.
+      if (this.counts.overflowed % 1000 === 1) {
+        this.log.warn(
+          { maxPending: this.config.maxPending, overflowed: this.counts.overflowed },
+          'front proxy: too many transfers await a report; the oldest are recorded as unconfirmed (is nginx reporting?)',
+        );
+      }
+      this.unconfirmed(oldest);
+    }
     const id = randomBytes(16).toString('base64url');
     const timer = setTimeout(() => this.unconfirmed(id), this.config.completionTimeoutSeconds * 1000);
     timer.unref();
@@ -69,7 +98,8 @@ export class FrontProxy {
     return id;
   }
 
-  stats(): { handedOver: number; confirmed: number; unconfirmed: number; pending: number } {
+  /** `unconfirmed` includes `overflowed`: the transfers given up on because `maxPending` were waiting. */
+  stats(): { handedOver: number; confirmed: number; unconfirmed: number; overflowed: number; pending: number } {
     return { ...this.counts, pending: this.pending.size };
   }
 
@@ -83,6 +113,7 @@ export class FrontProxy {
     clearTimeout(p.timer);
     this.counts.confirmed++;
     p.done({ status: Number(m[2]), bytes: Number(m[3]), complete: m[4] === 'OK', confirmed: true });
+    this.idleCheck();
     return true;
   }
 
@@ -95,8 +126,10 @@ export class FrontProxy {
   async listen(): Promise<number> {
     const socket = createSocket(this.config.completionHost.includes(':') ? 'udp6' : 'udp4');
     this.socket = socket;
-    socket.on('message', (msg) => {
-      if (msg.length <= 1024) this.receive(msg.toString('latin1'));
+    // A datagram from anyone but a trusted proxy is dropped unread: the channel's only check otherwise
+    // would be the transfer id, and a forged "complete" would count a download as fetched.
+    socket.on('message', (msg, from) => {
+      if (msg.length <= 1024 && this.fronts(from.address)) this.receive(msg.toString('latin1'));
     });
     socket.on('error', (e) => this.log.error({ err: e }, 'front-proxy completion listener failed'));
     await new Promise<void>((res, rej) => {
@@ -116,10 +149,30 @@ export class FrontProxy {
     this.pending.delete(id);
     this.counts.unconfirmed++;
     p.done({ status: p.status, bytes: 0, complete: false, confirmed: false });
+    this.idleCheck();
   }
 
-  /** Stops listening; transfers still pending are recorded as unconfirmed now. */
-  async close(): Promise<void> {
+  private idleCheck(): void {
+    if (this.pending.size === 0) this.onIdle?.();
+  }
+
+  /**
+   * Waits up to `waitMs` for nginx to report the transfers still pending (nginx keeps sending after APS
+   * stopped answering: a restart must not record them as unconfirmed), then records what is left as
+   * unconfirmed and stops listening.
+   */
+  async close(waitMs = 0): Promise<void> {
+    if (this.pending.size > 0 && waitMs > 0 && this.socket) {
+      this.log.info({ pending: this.pending.size, waitMs }, 'shutdown: waiting for the front proxy to report transfers it is sending');
+      await new Promise<void>((res) => {
+        const timer = setTimeout(res, waitMs);
+        this.onIdle = (): void => {
+          clearTimeout(timer);
+          res();
+        };
+      });
+      this.onIdle = null;
+    }
     for (const id of [...this.pending.keys()]) this.unconfirmed(id);
     const s = this.socket;
     this.socket = null;

@@ -73,6 +73,23 @@ export function createMetrics(core: CoreServices): Registry {
     },
   });
   new Counter({
+    name: 'aps_front_proxy_overflowed_total',
+    help: 'Hand-overs recorded as unconfirmed early because maxPending transfers were already awaiting a report (also in unconfirmed)',
+    registers: [registry],
+    collect(): void {
+      this.reset();
+      this.inc(core.files.frontProxy?.stats().overflowed ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'aps_front_proxy_pending',
+    help: 'Downloads handed to the front proxy whose end it has not reported yet',
+    registers: [registry],
+    collect(): void {
+      this.set(core.files.frontProxy?.stats().pending ?? 0);
+    },
+  });
+  new Counter({
     name: 'aps_store_corrupt_values_total',
     help: 'Stored JSON values found corrupt (refused with an error naming them, never read as a default)',
     registers: [registry],
