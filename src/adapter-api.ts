@@ -47,6 +47,7 @@ export {
   digestAuthorization,
   digestChallenge,
   digestNonceIssued,
+  digestUsername,
   nonceCountCheck,
   parseAuthChallenges,
   parseAuthCredentials,

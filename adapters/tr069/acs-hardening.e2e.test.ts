@@ -493,3 +493,54 @@ describe('TR-069: pending CPEs (unknownCpe: pending, maxPending)', () => {
     assert.equal(s.core.devices.get('001122-TG784-PQ3')?.status, 'pending');
   });
 });
+
+describe('TR-069: guessing outside a session is counted per device (review 13, finding 1)', () => {
+  let s: TestServer;
+  before(async () => {
+    // Address tracking effectively off, as for an exempt NAT or an IPv6 /64 of many hosts.
+    s = await startTestServer({
+      access: {
+        exemptNetworks: '',
+        device: { freeFailures: 3, lockAfter: 5 },
+        address: { freeFailures: 100_000, lockAfter: 100_000 },
+        backoffSeconds: 0.01,
+        maxBackoffSeconds: 0.02,
+        lockSeconds: 600,
+        refusalsLoggedPerMinute: 1000,
+      },
+    });
+    s.core.devices.upsert({ id: 'TC1', profile: 'thomson-tr069', password: 'TC1-right-password' });
+  });
+  after(async () => {
+    await s.stop();
+  });
+  const tc = buildCwmp(
+    { kind: 'TransferComplete', commandKey: 'x', fault: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' },
+    { ns: NS },
+  );
+  const guess = async (user: string, password: string): Promise<number> => {
+    const first = await raw(`${s.http}/tr069`, tc, {});
+    const auth = digestAuthorization({
+      challenge: String(first.headers['www-authenticate']),
+      username: user,
+      password,
+      method: 'POST',
+      uri: '/tr069',
+      nc: 1,
+    });
+    // RFC 7616 §3.4.4 extended notation: the name verifyDigest checks, which the early check once did not read.
+    return (await raw(`${s.http}/tr069`, tc, { Authorization: auth.replace(`username="${user}"`, `username*=UTF-8''${user}`) })).status;
+  };
+
+  it('a TransferComplete with Digest username*= counts against the device and locks it', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 8; i++) {
+      statuses.add(await guess('TC1', `wrong-${i}`));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    assert.deepEqual([...statuses], [401]);
+    assert.notEqual(await guess('TC1', 'TC1-right-password'), 200, 'the right password after 8 wrong guesses is refused (lockAfter 5)');
+    const record = s.core.guard.list().find((l) => l.kind === 'device' && l.subject === 'TC1');
+    assert.ok(record?.lockedUntil, 'TC1 locked');
+  });
+});

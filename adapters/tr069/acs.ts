@@ -358,14 +358,12 @@ function lateTransferComplete(
   const acs = acsAuth(deps);
   const pre = checked !== undefined ? ours(deps, checked) : undefined;
   if (pre) return acceptLateTransferComplete(deps, req, res, msg, m, info, pre.id);
-  let device: DeviceRecord | undefined;
-  const lookupPassword = (u: string): string | undefined => {
-    const d = ours(deps, u);
-    if (!d || d.status !== 'active') return undefined;
-    device = d;
-    return deps.core.devices.secretOf(d);
-  };
-  const attempt = deps.core.access.attempt(null, req.ip);
+  // The device the header names is looked up before anything is checked, so a wrong password counts
+  // against that device (review 13, finding 1), not only against the address.
+  const user = claimedUser(req);
+  const named = user !== undefined ? ours(deps, user) : undefined;
+  const device = named?.status === 'active' ? named : undefined;
+  const attempt = deps.core.access.attempt(device?.id ?? null, req.ip);
   if (attempt.held)
     return deps.core.files.deny(
       req,
@@ -375,6 +373,7 @@ function lateTransferComplete(
       info,
       challenge(req, acs, false),
     );
+  const lookupPassword = (u: string): string | undefined => (device && u === device.id ? deps.core.devices.secretOf(device) : undefined);
   const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword });
   attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
   if (!auth.ok || !device) {
