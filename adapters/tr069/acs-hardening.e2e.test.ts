@@ -186,7 +186,8 @@ describe('TR-069 ACS hardening', () => {
       raw(acs, nsBomb, gz),
       raw(acs, nsBomb, bogus),
       raw(acs, nsBomb, answering),
-      raw(acs, attrBomb, answering),
+      // Another address: an unverified header lifts the cap for one body at a time per address.
+      raw(acs, attrBomb, answering, '127.0.0.3'),
       inSession.post(nsBomb, { auth: false, headers: gz }),
       health,
     ]);
@@ -219,6 +220,30 @@ describe('TR-069 ACS hardening', () => {
     assert.ok(refusal, 'refused before reading');
     assert.equal((await raw(acs, junk, header('PRE1-pw', 2))).status, 400, 'the right password: read, then refused as malformed');
     assert.equal((await raw(acs, inform('PRE1'), header('PRE1-pw', 3))).status, 200, 'and a real Inform goes through, checked once');
+  });
+
+  it('a fresh nonce alone lifts the body limit for one body at a time per address (review 13, finding 7)', async () => {
+    const challenged = String((await raw(acs, inform('NOBODY'), {})).headers['www-authenticate']);
+    // A name that is no device id: nothing can be checked before the body; the nonce is ours (any 401 gives one).
+    const header = (nc: number): Record<string, string> => ({
+      'Content-Type': 'text/xml',
+      Authorization: digestAuthorization({ challenge: challenged, username: 'nobody', password: 'x', method: 'POST', uri: '/tr069', nc }),
+    });
+    // 200 KB of blanks: read, an empty message (204); held to the small limit, a 401 unread.
+    const blanks = ' '.repeat(200_000);
+    let firstDone: (r: number) => void = () => undefined;
+    const first = new Promise<number>((r) => (firstDone = r));
+    const held = request(acs, { method: 'POST', headers: header(1), agent: false }, (res) => {
+      res.resume();
+      firstDone(res.statusCode!);
+    });
+    held.write(blanks.slice(0, 100_000));
+    await new Promise((r) => setTimeout(r, 150));
+    const second = await raw(acs, blanks, header(2));
+    assert.equal(second.status, 401, 'a second large unverified body from the same address is held to the small limit');
+    held.end(blanks.slice(100_000));
+    assert.equal(await first, 204, 'the first is read in full');
+    assert.equal((await raw(acs, blanks, header(3))).status, 204, 'and once it is read, the next may be large again');
   });
 
   it("a session cookie is no credential: B, with its own Digest and A's cookie, cannot touch A's download", async () => {
