@@ -5,7 +5,6 @@ import { Client } from 'basic-ftp';
 import { simRequest, type SimResponse } from '../src/adapter-api.ts';
 import { deviceAccess } from '../src/transport/device-access.ts';
 import { startFtpServer } from '../src/transport/ftp-server.ts';
-import { RefusalLog } from '../src/transport/refusal-log.ts';
 import { apsCli } from './helpers/cli.ts';
 import { capturingLogger } from './helpers/log-capture.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -339,21 +338,41 @@ describe('addresses: IPv6 per /64, a capped table, batched writes (review 13, fi
 });
 
 describe('refusal log: IPv6 per /64 and a capped number of windows (review 13, finding 8)', () => {
-  it('refusals from more addresses than the cap share one "other addresses" window', () => {
+  it('refusals from more addresses than the cap share one "other addresses" window', async () => {
     const { log, lines } = capturingLogger('info');
-    const events: unknown[] = [];
-    const refusals = new RefusalLog(1, log, { record: (e: unknown) => void events.push(e) } as never, 3);
-    for (let i = 0; i < 10; i++) for (let n = 0; n < 2; n++) refusals.note({ adapter: 'x', ip: `10.1.0.${i}`, status: 401, reason: 'r' });
-    for (let i = 1; i <= 3; i++) refusals.note({ adapter: 'x', ip: `2001:db8::${i}`, status: 401, reason: 'r' });
-    refusals.close();
-    const summaries = lines.filter((l) => typeof l.refusals === 'number').map((l) => [l.ip, l.refusals]);
-    assert.deepEqual(summaries, [
-      ['10.1.0.0', 2],
-      ['10.1.0.1', 2],
-      ['10.1.0.2', 2],
-      ['other addresses', 17],
-    ]);
-    assert.equal(events.length, 4);
+    const s = await startTestServer({ access: { exemptNetworks: '', refusalsLoggedPerMinute: 1, maxTrackedAddresses: 3 } }, undefined, log);
+    try {
+      const note = (ip: string): boolean => s.core.refusals.note({ adapter: 'x', ip, status: 401, reason: 'r' });
+      for (let i = 0; i < 10; i++) for (let n = 0; n < 2; n++) note(`10.1.0.${i}`);
+      for (let i = 1; i <= 3; i++) note(`2001:db8::${i}`);
+      s.core.refusals.flush(true);
+      const summaries = lines.filter((l) => typeof l.refusals === 'number').map((l) => [l.ip, l.refusals]);
+      assert.deepEqual(summaries, [
+        ['10.1.0.0', 2],
+        ['10.1.0.1', 2],
+        ['10.1.0.2', 2],
+        ['other addresses', 17],
+      ]);
+      s.core.events.flush();
+      assert.equal(s.core.store.state.events({ limit: 100 }).filter((e) => e.file === 'refusals').length, 4);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('an IPv6 client is one window per /64', async () => {
+    const { log, lines } = capturingLogger('info');
+    const s = await startTestServer({ access: { exemptNetworks: '', refusalsLoggedPerMinute: 1 } }, undefined, log);
+    try {
+      for (let i = 1; i <= 5; i++) s.core.refusals.note({ adapter: 'x', ip: `2001:db8:0:7::${i}`, status: 401, reason: 'r' });
+      s.core.refusals.flush(true);
+      assert.deepEqual(
+        lines.filter((l) => typeof l.refusals === 'number').map((l) => [l.ip, l.refusals]),
+        [['2001:db8:0:7::/64', 5]],
+      );
+    } finally {
+      await s.stop();
+    }
   });
 });
 
