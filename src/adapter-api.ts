@@ -25,7 +25,7 @@ export type {
   WindowService,
 } from './adapter.ts';
 export type { DeviceWindow } from './windows/gate.ts';
-export { parseNetworks, type NetworkList } from './transport/networks.ts';
+export { addressSubject, parseNetworks, type NetworkList } from './transport/networks.ts';
 export { loginMatches, type AccessPolicy, type Identified } from './transport/device-access.ts';
 export { ApsError, isApsError, type ApsErrorCode } from './errors.ts';
 export type { ArtifactKind, ArtifactRecord, DeviceRecord, DeviceStateRecord, EventRecord, GroupRecord } from './store/index.ts';
@@ -47,6 +47,7 @@ export {
   digestAuthorization,
   digestChallenge,
   digestNonceIssued,
+  digestUsername,
   nonceCountCheck,
   parseAuthChallenges,
   parseAuthCredentials,

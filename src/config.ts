@@ -187,6 +187,11 @@ export const configSchema = z
         exemptNetworks: z.string().default(''),
         /** Refusals from one address logged (and recorded as events) one by one per minute; the rest are summed up. */
         refusalsLoggedPerMinute: z.number().int().min(0).default(10),
+        /**
+         * Client addresses (IPv6: /64 prefixes) with failures kept one by one in the store, and refusal-log
+         * windows kept in memory; beyond, they count together as "other addresses".
+         */
+        maxTrackedAddresses: z.number().int().min(1).default(10_000),
       })
       .strict()
       .default({
@@ -198,6 +203,7 @@ export const configSchema = z
         forgetSeconds: 86_400,
         exemptNetworks: '',
         refusalsLoggedPerMinute: 10,
+        maxTrackedAddresses: 10_000,
       }),
     /** Each adapter validates its own section with its configSchema. */
     adapters: z.record(z.string(), z.unknown()).default({}),

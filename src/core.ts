@@ -133,7 +133,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   const audit = new AuditLog(store);
   let configToken = config.adminToken;
   const tokens = new AdminTokens({ store, keys, audit }, () => (configToken ??= readTokenFile(config.dataDir)));
-  const refusals = new RefusalLog(config.access.refusalsLoggedPerMinute, log, events);
+  const refusals = new RefusalLog(config.access.refusalsLoggedPerMinute, log, events, config.access.maxTrackedAddresses);
   const guard = new AccessGuard(new KvState(store, ACCESS_NAMESPACE), config.access, log, events);
   const files = new DeviceFiles(
     catalog,
@@ -187,6 +187,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     },
     close(): void {
       refusals.close();
+      guard.close();
       events.close();
       store.close();
       unlisten();

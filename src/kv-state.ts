@@ -44,6 +44,11 @@ export class KvState implements AdapterState {
     this.store.state.kvDelete(this.ns, key);
   }
 
+  /** Runs fn (its writes) in one transaction: one commit for many rows. */
+  batch<T>(fn: () => T): T {
+    return this.store.transaction(fn);
+  }
+
   entries<T>(prefix = ''): Array<{ key: string; value: T }> {
     return this.store.state.kvEntries(this.ns, prefix, Date.now()).map((e) => ({ key: e.key, value: JSON.parse(e.value) as T }));
   }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { request } from 'node:http';
 import { Client } from 'basic-ftp';
 import { simRequest, type SimResponse } from '../src/adapter-api.ts';
+import { deviceAccess } from '../src/transport/device-access.ts';
+import { startFtpServer } from '../src/transport/ftp-server.ts';
 import { apsCli } from './helpers/cli.ts';
 import { capturingLogger } from './helpers/log-capture.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -201,6 +204,214 @@ describe('refusal logging is rate-limited per address', () => {
       assert.ok(lines.some((l) => l.refusals === 12 && l.summed === 9 && l.ip === '127.0.0.1'));
     } finally {
       await s.stop();
+    }
+  });
+});
+
+/** A GET from `localAddress` (any 127/8 address reaches the loopback server): another client address. */
+function getFrom(url: string, authorization: string, localAddress: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const r = request(url, { headers: { Authorization: authorization }, localAddress, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+describe('a lock from other addresses does not shut a device out of its own (review 13, finding 3)', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({
+      access: {
+        exemptNetworks: '',
+        device: { freeFailures: 2, lockAfter: 4 },
+        address: { freeFailures: 1000, lockAfter: 1000 },
+        backoffSeconds: 0.01,
+        maxBackoffSeconds: 0.02,
+        lockSeconds: 600,
+      },
+    });
+    s.core.devices.upsert({ ...GW, profile: PROFILE });
+  });
+  after(async () => {
+    await s.stop();
+  });
+  const from = (password: string, address: string): Promise<number> =>
+    getFrom(`${s.http}/audiocodes/${GW.mac}.ini`, basic(GW.mac, password), address);
+
+  it('guesses from elsewhere lock the device for every address but the one it last logged in from', async () => {
+    assert.equal(await from(GW.password, '127.0.0.1'), 200, 'the device logs in: 127.0.0.1 becomes its own address');
+    for (let i = 0; i < 4; i++) {
+      assert.equal(await from(`guess-${i}`, '127.0.0.2'), 401);
+      await pause(0.04);
+    }
+    assert.equal(await from(GW.password, '127.0.0.2'), 401, 'locked: the right password from the guessing address');
+    assert.equal(await from(GW.password, '127.0.0.3'), 401, 'locked: and from any other address');
+    assert.equal(await from(GW.password, '127.0.0.1'), 200, 'the device itself still gets in');
+    const locks = s.core.guard.list().filter((l) => l.subject === GW.id);
+    assert.deepEqual(
+      locks.map((l) => [l.ownAddress, l.failures, l.lockedUntil !== null]),
+      [[null, 4, true]],
+    );
+  });
+
+  it("guessing from the device's own address is limited too, on its own count", async () => {
+    for (let i = 0; i < 4; i++) {
+      assert.equal(await from(`own-guess-${i}`, '127.0.0.1'), 401);
+      await pause(0.04);
+    }
+    assert.equal(await from(GW.password, '127.0.0.1'), 401, 'locked at its own address now');
+    const own = s.core.guard.list().find((l) => l.subject === GW.id && l.ownAddress !== null);
+    assert.equal(own?.ownAddress, '127.0.0.1');
+    assert.ok(own.lockedUntil);
+    assert.equal(s.core.guard.unlock(GW.id), 2, 'unlock clears both counts');
+    assert.equal(await from(GW.password, '127.0.0.3'), 200);
+  });
+});
+
+describe('addresses: IPv6 per /64, a capped table, batched writes (review 13, findings 3 and 8)', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({
+      access: {
+        exemptNetworks: '',
+        device: { freeFailures: 1000, lockAfter: 1000 },
+        address: { freeFailures: 2, lockAfter: 4 },
+        backoffSeconds: 0,
+        maxBackoffSeconds: 0,
+        lockSeconds: 600,
+        maxTrackedAddresses: 3,
+      },
+    });
+  });
+  after(async () => {
+    await s.stop();
+  });
+  const fail = (ip: string): string | null => {
+    const a = s.core.guard.attempt({ adapter: 'test', deviceId: null, ip });
+    a.done(false, 'wrong');
+    return a.held;
+  };
+  it('an IPv6 client rotating through its /64 is one subject, and is locked as one', () => {
+    for (let i = 1; i <= 4; i++) assert.equal(fail(`2001:db8:1:2::${i.toString(16)}`), null);
+    const held = s.core.guard.attempt({ adapter: 'test', deviceId: null, ip: '2001:db8:1:2:ffff:ffff:ffff:ffff' }).held;
+    assert.match(String(held), /address locked after 4 failed logins/);
+    assert.equal(
+      s.core.guard.attempt({ adapter: 'test', deviceId: null, ip: '2001:db8:1:3::1' }).held,
+      null,
+      'the next /64 is another subject',
+    );
+    const rows = s.core.guard.list().filter((l) => l.kind === 'address');
+    assert.deepEqual(
+      rows.map((l) => [l.subject, l.failures]),
+      [['2001:db8:1:2::/64', 4]],
+    );
+  });
+
+  it('failures are written in batches, and this process sees its own unwritten ones (the lock holds at once)', () => {
+    const kv = s.core.stateOf('core:access');
+    for (let i = 0; i < 4; i++) fail('10.9.9.9');
+    assert.equal(kv.get('address:10.9.9.9'), undefined, 'not written on the request path');
+    assert.match(String(s.core.guard.attempt({ adapter: 'test', deviceId: null, ip: '10.9.9.9' }).held), /locked/);
+    s.core.guard.flush();
+    assert.equal(kv.get<{ failures: number }>('address:10.9.9.9')?.failures, 4, 'written by the flush');
+  });
+
+  it('past maxTrackedAddresses rows, new addresses count together as "other addresses"', () => {
+    for (let i = 0; i < 20; i++) fail(`10.0.0.${i}`);
+    const rows = s.core.guard.list().filter((l) => l.kind === 'address');
+    assert.deepEqual(
+      rows.map((l) => l.subject).sort(),
+      ['10.0.0.0', '10.9.9.9', '2001:db8:1:2::/64', 'other addresses'],
+      'three addresses (the cap) and the bucket',
+    );
+    const other = rows.find((l) => l.subject === 'other addresses');
+    assert.equal(other?.failures, 4, 'the next ones share the bucket, up to its lock');
+    assert.ok(other.lockedUntil);
+    assert.match(String(fail('10.0.1.1')), /address locked/, 'a further new address is held by the bucket');
+    assert.equal(fail('10.0.0.0'), null, 'an address with its own row is not');
+    assert.equal(s.core.guard.unlock('other addresses'), 1);
+    assert.equal(fail('10.0.1.1'), null);
+  });
+});
+
+describe('refusal log: IPv6 per /64 and a capped number of windows (review 13, finding 8)', () => {
+  it('refusals from more addresses than the cap share one "other addresses" window', async () => {
+    const { log, lines } = capturingLogger('info');
+    const s = await startTestServer({ access: { exemptNetworks: '', refusalsLoggedPerMinute: 1, maxTrackedAddresses: 3 } }, undefined, log);
+    try {
+      const note = (ip: string): boolean => s.core.refusals.note({ adapter: 'x', ip, status: 401, reason: 'r' });
+      for (let i = 0; i < 10; i++) for (let n = 0; n < 2; n++) note(`10.1.0.${i}`);
+      for (let i = 1; i <= 3; i++) note(`2001:db8::${i}`);
+      s.core.refusals.flush(true);
+      const summaries = lines.filter((l) => typeof l.refusals === 'number').map((l) => [l.ip, l.refusals]);
+      assert.deepEqual(summaries, [
+        ['10.1.0.0', 2],
+        ['10.1.0.1', 2],
+        ['10.1.0.2', 2],
+        ['other addresses', 17],
+      ]);
+      s.core.events.flush();
+      assert.equal(s.core.store.state.events({ limit: 100 }).filter((e) => e.file === 'refusals').length, 4);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('an IPv6 client is one window per /64', async () => {
+    const { log, lines } = capturingLogger('info');
+    const s = await startTestServer({ access: { exemptNetworks: '', refusalsLoggedPerMinute: 1 } }, undefined, log);
+    try {
+      for (let i = 1; i <= 5; i++) s.core.refusals.note({ adapter: 'x', ip: `2001:db8:0:7::${i}`, status: 401, reason: 'r' });
+      s.core.refusals.flush(true);
+      assert.deepEqual(
+        lines.filter((l) => typeof l.refusals === 'number').map((l) => [l.ip, l.refusals]),
+        [['2001:db8:0:7::/64', 5]],
+      );
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('one wrong FTP login is one failure, however many FTP adapters check it (review 13, LOW)', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({
+      access: { exemptNetworks: '', address: { freeFailures: 1000, lockAfter: 1000 }, refusalsLoggedPerMinute: 1000 },
+    });
+  });
+  after(async () => {
+    await s.stop();
+  });
+
+  it('two FTP adapters refusing the same login count it once against the address', async () => {
+    // Two adapters' real device access, as adapter-services builds it, each resolving logins as an FTP adapter does.
+    const resolvers = ['ftp-a', 'ftp-b'].map((adapter) => {
+      const access = deviceAccess({
+        devices: s.core.devices,
+        files: s.core.files,
+        digestKey: Buffer.alloc(32, 1),
+        nonceCounts: s.core.stateOf(adapter),
+        adapter,
+        guard: s.core.guard,
+      });
+      return async (login: { username: string; password: string; ip: string }) => void (await access.login(undefined, login));
+    });
+    const ftp = await startFtpServer({ ...s.core.config, ftp: { ...s.core.config.ftp, port: 0 } }, resolvers, s.core.log, {
+      guard: s.core.guard,
+      refusals: s.core.refusals,
+    });
+    try {
+      const c = new Client(5000);
+      await assert.rejects(c.access({ host: '127.0.0.1', port: ftp.port, user: 'nobody', password: 'guess' }), { code: 530 });
+      c.close();
+      const address = s.core.guard.list().find((l) => l.kind === 'address' && l.subject === '127.0.0.1');
+      assert.equal(address?.failures, 1);
+    } finally {
+      await ftp.close();
     }
   });
 });

@@ -186,7 +186,8 @@ describe('TR-069 ACS hardening', () => {
       raw(acs, nsBomb, gz),
       raw(acs, nsBomb, bogus),
       raw(acs, nsBomb, answering),
-      raw(acs, attrBomb, answering),
+      // Another address: an unverified header lifts the cap for one body at a time per address.
+      raw(acs, attrBomb, answering, '127.0.0.3'),
       inSession.post(nsBomb, { auth: false, headers: gz }),
       health,
     ]);
@@ -219,6 +220,30 @@ describe('TR-069 ACS hardening', () => {
     assert.ok(refusal, 'refused before reading');
     assert.equal((await raw(acs, junk, header('PRE1-pw', 2))).status, 400, 'the right password: read, then refused as malformed');
     assert.equal((await raw(acs, inform('PRE1'), header('PRE1-pw', 3))).status, 200, 'and a real Inform goes through, checked once');
+  });
+
+  it('a fresh nonce alone lifts the body limit for one body at a time per address (review 13, finding 7)', async () => {
+    const challenged = String((await raw(acs, inform('NOBODY'), {})).headers['www-authenticate']);
+    // A name that is no device id: nothing can be checked before the body; the nonce is ours (any 401 gives one).
+    const header = (nc: number): Record<string, string> => ({
+      'Content-Type': 'text/xml',
+      Authorization: digestAuthorization({ challenge: challenged, username: 'nobody', password: 'x', method: 'POST', uri: '/tr069', nc }),
+    });
+    // 200 KB of blanks: read, an empty message (204); held to the small limit, a 401 unread.
+    const blanks = ' '.repeat(200_000);
+    let firstDone: (r: number) => void = () => undefined;
+    const first = new Promise<number>((r) => (firstDone = r));
+    const held = request(acs, { method: 'POST', headers: header(1), agent: false }, (res) => {
+      res.resume();
+      firstDone(res.statusCode!);
+    });
+    held.write(blanks.slice(0, 100_000));
+    await new Promise((r) => setTimeout(r, 150));
+    const second = await raw(acs, blanks, header(2));
+    assert.equal(second.status, 401, 'a second large unverified body from the same address is held to the small limit');
+    held.end(blanks.slice(100_000));
+    assert.equal(await first, 204, 'the first is read in full');
+    assert.equal((await raw(acs, blanks, header(3))).status, 204, 'and once it is read, the next may be large again');
   });
 
   it("a session cookie is no credential: B, with its own Digest and A's cookie, cannot touch A's download", async () => {
@@ -491,5 +516,56 @@ describe('TR-069: pending CPEs (unknownCpe: pending, maxPending)', () => {
     s.core.devices.upsert({ id: '001122-TG784-PQ1', status: 'active', password: 'x' });
     assert.equal((await raw(acs, inform('PQ3', { oui: '001122' }), {})).status, 200, 'room again after an approval');
     assert.equal(s.core.devices.get('001122-TG784-PQ3')?.status, 'pending');
+  });
+});
+
+describe('TR-069: guessing outside a session is counted per device (review 13, finding 1)', () => {
+  let s: TestServer;
+  before(async () => {
+    // Address tracking effectively off, as for an exempt NAT or an IPv6 /64 of many hosts.
+    s = await startTestServer({
+      access: {
+        exemptNetworks: '',
+        device: { freeFailures: 3, lockAfter: 5 },
+        address: { freeFailures: 100_000, lockAfter: 100_000 },
+        backoffSeconds: 0.01,
+        maxBackoffSeconds: 0.02,
+        lockSeconds: 600,
+        refusalsLoggedPerMinute: 1000,
+      },
+    });
+    s.core.devices.upsert({ id: 'TC1', profile: 'thomson-tr069', password: 'TC1-right-password' });
+  });
+  after(async () => {
+    await s.stop();
+  });
+  const tc = buildCwmp(
+    { kind: 'TransferComplete', commandKey: 'x', fault: { faultCode: 0, faultString: '' }, startTime: '', completeTime: '' },
+    { ns: NS },
+  );
+  const guess = async (user: string, password: string): Promise<number> => {
+    const first = await raw(`${s.http}/tr069`, tc, {});
+    const auth = digestAuthorization({
+      challenge: String(first.headers['www-authenticate']),
+      username: user,
+      password,
+      method: 'POST',
+      uri: '/tr069',
+      nc: 1,
+    });
+    // RFC 7616 §3.4.4 extended notation: the name verifyDigest checks, which the early check once did not read.
+    return (await raw(`${s.http}/tr069`, tc, { Authorization: auth.replace(`username="${user}"`, `username*=UTF-8''${user}`) })).status;
+  };
+
+  it('a TransferComplete with Digest username*= counts against the device and locks it', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 8; i++) {
+      statuses.add(await guess('TC1', `wrong-${i}`));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    assert.deepEqual([...statuses], [401]);
+    assert.notEqual(await guess('TC1', 'TC1-right-password'), 200, 'the right password after 8 wrong guesses is refused (lockAfter 5)');
+    const record = s.core.guard.list().find((l) => l.kind === 'device' && l.subject === 'TC1');
+    assert.ok(record?.lockedUntil, 'TC1 locked');
   });
 });

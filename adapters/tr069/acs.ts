@@ -3,7 +3,7 @@
 // key-value state behind a cookie, so nothing here depends on the TCP connection or the node.
 import { randomBytes } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { isApsError, type DeviceRequestInfo, type DeviceRecord } from '../../src/adapter-api.ts';
+import { addressSubject, isApsError, type DeviceRequestInfo, type DeviceRecord } from '../../src/adapter-api.ts';
 import { authenticate, challenge, claimedUser, worthReading } from './auth.ts';
 import {
   NAME,
@@ -35,17 +35,12 @@ const acsAuth = (deps: AcsDeps) => ({
 });
 
 export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Promise<void> {
+  // Large bodies being read per client address (IPv6 per /64) whose credentials could not be checked before
+  // the body (a fresh nonce, a user name that is not a device id): one at a time (review 13, finding 7).
+  const unverifiedLarge = new Map<string, number>();
   return async (req, res) => {
     const session = loadSession(deps, req);
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: session?.deviceId ?? null, file: 'cwmp' };
-    // Before anything is parsed: a request that neither continues a session nor carries credentials is
-    // held to a small body. Parsing is linear and bounded (xml-tree.ts), but an anonymous client gets
-    // little of it; a real CPE whose first, unauthenticated Inform is larger gets the challenge unread and
-    // retries with credentials.
-    // An Authorization header counts only when it answers our challenge (a nonce we issued) or names one of
-    // our devices (Basic): `Digest username="x"` alone no longer lifts the limit.
-    const trusted = session !== undefined || worthReading(req, acsAuth(deps), (u) => ours(deps, u) !== undefined);
-    const maxBytes = trusted ? deps.config.maxBodyBytes : Math.min(deps.config.maxUnauthenticatedBodyBytes, deps.config.maxBodyBytes);
     // An address that is backing off or locked is refused before its body is read.
     let checked: string | undefined;
     if (!session) {
@@ -56,6 +51,19 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
       if (pre === 'refused') return;
       checked = pre?.deviceId;
     }
+    // Before anything is parsed: a request is held to a small body unless it continues a session or its
+    // credentials were verified above. Parsing is linear and bounded (xml-tree.ts), but an anonymous client
+    // gets little of it; a real CPE whose first, unauthenticated Inform is larger gets the challenge unread and
+    // retries with credentials. Credentials that cannot be checked before the body (a user name that is an
+    // alias of the device id, a pending CPE) but answer our challenge (a nonce we issued; any client gets
+    // one with a 401) get the full limit for one body at a time per address.
+    const verified = session !== undefined || checked !== undefined;
+    const slot = verified ? undefined : addressSubject(req.ip);
+    const claimsLarge =
+      !verified && slot !== undefined && !unverifiedLarge.has(slot) && worthReading(req, acsAuth(deps), (u) => ours(deps, u) !== undefined);
+    if (claimsLarge) unverifiedLarge.set(slot, 1);
+    const trusted = verified || claimsLarge;
+    const maxBytes = trusted ? deps.config.maxBodyBytes : Math.min(deps.config.maxUnauthenticatedBodyBytes, deps.config.maxBodyBytes);
     let parsed: ParsedCwmp;
     try {
       const body = await decodeBody(await readBody(req, maxBytes), req.get('content-encoding'), { maxBytes });
@@ -67,8 +75,17 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
       }
       if (!(e instanceof CwmpParseError)) throw e;
       if (!trusted && e.reason === 'too-large')
-        return deps.core.files.deny(req, res, 401, `${e.message}, without credentials`, info, challenge(req, acsAuth(deps), false));
+        return deps.core.files.deny(
+          req,
+          res,
+          401,
+          `${e.message}, without verified credentials`,
+          info,
+          challenge(req, acsAuth(deps), false),
+        );
       return parseFailure(deps, req, res, e, session, info);
+    } finally {
+      if (claimsLarge) unverifiedLarge.delete(slot);
     }
     if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') return inform(deps, req, res, parsed, parsed.message, checked);
     // A stale cookie (session over or expired) is no error: without a session there is nothing to do.
@@ -358,14 +375,12 @@ function lateTransferComplete(
   const acs = acsAuth(deps);
   const pre = checked !== undefined ? ours(deps, checked) : undefined;
   if (pre) return acceptLateTransferComplete(deps, req, res, msg, m, info, pre.id);
-  let device: DeviceRecord | undefined;
-  const lookupPassword = (u: string): string | undefined => {
-    const d = ours(deps, u);
-    if (!d || d.status !== 'active') return undefined;
-    device = d;
-    return deps.core.devices.secretOf(d);
-  };
-  const attempt = deps.core.access.attempt(null, req.ip);
+  // The device the header names is looked up before anything is checked, so a wrong password counts
+  // against that device (review 13, finding 1), not only against the address.
+  const user = claimedUser(req);
+  const named = user !== undefined ? ours(deps, user) : undefined;
+  const device = named?.status === 'active' ? named : undefined;
+  const attempt = deps.core.access.attempt(device?.id ?? null, req.ip);
   if (attempt.held)
     return deps.core.files.deny(
       req,
@@ -375,6 +390,7 @@ function lateTransferComplete(
       info,
       challenge(req, acs, false),
     );
+  const lookupPassword = (u: string): string | undefined => (device && u === device.id ? deps.core.devices.secretOf(device) : undefined);
   const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword });
   attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
   if (!auth.ok || !device) {

@@ -8,8 +8,8 @@ import {
   type AdapterState,
   digestChallenge,
   digestNonceIssued,
+  digestUsername,
   nonceCountCheck,
-  parseAuthCredentials,
   parseBasic,
   quoteString,
   verifyDigest,
@@ -103,14 +103,14 @@ export function worthReading(
   return digestNonceIssued(header, a.realm, a.core.secrets.key(a.purpose), Date.now());
 }
 
-/** The user name an Authorization header claims (Basic or Digest), before anything is checked. */
+/**
+ * The user name an Authorization header claims (Basic or Digest, `username*` too: the name verifyDigest
+ * checks), before anything is checked.
+ */
 export function claimedUser(req: Request): string | undefined {
   const header = req.get('authorization');
   if (header === undefined) return undefined;
-  const basic = parseBasic(header);
-  if (basic) return basic.username;
-  const cred = parseAuthCredentials(header);
-  return cred?.scheme.toLowerCase() === 'digest' ? cred.params.get('username') : undefined;
+  return parseBasic(header)?.username ?? digestUsername(header);
 }
 
 /**

@@ -153,7 +153,8 @@ export function deviceAccess(deps: DeviceAccessDeps): DeviceAccess {
     challenge,
     attempt,
     async login(device, l): Promise<DeviceRecord | undefined> {
-      const a = attempt(device?.id ?? null, l.ip);
+      // `once: l`: the FTP server offers one login object to every FTP adapter; a wrong one counts once.
+      const a = deps.guard.attempt({ adapter: deps.adapter, deviceId: device?.id ?? null, ip: l.ip, once: l });
       // Held back: refused at the cost of a check, so a device under attack answers no faster than a name that does not exist.
       if (a.held) return deps.devices.rejectUnknown(l.username, l.password).then(() => undefined);
       const ok = await (

@@ -118,6 +118,15 @@ function usernameOf(params: Map<string, string>): string | undefined {
   }
 }
 
+/**
+ * The user name a Digest Authorization header claims (`username` or `username*`, read as verifyDigest
+ * reads it), before anything is checked; undefined for another scheme or no usable name.
+ */
+export function digestUsername(header: string): string | undefined {
+  const cred = parseAuthCredentials(header);
+  return cred?.scheme.toLowerCase() === 'digest' ? usernameOf(cred.params) : undefined;
+}
+
 function sameUri(directive: string, requestUri: string): boolean {
   if (directive === requestUri) return true;
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(directive)) return false;

@@ -39,3 +39,32 @@ export function parseNetworks(text: string | undefined, what: string): NetworkLi
 export function clientAddress(ip: string | undefined): string | undefined {
   return ip?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 }
+
+/**
+ * The subject a client address is counted as (password guessing, refusal logging): an IPv4 address as
+ * itself, an IPv6 address as its /64 (one subscriber's prefix: a client rotating through its own 2^64
+ * addresses is one subject, RFC 7707 §2.1). Undefined for no or an unparsable address.
+ */
+export function addressSubject(ip: string | undefined): string | undefined {
+  const a = clientAddress(ip);
+  if (a === undefined || isIPv4(a)) return a;
+  if (!isIPv6(a)) return undefined;
+  const full = expandIPv6(a);
+  return full === undefined ? undefined : `${full.slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (zone dropped), lowercase hex without leading zeros. */
+function expandIPv6(a: string): string[] | undefined {
+  let canonical: string;
+  try {
+    // The WHATWG URL parser writes an IPv6 host in RFC 5952 form (embedded IPv4 as hex): one spelling each.
+    canonical = new URL(`http://[${a.split('%')[0]!}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  const [head = '', tail] = canonical.split('::') as [string, string?];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.length === 8 ? groups : undefined;
+}

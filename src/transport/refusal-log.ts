@@ -1,12 +1,14 @@
 // Rate-limited refusal logging (issue 13, defect 2): a probe once wrote a log line and an event row per
 // refusal (52,000 rows). The first refusals from an address in a minute are logged and recorded one by one;
 // past that they are only counted, and one line and one event per address say "N refusals from X in the
-// last minute" when the minute is over.
+// last minute" when the minute is over. An IPv6 client counts per /64, and at most `maxAddresses` windows
+// are kept (review 13, finding 8): refusals from further addresses share one window, "other addresses".
 import type { EventService } from '../adapter.ts';
 import type { Logger } from '../log.ts';
-import { clientAddress } from './networks.ts';
+import { addressSubject } from './networks.ts';
 
 const WINDOW_MS = 60_000;
+const OTHER_ADDRESSES = 'other addresses';
 
 interface Window {
   start: number;
@@ -30,9 +32,11 @@ export class RefusalLog {
   private readonly events: EventService;
   private readonly windows = new Map<string, Window>();
   private readonly timer: NodeJS.Timeout;
+  private readonly maxAddresses: number;
 
-  constructor(perMinute: number, log: Logger, events: EventService) {
+  constructor(perMinute: number, log: Logger, events: EventService, maxAddresses = 10_000) {
     this.perMinute = perMinute;
+    this.maxAddresses = maxAddresses;
     this.log = log;
     this.events = events;
     this.timer = setInterval(() => this.flush(), WINDOW_MS / 4).unref();
@@ -40,7 +44,8 @@ export class RefusalLog {
 
   /** True when this refusal is to be logged and recorded on its own; false when it only counts toward the summary. */
   note(n: RefusalNote, now = Date.now()): boolean {
-    const ip = clientAddress(n.ip) ?? '(unknown)';
+    let ip = addressSubject(n.ip) ?? '(unknown)';
+    if (!this.windows.has(ip) && this.windows.size >= this.maxAddresses) ip = OTHER_ADDRESSES;
     let w = this.windows.get(ip);
     if (w && now - w.start >= WINDOW_MS) {
       this.summarize(ip, w);
