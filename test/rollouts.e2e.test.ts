@@ -216,8 +216,17 @@ describe('staged rollouts end to end (TR-069 simulators)', () => {
     }
     assert.match(halted.reason!, new RegExp(`${chosen.length} of ${chosen.length} devices failed, more than max 1`));
     assert.ok(halted.reason!.includes(away) && rest.every((id) => halted.reason!.includes(id)), halted.reason!);
-    for (const id of rest)
-      assert.equal(firmwareDownloads(await session(id)), 1, `${id} is sent its previous firmware (2.0), not 4.0 again`);
+    // The session that reported the fault sent its next Download before or after the verdict: events reach the
+    // store from a timer (50 ms) and the ticker judges 100 ms later, while that session's empty POST follows its
+    // TransferComplete at once, or (under load) later. Before the verdict it is sent 4.0 once more (its target
+    // still) and its next session gets 2.0; after it, that session already got 2.0. Either way, from the halt on
+    // it is sent 2.0 and nothing else, and runs it.
+    for (const id of rest) {
+      if (running(id) !== '2.0')
+        assert.equal(firmwareDownloads(await session(id)), 1, `${id} is sent its previous firmware (2.0), not 4.0 again`);
+      assert.equal(running(id), '2.0', `${id} runs its previous firmware again`);
+      assert.equal(firmwareDownloads(await session(id)), 0, `${id} stays on 2.0: not sent 4.0 again`);
+    }
     for (const id of rest) assert.equal(s.core.catalog.target(s.core.devices.get(id)!, 'firmware')?.id, v2);
     const all = await api<Rollout[]>(s, 'GET', '/rollouts');
     assert.deepEqual(

@@ -8,6 +8,7 @@ import { rolloutRequests, type SourceRolloutRequest } from '../src/sources/rollo
 import { sourceRunner } from '../src/sources/sync.ts';
 import { openStore } from '../src/store/index.ts';
 import { apsCli } from './helpers/cli.ts';
+import { manualProfiles } from './helpers/rollouts.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 import { startSftpServer, type TestSftpServer } from './helpers/sftp-server.ts';
 
@@ -76,6 +77,8 @@ describe('a vendor mirror: mapping, checksums, cut transfers, prune, history', (
     writeFileSync(join(data, 'sources', 'tmp', '2147483646-mirror-0badc0de.part'), 'half a firmware');
     s = await startTestServer(
       {
+        // `rollout:` needs release: manual in every profile the source maps to.
+        profilesDir: manualProfiles(['vop', 'audiocodes-mp124', 'audiocodes-mp11x']),
         sources: [
           {
             name: 'mirror',
@@ -197,6 +200,9 @@ describe('a vendor mirror: mapping, checksums, cut transfers, prune, history', (
   });
 
   it('prune retires the artifacts whose file left the mirror, except a device target', async () => {
+    // Under release: manual a build is op1's target once released (what its completed rollout does).
+    const v6 = s.core.catalog.list('vop').find((a) => a.filename === 'vop-6.0.bin')!;
+    s.core.store.rollouts.release(v6.id, 'rollout (test)', new Date().toISOString());
     const target = s.core.catalog.target(s.core.devices.get('op1')!, 'firmware')!;
     assert.equal(target.filename, 'vop-6.0.bin');
     // An artifact another way added is never this source's to prune.

@@ -10,6 +10,7 @@ import { openCore, type Core } from '../src/core.ts';
 import { createLogger } from '../src/log.ts';
 import type { SourceConfig } from '../src/sources/source-config.ts';
 import { sourceRunner } from '../src/sources/sync.ts';
+import { manualProfiles } from './helpers/rollouts.ts';
 import { tempDir } from './helpers/server.ts';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -34,6 +35,8 @@ describe('source runs: recorded, never two at once, hooks', () => {
       env: {},
       overrides: {
         dataDir: join(dir, 'data'),
+        // A source with `rollout:` maps only to profiles under release: manual (checked at start and per file).
+        profilesDir: manualProfiles(['vop']),
         sources: [
           {
             name: 'drop',
@@ -154,5 +157,53 @@ describe('source runs: recorded, never two at once, hooks', () => {
     assert.equal(f?.status, 'failed');
     assert.match(f!.reason!, /^sha256 mismatch: published /);
     assert.ok(!r.files.some((x) => x.file === 'vop-2.0.bin.SHA256'), 'the sidecar is no artifact and not reported');
+  });
+});
+
+describe('folder source symbolic links (review 12, finding 8)', () => {
+  it('never follows a symbolic link, the manifest and checksum sidecars included', async () => {
+    const dir = tempDir('aps-runs-links-');
+    const up = join(dir, 'up');
+    mkdirSync(up);
+    writeFileSync(join(up, 'vop-6.0.bin'), 'six');
+    writeFileSync(join(up, 'vop-7.0.bin'), 'seven');
+    // The manifest and a sidecar are links to files outside the source folder.
+    writeFileSync(join(dir, 'outside.yaml'), 'files:\n  - { file: vop-6.0.bin, profile: vop, kind: firmware, version: "6.0" }\n');
+    writeFileSync(join(dir, 'outside.sha256'), `${sha256('seven')}\n`);
+    symlinkSync(join(dir, 'outside.yaml'), join(up, 'manifest.yaml'));
+    symlinkSync(join(dir, 'outside.sha256'), join(up, 'vop-7.0.bin.sha256'));
+    const open = (source: Record<string, unknown>): Core =>
+      openCore(
+        loadConfig({ env: {}, overrides: { dataDir: join(dir, `data-${String(source.name)}`), sources: [source as SourceConfig] } }),
+        ADAPTERS,
+        createLogger('silent'),
+      );
+    const withManifest = open({ name: 'm', type: 'folder', path: up, manifest: 'manifest.yaml' });
+    try {
+      const run = await sourceRunner(withManifest).run(withManifest.config.sources[0]!, { trigger: 'cli' });
+      assert.deepEqual(
+        run.files.filter((f) => f.status === 'added').map((f) => f.file),
+        [],
+        'a file was mapped by a manifest read through a symbolic link',
+      );
+      assert.match(run.error ?? '', /manifest manifest\.yaml is not read: symbolic link, not followed/);
+    } finally {
+      withManifest.close();
+    }
+    const required = open({
+      name: 'r',
+      type: 'folder',
+      path: up,
+      checksums: 'require',
+      map: [{ pattern: 'vop-(?<version>[\\d.]+)\\.bin', profile: 'vop', kind: 'firmware' }],
+    });
+    try {
+      const run = await sourceRunner(required).run(required.config.sources[0]!, { trigger: 'cli' });
+      const by = new Map(run.files.map((f) => [f.file, `${f.status}: ${f.reason ?? ''}`]));
+      assert.equal(by.get('vop-7.0.bin.sha256'), 'skipped: symbolic link, not followed');
+      assert.match(by.get('vop-7.0.bin') ?? '', /^failed: no published checksum/, 'a checksum was read through a symbolic link');
+    } finally {
+      required.close();
+    }
   });
 });

@@ -201,6 +201,18 @@ export class Catalog {
     if (!a) throw new ApsError('not_found', `no artifact ${id}`);
     const slot = slotKey(a.kind, a.role);
     const users = this.devicesTargeting(a);
+    // The artifact an active rollout's devices return to when it is aborted (or fail): removing it would
+    // leave the abort nothing to restore.
+    const returning = this.store.rollouts
+      .selectionRows()
+      .filter((r) => r.previousId === a.id && (r.state === 'running' || r.state === 'paused' || r.state === 'halted'));
+    if (returning.length > 0 && !opts.force) {
+      const ids = [...new Set(returning.map((r) => r.rolloutId))].join(', ');
+      throw new ApsError(
+        'conflict',
+        `artifact ${id} is the previous ${slot} target of ${returning.length} devices of rollout ${ids}, which return to it if the rollout is aborted; finish or abort the rollout first, or remove it with --force`,
+      );
+    }
     if (users.length > 0 && !opts.force) {
       const names = users.slice(0, 5).join(', ') + (users.length > 5 ? `, and ${users.length - 5} more` : '');
       throw new ApsError(

@@ -190,61 +190,70 @@ export function abortRollout(core: RolloutCore, id: number, reason = 'aborted by
 export function evaluateRollouts(core: RolloutCore, now = Date.now()): Set<string> {
   core.events.flush();
   const watch = new Set<string>();
-  for (const r of core.store.rollouts.list(ACTIVE)) {
-    const a = core.catalog.get(r.artifactId);
-    if (!a) {
-      abortRollout(core, r.id, `artifact ${r.artifactId} was removed`);
-      continue;
-    }
-    const health = core.adapterOf(r.profile).rolloutHealth;
-    const at = new Date(now).toISOString();
-    const rows = core.store.rollouts.devices(r.id);
-    for (const d of rows) {
-      if (d.status !== 'pending') continue;
-      const state = core.devices.state(d.deviceId);
-      const events = core.store.state
-        .events({ deviceId: d.deviceId, since: d.assignedAt, limit: 1000 })
-        .filter((e) => e.adapter !== 'rollout')
-        .reverse();
-      const v = judgeHealth({
-        artifact: a,
-        health,
-        events,
-        reported: state?.reported ?? {},
-        assignedAt: d.assignedAt,
-        timeoutSeconds: r.timeoutSeconds,
-        now,
-      });
-      if (v.status === 'pending') {
-        watch.add(d.deviceId);
-        continue;
-      }
-      core.store.rollouts.setDeviceStatus(r.id, d.deviceId, v.status, v.detail, at);
-      Object.assign(d, { status: v.status, detail: v.detail });
-      core.events.record({
-        deviceId: d.deviceId,
-        adapter: 'rollout',
-        file: `rollout:${r.id}`,
-        status: 200,
-        artifactId: a.id,
-        seen: false,
-        detail: `${v.status}: ${v.detail}${v.status === 'failed' ? `; its target is artifact ${d.previousId ?? '(none)'} again` : ''}`,
-      });
-    }
-    if (r.state !== 'running') continue;
-    const failed = rows.filter((d) => d.status === 'failed');
-    if (failuresExceed(r.maxFailures, failed.length - r.ackedFailures, rows.length)) {
-      const which = failed.map((d) => `${d.deviceId} (${d.detail ?? 'failed'})`);
-      const reason = `halted: ${failed.length} of ${rows.length} devices failed, more than max ${r.maxFailures}: ${which.slice(0, 10).join('; ')}${which.length > 10 ? `; and ${which.length - 10} more` : ''}`;
-      core.store.rollouts.update(r.id, { state: 'halted', reason }, at);
-      transition(core, r, reason);
-      continue;
-    }
-    if (rows.some((d) => d.status === 'pending')) continue;
-    if (r.stage === r.stages.length - 1) complete(core, r, a, `all ${rows.length} devices done`);
-    else if (r.autoPromote) promoteRollout(core, r.id);
+  for (const { id } of core.store.rollouts.list(ACTIVE)) {
+    // Each rollout is judged in one write transaction on a fresh read: an abort, pause or promotion by another
+    // process (the CLI) or another evaluator lands before or after it, never in the middle, so an aborted
+    // rollout is never completed (released) or halted, and a stage is never promoted twice.
+    core.store.transaction(() => evaluateOne(core, id, now, watch), 'immediate');
   }
   return watch;
+}
+
+function evaluateOne(core: RolloutCore, id: number, now: number, watch: Set<string>): void {
+  const r = core.store.rollouts.get(id);
+  if (!r || !ACTIVE.includes(r.state)) return;
+  const a = core.catalog.get(r.artifactId);
+  if (!a) {
+    abortRollout(core, r.id, `artifact ${r.artifactId} was removed`);
+    return;
+  }
+  const health = core.adapterOf(r.profile).rolloutHealth;
+  const at = new Date(now).toISOString();
+  const rows = core.store.rollouts.devices(r.id);
+  for (const d of rows) {
+    if (d.status !== 'pending') continue;
+    const state = core.devices.state(d.deviceId);
+    const events = core.store.state
+      .events({ deviceId: d.deviceId, since: d.assignedAt, limit: 1000 })
+      .filter((e) => e.adapter !== 'rollout')
+      .reverse();
+    const v = judgeHealth({
+      artifact: a,
+      health,
+      events,
+      reported: state?.reported ?? {},
+      assignedAt: d.assignedAt,
+      timeoutSeconds: r.timeoutSeconds,
+      now,
+    });
+    if (v.status === 'pending') {
+      watch.add(d.deviceId);
+      continue;
+    }
+    core.store.rollouts.setDeviceStatus(r.id, d.deviceId, v.status, v.detail, at);
+    Object.assign(d, { status: v.status, detail: v.detail });
+    core.events.record({
+      deviceId: d.deviceId,
+      adapter: 'rollout',
+      file: `rollout:${r.id}`,
+      status: 200,
+      artifactId: a.id,
+      seen: false,
+      detail: `${v.status}: ${v.detail}${v.status === 'failed' ? `; its target is artifact ${d.previousId ?? '(none)'} again` : ''}`,
+    });
+  }
+  if (r.state !== 'running') return;
+  const failed = rows.filter((d) => d.status === 'failed');
+  if (failuresExceed(r.maxFailures, failed.length - r.ackedFailures, rows.length)) {
+    const which = failed.map((d) => `${d.deviceId} (${d.detail ?? 'failed'})`);
+    const reason = `halted: ${failed.length} of ${rows.length} devices failed, more than max ${r.maxFailures}: ${which.slice(0, 10).join('; ')}${which.length > 10 ? `; and ${which.length - 10} more` : ''}`;
+    core.store.rollouts.update(r.id, { state: 'halted', reason }, at);
+    transition(core, r, reason);
+    return;
+  }
+  if (rows.some((d) => d.status === 'pending')) return;
+  if (r.stage === r.stages.length - 1) complete(core, r, a, `all ${rows.length} devices done`);
+  else if (r.autoPromote) promoteRollout(core, r.id);
 }
 
 /** The devices a rollout may select: the artifact's profile and groups, `release: manual`, not pinned in the slot. */
@@ -262,36 +271,38 @@ function eligible(core: RolloutCore, r: Pick<RolloutRecord, 'profile' | 'slot' |
     );
 }
 
-/** Adds the devices the current stage selects; returns how many. */
+/**
+ * Adds the devices the current stage selects; returns how many. Every previous target is read before the
+ * first row is written: each write moves the store generation, and a target read after it would rebuild
+ * the catalog's rollout view per device (quadratic: 5,000 devices took minutes under the write lock).
+ */
 function assignStage(core: RolloutCore, r: RolloutRecord, a: ArtifactRecord, at: string): number {
   const have = new Set(core.store.rollouts.devices(r.id).map((d) => d.deviceId));
   const percent = r.stages[r.stage]!;
-  let n = 0;
-  for (const d of eligible(core, r, a)) {
-    if (have.has(d.id) || !selectedAt(r.id, d.id, percent)) continue;
-    const previous = core.catalog.target(d, a.kind, a.role)?.id ?? null;
-    core.store.rollouts.addDevice({
+  const rows: RolloutDeviceRecord[] = eligible(core, r, a)
+    .filter((d) => !have.has(d.id) && selectedAt(r.id, d.id, percent))
+    .map((d) => ({
       rolloutId: r.id,
       deviceId: d.id,
       stage: r.stage,
-      previousId: previous,
+      previousId: core.catalog.target(d, a.kind, a.role)?.id ?? null,
       assignedAt: at,
       status: 'pending',
       detail: null,
       updatedAt: at,
-    });
+    }));
+  core.store.rollouts.addDevices(rows);
+  for (const d of rows)
     core.events.record({
-      deviceId: d.id,
+      deviceId: d.deviceId,
       adapter: 'rollout',
       file: `rollout:${r.id}`,
       status: 200,
       artifactId: a.id,
       seen: false,
-      detail: `stage ${r.stage + 1} (${percent} %): ${r.slot} target is artifact ${a.id}, was ${previous ?? '(none)'}`,
+      detail: `stage ${r.stage + 1} (${percent} %): ${r.slot} target is artifact ${a.id}, was ${d.previousId ?? '(none)'}`,
     });
-    n++;
-  }
-  return n;
+  return rows.length;
 }
 
 /** Done: without groups the artifact is released to the whole profile; with groups, to the devices it reached. */

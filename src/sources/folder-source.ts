@@ -1,4 +1,4 @@
-import { createReadStream, lstatSync, readdirSync } from 'node:fs';
+import { constants, createReadStream, lstatSync, openSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceDeps, SyncOutcome } from './result.ts';
 import type { FolderSourceConfig } from './source-config.ts';
@@ -14,7 +14,8 @@ export async function syncFolderSource(src: FolderSourceConfig, deps: SourceDeps
     src,
     {
       list: () => Promise.resolve(listFolder(src.path)),
-      read: (name) => createReadStream(join(src.path, name)),
+      // O_NOFOLLOW: a file replaced by a link between the listing and the read is refused, not followed.
+      read: (name) => createReadStream('', { fd: openSync(join(src.path, name), constants.O_RDONLY | constants.O_NOFOLLOW) }),
       lost: () => undefined,
     },
     deps,

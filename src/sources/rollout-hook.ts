@@ -60,3 +60,11 @@ export function rolloutRequests(rollout: SourceRolloutConfig, artifacts: readonl
     ...(rollout.timeout ? { timeout: rollout.timeout } : {}),
   }));
 }
+
+/**
+ * Why a source with `rollout:` may not map to a `release: auto` profile: there every artifact added is every
+ * device's target at once, so the build would reach them all before the rollout (which then has nobody to select).
+ */
+export function autoUnderRollout(where: string, source: string, profile: string): string {
+  return `${where}: profile "${profile}" is release: auto, so each build source "${source}" adds would reach every device at once; its rollout: needs release: manual in the profile`;
+}

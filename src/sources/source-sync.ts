@@ -20,6 +20,7 @@ import {
 import { MANIFEST_MAX_BYTES, manifestChecksums, manifestTargets, parseManifest, type Manifest, type Published } from './manifest.ts';
 import { applyRule, EVERY_FILE, type MappedTarget, type MappingDefaults } from './mapping.ts';
 import type { SourceDeps, SourceFileResult, SyncOutcome } from './result.ts';
+import { autoUnderRollout } from './rollout-hook.ts';
 import type { SourceConfig } from './source-config.ts';
 
 /** One regular file of the upstream folder; `skip` says why it is listed but never fetched (a symbolic link). */
@@ -86,13 +87,16 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
     if (src.manifest) {
       const m = byName.get(src.manifest);
       if (!m) throw new ApsError('not_found', `manifest ${src.manifest} is not in the folder`);
+      // A reader lists what it will not open (a symbolic link) as skipped: the manifest is no exception.
+      if (m.skip) throw new ApsError('bad_request', `manifest ${src.manifest} is not read: ${m.skip}`);
       manifest = parseManifest(src.manifest, await readSmall(reader, m, MANIFEST_MAX_BYTES), defaults);
     }
     // Sidecars of a listed file (FILE.sha256, FILE.MD5…) and the manifest describe files; never artifacts themselves.
     const sidecarsOf = new Map<string, Array<{ algorithm: Algorithm; entry: SourceEntry }>>();
     for (const e of entries) {
       const s = sidecarOf(e.name);
-      if (s && byName.has(s.file)) sidecarsOf.set(s.file, [...(sidecarsOf.get(s.file) ?? []), { algorithm: s.algorithm, entry: e }]);
+      if (s && byName.has(s.file) && !e.skip)
+        sidecarsOf.set(s.file, [...(sidecarsOf.get(s.file) ?? []), { algorithm: s.algorithm, entry: e }]);
     }
     const isMetadata = (name: string): boolean => name === src.manifest || byName.has(sidecarOf(name)?.file ?? '');
 
@@ -118,13 +122,17 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
         if (models === undefined) return { problem: `no profile "${t.profile}"` };
         const stray = (t.models ?? []).find((m) => models.length > 0 && !models.includes(m));
         if (stray !== undefined) return { problem: `model "${stray}" is not one of profile ${t.profile}'s models (${models.join(', ')})` };
+        // A manifest names profiles the config check cannot see: checked here, before anything is added.
+        if (src.rollout && deps.profileRelease && deps.profileRelease(t.profile) !== 'manual')
+          return { problem: autoUnderRollout(`${manifest?.name ?? 'map'}`, src.name, t.profile) };
       }
       return { targets, published };
     };
 
     for (const f of entries) {
       if (cancelled()) throw new ApsError('conflict', 'run cancelled');
-      if (isMetadata(f.name)) continue;
+      // A skipped entry (a symbolic link) is reported as such even when its name is a sidecar's: never read.
+      if (isMetadata(f.name) && !f.skip) continue;
       if (f.skip) {
         files.push({ file: f.name, status: 'skipped', reason: f.skip });
         continue;

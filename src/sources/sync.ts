@@ -16,7 +16,7 @@ import {
   type SourceTrigger,
   type SyncOutcome,
 } from './result.ts';
-import type { SourceHooks } from './rollout-hook.ts';
+import { autoUnderRollout, type SourceHooks } from './rollout-hook.ts';
 import { scheduleSources, type SourceScheduler } from './scheduler.ts';
 import { syncSftpSource } from './sftp-source.ts';
 import type { SourceConfig } from './source-config.ts';
@@ -46,8 +46,11 @@ export function assertSourceProfiles(core: Pick<Core, 'config' | 'profiles'>): v
     const named: Array<[string, string]> = [];
     if (s.profile) named.push([`sources.${i}.profile`, s.profile]);
     s.map?.forEach((r, j) => r.profile && named.push([`sources.${i}.map.${j}.profile`, r.profile]));
-    for (const [path, p] of named)
-      if (!core.profiles.get(p)) throw new ApsError('invalid_config', `${path}: no profile "${p}" (source "${s.name}")`);
+    for (const [path, p] of named) {
+      const profile = core.profiles.get(p);
+      if (!profile) throw new ApsError('invalid_config', `${path}: no profile "${p}" (source "${s.name}")`);
+      if (s.rollout && profile.release !== 'manual') throw new ApsError('invalid_config', autoUnderRollout(path, s.name, p));
+    }
   });
 }
 
@@ -161,6 +164,7 @@ export class SourceRunner {
       signal,
       onProgress: opts.onProgress,
       profileModels: (p) => core.profiles.get(p)?.models,
+      profileRelease: (p) => core.profiles.get(p)?.release,
     };
     let outcome: SyncOutcome;
     let pruned: PruneResult[] = [];

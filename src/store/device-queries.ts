@@ -89,6 +89,7 @@ export class DeviceQueries {
   private readonly upsertStmt;
   private readonly del;
   private readonly delState;
+  private readonly delRollouts;
   private readonly stateById;
   private readonly stateAll;
   private readonly stateUpsert;
@@ -116,6 +117,7 @@ export class DeviceQueries {
     );
     this.del = db.prepare('DELETE FROM devices WHERE id = ?');
     this.delState = db.prepare('DELETE FROM device_state WHERE device_id = ?');
+    this.delRollouts = db.prepare('DELETE FROM rollout_devices WHERE device_id = ?');
     this.stateById = db.prepare<[string], StateRow>('SELECT * FROM device_state WHERE device_id = ?');
     this.stateAll = db.prepare<[], StateRow>('SELECT * FROM device_state');
     this.stateUpsert = db.prepare(
@@ -169,8 +171,13 @@ export class DeviceQueries {
     return done;
   }
 
+  /**
+   * Removes a device with its state and its rollout rows: a device gone is no rollout failure (nor a
+   * pending one), and a new device of the same id inherits no rollout target or failed mark.
+   */
   remove(id: string): boolean {
     this.delState.run(id);
+    this.delRollouts.run(id);
     const removed = this.del.run(id).changes > 0;
     this.changed();
     return removed;

@@ -173,14 +173,17 @@ export class RolloutQueries {
       .map((r) => ({ ...toDevice(r), artifactId: r.artifact_id, slot: r.slot, state: r.state }));
   }
 
-  addDevice(d: RolloutDeviceRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO rollout_devices (rollout_id, device_id, stage, previous_id, assigned_at, status, detail, updated_at)
-         VALUES (@rolloutId, @deviceId, @stage, @previousId, @assignedAt, @status, @detail, @updatedAt)
-         ON CONFLICT (rollout_id, device_id) DO NOTHING`,
-      )
-      .run(d);
+  /** Adds a stage's devices (a row already there stays as it is); the generation moves once for the batch. */
+  addDevices(rows: readonly RolloutDeviceRecord[]): void {
+    if (rows.length === 0) return;
+    const ins = this.db.prepare(
+      `INSERT INTO rollout_devices (rollout_id, device_id, stage, previous_id, assigned_at, status, detail, updated_at)
+       VALUES (@rolloutId, @deviceId, @stage, @previousId, @assignedAt, @status, @detail, @updatedAt)
+       ON CONFLICT (rollout_id, device_id) DO NOTHING`,
+    );
+    this.db.transaction(() => {
+      for (const d of rows) ins.run(d);
+    })();
     this.changed();
   }
 

@@ -6,7 +6,6 @@ import { recordRolloutChange, type RolloutVerb } from '../rollouts/rollout-audit
 import { actor } from './admin-auth.ts';
 import {
   abortRollout,
-  evaluateRollouts,
   listRollouts,
   pauseRollout,
   promoteRollout,
@@ -49,10 +48,9 @@ export function rolloutsApi(core: Core): Router {
     res.status(201).json(started);
   });
   r.get('/:id', (req, res) => {
-    const id = rolloutId(req);
-    // The answer reflects what devices reported up to now, not only at the last tick.
-    evaluateRollouts(core);
-    res.json(rolloutStatus(core, id));
+    // Only reads (a read token may call it): judging, promoting and completing are the server's ticker's,
+    // which evaluates soon after each event of a device a rollout waits for.
+    res.json(rolloutStatus(core, rolloutId(req)));
   });
   const verbs = { promote: promoteRollout, pause: pauseRollout, resume: resumeRollout, abort: abortRollout } as const;
   for (const [verb, fn] of Object.entries(verbs)) {
