@@ -74,7 +74,11 @@ export function listDevices(core: CoreServices, query: DeviceListQuery): Page<De
   const now = Date.now();
   const found: Array<{ device: DeviceRecord; state: DeviceStateRecord | undefined }> = [];
   // Collect first (the scan holds the connection), then describe: describing the page queries the store.
-  for (const row of core.devices.scan({ after: query.after, profiles, group: query.group, status: own, q: q || undefined, qMac })) {
+  // A version made of characters JSON never escapes appears as such in the state's JSON text: SQL drops
+  // the devices whose state cannot hold it before JS compares the version exactly.
+  const stateHas = query.version && /^[\w.+-]+$/.test(query.version) ? query.version : undefined;
+  const scan = core.devices.scan({ after: query.after, profiles, group: query.group, status: own, q: q || undefined, qMac, stateHas });
+  for (const row of scan) {
     const { device: d, state } = row;
     const last = lastEvents?.get(d.id);
     if (query.version && firmwareOf(state)?.version !== query.version) continue;

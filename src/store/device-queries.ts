@@ -93,6 +93,8 @@ export interface DeviceScan {
   /** Lower-case text found in the lower-cased id or the last IP address, or `qMac` in the MAC. */
   q?: string;
   qMac?: string;
+  /** Text the device's reported or fetched state must contain: a coarse pre-filter of a version filter (exact in JS). */
+  stateHas?: string;
 }
 
 type ScanRow = DeviceRow & {
@@ -140,6 +142,7 @@ export class DeviceQueries {
          AND (@grp IS NULL OR d.grp = @grp)
          AND (@status IS NULL OR d.status = @status)
          AND (@q IS NULL OR instr(lower(d.id), @q) > 0 OR (@qMac <> '' AND instr(d.mac, @qMac) > 0) OR instr(s.last_ip, @q) > 0)
+         AND (@stateHas IS NULL OR instr(s.reported, @stateHas) > 0 OR instr(s.fetched, @stateHas) > 0)
        ORDER BY d.id`,
     );
     this.upsertStmt = db.prepare(
@@ -200,6 +203,7 @@ export class DeviceQueries {
       status: f.status ?? null,
       q: f.q ?? null,
       qMac: f.qMac ?? '',
+      stateHas: f.stateHas ?? null,
     });
     for (const r of rows) {
       const state =
