@@ -270,7 +270,8 @@ export class DeviceRegistry {
   sealStoredSecrets(): number {
     let n = 0;
     this.store.transaction(() => {
-      for (const d of this.store.devices.list()) {
+      // Only devices with variables can hold one in clear: a 100,000-device fleet is not read whole at start-up.
+      for (const d of this.store.devices.withVars()) {
         if (!hasUnsealed(d.vars)) continue;
         this.store.devices.upsert({ ...d, vars: sealVars(this.keys, openVars(this.keys, d.vars), d.vars) });
         n++;

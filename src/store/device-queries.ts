@@ -111,6 +111,7 @@ export class DeviceQueries {
   private readonly byId;
   private readonly byMac;
   private readonly all;
+  private readonly someVars;
   private readonly upsertStmt;
   private readonly del;
   private readonly delState;
@@ -132,6 +133,7 @@ export class DeviceQueries {
     this.byId = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
     this.byMac = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE mac = ?');
     this.all = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY id');
+    this.someVars = db.prepare<[], DeviceRow>("SELECT * FROM devices WHERE vars <> '{}' ORDER BY id");
     // `d.id > @after` (with '' for the first page) walks the primary key from the cursor: a page reads
     // about as many rows as it returns when the filters match densely, never every device.
     this.scanStmt = db.prepare<Record<string, string | null>, ScanRow>(
@@ -189,6 +191,11 @@ export class DeviceQueries {
 
   list(): DeviceRecord[] {
     return this.all.all().map(toDevice);
+  }
+
+  /** The devices with any variable (most of a big fleet has none): what a pass over variables needs to read. */
+  withVars(): DeviceRecord[] {
+    return this.someVars.all().map(toDevice);
   }
 
   /**
