@@ -163,8 +163,9 @@ function track(name: string, proc: ChildProcess): { tail: () => string } {
 }
 
 /** `aps serve` in its own process on free loopback ports, no FTP; resolves once /healthz answers. */
-export async function startAps(dataDir: string, cwd: string): Promise<ChildServer & { httpsPort: number }> {
+export async function startAps(dataDir: string, cwd: string): Promise<ChildServer & { httpsPort: number; adminToken: string }> {
   const [port, httpsPort] = [await freePort(), await freePort()];
+  const adminToken = randomBytes(24).toString('base64url');
   const proc = spawn(process.execPath, [APS_BIN, 'serve', '--host', HOST, '--no-ftp'], {
     cwd,
     env: apsEnv({
@@ -172,13 +173,13 @@ export async function startAps(dataDir: string, cwd: string): Promise<ChildServe
       APS_HTTP_PORT: String(port),
       APS_HTTPS_PORT: String(httpsPort),
       APS_PUBLIC_URL: `http://${HOST}:${port}`,
-      APS_ADMIN_TOKEN: randomBytes(24).toString('base64url'),
+      APS_ADMIN_TOKEN: adminToken,
     }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const t = track('aps', proc);
   await waitFor(`http://${HOST}:${port}/healthz`, proc, t.tail, 30_000);
-  return { name: 'aps', pid: proc.pid!, port, httpsPort, proc, stderrTail: t.tail };
+  return { name: 'aps', pid: proc.pid!, port, httpsPort, adminToken, proc, stderrTail: t.tail };
 }
 
 /**

@@ -1,62 +1,212 @@
-// One boot-storm driver for the simulators that have no --count of their own (TR-069, AudioCodes): runs N
-// simulated devices at once from the adapters' simulator modules and prints one JSON summary line.
-//   node --import tsx bench/lib/storm-driver.ts tr069 <acs-url> <count> <serial-prefix> <password>
-//   node --import tsx bench/lib/storm-driver.ts audiocodes <base-url> <count> <first-mac-12-hex>
+// One boot-storm driver process: N simulated devices of one adapter, from the adapters' own simulator modules,
+// arriving over a spread of seconds (a site's devices come back after a power cut over tens of seconds, not in
+// one millisecond), at most --concurrency of them talking to the server at once (the devices waiting for a
+// slot are still booting: the slot bounds this process's sockets and CPU, it does not drop anyone), each
+// attempt bounded by --timeout-s, and a failed attempt retried the way the firmware would (below). Prints one
+// JSON summary line: devices, failed (after every retry), retries, attempt timeouts, requests, latency.
+//
+//   node --import tsx bench/lib/storm-driver.ts --kind vop|avaya|innovaphone|tr069|audiocodes --url BASE
+//        --count N --first ID [--password PW] [--state DIR] [--spread-s 60] [--concurrency 100]
+//        [--timeout-s 60] [--retries 3] [--retry-s 5]
+//
+// Retries: the TR-069 CPE waits as CWMP §3.2.1.1 says (CWMPRetryMinimumWaitInterval 5 s, multiplier 2: the
+// n-th retry after a random wait in [5·2^(n-1), 5·2^n) s) and resumes the first cycle from the failed
+// session; the other firmwares start their check again after a failed one (VOP and innovaphone at their next
+// poll, the Avaya phone restarts its file-server chain, the AudioCodes gateway its automatic update), here
+// with the same back-off so all five are counted alike. `--retry-s` is the 5 s.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { AudioCodesSimulator } from '../../adapters/audiocodes/simulator.ts';
-import { initialState, runCpeSession } from '../../adapters/tr069/simulator.ts';
+import { bootPhone } from '../../adapters/avaya/simulator.ts';
+import { nthMac } from '../../adapters/innovaphone/simulator-command.ts';
+import { runPoll } from '../../adapters/innovaphone/simulator.ts';
+import { initialState, runCpeSession, type CpeState } from '../../adapters/tr069/simulator.ts';
+import { runVopCycle } from '../../adapters/vop/simulator.ts';
 
-const [kind, url, countArg, prefix, password = ''] = process.argv.slice(2);
-const count = Number(countArg);
+const { values: o } = parseArgs({
+  options: {
+    kind: { type: 'string' },
+    url: { type: 'string' },
+    count: { type: 'string' },
+    first: { type: 'string' },
+    password: { type: 'string', default: '' },
+    state: { type: 'string', default: '' },
+    'spread-s': { type: 'string', default: '60' },
+    concurrency: { type: 'string', default: '100' },
+    'timeout-s': { type: 'string', default: '60' },
+    retries: { type: 'string', default: '3' },
+    'retry-s': { type: 'string', default: '5' },
+  },
+});
+const kind = o.kind ?? '';
+const url = o.url ?? '';
+const first = o.first ?? '';
+const count = Number(o.count);
+const spreadMs = Number(o['spread-s']) * 1000;
+const concurrency = Math.max(1, Number(o.concurrency));
+const timeoutMs = Number(o['timeout-s']) * 1000;
+const maxRetries = Number(o.retries);
+const retryMs = Number(o['retry-s']) * 1000;
+
+/** One attempt's outcome: `requests` is how many HTTP requests it sent (counted for the summary). */
+interface Attempt {
+  ok: boolean;
+  error?: string;
+  requests: number;
+  got: string[];
+}
+
+/** A device: `attempt()` runs (or resumes) its first cycle once; it keeps its own state between attempts. */
+type Device = () => Promise<Attempt>;
+
+function makeDevice(i: number): Device {
+  const state = (id: string): string => join(o.state, id);
+  switch (kind) {
+    case 'vop': {
+      const user = `${first}${i + 1}`;
+      return async () => {
+        const r = await runVopCycle({ server: url, user, password: o.password, stateDir: state(user) });
+        return { ok: r.ok, error: r.error, requests: 1 + r.installed.length, got: r.installed };
+      };
+    }
+    case 'innovaphone': {
+      const mac = nthMac(first, i);
+      return async () => {
+        const r = await runPoll({ url, product: 'IP6010', mac, stateDir: state(mac), uptimeMinutes: 30 });
+        const got = Object.keys(r.loaded);
+        return { ok: r.ok, error: r.error, requests: 1 + got.length, got };
+      };
+    }
+    case 'avaya': {
+      const mac = nthMac(first, i);
+      return async () => {
+        const r = await bootPhone({ server: url, model: 'J179', mac, stateDir: state(mac) });
+        return { ok: r.ok, error: r.error, requests: r.requests.length, got: r.downloaded.map(() => 'firmware') };
+      };
+    }
+    case 'audiocodes': {
+      const sim = new AudioCodesSimulator({ iniUrl: `${url}/audiocodes/<MAC>.ini`, mac: nthMac(first, i) });
+      return async () => {
+        const r = await sim.check();
+        const got = [...(r.cmp === 'installed' ? ['firmware'] : []), ...(r.ini === 'applied' ? ['ini'] : [])];
+        return { ok: r.ok, error: r.errors[0], requests: Math.max(1, r.downloads.length), got };
+      };
+    }
+    case 'tr069': {
+      // A first cycle: sessions until the ACS has nothing more to send (config, firmware, their
+      // TransferCompletes); a retry resumes from the session that failed, with the CPE's state as it was.
+      const cpe: CpeState = initialState();
+      let session = 0;
+      return async () => {
+        let requests = 0;
+        const got: string[] = [];
+        for (; session < 4; session++) {
+          const r = await runCpeSession({ acs: url, serial: `${first}${i}`, password: o.password, state: cpe });
+          requests += r.messages;
+          got.push(...r.downloads.map((d) => d.fileType));
+          if (!r.ok) return { ok: false, error: r.error ?? 'session failed', requests, got };
+          if (r.downloads.length === 0 && session > 0) break;
+        }
+        session = 4;
+        return { ok: true, requests, got };
+      };
+    }
+    default:
+      console.error(`unknown --kind ${kind}`);
+      process.exit(64);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const TIMEOUT = Symbol('timeout');
+function withTimeout<T>(p: Promise<T>): Promise<T | typeof TIMEOUT> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), timeoutMs)))]).finally(() =>
+    clearTimeout(timer),
+  );
+}
+
+// The concurrency cap: a counting semaphore, FIFO.
+let active = 0;
+let peakActive = 0;
+const waiting: Array<() => void> = [];
+async function acquire(): Promise<void> {
+  if (active >= concurrency) await new Promise<void>((r) => waiting.push(r));
+  active++;
+  peakActive = Math.max(peakActive, active);
+}
+function release(): void {
+  active--;
+  waiting.shift()?.();
+}
+
 const t0 = performance.now();
 let failed = 0;
+let retries = 0;
+let timeouts = 0;
 let requests = 0;
-const downloaded: Record<string, number> = {};
-const count1 = (k: string): void => void (downloaded[k] = (downloaded[k] ?? 0) + 1);
+const got: Record<string, number> = {};
 const errors = new Map<string, number>();
-const fail = (why: string): void => {
-  failed++;
-  errors.set(why, (errors.get(why) ?? 0) + 1);
-};
+const attemptMs: number[] = [];
+const doneMs: number[] = [];
 
-if (kind === 'tr069') {
-  // A first cycle: sessions until the ACS has nothing more to send (config, firmware, their TransferCompletes).
-  await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const state = initialState();
-      for (let s = 0; s < 4; s++) {
-        const r = await runCpeSession({ acs: url!, serial: `${prefix}${i}`, password, state });
-        requests += r.messages;
-        for (const d of r.downloads) count1(d.fileType);
-        if (!r.ok) return fail(r.error ?? 'session failed');
-        if (r.downloads.length === 0 && s > 0) return;
+await Promise.all(
+  Array.from({ length: count }, async (_, i) => {
+    const attempt = makeDevice(i);
+    // Arrivals spread evenly over the window, each jittered within its slot.
+    await sleep((spreadMs * (i + Math.random())) / count);
+    const arrived = performance.now();
+    for (let n = 0; ; n++) {
+      await acquire();
+      const t = performance.now();
+      let r: Attempt | typeof TIMEOUT;
+      try {
+        r = await withTimeout(attempt());
+      } catch (e) {
+        r = { ok: false, error: (e as Error).message, requests: 0, got: [] };
+      } finally {
+        release();
       }
-    }),
-  );
-} else if (kind === 'audiocodes') {
-  const first = BigInt(`0x${prefix}`);
-  await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const mac = (first + BigInt(i)).toString(16).padStart(12, '0');
-      const sim = new AudioCodesSimulator({ iniUrl: `${url}/audiocodes/<MAC>.ini`, mac });
-      const r = await sim.check();
-      requests += r.downloads.length;
-      if (r.cmp === 'installed') count1('firmware');
-      if (r.ini === 'applied') count1('ini');
-      if (!r.ok) fail(r.errors[0] ?? 'check failed');
-    }),
-  );
-} else {
-  console.error(`unknown driver ${kind}`);
-  process.exit(64);
-}
+      attemptMs.push(performance.now() - t);
+      if (r !== TIMEOUT) {
+        requests += r.requests;
+        for (const k of r.got) got[k] = (got[k] ?? 0) + 1;
+      } else timeouts++;
+      if (r !== TIMEOUT && r.ok) {
+        doneMs.push(performance.now() - arrived);
+        return;
+      }
+      const why = r === TIMEOUT ? `no answer within ${timeoutMs / 1000} s` : (r.error ?? 'failed');
+      if (n >= maxRetries) {
+        failed++;
+        errors.set(why, (errors.get(why) ?? 0) + 1);
+        return;
+      }
+      retries++;
+      errors.set(`retried: ${why}`, (errors.get(`retried: ${why}`) ?? 0) + 1);
+      await sleep(retryMs * 2 ** n * (1 + Math.random()));
+    }
+  }),
+);
+
+const pct = (a: number[], q: number): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]!) : 0;
+};
 console.log(
   JSON.stringify({
     kind,
     devices: count,
     failed,
+    retries,
+    timeouts,
     requests,
-    downloaded,
-    seconds: (performance.now() - t0) / 1000,
-    errors: Object.fromEntries(errors),
+    got,
+    peakConcurrent: peakActive,
+    attemptP50ms: pct(attemptMs, 0.5),
+    attemptP99ms: pct(attemptMs, 0.99),
+    arrivalToDoneP99ms: pct(doneMs, 0.99),
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    errors: Object.fromEntries([...errors].slice(0, 8)),
   }),
 );

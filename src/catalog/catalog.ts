@@ -6,6 +6,7 @@ import {
   type ArtifactKind,
   type ArtifactRecord,
   type DeviceRecord,
+  type FleetShared,
   type Pins,
   type ReleasePolicy,
   type Store,
@@ -326,6 +327,22 @@ export class Catalog {
         best = a;
     }
     return best;
+  }
+
+  /**
+   * The devices whose firmware target depends on more than their profile, model and group (the fleet view
+   * computes the target once for all the others): those in a rollout, those with an artifact of their own,
+   * and the groups that pin (devices that pin themselves the store sees in their row).
+   */
+  fleetShared(): FleetShared {
+    const view = this.rolloutView();
+    const ids = new Set<string>([...view.forced.keys(), ...view.allowed.keys(), ...view.failed.keys()]);
+    for (const a of this.store.artifacts.list()) if (a.deviceId !== null) ids.add(a.deviceId);
+    const pinnedGroups = this.store.devices
+      .groups()
+      .filter((g) => Object.keys(g.pins).length > 0)
+      .map((g) => g.name);
+    return { ids: [...ids], pinnedGroups };
   }
 
   /** Every slot the device has a target in, keyed by slot (`firmware`, `aux:cpt`, ...). */

@@ -1,6 +1,6 @@
 import type { CoreServices } from '../core.ts';
 import { ApsError } from '../errors.ts';
-import type { EventRecord } from '../store/index.ts';
+import type { DeviceRecord, DeviceStateRecord, EventRecord } from '../store/index.ts';
 import { describeDevice, firmwareOf, isStale, type DeviceView } from './describe.ts';
 
 /** Pages of `GET /devices`, `GET /events` and their CLI verbs: 100 unless asked, never more than 1000. */
@@ -46,8 +46,10 @@ function refused(e: EventRecord | undefined): boolean {
 }
 
 /**
- * Devices in id order, filtered, one page at a time. The filters read what every device has in the store
- * (one read of devices, states and last events); only the page is described (targets, setup).
+ * Devices in id order, filtered, one page at a time. The cursor, profile, adapter, group, own status and text
+ * filters run in SQL from the primary key (DeviceRegistry.scan), so a page reads about the rows it returns;
+ * version and stale read the state joined to each row, refused/faulted every device's last event (one read).
+ * Only the page is opened (secrets) and described (targets, setup).
  */
 export function listDevices(core: CoreServices, query: DeviceListQuery): Page<DeviceView> {
   const limit = pageLimit(query.limit);
@@ -57,31 +59,43 @@ export function listDevices(core: CoreServices, query: DeviceListQuery): Page<De
   // A MAC is stored as 12 hex digits: a search typed with separators matches it too.
   const qMac = q?.replace(/[:.\-\s]/g, '');
   core.events.flush(); // queued sightings and states first
-  const states = new Map(core.devices.states().map((s) => [s.deviceId, s]));
   // Only the refused/faulted filters need every device's last event; a page reads its own devices' ones.
   const lastEvents = query.status === 'refused' || query.status === 'faulted' ? core.events.lastEvents() : undefined;
+  // The adapter filter as the profiles of that adapter that have devices (profiles may be added at run time).
+  const profiles = query.adapter
+    ? core.devices
+        .countByProfile()
+        .map((p) => p.profile)
+        .filter((p) => core.adapterNameOf(p) === query.adapter && (!query.profile || p === query.profile))
+    : query.profile
+      ? [query.profile]
+      : undefined;
+  const own = query.status === 'active' || query.status === 'pending' ? query.status : undefined;
   const now = Date.now();
-  const items: DeviceView[] = [];
-  let next: string | null = null;
-  for (const d of core.devices.list()) {
-    if (query.after !== undefined && d.id <= query.after) continue;
-    if (query.profile && d.profile !== query.profile) continue;
-    if (query.group && d.group !== query.group) continue;
-    if (query.adapter && core.adapterNameOf(d.profile) !== query.adapter) continue;
-    const state = states.get(d.id);
+  const found: Array<{ device: DeviceRecord; state: DeviceStateRecord | undefined }> = [];
+  // Collect first (the scan holds the connection), then describe: describing the page queries the store.
+  // A version made of characters JSON never escapes appears as such in the state's JSON text: SQL drops
+  // the devices whose state cannot hold it before JS compares the version exactly.
+  const stateHas = query.version && /^[\w.+-]+$/.test(query.version) ? query.version : undefined;
+  const scan = core.devices.scan({ after: query.after, profiles, group: query.group, status: own, q: q || undefined, qMac, stateHas });
+  for (const row of scan) {
+    const { device: d, state } = row;
     const last = lastEvents?.get(d.id);
     if (query.version && firmwareOf(state)?.version !== query.version) continue;
-    if (query.status === 'active' || query.status === 'pending') {
-      if (d.status !== query.status) continue;
-    } else if (query.status === 'refused' && !refused(last)) continue;
-    else if (query.status === 'faulted' && !last?.fault) continue;
-    else if (query.status === 'stale' && !isStale(state?.lastSeen, now)) continue;
-    if (q && !d.id.toLowerCase().includes(q) && !(qMac && d.mac?.includes(qMac)) && !state?.lastIp?.includes(q)) continue;
-    if (items.length === limit) {
-      next = items[items.length - 1]!.id;
-      break;
-    }
-    items.push(describeDevice(core, d, { state, lastEvent: lastEvents ? last : core.events.lastEvent(d.id) }));
+    if (query.status === 'refused' && !refused(last)) continue;
+    if (query.status === 'faulted' && !last?.fault) continue;
+    if (query.status === 'stale' && !isStale(state?.lastSeen, now)) continue;
+    found.push(row);
+    if (found.length > limit) break;
   }
-  return { items, next };
+  const page = found.slice(0, limit);
+  return {
+    items: page.map(({ device, state }) =>
+      describeDevice(core, core.devices.open(device), {
+        state,
+        lastEvent: lastEvents ? lastEvents.get(device.id) : core.events.lastEvent(device.id),
+      }),
+    ),
+    next: found.length > limit ? page[page.length - 1]!.device.id : null,
+  };
 }

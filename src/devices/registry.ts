@@ -1,7 +1,7 @@
 import { pinProblem, type PinSubject } from '../catalog/pins.ts';
 import pLimit from 'p-limit';
 import { ApsError } from '../errors.ts';
-import type { DeviceRecord, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
+import type { DeviceRecord, DeviceScan, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
 import { hasUnsealed, openVars, sealVars } from './secret-vars.ts';
 import {
@@ -115,6 +115,16 @@ export class DeviceRegistry {
 
   state(id: string): DeviceStateRecord | undefined {
     return this.store.devices.state(id);
+  }
+
+  /** Devices in id order matching SQL filters, with their state (see DeviceQueries.scan); unopened records. */
+  *scan(f: DeviceScan): Generator<{ device: DeviceRecord; state: DeviceStateRecord | undefined }> {
+    yield* this.store.devices.scan(f);
+  }
+
+  /** The record with its secrets opened, as `get` returns it. */
+  open(d: DeviceRecord): DeviceRecord {
+    return this.opened(d);
   }
 
   /** Every device's state (last seen, reported, fetched), for lists. */
@@ -260,7 +270,8 @@ export class DeviceRegistry {
   sealStoredSecrets(): number {
     let n = 0;
     this.store.transaction(() => {
-      for (const d of this.store.devices.list()) {
+      // Only devices with variables can hold one in clear: a 100,000-device fleet is not read whole at start-up.
+      for (const d of this.store.devices.withVars()) {
         if (!hasUnsealed(d.vars)) continue;
         this.store.devices.upsert({ ...d, vars: sealVars(this.keys, openVars(this.keys, d.vars), d.vars) });
         n++;

@@ -82,10 +82,36 @@ export interface StateUpdate {
   fetched?: Record<string, FetchedEntry>;
 }
 
+/** The filters `scan` answers in SQL (in id order, from the primary key): what a device list page needs. */
+export interface DeviceScan {
+  /** Ids after this one. */
+  after?: string;
+  /** Only these profiles (an adapter's). */
+  profiles?: readonly string[];
+  group?: string;
+  status?: 'active' | 'pending';
+  /** Lower-case text found in the lower-cased id or the last IP address, or `qMac` in the MAC. */
+  q?: string;
+  qMac?: string;
+  /** Text the device's reported or fetched state must contain: a coarse pre-filter of a version filter (exact in JS). */
+  stateHas?: string;
+}
+
+type ScanRow = DeviceRow & {
+  s_id: string | null;
+  last_seen: string | null;
+  last_ip: string | null;
+  last_ua: string | null;
+  reported: string | null;
+  fetched: string | null;
+};
+
 export class DeviceQueries {
+  private readonly scanStmt;
   private readonly byId;
   private readonly byMac;
   private readonly all;
+  private readonly someVars;
   private readonly upsertStmt;
   private readonly del;
   private readonly delState;
@@ -108,6 +134,20 @@ export class DeviceQueries {
     this.byId = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE id = ?');
     this.byMac = db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE mac = ?');
     this.all = db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY id');
+    this.someVars = db.prepare<[], DeviceRow>("SELECT * FROM devices WHERE vars <> '{}' ORDER BY id");
+    // `d.id > @after` (with '' for the first page) walks the primary key from the cursor: a page reads
+    // about as many rows as it returns when the filters match densely, never every device.
+    this.scanStmt = db.prepare<Record<string, string | null>, ScanRow>(
+      `SELECT d.*, s.device_id AS s_id, s.last_seen, s.last_ip, s.last_ua, s.reported, s.fetched
+       FROM devices d LEFT JOIN device_state s ON s.device_id = d.id
+       WHERE d.id > @after
+         AND (@profiles IS NULL OR d.profile IN (SELECT value FROM json_each(@profiles)))
+         AND (@grp IS NULL OR d.grp = @grp)
+         AND (@status IS NULL OR d.status = @status)
+         AND (@q IS NULL OR instr(lower(d.id), @q) > 0 OR (@qMac <> '' AND instr(d.mac, @qMac) > 0) OR instr(s.last_ip, @q) > 0)
+         AND (@stateHas IS NULL OR instr(s.reported, @stateHas) > 0 OR instr(s.fetched, @stateHas) > 0)
+       ORDER BY d.id`,
+    );
     this.upsertStmt = db.prepare(
       `INSERT INTO devices (id, profile, model, mac, grp, password_hash, password_enc, vars, pins, status, created_at, updated_at)
        VALUES (@id, @profile, @model, @mac, @group, @passwordHash, @passwordEnc, @vars, @pins, @status, @createdAt, @updatedAt)
@@ -153,6 +193,41 @@ export class DeviceQueries {
 
   list(): DeviceRecord[] {
     return this.all.all().map(toDevice);
+  }
+
+  /** The devices with any variable (most of a big fleet has none): what a pass over variables needs to read. */
+  withVars(): DeviceRecord[] {
+    return this.someVars.all().map(toDevice);
+  }
+
+  /**
+   * Devices (with their state) in id order matching `f`, read lazily: the caller stops when its page is full.
+   * The connection is busy until the iteration ends, so run no other query between two items.
+   */
+  *scan(f: DeviceScan): Generator<{ device: DeviceRecord; state: DeviceStateRecord | undefined }> {
+    const rows = this.scanStmt.iterate({
+      after: f.after ?? '',
+      profiles: f.profiles ? JSON.stringify(f.profiles) : null,
+      grp: f.group ?? null,
+      status: f.status ?? null,
+      q: f.q ?? null,
+      qMac: f.qMac ?? '',
+      stateHas: f.stateHas ?? null,
+    });
+    for (const r of rows) {
+      const state =
+        r.s_id === null
+          ? undefined
+          : toState({
+              device_id: r.s_id,
+              last_seen: r.last_seen,
+              last_ip: r.last_ip,
+              last_ua: r.last_ua,
+              reported: r.reported ?? '{}',
+              fetched: r.fetched ?? '{}',
+            });
+      yield { device: toDevice(r), state };
+    }
   }
 
   upsert(d: DeviceRecord): void {

@@ -13,7 +13,8 @@ import { TokenQueries } from './token-queries.ts';
 import { WindowQueries } from './window-queries.ts';
 
 export * from './types.ts';
-export type { StateUpdate } from './device-queries.ts';
+export type { DeviceScan, StateUpdate } from './device-queries.ts';
+export type { FleetCountRow, FleetShared } from './state-queries.ts';
 export type { RolloutDeviceRecord, RolloutDeviceStatus, RolloutRecord, RolloutState } from './rollout-queries.ts';
 export { corruptValueCount, isBusyError, onCorruptValue } from './db.ts';
 export type { AuditQuery, AuditRecord } from './audit-queries.ts';

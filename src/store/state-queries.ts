@@ -2,6 +2,36 @@ import type { Db } from './db.ts';
 import { parseJson } from './db.ts';
 import type { EventQuery, EventRecord, FleetDeviceRow, FleetRow, NewEvent, Pins, RevisionRecord } from './types.ts';
 
+/** The devices whose firmware target the fleet view may compute once per (profile, model, group): see fleetCounts. */
+export interface FleetShared {
+  /** Devices with something of their own (rollout entries, artifacts of their own). */
+  ids: readonly string[];
+  /** Groups that pin artifacts. */
+  pinnedGroups: readonly string[];
+}
+
+export interface FleetCountRow {
+  profile: string;
+  model: string | null;
+  group: string | null;
+  status: 'active' | 'pending';
+  version: string | null;
+  devices: number;
+  /** The smallest id among them (orders the profiles as a walk over the ids would). */
+  firstId: string;
+}
+
+// The version a device runs (as it reports it, else the firmware it last fetched) and where that came from.
+const VERSION = `COALESCE(json_extract(s.reported, '$.firmware'), json_extract(s.fetched, '$.firmware.version'))`;
+const BASIS = `CASE WHEN json_extract(s.reported, '$.firmware') IS NOT NULL THEN 'reported'
+  WHEN json_extract(s.fetched, '$.firmware.version') IS NOT NULL THEN 'fetched' END`;
+const SHARED = `d.pins = '{}' AND (d.grp IS NULL OR d.grp NOT IN (SELECT value FROM json_each(@pinnedGroups)))
+  AND d.id NOT IN (SELECT value FROM json_each(@ids))`;
+const sharedArgs = (s: FleetShared): Record<string, string> => ({
+  ids: JSON.stringify(s.ids),
+  pinnedGroups: JSON.stringify(s.pinnedGroups),
+});
+
 interface EventRow {
   id: number;
   at: string;
@@ -213,15 +243,28 @@ export class StateQueries {
     return this.kvPurge.run(nowMs).changes;
   }
 
-  /** Devices in id order with their firmware version (reported, else fetched), for the fleet view and its pages. */
-  fleetDevices(): FleetDeviceRow[] {
-    // Every device: the fleet view counts per profile over all of them and pages its device list itself.
-    const sql = `SELECT d.id, d.profile, d.model, d.grp, d.pins, d.status, s.last_seen,
-         COALESCE(json_extract(s.reported, '$.firmware'), json_extract(s.fetched, '$.firmware.version')) AS version,
-         CASE WHEN json_extract(s.reported, '$.firmware') IS NOT NULL THEN 'reported'
-              WHEN json_extract(s.fetched, '$.firmware.version') IS NOT NULL THEN 'fetched' END AS basis
+  /**
+   * Devices in id order with their firmware version (reported, else fetched), for the fleet view: `which`
+   * picks them: the ones not `shared` (see fleetCounts), a page of one status from a cursor, or all.
+   */
+  fleetDevices(which: { notShared?: FleetShared; status?: 'active' | 'pending'; after?: string; limit?: number } = {}): FleetDeviceRow[] {
+    const where: string[] = [];
+    const args: Record<string, string | number> = {};
+    if (which.notShared) {
+      where.push(`NOT (${SHARED})`);
+      Object.assign(args, sharedArgs(which.notShared));
+    }
+    if (which.status) {
+      where.push('d.status = @status');
+      args.status = which.status;
+    }
+    if (which.after !== undefined) {
+      where.push('d.id > @after');
+      args.after = which.after;
+    }
+    const sql = `SELECT d.id, d.profile, d.model, d.grp, d.pins, d.status, s.last_seen, ${VERSION} AS version, ${BASIS} AS basis
        FROM devices d LEFT JOIN device_state s ON s.device_id = d.id
-       ORDER BY d.id`;
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.id ${which.limit ? `LIMIT ${Math.trunc(which.limit)}` : ''}`;
     type Row = {
       id: string;
       profile: string;
@@ -234,18 +277,48 @@ export class StateQueries {
       basis: string | null;
     };
     return this.db
-      .prepare<[], Row>(sql)
-      .all()
+      .prepare<Record<string, string | number>, Row>(sql)
+      .all(args)
       .map((r) => ({
         id: r.id,
         profile: r.profile,
         model: r.model,
         group: r.grp,
-        pins: parseJson<Pins>(r.pins, {}, `devices.pins of ${r.id}`),
+        // Most devices pin nothing: no JSON parse for those.
+        pins: r.pins === '{}' ? {} : parseJson<Pins>(r.pins, {}, `devices.pins of ${r.id}`),
         status: r.status,
         version: r.version === null ? null : String(r.version),
         basis: r.basis as FleetDeviceRow['basis'],
         lastSeen: r.last_seen,
+      }));
+  }
+
+  /**
+   * How many devices share each (profile, model, group, status, version), over the devices whose firmware
+   * target depends on nothing else: no pins of their own, a group without pins, not in `shared.ids` (rollout
+   * entries, artifacts of their own). 100,000 devices come back as a few rows, counted in SQL.
+   */
+  fleetCounts(shared: FleetShared): FleetCountRow[] {
+    const sql = `SELECT d.profile AS profile, d.model AS model, d.grp AS grp, d.status AS status, ${VERSION} AS version,
+         COUNT(*) AS devices, MIN(d.id) AS first_id
+       FROM devices d LEFT JOIN device_state s ON s.device_id = d.id
+       WHERE ${SHARED} GROUP BY 1, 2, 3, 4, 5`;
+    type Row = Omit<FleetCountRow, 'group' | 'firstId' | 'version'> & {
+      grp: string | null;
+      first_id: string;
+      version: string | number | null;
+    };
+    return this.db
+      .prepare<Record<string, string>, Row>(sql)
+      .all(sharedArgs(shared))
+      .map((r) => ({
+        profile: r.profile,
+        model: r.model,
+        group: r.grp,
+        status: r.status,
+        version: r.version === null ? null : String(r.version),
+        devices: r.devices,
+        firstId: r.first_id,
       }));
   }
 
