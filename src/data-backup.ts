@@ -1,5 +1,5 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { deviceBackupDir } from './backups/backup-store.ts';
 import { sha256File } from './catalog/folder-import.ts';
 import { ApsError } from './errors.ts';
@@ -132,10 +132,25 @@ export async function backupData(dataDir: string, dir: string): Promise<Manifest
   return manifest;
 }
 
+/**
+ * Where a manifest entry lives under `root`, or undefined when it would land elsewhere: an absolute path, a
+ * `..` segment, or anything resolving outside `root` (a crafted backup must not write or read beside the data
+ * folder). Manifests say `/`; a backslash is refused too, as it is a separator on Windows.
+ */
+export function insidePath(root: string, path: unknown): string | undefined {
+  if (typeof path !== 'string' || path === '' || path.includes('\\') || path.includes('\0')) return undefined;
+  if (isAbsolute(path) || path.split('/').some((seg) => seg === '..' || seg === '')) return undefined;
+  const full = resolve(root, path);
+  const rel = relative(resolve(root), full);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? full : undefined;
+}
+
 function readManifest(dir: string): Manifest {
   try {
     const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
     if (m.format !== 1 || !Array.isArray(m.files)) throw new Error('not an APS data backup manifest');
+    const bad = m.files.find((f) => insidePath(dir, (f as Partial<ManifestFile> | null)?.path) === undefined);
+    if (bad !== undefined) throw new Error(`names a file outside the backup folder: ${JSON.stringify(bad?.path).slice(0, 200)}`);
     return m;
   } catch (e) {
     throw new ApsError(
@@ -225,7 +240,11 @@ export async function restoreData(dir: string, dataDir: string): Promise<{ files
   const m = readManifest(dir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   for (const f of m.files) {
-    const to = join(dataDir, f.path);
+    const to = insidePath(dataDir, f.path);
+    // readManifest checked every path against the backup folder; the target is checked as well, and only
+    // regular files are copied (a symbolic link in a backup would copy whatever it points at).
+    if (to === undefined || !lstatSync(join(dir, f.path)).isFile())
+      throw new ApsError('bad_request', `${dir}: manifest entry ${JSON.stringify(f.path)} is not a file inside the backup`);
     mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
     copyFileSync(join(dir, f.path), to);
     chmodSync(to, 0o600);

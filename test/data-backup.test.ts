@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import type { Manifest, VerifyReport } from '../src/data-backup.ts';
+import { restoreData, verifyData, type Manifest, type VerifyReport } from '../src/data-backup.ts';
 import { apsCli } from './helpers/cli.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
@@ -114,5 +114,30 @@ describe('aps data backup / verify / restore', () => {
     } finally {
       await s2.stop();
     }
+  });
+
+  it('refuses a backup whose manifest names a file outside its folder (.., absolute): nothing is read or written there', async () => {
+    // Review 13, finding 9: restore copied join(backup, path) to join(dataDir, path) for any manifest path.
+    const root = tempDir('aps-data-crafted-');
+    const payload = 'ssh-ed25519 AAAA attacker\n';
+    mkdirSync(join(root, 'escape'), { recursive: true });
+    writeFileSync(join(root, 'escape', 'authorized_keys'), payload);
+    for (const [name, path] of [
+      ['dotdot', '../escape/authorized_keys'],
+      ['nested', 'blobs/../../escape/authorized_keys'],
+      ['absolute', join(root, 'escape', 'authorized_keys')],
+    ] as const) {
+      const crafted = join(root, name);
+      cpSync(backup, crafted, { recursive: true });
+      const m = JSON.parse(readFileSync(join(crafted, 'manifest.json'), 'utf8')) as Manifest;
+      m.files.push({ path, size: Buffer.byteLength(payload), sha256: sha(payload) });
+      writeFileSync(join(crafted, 'manifest.json'), JSON.stringify(m));
+      const target = join(root, `target-${name}`, 'data');
+      await assert.rejects(restoreData(crafted, target), /outside the backup folder/, name);
+      await assert.rejects(verifyData(crafted), /outside the backup folder/, name);
+      assert.equal(existsSync(join(root, `target-${name}`, 'escape')), false, `${name}: written outside the data folder`);
+      assert.equal(existsSync(join(target, 'aps.sqlite')), false, `${name}: nothing restored`);
+    }
+    rmSync(root, { recursive: true, force: true });
   });
 });

@@ -39,3 +39,9 @@ export function parseNetworks(text: string | undefined, what: string): NetworkLi
 export function clientAddress(ip: string | undefined): string | undefined {
   return ip?.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 }
+
+/** Whether a client address is this host (127.0.0.0/8, ::1, or either as an IPv4-mapped address). */
+export function isLoopback(ip: string | undefined): boolean {
+  const a = clientAddress(ip);
+  return a !== undefined && (a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a));
+}
