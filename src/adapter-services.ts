@@ -111,7 +111,7 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
       }
       const f = renderedSource.get(id, file, `${key}|${core.windows.cacheToken(device)}`, render);
       if (opts.probe) opts.probe(id, file, f);
-      else if (device && !opts.readOnly) core.windows.noteRendered(id, file, f.bytes, f.revision.sha256);
+      else if (device && !opts.readOnly) core.windows.noteRendered(device, file, f.bytes, f.revision.sha256);
       return f;
     },
     artifactSerial: (id, slot, a) => renderedSource.artifactSerial(id, slot, a),

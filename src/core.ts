@@ -126,6 +126,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     (id) => catalog.get(id),
     (id) => devices.get(id) !== undefined,
     opts.clock ?? systemClock,
+    keys,
   );
   const audit = new AuditLog(store);
   let configToken = config.adminToken;

@@ -1,23 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { AudioCodesSimulator } from '../adapters/audiocodes/simulator.ts';
 import { bootPhone } from '../adapters/avaya/simulator.ts';
 import { runPoll } from '../adapters/innovaphone/simulator.ts';
 import { initialState, runCpeSession } from '../adapters/tr069/simulator.ts';
 import { runVopCycle } from '../adapters/vop/simulator.ts';
-import { PACKAGE_ROOT } from '../src/config.ts';
-import { CONSOLE_DIR } from '../src/transport/console-ui.ts';
+import { logIn, openConsoleBrowser } from './helpers/console-browser.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
-// The console in real headless Chromium (Debian's package; .ci/run installs it) against a real server with a
-// device of every adapter, each driven by its own simulator. Screenshots of each page go to
-// test-results/console/ (git-ignored) for a person to look at.
-const SHOTS = join(PACKAGE_ROOT, 'test-results', 'console');
+// The console in real headless Chromium against a real server with a device of every adapter, each driven
+// by its own simulator. Screenshots of each page go to test-results/console/ (test/helpers/console-browser.ts).
 const MIB = 1024 * 1024;
 
 describe('the web console in Chromium', () => {
@@ -27,12 +23,10 @@ describe('the web console in Chromium', () => {
   let vop7: number;
   const vopState = tempDir('aps-console-vop-');
   const vop = (): ReturnType<typeof runVopCycle> => runVopCycle({ server: s.http, user: 'panel1', password: 'vop-pw', stateDir: vopState });
-  const problems: string[] = [];
-  const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  let problems: string[];
+  let shot: (name: string) => Promise<Buffer>;
 
   before(async () => {
-    if (!existsSync(join(CONSOLE_DIR, 'index.html'))) execFileSync('npm', ['run', 'build:console'], { cwd: PACKAGE_ROOT, stdio: 'ignore' });
-    mkdirSync(SHOTS, { recursive: true });
     // An upstream folder the Sources page syncs (at the end, so the fleet counts above see none of it).
     const upstream = tempDir('aps-console-source-');
     writeFileSync(join(upstream, 'vop-9.1.bin'), 'vop firmware 9.1');
@@ -106,16 +100,7 @@ describe('the web console in Chromium', () => {
     assert.ok(phone.ok, phone.error);
     s.core.events.flush();
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
-    // Script errors and anything the Content-Security-Policy blocked: none by the end.
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy|Uncaught/i.test(m.text())) problems.push(m.text());
-    });
+    ({ browser, page, problems, shot } = await openConsoleBrowser());
   });
   after(async () => {
     await browser?.close();
@@ -125,8 +110,7 @@ describe('the web console in Chromium', () => {
   it('keeps everything out without a session: a wrong token gets the login page again', async () => {
     await page.goto(`${s.http}/ui/`);
     assert.equal(new URL(page.url()).pathname, '/ui/login');
-    await page.getByLabel('Admin token').fill('not-the-token-at-all');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, s, 'not-the-token-at-all');
     await page.getByRole('alert').filter({ hasText: 'not an admin token' }).waitFor();
     await shot('login-refused');
     const api = await page.evaluate(async () => (await fetch('/api/v1/devices')).status);
@@ -138,8 +122,7 @@ describe('the web console in Chromium', () => {
   });
 
   it('logs in; the fleet chart and table show the right counts', async () => {
-    await page.getByLabel('Admin token').fill(s.adminToken);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, s);
     await page.waitForURL(`${s.http}/ui/`);
     const cookie = (await page.context().cookies()).find((c) => c.name === 'aps_session')!;
     assert.equal(cookie.httpOnly, true);

@@ -111,11 +111,11 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
     assert.equal(await s.exited, 0, `exit code\n${s.output()}`);
     assert.ok(Date.now() - signalled < 20_000, 'the shutdown did not wait for the deadline');
 
-    const events = JSON.parse((await aps('events', '--json', '--limit', '100')).stdout) as Array<{
-      deviceId: string;
-      status: number;
-      bytes: number;
-    }>;
+    const events = (
+      JSON.parse((await aps('events', '--json', '--limit', '100')).stdout) as {
+        items: Array<{ deviceId: string; status: number; bytes: number }>;
+      }
+    ).items;
     for (const id of DEVICES) {
       const e = events.find((x) => x.deviceId === id && x.bytes === SIZE);
       assert.ok(e, `the event of ${id}'s download, written before the store closed`);

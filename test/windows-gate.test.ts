@@ -55,13 +55,13 @@ describe('WindowGate', () => {
   it('a device removed and added again under the same id is new again', async () => {
     clock.set('2026-01-16T12:00:00Z');
     core.devices.upsert({ id: 'g2', profile: 'vop', password: 'x' });
-    core.windows.noteRendered('g2', 'info', Buffer.from('a'), 'sha-a');
+    core.windows.noteRendered(device('g2'), 'info', Buffer.from('a'), 'sha-a');
     clock.set('2026-01-17T12:00:00Z');
     assert.equal(core.windows.mode(device('g2')), 'hold');
     core.devices.remove('g2');
     core.devices.upsert({ id: 'g2', profile: 'vop', password: 'x' });
     assert.equal(core.windows.mode(device('g2')), 'fresh');
-    core.windows.noteRendered('g2', 'info', Buffer.from('a'), 'sha-a');
+    core.windows.noteRendered(device('g2'), 'info', Buffer.from('a'), 'sha-a');
     assert.ok(core.windows.heldFile('g2', 'info'), 'held again, though the same bytes were noted before the removal');
   });
 });

@@ -137,6 +137,15 @@ export interface DeviceView {
   stale: boolean;
   canNotify: boolean;
   setup: { url: string; credentials?: { username: string; password: string }; hints: string[] };
+  /** Its maintenance window (null: changes reach it at once) and the slots it gets when the window opens. */
+  window: {
+    description: string;
+    open: boolean;
+    closesAt: string | null;
+    nextStart: string | null;
+    source: 'profile' | 'group';
+    pending: string[];
+  } | null;
 }
 
 export interface FleetVersionRow {
@@ -172,6 +181,8 @@ export interface Artifact {
   deviceId: string | null;
   origin: string;
   createdAt: string;
+  /** target: some device gets it now; candidate: waits for a rollout or a pin (release: manual); retired. */
+  status?: 'target' | 'candidate' | 'retired';
 }
 
 export interface PreviewFile {
@@ -189,4 +200,53 @@ export interface Backup {
   at: string;
   size: number;
   sha256: string;
+}
+
+export type RolloutState = 'running' | 'paused' | 'halted' | 'completed' | 'aborted';
+
+export interface Rollout {
+  id: number;
+  artifactId: number;
+  profile: string;
+  slot: string;
+  groups: string[];
+  stages: number[];
+  /** Index into stages of the stage now running. */
+  stage: number;
+  percent: number;
+  maxFailures: string;
+  timeoutSeconds: number;
+  /** The same as `6h`, `30m`, `45s`. */
+  timeout: string;
+  autoPromote: boolean;
+  state: RolloutState;
+  /** Why it halted (the devices and their faults), was aborted or completed. */
+  reason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  counts: RolloutCounts;
+  /** The counts of each stage begun so far (index = stage). */
+  byStage: RolloutCounts[];
+}
+
+export interface RolloutCounts {
+  devices: number;
+  pending: number;
+  succeeded: number;
+  failed: number;
+}
+
+export interface RolloutDevice {
+  deviceId: string;
+  /** The stage index that selected it. */
+  stage: number;
+  previousId: number | null;
+  assignedAt: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  detail: string | null;
+  updatedAt: string;
+}
+
+export interface RolloutDetail extends Rollout {
+  devices: RolloutDevice[];
 }

@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get, send, upload, type Artifact, type Profile } from './api.ts';
 import { bytes } from './format.ts';
+import { StartRollout } from './rollouts.tsx';
 
 type ArtifactView = Artifact & { targetedBy: string[] };
 const KINDS = ['firmware', 'config', 'bootstrap', 'aux'];
@@ -107,6 +108,7 @@ export function ArtifactsPage(): JSX.Element {
   const [profiles, setProfiles] = useState<Profile[]>([]);
   const [profile, setProfile] = useState('');
   const [message, setMessage] = useState('');
+  const [starting, setStarting] = useState<ArtifactView>();
   const load = useMemo(
     () => (): void =>
       void get<ArtifactView[]>(`/artifacts${profile ? `?profile=${encodeURIComponent(profile)}` : ''}`).then(setList, () => undefined),
@@ -146,6 +148,7 @@ export function ArtifactsPage(): JSX.Element {
       <p role="alert" id="artifact-message">
         {message}
       </p>
+      {starting && <StartRollout key={starting.id} artifact={starting} onCancel={() => setStarting(undefined)} />}
       <div class="scroll">
         <table id="artifacts">
           <thead>
@@ -156,6 +159,7 @@ export function ArtifactsPage(): JSX.Element {
               <th scope="col">Version</th>
               <th scope="col">File</th>
               <th scope="col">Size</th>
+              <th scope="col">Status</th>
               <th scope="col">Targeted by</th>
               <th scope="col">Action</th>
             </tr>
@@ -172,6 +176,7 @@ export function ArtifactsPage(): JSX.Element {
                   {a.deviceId && <small> (device {a.deviceId})</small>}
                 </td>
                 <td class="num">{bytes(a.size)}</td>
+                <td class={a.status === 'candidate' ? 'candidate' : undefined}>{a.status ?? '-'}</td>
                 <td>
                   {a.targetedBy.length === 0
                     ? 'none'
@@ -186,6 +191,14 @@ export function ArtifactsPage(): JSX.Element {
                   {a.targetedBy.length > 5 && ` and ${a.targetedBy.length - 5} more`}
                 </td>
                 <td>
+                  {/* A candidate waits for a rollout (release: manual); one of a device's own needs none. */}
+                  {a.status === 'candidate' && a.deviceId === null && (
+                    <>
+                      <button type="button" onClick={() => setStarting(a)} aria-label={`Start rollout of artifact ${a.id}`}>
+                        Start rollout
+                      </button>{' '}
+                    </>
+                  )}
                   <button type="button" onClick={() => void remove(a)} aria-label={`Delete artifact ${a.id}`}>
                     Delete
                   </button>

@@ -4,7 +4,7 @@ import { get, query, send, type DeviceEvent, type DeviceView, type Page, type Pr
 import { Backups } from './backups.tsx';
 import { Copyable } from './copy.tsx';
 import { EventTable } from './events.tsx';
-import { ago } from './format.ts';
+import { ago, when } from './format.ts';
 import { onLive } from './live.ts';
 
 type Row = { key: string; value: string };
@@ -248,6 +248,23 @@ export function DevicePage({ id }: { id: string }): JSX.Element {
           ))}
         </ul>
       </section>
+      {d.window && (
+        <section aria-labelledby="window-h">
+          <h2 id="window-h">Maintenance window</h2>
+          <dl class="facts" id="window">
+            <dt>Window</dt>
+            <dd>
+              {d.window.description} (from its {d.window.source})
+            </dd>
+            <dt>Now</dt>
+            <dd>{d.window.open ? `open, closes ${when(d.window.closesAt)}` : 'closed'}</dd>
+            <dt>Next start</dt>
+            <dd>{when(d.window.nextStart)}</dd>
+            <dt>Pending change</dt>
+            <dd>{d.window.pending.length ? `${d.window.pending.join(', ')}: a new target, given when the window opens` : 'none'}</dd>
+          </dl>
+        </section>
+      )}
       <section aria-labelledby="setup-h">
         <h2 id="setup-h">Setup</h2>
         <Copyable label="provisioning URL" value={d.setup.url} />

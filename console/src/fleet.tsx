@@ -1,9 +1,9 @@
 import type { JSX } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { get, query, send, type DeviceView, type Fleet, type Page, type Profile } from './api.ts';
 import { ago, eventOutcome } from './format.ts';
 import { FleetChart, versionLabel } from './fleet-chart.tsx';
-import { onLive } from './live.ts';
+import { useLiveRefresh } from './live.ts';
 
 interface Filters {
   adapter: string;
@@ -16,18 +16,6 @@ interface Filters {
 
 const EMPTY: Filters = { adapter: '', profile: '', group: '', version: '', status: '', q: '' };
 const STATUSES = ['active', 'pending', 'refused', 'faulted', 'stale'];
-
-/** Refetches when the server records something (at most every 3 s: a busy fleet sends many events a second). */
-function useLiveRefresh(refresh: () => void): void {
-  const timer = useRef<number>(undefined);
-  useEffect(
-    () =>
-      onLive(() => {
-        if (timer.current === undefined) timer.current = window.setTimeout(() => ((timer.current = undefined), refresh()), 3000);
-      }),
-    [refresh],
-  );
-}
 
 export function DeviceRows({ devices }: { devices: DeviceView[] }): JSX.Element {
   return (

@@ -23,3 +23,12 @@ export function eventOutcome(e: { status: number; fault: { code: string; message
   if (e.fault) return `fault ${e.fault.code} ${e.fault.message}`.trim();
   return e.status >= 400 ? `refused (${e.status})` : `ok (${e.status})`;
 }
+
+/** An ISO time as the browser's local date and time, with its distance from now. */
+export function when(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const ms = Date.parse(iso) - Date.now();
+  const m = Math.round(Math.abs(ms) / 60_000);
+  const span = m < 60 ? `${m} min` : m < 2880 ? `${Math.round(m / 60)} h` : `${Math.round(m / 1440)} d`;
+  return `${new Date(iso).toLocaleString()} (${ms >= 0 ? `in ${span}` : `${span} ago`})`;
+}

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'preact/hooks';
 import type { DeviceEvent } from './api.ts';
 
 // One EventSource for the whole console (GET /api/v1/events/stream with the session cookie); pages
@@ -24,4 +25,22 @@ export function stopLive(): void {
 export function onLive(fn: Listener): () => void {
   listeners.add(fn);
   return () => void listeners.delete(fn);
+}
+
+const every = (): boolean => true;
+
+/**
+ * Refetches when the server records an event `when` accepts (all by default), at most once per `delayMs`:
+ * a busy fleet sends many events a second.
+ */
+export function useLiveRefresh(refresh: () => void, when: (e: DeviceEvent) => boolean = every, delayMs = 3000): void {
+  const timer = useRef<number>(undefined);
+  useEffect(
+    () =>
+      onLive((e) => {
+        if (!when(e) || timer.current !== undefined) return;
+        timer.current = window.setTimeout(() => ((timer.current = undefined), refresh()), delayMs);
+      }),
+    [refresh, when, delayMs],
+  );
 }

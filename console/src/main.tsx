@@ -5,6 +5,7 @@ import { ArtifactsPage } from './artifacts.tsx';
 import { DevicePage } from './device.tsx';
 import { EventsPage } from './events.tsx';
 import { FleetPage } from './fleet.tsx';
+import { RolloutPage, RolloutsPage } from './rollouts.tsx';
 import { SourcesPage } from './sources.tsx';
 import { startLive, stopLive } from './live.ts';
 import { BASE, usePath } from './router.ts';
@@ -14,10 +15,22 @@ function Page({ path }: { path: string }) {
   const url = new URL(path, location.origin);
   const device = /^\/ui\/devices\/([^/]+)$/.exec(url.pathname);
   if (device) return <DevicePage id={decodeURIComponent(device[1]!)} />;
+  const rollout = /^\/ui\/rollouts\/(\d+)$/.exec(url.pathname);
+  if (rollout) return <RolloutPage id={Number(rollout[1])} />;
+  if (url.pathname === `${BASE}/rollouts`) return <RolloutsPage />;
   if (url.pathname === `${BASE}/artifacts`) return <ArtifactsPage />;
   if (url.pathname === `${BASE}/events`) return <EventsPage />;
   if (url.pathname === `${BASE}/sources`) return <SourcesPage />;
   return <FleetPage />;
+}
+
+function titleOf(pathname: string): string {
+  const device = /^\/ui\/devices\/([^/]+)$/.exec(pathname);
+  if (device) return `Device ${decodeURIComponent(device[1]!)}`;
+  const rollout = /^\/ui\/rollouts\/(\d+)$/.exec(pathname);
+  if (rollout) return `Rollout ${rollout[1]}`;
+  const pages: Record<string, string> = { artifacts: 'Artifacts', rollouts: 'Rollouts', events: 'Events', sources: 'Sources' };
+  return pages[pathname.split('/')[2] ?? ''] ?? 'Fleet';
 }
 
 function App() {
@@ -37,9 +50,7 @@ function App() {
   // A new page moves the focus to it (keyboard and screen-reader users start there) and names the tab.
   const first = useRef(true);
   useEffect(() => {
-    const pathname = new URL(path, location.origin).pathname;
-    const device = /^\/ui\/devices\/([^/]+)$/.exec(pathname);
-    document.title = `${device ? `Device ${decodeURIComponent(device[1]!)}` : pathname.endsWith('/artifacts') ? 'Artifacts' : pathname.endsWith('/events') ? 'Events' : pathname.endsWith('/sources') ? 'Sources' : 'Fleet'} · APS console`;
+    document.title = `${titleOf(new URL(path, location.origin).pathname)} · APS console`;
     if (first.current) first.current = false;
     else document.getElementById('main')?.focus();
   }, [path]);
@@ -49,7 +60,7 @@ function App() {
     toLogin();
   };
   const link = (href: string, label: string) => {
-    const current = href === `${BASE}/` ? !/^\/ui\/(artifacts|events|sources)/.test(path) : path.startsWith(href);
+    const current = href === `${BASE}/` ? !/^\/ui\/(artifacts|rollouts|events|sources)/.test(path) : path.startsWith(href);
     return (
       <a href={href} aria-current={current ? 'page' : undefined}>
         {label}
@@ -66,6 +77,7 @@ function App() {
         <nav aria-label="Console">
           {link(`${BASE}/`, 'Fleet')}
           {link(`${BASE}/artifacts`, 'Artifacts')}
+          {link(`${BASE}/rollouts`, 'Rollouts')}
           {link(`${BASE}/events`, 'Events')}
           {link(`${BASE}/sources`, 'Sources')}
         </nav>

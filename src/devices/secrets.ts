@@ -63,6 +63,26 @@ export class Keyring {
       return undefined;
     }
   }
+
+  /** encrypt() for bytes (a rendered file may be binary): version byte 1, iv (12), tag (16), body. */
+  sealBytes(plain: Buffer): Buffer {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.key('secret-box'), iv);
+    const body = Buffer.concat([c.update(plain), c.final()]);
+    return Buffer.concat([Buffer.of(1), iv, c.getAuthTag(), body]);
+  }
+
+  /** The bytes sealBytes() sealed; undefined when the box is not one, or was sealed under another key. */
+  openBytes(box: Buffer): Buffer | undefined {
+    if (box.length < 29 || box[0] !== 1) return undefined;
+    try {
+      const d = createDecipheriv('aes-256-gcm', this.key('secret-box'), box.subarray(1, 13));
+      d.setAuthTag(box.subarray(13, 29));
+      return Buffer.concat([d.update(box.subarray(29)), d.final()]);
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 // Device passwords are machine credentials (long, random, set by the site), so a slow hash buys little

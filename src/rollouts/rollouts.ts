@@ -37,6 +37,10 @@ export interface Rollout extends RolloutRecord {
   /** The current stage's percentage. */
   percent: number;
   counts: RolloutCounts;
+  /** timeoutSeconds as given to start (`6h`, `30m`, `45s`). */
+  timeout: string;
+  /** The same counts for each stage begun so far (index = stage): the devices that stage selected. */
+  byStage: RolloutCounts[];
 }
 
 export interface RolloutDetail extends Rollout {
@@ -329,11 +333,16 @@ function artifactOf(core: RolloutCore, r: RolloutRecord): ArtifactRecord {
 
 function summary(core: RolloutCore, r: RolloutRecord): Rollout {
   const rows = core.store.rollouts.devices(r.id);
-  const count = (s: RolloutDeviceRecord['status']): number => rows.filter((d) => d.status === s).length;
+  const counts = (of: readonly RolloutDeviceRecord[]): RolloutCounts => {
+    const n = (s: RolloutDeviceRecord['status']): number => of.filter((d) => d.status === s).length;
+    return { devices: of.length, pending: n('pending'), succeeded: n('succeeded'), failed: n('failed') };
+  };
   return {
     ...r,
     percent: r.stages[r.stage] ?? 100,
-    counts: { devices: rows.length, pending: count('pending'), succeeded: count('succeeded'), failed: count('failed') },
+    timeout: formatSeconds(r.timeoutSeconds),
+    counts: counts(rows),
+    byStage: Array.from({ length: Math.min(r.stage + 1, r.stages.length) }, (_, i) => counts(rows.filter((d) => d.stage === i))),
   };
 }
 

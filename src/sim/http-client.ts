@@ -104,14 +104,14 @@ export function withTlsHint(e: Error, url: URL): Error {
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
- * Parses "500ms", "30s", "10m", "6h" into milliseconds, for a simulator's `--every`. Zero and anything
+ * Parses "500ms", "30s", "10m", "6h", "1d" into milliseconds, for a simulator's `--every`. Zero and anything
  * longer than a timer can wait (Node would warn and fire every millisecond instead) are refused.
  */
 export function parseDuration(text: string, flag?: string): number {
   const what = flag ? `${flag} ${text}` : `"${text}"`;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  if (!m) throw new Error(`${what} is not a duration like 30s, 10m or 6h`);
-  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new Error(`${what} is not a duration like 30s, 10m, 6h or 1d`);
+  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
   if (ms < 1) throw new Error(`${what} is too short: at least 1ms`);
   if (ms > MAX_TIMER_MS) throw new Error(`${what} is too long: at most ${Math.floor(MAX_TIMER_MS / 3_600_000)}h (about 24.8 days)`);
   return ms;

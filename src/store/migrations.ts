@@ -267,4 +267,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_at ON audit (at);
   CREATE INDEX audit_who ON audit (who, id);
   `,
+  // 9: rendered files held for a maintenance window were stored in clear (SIP passwords among them). They are
+  // sealed now (AES-GCM, data/secret.key, src/windows/gate.ts), and SQL has no key to seal the old ones with:
+  // their bytes are dropped (the sha256 stays), zeroed on disk so neither the file nor a backup keeps them.
+  // A device outside its window is given a fresh render of a file whose bytes were dropped, once.
+  `
+  PRAGMA secure_delete = ON;
+  UPDATE window_held SET bytes = NULL WHERE bytes IS NOT NULL;
+  PRAGMA secure_delete = OFF;
+  `,
 ];

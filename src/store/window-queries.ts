@@ -7,6 +7,7 @@ export interface HeldRecord {
   key: string;
   artifactId: number | null;
   sha256: string;
+  /** A rendered file's bytes sealed with the keyring (WindowGate opens them); null for a slot, or dropped. */
   bytes: Buffer | null;
   firstAt: string;
   at: string;

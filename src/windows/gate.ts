@@ -5,11 +5,14 @@
 // held targets) is what keeps a file byte-identical: a variable, a template or a group edited outside the
 // window would otherwise change it, and with it its serial, ETag and Last-Modified.
 // Vendor-blind: adapters reach it only through the catalog reader and rendered files of their services.
+// Rendered bytes hold secrets (SIP passwords): they are kept only for a device that has a window, sealed
+// with the keyring as device secrets are, and written without waiting for another process's write lock.
 import type { ArtifactRecord, Store } from '../store/index.ts';
 import type { TargetSubject } from '../catalog/catalog.ts';
 import { slotKey } from '../catalog/pins.ts';
 import type { Clock } from '../clock.ts';
 import type { Profile } from '../profiles/profiles.ts';
+import { isBusyError } from '../store/index.ts';
 import { describeWindow, parseWindow, type WindowDef } from './window-def.ts';
 import { localHhmm, windowHours, windowTimes, type WindowTimes } from './window-time.ts';
 
@@ -40,6 +43,12 @@ export interface DeviceWindow {
 
 type WindowSubject = Pick<TargetSubject, 'id' | 'profile' | 'group'>;
 
+/** Seals held rendered bytes (src/devices/secrets.ts Keyring): nothing held is in clear in the database. */
+export interface HeldSealer {
+  sealBytes(plain: Buffer): Buffer;
+  openBytes(box: Buffer): Buffer | undefined;
+}
+
 const artifactKey = (slot: string): string => `slot:${slot}`;
 const fileKey = (file: string): string => `file:${file}`;
 
@@ -53,6 +62,7 @@ export class WindowGate {
   private groups = new Map<string, WindowDef | null>();
   private readonly times = new WeakMap<WindowDef, { from: number; until: number; times: WindowTimes; hours: number[] }>();
   private readonly profiles: () => Profile[];
+  private readonly sealer: HeldSealer;
   /**
    * Last sha256 written per device and file: a poll that renders the same bytes writes nothing. Forgotten
    * at each change generation (a removed device's rows go with it; one of the same id starts afresh).
@@ -66,7 +76,9 @@ export class WindowGate {
     artifact: (id: number) => ArtifactRecord | undefined,
     isDevice: (id: string) => boolean,
     clock: Clock,
+    sealer: HeldSealer,
   ) {
+    this.sealer = sealer;
     this.isDevice = isDevice;
     this.store = store;
     this.profile = (name) => profiles.get(name);
@@ -180,16 +192,28 @@ export class WindowGate {
     return out;
   }
 
-  /** The bytes of a rendered file a device holds, to answer with outside its window. */
+  /**
+   * The bytes of a rendered file a device holds, to answer with outside its window; undefined when none are
+   * kept (dropped by migration 9, or sealed under another data/secret.key).
+   */
   heldFile(deviceId: string, file: string): Buffer | undefined {
-    return this.store.windows.held(deviceId, fileKey(file))?.bytes ?? undefined;
+    const box = this.store.windows.held(deviceId, fileKey(file))?.bytes;
+    return box ? this.sealer.openBytes(box) : undefined;
   }
 
-  /** A rendered file given to a device (inside its window, or new): what it holds from now on. */
-  noteRendered(deviceId: string, file: string, bytes: Buffer, sha256: string): void {
-    const key = `${deviceId}\0${file}`;
+  /**
+   * A rendered file given to a device (inside its window, or new): what it holds from now on. Kept only
+   * for a device that has a window (the bytes are what it is answered with outside it), sealed. A write
+   * another process's lock would delay is skipped rather than waited for: the next poll writes it.
+   */
+  noteRendered(device: WindowSubject, file: string, bytes: Buffer, sha256: string): void {
+    if (!this.definitionOf(device)) return;
+    const key = `${device.id}\0${file}`;
     if (this.memo().get(key) === sha256) return;
-    if (this.store.windows.held(deviceId, fileKey(file))?.sha256 !== sha256) this.hold(deviceId, fileKey(file), null, sha256, bytes);
+    const held = this.store.windows.held(device.id, fileKey(file));
+    if (held?.sha256 !== sha256 || !held.bytes) {
+      if (!this.holdWithoutWaiting(device.id, fileKey(file), null, sha256, this.sealer.sealBytes(bytes))) return;
+    }
     if (this.heldSha.size >= 50_000) this.heldSha.delete(this.heldSha.keys().next().value!);
     this.heldSha.set(key, sha256);
   }
@@ -198,7 +222,7 @@ export class WindowGate {
   private noteOffered(owner: string, key: string, a: ArtifactRecord): void {
     const memo = `${owner}\0${key}`;
     if (this.memo().get(memo) === a.sha256) return;
-    if (this.store.windows.held(owner, key)?.artifactId !== a.id) this.hold(owner, key, a.id, a.sha256, null);
+    if (this.store.windows.held(owner, key)?.artifactId !== a.id && !this.holdWithoutWaiting(owner, key, a.id, a.sha256, null)) return;
     this.heldSha.set(memo, a.sha256);
   }
 
@@ -247,6 +271,17 @@ export class WindowGate {
 
   private hold(deviceId: string, key: string, artifactId: number | null, sha256: string, bytes: Buffer | null): void {
     this.store.windows.putHeld({ deviceId, key, artifactId, sha256, bytes, at: new Date(this.clock.now()).toISOString() });
+  }
+
+  /** hold() from a device request: false when another process holds the write lock (tried again next poll). */
+  private holdWithoutWaiting(deviceId: string, key: string, artifactId: number | null, sha256: string, bytes: Buffer | null): boolean {
+    try {
+      this.store.withoutWaiting(() => this.hold(deviceId, key, artifactId, sha256, bytes));
+      return true;
+    } catch (e) {
+      if (isBusyError(e)) return false;
+      throw e;
+    }
   }
 
   /** A group's own window (`window:` on the group in an apply file), overriding its devices' profiles'. */

@@ -21,7 +21,7 @@ function validZone(tz: string): boolean {
   }
 }
 
-/** A window's length: "90m", "3h", "30s" (the simulators' duration syntax), at most seven days. */
+/** A window's length: "90m", "3h", "7d" (the simulators' duration syntax), at most seven days. */
 export function windowDuration(text: string): number | undefined {
   try {
     const ms = parseDuration(text);
@@ -64,7 +64,7 @@ const cronWindow = z
       },
       { message: 'not a cron expression (minute hour day month weekday, optionally seconds first)' },
     ),
-    duration: z.string().refine((d) => windowDuration(d) !== undefined, { message: 'must be like 90m or 3h (at most 7 days)' }),
+    duration: z.string().refine((d) => windowDuration(d) !== undefined, { message: 'must be like 90m, 3h or 7d (at most 7 days)' }),
     ...common,
   })
   .strict();

@@ -51,6 +51,29 @@ describe('window times', () => {
     assert.equal(t.closesAt?.toISOString(), '2026-03-29T02:00:00.000Z', '04:00 CEST: two hours of wall clock, not three');
   });
 
+  it('a window the spring-forward night skips whole opens when the clock resumes, for its length', () => {
+    // Berlin springs forward on Sunday 2027-03-28 at 02:00 local (01:00Z): 02:00-03:00 never shows on the clock.
+    const weekly = parseWindow({ days: ['sun'], from: '02:00', to: '03:00', tz: 'Europe/Berlin' }, 'test');
+    const sat = windowTimes(weekly, at('2027-03-27T12:00:00Z'));
+    assert.equal(sat.nextStart?.toISOString(), '2027-03-28T01:00:00.000Z', '03:00 CEST that Sunday, not a week later');
+    const t = windowTimes(weekly, at('2027-03-28T01:30:00Z'));
+    assert.equal(t.open, true);
+    assert.equal(t.closesAt?.toISOString(), '2027-03-28T02:00:00.000Z');
+    assert.deepEqual(
+      startsBetween(weekly, at('2027-03-27T12:00:00Z'), at('2027-03-28T12:00:00Z')).map((d) => d.toISOString()),
+      ['2027-03-28T01:00:00.000Z'],
+    );
+    // The same window as cron starts at the same instant (croner runs a skipped time when the clock resumes).
+    const cron = parseWindow({ cron: '0 2 * * 0', duration: '1h', tz: 'Europe/Berlin' }, 'test');
+    assert.equal(windowTimes(cron, at('2027-03-27T12:00:00Z')).nextStart?.toISOString(), sat.nextStart?.toISOString());
+  });
+
+  it('a cron window may last up to seven days, 7d included', () => {
+    const week = parseWindow({ cron: '0 0 * * 1', duration: '7d', tz: 'UTC' }, 'test');
+    assert.equal(windowTimes(week, at('2026-01-18T23:59:00Z')).open, true, 'Sunday night, the end of the week from Monday');
+    assert.throws(() => parseWindow({ cron: '0 0 * * 1', duration: '8d', tz: 'UTC' }, 'test'), /window\.duration: .*at most 7 days/);
+  });
+
   it('cron windows: open for their duration after each occurrence, in their zone', () => {
     const w = parseWindow({ cron: '0 2 * * 1-5', duration: '3h', tz: 'Europe/Berlin' }, 'test');
     assert.equal(windowTimes(w, at('2026-01-13T02:00:00Z')).open, true);

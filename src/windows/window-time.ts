@@ -1,6 +1,8 @@
 // When a window is open, computed from its definition and an instant. Weekday-and-hours windows are read
-// on the wall clock of their IANA zone (Intl), so DST needs no special case: a window 02:00-05:00 is open
-// while the local clock shows 02:00-04:59, whatever the UTC offset is that night. A window whose `to` is
+// on the wall clock of their IANA zone (Intl): a window 02:00-05:00 is open while the local clock shows
+// 02:00-04:59, whatever the UTC offset is that night. One DST case is special: a window the clock skips
+// whole (02:00-03:00 on a spring-forward night) opens when the clock resumes, for its length, rather than
+// not at all that day (a weekly window would wait two weeks; a cron window also runs then). A window whose `to` is
 // not after its `from` crosses midnight and belongs to the day it starts on. Cron windows start at each
 // occurrence (croner, in the window's zone) and last `duration`.
 import { Cron } from 'croner';
@@ -113,7 +115,7 @@ function hoursOccurrences(w: HoursWindow, ms: number, daysBefore: number, daysAf
     const start = instantOf(y, m, d, from, w.tz);
     // The end on the wall clock too (a window across a DST change is an hour shorter or longer).
     const end = instantOf(y, m, d, from + length, w.tz);
-    if (end > start) out.push([start, end]);
+    out.push([start, end > start ? end : start + length * 60_000]);
   }
   return out;
 }
