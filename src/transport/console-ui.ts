@@ -12,11 +12,13 @@ export const CONSOLE_DIR = join(PACKAGE_ROOT, 'dist', 'console');
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+// Referrer-Policy same-origin rather than no-referrer: under no-referrer a browser sends `Origin: null` with the
+// login form's POST, which the login's forgery check cannot tell from another site's sandboxed form.
 function headers(res: Response): void {
   res.set({
     'Content-Security-Policy': CSP,
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    'Referrer-Policy': 'same-origin',
     'X-Frame-Options': 'DENY',
   });
 }
