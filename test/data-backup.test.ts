@@ -4,7 +4,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, st
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { restoreData, verifyData, type Manifest, type VerifyReport } from '../src/data-backup.ts';
+import { backupData, restoreData, verifyData, type Manifest, type VerifyReport } from '../src/data-backup.ts';
 import { apsCli } from './helpers/cli.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
@@ -139,5 +139,28 @@ describe('aps data backup / verify / restore', () => {
       assert.equal(existsSync(join(target, 'aps.sqlite')), false, `${name}: nothing restored`);
     }
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('--without-keys leaves out secret.key, admin.token and tls/; restore then needs the key kept apart (--key)', async () => {
+    const root = tempDir('aps-data-nokeys-');
+    const bare = join(root, 'backup');
+    const m = await backupData(s.dataDir, bare, { withoutKeys: true });
+    assert.equal(m.withoutKeys, true);
+    const paths = m.files.map((f) => f.path);
+    assert.ok(paths.includes('aps.sqlite'));
+    for (const p of paths) assert.doesNotMatch(p, /^(secret\.key|admin\.token|tls\/)/);
+    assert.equal(existsSync(join(bare, 'secret.key')), false);
+    const target = join(root, 'data');
+    await assert.rejects(restoreData(bare, target), /--key/);
+    assert.equal(existsSync(join(target, 'aps.sqlite')), false, 'nothing restored without the key');
+    await assert.rejects(restoreData(backup, join(root, 'other'), { keyFile: join(s.dataDir, 'secret.key') }), /holds its own/);
+    await restoreData(bare, target, { keyFile: join(s.dataDir, 'secret.key') });
+    assert.equal(statSync(join(target, 'secret.key')).mode & 0o777, 0o600);
+    const s2 = await startTestServer({}, target);
+    try {
+      assert.equal(s2.core.backups.read('alice', 1).toString(), DEVICE_CONFIG, 'sealed with the key given back');
+    } finally {
+      await s2.stop();
+    }
   });
 });
