@@ -19,7 +19,7 @@ describe('console sessions (memory, expiry)', () => {
     assert.ok(s.fromRequest(req), 'the use at 900 moved the idle end to 1900');
     now = 2600;
     assert.equal(s.fromRequest(req), undefined, 'past the absolute end');
-    assert.equal(s.alive(id), false);
+    assert.equal(s.identity(id), undefined);
     const other = s.create('tok', 'ops').id;
     now += 1001;
     assert.equal(s.fromRequest(cookieOf(other) as never), undefined, 'idle too long');
@@ -33,12 +33,12 @@ describe('console sessions (memory, expiry)', () => {
     const b = s.create('tok', 'ops').id;
     const c = s.create('tok', 'ops').id;
     for (let i = 0; i < 50; i++) s.create('tok', 'ops');
-    assert.equal(s.alive(a), false);
-    assert.ok(s.alive(theirs), "logging in again and again with one token never ends another token's session");
+    assert.equal(s.identity(a), undefined);
+    assert.ok(s.identity(theirs), "logging in again and again with one token never ends another token's session");
     const d = s.create('tok', 'ops').id;
     const e = s.create('tok', 'ops').id;
-    assert.equal(s.alive(c), false);
-    assert.ok(s.alive(d) && s.alive(e));
+    assert.equal(s.identity(c), undefined);
+    assert.ok(s.identity(d) && s.identity(e));
     s.destroy(d);
     assert.equal(s.fromRequest(cookieOf(d) as never), undefined);
     assert.equal(s.fromRequest(cookieOf('made-up') as never), undefined);

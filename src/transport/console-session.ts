@@ -118,11 +118,6 @@ export class ConsoleSessions {
     return who;
   }
 
-  /** Whether the session is still live; never touches it. */
-  alive(id: string): boolean {
-    return this.identity(id) !== undefined;
-  }
-
   destroy(id: string): void {
     this.sessions.delete(id);
   }
