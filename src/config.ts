@@ -209,6 +209,14 @@ export const configSchema = z
     adapters: z.record(z.string(), z.unknown()).default({}),
     /** Upstream artifact sources (local folders, SFTP repositories), synced by `aps sync` or on a schedule. */
     sources: sourcesSchema,
+    /**
+     * The web console (/ui) and its log-in (POST /api/v1/session) are refused over plain HTTP except to this
+     * host itself: `allowHttp: true` serves them anywhere (a trusted network, TLS ended elsewhere without X-Forwarded-Proto).
+     */
+    console: z
+      .object({ allowHttp: z.boolean().default(false) })
+      .strict()
+      .default({ allowHttp: false }),
     /** Staged rollouts: how often device health is judged (timeouts, promotion) besides when devices report. */
     rollouts: z
       .object({ tickSeconds: z.number().min(0.05).max(3600).default(30) })

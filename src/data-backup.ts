@@ -1,5 +1,5 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { deviceBackupDir } from './backups/backup-store.ts';
 import { sha256File } from './catalog/folder-import.ts';
 import { ApsError } from './errors.ts';
@@ -15,6 +15,7 @@ export const MANIFEST = 'manifest.json';
 const DB = 'aps.sqlite';
 /** Files besides the database and blobs a data folder needs: the key sealed secrets and backups need, the admin token, the TLS pair. */
 const KEY_FILES = ['secret.key', 'admin.token', join('tls', 'cert.pem'), join('tls', 'key.pem')];
+const SECRET_KEY = 'secret.key';
 
 export interface ManifestFile {
   path: string;
@@ -31,6 +32,8 @@ export interface Manifest {
   schema: number;
   artifacts: number;
   deviceBackups: number;
+  /** Taken with --without-keys: no secret.key, admin.token or TLS pair; restore needs the secret.key kept apart. */
+  withoutKeys?: true;
   files: ManifestFile[];
 }
 
@@ -85,7 +88,7 @@ async function copyInto(from: string, to: string, path: string): Promise<Manifes
  * backup files that copy names, the key files, and the manifest. Each blob is checked against its sha256
  * as it is copied: a backup never carries a corrupt blob silently.
  */
-export async function backupData(dataDir: string, dir: string): Promise<Manifest> {
+export async function backupData(dataDir: string, dir: string, opts: { withoutKeys?: boolean } = {}): Promise<Manifest> {
   if (!existsSync(join(dataDir, DB))) throw new ApsError('not_found', `no APS data folder at ${dataDir} (no ${DB})`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new ApsError('conflict', `${dir} is not empty: back up into a new folder`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -118,7 +121,8 @@ export async function backupData(dataDir: string, dir: string): Promise<Manifest
   for (const path of refs.backupFiles) {
     if (existsSync(join(dataDir, path))) files.push(await copyInto(dataDir, dir, path));
   }
-  for (const path of KEY_FILES) if (existsSync(join(dataDir, path))) files.push(await copyInto(dataDir, dir, path));
+  // --without-keys leaves out the whole set: a TLS certificate without its key would not load, a new pair is made.
+  if (!opts.withoutKeys) for (const path of KEY_FILES) if (existsSync(join(dataDir, path))) files.push(await copyInto(dataDir, dir, path));
   const manifest: Manifest = {
     format: 1,
     createdAt: new Date().toISOString(),
@@ -126,16 +130,32 @@ export async function backupData(dataDir: string, dir: string): Promise<Manifest
     schema,
     artifacts: refs.blobs.size,
     deviceBackups: refs.backupFiles.length,
+    ...(opts.withoutKeys ? { withoutKeys: true as const } : {}),
     files,
   };
   writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + '\n', 0o600);
   return manifest;
 }
 
+/**
+ * Where a manifest entry lives under `root`, or undefined when it would land elsewhere: an absolute path, a
+ * `..` segment, or anything resolving outside `root` (a crafted backup must not write or read beside the data
+ * folder). Manifests say `/`; a backslash is refused too, as it is a separator on Windows.
+ */
+export function insidePath(root: string, path: unknown): string | undefined {
+  if (typeof path !== 'string' || path === '' || path.includes('\\') || path.includes('\0')) return undefined;
+  if (isAbsolute(path) || path.split('/').some((seg) => seg === '..' || seg === '')) return undefined;
+  const full = resolve(root, path);
+  const rel = relative(resolve(root), full);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? full : undefined;
+}
+
 function readManifest(dir: string): Manifest {
   try {
     const m = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
     if (m.format !== 1 || !Array.isArray(m.files)) throw new Error('not an APS data backup manifest');
+    const bad = m.files.find((f) => insidePath(dir, (f as Partial<ManifestFile> | null)?.path) === undefined);
+    if (bad !== undefined) throw new Error(`names a file outside the backup folder: ${JSON.stringify(bad?.path).slice(0, 200)}`);
     return m;
   } catch (e) {
     throw new ApsError(
@@ -215,7 +235,11 @@ export async function verifyData(folder: string): Promise<VerifyReport> {
  * `aps data restore DIR --data-dir X`: verifies the backup, then copies it into X, which must not hold a
  * store yet (the server stopped, the old folder moved aside). Files land owner-only; the manifest stays behind.
  */
-export async function restoreData(dir: string, dataDir: string): Promise<{ files: number; report: VerifyReport }> {
+export async function restoreData(
+  dir: string,
+  dataDir: string,
+  opts: { keyFile?: string } = {},
+): Promise<{ files: number; report: VerifyReport }> {
   if (!existsSync(join(dir, MANIFEST))) throw new ApsError('bad_request', `${dir} is not an APS data backup (no ${MANIFEST})`);
   if (existsSync(join(dataDir, DB))) {
     throw new ApsError('conflict', `${dataDir} already holds a store: stop the server and move the folder aside before restoring into it`);
@@ -223,12 +247,26 @@ export async function restoreData(dir: string, dataDir: string): Promise<{ files
   const report = await verifyData(dir);
   if (!report.ok) throw new ApsError('conflict', `the backup in ${dir} does not verify: run aps data verify ${dir}`);
   const m = readManifest(dir);
+  const hasKey = m.files.some((f) => f.path === SECRET_KEY);
+  // Without its key a restored store's sealed secrets and backups cannot be opened, and a server would make a new one.
+  if (!hasKey && opts.keyFile === undefined)
+    throw new ApsError('bad_request', `${dir} holds no ${SECRET_KEY} (taken --without-keys): give the one kept apart with --key FILE`);
+  if (hasKey && opts.keyFile !== undefined)
+    throw new ApsError('bad_request', `${dir} holds its own ${SECRET_KEY}: --key is only for a backup without keys`);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   for (const f of m.files) {
-    const to = join(dataDir, f.path);
+    const to = insidePath(dataDir, f.path);
+    // readManifest checked every path against the backup folder; the target is checked as well, and only
+    // regular files are copied (a symbolic link in a backup would copy whatever it points at).
+    if (to === undefined || !lstatSync(join(dir, f.path)).isFile())
+      throw new ApsError('bad_request', `${dir}: manifest entry ${JSON.stringify(f.path)} is not a file inside the backup`);
     mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
     copyFileSync(join(dir, f.path), to);
     chmodSync(to, 0o600);
+  }
+  if (opts.keyFile !== undefined) {
+    copyFileSync(opts.keyFile, join(dataDir, SECRET_KEY));
+    chmodSync(join(dataDir, SECRET_KEY), 0o600);
   }
   fsyncDir(dataDir);
   return { files: m.files.length, report };

@@ -9,6 +9,8 @@ export type ApsErrorCode =
   | 'invalid_config'
   | 'invalid_profile'
   | 'too_large'
+  // A client holds too much at once (open event streams) or failed to log in too often: try later.
+  | 'too_many_requests'
   // A device sent something it should not have (malformed XML, a body over a limit): its fault, a 400.
   | 'bad_device_input'
   // The operator's settings or template cannot give this device a valid file: a 500 to the device, the
@@ -29,6 +31,7 @@ const STATUS: Record<ApsErrorCode, number> = {
   invalid_config: 500,
   invalid_profile: 500,
   too_large: 413,
+  too_many_requests: 429,
   bad_device_input: 400,
   render_failed: 500,
   device_fault: 502,

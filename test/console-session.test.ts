@@ -10,7 +10,7 @@ describe('console sessions (memory, expiry)', () => {
   it('end after the idle time unless used, and after the absolute time whatever the use', () => {
     let now = 0;
     const s = new ConsoleSessions((t) => (t === 'tok' ? who : undefined), { idleMs: 1000, maxMs: 2500, now: () => now });
-    const { id, expiresAt } = s.create('tok');
+    const { id, expiresAt } = s.create('tok', 'ops');
     assert.equal(expiresAt, new Date(1000).toISOString());
     const req = cookieOf(id) as never;
     now = 900;
@@ -19,24 +19,31 @@ describe('console sessions (memory, expiry)', () => {
     assert.ok(s.fromRequest(req), 'the use at 900 moved the idle end to 1900');
     now = 2600;
     assert.equal(s.fromRequest(req), undefined, 'past the absolute end');
-    assert.equal(s.alive(id), false);
-    const other = s.create('tok').id;
+    assert.equal(s.identity(id), undefined);
+    const other = s.create('tok', 'ops').id;
     now += 1001;
     assert.equal(s.fromRequest(cookieOf(other) as never), undefined, 'idle too long');
   });
 
-  it('keep at most maxSessions, dropping the oldest; unknown and destroyed ids are nothing', () => {
-    const s = new ConsoleSessions((t) => (t === 'tok' ? who : undefined), { maxSessions: 2 });
-    const a = s.create('tok').id;
-    const b = s.create('tok').id;
-    const c = s.create('tok').id;
-    assert.equal(s.alive(a), false);
-    assert.ok(s.alive(b) && s.alive(c));
-    s.destroy(b);
-    assert.equal(s.fromRequest(cookieOf(b) as never), undefined);
+  it("keep at most maxPerToken per token, dropping its oldest, never another token's; unknown and destroyed ids are nothing", () => {
+    const tokens: Record<string, { name: string; scope: 'full' | 'read' }> = { tok: who, other: { name: 'dash', scope: 'read' } };
+    const s = new ConsoleSessions((t) => tokens[t], { maxPerToken: 2 });
+    const theirs = s.create('other', 'dash').id;
+    const a = s.create('tok', 'ops').id;
+    const b = s.create('tok', 'ops').id;
+    const c = s.create('tok', 'ops').id;
+    for (let i = 0; i < 50; i++) s.create('tok', 'ops');
+    assert.equal(s.identity(a), undefined);
+    assert.ok(s.identity(theirs), "logging in again and again with one token never ends another token's session");
+    const d = s.create('tok', 'ops').id;
+    const e = s.create('tok', 'ops').id;
+    assert.equal(s.identity(c), undefined);
+    assert.ok(s.identity(d) && s.identity(e));
+    s.destroy(d);
+    assert.equal(s.fromRequest(cookieOf(d) as never), undefined);
     assert.equal(s.fromRequest(cookieOf('made-up') as never), undefined);
     assert.notEqual(b, c);
-    assert.match(c, /^[A-Za-z0-9_-]{43}$/, '256 random bits');
+    assert.match(e, /^[A-Za-z0-9_-]{43}$/, '256 random bits');
   });
 });
 

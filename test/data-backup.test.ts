@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import type { Manifest, VerifyReport } from '../src/data-backup.ts';
+import { backupData, restoreData, verifyData, type Manifest, type VerifyReport } from '../src/data-backup.ts';
 import { apsCli } from './helpers/cli.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
@@ -111,6 +111,54 @@ describe('aps data backup / verify / restore', () => {
       assert.equal(s2.core.backups.read('alice', 1).toString(), DEVICE_CONFIG);
       const r = JSON.parse((await apsCli({ ...process.env, APS_DATA: target }).aps('data', 'verify', '--json')).stdout) as VerifyReport;
       assert.equal(r.ok, true);
+    } finally {
+      await s2.stop();
+    }
+  });
+
+  it('refuses a backup whose manifest names a file outside its folder (.., absolute): nothing is read or written there', async () => {
+    // Review 13, finding 9: restore copied join(backup, path) to join(dataDir, path) for any manifest path.
+    const root = tempDir('aps-data-crafted-');
+    const payload = 'ssh-ed25519 AAAA attacker\n';
+    mkdirSync(join(root, 'escape'), { recursive: true });
+    writeFileSync(join(root, 'escape', 'authorized_keys'), payload);
+    for (const [name, path] of [
+      ['dotdot', '../escape/authorized_keys'],
+      ['nested', 'blobs/../../escape/authorized_keys'],
+      ['absolute', join(root, 'escape', 'authorized_keys')],
+    ] as const) {
+      const crafted = join(root, name);
+      cpSync(backup, crafted, { recursive: true });
+      const m = JSON.parse(readFileSync(join(crafted, 'manifest.json'), 'utf8')) as Manifest;
+      m.files.push({ path, size: Buffer.byteLength(payload), sha256: sha(payload) });
+      writeFileSync(join(crafted, 'manifest.json'), JSON.stringify(m));
+      const target = join(root, `target-${name}`, 'data');
+      await assert.rejects(restoreData(crafted, target), /outside the backup folder/, name);
+      await assert.rejects(verifyData(crafted), /outside the backup folder/, name);
+      assert.equal(existsSync(join(root, `target-${name}`, 'escape')), false, `${name}: written outside the data folder`);
+      assert.equal(existsSync(join(target, 'aps.sqlite')), false, `${name}: nothing restored`);
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('--without-keys leaves out secret.key, admin.token and tls/; restore then needs the key kept apart (--key)', async () => {
+    const root = tempDir('aps-data-nokeys-');
+    const bare = join(root, 'backup');
+    const m = await backupData(s.dataDir, bare, { withoutKeys: true });
+    assert.equal(m.withoutKeys, true);
+    const paths = m.files.map((f) => f.path);
+    assert.ok(paths.includes('aps.sqlite'));
+    for (const p of paths) assert.doesNotMatch(p, /^(secret\.key|admin\.token|tls\/)/);
+    assert.equal(existsSync(join(bare, 'secret.key')), false);
+    const target = join(root, 'data');
+    await assert.rejects(restoreData(bare, target), /--key/);
+    assert.equal(existsSync(join(target, 'aps.sqlite')), false, 'nothing restored without the key');
+    await assert.rejects(restoreData(backup, join(root, 'other'), { keyFile: join(s.dataDir, 'secret.key') }), /holds its own/);
+    await restoreData(bare, target, { keyFile: join(s.dataDir, 'secret.key') });
+    assert.equal(statSync(join(target, 'secret.key')).mode & 0o777, 0o600);
+    const s2 = await startTestServer({}, target);
+    try {
+      assert.equal(s2.core.backups.read('alice', 1).toString(), DEVICE_CONFIG, 'sealed with the key given back');
     } finally {
       await s2.stop();
     }

@@ -24,7 +24,14 @@ export function Backups({ id, onRestored }: { id: string; onRestored: () => void
     );
   }, [base]);
   const compare = async (): Promise<void> => {
-    const text = await (await request(`${base}/diff?a=${a}&b=${b}`)).text();
+    let text: string;
+    try {
+      text = await (await request(`${base}/diff?a=${a}&b=${b}`)).text();
+    } catch (e) {
+      // A read token may list backups but not read them (403): say so rather than fail silently.
+      setDiff('');
+      return setMessage((e as Error).message);
+    }
     const { html } = await import('diff2html');
     await import('diff2html/bundles/css/diff2html.min.css');
     setDiff(text.trim() ? html(text, { outputFormat: 'side-by-side', drawFileList: false }) : '');

@@ -48,6 +48,8 @@ export class AdminTokens {
   private readonly configToken: () => string | undefined;
   private configDigest: Buffer | undefined;
   private readonly touched = new Map<string, number>();
+  /** Revocations made by this process: long-lived answers (the event stream) check their token again when it moves. */
+  revocations = 0;
 
   /** `configToken` is read when first needed (the server writes data/admin.token before it serves). */
   constructor(deps: { store: Store; keys: Keyring; audit: AuditLog }, configToken: () => string | undefined) {
@@ -88,6 +90,7 @@ export class AdminTokens {
       throw new ApsError('bad_request', 'the configured token is changed where it is set: adminToken, APS_ADMIN_TOKEN or data/admin.token');
     const t = this.store.tokens.get(name);
     if (!t || !this.store.tokens.remove(name)) throw new ApsError('not_found', `no token ${name}`);
+    this.revocations++;
     this.audit.record({ who, action: 'token.revoke', target: name, before: t });
     return t;
   }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
-import { ApsError } from '../errors.ts';
+import { unlockAccess } from '../admin/access-unlock.ts';
+import { cliActor } from '../admin/audit.ts';
 import { printTable, withCore } from './context.ts';
 
 /** access locks | unlock: the devices and addresses the password-guessing guard holds back. */
@@ -30,8 +31,7 @@ export function accessCommands(program: Command, adapters: readonly Adapter[]): 
     .option('--json', 'print JSON')
     .action(async (subject: string, o: { json?: boolean }, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        const cleared = core.guard.unlock(subject);
-        if (cleared === 0) throw new ApsError('not_found', `no failed logins on record for ${subject}`);
+        const cleared = unlockAccess(core, subject, cliActor());
         if (o.json) return console.log(JSON.stringify({ subject, cleared }));
         console.log(`cleared the failed logins of ${subject}`);
       });

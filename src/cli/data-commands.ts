@@ -31,9 +31,10 @@ export function dataCommands(program: Command): void {
     .argument('<dir>', 'a new or empty folder to write the backup into')
     .description('copy the data folder (online: the server may keep running) with a manifest of sha256s')
     .option('--json', 'print the manifest as JSON')
-    .action(async (dir: string, o: { json?: boolean }, cmd: Command) => {
+    .option('--without-keys', 'leave out secret.key, admin.token and tls/ (keep secret.key apart: restore needs it, --key)')
+    .action(async (dir: string, o: { json?: boolean; withoutKeys?: boolean }, cmd: Command) => {
       const config = commandConfig(cmd);
-      const m = await backupData(config.dataDir, resolve(dir));
+      const m = await backupData(config.dataDir, resolve(dir), { withoutKeys: o.withoutKeys === true });
       if (o.json) return console.log(JSON.stringify(m, null, 2));
       const bytes = m.files.reduce((n, f) => n + f.size, 0);
       console.log(
@@ -58,10 +59,11 @@ export function dataCommands(program: Command): void {
     .argument('<dir>', 'a backup folder written by `aps data backup`')
     .description('verify a backup and copy it into a data folder that holds no store yet (stop the server first)')
     .option('--data-dir <dir>', 'the data folder to restore into (default: --data / APS_DATA)')
+    .option('--key <file>', 'the secret.key kept apart from a backup taken --without-keys')
     .option('--json', 'print JSON')
-    .action(async (dir: string, o: { dataDir?: string; json?: boolean }, cmd: Command) => {
+    .action(async (dir: string, o: { dataDir?: string; key?: string; json?: boolean }, cmd: Command) => {
       const target = o.dataDir ? resolve(o.dataDir) : commandConfig(cmd).dataDir;
-      const r = await restoreData(resolve(dir), target);
+      const r = await restoreData(resolve(dir), target, o.key === undefined ? {} : { keyFile: resolve(o.key) });
       if (o.json) return console.log(JSON.stringify({ dataDir: target, ...r }, null, 2));
       console.log(`restored ${r.files} files from ${resolve(dir)} into ${target}`);
     });

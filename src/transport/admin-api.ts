@@ -20,7 +20,7 @@ import { removeDevice } from '../devices/remove-device.ts';
 import { maskVars } from '../devices/secret-vars.ts';
 import { ApsError } from '../errors.ts';
 import { rolloutsApi } from './api-rollouts.ts';
-import { actor, adminAuth } from './admin-auth.ts';
+import { actor, adminAuth, adminIdentity, requireFullScope } from './admin-auth.ts';
 import { intQuery, parseBody } from './api-input.ts';
 import { auditApi } from './api-audit.ts';
 import { tokensApi } from './api-tokens.ts';
@@ -66,7 +66,7 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
   const upload = multer({ storage, limits: { fileSize: 4 * 1024 ** 3, files: 1, fields: 20 } });
 
   // Console log-in and -out; then the console's cookie, which adminAuth keeps (applying its scope) like a token.
-  r.use(sessionRoutes(sessions, loginPage));
+  r.use(sessionRoutes(sessions, loginPage, core.guard));
   r.use(sessionAuth(sessions));
   r.use(adminAuth(core));
   r.use(express.json({ limit: '1mb' }));
@@ -152,29 +152,31 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
     const d = core.devices.get(id(req));
     if (!d) throw new ApsError('not_found', `no device ${id(req)}`);
     const files = previewDevice(core, d);
-    // ?mask=1: the console shows secrets only when the admin asks to reveal them.
-    res.json(req.query.mask === '1' ? maskPreview(core, d, files) : files);
+    // ?mask=1: the console shows secrets only when the admin asks to reveal them. A read token never sees them.
+    const mask = req.query.mask === '1' || adminIdentity(res).scope !== 'full';
+    res.json(mask ? maskPreview(core, d, files) : files);
   });
   r.post('/devices/:id/notify', async (req, res) => {
     res.json(await notifyDevice(core, id(req), actor(res)));
   });
 
-  // Backups: what devices uploaded about themselves. The bytes hold device secrets: admin token only.
+  // Backups: what devices uploaded about themselves. The bytes hold device secrets: a read token sees the
+  // list (number, time, size) but neither the bytes nor a diff of them.
   r.get('/devices/:id/backups', (req, res) => {
     res.json(core.backups.list(core.devices.require(id(req)).id));
   });
-  r.get('/devices/:id/backups/diff', (req, res) => {
+  r.get('/devices/:id/backups/diff', requireFullScope, (req, res) => {
     const d = core.devices.require(id(req));
     const text = core.backups.diff(d.id, backupNumber(req.query.a, 'a'), backupNumber(req.query.b, 'b'), backupVolatileOf(core, d));
     res.type('text/x-diff; charset=utf-8').send(text);
   });
-  r.get('/devices/:id/backups/:seq', (req, res) => {
+  r.get('/devices/:id/backups/:seq', requireFullScope, (req, res) => {
     const d = core.devices.require(id(req));
     const seq = backupNumber(req.params.seq, 'seq')!;
     const bytes = core.backups.read(d.id, seq);
     res.set('Cache-Control', 'no-store').type('application/octet-stream').send(bytes);
   });
-  r.post('/devices/:id/backups/:seq/restore', async (req, res) => {
+  r.post('/devices/:id/backups/:seq/restore', requireFullScope, async (req, res) => {
     const d = core.devices.require(id(req));
     res.json(await core.backups.restore(d.id, backupNumber(req.params.seq, 'seq')!, actor(res)));
   });

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { AdminIdentity } from '../admin/tokens.ts';
 import type { Core } from '../core.ts';
 import { ApsError } from '../errors.ts';
+import { ADMIN_GUARD_ADAPTER } from './console-session.ts';
 
 export type { AdminIdentity };
 
@@ -30,13 +31,21 @@ export function verifyAdminToken(core: Pick<Core, 'tokens'>, token: string): Adm
  * The admin API's door: `Authorization: Bearer <token>` → `res.locals.admin`, or 401 (RFC 6750 §3: the
  * challenge names scheme and realm; a token that was presented but is wrong is "invalid_token"). A request
  * an earlier authenticator already identified (the console's session) keeps that identity. A `read`
- * identity gets 403 on anything but GET/HEAD.
+ * identity gets 403 on anything but GET/HEAD. Wrong tokens go through the access guard per client address:
+ * past its limits the address gets 429 until the back-off or lock is over.
  */
-export function adminAuth(core: Pick<Core, 'tokens'>): RequestHandler {
+export function adminAuth(core: Pick<Core, 'tokens' | 'guard'>): RequestHandler {
   return (req, res, next) => {
     if (!res.locals.admin) {
       const m = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-      const who = m ? verifyAdminToken(core, m[1]!.trim()) : undefined;
+      let who: AdminIdentity | undefined;
+      if (m) {
+        // A wrong token counts against the client's address like a device's wrong password (console-session.ts).
+        const attempt = core.guard.attempt({ adapter: ADMIN_GUARD_ADAPTER, deviceId: null, ip: req.ip });
+        if (attempt.held) return next(new ApsError('too_many_requests', 'too many failed admin logins from this address: try again later'));
+        who = verifyAdminToken(core, m[1]!.trim());
+        attempt.done(who !== undefined, 'wrong admin token');
+      }
       if (!who) {
         res.set('WWW-Authenticate', m ? 'Bearer realm="aps", error="invalid_token"' : 'Bearer realm="aps"');
         return next(new ApsError('unauthorized', 'missing or wrong bearer token'));

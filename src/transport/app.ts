@@ -30,7 +30,7 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
     res.type(metrics.contentType).send(await metrics.metrics());
   });
   // The console's sessions come from admin tokens (named or configured): the check the Bearer header gets.
-  const sessions = new ConsoleSessions((token) => verifyAdminToken(core, token));
+  const sessions = new ConsoleSessions((token) => verifyAdminToken(core, token), { allowHttp: core.config.console.allowHttp });
   app.use('/api/v1', adminApi(core, sessions));
   app.use('/ui', consoleUi(sessions));
   for (const [name, router] of routers) app.use(`/${name}`, router);

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { parse as parseCookie } from 'cookie';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { ApsError } from '../errors.ts';
+import type { AccessGuard } from './access-guard.ts';
+import { isLoopback } from './networks.ts';
 
 import type { AdminIdentity } from '../admin/tokens.ts';
 
@@ -24,6 +26,8 @@ interface Session {
    * use checks it again, so revoking the token (or changing its scope) ends or narrows its sessions at once.
    */
   token: string;
+  /** The token's name when the session was made: the per-token cap counts by it. */
+  name: string;
   expires: number;
   absolute: number;
 }
@@ -33,8 +37,13 @@ export interface SessionOptions {
   idleMs?: number;
   /** A session ends this long after login whatever its use (default 12 hours). */
   maxMs?: number;
-  /** At most this many live sessions; the oldest goes first (default 1000). */
-  maxSessions?: number;
+  /**
+   * At most this many live sessions per token; its oldest goes first (default 20). Per token, so logging in
+   * again and again with one token never ends another token's sessions.
+   */
+  maxPerToken?: number;
+  /** Whether the console and log-in are served over plain HTTP to a client that is not this host (`console.allowHttp`). */
+  allowHttp?: boolean;
   now?: () => number;
 }
 
@@ -49,26 +58,32 @@ export class ConsoleSessions {
   private readonly sessions = new Map<string, Session>();
   private readonly idleMs: number;
   private readonly maxMs: number;
-  private readonly maxSessions: number;
+  private readonly maxPerToken: number;
   private readonly now: () => number;
   readonly verify: VerifyToken;
+  readonly allowHttp: boolean;
 
   constructor(verify: VerifyToken, o: SessionOptions = {}) {
     this.verify = verify;
     this.idleMs = o.idleMs ?? 3_600_000;
     this.maxMs = o.maxMs ?? 12 * 3_600_000;
-    this.maxSessions = o.maxSessions ?? 1000;
+    this.maxPerToken = o.maxPerToken ?? 20;
+    this.allowHttp = o.allowHttp ?? false;
     this.now = o.now ?? Date.now;
   }
 
   /** A new session for a token verify() accepted: its id (the cookie value) and when it ends unless used. */
-  create(token: string): { id: string; expiresAt: string } {
+  create(token: string, name: string): { id: string; expiresAt: string } {
     const now = this.now();
-    for (const [id, s] of this.sessions) if (this.ended(s, now)) this.sessions.delete(id);
-    // Map keeps insertion order: the first key is the oldest session.
-    while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
+    const same: string[] = [];
+    for (const [id, s] of this.sessions) {
+      if (this.ended(s, now)) this.sessions.delete(id);
+      else if (s.name === name) same.push(id);
+    }
+    // Map keeps insertion order: the first of this token's ids is its oldest session.
+    while (same.length >= this.maxPerToken) this.sessions.delete(same.shift()!);
     const id = randomBytes(32).toString('base64url');
-    this.sessions.set(id, { token, expires: now + this.idleMs, absolute: now + this.maxMs });
+    this.sessions.set(id, { token, name, expires: now + this.idleMs, absolute: now + this.maxMs });
     return { id, expiresAt: new Date(now + Math.min(this.idleMs, this.maxMs)).toISOString() };
   }
 
@@ -91,10 +106,16 @@ export class ConsoleSessions {
     return { id, name: who.name, scope: who.scope, expiresAt: new Date(Math.min(s.expires, s.absolute)).toISOString() };
   }
 
-  /** Whether the session is still live (for long-lived answers such as the event stream); never touches it. */
-  alive(id: string): boolean {
+  /**
+   * Who a live session is, its token verified again (for long-lived answers such as the event stream): undefined
+   * once it ended or its token was revoked. Never touches it.
+   */
+  identity(id: string): AdminIdentity | undefined {
     const s = this.sessions.get(id);
-    return s !== undefined && !this.ended(s, this.now());
+    if (s === undefined || this.ended(s, this.now())) return undefined;
+    const who = this.verify(s.token);
+    if (!who) this.sessions.delete(id);
+    return who;
   }
 
   destroy(id: string): void {
@@ -117,6 +138,26 @@ function hostOf(origin: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Whether a request may carry the console (its pages, a log-in, a session cookie): over HTTPS (or TLS a trusted
+ * front proxy ended), from this host itself, or anywhere when `console.allowHttp` says so. Elsewhere an admin
+ * token typed into a plain-HTTP page crosses the network in clear.
+ */
+export function consoleTransportAllowed(req: Request, allowHttp: boolean): boolean {
+  return allowHttp || req.secure || isLoopback(req.ip);
+}
+
+export const PLAIN_HTTP_REFUSAL =
+  'the console is served over HTTPS only (or to this host itself): open it at its https:// address, or set console.allowHttp: true';
+
+/**
+ * Failed admin logins (a wrong Bearer token, a wrong token on the log-in form) go through the device paths'
+ * password-guessing guard, counted per client address: past a few, each try waits a back-off, then the
+ * address is locked for a while (`aps access unlock ADDRESS` lifts it).
+ */
+export type AdminLoginGuard = Pick<AccessGuard, 'attempt'>;
+export const ADMIN_GUARD_ADAPTER = 'admin';
 
 function sessionId(req: Request): string | undefined {
   const header = req.headers.cookie;
@@ -149,6 +190,8 @@ function refuse(res: Response, presented: boolean): ApsError {
 export function sessionAuth(sessions: ConsoleSessions): (req: Request, res: Response, next: NextFunction) => void {
   return (req, res, next) => {
     if (req.get('authorization') !== undefined) return next();
+    // A cookie on plain HTTP from elsewhere is not believed (a session made over HTTPS has a Secure cookie anyway).
+    if (!consoleTransportAllowed(req, sessions.allowHttp)) return next();
     const s = sessions.fromRequest(req);
     if (!s) return next();
     if (!SAFE_METHODS.has(req.method)) {
@@ -166,19 +209,36 @@ export function sessionAuth(sessions: ConsoleSessions): (req: Request, res: Resp
  * `POST /session` (log in: a JSON body {token}, or the login page's form, answered with a redirect),
  * `GET /session` (who, until when) and `DELETE /session` (log out). Mounted before sessionAuth.
  */
-export function sessionRoutes(sessions: ConsoleSessions, loginPage: (error?: string) => string): Router {
+export function sessionRoutes(sessions: ConsoleSessions, loginPage: (error?: string) => string, guard: AdminLoginGuard): Router {
   const r = express.Router();
   const small = { limit: '4kb' };
   r.post('/session', express.json(small), express.urlencoded({ extended: false, ...small }), (req, res) => {
     const form = typeof req.is('application/x-www-form-urlencoded') === 'string';
+    const page = (status: number, error: string): void =>
+      void res.status(status).type('html').set('Cache-Control', 'no-store').send(loginPage(error));
+    if (!consoleTransportAllowed(req, sessions.allowHttp)) {
+      if (form) return page(403, PLAIN_HTTP_REFUSAL);
+      throw new ApsError('forbidden', PLAIN_HTTP_REFUSAL);
+    }
+    // Login forgery: another site's form posting its own token would log this browser in as that token.
+    const origin = req.get('origin');
+    if (origin !== undefined && hostOf(origin) !== req.get('host'))
+      throw new ApsError('forbidden', 'a log-in must come from the console itself');
     const sent = (req.body as { token?: unknown } | undefined)?.token;
     const token = typeof sent === 'string' ? sent.trim() : '';
+    const attempt = guard.attempt({ adapter: ADMIN_GUARD_ADAPTER, deviceId: null, ip: req.ip });
+    if (attempt.held) {
+      const message = 'too many failed log-ins from this address: try again later';
+      if (form) return page(429, message);
+      throw new ApsError('too_many_requests', message);
+    }
     const who = token !== '' ? sessions.verify(token) : undefined;
+    attempt.done(token === '' ? null : who !== undefined, 'wrong admin token (console log-in)');
     if (!who) {
-      if (form) return void res.status(401).type('html').set('Cache-Control', 'no-store').send(loginPage('That is not an admin token.'));
+      if (form) return page(401, 'That is not an admin token.');
       throw refuse(res, true);
     }
-    const { id, expiresAt } = sessions.create(token);
+    const { id, expiresAt } = sessions.create(token, who.name);
     setCookie(res, req, id);
     if (form) return void res.redirect(303, '/ui/');
     res.json({ name: who.name, scope: who.scope, expiresAt });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import express, { type Response, type Router } from 'express';
 import { PACKAGE_ROOT } from '../config.ts';
-import type { ConsoleSessions } from './console-session.ts';
+import { consoleTransportAllowed, PLAIN_HTTP_REFUSAL, type ConsoleSessions } from './console-session.ts';
 
 /** Where `npm run build` (vite, console/vite.config.ts) writes the console. */
 export const CONSOLE_DIR = join(PACKAGE_ROOT, 'dist', 'console');
@@ -12,11 +12,13 @@ export const CONSOLE_DIR = join(PACKAGE_ROOT, 'dist', 'console');
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+// Referrer-Policy same-origin rather than no-referrer: under no-referrer a browser sends `Origin: null` with the
+// login form's POST, which the login's forgery check cannot tell from another site's sandboxed form.
 function headers(res: Response): void {
   res.set({
     'Content-Security-Policy': CSP,
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    'Referrer-Policy': 'same-origin',
     'X-Frame-Options': 'DENY',
   });
 }
@@ -53,14 +55,17 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 }
 
 /**
- * `/ui`: the login page for everyone; everything else (the app and its assets) only with a live session,
+ * `/ui`, over HTTPS, to this host, or anywhere with `console.allowHttp` (else 403): the login page for everyone; everything else (the app and its assets) only with a live session,
  * else a redirect to the login page. Hashed assets are cached for a year, index.html never, and any other
  * path is the app's own route (SPA fallback).
  */
 export function consoleUi(sessions: ConsoleSessions, dir = CONSOLE_DIR): Router {
   const r = express.Router();
-  r.use((_req, res, next) => {
+  r.use((req, res, next) => {
     headers(res);
+    // Not even the login page over plain HTTP from elsewhere: the token typed into it would travel in clear.
+    if (!consoleTransportAllowed(req, sessions.allowHttp))
+      return void res.status(403).set('Cache-Control', 'no-store').type('text/plain').send(`Forbidden: ${PLAIN_HTTP_REFUSAL}.\n`);
     next();
   });
   r.get('/login', (req, res) => {

@@ -68,3 +68,9 @@ function expandIPv6(a: string): string[] | undefined {
   const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
   return groups.length === 8 ? groups : undefined;
 }
+
+/** Whether a client address is this host (127.0.0.0/8, ::1, or either as an IPv4-mapped address). */
+export function isLoopback(ip: string | undefined): boolean {
+  const a = clientAddress(ip);
+  return a !== undefined && (a === '::1' || /^127\.\d+\.\d+\.\d+$/.test(a));
+}
