@@ -157,13 +157,21 @@ const CHUNK = 64 * 1024;
  */
 async function sendRange(path: string, start: number, length: number, res: Response): Promise<void> {
   const fh = await open(path, 'r');
+  // A write's callback is not always called when the client goes away with the write still queued in the
+  // response: the connection's close ends the wait instead, so a cut download is always seen (and recorded).
+  let onClose: () => void = () => undefined;
+  const gone = new Promise<never>((_ok, fail) => {
+    onClose = (): void => fail(new Error('client gone'));
+    res.once('close', onClose);
+  });
+  gone.catch(() => undefined);
   try {
     const bufs = [Buffer.allocUnsafe(Math.min(CHUNK, length)), Buffer.allocUnsafe(Math.min(CHUNK, length))];
     const written: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
     let pos = start;
     let left = length;
     for (let i = 0; left > 0; i ^= 1) {
-      await written[i]; // this buffer's previous write has completed
+      await Promise.race([written[i], gone]); // this buffer's previous write has completed
       if (res.destroyed) throw new Error('client gone');
       const want = Math.min(bufs[i]!.length, left);
       const { bytesRead } = await fh.read(bufs[i]!, 0, want, pos);
@@ -174,12 +182,16 @@ async function sendRange(path: string, start: number, length: number, res: Respo
       written[i] = new Promise<void>((ok, fail) => res.write(chunk, (e) => (e ? fail(e) : ok())));
       written[i]!.catch(() => undefined); // awaited below or at the next turn; a failure is seen there
     }
-    await Promise.all(written);
-    await new Promise<void>((ok, fail) => {
-      res.once('error', fail);
-      res.end(() => ok());
-    });
+    await Promise.race([Promise.all(written), gone]);
+    await Promise.race([
+      new Promise<void>((ok, fail) => {
+        res.once('error', fail);
+        res.end(() => ok());
+      }),
+      gone,
+    ]);
   } finally {
+    res.off('close', onClose);
     await fh.close();
   }
 }
