@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { deviceBackupDir } from './backups/backup-store.ts';
 import { sha256File } from './catalog/folder-import.ts';
 import { ApsError } from './errors.ts';
-import { fsyncDir, writeFileAtomic } from './fs-atomic.ts';
+import { copyFileAtomic, fsyncDir, writeFileAtomic } from './fs-atomic.ts';
 import { openStore, openStoreReadOnly, type Store } from './store/index.ts';
 
 /**
@@ -254,19 +254,18 @@ export async function restoreData(
   if (hasKey && opts.keyFile !== undefined)
     throw new ApsError('bad_request', `${dir} holds its own ${SECRET_KEY}: --key is only for a backup without keys`);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  for (const f of m.files) {
+  // Each file lands whole, and the store last: a restore killed midway leaves no aps.sqlite, so running it
+  // again is allowed and nothing half-copied is ever opened as a store.
+  if (opts.keyFile !== undefined) copyFileAtomic(opts.keyFile, join(dataDir, SECRET_KEY));
+  const files = [...m.files.filter((f) => f.path !== DB), ...m.files.filter((f) => f.path === DB)];
+  for (const f of files) {
     const to = insidePath(dataDir, f.path);
     // readManifest checked every path against the backup folder; the target is checked as well, and only
     // regular files are copied (a symbolic link in a backup would copy whatever it points at).
     if (to === undefined || !lstatSync(join(dir, f.path)).isFile())
       throw new ApsError('bad_request', `${dir}: manifest entry ${JSON.stringify(f.path)} is not a file inside the backup`);
     mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
-    copyFileSync(join(dir, f.path), to);
-    chmodSync(to, 0o600);
-  }
-  if (opts.keyFile !== undefined) {
-    copyFileSync(opts.keyFile, join(dataDir, SECRET_KEY));
-    chmodSync(join(dataDir, SECRET_KEY), 0o600);
+    copyFileAtomic(join(dir, f.path), to);
   }
   fsyncDir(dataDir);
   return { files: m.files.length, report };

@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 
 /** Writes a file so that readers see the old bytes or the new ones, never a partial file. */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
   // An owner-only file gets an owner-only folder when the folder is new (the data folder's tls/).
   mkdirSync(dirname(path), { recursive: true, mode: mode & 0o077 ? 0o755 : 0o700 });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = atomicTemp(path);
   try {
     const fd = openSync(tmp, 'w', mode);
     try {
@@ -21,6 +33,33 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/**
+ * Copies a file so that `to` is absent, the old file, or the whole copy, never a partial one: a kill mid-copy
+ * leaves only a temp of writeFileAtomic's form, which the start-up sweep removes.
+ */
+export function copyFileAtomic(from: string, to: string, mode = 0o600): void {
+  const tmp = atomicTemp(to);
+  try {
+    copyFileSync(from, tmp);
+    chmodSync(tmp, mode);
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, to);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** A temp name beside `path` that ATOMIC_TEMP matches and tempWriter reads the pid from. */
+function atomicTemp(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /** Makes a rename inside `dir` durable: the directory entry itself reaches the disk. */

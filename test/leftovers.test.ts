@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { sweepLeftovers } from '../src/data-folder.ts';
+import { copyFileAtomic } from '../src/fs-atomic.ts';
 import { startTestServer, tempDir } from './helpers/server.ts';
 
 const DEAD = 2147483646; // no such pid on Linux (pid_max is at most 2^22)
@@ -56,5 +57,21 @@ describe('temp files left by a killed writer', () => {
     } finally {
       await s.stop();
     }
+  });
+
+  it('copyFileAtomic (aps data restore) leaves the whole copy, owner-only, and no temp (writeFileAtomic temps, swept at start)', () => {
+    const dir = tempDir();
+    const from = join(dir, 'from.bin');
+    writeFileSync(from, Buffer.alloc(300_000, 7));
+    const to = join(dir, 'to', 'aps.sqlite');
+    mkdirSync(join(dir, 'to'));
+    writeFileSync(to, 'old');
+    copyFileAtomic(from, to);
+    assert.deepEqual(readFileSync(to), readFileSync(from));
+    assert.equal(statSync(to).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(join(dir, 'to')), ['aps.sqlite']);
+    // A copy that fails (its source gone) leaves the old file and no temp.
+    assert.throws(() => copyFileAtomic(join(dir, 'missing'), to));
+    assert.deepEqual(readdirSync(join(dir, 'to')), ['aps.sqlite']);
   });
 });
