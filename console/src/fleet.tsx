@@ -6,6 +6,7 @@ import { FleetChart, versionLabel } from './fleet-chart.tsx';
 import { useLiveRefresh } from './live.ts';
 import { ScrollTable } from './table.tsx';
 import { FilterSelect } from './filter-select.tsx';
+import { ErrorLine } from './error-line.tsx';
 
 interface Filters {
   adapter: string;
@@ -117,11 +118,7 @@ export function FleetPage(): JSX.Element {
   return (
     <>
       <h1>Fleet</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <section aria-labelledby="versions-h">
         <h2 id="versions-h">Firmware versions</h2>
         <p id="fleet-summary">

@@ -5,6 +5,7 @@ import { ago } from './format.ts';
 import { useLiveRefresh } from './live.ts';
 import { navigate } from './router.ts';
 import { ScrollTable } from './table.tsx';
+import { ErrorLine } from './error-line.tsx';
 
 const ACTIVE = ['running', 'paused', 'halted'];
 
@@ -60,11 +61,7 @@ export function RolloutsPage(): JSX.Element {
     <>
       <h1>Rollouts</h1>
       <p class="muted">Start a rollout from a candidate on the Artifacts page.</p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       {list && list.length === 0 && <p>No rollouts yet.</p>}
       {sorted.length > 0 && (
         <ScrollTable id="rollouts" columns={['Id', 'Artifact', 'Profile', 'State', 'Stage', 'Devices per stage', 'Reason']}>
@@ -124,12 +121,7 @@ export function RolloutPage({ id }: { id: number }): JSX.Element {
       setMessage(`Not done: ${(e as Error).message}`);
     }
   };
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  if (error) return <ErrorLine error={error} />;
   if (!r) return <p>Loading…</p>;
   const active = ACTIVE.includes(r.state);
   const button = (verb: string, label: string, enabled: boolean): JSX.Element => (
