@@ -3,6 +3,8 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { get, send, upload, type Artifact, type Profile } from './api.ts';
 import { bytes } from './format.ts';
 import { StartRollout } from './rollouts.tsx';
+import { ScrollTable } from './table.tsx';
+import { FilterSelect } from './filter-select.tsx';
 
 type ArtifactView = Artifact & { targetedBy: string[] };
 const KINDS = ['firmware', 'config', 'bootstrap', 'aux'];
@@ -135,79 +137,59 @@ export function ArtifactsPage(): JSX.Element {
       <Upload profiles={profiles} onDone={load} />
       <h2>Catalog</h2>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Profile
-          <select value={profile} onChange={(e) => setProfile(e.currentTarget.value)}>
-            <option value="">all</option>
-            {profiles.map((p) => (
-              <option key={p.name}>{p.name}</option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Profile"
+          value={profile}
+          options={profiles.map((p) => p.name)}
+          onChange={(e) => setProfile(e.currentTarget.value)}
+        />
       </form>
       <p role="alert" id="artifact-message">
         {message}
       </p>
       {starting && <StartRollout key={starting.id} artifact={starting} onCancel={() => setStarting(undefined)} />}
-      <div class="scroll">
-        <table id="artifacts">
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Profile</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Version</th>
-              <th scope="col">File</th>
-              <th scope="col">Size</th>
-              <th scope="col">Status</th>
-              <th scope="col">Targeted by</th>
-              <th scope="col">Action</th>
-            </tr>
-          </thead>
-          <tbody>
-            {sorted.map((a) => (
-              <tr key={a.id}>
-                <th scope="row">{a.id}</th>
-                <td>{a.profile}</td>
-                <td>{a.role ? `${a.kind}:${a.role}` : a.kind}</td>
-                <td>{a.version}</td>
-                <td>
-                  {a.filename}
-                  {a.deviceId && <small> (device {a.deviceId})</small>}
-                </td>
-                <td class="num">{bytes(a.size)}</td>
-                <td class={a.status === 'candidate' ? 'candidate' : undefined}>{a.status ?? '-'}</td>
-                <td>
-                  {a.targetedBy.length === 0
-                    ? 'none'
-                    : a.targetedBy.slice(0, 5).map((id, i) => (
-                        <>
-                          {i > 0 && ', '}
-                          <a key={id} href={`/ui/devices/${encodeURIComponent(id)}`}>
-                            {id}
-                          </a>
-                        </>
-                      ))}
-                  {a.targetedBy.length > 5 && ` and ${a.targetedBy.length - 5} more`}
-                </td>
-                <td>
-                  {/* A candidate waits for a rollout (release: manual); one of a device's own needs none. */}
-                  {a.status === 'candidate' && a.deviceId === null && (
+      <ScrollTable id="artifacts" columns={['Id', 'Profile', 'Kind', 'Version', 'File', 'Size', 'Status', 'Targeted by', 'Action']}>
+        {sorted.map((a) => (
+          <tr key={a.id}>
+            <th scope="row">{a.id}</th>
+            <td>{a.profile}</td>
+            <td>{a.role ? `${a.kind}:${a.role}` : a.kind}</td>
+            <td>{a.version}</td>
+            <td>
+              {a.filename}
+              {a.deviceId && <small> (device {a.deviceId})</small>}
+            </td>
+            <td class="num">{bytes(a.size)}</td>
+            <td class={a.status === 'candidate' ? 'candidate' : undefined}>{a.status ?? '-'}</td>
+            <td>
+              {a.targetedBy.length === 0
+                ? 'none'
+                : a.targetedBy.slice(0, 5).map((id, i) => (
                     <>
-                      <button type="button" onClick={() => setStarting(a)} aria-label={`Start rollout of artifact ${a.id}`}>
-                        Start rollout
-                      </button>{' '}
+                      {i > 0 && ', '}
+                      <a key={id} href={`/ui/devices/${encodeURIComponent(id)}`}>
+                        {id}
+                      </a>
                     </>
-                  )}
-                  <button type="button" onClick={() => void remove(a)} aria-label={`Delete artifact ${a.id}`}>
-                    Delete
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                  ))}
+              {a.targetedBy.length > 5 && ` and ${a.targetedBy.length - 5} more`}
+            </td>
+            <td>
+              {/* A candidate waits for a rollout (release: manual); one of a device's own needs none. */}
+              {a.status === 'candidate' && a.deviceId === null && (
+                <>
+                  <button type="button" onClick={() => setStarting(a)} aria-label={`Start rollout of artifact ${a.id}`}>
+                    Start rollout
+                  </button>{' '}
+                </>
+              )}
+              <button type="button" onClick={() => void remove(a)} aria-label={`Delete artifact ${a.id}`}>
+                Delete
+              </button>
+            </td>
+          </tr>
+        ))}
+      </ScrollTable>
     </>
   );
 }

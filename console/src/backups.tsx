@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, request, send, type Backup } from './api.ts';
 import { bytes } from './format.ts';
+import { ScrollTable } from './table.tsx';
 
 /** Backups the device uploaded: compare two side by side (diff2html, loaded only when asked) and restore one. */
 export function Backups({ id, onRestored }: { id: string; onRestored: () => void }): JSX.Element {
@@ -50,32 +51,20 @@ export function Backups({ id, onRestored }: { id: string; onRestored: () => void
   if (list.length === 0) return <p class="muted">No backups.</p>;
   return (
     <>
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Received</th>
-              <th scope="col">Size</th>
-              <th scope="col">Action</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((x) => (
-              <tr key={x.seq}>
-                <th scope="row">{x.seq}</th>
-                <td>{new Date(x.at).toLocaleString()}</td>
-                <td class="num">{bytes(x.size)}</td>
-                <td>
-                  <button type="button" onClick={() => void restore(x.seq)}>
-                    Restore {x.seq}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ScrollTable columns={['#', 'Received', 'Size', 'Action']}>
+        {list.map((x) => (
+          <tr key={x.seq}>
+            <th scope="row">{x.seq}</th>
+            <td>{new Date(x.at).toLocaleString()}</td>
+            <td class="num">{bytes(x.size)}</td>
+            <td>
+              <button type="button" onClick={() => void restore(x.seq)}>
+                Restore {x.seq}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </ScrollTable>
       {list.length >= 2 && (
         <form class="filters" onSubmit={(e) => (e.preventDefault(), void compare())}>
           {[

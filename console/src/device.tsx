@@ -6,6 +6,7 @@ import { Copyable } from './copy.tsx';
 import { EventTable } from './events.tsx';
 import { ago, when } from './format.ts';
 import { onLive } from './live.ts';
+import { ErrorLine } from './error-line.tsx';
 
 type Row = { key: string; value: string };
 
@@ -170,12 +171,7 @@ export function DevicePage({ id }: { id: string }): JSX.Element {
     setEvents([...events, ...p.items]);
     setNext(p.next);
   };
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  if (error) return <ErrorLine error={error} />;
   if (!d) return <p>Loading…</p>;
   const reported = Object.entries(d.state?.reported ?? {});
   return (

@@ -3,41 +3,26 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, query, type DeviceEvent, type Page } from './api.ts';
 import { eventOutcome } from './format.ts';
 import { onLive } from './live.ts';
+import { ScrollTable } from './table.tsx';
 
 export function EventTable({ events, device = true }: { events: DeviceEvent[]; device?: boolean }): JSX.Element {
   return (
-    <div class="scroll">
-      <table class="events">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            {device && <th scope="col">Device</th>}
-            <th scope="col">Adapter</th>
-            <th scope="col">File</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Bytes</th>
-            <th scope="col">IP</th>
-            <th scope="col">Detail</th>
-          </tr>
-        </thead>
-        <tbody>
-          {events.map((e, i) => (
-            <tr key={e.id ?? `live-${e.at}-${i}`} class={e.status >= 400 || e.fault ? 'bad' : undefined}>
-              <td>
-                <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>
-              </td>
-              {device && <td>{e.deviceId ? <a href={`/ui/devices/${encodeURIComponent(e.deviceId)}`}>{e.deviceId}</a> : '-'}</td>}
-              <td>{e.adapter}</td>
-              <td>{e.file}</td>
-              <td>{eventOutcome(e)}</td>
-              <td class="num">{e.bytes}</td>
-              <td class="mono">{e.ip ?? ''}</td>
-              <td>{e.detail ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ScrollTable class="events" columns={['When', device && 'Device', 'Adapter', 'File', 'Outcome', 'Bytes', 'IP', 'Detail']}>
+      {events.map((e, i) => (
+        <tr key={e.id ?? `live-${e.at}-${i}`} class={e.status >= 400 || e.fault ? 'bad' : undefined}>
+          <td>
+            <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>
+          </td>
+          {device && <td>{e.deviceId ? <a href={`/ui/devices/${encodeURIComponent(e.deviceId)}`}>{e.deviceId}</a> : '-'}</td>}
+          <td>{e.adapter}</td>
+          <td>{e.file}</td>
+          <td>{eventOutcome(e)}</td>
+          <td class="num">{e.bytes}</td>
+          <td class="mono">{e.ip ?? ''}</td>
+          <td>{e.detail ?? ''}</td>
+        </tr>
+      ))}
+    </ScrollTable>
   );
 }
 

@@ -4,6 +4,9 @@ import { get, query, send, type DeviceView, type Fleet, type Page, type Profile 
 import { ago, eventOutcome } from './format.ts';
 import { FleetChart, versionLabel } from './fleet-chart.tsx';
 import { useLiveRefresh } from './live.ts';
+import { ScrollTable } from './table.tsx';
+import { FilterSelect } from './filter-select.tsx';
+import { ErrorLine } from './error-line.tsx';
 
 interface Filters {
   adapter: string;
@@ -19,57 +22,39 @@ const STATUSES = ['active', 'pending', 'refused', 'faulted', 'stale'];
 
 export function DeviceRows({ devices }: { devices: DeviceView[] }): JSX.Element {
   return (
-    <div class="scroll">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Device</th>
-            <th scope="col">Profile</th>
-            <th scope="col">Model</th>
-            <th scope="col">MAC</th>
-            <th scope="col">Group</th>
-            <th scope="col">Firmware</th>
-            <th scope="col">Last seen</th>
-            <th scope="col">IP</th>
-            <th scope="col">Last request</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {devices.map((d) => (
-            <tr key={d.id}>
-              <th scope="row">
-                <a href={`/ui/devices/${encodeURIComponent(d.id)}`}>{d.id}</a>
-              </th>
-              <td>
-                {d.profile} <small>({d.adapter})</small>
-              </td>
-              <td>{d.model ?? ''}</td>
-              <td class="mono">{d.mac ?? ''}</td>
-              <td>{d.group ?? ''}</td>
-              <td>
-                {d.firmware ? (
-                  <>
-                    {d.firmware.version} <span class={`tag ${d.firmware.basis}`}>{d.firmware.basis}</span>
-                  </>
-                ) : (
-                  <span class="muted">unknown</span>
-                )}
-              </td>
-              <td class={d.stale ? 'stale' : undefined}>
-                {ago(d.state?.lastSeen)}
-                {d.stale && <span class="tag warn">stale</span>}
-              </td>
-              <td class="mono">{d.state?.lastIp ?? ''}</td>
-              <td class={d.lastEvent && (d.lastEvent.status >= 400 || d.lastEvent.fault) ? 'bad' : undefined}>
-                {d.lastEvent ? `${d.lastEvent.file}: ${eventOutcome(d.lastEvent)}` : ''}
-              </td>
-              <td>{d.status}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ScrollTable columns={['Device', 'Profile', 'Model', 'MAC', 'Group', 'Firmware', 'Last seen', 'IP', 'Last request', 'Status']}>
+      {devices.map((d) => (
+        <tr key={d.id}>
+          <th scope="row">
+            <a href={`/ui/devices/${encodeURIComponent(d.id)}`}>{d.id}</a>
+          </th>
+          <td>
+            {d.profile} <small>({d.adapter})</small>
+          </td>
+          <td>{d.model ?? ''}</td>
+          <td class="mono">{d.mac ?? ''}</td>
+          <td>{d.group ?? ''}</td>
+          <td>
+            {d.firmware ? (
+              <>
+                {d.firmware.version} <span class={`tag ${d.firmware.basis}`}>{d.firmware.basis}</span>
+              </>
+            ) : (
+              <span class="muted">unknown</span>
+            )}
+          </td>
+          <td class={d.stale ? 'stale' : undefined}>
+            {ago(d.state?.lastSeen)}
+            {d.stale && <span class="tag warn">stale</span>}
+          </td>
+          <td class="mono">{d.state?.lastIp ?? ''}</td>
+          <td class={d.lastEvent && (d.lastEvent.status >= 400 || d.lastEvent.fault) ? 'bad' : undefined}>
+            {d.lastEvent ? `${d.lastEvent.file}: ${eventOutcome(d.lastEvent)}` : ''}
+          </td>
+          <td>{d.status}</td>
+        </tr>
+      ))}
+    </ScrollTable>
   );
 }
 
@@ -133,11 +118,7 @@ export function FleetPage(): JSX.Element {
   return (
     <>
       <h1>Fleet</h1>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       <section aria-labelledby="versions-h">
         <h2 id="versions-h">Firmware versions</h2>
         <p id="fleet-summary">
@@ -145,67 +126,44 @@ export function FleetPage(): JSX.Element {
         </p>
         <div class="side">
           {fleet && <FleetChart rows={fleet.versions} />}
-          <div class="scroll">
-            <table id="versions">
-              <caption>Devices per profile and firmware version</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Profile</th>
-                  <th scope="col">Version</th>
-                  <th scope="col">Known from</th>
-                  <th scope="col">Devices</th>
-                  <th scope="col">Last seen</th>
-                </tr>
-              </thead>
-              <tbody>
-                {fleet?.versions.map((v) => (
-                  <tr key={`${v.profile}/${v.version}/${v.basis}`}>
-                    <th scope="row">{v.profile}</th>
-                    <td>{versionLabel(v)}</td>
-                    <td>{v.basis ?? 'not known'}</td>
-                    <td class="num">{v.devices}</td>
-                    <td>{ago(v.lastSeen)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable
+            id="versions"
+            caption="Devices per profile and firmware version"
+            columns={['Profile', 'Version', 'Known from', 'Devices', 'Last seen']}
+          >
+            {fleet?.versions.map((v) => (
+              <tr key={`${v.profile}/${v.version}/${v.basis}`}>
+                <th scope="row">{v.profile}</th>
+                <td>{versionLabel(v)}</td>
+                <td>{v.basis ?? 'not known'}</td>
+                <td class="num">{v.devices}</td>
+                <td>{ago(v.lastSeen)}</td>
+              </tr>
+            ))}
+          </ScrollTable>
         </div>
       </section>
 
       {fleet && fleet.pending.length > 0 && (
         <section aria-labelledby="pending-h">
           <h2 id="pending-h">Waiting for approval ({fleet.pending.length})</h2>
-          <div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Device</th>
-                  <th scope="col">Profile</th>
-                  <th scope="col">Model</th>
-                  <th scope="col">Last seen</th>
-                  <th scope="col">Action</th>
-                </tr>
-              </thead>
-              <tbody>
-                {fleet.pending.map((p) => (
-                  <tr key={p.id}>
-                    <th scope="row">
-                      <a href={`/ui/devices/${encodeURIComponent(p.id)}`}>{p.id}</a>
-                    </th>
-                    <td>{p.profile}</td>
-                    <td>{p.model ?? ''}</td>
-                    <td>{ago(p.lastSeen)}</td>
-                    <td>
-                      <button type="button" onClick={() => void approve(p.id)} aria-label={`Approve ${p.id}`}>
-                        Approve
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ScrollTable columns={['Device', 'Profile', 'Model', 'Last seen', 'Action']}>
+            {fleet.pending.map((p) => (
+              <tr key={p.id}>
+                <th scope="row">
+                  <a href={`/ui/devices/${encodeURIComponent(p.id)}`}>{p.id}</a>
+                </th>
+                <td>{p.profile}</td>
+                <td>{p.model ?? ''}</td>
+                <td>{ago(p.lastSeen)}</td>
+                <td>
+                  <button type="button" onClick={() => void approve(p.id)} aria-label={`Approve ${p.id}`}>
+                    Approve
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </ScrollTable>
         </section>
       )}
 
@@ -223,24 +181,14 @@ export function FleetPage(): JSX.Element {
             Search
             <input type="search" name="q" placeholder="id, MAC or IP" value={filters.q} onInput={set('q')} />
           </label>
-          <label>
-            Adapter
-            <select name="adapter" value={filters.adapter} onChange={set('adapter')}>
-              <option value="">all</option>
-              {adapters.map((a) => (
-                <option key={a}>{a}</option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Profile
-            <select name="profile" value={filters.profile} onChange={set('profile')}>
-              <option value="">all</option>
-              {profiles.map((p) => (
-                <option key={p.name}>{p.name}</option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect label="Adapter" name="adapter" value={filters.adapter} options={adapters} onChange={set('adapter')} />
+          <FilterSelect
+            label="Profile"
+            name="profile"
+            value={filters.profile}
+            options={profiles.map((p) => p.name)}
+            onChange={set('profile')}
+          />
           <label>
             Group
             <input name="group" value={filters.group} onChange={set('group')} />
@@ -249,15 +197,7 @@ export function FleetPage(): JSX.Element {
             Version
             <input name="version" value={filters.version} onChange={set('version')} />
           </label>
-          <label>
-            Status
-            <select name="status" value={filters.status} onChange={set('status')}>
-              <option value="">all</option>
-              {STATUSES.map((s) => (
-                <option key={s}>{s}</option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect label="Status" name="status" value={filters.status} options={STATUSES} onChange={set('status')} />
         </form>
         {page && (
           <>

@@ -4,6 +4,8 @@ import { get, send, type Artifact, type DeviceEvent, type Rollout, type RolloutC
 import { ago } from './format.ts';
 import { useLiveRefresh } from './live.ts';
 import { navigate } from './router.ts';
+import { ScrollTable } from './table.tsx';
+import { ErrorLine } from './error-line.tsx';
 
 const ACTIVE = ['running', 'paused', 'halted'];
 
@@ -59,50 +61,31 @@ export function RolloutsPage(): JSX.Element {
     <>
       <h1>Rollouts</h1>
       <p class="muted">Start a rollout from a candidate on the Artifacts page.</p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
       {list && list.length === 0 && <p>No rollouts yet.</p>}
       {sorted.length > 0 && (
-        <div class="scroll">
-          <table id="rollouts">
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col">Artifact</th>
-                <th scope="col">Profile</th>
-                <th scope="col">State</th>
-                <th scope="col">Stage</th>
-                <th scope="col">Devices per stage</th>
-                <th scope="col">Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sorted.map((r) => (
-                <tr key={r.id}>
-                  <th scope="row">
-                    <a href={`/ui/rollouts/${r.id}`}>{r.id}</a>
-                  </th>
-                  <td>{artifactName(artifacts.get(r.artifactId), r.artifactId)}</td>
-                  <td>
-                    {r.profile} {r.slot}
-                    {r.groups.length > 0 && <small> (groups {r.groups.join(', ')})</small>}
-                  </td>
-                  <td class={r.state === 'halted' ? 'bad' : undefined}>{r.state}</td>
-                  <td>
-                    {r.stage + 1} of {r.stages.length} ({r.percent} %)
-                  </td>
-                  <td>
-                    <Stages r={r} />
-                  </td>
-                  <td>{r.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ScrollTable id="rollouts" columns={['Id', 'Artifact', 'Profile', 'State', 'Stage', 'Devices per stage', 'Reason']}>
+          {sorted.map((r) => (
+            <tr key={r.id}>
+              <th scope="row">
+                <a href={`/ui/rollouts/${r.id}`}>{r.id}</a>
+              </th>
+              <td>{artifactName(artifacts.get(r.artifactId), r.artifactId)}</td>
+              <td>
+                {r.profile} {r.slot}
+                {r.groups.length > 0 && <small> (groups {r.groups.join(', ')})</small>}
+              </td>
+              <td class={r.state === 'halted' ? 'bad' : undefined}>{r.state}</td>
+              <td>
+                {r.stage + 1} of {r.stages.length} ({r.percent} %)
+              </td>
+              <td>
+                <Stages r={r} />
+              </td>
+              <td>{r.reason ?? ''}</td>
+            </tr>
+          ))}
+        </ScrollTable>
       )}
     </>
   );
@@ -138,12 +121,7 @@ export function RolloutPage({ id }: { id: number }): JSX.Element {
       setMessage(`Not done: ${(e as Error).message}`);
     }
   };
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
+  if (error) return <ErrorLine error={error} />;
   if (!r) return <p>Loading…</p>;
   const active = ACTIVE.includes(r.state);
   const button = (verb: string, label: string, enabled: boolean): JSX.Element => (
@@ -194,34 +172,20 @@ export function RolloutPage({ id }: { id: number }): JSX.Element {
       <h2>Stages</h2>
       <Stages r={r} />
       <h2 id="rollout-devices-h">Devices</h2>
-      <div class="scroll">
-        <table id="rollout-devices">
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Stage</th>
-              <th scope="col">Status</th>
-              <th scope="col">Detail</th>
-              <th scope="col">Previous target</th>
-              <th scope="col">Since</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.devices.map((d) => (
-              <tr key={d.deviceId}>
-                <th scope="row">
-                  <a href={`/ui/devices/${encodeURIComponent(d.deviceId)}`}>{d.deviceId}</a>
-                </th>
-                <td class="num">{d.stage + 1}</td>
-                <td class={d.status === 'failed' ? 'bad' : undefined}>{d.status}</td>
-                <td>{d.detail ?? ''}</td>
-                <td>{d.previousId === null ? 'none' : `artifact ${d.previousId}`}</td>
-                <td>{ago(d.updatedAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ScrollTable id="rollout-devices" columns={['Device', 'Stage', 'Status', 'Detail', 'Previous target', 'Since']}>
+        {r.devices.map((d) => (
+          <tr key={d.deviceId}>
+            <th scope="row">
+              <a href={`/ui/devices/${encodeURIComponent(d.deviceId)}`}>{d.deviceId}</a>
+            </th>
+            <td class="num">{d.stage + 1}</td>
+            <td class={d.status === 'failed' ? 'bad' : undefined}>{d.status}</td>
+            <td>{d.detail ?? ''}</td>
+            <td>{d.previousId === null ? 'none' : `artifact ${d.previousId}`}</td>
+            <td>{ago(d.updatedAt)}</td>
+          </tr>
+        ))}
+      </ScrollTable>
     </>
   );
 }

@@ -2,6 +2,7 @@ import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { get, send } from './api.ts';
 import { ago, bytes } from './format.ts';
+import { ScrollTable } from './table.tsx';
 
 interface Run {
   id: number;
@@ -71,46 +72,33 @@ export function SourcesPage(): JSX.Element {
       </p>
       {list && list.length === 0 && <p class="muted">No sources are configured (aps.yaml `sources:`).</p>}
       {list && list.length > 0 && (
-        <div class="scroll">
-          <table id="sources">
-            <thead>
-              <tr>
-                <th scope="col">Source</th>
-                <th scope="col">Type</th>
-                <th scope="col">Schedule</th>
-                <th scope="col">Last run</th>
-                <th scope="col">Actions</th>
+        <ScrollTable id="sources" columns={['Source', 'Type', 'Schedule', 'Last run', 'Actions']}>
+          {list.map((s) => (
+            <>
+              <tr key={s.name}>
+                <th scope="row">{s.name}</th>
+                <td>{s.type}</td>
+                <td>{s.schedule ?? 'none'}</td>
+                <td class={s.lastRun?.status === 'failed' ? 'bad' : undefined}>{outcome(s.lastRun)}</td>
+                <td>
+                  <button type="button" onClick={() => void sync(s.name)} aria-label={`Sync ${s.name} now`}>
+                    Sync now
+                  </button>{' '}
+                  <button type="button" onClick={() => void history(s.name)} aria-label={`Runs of ${s.name}`}>
+                    Runs
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.map((s) => (
-                <>
-                  <tr key={s.name}>
-                    <th scope="row">{s.name}</th>
-                    <td>{s.type}</td>
-                    <td>{s.schedule ?? 'none'}</td>
-                    <td class={s.lastRun?.status === 'failed' ? 'bad' : undefined}>{outcome(s.lastRun)}</td>
-                    <td>
-                      <button type="button" onClick={() => void sync(s.name)} aria-label={`Sync ${s.name} now`}>
-                        Sync now
-                      </button>{' '}
-                      <button type="button" onClick={() => void history(s.name)} aria-label={`Runs of ${s.name}`}>
-                        Runs
-                      </button>
-                    </td>
-                  </tr>
-                  {runs[s.name]?.map((r) => (
-                    <tr key={`${s.name}-${r.id}`} class="sub">
-                      <td>run {r.id}</td>
-                      <td>{r.trigger}</td>
-                      <td colSpan={3}>{outcome(r)}</td>
-                    </tr>
-                  ))}
-                </>
+              {runs[s.name]?.map((r) => (
+                <tr key={`${s.name}-${r.id}`} class="sub">
+                  <td>run {r.id}</td>
+                  <td>{r.trigger}</td>
+                  <td colSpan={3}>{outcome(r)}</td>
+                </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </>
+          ))}
+        </ScrollTable>
       )}
     </>
   );
