@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from 'basic-ftp';
 import { ADAPTERS } from '../adapters/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
+import { capturingLogger } from './helpers/log-capture.ts';
 import { tempDir } from './helpers/server.ts';
 
 // An FTP client's mistakes (a wrong password, a CWD or RETR of something that is not there) are expected
@@ -22,16 +22,11 @@ interface Line {
 }
 
 describe('FTP refusals are info lines without a stack', () => {
-  const lines: Line[] = [];
+  const { log, lines: logged } = capturingLogger('debug');
+  const lines = logged as Line[];
   let server: RunningServer;
 
   before(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb): void {
-        for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Line);
-        cb();
-      },
-    });
     const config = loadConfig({
       env: {},
       overrides: {
@@ -42,7 +37,7 @@ describe('FTP refusals are info lines without a stack', () => {
         ftp: { enabled: true, port: 0, pasvMin: 41000, pasvMax: 41999 },
       },
     });
-    server = await startServer(config, ADAPTERS, createLogger('debug', sink));
+    server = await startServer(config, ADAPTERS, log);
     server.core.devices.upsert({ ...DEV, profile: 'audiocodes-mp11x', model: 'MP-114' });
   });
   after(async () => {

@@ -11,6 +11,7 @@ import { listRollouts, rolloutStatus } from '../src/rollouts/rollouts.ts';
 import { assertSourceProfiles, sourceRunner } from '../src/sources/sync.ts';
 import { hashSelected, manualProfiles } from './helpers/rollouts.ts';
 import { tempDir } from './helpers/server.ts';
+import { coreWithSource } from './helpers/sources.ts';
 
 // A source with `rollout:` starts a staged rollout of each artifact a sync adds, through the engine the
 // process connects (rolloutSourceHooks: the server's schedules and API, and `aps sync`).
@@ -23,23 +24,13 @@ describe('a source that feeds a rollout', () => {
     const up = join(dir, 'up');
     mkdirSync(up);
     writeFileSync(join(up, 'vop-5.0.bin'), 'five');
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dataDir: join(dir, 'data'),
-        profilesDir: manualProfiles(['vop']),
-        sources: [
-          {
-            name: 'mirror',
-            type: 'folder',
-            path: up,
-            map: [{ pattern: 'vop-(?<version>[\\d.]+)\\.bin', profile: 'vop', kind: 'firmware' }],
-            rollout: { stages: [50, 100], maxFailures: '5%', timeout: '1d' },
-          },
-        ],
-      },
+    core = coreWithSource(dir, {
+      name: 'mirror',
+      type: 'folder',
+      path: up,
+      map: [{ pattern: 'vop-(?<version>[\\d.]+)\\.bin', profile: 'vop', kind: 'firmware' }],
+      rollout: { stages: [50, 100], maxFailures: '5%', timeout: '1d' },
     });
-    core = openCore(config, ADAPTERS, createLogger('silent'));
     for (const id of ids) core.devices.upsert({ id, profile: 'vop', password: `${id}-pw` });
   });
   after(() => core.close());

@@ -1,24 +1,17 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { ADAPTERS } from '../adapters/index.ts';
 import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
+import { capturingLogger } from './helpers/log-capture.ts';
 import { tempDir } from './helpers/server.ts';
 
 describe('secrets never reach the log', () => {
-  const lines: string[] = [];
+  const { log, raw: lines } = capturingLogger('debug');
   let server: RunningServer;
   let base: string;
 
   before(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb): void {
-        lines.push(chunk.toString('utf8'));
-        cb();
-      },
-    });
     const config = loadConfig({
       env: {},
       overrides: {
@@ -29,7 +22,7 @@ describe('secrets never reach the log', () => {
         ftp: { enabled: false },
       },
     });
-    server = await startServer(config, ADAPTERS, createLogger('debug', sink));
+    server = await startServer(config, ADAPTERS, log);
     base = `http://127.0.0.1:${server.httpPort}`;
     server.core.devices.upsert({ id: 'logop', profile: 'vop', password: 'device-pass-123', vars: { sip_password: 'sip-secret-456' } });
   });

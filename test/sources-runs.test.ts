@@ -10,8 +10,8 @@ import { openCore, type Core } from '../src/core.ts';
 import { createLogger } from '../src/log.ts';
 import type { SourceConfig } from '../src/sources/source-config.ts';
 import { sourceRunner } from '../src/sources/sync.ts';
-import { manualProfiles } from './helpers/rollouts.ts';
 import { tempDir } from './helpers/server.ts';
+import { coreWithSource } from './helpers/sources.ts';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -31,26 +31,15 @@ describe('source runs: recorded, never two at once, hooks', () => {
     writeFileSync(join(up, 'notes.txt'), 'not firmware');
     writeFileSync(join(dir, 'secret'), 'outside the folder');
     symlinkSync(join(dir, 'secret'), join(up, 'vop-9.9.bin'));
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        dataDir: join(dir, 'data'),
-        // A source with `rollout:` maps only to profiles under release: manual (checked at start and per file).
-        profilesDir: manualProfiles(['vop']),
-        sources: [
-          {
-            name: 'drop',
-            type: 'folder',
-            path: up,
-            checksums: 'require',
-            map: [{ pattern: 'vop-(?<version>[\\d.]+)\\.bin', profile: 'vop', kind: 'firmware' }],
-            rollout: { stages: [50, 100] },
-          },
-        ],
-      },
+    core = coreWithSource(dir, {
+      name: 'drop',
+      type: 'folder',
+      path: up,
+      checksums: 'require',
+      map: [{ pattern: 'vop-(?<version>[\\d.]+)\\.bin', profile: 'vop', kind: 'firmware' }],
+      rollout: { stages: [50, 100] },
     });
-    core = openCore(config, ADAPTERS, createLogger('silent'));
-    src = config.sources[0]!;
+    src = core.config.sources[0]!;
   });
   after(() => core.close());
 

@@ -34,22 +34,24 @@ describe('aps simulate avaya', () => {
   after(async () => {
     await s.stop();
   });
+  /** The CLI arguments that simulate the group-3 16CC with this MAC spelling, its state kept in `state`. */
+  const simulate16cc = (mac: string): string[] => [
+    'simulate',
+    'avaya',
+    '--server',
+    s.http,
+    '--model',
+    '16CC',
+    '--mac',
+    mac,
+    '--group',
+    '3',
+    '--state',
+    state,
+  ];
 
   it('boots a 16CC: downloads its binary once, prints the settings it ended with', async () => {
-    const args = [
-      'simulate',
-      'avaya',
-      '--server',
-      s.http,
-      '--model',
-      '16CC',
-      '--mac',
-      '00:E0:BB:00:16:C0',
-      '--group',
-      '3',
-      '--state',
-      state,
-    ];
+    const args = simulate16cc('00:E0:BB:00:16:C0');
     const first = await aps(...args);
     assert.match(first.stdout, /^00e0bb0016c0 16CC \(16xxupgrade\.txt\): ok$/m);
     assert.match(first.stdout, /downloaded S16CC_R1_1\.bin; running S16CC_R1_1\.bin/);
@@ -109,29 +111,9 @@ describe('aps simulate avaya', () => {
   });
 
   it('--sip-port: aps notify (check-sync) reboots the simulated phone, which fetches the new binary', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        APS_BIN,
-        'simulate',
-        'avaya',
-        '--server',
-        s.http,
-        '--model',
-        '16CC',
-        '--mac',
-        '00e0bb0016c0',
-        '--group',
-        '3',
-        '--state',
-        state,
-        '--sip-port',
-        '0',
-        '--reboots',
-        '1',
-      ],
-      { env: { ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' } },
-    );
+    const child = spawn(process.execPath, [APS_BIN, ...simulate16cc('00e0bb0016c0'), '--sip-port', '0', '--reboots', '1'], {
+      env: { ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' },
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));

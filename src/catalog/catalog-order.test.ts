@@ -5,14 +5,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeviceRegistry } from '../devices/registry.ts';
-import { Keyring } from '../devices/secrets.ts';
+import type { DeviceRegistry } from '../devices/registry.ts';
 import { RenderedFiles } from '../render/rendered-files.ts';
 import { RevisionStore } from '../render/revisions.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { FsBlobStore } from './blob-store.ts';
 import { Catalog, type ArtifactOrder } from './catalog.ts';
 import { importFolder } from './folder-import.ts';
+import { plainRegistry } from '../../test/helpers/registry.ts';
 
 describe('Catalog order, duplicates, slots and forced removal', () => {
   let dir: string;
@@ -33,11 +33,7 @@ describe('Catalog order, duplicates, slots and forced removal', () => {
             ? [{ kind: 'aux', roles: 'any' }, { kind: 'firmware' }]
             : undefined,
     });
-    devices = new DeviceRegistry(store, Keyring.load(dir), {
-      needsClearSecret: () => false,
-      assertProfile: () => undefined,
-      credentialCacheMs: 1000,
-    });
+    devices = plainRegistry(store, dir);
   });
   after(() => {
     store.close();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AuditLog } from '../admin/audit.ts';
 import { BackupStore } from '../backups/backup-store.ts';
-import { DeviceRegistry } from '../devices/registry.ts';
+import type { DeviceRegistry } from '../devices/registry.ts';
 import { removeDevice } from '../devices/remove-device.ts';
 import { Keyring } from '../devices/secrets.ts';
 import { EventSink } from '../events/event-sink.ts';
@@ -15,6 +15,7 @@ import { openStore, type Store } from '../store/index.ts';
 import { FsBlobStore } from './blob-store.ts';
 import { Catalog } from './catalog.ts';
 import { compareVersions } from './version-order.ts';
+import { plainRegistry } from '../../test/helpers/registry.ts';
 
 describe('compareVersions', () => {
   it('orders numeric segments numerically and releases above words', () => {
@@ -36,11 +37,7 @@ describe('Catalog', () => {
     dir = mkdtempSync(join(tmpdir(), 'aps-catalog-'));
     store = openStore(dir);
     catalog = new Catalog(store, new FsBlobStore(dir));
-    devices = new DeviceRegistry(store, Keyring.load(dir), {
-      needsClearSecret: () => false,
-      assertProfile: () => undefined,
-      credentialCacheMs: 1000,
-    });
+    devices = plainRegistry(store, dir);
   });
   after(() => {
     store.close();

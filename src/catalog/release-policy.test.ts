@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DeviceRegistry } from '../devices/registry.ts';
-import { Keyring } from '../devices/secrets.ts';
+import type { DeviceRegistry } from '../devices/registry.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { FsBlobStore } from './blob-store.ts';
 import { Catalog } from './catalog.ts';
+import { plainRegistry } from '../../test/helpers/registry.ts';
 
 // `release:` per profile, overridden by a group: under `manual` a new artifact is a candidate, never a
 // target by ranking; a pin or a device's own artifact still is.
@@ -30,11 +30,7 @@ describe('release policy in target selection', () => {
       slotsOf: () => undefined,
       releaseOf: (p) => (p === 'man' ? 'manual' : 'auto'),
     });
-    devices = new DeviceRegistry(store, Keyring.load(dir), {
-      needsClearSecret: () => false,
-      assertProfile: () => undefined,
-      credentialCacheMs: 1000,
-    });
+    devices = plainRegistry(store, dir);
   });
   after(() => {
     store.close();
