@@ -132,14 +132,14 @@ export const configSchema = z
     /** Device events older than this are pruned (hourly) so the log does not grow without end; 0 keeps all. */
     eventRetentionDays: z.number().int().min(0).default(90),
     /**
-     * On SIGTERM/SIGINT the server stops accepting and lets requests in flight (downloads, TR-069 sessions
+     * On SIGTERM/SIGINT the server stops accepting and lets requests in flight (downloads, management sessions
      * on their connection) finish for at most this long before it cuts them; docker-compose's
      * stop_grace_period is a few seconds longer.
      */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(25),
     /** How often a running server removes temp files a killed writer left (minutes; start-up always does). */
     sweepMinutes: z.number().int().min(1).max(10_080).default(60),
-    /** Device backups (innovaphone `scfg`, Avaya BRURI): how many to keep per device, how large each may be. */
+    /** Device backups (configurations the devices upload): how many to keep per device, how large each may be. */
     backups: z
       .object({
         keep: z.number().int().min(1).max(10_000).default(20),

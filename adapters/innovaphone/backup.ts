@@ -7,8 +7,7 @@
 import type { Request, Response } from 'express';
 import { deviceVars, parseNetworks, secretsEqual, type DeviceRequestInfo, type NetworkList } from '../../src/adapter-api.ts';
 import { backupToken, settingsOf } from './files.ts';
-import { identifyByMac } from './identify.ts';
-import { identified, lookupOf, policyOf, type Ctx } from './routes.ts';
+import { admitByMac, type Ctx } from './routes.ts';
 import { NAME, VARS } from './settings.ts';
 
 const DATE = /^\d{8}-\d{6}$/;
@@ -18,15 +17,8 @@ export function backupHandler(ctx: Ctx): (req: Request, res: Response) => Promis
     // The token is a path segment: logged as "…", never in clear.
     const logPath = `${req.baseUrl}${req.path}`.replace(`/${String(req.params.token)}/`, '/…/');
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'backup', logPath };
-    const mac = String(req.params.mac);
     // A known, active device of this adapter, with its credentials when it has a password.
-    const device = await ctx.access.admit(
-      req,
-      res,
-      info,
-      identified(identifyByMac(mac, lookupOf(ctx)), `MAC ${mac}`),
-      policyOf(ctx, false),
-    );
+    const device = await admitByMac(ctx, req, res, info, false);
     if (!device) return;
     if (!secretsEqual(String(req.params.token), backupToken(ctx, device.id)))
       return ctx.files.deny(req, res, 403, 'backup URL token is not this device’s', info);

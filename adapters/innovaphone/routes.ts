@@ -86,6 +86,18 @@ export function identified(who: Identity, claim: string): Identified {
   return { device: undefined, claim };
 }
 
+/** admit() for a request that names its device by MAC in the path (`/fw/<mac>/…`, `/cfg/<mac>/…`, backups). */
+export function admitByMac(
+  ctx: Ctx,
+  req: Request,
+  res: Response,
+  info: DeviceRequestInfo,
+  allowPending: boolean,
+): Promise<DeviceRecord | undefined> {
+  const mac = String(req.params.mac);
+  return ctx.access.admit(req, res, info, identified(identifyByMac(mac, lookupOf(ctx)), `MAC ${mac}`), policyOf(ctx, allowPending));
+}
+
 function registerPending(ctx: Ctx, who: Identity & { kind: 'unknown' }): DeviceRecord | undefined {
   const waiting = ctx.state.entries('pending:').filter(({ key }) => ctx.devices.get(key.slice('pending:'.length))?.status === 'pending');
   if (waiting.length >= ctx.config.maxPending) {
@@ -130,8 +142,7 @@ export function updateHandler(ctx: Ctx): (req: Request, res: Response) => Promis
 export function artifactHandler(ctx: Ctx): (req: Request, res: Response) => Promise<void> {
   return async (req, res) => {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'firmware' };
-    const mac = String(req.params.mac);
-    const device = await ctx.access.admit(req, res, info, identified(identifyByMac(mac, lookupOf(ctx)), `MAC ${mac}`), policyOf(ctx, true));
+    const device = await admitByMac(ctx, req, res, info, true);
     if (!device) return;
     const names = standardNames(settingsOf(ctx, device.profile));
     const name = String(req.params.name).toLowerCase();
@@ -158,14 +169,7 @@ export function configHandler(ctx: Ctx): (req: Request, res: Response) => Promis
   return async (req, res) => {
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'config' };
     if (String(req.params.name).toLowerCase() !== CONFIG_FILE) return ctx.files.deny(req, res, 404, 'unknown file', info);
-    const mac = String(req.params.mac);
-    const device = await ctx.access.admit(
-      req,
-      res,
-      info,
-      identified(identifyByMac(mac, lookupOf(ctx)), `MAC ${mac}`),
-      policyOf(ctx, false),
-    );
+    const device = await admitByMac(ctx, req, res, info, false);
     if (!device) return;
     const config = renderDeviceConfig(ctx, device);
     if (!config) return ctx.files.deny(req, res, 404, 'no config for this device', info);

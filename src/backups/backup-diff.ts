@@ -15,7 +15,7 @@ export interface DiffSide {
 /**
  * A unified diff of two backups, with the lines that change on every upload (a device's own counters,
  * TLS session tickets, call lists: its adapter's `backupVolatile`) left out of both sides first, as the
- * innovaphone update server's own comparison does. '' when nothing else differs.
+ * a vendor's own update server compares them. '' when nothing else differs.
  */
 export function unifiedDiff(a: DiffSide, b: DiffSide, volatile: readonly RegExp[] = []): string {
   const left = stable(a.bytes, volatile);

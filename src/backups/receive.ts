@@ -1,4 +1,4 @@
-// A device's backup upload (innovaphone `scfg` PUT, Avaya BRURI PUT) answered one way for every adapter:
+// A device's backup upload (an HTTP PUT of the device's configuration) answered one way for every adapter:
 // 201 for a new backup, 200 for an identical retry, 413 past the size limit (with Connection: close, since
 // the rest of the body is not read into the store), 400 for an empty or broken body, and nothing for a
 // client that cut the upload off. Each outcome is an event; the store keeps nothing but complete bodies.

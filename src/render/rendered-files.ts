@@ -60,7 +60,7 @@ export class RenderedFiles {
   }
 
   /**
-   * The serial a vendor compares ("greater than the one I have": the VOP's firmware serial) for the artifact
+   * The serial a vendor compares ("greater than the one I have": a firmware serial) for the artifact
    * a device gets in a slot. It is the device's own counter, not the artifact's: stable while the target
    * stays, and one more (at least the artifact's own serial) whenever the target changes, whichever way the
    * profile's order or a pin moved it, so pinning an older firmware still announces a greater serial. The

@@ -232,15 +232,13 @@ function evaluateOne(core: RolloutCore, id: number, now: number, watch: Set<stri
     }
     core.store.rollouts.setDeviceStatus(r.id, d.deviceId, v.status, v.detail, at);
     Object.assign(d, { status: v.status, detail: v.detail });
-    core.events.record({
-      deviceId: d.deviceId,
-      adapter: 'rollout',
-      file: `rollout:${r.id}`,
-      status: 200,
-      artifactId: a.id,
-      seen: false,
-      detail: `${v.status}: ${v.detail}${v.status === 'failed' ? `; its target is artifact ${d.previousId ?? '(none)'} again` : ''}`,
-    });
+    deviceEvent(
+      core,
+      r,
+      a,
+      d.deviceId,
+      `${v.status}: ${v.detail}${v.status === 'failed' ? `; its target is artifact ${d.previousId ?? '(none)'} again` : ''}`,
+    );
   }
   if (r.state !== 'running') return;
   const failed = rows.filter((d) => d.status === 'failed');
@@ -293,15 +291,13 @@ function assignStage(core: RolloutCore, r: RolloutRecord, a: ArtifactRecord, at:
     }));
   core.store.rollouts.addDevices(rows);
   for (const d of rows)
-    core.events.record({
-      deviceId: d.deviceId,
-      adapter: 'rollout',
-      file: `rollout:${r.id}`,
-      status: 200,
-      artifactId: a.id,
-      seen: false,
-      detail: `stage ${r.stage + 1} (${percent} %): ${r.slot} target is artifact ${a.id}, was ${d.previousId ?? '(none)'}`,
-    });
+    deviceEvent(
+      core,
+      r,
+      a,
+      d.deviceId,
+      `stage ${r.stage + 1} (${percent} %): ${r.slot} target is artifact ${a.id}, was ${d.previousId ?? '(none)'}`,
+    );
   return rows.length;
 }
 
@@ -328,6 +324,11 @@ function setState(core: RolloutCore, id: number, from: readonly RolloutState[], 
 function transition(core: RolloutCore, r: RolloutRecord, detail: string): void {
   core.events.record({ deviceId: null, adapter: 'rollout', file: `rollout:${r.id}`, status: 200, artifactId: r.artifactId, detail });
   core.log.info({ rollout: r.id, artifact: r.artifactId }, `rollout ${r.id}: ${detail}`);
+}
+
+/** One device's step in a rollout, in its event history; seen: false, as the device did not speak (its last-seen stays). */
+function deviceEvent(core: RolloutCore, r: RolloutRecord, a: ArtifactRecord, deviceId: string, detail: string): void {
+  core.events.record({ deviceId, adapter: 'rollout', file: `rollout:${r.id}`, status: 200, artifactId: a.id, seen: false, detail });
 }
 
 function mustGet(core: RolloutCore, id: number): RolloutRecord {

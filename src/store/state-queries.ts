@@ -109,7 +109,7 @@ export class StateQueries {
     );
     this.kvDel = db.prepare('DELETE FROM kv WHERE ns = ? AND key = ?');
     // A key range, not LIKE: LIKE is case-insensitive and so cannot use the (ns, key) primary key; every
-    // TR-069 Inform listing one device's downloads scanned every session row of the namespace.
+    // management session listing one device's downloads scanned every session row of the namespace.
     this.kvList = db.prepare<[string, string, string, number], { key: string; value: string }>(
       'SELECT key, value FROM kv WHERE ns = ? AND key >= ? AND key < ? AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY key',
     );

@@ -1,5 +1,5 @@
 // Password guessing (issue 13, defect 2). Every credential check a device-facing path makes (HTTP Basic,
-// Digest, a query password, an FTP login, a CWMP session's Digest) goes through an attempt here: failures
+// Digest, a query password, an FTP login, a management session's Digest) goes through an attempt here: failures
 // are counted per device and per client address; past a few free ones, each further try must wait an
 // exponential back-off, and at `lockAfter` the subject is locked for a while, during which even the right
 // password is refused. The counts live in the store (kv namespace `core:access`) so `aps access locks` and

@@ -13,9 +13,13 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   return r.data;
 }
 
-/** An optional non-negative integer query parameter; anything else is a 400 naming the parameter. */
-export function intQuery(value: unknown, name: string): number | undefined {
+/** An optional non-negative integer query parameter (at most `max` when given); anything else is a 400 naming the parameter. */
+export function intQuery(value: unknown, name: string, max?: number): number | undefined {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw new ApsError('bad_request', `${name} must be a non-negative integer`);
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value) || (max !== undefined && Number(value) > max))
+    throw new ApsError(
+      'bad_request',
+      max === undefined ? `${name} must be a non-negative integer` : `${name} must be an integer from 0 to ${max}`,
+    );
   return Number(value);
 }

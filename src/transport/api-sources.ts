@@ -2,15 +2,8 @@ import express, { type Request, type Router } from 'express';
 import type { Core } from '../core.ts';
 import { actor } from './admin-auth.ts';
 import { ApsError } from '../errors.ts';
+import { intQuery } from './api-input.ts';
 import { describeSource, selectSources, sourceRunner, sourceRuns } from '../sources/sync.ts';
-
-/** A bounded non-negative integer query parameter; anything else is a 400 naming it. */
-function intParam(value: unknown, name: string, max: number): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value) || Number(value) > max)
-    throw new ApsError('bad_request', `${name} must be an integer from 0 to ${max}`);
-  return Number(value);
-}
 
 function sourceName(req: Request): string {
   return String(req.params.name);
@@ -42,13 +35,13 @@ export function sourcesApi(core: Core): Router {
     res.json(
       sourceRuns(core, {
         source: name,
-        limit: intParam(req.query.limit, 'limit', 1000) ?? 50,
-        before: intParam(req.query.before, 'before', Number.MAX_SAFE_INTEGER),
+        limit: intQuery(req.query.limit, 'limit', 1000) ?? 50,
+        before: intQuery(req.query.before, 'before'),
       }),
     );
   });
   r.get('/:name/runs/:id', (req, res) => {
-    const id = intParam(req.params.id, 'id', Number.MAX_SAFE_INTEGER);
+    const id = intQuery(req.params.id, 'id');
     const run = id === undefined ? undefined : core.store.sourceRuns.get(id);
     if (!run || run.source !== sourceName(req))
       throw new ApsError('not_found', `no run ${String(req.params.id)} of source "${sourceName(req)}"`);

@@ -67,7 +67,7 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
       return;
     }
     // A device route's client error that is not ours to word (express cannot decode a percent-escape in a
-    // path parameter, `/vop/%zz`): the device path's fixed refusal and an event, never a message echoing input.
+    // path parameter, `/<adapter>/%zz`): the device path's fixed refusal and an event, never a message echoing input.
     if (!admin && !isApsError(err) && status < 500) {
       const adapter = /^\/([^/?]+)/.exec(req.originalUrl)?.[1];
       const info = { adapter: adapter !== undefined && routers.has(adapter) ? adapter : 'core', deviceId: null, file: 'request' };

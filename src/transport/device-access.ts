@@ -28,8 +28,8 @@ export interface AccessPolicy {
   schemes: ReadonlyArray<'basic' | 'digest'>;
   /**
    * 'required': a device without a password is refused; 'if-set': checked only when it has one;
-   * 'when-sent': checked only when the request carries credentials (they unlock more, e.g. Avaya's
-   * secret lines; without them the adapter serves less).
+   * 'when-sent': checked only when the request carries credentials (they unlock more, e.g. a
+   * device's secret lines; without them the adapter serves less).
    */
   password: 'required' | 'if-set' | 'when-sent';
   /** An unknown device asked without credentials: 404 where the URL names a file, 401 where it names a user. */
@@ -63,7 +63,7 @@ export interface DeviceAccess {
    */
   login(device: DeviceRecord | undefined, login: { username: string; password: string; ip: string }): Promise<DeviceRecord | undefined>;
   /**
-   * The failure tracking admit() applies, for a protocol that checks credentials itself (a CWMP session's
+   * The failure tracking admit() applies, for a protocol that checks credentials itself (a management session's
    * Digest): `held` when the device or the address is backing off or locked (refuse without checking),
    * else report the outcome with done().
    */

@@ -8,7 +8,7 @@ const TICK_MS = 100;
 export interface Drainer {
   /**
    * Stops accepting connections and waits until every open connection has finished its requests and been
-   * idle for a second (a TR-069 session sends its next request at once, on the same connection), at most
+   * idle for a second (a management session sends its next request at once, on the same connection), at most
    * `graceMs`; then cuts what is left. Answers marked endOnDrain (event streams) are ended at once. Resolves with how many connections were cut.
    */
   drain(graceMs: number): Promise<number>;
@@ -49,7 +49,7 @@ export function trackConnections(server: Server): Drainer {
   return {
     async drain(graceMs: number): Promise<number> {
       // net.Server's close: http.Server's own (Node >= 19) also closes idle keep-alive connections at
-      // once, which would cut a TR-069 session between two of its requests.
+      // once, which would cut a management session between two of its requests.
       const closed = new Promise<void>((r) => NetServer.prototype.close.call(server, () => r()));
       const deadline = Date.now() + graceMs;
       while (Date.now() < deadline) {

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 
 export interface RouteInfo {
   method: string;
-  /** The express path pattern under its mount point (`/vop/:type`, `/api/v1/devices/:id`). */
+  /** The express path pattern under its mount point (`/:type`, `/api/v1/devices/:id`). */
   path: string;
 }
 

@@ -69,8 +69,6 @@ const cronWindow = z
   })
   .strict();
 
-export const windowSchema = z.union([hoursWindow, cronWindow]);
-
 export type HoursWindow = z.infer<typeof hoursWindow>;
 export type CronWindow = z.infer<typeof cronWindow>;
 export type WindowDef = HoursWindow | CronWindow;
