@@ -166,7 +166,9 @@ function track(name: string, proc: ChildProcess): { tail: () => string } {
 export async function startAps(dataDir: string, cwd: string): Promise<ChildServer & { httpsPort: number; adminToken: string }> {
   const [port, httpsPort] = [await freePort(), await freePort()];
   const adminToken = randomBytes(24).toString('base64url');
-  const proc = spawn(process.execPath, [APS_BIN, 'serve', '--host', HOST, '--no-ftp'], {
+  // APS_BENCH_NODE_ARGS: node flags for the server under test, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = process.env.APS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, APS_BIN, 'serve', '--host', HOST, '--no-ftp'], {
     cwd,
     env: apsEnv({
       APS_DATA: dataDir,
