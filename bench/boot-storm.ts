@@ -5,7 +5,7 @@
 // --concurrency of them (split among the five by share) talk to APS at once, an attempt that gets no answer
 // within --timeout-s counts as a timeout, and a failed attempt is retried as the firmware would (up to
 // --retries, CWMP-style back-off from --retry-s); a device is an error only when its last retry failed too.
-// --registered N adds filler VOP devices so the store holds N devices (the 100,000-device store).
+// --registered N adds idle devices of every adapter (split as the storm is) so the store holds N devices (the 100,000-device store).
 // Prints the time until all are done, errors, retries, APS's CPU time and peak RSS, per-adapter latency, and
 // the bound: nginx serving the same number of requests of the same firmware bytes (autocannon, 100
 // connections), measured in the same run.
@@ -13,7 +13,7 @@
 //   node --import tsx bench/boot-storm.ts [--devices 10000] [--registered 0] [--firmware-kib 64] [--spread-s 60]
 //        [--concurrency 200] [--timeout-s 60] [--retries 3] [--retry-s 5]
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -24,7 +24,6 @@ import {
   mib,
   procCpuMs,
   procMemory,
-  randomFile,
   ROOT,
   runBench,
   sampleRss,
@@ -34,6 +33,8 @@ import {
   tempDir,
 } from './lib/harness.ts';
 import { printAdminViews, timeAdminViews } from './lib/admin-views.ts';
+import { SIM_KINDS, type SimKind } from './lib/sim-devices.ts';
+import { STORM_FIRST, STORM_PASSWORD, STORM_SHARES, stormCounts, writeStormSite } from './lib/storm-site.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,17 +50,10 @@ const { values } = parseArgs({
 });
 const TOTAL = Number(values.devices);
 const FW_BYTES = Number(values['firmware-kib']) * 1024;
-const PW = 'storm-pw-0123456789';
-const SHARES = { vop: 0.3, tr069: 0.2, innovaphone: 0.2, avaya: 0.2, audiocodes: 0.1 };
-type Kind = keyof typeof SHARES;
-const share = (p: number): number => Math.max(1, Math.round(TOTAL * p));
-const N: Record<Kind, number> = {
-  vop: share(SHARES.vop),
-  tr069: share(SHARES.tr069),
-  innovaphone: share(SHARES.innovaphone),
-  avaya: share(SHARES.avaya),
-  audiocodes: share(SHARES.audiocodes),
-};
+const PW = STORM_PASSWORD;
+const SHARES = STORM_SHARES;
+type Kind = SimKind;
+const N = stormCounts(TOTAL);
 
 interface Summary {
   kind: Kind;
@@ -119,42 +113,11 @@ await runBench(async () => {
   );
   const dir = tempDir('aps-bench-storm-');
   const data = join(dir, 'data');
-  const files = {
-    vop: 'fw-vop.bin',
-    avaya: 'FW_S_J179_R4_1_1_0_7.bin',
-    innovaphone: 'ip6010.bin',
-    audiocodes: 'MP124_SIP_F6.60A.360.002.cmp',
-    tr069: 'tg784-2.0.bin',
-  };
-  for (const f of Object.values(files)) randomFile(join(dir, f), FW_BYTES);
-  const lines = [
-    'artifacts:',
-    `  - { file: ${files.vop}, profile: vop, kind: firmware, serial: 2 }`,
-    `  - { file: ${files.avaya}, profile: avaya-j100, kind: firmware, models: [J179] }`,
-    `  - { file: ${files.innovaphone}, profile: innovaphone-ip6010, kind: firmware, version: 13r3-6010 }`,
-    `  - { file: ${files.audiocodes}, profile: audiocodes-mp124, kind: firmware, version: 6.60A.360.002 }`,
-    `  - { file: ${files.tr069}, profile: thomson-tr069, kind: firmware, version: '2.0' }`,
-    'devices:',
-  ];
-  for (let i = 1; i <= N.vop; i++) lines.push(`  - { id: storm-vop${i}, profile: vop, model: VOP, password: ${PW} }`);
-  for (let i = 0; i < N.tr069; i++) lines.push(`  - { id: ST${i}, profile: thomson-tr069, password: ${PW} }`);
-  const acFirst = (0x00908f100000).toString(16).padStart(12, '0');
-  for (let i = 0; i < N.audiocodes; i++) {
-    const mac = (0x00908f100000 + i).toString(16).padStart(12, '0');
-    lines.push(`  - { id: storm-gw${i}, profile: audiocodes-mp124, mac: '${mac}' }`);
-  }
-  // The phones are known before the power cut (a site's devices were provisioned before): innovaphone
-  // and Avaya by MAC too (unknown ones would register as pending, and innovaphone caps those at maxPending).
-  for (let i = 0; i < N.innovaphone; i++)
-    lines.push(`  - { id: storm-ip${i}, profile: innovaphone-ip6010, mac: '${(0x009033800000 + i).toString(16).padStart(12, '0')}' }`);
-  for (let i = 0; i < N.avaya; i++)
-    lines.push(`  - { id: storm-av${i}, profile: avaya-j100, model: J179, mac: '${(0x00e0bb800000 + i).toString(16).padStart(12, '0')}' }`);
-  // Filler: VOP users that never call, so the store holds --registered devices.
+  // Filler: devices of every adapter that never call, so the store holds --registered devices.
   const filler = registered - storm;
-  for (let i = 1; i <= filler; i++) lines.push(`  - { id: idle-vop${i}, profile: vop, model: VOP, password: ${PW} }`);
-  writeFileSync(join(dir, 'site.yaml'), lines.join('\n') + '\n');
+  const site = writeStormSite(dir, N, filler, FW_BYTES);
   let t = performance.now();
-  await aps(['apply', join(dir, 'site.yaml')], data, dir);
+  await aps(['apply', site.file], data, dir);
   console.log(
     `set-up: aps apply of ${registered} devices (${filler} idle) and 5 firmwares in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
@@ -187,11 +150,7 @@ await runBench(async () => {
   const cpu0 = procCpuMs(server.pid);
   t = performance.now();
   const done = await Promise.all([
-    drive('vop', ['--url', base, '--first', 'storm-vop', '--password', PW, ...common('vop')], env),
-    drive('innovaphone', ['--url', `${base}/innovaphone/up/#m/`, '--first', '009033800000', ...common('innovaphone')], env),
-    drive('avaya', ['--url', base, '--first', '00e0bb800000', ...common('avaya')], env),
-    drive('tr069', ['--url', `${base}/tr069`, '--first', 'ST', '--password', PW, ...common('tr069')], env),
-    drive('audiocodes', ['--url', base, '--first', acFirst, ...common('audiocodes')], env),
+    ...SIM_KINDS.map((k) => drive(k, ['--url', base, '--first', STORM_FIRST[k], '--password', PW, ...common(k)], env)),
   ]);
   const seconds = (performance.now() - t) / 1000;
   const cpuS = (procCpuMs(server.pid) - cpu0) / 1000;
@@ -210,7 +169,7 @@ await runBench(async () => {
     `APS: all ${TOTAL} done in ${seconds.toFixed(1)} s, errors ${failed}, retries ${retries} (${timeouts} attempt timeouts), ${requests} device requests (${Math.round(requests / seconds)}/s), server CPU ${cpuS.toFixed(1)} s (${Math.round((cpuS * 1e6) / Math.max(1, requests))} µs a request), peak RSS sampled ${mib(peak)}, VmHWM ${mib(hwm)}`,
   );
   // The admin views on the fleet the storm left (devices seen, states and events recorded).
-  const mid = filler > 0 ? `idle-vop${Math.floor(filler / 2)}` : `storm-vop${Math.floor(N.vop / 2)}`;
+  const mid = site.idle.vop > 0 ? `idle-vop${Math.floor(site.idle.vop / 2)}` : `storm-vop${Math.floor(N.vop / 2)}`;
   const views = await timeAdminViews({
     port: server.port,
     adminToken: server.adminToken,
@@ -242,7 +201,7 @@ await runBench(async () => {
   const nginx = await startNginx((port) => `server { listen ${HOST}:${port}; root ${dir}; }`, ngDir);
   const cpuN0 = procCpuMs(nginx.pid);
   t = performance.now();
-  const r = await autocannon({ url: `http://${HOST}:${nginx.port}/${files.vop}`, connections: 100, amount: requests });
+  const r = await autocannon({ url: `http://${HOST}:${nginx.port}/fw-vop.bin`, connections: 100, amount: requests });
   const ns = (performance.now() - t) / 1000;
   const nginxCpu = (procCpuMs(nginx.pid) - cpuN0) / 1000;
   console.log(

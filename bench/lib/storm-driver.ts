@@ -14,14 +14,8 @@
 // session; the other firmwares start their check again after a failed one (VOP and innovaphone at their next
 // poll, the Avaya phone restarts its file-server chain, the AudioCodes gateway its automatic update), here
 // with the same back-off so all five are counted alike. `--retry-s` is the 5 s.
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AudioCodesSimulator } from '../../adapters/audiocodes/simulator.ts';
-import { bootPhone } from '../../adapters/avaya/simulator.ts';
-import { nthMac } from '../../adapters/innovaphone/simulator-command.ts';
-import { runPoll } from '../../adapters/innovaphone/simulator.ts';
-import { initialState, runCpeSession, type CpeState } from '../../adapters/tr069/simulator.ts';
-import { runVopCycle } from '../../adapters/vop/simulator.ts';
+import { isSimKind, simDevice, type Attempt } from './sim-devices.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -39,6 +33,10 @@ const { values: o } = parseArgs({
   },
 });
 const kind = o.kind ?? '';
+if (!isSimKind(kind)) {
+  console.error(`unknown --kind ${kind}`);
+  process.exit(64);
+}
 const url = o.url ?? '';
 const first = o.first ?? '';
 const count = Number(o.count);
@@ -47,75 +45,6 @@ const concurrency = Math.max(1, Number(o.concurrency));
 const timeoutMs = Number(o['timeout-s']) * 1000;
 const maxRetries = Number(o.retries);
 const retryMs = Number(o['retry-s']) * 1000;
-
-/** One attempt's outcome: `requests` is how many HTTP requests it sent (counted for the summary). */
-interface Attempt {
-  ok: boolean;
-  error?: string;
-  requests: number;
-  got: string[];
-}
-
-/** A device: `attempt()` runs (or resumes) its first cycle once; it keeps its own state between attempts. */
-type Device = () => Promise<Attempt>;
-
-function makeDevice(i: number): Device {
-  const state = (id: string): string => join(o.state, id);
-  switch (kind) {
-    case 'vop': {
-      const user = `${first}${i + 1}`;
-      return async () => {
-        const r = await runVopCycle({ server: url, user, password: o.password, stateDir: state(user) });
-        return { ok: r.ok, error: r.error, requests: 1 + r.installed.length, got: r.installed };
-      };
-    }
-    case 'innovaphone': {
-      const mac = nthMac(first, i);
-      return async () => {
-        const r = await runPoll({ url, product: 'IP6010', mac, stateDir: state(mac), uptimeMinutes: 30 });
-        const got = Object.keys(r.loaded);
-        return { ok: r.ok, error: r.error, requests: 1 + got.length, got };
-      };
-    }
-    case 'avaya': {
-      const mac = nthMac(first, i);
-      return async () => {
-        const r = await bootPhone({ server: url, model: 'J179', mac, stateDir: state(mac) });
-        return { ok: r.ok, error: r.error, requests: r.requests.length, got: r.downloaded.map(() => 'firmware') };
-      };
-    }
-    case 'audiocodes': {
-      const sim = new AudioCodesSimulator({ iniUrl: `${url}/audiocodes/<MAC>.ini`, mac: nthMac(first, i) });
-      return async () => {
-        const r = await sim.check();
-        const got = [...(r.cmp === 'installed' ? ['firmware'] : []), ...(r.ini === 'applied' ? ['ini'] : [])];
-        return { ok: r.ok, error: r.errors[0], requests: Math.max(1, r.downloads.length), got };
-      };
-    }
-    case 'tr069': {
-      // A first cycle: sessions until the ACS has nothing more to send (config, firmware, their
-      // TransferCompletes); a retry resumes from the session that failed, with the CPE's state as it was.
-      const cpe: CpeState = initialState();
-      let session = 0;
-      return async () => {
-        let requests = 0;
-        const got: string[] = [];
-        for (; session < 4; session++) {
-          const r = await runCpeSession({ acs: url, serial: `${first}${i}`, password: o.password, state: cpe });
-          requests += r.messages;
-          got.push(...r.downloads.map((d) => d.fileType));
-          if (!r.ok) return { ok: false, error: r.error ?? 'session failed', requests, got };
-          if (r.downloads.length === 0 && session > 0) break;
-        }
-        session = 4;
-        return { ok: true, requests, got };
-      };
-    }
-    default:
-      console.error(`unknown --kind ${kind}`);
-      process.exit(64);
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const TIMEOUT = Symbol('timeout');
@@ -152,7 +81,7 @@ const doneMs: number[] = [];
 
 await Promise.all(
   Array.from({ length: count }, async (_, i) => {
-    const attempt = makeDevice(i);
+    const attempt = simDevice(kind, i, { url, first, password: o.password, stateDir: o.state });
     // Arrivals spread evenly over the window, each jittered within its slot.
     await sleep((spreadMs * (i + Math.random())) / count);
     const arrived = performance.now();
