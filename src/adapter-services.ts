@@ -43,6 +43,7 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     get: (id) => mine(core.devices.get(id)),
     getByMac: (mac) => mine(core.devices.getByMac(mac)),
     list: () => core.devices.list().filter((d) => ownProfile(d.profile)),
+    countPending: () => core.devices.countPending(ownProfile),
     state: (id) => (mine(core.devices.get(id)) ? core.devices.state(id) : undefined),
     group: (g) => core.devices.group(g),
     upsert(input, mode) {

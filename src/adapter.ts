@@ -79,6 +79,8 @@ export interface DeviceDirectory {
   get(id: string): DeviceRecord | undefined;
   getByMac(mac: string): DeviceRecord | undefined;
   list(): DeviceRecord[];
+  /** How many of this adapter's devices wait for approval: what a cap on self-registration counts. */
+  countPending(): number;
   state(id: string): DeviceStateRecord | undefined;
   group(name: string): GroupRecord | undefined;
   /** Creates or changes one of this adapter's devices (e.g. a pending device that announced itself). */

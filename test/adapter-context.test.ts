@@ -99,6 +99,14 @@ describe('the AdapterContext an adapter receives', () => {
     assert.equal(server.core.stateOf('vop').get('k'), 1, "the other adapter's value is untouched");
   });
 
+  it("counts only its own family's pending devices", () => {
+    server.core.devices.upsert({ id: 'p-vop', profile: 'vop', password: 'pw', status: 'pending' });
+    assert.equal(ctx.devices.countPending(), 0, "another family's pending device is not counted");
+    assert.equal(server.core.servicesFor('vop').devices.countPending(), 1);
+    server.core.devices.upsert({ id: 'p-vop', status: 'active' });
+    assert.equal(server.core.servicesFor('vop').devices.countPending(), 0, 'an approved device no longer waits');
+  });
+
   it('derives keys under its own name', () => {
     assert.deepEqual(ctx.secrets.key('digest'), server.core.keys.key('spy-digest'));
     assert.notDeepEqual(ctx.secrets.key('digest'), server.core.keys.key('vop-digest'));

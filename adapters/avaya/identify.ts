@@ -96,8 +96,6 @@ function pendingProfile(ctx: IdentifyCtx, model: string | null): Profile | undef
   return byModel ?? (ctx.config.pendingProfile ? ctx.profiles.get(ctx.config.pendingProfile) : undefined) ?? all[0];
 }
 
-const PENDING = 'pending:';
-
 /** Registers an unknown phone as pending, with what it sent (model and firmware from its User-Agent, address). */
 function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; userAgent?: string }): void {
   if (ctx.config.unknownPhones !== 'pending') return;
@@ -110,7 +108,7 @@ function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; user
   const profile = pendingProfile(ctx, ua.model);
   // The id is the MAC; never take over an id another device already uses.
   if (!profile || ctx.devices.get(mac)) return;
-  const waiting = pendingCount(ctx);
+  const waiting = ctx.devices.countPending();
   if (waiting >= ctx.config.maxPending) {
     ctx.log.warn(
       { mac, pending: waiting, maxPending: ctx.config.maxPending },
@@ -126,7 +124,6 @@ function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; user
     ctx.log.warn({ mac, err: (e as Error).message }, 'unknown phone not registered');
     return;
   }
-  ctx.state.set(PENDING + mac, {});
   ctx.events.report({
     deviceId: mac,
     ip: req.ip ?? null,
@@ -134,16 +131,6 @@ function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; user
     reported: { ...(ua.model ? { model: ua.model } : {}), ...(ua.firmware ? { firmware: ua.firmware } : {}) },
   });
   ctx.log.info({ device: mac, profile: profile.name }, 'unknown phone registered as pending');
-}
-
-/** Phones this adapter registered that still wait (approved or removed ones are forgotten). */
-function pendingCount(ctx: IdentifyCtx): number {
-  let n = 0;
-  for (const { key } of ctx.state.entries(PENDING)) {
-    if (ctx.devices.get(key.slice(PENDING.length))?.status === 'pending') n++;
-    else ctx.state.delete(key);
-  }
-  return n;
 }
 
 const BY_IP = 'ip:';

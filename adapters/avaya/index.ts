@@ -20,6 +20,8 @@ import { avayaSetup } from './setup.ts';
 import { avayaSimulatorCommand } from './simulator-command.ts';
 
 function register(ctx: AdapterContext<AvayaConfig>): void {
+  // Older releases kept a `pending:<mac>` key per self-registered phone; the store counts them now.
+  for (const { key } of ctx.state.entries('pending:')) ctx.state.delete(key);
   // Shared files branch by $MODEL4 alone: a model two profiles list gets the first profile's (by name)
   // firmware and settings section; its phones in the other profile get their parameters in their own file.
   const owner = new Map<string, string>();

@@ -13,6 +13,8 @@ import { NAME, configSchema, profileSchema, type InnovaphoneConfig } from './set
 import { innovaphoneSimulatorCommand } from './simulator-command.ts';
 
 function register(ctx: Ctx): void {
+  // Older releases kept a `pending:<id>` key per self-registered device (never pruned); the store counts them now.
+  for (const { key } of ctx.state.entries('pending:')) ctx.state.delete(key);
   ctx.router.get('/up/*path', guarded(ctx, updateHandler(ctx)));
   ctx.router.get('/fw/:mac/:id/:name', guarded(ctx, artifactHandler(ctx)));
   ctx.router.get('/cfg/:mac/:name', guarded(ctx, configHandler(ctx)));

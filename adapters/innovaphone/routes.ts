@@ -99,17 +99,16 @@ export function admitByMac(
 }
 
 function registerPending(ctx: Ctx, who: Identity & { kind: 'unknown' }): DeviceRecord | undefined {
-  const waiting = ctx.state.entries('pending:').filter(({ key }) => ctx.devices.get(key.slice('pending:'.length))?.status === 'pending');
-  if (waiting.length >= ctx.config.maxPending) {
+  const waiting = ctx.devices.countPending();
+  if (waiting >= ctx.config.maxPending) {
     ctx.log.warn(
-      { mac: who.mac, pending: waiting.length, maxPending: ctx.config.maxPending },
+      { mac: who.mac, pending: waiting, maxPending: ctx.config.maxPending },
       'unknown device not registered: maxPending devices already wait',
     );
     return undefined;
   }
   try {
     const device = ctx.devices.upsert({ id: who.id, profile: who.profile, mac: who.mac, status: 'pending' }, 'create');
-    ctx.state.set(`pending:${who.id}`, { mac: who.mac });
     ctx.log.info({ device: who.id, profile: who.profile }, 'unknown innovaphone device registered as pending');
     return device;
   } catch (e) {

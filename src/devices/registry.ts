@@ -113,6 +113,11 @@ export class DeviceRegistry {
     return this.store.devices.countByProfile();
   }
 
+  /** How many devices (of the profiles `ofProfile` accepts) wait for approval: one indexed query. */
+  countPending(ofProfile: (profile: string) => boolean = () => true): number {
+    return this.store.devices.countPendingByProfile().reduce((n, r) => (ofProfile(r.profile) ? n + r.count : n), 0);
+  }
+
   state(id: string): DeviceStateRecord | undefined {
     return this.store.devices.state(id);
   }

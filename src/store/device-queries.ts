@@ -125,6 +125,7 @@ export class DeviceQueries {
   private readonly usesArtifact;
   private readonly rehash;
   private readonly perProfile;
+  private readonly pendingPerProfile;
 
   private readonly changed: () => void;
 
@@ -174,6 +175,9 @@ export class DeviceQueries {
        ON CONFLICT (name) DO UPDATE SET vars = excluded.vars, pins = excluded.pins, release = excluded.release`,
     );
     this.perProfile = db.prepare<[], { profile: string; count: number }>('SELECT profile, COUNT(*) AS count FROM devices GROUP BY profile');
+    this.pendingPerProfile = db.prepare<[], { profile: string; count: number }>(
+      "SELECT profile, COUNT(*) AS count FROM devices WHERE status = 'pending' GROUP BY profile",
+    );
     this.rehash = db.prepare<[string, string, string]>('UPDATE devices SET password_hash = ? WHERE id = ? AND password_hash = ?');
     this.usesArtifact = db.prepare<[number, number], DeviceRow>(
       `SELECT d.* FROM devices d WHERE EXISTS (SELECT 1 FROM json_each(d.pins) WHERE value = ?)
@@ -237,6 +241,11 @@ export class DeviceQueries {
 
   countByProfile(): Array<{ profile: string; count: number }> {
     return this.perProfile.all();
+  }
+
+  /** Pending devices per profile (the partial index of migration 10). */
+  countPendingByProfile(): Array<{ profile: string; count: number }> {
+    return this.pendingPerProfile.all();
   }
 
   /** Replaces a password hash by an equivalent one (a new scheme) if it is still `was`; not a user change. */
