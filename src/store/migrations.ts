@@ -281,4 +281,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX devices_pending ON devices (profile) WHERE status = 'pending';
   `,
+  // 11: a rollout device's health moving from pending to succeeded changes nobody's target (only a failed
+  // device is held back from the artifact, src/catalog rolloutView), yet the trigger of migration 5 moved the
+  // generation on every update, so each success of a big rollout emptied every cache keyed by it.
+  `
+  DROP TRIGGER rollout_devices_upd;
+  CREATE TRIGGER rollout_devices_upd AFTER UPDATE ON rollout_devices
+    WHEN (NEW.status = 'failed') <> (OLD.status = 'failed') OR NEW.stage IS NOT OLD.stage OR NEW.previous_id IS NOT OLD.previous_id
+      OR NEW.rollout_id IS NOT OLD.rollout_id OR NEW.device_id IS NOT OLD.device_id
+    BEGIN UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+  `,
 ];
