@@ -189,6 +189,13 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
       refusals.close();
       guard.close();
       events.close();
+      try {
+        revisions.flush(true);
+        windows.flush(true);
+      } catch (e) {
+        // Another process held the write lock past the busy timeout: the next start renders and stamps again.
+        log.warn({ err: (e as Error).message }, 'revisions or fetches decided under a lock were not written at shutdown');
+      }
       store.close();
       unlisten();
     },

@@ -142,6 +142,25 @@ describe('rollouts with the server and the CLI on one data folder', () => {
     );
   });
 
+  it("the server's evaluation never waits for the CLI's write lock: the rollout is judged once the lock is free", async () => {
+    for (const id of ['w1', 'w2']) server.devices.upsert({ id, profile: 'vop', password: `${id}-pw` });
+    const a = await firmware(server, dir, '11.0');
+    const r = startRollout(server, { artifactId: a.id, stages: [100], maxFailures: 0, timeout: 600 });
+    for (const id of ['w1', 'w2'])
+      server.events.record({ deviceId: id, adapter: 'vop', file: 'firmware', status: 200, bytes: a.size, artifactId: a.id });
+    server.events.flush();
+    // `aps apply` (or any CLI write) holds the lock: waiting would block every device request for the busy timeout, then throw.
+    cli.store.transaction(() => {
+      const watched = evaluateRollouts(server, Date.now(), { server: true });
+      assert.deepEqual([...watched].sort(), ['w1', 'w2'], 'its devices stay watched');
+      assert.equal(rolloutStatus(cli, r.id).counts.succeeded, 0, 'nothing was judged under the lock');
+    }, 'immediate');
+    evaluateRollouts(server, Date.now(), { server: true });
+    const s = rolloutStatus(server, r.id);
+    assert.equal(s.state, 'completed', s.reason ?? '');
+    assert.equal(s.counts.succeeded, 2);
+  });
+
   it('the artifact an abort returns devices to cannot be removed without --force (finding 6)', async () => {
     for (const id of ['p1', 'p2']) server.devices.upsert({ id, profile: 'vop', password: `${id}-pw` });
     const old = await firmware(server, dir, '1');

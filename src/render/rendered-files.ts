@@ -1,4 +1,4 @@
-import type { ArtifactRecord, Store } from '../store/index.ts';
+import type { ArtifactRecord, RevisionRecord, Store } from '../store/index.ts';
 import type { Revision, RevisionStore } from './revisions.ts';
 
 export interface RenderedFile {
@@ -78,17 +78,15 @@ export class RenderedFiles {
 
   artifactSerial(deviceId: string, slot: string, a: ArtifactRecord): number {
     const file = `serial:${slot}`;
-    const next = (): { serial: number; changed: boolean } => {
-      const prev = this.store.state.revision(deviceId, file);
+    const next = (prev: RevisionRecord | undefined): { serial: number; changed: boolean } => {
       if (prev && prev.sha256 === a.sha256) return { serial: prev.serial, changed: false };
       return { serial: prev ? Math.max(prev.serial + 1, a.serial ?? 0) : this.firstSerial(a), changed: true };
     };
-    const seen = next();
+    const seen = next(this.revisions.read(deviceId, file));
     if (!seen.changed || !this.persist) return seen.serial;
-    return this.store.transaction(() => {
-      const r = next();
-      if (r.changed) this.store.state.putRevision({ deviceId, file, sha256: a.sha256, serial: r.serial, modifiedMs: Date.now() });
-      return r.serial;
-    }, 'immediate');
+    return this.revisions.update(deviceId, file, (latest) => {
+      const r = next(latest);
+      return { record: r.changed ? { deviceId, file, sha256: a.sha256, serial: r.serial, modifiedMs: Date.now() } : undefined, out: r.serial };
+    });
   }
 }

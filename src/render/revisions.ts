@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
+import { isBusyError } from '../store/db.ts';
 import type { RevisionRecord, Store } from '../store/index.ts';
+
+/** How soon a revision computed while another process held the write lock is written again. */
+const RETRY_MS = 1000;
 
 export interface Revision {
   /** Only grows: 1 for the first bytes ever rendered for this device and file. */
@@ -19,6 +23,9 @@ export interface Revision {
 export class RevisionStore {
   private readonly store: Store;
   private readonly now: () => number;
+  /** Revisions decided while another process (the CLI) held the write lock: answered from here until written. */
+  private readonly unsaved = new Map<string, RevisionRecord>();
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(store: Store, now: () => number = Date.now) {
     this.store = store;
@@ -32,27 +39,80 @@ export class RevisionStore {
   /** As stamp(), for bytes whose digests are known (a catalog artifact): nothing is read or hashed. */
   stampDigests(deviceId: string, file: string, digest: Digests): Revision {
     // Same bytes (every poll after a change): a plain read, no write lock, nothing to wait for.
-    const prev = this.store.state.revision(deviceId, file);
+    const prev = this.read(deviceId, file);
     if (prev && prev.sha256 === digest.sha256) return toRevision(prev.serial, prev.modifiedMs, digest);
-    // New bytes: read again and write under the write lock from the start (IMMEDIATE), so a write of
-    // another process (the CLI) between the read and the write cannot fail the upgrade with SQLITE_BUSY.
-    return this.store.transaction(() => {
-      const r = this.next(this.store.state.revision(deviceId, file), digest);
-      if (r.changed)
-        this.store.state.putRevision({
-          deviceId,
-          file,
-          sha256: digest.sha256,
-          serial: r.revision.serial,
-          modifiedMs: r.revision.lastModified.getTime(),
-        });
-      return r.revision;
-    }, 'immediate');
+    return this.update(deviceId, file, (latest) => {
+      const r = this.next(latest, digest);
+      const record = r.changed
+        ? { deviceId, file, sha256: digest.sha256, serial: r.revision.serial, modifiedMs: r.revision.lastModified.getTime() }
+        : undefined;
+      return { record, out: r.revision };
+    });
+  }
+
+  /** The latest revision record: a stored one, or one decided while the write lock was taken and not written yet. */
+  read(deviceId: string, file: string): RevisionRecord | undefined {
+    return this.unsaved.get(`${deviceId}\0${file}`) ?? this.store.state.revision(deviceId, file);
+  }
+
+  /**
+   * Decides a new revision from the latest record and writes it. The read and the write run under the write
+   * lock from the start (IMMEDIATE), so no write of another process slips between them; but a device request
+   * never waits for that lock: when another process (the CLI) holds it, the decision is made from what this
+   * process knows (nothing else stamps revisions), answered at once and written by a timer once the lock is free.
+   */
+  update<T>(deviceId: string, file: string, decide: (latest: RevisionRecord | undefined) => { record?: RevisionRecord; out: T }): T {
+    const key = `${deviceId}\0${file}`;
+    try {
+      return this.store.withoutWaiting(() =>
+        this.store.transaction(() => {
+          const d = decide(this.read(deviceId, file));
+          if (d.record) {
+            this.store.state.putRevision(d.record);
+            this.unsaved.delete(key);
+          }
+          return d.out;
+        }, 'immediate'),
+      );
+    } catch (e) {
+      if (!isBusyError(e)) throw e;
+      const d = decide(this.read(deviceId, file));
+      if (d.record) {
+        this.unsaved.set(key, d.record);
+        this.arm();
+      }
+      return d.out;
+    }
+  }
+
+  /** Writes the revisions decided under another process's lock; `wait` (shutdown) waits for the lock. */
+  flush(wait = false): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.unsaved.size === 0) return;
+    const write = (): void =>
+      this.store.transaction(() => {
+        for (const r of this.unsaved.values()) this.store.state.putRevision(r);
+      }, 'immediate');
+    try {
+      if (wait) write();
+      else this.store.withoutWaiting(write);
+      this.unsaved.clear();
+    } catch (e) {
+      if (!isBusyError(e)) throw e;
+      this.arm();
+    }
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => this.flush(), RETRY_MS);
+    this.timer.unref();
   }
 
   /** The revision these bytes would get now, writing nothing: what a preview shows. */
   peek(deviceId: string, file: string, bytes: Buffer): Revision {
-    return this.next(this.store.state.revision(deviceId, file), digests(bytes)).revision;
+    return this.next(this.read(deviceId, file), digests(bytes)).revision;
   }
 
   private next(prev: RevisionRecord | undefined, digest: Digests): { revision: Revision; changed: boolean } {
@@ -69,7 +129,7 @@ export class RevisionStore {
   }
 
   current(deviceId: string, file: string): { serial: number; lastModified: Date } | undefined {
-    const r = this.store.state.revision(deviceId, file);
+    const r = this.read(deviceId, file);
     return r && { serial: r.serial, lastModified: new Date(r.modifiedMs) };
   }
 }

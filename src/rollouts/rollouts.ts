@@ -4,6 +4,7 @@
 import type { Core } from '../core.ts';
 import { fits, slotKey } from '../catalog/catalog.ts';
 import { ApsError } from '../errors.ts';
+import { isBusyError } from '../store/db.ts';
 import type { ArtifactRecord, DeviceRecord, RolloutDeviceRecord, RolloutRecord, RolloutState } from '../store/index.ts';
 import { judgeHealth } from './health.ts';
 import { failuresExceed, formatSeconds, parseMaxFailures, parseStages, parseTimeout } from './options.ts';
@@ -186,15 +187,29 @@ export function abortRollout(core: RolloutCore, id: number, reason = 'aborted by
  * Judges the pending devices of every active rollout, then halts a running rollout whose failures pass its
  * threshold (saying which devices and why), promotes one whose stage is done (with auto-promote), and
  * completes one whose last stage is done. Returns the ids of the devices still pending (to watch).
+ *
+ * `server`: the server's ticker never waits for another process's write lock (device requests would wait
+ * with it): it judges what the event sink has written by itself, and a rollout whose transaction the lock
+ * keeps out is judged at the next tick or event. The CLI flushes first and waits.
  */
-export function evaluateRollouts(core: RolloutCore, now = Date.now()): Set<string> {
-  core.events.flush();
+export function evaluateRollouts(core: RolloutCore, now = Date.now(), o: { server?: boolean } = {}): Set<string> {
+  if (!o.server) core.events.flush();
   const watch = new Set<string>();
   for (const { id } of core.store.rollouts.list(ACTIVE)) {
     // Each rollout is judged in one write transaction on a fresh read: an abort, pause or promotion by another
     // process (the CLI) or another evaluator lands before or after it, never in the middle, so an aborted
     // rollout is never completed (released) or halted, and a stage is never promoted twice.
-    core.store.transaction(() => evaluateOne(core, id, now, watch), 'immediate');
+    const judge = (): void => core.store.transaction(() => evaluateOne(core, id, now, watch), 'immediate');
+    if (!o.server) judge();
+    else {
+      try {
+        core.store.withoutWaiting(judge);
+      } catch (e) {
+        if (!isBusyError(e)) throw e;
+        // Its devices stay watched: their next event (or the next tick) judges it again.
+        for (const d of core.store.rollouts.devices(id)) if (d.status === 'pending') watch.add(d.deviceId);
+      }
+    }
   }
   return watch;
 }

@@ -24,7 +24,7 @@ export function startRolloutTicker(core: RolloutCore, tickSeconds: number): Roll
     soon = null;
     if (stopped) return;
     try {
-      watched = evaluateRollouts(core);
+      watched = evaluateRollouts(core, Date.now(), { server: true });
       seenGen = core.store.state.generation();
     } catch (e) {
       core.log.error({ err: e }, 'rollout evaluation failed');

@@ -69,6 +69,9 @@ export class WindowGate {
    */
   private heldSha = new Map<string, string>();
   private heldGen = -1;
+  /** Completed fetches another process's write lock kept from being recorded: written by a timer. */
+  private readonly unwritten = new Map<string, { deviceId: string; key: string; artifactId: number; sha256: string }>();
+  private retry: NodeJS.Timeout | null = null;
 
   constructor(
     store: Store,
@@ -229,8 +232,31 @@ export class WindowGate {
   /** An artifact a device fetched completely: what it holds in that slot from now on. */
   noteFetched(deviceId: string, a: ArtifactRecord): void {
     const key = artifactKey(slotKey(a.kind, a.role));
+    this.unwritten.delete(`${deviceId}\0${key}`);
     if (this.store.windows.held(deviceId, key)?.artifactId === a.id) return;
-    this.hold(deviceId, key, a.id, a.sha256, null);
+    // Never wait for another process's write lock here (every device request would wait with it): a fetch
+    // the lock keeps out is written by a timer as soon as the lock is free.
+    if (!this.holdWithoutWaiting(deviceId, key, a.id, a.sha256, null)) {
+      this.unwritten.set(`${deviceId}\0${key}`, { deviceId, key, artifactId: a.id, sha256: a.sha256 });
+      this.armRetry();
+    }
+  }
+
+  /** Records the fetches a lock kept out; `wait` (shutdown) waits for the lock. */
+  flush(wait = false): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    for (const [k, f] of this.unwritten) {
+      if (wait) this.hold(f.deviceId, f.key, f.artifactId, f.sha256, null);
+      else if (!this.holdWithoutWaiting(f.deviceId, f.key, f.artifactId, f.sha256, null)) return this.armRetry();
+      this.unwritten.delete(k);
+    }
+  }
+
+  private armRetry(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => this.flush(), 1000);
+    this.retry.unref();
   }
 
   /**
