@@ -60,7 +60,8 @@ export {
 } from './transport/digest.ts';
 export { sipCheckSync, sipPushConfig, sipTargetFromVars, type SipVarNames } from './push/check-sync.ts';
 // Simulators: the HTTP client and option helpers every device simulator shares.
-export { simRequest, parseDuration, MAX_TIMER_MS, type SimRequest, type SimResponse } from './sim/http-client.ts';
+export { simRequest, type SimRequest, type SimResponse } from './sim/http-client.ts';
+export { parseDuration, MAX_TIMER_MS } from './duration.ts';
 export { addTlsOptions, positiveInt, tlsFromOptions } from './sim/cli-options.ts';
 // A simulator is a device program with files of its own (its state between runs): written atomically like
 // every file APS writes. Adapters themselves never write the disk.

@@ -1,5 +1,5 @@
 import { ApsError } from '../errors.ts';
-import { parseDuration } from '../sim/http-client.ts';
+import { durationMs } from '../duration.ts';
 
 /** "1,10,50,100" → [1, 10, 50, 100]: increasing percentages in (0, 100]; a last stage below 100 gets 100 after it. */
 export function parseStages(input: string | readonly number[] | undefined): number[] {
@@ -36,8 +36,7 @@ export function parseTimeout(input: string | number | undefined): number {
   const text = String(input).trim();
   let seconds: number;
   try {
-    const days = /^(\d+(?:\.\d+)?)d$/.exec(text);
-    seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : days ? Number(days[1]) * 86_400 : parseDuration(text, 'timeout') / 1000;
+    seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : durationMs(text, 'timeout') / 1000;
   } catch (e) {
     throw new ApsError('bad_request', (e as Error).message);
   }

@@ -99,20 +99,3 @@ export function withTlsHint(e: Error, url: URL): Error {
   const hint = `${e.message}: the HTTPS certificate of ${url.host} is not trusted; pass --ca FILE with its certificate or CA (APS's own self-signed one is <data folder>/tls/cert.pem), or --insecure in a lab`;
   return Object.assign(new Error(hint, { cause: e }), { code });
 }
-
-/** The longest delay setTimeout/setInterval honour (2^31-1 ms, about 24.8 days); a longer one fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Parses "500ms", "30s", "10m", "6h", "1d" into milliseconds, for a simulator's `--every`. Zero and anything
- * longer than a timer can wait (Node would warn and fire every millisecond instead) are refused.
- */
-export function parseDuration(text: string, flag?: string): number {
-  const what = flag ? `${flag} ${text}` : `"${text}"`;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) throw new Error(`${what} is not a duration like 30s, 10m, 6h or 1d`);
-  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  if (ms < 1) throw new Error(`${what} is too short: at least 1ms`);
-  if (ms > MAX_TIMER_MS) throw new Error(`${what} is too long: at most ${Math.floor(MAX_TIMER_MS / 3_600_000)}h (about 24.8 days)`);
-  return ms;
-}

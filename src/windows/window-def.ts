@@ -5,7 +5,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { ApsError } from '../errors.ts';
-import { parseDuration } from '../sim/http-client.ts';
+import { parseDuration } from '../duration.ts';
 
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
