@@ -257,6 +257,9 @@ describe('a vendor mirror: mapping, checksums, cut transfers, prune, history', (
     };
     assert.match(one.files.find((f) => f.file === 'vop-5.2.bin')!.reason!, /md5 mismatch/);
     assert.equal((await api('/sources/mirror/runs/999999')).status, 404);
+    const never = await api('/sources/nope/runs');
+    assert.equal(never.status, 404, 'a source neither configured nor ever run is not an empty history');
+    assert.match(((await never.json()) as { message: string }).message, /no source "nope"/);
     const unknown = await api('/sources/nope/sync', { method: 'POST' });
     assert.equal(unknown.status, 404);
     assert.match(((await unknown.json()) as { message: string }).message, /no source "nope" \(configured: mirror\)/);

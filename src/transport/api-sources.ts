@@ -30,15 +30,18 @@ export function sourcesApi(core: Core): Router {
       .location(`${req.baseUrl}/${encodeURIComponent(src!.name)}/runs/${id}`)
       .json({ id, source: src!.name, status: 'running' });
   });
+  // A source removed from aps.yaml keeps its history (what it added is still in the catalog); a name that is
+  // neither configured nor in the history is a 404, not an empty list that reads as "never ran".
   r.get('/:name/runs', (req, res) => {
     const name = sourceName(req);
-    res.json(
-      sourceRuns(core, {
-        source: name,
-        limit: intQuery(req.query.limit, 'limit', 1000) ?? 50,
-        before: intQuery(req.query.before, 'before'),
-      }),
-    );
+    const runs = sourceRuns(core, {
+      source: name,
+      limit: intQuery(req.query.limit, 'limit', 1000) ?? 50,
+      before: intQuery(req.query.before, 'before'),
+    });
+    if (runs.length === 0 && !core.config.sources.some((s) => s.name === name) && sourceRuns(core, { source: name, limit: 1 }).length === 0)
+      throw new ApsError('not_found', `no source "${name}" (configured: ${core.config.sources.map((s) => s.name).join(', ') || 'none'})`);
+    res.json(runs);
   });
   r.get('/:name/runs/:id', (req, res) => {
     const id = intQuery(req.params.id, 'id');
