@@ -196,3 +196,44 @@ describe('folder source symbolic links (review 12, finding 8)', () => {
     }
   });
 });
+
+describe('a file the catalog refuses', () => {
+  it('is not fetched again while neither the file nor its profile changes', async () => {
+    const dir = tempDir('aps-refused-');
+    const up = join(dir, 'up');
+    mkdirSync(up);
+    // A config artifact is read whole per request: the catalog refuses one above 4 MiB.
+    writeFileSync(join(up, 'big-1.0.cfg'), Buffer.alloc(5 * 1024 * 1024, 1));
+    const core = coreWithSource(dir, {
+      name: 'cfgs',
+      type: 'folder',
+      path: up,
+      map: [{ pattern: 'big-(?<version>[\\d.]+)\\.cfg', profile: 'vop', kind: 'config' }],
+    });
+    try {
+      const src = core.config.sources[0]!;
+      const first = await sourceRunner(core).run(src, { trigger: 'cli' });
+      assert.deepEqual(
+        first.files.map((f) => [f.status, f.downloaded]),
+        [['skipped', 5 * 1024 * 1024]],
+      );
+      assert.match(first.files[0]!.reason!, /at most 4194304 bytes/);
+      const second = await sourceRunner(core).run(src, { trigger: 'cli' });
+      assert.deepEqual(
+        second.files.map((f) => [f.status, f.downloaded]),
+        [['skipped', 0]],
+        'refused again without a download',
+      );
+      assert.match(second.files[0]!.reason!, /at most 4194304 bytes.*refused before/);
+      // A new upload under the same name is a new file: fetched (and judged) again.
+      writeFileSync(join(up, 'big-1.0.cfg'), Buffer.alloc(5 * 1024 * 1024 + 1, 2));
+      const third = await sourceRunner(core).run(src, { trigger: 'cli' });
+      assert.deepEqual(
+        third.files.map((f) => [f.status, f.downloaded]),
+        [['skipped', 5 * 1024 * 1024 + 1]],
+      );
+    } finally {
+      core.close();
+    }
+  });
+});

@@ -69,6 +69,8 @@ export interface SourceDeps {
   log: Logger;
   /** The models a profile lists (empty: any), or undefined for an unknown profile. */
   profileModels?: (profile: string) => readonly string[] | undefined;
+  /** The profile as loaded (a fingerprint): a file the catalog refused is tried again when it changes. */
+  profileFingerprint?: (profile: string) => string;
   /** A profile's `release:` policy (a source with `rollout:` maps only to `release: manual` profiles). */
   profileRelease?: (profile: string) => 'auto' | 'manual' | undefined;
   /** Aborts a run in flight (server shutdown): the connection is closed and temp files removed. */

@@ -48,6 +48,11 @@ interface Remembered {
   md5?: string;
   /** The sidecars' [size, mtime] when it was verified: a changed sidecar means "verify again". */
   sidecars?: Record<string, [number, number]>;
+  /**
+   * Targets the catalog refused (per target key), with the profile as it was then: an unchanged file is not
+   * fetched again to be refused again, until the file or that profile changes.
+   */
+  refused?: Record<string, { reason: string; profile: string }>;
 }
 
 type Mapping = { targets: MappedTarget[]; published: Published } | { unmapped: string } | { problem: string };
@@ -71,8 +76,10 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
   const rules = src.map ?? (src.manifest ? [] : [EVERY_FILE]);
   const cancelled = (): boolean => deps.signal?.aborted === true;
   const slots = new Map<string, Set<string>>();
+  const targetKey = (t: MappedTarget): string => JSON.stringify([t.profile, t.kind, t.role ?? '', [...new Set(t.models ?? [])].sort()]);
+  const profileNow = (profile: string): string => deps.profileFingerprint?.(profile) ?? '';
   const slotOf = (t: MappedTarget): Set<string> => {
-    const key = JSON.stringify([t.profile, t.kind, t.role ?? '', [...new Set(t.models ?? [])].sort()]);
+    const key = targetKey(t);
     let s = slots.get(key);
     if (!s) slots.set(key, (s = slotShas(deps.catalog, { profile: t.profile, kind: t.kind, role: t.role, models: t.models })));
     return s;
@@ -163,8 +170,29 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
       const stamps = Object.fromEntries(sidecars.map((s) => [s.entry.name, [s.entry.size, s.entry.mtime] as [number, number]]));
       const key = `${src.name}/${f.name}`;
       const seen = deps.state.get<Remembered>(key);
-      if (seen && unchanged(seen, f, stamps, mapping.published) && targets.every((t) => slotOf(t).has(seen.sha256))) {
-        each({ status: 'unchanged', downloaded: 0 });
+      const refusedBefore = (t: MappedTarget): string | undefined => {
+        const r = seen?.refused?.[targetKey(t)];
+        return r && r.profile === profileNow(t.profile) ? r.reason : undefined;
+      };
+      if (
+        seen &&
+        unchanged(seen, f, stamps, mapping.published) &&
+        targets.every((t) => slotOf(t).has(seen.sha256) || refusedBefore(t) !== undefined)
+      ) {
+        for (const t of targets) {
+          const why = slotOf(t).has(seen.sha256) ? undefined : refusedBefore(t);
+          files.push(
+            why === undefined
+              ? { file: f.name, profile: t.profile, status: 'unchanged', downloaded: 0 }
+              : {
+                  file: f.name,
+                  profile: t.profile,
+                  status: 'skipped',
+                  reason: `${why} (refused before: not fetched again until the file or the profile changes)`,
+                  downloaded: 0,
+                },
+          );
+        }
         continue;
       }
 
@@ -194,8 +222,10 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
           continue;
         }
         let downloaded = got.bytes;
+        const refused: NonNullable<Remembered['refused']> = {};
         for (const t of targets) {
           const r = await addTarget(deps, tmp, f.name, t, origin);
+          if (r.status === 'skipped') refused[targetKey(t)] = { reason: r.reason ?? 'refused', profile: profileNow(t.profile) };
           // The bytes count once per file, not once per artifact made from it.
           files.push({ file: f.name, profile: t.profile, ...r, ...(downloaded ? { downloaded } : {}) });
           downloaded = 0;
@@ -203,7 +233,14 @@ export async function syncEntries(src: SourceConfig, reader: SourceReader, deps:
           if (r.status === 'added')
             log.info({ file: f.name, artifact: r.artifactId, version: r.version, size: got.bytes }, 'source: artifact added');
         }
-        deps.state.set(key, { size: f.size, mtime: f.mtime, sha256: got.sha256, md5: got.md5, sidecars: stamps } satisfies Remembered);
+        deps.state.set(key, {
+          size: f.size,
+          mtime: f.mtime,
+          sha256: got.sha256,
+          md5: got.md5,
+          sidecars: stamps,
+          ...(Object.keys(refused).length > 0 ? { refused } : {}),
+        } satisfies Remembered);
       } catch (e) {
         const reason = cancelled() ? 'run cancelled' : cleanMessage(e);
         log.warn({ file: f.name, reason }, 'source: file failed');

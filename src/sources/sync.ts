@@ -165,6 +165,7 @@ export class SourceRunner {
       onProgress: opts.onProgress,
       profileModels: (p) => core.profiles.get(p)?.models,
       profileRelease: (p) => core.profiles.get(p)?.release,
+      profileFingerprint: (p) => JSON.stringify(core.profiles.get(p) ?? null),
     };
     let outcome: SyncOutcome;
     let pruned: PruneResult[] = [];
