@@ -36,8 +36,8 @@ export const configSchema = z
         host: z.string().default('0.0.0.0'),
         port: port.default(8080),
         /**
-         * The slowest a device download may go (bytes/s, 0: no limit), measured over each period of
-         * `minSendRateGraceSeconds`: a client reading slower is cut off and the event says so.
+         * The slowest a device download may go (bytes/s, 0: no limit), over HTTP(S) and FTP alike, measured over
+         * each period of `minSendRateGraceSeconds`: a client reading slower is cut off (the event or log line says so).
          */
         minSendRate: z.number().int().min(0).default(1024),
         minSendRateGraceSeconds: z.number().min(0.1).default(60),

@@ -224,12 +224,14 @@ export async function startServer(
       clearInterval(housekeeping);
       clearInterval(sweeper);
       // Stop accepting first, and stop the syncs at the same time, so none writes to the store after it is closed.
-      const [cut] = await Promise.all([
+      // FTP refuses new connections at the same moment and lets its downloads finish within the same grace.
+      const [cut, ftpCut] = await Promise.all([
         Promise.all(drainers.map((d) => d.drain(graceMs))).then((n) => n.reduce((a, b) => a + b, 0)),
+        ftp ? ftp.close(graceMs) : 0,
         sources.stop(),
       ]);
       if (cut > 0) log.warn({ connections: cut, graceMs }, 'shutdown: requests still running at the deadline were cut');
-      await ftp?.close();
+      if (ftpCut > 0) log.warn({ downloads: ftpCut, graceMs }, 'shutdown: FTP downloads still running at the deadline were cut');
       // nginx may still be sending what APS handed over: its reports are awaited until the same deadline.
       await frontProxy?.close(deadline - Date.now());
       for (const a of adapters) await a.close?.();

@@ -133,3 +133,76 @@ describe('FTP limits per client address and idle timeouts', () => {
     assert.match(await busy.send('NOOP'), /^200/, 'past loginSeconds, a logged-in connection is still open');
   });
 });
+
+/** PASV's reply → the data port. */
+function pasvPort(reply: string): number {
+  const m = /\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/.exec(reply);
+  assert.ok(m, reply);
+  return Number(m[5]) * 256 + Number(m[6]);
+}
+
+/** Logs in, opens a passive data connection and starts RETR of the device's firmware; the data socket is paused. */
+async function startRetr(s: TestServer): Promise<{ control: Raw; data: Socket; size: number }> {
+  const control = await Raw.open(s.ftpPort!);
+  await control.login();
+  assert.match(await control.send('TYPE I'), /^200/);
+  const size = s.core.catalog.list('audiocodes-mp11x')[0]!.size;
+  const port = pasvPort(await control.send('PASV'));
+  const data = connect(port, '127.0.0.1');
+  data.pause();
+  data.on('error', () => undefined);
+  await new Promise((r) => data.once('connect', r));
+  assert.match(await control.send(`RETR /${DEV.mac.toUpperCase()}/cmp/big_7.0.cmp`), /^150/);
+  return { control, data, size };
+}
+
+describe('FTP downloads: the minimum send rate and the shutdown grace', () => {
+  const firmware = Buffer.alloc(32 * 1024 * 1024, 7); // more than loopback's socket buffers hold
+  const server = async (minSendRate: number): Promise<TestServer> => {
+    const s = await startTestServer({
+      http: { host: '127.0.0.1', port: 0, minSendRate, minSendRateGraceSeconds: 0.5 },
+      ftp: { enabled: true, port: 0, pasvMin: 42000, pasvMax: 42999 },
+    });
+    s.core.devices.upsert({ ...DEV, profile: 'audiocodes-mp11x', model: 'MP-114' });
+    await s.core.catalog.addBuffer(firmware, { kind: 'firmware', profile: 'audiocodes-mp11x', version: '7.0', filename: 'big.cmp' });
+    return s;
+  };
+
+  it('a client that stops reading is cut below http.minSendRate, as over HTTP', { timeout: 20_000 }, async () => {
+    const s = await server(1_000_000);
+    try {
+      const { control, data, size } = await startRetr(s);
+      // The server fills the socket buffers, then sees fewer than 1 MB/s over half a second: the transfer ends.
+      const reply = await control.line();
+      assert.match(reply, /^[45]\d\d Transfer too slow/, `a refused transfer, not 226: ${reply}`);
+      const closed = new Promise((r) => data.once('close', r));
+      data.resume();
+      let got = 0;
+      data.on('data', (c: Buffer) => (got += c.length));
+      await closed;
+      assert.ok(got < size, `cut short: ${got} of ${size} bytes`);
+      control.socket.destroy();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('shutdown refuses new connections and lets a download in flight finish within the grace', { timeout: 30_000 }, async () => {
+    const s = await server(0);
+    const { control, data, size } = await startRetr(s);
+    const closing = s.close({ graceMs: 20_000 });
+    // A new client is no longer served once the shutdown began.
+    const late = await Raw.open(s.ftpPort!);
+    assert.match(await late.line(), /^421 Service closing/, 'a connection after the shutdown began is not served');
+    late.socket.destroy();
+    let got = 0;
+    data.on('data', (c: Buffer) => (got += c.length));
+    const ended = new Promise((r) => data.once('end', r));
+    data.resume();
+    await ended;
+    assert.equal(got, size, 'the download in flight completed');
+    assert.match(await control.line(), /^226/);
+    control.socket.destroy();
+    await closing;
+  });
+});

@@ -5,7 +5,8 @@ import { safePath, type Logger } from '../log.ts';
 import type { RenderedFile } from '../render/rendered-files.ts';
 import type { RevisionStore } from '../render/revisions.ts';
 import type { ArtifactRecord } from '../store/index.ts';
-import { serveFile, type SendRateLimit, type ServeResult } from './file-responder.ts';
+import { serveFile, type ServeResult } from './file-responder.ts';
+import type { SendRateLimit } from './send-rate.ts';
 import type { RefusalLog } from './refusal-log.ts';
 import type { FrontProxy, TransferEnd } from './front-proxy.ts';
 

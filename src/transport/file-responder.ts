@@ -1,6 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import type { Request, Response } from 'express';
 import fresh from 'fresh';
+import { watchSendRate, type SendRateLimit } from './send-rate.ts';
 
 export interface ServedFile {
   /**
@@ -20,40 +21,6 @@ export interface ServeResult {
   handedOver?: boolean;
   /** Why the answer was cut short by the server, for the event (a client reading too slowly). */
   detail?: string;
-}
-
-/**
- * The slowest a download may go (issue 13, defect 8): a client reading one byte a minute would otherwise hold
- * a connection and a file descriptor forever. Checked once per grace period, the first time after one.
- */
-export interface SendRateLimit {
-  /** Bytes per second; 0 turns the check off. */
-  minBytesPerSecond: number;
-  graceMs: number;
-}
-
-/**
- * Closes the response when fewer than `minBytesPerSecond` × the period's seconds reached the socket during
- * a grace period. The socket's byte count is what the kernel took: once the client stops reading, its
- * buffers fill and the count stands still.
- */
-function watchSendRate(res: Response, limit: SendRateLimit | undefined): { stop(): void; reason(): string | undefined } {
-  const socket = res.socket;
-  if (!limit || limit.minBytesPerSecond <= 0 || !socket) return { stop: () => undefined, reason: () => undefined };
-  let reason: string | undefined;
-  let last = socket.bytesWritten;
-  const need = (limit.minBytesPerSecond * limit.graceMs) / 1000;
-  const timer = setInterval(() => {
-    const now = socket.bytesWritten;
-    if (now - last < need) {
-      reason = `closed: fewer than ${limit.minBytesPerSecond} bytes/s over ${limit.graceMs / 1000} s (${now - last} bytes)`;
-      clearInterval(timer);
-      res.destroy();
-    }
-    last = now;
-  }, limit.graceMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer), reason: () => reason };
 }
 
 /**
@@ -132,7 +99,7 @@ export async function serveFile(req: Request, res: Response, file: ServedFile, r
     res.end(status === 206 ? file.body.bytes.subarray(start, end + 1) : file.body.bytes);
     return { status, bytes: length };
   }
-  const watch = watchSendRate(res, rate);
+  const watch = watchSendRate(res.socket, rate, () => res.destroy());
   try {
     await sendRange(file.body.path, start, length, res);
     return { status, bytes: length };

@@ -11,10 +11,21 @@ import type { AccessGuard } from './access-guard.ts';
 import { clientAddress } from './networks.ts';
 import type { FtpEntry, FtpResolver as Resolver, FtpView } from './ftp-mount.ts';
 import type { RefusalLog } from './refusal-log.ts';
+import { watchSendRate, type SendRateLimit } from './send-rate.ts';
 
 export interface FtpServerHandle {
   port: number;
-  close(): Promise<void>;
+  /**
+   * Refuses new control connections at once, lets downloads in flight finish for at most `graceMs` (the
+   * shutdown grace HTTP gets too), then closes every connection. Resolves with how many downloads were cut.
+   */
+  close(graceMs?: number): Promise<number>;
+}
+
+/** The downloads in flight (for the shutdown grace) and the slowest one may go. */
+interface Transfers {
+  active: Set<PassThrough>;
+  rate: SendRateLimit;
 }
 
 /**
@@ -158,12 +169,14 @@ class ViewFs extends FileSystem {
   private readonly view: FtpView;
   private readonly log: Logger;
   private readonly conn: FtpConnection;
+  private readonly transfers: Transfers;
 
-  constructor(connection: FtpConnection, view: FtpView, log: Logger) {
+  constructor(connection: FtpConnection, view: FtpView, log: Logger, transfers: Transfers) {
     super(connection, { root: '/', cwd: '/' });
     this.view = view;
     this.log = log;
     this.conn = connection;
+    this.transfers = transfers;
   }
 
   override currentDirectory(): string {
@@ -235,7 +248,17 @@ class ViewFs extends FileSystem {
       if (!out.readableEnded) out.destroy(new FtpRefusal('Data connection closed', true));
     };
     data?.once('close', abort);
-    out.once('close', () => data?.off('close', abort));
+    // A client that stops reading holds a data connection and a file descriptor: cut below the minimum rate.
+    const watch = watchSendRate(data, this.transfers.rate, () => {
+      this.log.info({ path: p, reason: watch.reason(), ip: this.conn.ip }, 'FTP download too slow: cut');
+      out.destroy(new FtpRefusal('Transfer too slow', true));
+    });
+    this.transfers.active.add(out);
+    out.once('close', () => {
+      data?.off('close', abort);
+      watch.stop();
+      this.transfers.active.delete(out);
+    });
     let bytes = 0;
     source.on('data', (c: Buffer) => (bytes += c.length));
     source.on('end', () => this.view.onDownload?.(p, bytes));
@@ -473,11 +496,20 @@ export async function startFtpServer(
   // This listener runs inside ftp-srv's connection handler, where a throw is an uncaught exception: if the
   // guard cannot be installed, the connection is closed (421) and logged, and the server keeps running.
   const perAddress = perAddressCounts();
+  const transfers: Transfers = {
+    active: new Set(),
+    rate: { minBytesPerSecond: config.http.minSendRate, graceMs: config.http.minSendRateGraceSeconds * 1000 },
+  };
+  let draining = false;
   const idle = new WeakMap<FtpConnection, (seconds: number) => void>();
   (server as unknown as import('node:events').EventEmitter).on('connect', ({ connection }: { connection: FtpConnection }) => {
     try {
       const socket = (connection as Guarded).commandSocket;
       const address = clientAddress(socket.remoteAddress) ?? '';
+      if (draining) {
+        socket.end('421 Service closing, try again later\r\n', () => socket.destroy());
+        return;
+      }
       const held = perAddress.add(perAddress.connections, address);
       socket.once('close', () => perAddress.remove(perAddress.connections, address));
       if (held > config.ftp.maxConnectionsPerAddress) {
@@ -523,7 +555,7 @@ export async function startFtpServer(
           const view = await r(login);
           if (view) {
             idle.get(connection)?.(config.ftp.idleSeconds);
-            return resolve({ fs: new ViewFs(connection, view, log) });
+            return resolve({ fs: new ViewFs(connection, view, log, transfers) });
           }
         }
       } catch (e) {
@@ -541,8 +573,13 @@ export async function startFtpServer(
   const port = typeof addr === 'object' && addr ? addr.port : config.ftp.port;
   return {
     port,
-    async close(): Promise<void> {
+    async close(graceMs = 0): Promise<number> {
+      draining = true; // new control connections get 421 from now on
+      const deadline = Date.now() + graceMs;
+      while (transfers.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const cut = transfers.active.size;
       await server.close();
+      return cut;
     },
   };
 }
