@@ -45,8 +45,20 @@ function nonceTime(key: Key, realm: string, nonce: string): number | undefined {
   return Number(head.readBigUInt64BE(0));
 }
 
+// The opaque depends only on the key and the realm; it is sent with every challenge and checked with every
+// header, so it is computed once per (key object, realm). Keys are the keyring's memoised Buffers.
+const opaques = new WeakMap<Uint8Array, Map<string, string>>();
+
 function makeOpaque(key: Key, realm: string): string {
-  return hmac(key, OPAQUE_LABEL, realm).toString('base64url');
+  if (typeof key === 'string') return hmac(key, OPAQUE_LABEL, realm).toString('base64url');
+  let byRealm = opaques.get(key);
+  if (!byRealm) opaques.set(key, (byRealm = new Map()));
+  let o = byRealm.get(realm);
+  if (o === undefined) {
+    o = hmac(key, OPAQUE_LABEL, realm).toString('base64url');
+    if (byRealm.size < 64) byRealm.set(realm, o);
+  }
+  return o;
 }
 
 export interface DigestChallengeOptions {
