@@ -70,6 +70,11 @@ function toEvent(r: EventRow): EventRecord {
 
 /** Past this many kv writes waiting for their commit, the write that adds one commits them all at once. */
 const MAX_KV_PENDING = 1000;
+/**
+ * kv writes wait this long for their commit, so one commit (two pragmas and a transaction) carries the
+ * writes of many requests; other processes see them that much later.
+ */
+const KV_FLUSH_MS = 10;
 /** A commit refused by another process's write lock is retried after this. */
 const KV_RETRY_MS = 20;
 /** Connections with kv writes not yet committed, committed when the process exits (a CLI that exits at once). */
@@ -102,8 +107,9 @@ export class StateQueries {
   private readonly kvCache = new KvCache();
   /** kv writes not yet committed (`ns\0key` → the row, null for a delete): see kvSet. */
   private readonly kvPending = new Map<string, { ns: string; key: string; row: { value: string; expires: number | null } | null }>();
-  private kvFlushTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private kvFlushTimer: NodeJS.Timeout | undefined;
   private kvFlushError: Error | undefined;
+  private readonly kvCommit;
 
   constructor(db: Db) {
     this.db = db;
@@ -124,6 +130,15 @@ export class StateQueries {
       'SELECT value, expires_ms FROM kv WHERE ns = ? AND key = ?',
     );
     this.dataVersionStmt = db.prepare<[], { data_version: number }>('PRAGMA data_version');
+    // Made once: a transaction wrapper per flush showed in the profile. (A PRAGMA cannot be prepared once:
+    // SQLite runs `PRAGMA busy_timeout = n` when it is prepared, not when it is run again.)
+    this.kvCommit = db.transaction((ops: Array<{ ns: string; key: string; row: { value: string; expires: number | null } | null }>) => {
+      for (const { ns, key, row } of ops) {
+        if (row) this.kvPut.run(ns, key, row.value, row.expires);
+        else this.kvDel.run(ns, key);
+      }
+    });
+
     this.kvPut = db.prepare(
       `INSERT INTO kv (ns, key, value, expires_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms`,
@@ -273,9 +288,9 @@ export class StateQueries {
   /**
    * Group commit (issue 15: three kv writes per TR-069 session, each its own SQLite commit): outside a
    * transaction a write is visible at once to this connection (kvGetValue, kvEntries read the pending rows
-   * first) and committed with the others of the same event-loop turn by flushKv(), which never waits for
+   * first) and committed with the others of the next KV_FLUSH_MS by flushKv(), which never waits for
    * another process's write lock (a CLI holding it): it retries shortly instead. Other processes see the row
-   * after that commit; a crash loses at most the writes of the last turn. Inside a transaction the write is
+   * after that commit; a crash loses at most the writes of the last KV_FLUSH_MS. Inside a transaction the write is
    * part of it, as before.
    */
   kvSet(ns: string, key: string, value: string, expiresMs: number | null): void {
@@ -303,31 +318,24 @@ export class StateQueries {
     this.kvPending.set(k, { ns, key, row });
     this.kvCached()?.wrote(ns, key, row);
     if (this.kvPending.size >= MAX_KV_PENDING) return this.flushKv();
-    this.kvFlushTimer ??= setImmediate(() => this.flushKv());
+    this.kvFlushTimer ??= setTimeout(() => this.flushKv(), KV_FLUSH_MS);
     pendingKv.add(this);
   }
 
-  /** Commits the pending kv writes in one transaction; called on its own each turn, and before the store closes. */
+  /** Commits the pending kv writes in one transaction; called on its own KV_FLUSH_MS after a write, and before the store closes. */
   flushKv(o: { wait?: boolean } = {}): void {
     if (this.kvFlushTimer !== undefined) {
-      clearImmediate(this.kvFlushTimer as NodeJS.Immediate);
-      clearTimeout(this.kvFlushTimer as NodeJS.Timeout);
+      clearTimeout(this.kvFlushTimer);
       this.kvFlushTimer = undefined;
     }
     if (this.kvPending.size === 0 || !this.db.open) return;
     const ops = [...this.kvPending.values()];
-    const commit = this.db.transaction(() => {
-      for (const { ns, key, row } of ops) {
-        if (row) this.kvPut.run(ns, key, row.value, row.expires);
-        else this.kvDel.run(ns, key);
-      }
-    });
     try {
-      if (o.wait) commit();
+      if (o.wait) this.kvCommit(ops);
       else {
         this.db.pragma('busy_timeout = 0');
         try {
-          commit();
+          this.kvCommit(ops);
         } finally {
           this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
         }
