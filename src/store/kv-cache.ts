@@ -26,11 +26,14 @@ export class KvCache {
   private readonly rows = new Map<string, Row | null>();
   /** `ns\0prefix` → the rows under it, in key order. */
   private readonly lists = new Map<string, Array<{ key: string } & Row>>();
+  /** ns → the lengths of the prefixes listed (few: 'dl:', 'dl:<id>:', 'pending:'), so a write probes only those. */
+  private readonly listed = new Map<string, Set<number>>();
   private chars = 0;
 
   clear(): void {
     this.rows.clear();
     this.lists.clear();
+    this.listed.clear();
     this.chars = 0;
   }
 
@@ -77,14 +80,19 @@ export class KvCache {
 
   putList(ns: string, prefix: string, rows: Array<{ key: string } & Row>): void {
     const n = rows.reduce((a, r) => a + r.key.length + r.value.length, prefix.length);
-    if (this.room(n)) this.lists.set(`${ns}\0${prefix}`, rows);
+    if (!this.room(n)) return;
+    this.lists.set(`${ns}\0${prefix}`, rows);
+    let lengths = this.listed.get(ns);
+    if (!lengths) this.listed.set(ns, (lengths = new Set()));
+    lengths.add(prefix.length);
   }
 
-  // The listings a key falls under are those of its own prefixes: at most key.length + 1 probes, whatever
-  // the number of listings cached.
+  // The listings a key falls under are those of its own prefixes: one probe per prefix length listed in the
+  // namespace, whatever the number of listings cached.
   private dropLists(ns: string, key: string): void {
-    if (this.lists.size === 0) return;
+    const lengths = this.listed.get(ns);
+    if (!lengths) return;
     const base = `${ns}\0`;
-    for (let i = 0; i <= key.length; i++) this.lists.delete(base + key.slice(0, i));
+    for (const n of lengths) if (n <= key.length) this.lists.delete(base + key.slice(0, n));
   }
 }
