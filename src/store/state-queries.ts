@@ -101,9 +101,9 @@ export class StateQueries {
   private readonly lastOne;
   private readonly db: Db;
   private genMemo: number | undefined;
-  private readonly dataVersionStmt;
-  private kvVersion: number | undefined;
-  private kvVersionFresh = false;
+  private readonly changesStmt;
+  private seen: { tc: number; dv: number } | undefined;
+  private seenFresh = false;
   private readonly kvCache = new KvCache();
   /** kv writes not yet committed (`ns\0key` → the row, null for a delete): see kvSet. */
   private readonly kvPending = new Map<string, { ns: string; key: string; row: { value: string; expires: number | null } | null }>();
@@ -129,7 +129,11 @@ export class StateQueries {
     this.kvGet = db.prepare<[string, string], { value: string; expires_ms: number | null }>(
       'SELECT value, expires_ms FROM kv WHERE ns = ? AND key = ?',
     );
-    this.dataVersionStmt = db.prepare<[], { data_version: number }>('PRAGMA data_version');
+    // Once per event-loop turn: whether another connection committed (data_version) and whether this one
+    // changed anything (total_changes, triggers included: the generation triggers).
+    this.changesStmt = db.prepare<[], { tc: number; dv: number }>(
+      'SELECT total_changes() AS tc, data_version AS dv FROM pragma_data_version',
+    );
     // Made once: a transaction wrapper per flush showed in the profile. (A PRAGMA cannot be prepared once:
     // SQLite runs `PRAGMA busy_timeout = n` when it is prepared, not when it is run again.)
     this.kvCommit = db.transaction((ops: Array<{ ns: string; key: string; row: { value: string; expires: number | null } | null }>) => {
@@ -178,15 +182,27 @@ export class StateQueries {
   }
 
   /**
-   * The change generation. Read at most once per event-loop turn (a device request asks several times);
-   * writes of this process that bump it call invalidateGeneration(), writes of others show next turn.
+   * The change generation. Read again only when something may have changed it: this connection wrote (its
+   * total_changes moved; such writes also call invalidateGeneration()) or another one committed (data_version
+   * moved), checked at most once per event-loop turn; writes of others show next turn.
    */
   generation(): number {
-    if (this.genMemo === undefined) {
-      this.genMemo = Number(this.gen.get()!.value);
-      setImmediate(() => (this.genMemo = undefined));
-    }
+    this.checkChanges();
+    if (this.genMemo === undefined) this.genMemo = Number(this.gen.get()!.value);
     return this.genMemo;
+  }
+
+  /** The per-turn check behind generation() and the kv cache: one statement, at most once per turn. */
+  private checkChanges(): void {
+    if (this.seenFresh) return;
+    const now = this.changesStmt.get()!;
+    if (now.dv !== this.seen?.dv) {
+      this.kvCache.clear();
+      this.genMemo = undefined;
+    } else if (now.tc !== this.seen.tc) this.genMemo = undefined;
+    this.seen = now;
+    this.seenFresh = true;
+    setImmediate(() => (this.seenFresh = false));
   }
 
   invalidateGeneration(): void {
@@ -262,13 +278,7 @@ export class StateQueries {
    */
   private kvCached(): KvCache | undefined {
     if (this.db.inTransaction) return undefined;
-    if (!this.kvVersionFresh) {
-      const v = this.dataVersionStmt.get()!.data_version;
-      if (v !== this.kvVersion) this.kvCache.clear();
-      this.kvVersion = v;
-      this.kvVersionFresh = true;
-      setImmediate(() => (this.kvVersionFresh = false));
-    }
+    this.checkChanges();
     return this.kvCache;
   }
 
