@@ -22,6 +22,7 @@ import type { CwmpMessage, EnvelopeHeader, InformMessage, ParsedCwmp, TransferCo
 import { keys, type PendingCpe, type SessionState } from './state.ts';
 
 const COOKIE = 'cwmp_session';
+const COOKIE_RE = new RegExp(`(?:^|;\\s*)${COOKIE}=([A-Za-z0-9_-]{32})(?:;|$)`);
 type Message = ParsedCwmp & { kind: 'Message' };
 
 /** TR-069 Table A.6: 9002 Internal error, for a CPE Fault that names no CWMP fault code. */
@@ -137,7 +138,7 @@ function credentialsFirst(
  * treated as no session.
  */
 function loadSession(deps: AcsDeps, req: Request): SessionState | undefined {
-  const m = new RegExp(`(?:^|;\\s*)${COOKIE}=([A-Za-z0-9_-]{32})(?:;|$)`).exec(req.get('cookie') ?? '');
+  const m = COOKIE_RE.exec(req.get('cookie') ?? '');
   const s = m ? deps.kv.get<SessionState>(keys.session(m[1]!)) : undefined;
   if (!s) return undefined;
   if (s.ip !== req.ip) {

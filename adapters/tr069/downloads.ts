@@ -41,8 +41,15 @@ export interface CpeFiles {
   config?: RenderedFile;
 }
 
+// Parsed once per profile object (a reload makes new ones): a zod parse per CWMP empty POST showed in the
+// session profile (issue 15). The result is only read.
+const parsedSettings = new WeakMap<object, Tr069Settings>();
+
 export function settingsOf(core: AdapterServices, device: DeviceRecord): Tr069Settings {
-  return profileSchema.parse(core.profiles.require(device.profile).settings ?? {});
+  const profile = core.profiles.require(device.profile);
+  let s = parsedSettings.get(profile);
+  if (!s) parsedSettings.set(profile, (s = profileSchema.parse(profile.settings ?? {})));
+  return s;
 }
 
 export function cpeFiles(core: AdapterServices, device: DeviceRecord): CpeFiles {

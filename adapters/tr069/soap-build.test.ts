@@ -163,3 +163,18 @@ test('real samples survive parse → build → parse unchanged', () => {
     assert.deepEqual(parseCwmp(rebuilt), first, f);
   }
 });
+
+test('the fixed answers (InformResponse, TransferCompleteResponse) are byte for byte what the builder writes', async () => {
+  const { buildEnvelopeForTest } = await import('./soap-build.ts');
+  const ids = ['cpe-1', '1', 'a & b <c> d\r\ne', '&amp;', 'ünï', 'aps-id-slot-0', 'x'.repeat(100)];
+  for (const ns of CWMP_NAMESPACES)
+    for (const id of ids)
+      for (const m of [{ kind: 'InformResponse', maxEnvelopes: 1 }, { kind: 'TransferCompleteResponse' }] as CwmpMessage[]) {
+        const fast = buildCwmp(m, { ns, id });
+        assert.equal(fast, buildEnvelopeForTest(m, { ns, id }), `${m.kind} ${ns} ${JSON.stringify(id)}`);
+        const back = parseCwmp(Buffer.from(fast));
+        assert.ok(back.kind === 'Message' && back.header.id === id && back.message.kind === m.kind);
+      }
+  // What the builder refuses is refused the same way.
+  assert.throws(() => buildCwmp({ kind: 'InformResponse', maxEnvelopes: 1 }, { ns: NS12, id: 'a\u0001b' }), CwmpBuildError);
+});

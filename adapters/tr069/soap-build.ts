@@ -37,8 +37,39 @@ function envelopeAttrs(ns: CwmpNamespace): Record<string, string> {
   };
 }
 
+// The ACS's fixed answers (InformResponse, TransferCompleteResponse) differ only by namespace and cwmp:ID:
+// built once by the builder around a placeholder ID, then the ID is escaped into place as the builder
+// escapes text (xmlbuilder's textEscape), so the bytes are the builder's (soap-build.test.ts compares them).
+const ID_SLOT = 'aps-id-slot-0';
+const fixedAnswers = new Map<string, [string, string]>();
+
+function escapeText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
+}
+
+function fixedAnswer(message: CwmpMessage, header: EnvelopeHeader): string | undefined {
+  if (header.id === undefined || header.holdRequests !== undefined || header.noMoreRequests !== undefined) return undefined;
+  if (message.kind !== 'TransferCompleteResponse' && !(message.kind === 'InformResponse' && message.maxEnvelopes === 1)) return undefined;
+  const key = `${message.kind}\0${header.ns}`;
+  let parts = fixedAnswers.get(key);
+  if (!parts) {
+    const xml = buildEnvelope(message, { ns: header.ns, id: ID_SLOT });
+    const at = xml.indexOf(`>${ID_SLOT}<`) + 1;
+    parts = [xml.slice(0, at), xml.slice(at + ID_SLOT.length)];
+    fixedAnswers.set(key, parts);
+  }
+  return parts[0] + escapeText(str('cwmp:ID', header.id)) + parts[1];
+}
+
 /** Build one envelope around one message. Throws CwmpBuildError for a value the schema does not allow. */
 export function buildCwmp(message: CwmpMessage, header: EnvelopeHeader): string {
+  return fixedAnswer(message, header) ?? buildEnvelope(message, header);
+}
+
+/** The builder's own envelope, bypassing the fixed answers: soap-build.test.ts compares the two. */
+export const buildEnvelopeForTest = (message: CwmpMessage, header: EnvelopeHeader): string => buildEnvelope(message, header);
+
+function buildEnvelope(message: CwmpMessage, header: EnvelopeHeader): string {
   const headerNode: { [key: string]: XmlNode } = {};
   const mu = { 'soap-env:mustUnderstand': '1' };
   if (header.id !== undefined) headerNode['cwmp:ID'] = { $: mu, _: str('cwmp:ID', header.id) };

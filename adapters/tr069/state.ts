@@ -1,6 +1,8 @@
 // What the ACS keeps between HTTP messages, in the core's persisted key-value state (ctx.state), never
 // in process memory: a CPE that reconnects after a 401, or lands on another node, finds its session and
-// its pending downloads (DESIGN "Hot paths and scale").
+// its pending downloads (DESIGN "Hot paths and scale"). The store serves this process's reads of it from
+// memory and commits its writes every 10 ms (src/store/kv-cache.ts, state-queries.ts): another node sees
+// a session's new state that much later.
 //
 // Keys:  session:<token>            one CWMP session (TTL: sessionTimeoutSeconds after the last message)
 //        dl:<deviceId>:<commandKey> a Download sent and not yet completed

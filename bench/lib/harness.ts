@@ -91,10 +91,13 @@ function apsEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, APS_LOG_LEVEL: 'warn', ...extra };
 }
 
-/** Runs an `aps` command to completion; resolves with its stdout, rejects on a non-zero exit. */
-export function aps(args: string[], dataDir: string, cwd: string): Promise<string> {
+/**
+ * Runs an `aps` command to completion; resolves with its stdout, rejects on a non-zero exit. `bin`: another
+ * build's bin/aps.js (a baseline checkout).
+ */
+export function aps(args: string[], dataDir: string, cwd: string, bin = APS_BIN): Promise<string> {
   return new Promise((res, rej) => {
-    const c = spawn(process.execPath, [APS_BIN, ...args], { cwd, env: apsEnv({ APS_DATA: dataDir }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [bin, ...args], { cwd, env: apsEnv({ APS_DATA: dataDir }), stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(c);
     let out = '';
     let err = '';
@@ -162,13 +165,17 @@ function track(name: string, proc: ChildProcess): { tail: () => string } {
   return { tail: () => err.trim() };
 }
 
-/** `aps serve` in its own process on free loopback ports, no FTP; resolves once /healthz answers. */
-export async function startAps(dataDir: string, cwd: string): Promise<ChildServer & { httpsPort: number; adminToken: string }> {
+/** `aps serve` in its own process on free loopback ports, no FTP; resolves once /healthz answers. `bin` as for aps(). */
+export async function startAps(
+  dataDir: string,
+  cwd: string,
+  bin = APS_BIN,
+): Promise<ChildServer & { httpsPort: number; adminToken: string }> {
   const [port, httpsPort] = [await freePort(), await freePort()];
   const adminToken = randomBytes(24).toString('base64url');
   // APS_BENCH_NODE_ARGS: node flags for the server under test, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const nodeArgs = process.env.APS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(process.execPath, [...nodeArgs, APS_BIN, 'serve', '--host', HOST, '--no-ftp'], {
+  const proc = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--host', HOST, '--no-ftp'], {
     cwd,
     env: apsEnv({
       APS_DATA: dataDir,

@@ -69,7 +69,11 @@ export class Store {
   }
 
   close(): void {
-    this.db.close();
+    try {
+      this.state.flushKv({ wait: true }); // kv writes of this turn (group commit, state-queries.ts)
+    } finally {
+      this.db.close();
+    }
   }
 
   /** PRAGMA integrity_check's findings: empty when the database is sound. Reads only; safe beside a running server. */

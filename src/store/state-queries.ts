@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
-import { parseJson } from './db.ts';
+import { BUSY_TIMEOUT_MS, isBusyError, parseJson } from './db.ts';
+import { KvCache } from './kv-cache.ts';
 import type { EventQuery, EventRecord, FleetDeviceRow, FleetRow, NewEvent, Pins, RevisionRecord } from './types.ts';
 
 /** The devices whose firmware target the fleet view may compute once per (profile, model, group): see fleetCounts. */
@@ -67,6 +68,21 @@ function toEvent(r: EventRow): EventRecord {
   };
 }
 
+/** Past this many kv writes waiting for their commit, the write that adds one commits them all at once. */
+const MAX_KV_PENDING = 1000;
+/**
+ * kv writes wait this long for their commit, so one commit (two pragmas and a transaction) carries the
+ * writes of many requests; other processes see them that much later.
+ */
+const KV_FLUSH_MS = 10;
+/** A commit refused by another process's write lock is retried after this. */
+const KV_RETRY_MS = 20;
+/** Connections with kv writes not yet committed, committed when the process exits (a CLI that exits at once). */
+const pendingKv = new Set<StateQueries>();
+process.once('exit', () => {
+  for (const q of pendingKv) q.flushKv({ wait: true });
+});
+
 /** Revisions, events, adapter key-value state and the change generation. */
 export class StateQueries {
   private readonly gen;
@@ -85,6 +101,15 @@ export class StateQueries {
   private readonly lastOne;
   private readonly db: Db;
   private genMemo: number | undefined;
+  private readonly changesStmt;
+  private seen: { tc: number; dv: number } | undefined;
+  private seenFresh = false;
+  private readonly kvCache = new KvCache();
+  /** kv writes not yet committed (`ns\0key` → the row, null for a delete): see kvSet. */
+  private readonly kvPending = new Map<string, { ns: string; key: string; row: { value: string; expires: number | null } | null }>();
+  private kvFlushTimer: NodeJS.Timeout | undefined;
+  private kvFlushError: Error | undefined;
+  private readonly kvCommit;
 
   constructor(db: Db) {
     this.db = db;
@@ -100,9 +125,24 @@ export class StateQueries {
       `INSERT INTO events (at, device_id, adapter, file, artifact_id, revision, bytes, status, ip, ua, detail, fault_code, fault_message)
        VALUES (@at, @deviceId, @adapter, @file, @artifactId, @revision, @bytes, @status, @ip, @ua, @detail, @faultCode, @faultMessage)`,
     );
-    this.kvGet = db.prepare<[string, string, number], { value: string }>(
-      'SELECT value FROM kv WHERE ns = ? AND key = ? AND (expires_ms IS NULL OR expires_ms > ?)',
+    // Rows are read with their expiry and judged in JS, so the cache (kv-cache.ts) can judge them again later.
+    this.kvGet = db.prepare<[string, string], { value: string; expires_ms: number | null }>(
+      'SELECT value, expires_ms FROM kv WHERE ns = ? AND key = ?',
     );
+    // Once per event-loop turn: whether another connection committed (data_version) and whether this one
+    // changed anything (total_changes, triggers included: the generation triggers).
+    this.changesStmt = db.prepare<[], { tc: number; dv: number }>(
+      'SELECT total_changes() AS tc, data_version AS dv FROM pragma_data_version',
+    );
+    // Made once: a transaction wrapper per flush showed in the profile. (A PRAGMA cannot be prepared once:
+    // SQLite runs `PRAGMA busy_timeout = n` when it is prepared, not when it is run again.)
+    this.kvCommit = db.transaction((ops: Array<{ ns: string; key: string; row: { value: string; expires: number | null } | null }>) => {
+      for (const { ns, key, row } of ops) {
+        if (row) this.kvPut.run(ns, key, row.value, row.expires);
+        else this.kvDel.run(ns, key);
+      }
+    });
+
     this.kvPut = db.prepare(
       `INSERT INTO kv (ns, key, value, expires_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_ms = excluded.expires_ms`,
@@ -110,11 +150,11 @@ export class StateQueries {
     this.kvDel = db.prepare('DELETE FROM kv WHERE ns = ? AND key = ?');
     // A key range, not LIKE: LIKE is case-insensitive and so cannot use the (ns, key) primary key; every
     // management session listing one device's downloads scanned every session row of the namespace.
-    this.kvList = db.prepare<[string, string, string, number], { key: string; value: string }>(
-      'SELECT key, value FROM kv WHERE ns = ? AND key >= ? AND key < ? AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY key',
+    this.kvList = db.prepare<[string, string, string], { key: string; value: string; expires_ms: number | null }>(
+      'SELECT key, value, expires_ms FROM kv WHERE ns = ? AND key >= ? AND key < ? ORDER BY key',
     );
-    this.kvListAll = db.prepare<[string, number], { key: string; value: string }>(
-      'SELECT key, value FROM kv WHERE ns = ? AND (expires_ms IS NULL OR expires_ms > ?) ORDER BY key',
+    this.kvListAll = db.prepare<[string], { key: string; value: string; expires_ms: number | null }>(
+      'SELECT key, value, expires_ms FROM kv WHERE ns = ? ORDER BY key',
     );
     this.kvPurge = db.prepare('DELETE FROM kv WHERE expires_ms IS NOT NULL AND expires_ms <= ?');
     this.prune = db.prepare('DELETE FROM events WHERE at < ?');
@@ -142,15 +182,27 @@ export class StateQueries {
   }
 
   /**
-   * The change generation. Read at most once per event-loop turn (a device request asks several times);
-   * writes of this process that bump it call invalidateGeneration(), writes of others show next turn.
+   * The change generation. Read again only when something may have changed it: this connection wrote (its
+   * total_changes moved; such writes also call invalidateGeneration()) or another one committed (data_version
+   * moved), checked at most once per event-loop turn; writes of others show next turn.
    */
   generation(): number {
-    if (this.genMemo === undefined) {
-      this.genMemo = Number(this.gen.get()!.value);
-      setImmediate(() => (this.genMemo = undefined));
-    }
+    this.checkChanges();
+    if (this.genMemo === undefined) this.genMemo = Number(this.gen.get()!.value);
     return this.genMemo;
+  }
+
+  /** The per-turn check behind generation() and the kv cache: one statement, at most once per turn. */
+  private checkChanges(): void {
+    if (this.seenFresh) return;
+    const now = this.changesStmt.get()!;
+    if (now.dv !== this.seen?.dv) {
+      this.kvCache.clear();
+      this.genMemo = undefined;
+    } else if (now.tc !== this.seen.tc) this.genMemo = undefined;
+    this.seen = now;
+    this.seenFresh = true;
+    setImmediate(() => (this.seenFresh = false));
   }
 
   invalidateGeneration(): void {
@@ -220,23 +272,116 @@ export class StateQueries {
     return this.prune.run(beforeIso).changes;
   }
 
-  kvGetValue(ns: string, key: string, nowMs: number): string | undefined {
-    return this.kvGet.get(ns, key, nowMs)?.value;
+  /**
+   * The kv cache, valid while no other connection committed (PRAGMA data_version moves only for those):
+   * checked at most once per event-loop turn, like generation(); inside a transaction it is not used.
+   */
+  private kvCached(): KvCache | undefined {
+    if (this.db.inTransaction) return undefined;
+    this.checkChanges();
+    return this.kvCache;
   }
 
+  kvGetValue(ns: string, key: string, nowMs: number): string | undefined {
+    const k = `${ns}\0${key}`;
+    const pending = this.kvPending.get(k);
+    if (pending !== undefined)
+      return pending.row && (pending.row.expires === null || pending.row.expires > nowMs) ? pending.row.value : undefined;
+    const cache = this.kvCached();
+    const hit = cache?.get(ns, key, nowMs);
+    if (hit !== undefined) return hit ?? undefined;
+    const r = this.kvGet.get(ns, key);
+    cache?.putRow(ns, key, r ? { value: r.value, expires: r.expires_ms } : null);
+    return r && (r.expires_ms === null || r.expires_ms > nowMs) ? r.value : undefined;
+  }
+
+  /**
+   * Group commit (issue 15: three kv writes per TR-069 session, each its own SQLite commit): outside a
+   * transaction a write is visible at once to this connection (kvGetValue, kvEntries read the pending rows
+   * first) and committed with the others of the next KV_FLUSH_MS by flushKv(), which never waits for
+   * another process's write lock (a CLI holding it): it retries shortly instead. Other processes see the row
+   * after that commit; a crash loses at most the writes of the last KV_FLUSH_MS. Inside a transaction the write is
+   * part of it, as before.
+   */
   kvSet(ns: string, key: string, value: string, expiresMs: number | null): void {
-    this.kvPut.run(ns, key, value, expiresMs);
+    this.kvWrite(ns, key, { value, expires: expiresMs });
   }
 
   kvDelete(ns: string, key: string): void {
-    this.kvDel.run(ns, key);
+    this.kvWrite(ns, key, null);
+  }
+
+  private kvWrite(ns: string, key: string, row: { value: string; expires: number | null } | null): void {
+    const k = `${ns}\0${key}`;
+    if (this.kvFlushError !== undefined) {
+      const e = this.kvFlushError;
+      this.kvFlushError = undefined;
+      throw e;
+    }
+    if (this.db.inTransaction) {
+      this.kvPending.delete(k);
+      if (row) this.kvPut.run(ns, key, row.value, row.expires);
+      else this.kvDel.run(ns, key);
+      this.kvCache.forget(ns, key);
+      return;
+    }
+    this.kvPending.set(k, { ns, key, row });
+    this.kvCached()?.wrote(ns, key, row);
+    if (this.kvPending.size >= MAX_KV_PENDING) return this.flushKv();
+    this.kvFlushTimer ??= setTimeout(() => this.flushKv(), KV_FLUSH_MS);
+    pendingKv.add(this);
+  }
+
+  /** Commits the pending kv writes in one transaction; called on its own KV_FLUSH_MS after a write, and before the store closes. */
+  flushKv(o: { wait?: boolean } = {}): void {
+    if (this.kvFlushTimer !== undefined) {
+      clearTimeout(this.kvFlushTimer);
+      this.kvFlushTimer = undefined;
+    }
+    if (this.kvPending.size === 0 || !this.db.open) return;
+    const ops = [...this.kvPending.values()];
+    try {
+      if (o.wait) this.kvCommit(ops);
+      else {
+        this.db.pragma('busy_timeout = 0');
+        try {
+          this.kvCommit(ops);
+        } finally {
+          this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        }
+      }
+    } catch (e) {
+      // Kept pending (and still read from memory); the next write reports an error other than a busy lock.
+      if (!isBusyError(e)) this.kvFlushError = e instanceof Error ? e : new Error(String(e));
+      this.kvFlushTimer = setTimeout(() => this.flushKv(), KV_RETRY_MS);
+      return;
+    }
+    this.kvPending.clear();
+    pendingKv.delete(this);
   }
 
   kvEntries(ns: string, prefix: string, nowMs: number): Array<{ key: string; value: string }> {
+    const cache = this.kvCached();
+    const hit = cache?.list(ns, prefix, nowMs);
+    if (hit) return hit;
     const last = prefix.charCodeAt(prefix.length - 1);
-    if (prefix === '' || last === 0xffff) return this.kvListAll.all(ns, nowMs).filter((e) => e.key.startsWith(prefix));
-    // Every key starting with `prefix` sorts at or after it and before the prefix with its last unit raised.
-    return this.kvList.all(ns, prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1), nowMs);
+    const rows =
+      prefix === '' || last === 0xffff
+        ? this.kvListAll.all(ns).filter((e) => e.key.startsWith(prefix))
+        : // Every key starting with `prefix` sorts at or after it and before the prefix with its last unit raised.
+          this.kvList.all(ns, prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1));
+    let all = rows.map((r) => ({ key: r.key, value: r.value, expires: r.expires_ms }));
+    // The pending writes under the prefix replace what SQLite has (a listing is cached with them: a later
+    // write under the prefix drops it, a flush changes nothing it holds).
+    const mine = [...this.kvPending.values()].filter((p) => p.ns === ns && p.key.startsWith(prefix));
+    if (mine.length > 0) {
+      const gone = new Set(mine.map((p) => p.key));
+      all = all.filter((r) => !gone.has(r.key));
+      for (const p of mine) if (p.row) all.push({ key: p.key, ...p.row });
+      all.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
+    cache?.putList(ns, prefix, all);
+    return all.filter((r) => r.expires === null || r.expires > nowMs).map((r) => ({ key: r.key, value: r.value }));
   }
 
   kvPurgeExpired(nowMs: number): number {

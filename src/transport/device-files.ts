@@ -31,6 +31,10 @@ export interface DeviceRequestInfo {
 }
 
 const REFUSAL_BODY = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' } as const;
+const REFUSAL_BYTES = Object.fromEntries(Object.entries(REFUSAL_BODY).map(([k, v]) => [k, Buffer.from(`${v}\n`)])) as Record<
+  keyof typeof REFUSAL_BODY,
+  Buffer
+>;
 
 /**
  * Device-facing answers with their bookkeeping: every file served or refused becomes an event, and a
@@ -141,7 +145,13 @@ export class DeviceFiles {
     headers: Record<string, string> = {},
   ): void {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    res.status(status).type('text/plain').send(`${REFUSAL_BODY[status]}\n`);
+    // Written directly, not through express's res.send (a charset parse and an ETag hash per refusal): the
+    // 401 challenge is the first answer of every TR-069 session (issue 15).
+    const body = REFUSAL_BYTES[status];
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
     // A refusal is normal traffic (a device without its password yet, a probe): info, and past a few per
     // minute from one address only counted, then summed up in one line and one event (refusal-log.ts).
     if (!this.refusals.note({ adapter: info.adapter, ip: req.ip, status, reason })) return;

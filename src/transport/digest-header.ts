@@ -137,10 +137,17 @@ export function parseAuthChallenges(value: string): AuthScheme[] | null {
   return out;
 }
 
-/** Parse an Authorization value: exactly one set of credentials; null if malformed. */
+// One request's Authorization header is parsed up to four times (the claimed user, whether its nonce is ours,
+// the check itself, a session's): the last answer is kept. Callers only read it.
+let lastCredentials: { value: string; parsed: AuthScheme | null } | undefined;
+
+/** Parse an Authorization value: exactly one set of credentials; null if malformed. The result is shared: read it only. */
 export function parseAuthCredentials(value: string): AuthScheme | null {
+  if (lastCredentials?.value === value) return lastCredentials.parsed;
   const list = parseAuthChallenges(value);
-  return list !== null && list.length === 1 && list[0] !== undefined ? list[0] : null;
+  const parsed = list !== null && list.length === 1 && list[0] !== undefined ? list[0] : null;
+  lastCredentials = { value, parsed };
+  return parsed;
 }
 
 /** quoted-string for a header value: backslash-escape `"` and `\` (RFC 9110 §5.6.4). */

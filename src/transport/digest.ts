@@ -35,18 +35,45 @@ function makeNonce(key: Key, realm: string, now: number): string {
   return Buffer.concat([head, hmac(key, NONCE_LABEL, realm, '\0', head)]).toString('base64url');
 }
 
+// Nonces this key issued that were checked already (a TR-069 session shows its nonce in two or more messages):
+// their timestamps, by key object and realm + nonce. Only genuine ones are kept; bounded, starting over when full.
+const checkedNonces = new WeakMap<Uint8Array, Map<string, number>>();
+const MAX_CHECKED_NONCES = 10_000;
+
 /** Timestamp of a nonce this key issued for this realm, or undefined if it is not one of ours. */
 function nonceTime(key: Key, realm: string, nonce: string): number | undefined {
+  const memo = typeof key === 'string' ? undefined : checkedNonces.get(key);
+  const known = memo?.get(`${realm}\0${nonce}`);
+  if (known !== undefined) return known;
   if (!/^[A-Za-z0-9_-]{64}$/.test(nonce)) return undefined;
   const raw = Buffer.from(nonce, 'base64url');
   if (raw.length !== NONCE_BYTES) return undefined;
   const head = raw.subarray(0, 16);
   if (!timingSafeEqual(raw.subarray(16), hmac(key, NONCE_LABEL, realm, '\0', head))) return undefined;
-  return Number(head.readBigUInt64BE(0));
+  const issued = Number(head.readBigUInt64BE(0));
+  if (typeof key !== 'string') {
+    let m = memo;
+    if (!m) checkedNonces.set(key, (m = new Map()));
+    if (m.size >= MAX_CHECKED_NONCES) m.clear();
+    m.set(`${realm}\0${nonce}`, issued);
+  }
+  return issued;
 }
 
+// The opaque depends only on the key and the realm; it is sent with every challenge and checked with every
+// header, so it is computed once per (key object, realm). Keys are the keyring's memoised Buffers.
+const opaques = new WeakMap<Uint8Array, Map<string, string>>();
+
 function makeOpaque(key: Key, realm: string): string {
-  return hmac(key, OPAQUE_LABEL, realm).toString('base64url');
+  if (typeof key === 'string') return hmac(key, OPAQUE_LABEL, realm).toString('base64url');
+  let byRealm = opaques.get(key);
+  if (!byRealm) opaques.set(key, (byRealm = new Map()));
+  let o = byRealm.get(realm);
+  if (o === undefined) {
+    o = hmac(key, OPAQUE_LABEL, realm).toString('base64url');
+    if (byRealm.size < 64) byRealm.set(realm, o);
+  }
+  return o;
 }
 
 export interface DigestChallengeOptions {

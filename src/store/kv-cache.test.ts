@@ -1,0 +1,122 @@
+// The kv read cache and group commit (state-queries.ts, kv-cache.ts): a write is read back at once by its own
+// connection, reaches other connections after its commit, never waits for another connection's write lock,
+// and neither a rolled-back transaction nor another process's write leaves a stale value behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KvState } from '../kv-state.ts';
+import { openStore } from './index.ts';
+
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('kv writes: read back at once, committed for other connections, expiry and deletes honoured', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aps-kv-cache-'));
+  const a = openStore(dir);
+  const b = openStore(dir);
+  t.after(() => {
+    a.close();
+    b.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ka = new KvState(a, 'x');
+  const kb = new KvState(b, 'x');
+  ka.set('dl:d1:k1', { n: 1 });
+  ka.set('dl:d1:k2', { n: 2 }, 60_000);
+  ka.set('dl:d2:k1', { n: 3 });
+  ka.set('gone', 1, 1); // expires at once
+  assert.deepEqual(ka.get('dl:d1:k1'), { n: 1 });
+  assert.deepEqual(
+    ka.entries('dl:d1:').map((e) => e.key),
+    ['dl:d1:k1', 'dl:d1:k2'],
+  );
+  await sleep(5);
+  assert.equal(ka.get('gone'), undefined);
+  // Not committed yet: the other connection does not see it; after the flush it does.
+  assert.equal(kb.get('dl:d1:k1'), undefined);
+  a.state.flushKv();
+  await turn();
+  assert.deepEqual(kb.get('dl:d1:k1'), { n: 1 });
+  assert.deepEqual(
+    kb.entries('dl:').map((e) => e.key),
+    ['dl:d1:k1', 'dl:d1:k2', 'dl:d2:k1'],
+  );
+  // A listing cached before a write under its prefix is not served stale.
+  ka.delete('dl:d1:k1');
+  ka.set('dl:d1:k3', { n: 4 });
+  assert.deepEqual(
+    ka.entries('dl:d1:').map((e) => e.key),
+    ['dl:d1:k2', 'dl:d1:k3'],
+  );
+  assert.equal(ka.get('dl:d1:k1'), undefined);
+  // Another connection's commit: seen by the first from its next event-loop turn (PRAGMA data_version).
+  a.state.flushKv();
+  kb.set('dl:d1:k2', { n: 20 });
+  b.state.flushKv();
+  await turn();
+  assert.deepEqual(ka.get('dl:d1:k2'), { n: 20 });
+  assert.deepEqual(
+    ka.entries('dl:d1:').map((e) => e.value),
+    [{ n: 20 }, { n: 4 }],
+  );
+  // Without a flush call, the timer commits.
+  ka.set('late', 'yes');
+  await sleep(60);
+  await turn();
+  assert.equal(kb.get('late'), 'yes');
+});
+
+test('kv: a rolled-back transaction leaves no value in the cache', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aps-kv-cache-'));
+  const a = openStore(dir);
+  t.after(() => {
+    a.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const kv = new KvState(a, 'x');
+  kv.set('k', 'before');
+  a.state.flushKv();
+  assert.equal(kv.get('k'), 'before');
+  assert.throws(() =>
+    kv.batch(() => {
+      kv.set('k', 'inside');
+      assert.equal(kv.get('k'), 'inside');
+      throw new Error('roll back');
+    }),
+  );
+  assert.equal(kv.get('k'), 'before');
+  await turn();
+  assert.equal(kv.get('k'), 'before');
+});
+
+test('kv: a commit refused by another connection holding the write lock is kept and lands once the lock is free', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aps-kv-cache-'));
+  const a = openStore(dir);
+  const cli = openStore(dir);
+  t.after(() => {
+    a.close();
+    cli.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const kv = new KvState(a, 'x');
+  cli.transaction(() => new KvState(cli, 'y').set('lock', 1)); // a harmless write first: the file exists
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  // The "CLI" takes the write lock and keeps it across event-loop turns.
+  const db = (cli as unknown as { db: { exec(s: string): void } }).db;
+  db.exec('BEGIN IMMEDIATE');
+  kv.set('k', 'v');
+  a.state.flushKv(); // busy: returns (busy_timeout 0 for the commit), the write kept and still read back
+  assert.equal(kv.get('k'), 'v');
+  assert.equal(new KvState(cli, 'x').get('k'), undefined);
+  setTimeout(() => {
+    db.exec('COMMIT');
+    release();
+  }, 50);
+  await held;
+  await sleep(100);
+  await turn();
+  assert.equal(new KvState(cli, 'x').get('k'), 'v');
+});
