@@ -6,6 +6,7 @@
 // per URL value, so the aux path carries the content hash: new bytes, new URL, one new download.
 import {
   deviceVars,
+  profileSettings,
   type AdapterServices,
   type RenderedFile,
   renderProfileTemplate,
@@ -107,7 +108,7 @@ export function deviceTree(core: AdapterServices, config: AudioCodesConfig, devi
   // Upper case, as the gateway writes <MAC> (protocols.md §(a) step 1): the boot URL and IniFileURL match.
   const mac = device.mac.toUpperCase();
   const profile = core.profiles.require(device.profile);
-  const settings = profileSchema.parse(profile.settings ?? {});
+  const settings = profileSettings(profileSchema, profile);
   const vars = deviceVars(core, device);
   const scheme = schemeOf(settings, vars);
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   defineAdapter,
   parseBasic,
+  profileSettings,
   type AccessPolicy,
   type AdapterContext,
   type AdapterServices,
@@ -74,7 +75,7 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
       await ctx.files.sendArtifact(req, res, files.firmware, info);
     } else {
       if (!files.config) return ctx.files.deny(req, res, 404, 'no config for this user', info);
-      const settings = profileSchema.parse(ctx.profiles.require(device.profile).settings);
+      const settings = profileSettings(profileSchema, ctx.profiles.require(device.profile));
       await ctx.files.sendRendered(req, res, files.config, info, settings.configContentType);
     }
   };

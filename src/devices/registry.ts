@@ -63,6 +63,7 @@ export class DeviceRegistry {
   private readonly scryptSlots = pLimit(SCRYPT_AT_ONCE);
   private readonly hashStats = { checked: 0, hashed: 0, running: 0, peakRunning: 0 };
   private readonly byId = new Map<string, DeviceRecord | undefined>();
+  private readonly byMac = new Map<string, DeviceRecord | undefined>();
   private cacheGen = -1;
   // A sealed stand-in password: refusing an unknown device of a clear-secret protocol decrypts it.
   private readonly unknownBox: string;
@@ -80,11 +81,7 @@ export class DeviceRegistry {
 
   /** A device by id; served from memory while the change generation stands (device writes bump it). */
   get(id: string): DeviceRecord | undefined {
-    const gen = this.store.state.generation();
-    if (gen !== this.cacheGen) {
-      this.byId.clear();
-      this.cacheGen = gen;
-    }
+    this.checkCache();
     if (this.byId.has(id)) return this.byId.get(id);
     const d = this.opened(this.store.devices.get(id));
     if (this.byId.size >= CACHE_MAX) this.byId.clear();
@@ -99,9 +96,26 @@ export class DeviceRegistry {
     return d;
   }
 
+  /** A device by MAC; from memory while the change generation stands, as `get` (a gateway's every request asks). */
   getByMac(mac: string): DeviceRecord | undefined {
     const m = normalizeMac(mac);
-    return m ? this.opened(this.store.devices.getByMac(m)) : undefined;
+    if (!m) return undefined;
+    this.checkCache();
+    if (this.byMac.has(m)) return this.byMac.get(m);
+    const d = this.opened(this.store.devices.getByMac(m));
+    if (this.byMac.size >= CACHE_MAX) this.byMac.clear();
+    this.byMac.set(m, d);
+    return d;
+  }
+
+  // Both caches hold what the store held at one change generation; any device write bumps it.
+  private checkCache(): void {
+    const gen = this.store.state.generation();
+    if (gen !== this.cacheGen) {
+      this.byId.clear();
+      this.byMac.clear();
+      this.cacheGen = gen;
+    }
   }
 
   list(): DeviceRecord[] {

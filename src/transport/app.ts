@@ -9,6 +9,9 @@ import { ConsoleSessions } from './console-session.ts';
 import { consoleUi } from './console-ui.ts';
 import { trustedProxies } from './trusted-proxies.ts';
 
+// The server's own first path segments (below), which no adapter router may be mounted over.
+const RESERVED = new Set(['healthz', 'metrics', 'api', 'ui']);
+
 /**
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
  * they are the hot path. Body parsing, auth and JSON live only on the admin API.
@@ -23,6 +26,12 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   const proxies = trustedProxies(core.config.http);
   app.set('trust proxy', proxies ? (addr: string): boolean => proxies.contains(addr) : false);
 
+  // Device routes first: they are nearly all the traffic, and each layer in front of them is a path match
+  // every device request pays. So an adapter's name must not shadow the server's own paths.
+  for (const [name, router] of routers) {
+    if (RESERVED.has(name)) throw new Error(`adapter name "${name}" would shadow /${name}`);
+    app.use(`/${name}`, router);
+  }
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', generation: core.store.state.generation() });
   });
@@ -33,7 +42,6 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   const sessions = new ConsoleSessions((token) => verifyAdminToken(core, token), { allowHttp: core.config.console.allowHttp });
   app.use('/api/v1', adminApi(core, sessions));
   app.use('/ui', consoleUi(sessions));
-  for (const [name, router] of routers) app.use(`/${name}`, router);
 
   app.use((req, res) => {
     res.status(404).type('text/plain').send('Not Found\n');
