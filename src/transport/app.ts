@@ -1,4 +1,5 @@
-import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Core } from '../core.ts';
 import { isApsError } from '../errors.ts';
@@ -16,7 +17,7 @@ const RESERVED = new Set(['healthz', 'metrics', 'api', 'ui']);
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
  * they are the hot path. Body parsing, auth and JSON live only on the admin API.
  */
-export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): Express {
+export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // the file responder sets strong ETags itself
@@ -43,10 +44,11 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   app.use('/api/v1', adminApi(core, sessions));
   app.use('/ui', consoleUi(sessions));
 
-  app.use((req, res) => {
+  const notFound = (req: Request, res: Response): void => {
     res.status(404).type('text/plain').send('Not Found\n');
     core.log.debug({ path: safePath(req.originalUrl) }, 'no route');
-  });
+  };
+  app.use(notFound);
   // The one error answer. The admin API (an authenticated operator) gets the catalogue code and the
   // ApsError's message, which is written for the operator; a device route gets a 4xx's message as plain
   // text (a malformed URL says so) and a fixed body for a 5xx, never an internal message; an error that is not an ApsError is a bug: logged with its stack, answered "internal".
@@ -89,5 +91,47 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
         .send(status >= 500 ? 'Internal Server Error\n' : `${message || 'Bad Request'}\n`);
   };
   app.use(onError);
-  return app;
+  return deviceDispatch(app, routers, notFound, onError);
+}
+
+/**
+ * The request listener: a device request (`/<adapter>/…`, the adapter's name as it is spelled) goes
+ * straight to its adapter's router, as express's app would hand it over (express's req and res, the
+ * mount's baseUrl and url), without the app's own router in front (a second router pass per request:
+ * its stack walk, path match and closures). Anything else, or what the adapter's router leaves
+ * (a 404, an error), takes the app's way and gets its answers. Adapters see no difference.
+ */
+function deviceDispatch(
+  app: Express,
+  routers: Map<string, Router>,
+  notFound: (req: Request, res: Response) => void,
+  onError: ErrorRequestHandler,
+): RequestListener {
+  // express's own request and response prototypes of this app (req.app, res.status, …).
+  const { request, response } = app as unknown as { request: object; response: object };
+  return (rawReq: IncomingMessage, rawRes: ServerResponse): void => {
+    const url = rawReq.url ?? '';
+    const slash = url.charCodeAt(0) === 47 ? url.indexOf('/', 1) : -1;
+    const router = slash > 1 ? routers.get(url.slice(1, slash)) : undefined;
+    if (!router) return void app(rawReq, rawRes);
+    // What express's app.handle sets up, then what mounting the router at /<adapter> does.
+    const req = Object.setPrototypeOf(rawReq, request) as Request;
+    const res = Object.setPrototypeOf(rawRes, response) as Response;
+    (req as { res: Response }).res = res;
+    (res as { req: Request }).req = req;
+    res.locals ??= Object.create(null);
+    req.originalUrl = url;
+    req.baseUrl = url.slice(0, slash);
+    req.url = url.slice(slash);
+    (router as unknown as { handle(req: Request, res: Response, done: (err?: unknown) => void): void }).handle(req, res, (err) => {
+      req.url = url;
+      req.baseUrl = '';
+      try {
+        if (err && err !== 'route' && err !== 'router') onError(err, req, res, () => undefined);
+        else notFound(req, res);
+      } catch {
+        res.destroy(); // the error answer failed itself (a bug): the connection is all there is to close
+      }
+    });
+  };
 }
