@@ -40,6 +40,8 @@ export interface DeviceTree {
   aux: AuxEntry[];
 }
 
+const AUX_ENTRIES = Object.entries(AUX_ROLES);
+
 /** A cmp name that names its version (the operator sees which firmware a gateway was sent). */
 export function versionedName(a: ArtifactRecord): string {
   const version = a.version.replace(/[^A-Za-z0-9.]/g, '');
@@ -115,7 +117,7 @@ export function deviceTree(core: AdapterServices, config: AudioCodesConfig, devi
   const fw = core.catalog.target(device, 'firmware');
   const cmp = fw && { artifact: fw, path: `${mac}/cmp/${versionedName(fw)}` };
   const aux: AuxEntry[] = [];
-  for (const [role, kind] of Object.entries(AUX_ROLES)) {
+  for (const [role, kind] of AUX_ENTRIES) {
     const a = core.catalog.target(device, 'aux', role);
     if (a) aux.push({ role, kind, artifact: a, path: auxPath(mac, role, a) });
   }
