@@ -281,10 +281,11 @@ export class EventSink {
   }
 }
 
+// `u` becomes the queue's: every caller hands over an object of its own making (or one of a batch it drops).
 function mergeState(states: Map<string, StateUpdate>, u: StateUpdate): void {
   const prev = states.get(u.deviceId);
   if (!prev) {
-    states.set(u.deviceId, { ...u });
+    states.set(u.deviceId, u);
     return;
   }
   prev.at = u.at ?? prev.at;

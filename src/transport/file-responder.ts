@@ -80,7 +80,7 @@ export async function serveFile(req: Request, res: Response, file: ServedFile, r
       return { status: 500, bytes: 0 };
     }
   }
-  const lastModified = file.lastModified.toUTCString();
+  const lastModified = httpDate(file.lastModified);
   // Devices must revalidate every time: they rely on 304/200 to decide whether to install.
   const validators = { ETag: file.etag, 'Last-Modified': lastModified, 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-cache' };
 
@@ -155,6 +155,15 @@ export async function serveFile(req: Request, res: Response, file: ServedFile, r
   } finally {
     watch.stop();
   }
+}
+
+// A file's date is the same Date object at every request until it changes (a revision, an artifact):
+// its HTTP form is made once.
+const httpDates = new WeakMap<Date, string>();
+function httpDate(d: Date): string {
+  let s = httpDates.get(d);
+  if (s === undefined) httpDates.set(d, (s = d.toUTCString()));
+  return s;
 }
 
 const CHUNK = 64 * 1024;
