@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse, type RequestListener } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request, type Response, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Core } from '../core.ts';
@@ -17,7 +17,16 @@ const RESERVED = new Set(['healthz', 'metrics', 'api', 'ui']);
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
  * they are the hot path. Body parsing, auth and JSON live only on the admin API.
  */
-export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): RequestListener {
+/**
+ * What the HTTP(S) servers are made with: the request listener, and the request and response classes
+ * (http.createServer's IncomingMessage / ServerResponse options) that are express's own from the start.
+ */
+export interface HttpApp {
+  listener: RequestListener;
+  classes: { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse };
+}
+
+export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): HttpApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // the file responder sets strong ETags itself
@@ -91,7 +100,17 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
         .send(status >= 500 ? 'Internal Server Error\n' : `${message || 'Bad Request'}\n`);
   };
   app.use(onError);
-  return deviceDispatch(app, routers, notFound, onError);
+  // Requests and responses are born with express's prototypes (as app.handle would set them, per request:
+  // two prototype changes of live objects, which V8 pays for in time and in its inline caches).
+  const { request, response } = app as unknown as { request: object; response: object };
+  class AppRequest extends IncomingMessage {}
+  class AppResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
+  Object.setPrototypeOf(AppRequest.prototype, request);
+  Object.setPrototypeOf(AppResponse.prototype, response);
+  return {
+    listener: deviceDispatch(app, routers, notFound, onError, AppRequest),
+    classes: { IncomingMessage: AppRequest, ServerResponse: AppResponse },
+  };
 }
 
 /**
@@ -106,6 +125,7 @@ function deviceDispatch(
   routers: Map<string, Router>,
   notFound: (req: Request, res: Response) => void,
   onError: ErrorRequestHandler,
+  AppRequest: typeof IncomingMessage,
 ): RequestListener {
   // express's own request and response prototypes of this app (req.app, res.status, …).
   const { request, response } = app as unknown as { request: object; response: object };
@@ -115,8 +135,10 @@ function deviceDispatch(
     const router = slash > 1 ? routers.get(url.slice(1, slash)) : undefined;
     if (!router) return void app(rawReq, rawRes);
     // What express's app.handle sets up, then what mounting the router at /<adapter> does.
-    const req = Object.setPrototypeOf(rawReq, request) as Request;
-    const res = Object.setPrototypeOf(rawRes, response) as Response;
+    // Made by a server with the app's classes (createApp's `classes`), they are express's already.
+    const born = rawReq instanceof AppRequest;
+    const req = (born ? rawReq : Object.setPrototypeOf(rawReq, request)) as Request;
+    const res = (born ? rawRes : Object.setPrototypeOf(rawRes, response)) as Response;
     (req as { res: Response }).res = res;
     (res as { req: Request }).req = req;
     res.locals ??= Object.create(null);
