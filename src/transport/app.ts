@@ -14,10 +14,6 @@ import { trustedProxies } from './trusted-proxies.ts';
 const RESERVED = new Set(['healthz', 'metrics', 'api', 'ui']);
 
 /**
- * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
- * they are the hot path. Body parsing, auth and JSON live only on the admin API.
- */
-/**
  * What the HTTP(S) servers are made with: the request listener, and the request and response classes
  * (http.createServer's IncomingMessage / ServerResponse options) that are express's own from the start.
  */
@@ -26,6 +22,10 @@ export interface HttpApp {
   classes: { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse };
 }
 
+/**
+ * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
+ * they are the hot path. Body parsing, auth and JSON live only on the admin API.
+ */
 export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): HttpApp {
   const app = express();
   app.disable('x-powered-by');
