@@ -81,12 +81,7 @@ export class DeviceRegistry {
 
   /** A device by id; served from memory while the change generation stands (device writes bump it). */
   get(id: string): DeviceRecord | undefined {
-    this.checkCache();
-    if (this.byId.has(id)) return this.byId.get(id);
-    const d = this.opened(this.store.devices.get(id));
-    if (this.byId.size >= CACHE_MAX) this.byId.clear();
-    this.byId.set(id, d);
-    return d;
+    return this.cached(this.byId, id, () => this.store.devices.get(id));
   }
 
   /** A device by id, or a not_found error naming it (CLI commands and the admin API). */
@@ -99,23 +94,22 @@ export class DeviceRegistry {
   /** A device by MAC; from memory while the change generation stands, as `get` (a gateway's every request asks). */
   getByMac(mac: string): DeviceRecord | undefined {
     const m = normalizeMac(mac);
-    if (!m) return undefined;
-    this.checkCache();
-    if (this.byMac.has(m)) return this.byMac.get(m);
-    const d = this.opened(this.store.devices.getByMac(m));
-    if (this.byMac.size >= CACHE_MAX) this.byMac.clear();
-    this.byMac.set(m, d);
-    return d;
+    return m ? this.cached(this.byMac, m, () => this.store.devices.getByMac(m)) : undefined;
   }
 
-  // Both caches hold what the store held at one change generation; any device write bumps it.
-  private checkCache(): void {
+  // Both caches hold what the store held at one change generation (any device write bumps it), opened.
+  private cached(map: Map<string, DeviceRecord | undefined>, key: string, read: () => DeviceRecord | undefined): DeviceRecord | undefined {
     const gen = this.store.state.generation();
     if (gen !== this.cacheGen) {
       this.byId.clear();
       this.byMac.clear();
       this.cacheGen = gen;
     }
+    if (map.has(key)) return map.get(key);
+    const d = this.opened(read());
+    if (map.size >= CACHE_MAX) map.clear();
+    map.set(key, d);
+    return d;
   }
 
   list(): DeviceRecord[] {
