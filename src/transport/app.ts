@@ -107,6 +107,9 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   class AppResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
   Object.setPrototypeOf(AppRequest.prototype, request);
   Object.setPrototypeOf(AppResponse.prototype, response);
+  // And the prototypes app.handle gives the requests that take the app's way (admin API, console,
+  // /healthz, /metrics) are these same ones: setting a prototype an object already has changes nothing.
+  Object.assign(app, { request: AppRequest.prototype, response: AppResponse.prototype });
   return {
     listener: deviceDispatch(app, routers, notFound, onError, AppRequest),
     classes: { IncomingMessage: AppRequest, ServerResponse: AppResponse },
