@@ -9,11 +9,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon, { type Result } from 'autocannon';
 import {
   HOST,
   machineNote,
-  procCpuMs,
   aps,
   applyFleet,
   mib,
@@ -24,8 +22,8 @@ import {
   startBare,
   stop,
   tempDir,
-  type ChildServer,
 } from './lib/harness.ts';
+import { alternatingRounds, fmt, printSummary } from './lib/rps-rounds.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,53 +44,6 @@ const SIM_COUNT = Math.min(Number(args['sim-count']), DEVICES);
 const PASSWORD = 'bench-pw';
 const FIRMWARE_BYTES = 1 << 20;
 const CONTENT_TYPE = 'application/xml; charset=utf-8';
-
-interface Run {
-  server: string;
-  round: number;
-  rps: number;
-  total: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  /** Server CPU time (all threads) per answered request, in microseconds: less sensitive to other load than req/s. */
-  cpuUs: number;
-}
-
-async function load(s: ChildServer, paths: string[], duration: number): Promise<Result> {
-  return autocannon({
-    url: `http://${HOST}:${s.port}`,
-    connections: CONNECTIONS,
-    duration,
-    // Each connection walks the whole list, so requests spread over every user.
-    requests: paths.map((path) => ({ method: 'GET', path })),
-  });
-}
-
-async function measure(s: ChildServer, paths: string[], round: number): Promise<Run> {
-  await load(s, paths, 1); // warm-up, discarded
-  const cpu0 = procCpuMs(s.pid);
-  const r = await load(s, paths, DURATION);
-  const cpuMs = procCpuMs(s.pid) - cpu0;
-  return {
-    server: s.name,
-    round,
-    rps: r.requests.total / r.duration,
-    total: r.requests.total,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    non2xx: r.non2xx,
-    cpuUs: (cpuMs * 1000) / Math.max(1, r.requests.total),
-  };
-}
-
-const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const line = (r: Run): string =>
-  `  round ${r.round} ${r.server.padEnd(7)}  ${fmt(r.rps).padStart(7)} req/s  (${fmt(r.total)} requests)  server CPU ${fmt(r.cpuUs)} us/req  p50 ${r.p50} ms  p99 ${r.p99} ms  errors ${r.errors}  timeouts ${r.timeouts}  non-2xx ${r.non2xx}`;
 
 async function main(): Promise<void> {
   const dir = tempDir('aps-bench-info-');
@@ -140,42 +91,14 @@ async function main(): Promise<void> {
   const bare = await startBare('static', infoFile, CONTENT_TYPE);
   const exp = await startBare('express', infoFile, CONTENT_TYPE);
 
-  const runs: Run[] = [];
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const s of [server, bare, exp]) {
-      const r = await measure(s, paths, round);
-      runs.push(r);
-      console.log(line(r));
-    }
-  }
+  const summaries = await alternatingRounds([server, bare, exp], {
+    connections: CONNECTIONS,
+    duration: DURATION,
+    rounds: ROUNDS,
+    requests: paths.map((path) => ({ path })),
+  });
   await Promise.all([stop(bare), stop(exp)]);
-
-  const summary = (name: string) => {
-    const rs = runs.filter((r) => r.server === name);
-    const avg = (f: (r: Run) => number): number => rs.reduce((s, r) => s + f(r), 0) / rs.length;
-    return {
-      rps: avg((r) => r.rps),
-      cpuUs: avg((r) => r.cpuUs),
-      p50: avg((r) => r.p50),
-      p99: avg((r) => r.p99),
-      errors: avg((r) => r.errors) * rs.length,
-      timeouts: avg((r) => r.timeouts) * rs.length,
-      non2xx: avg((r) => r.non2xx) * rs.length,
-    };
-  };
-  const a = summary('aps');
-  const b = summary('bare');
-  const e = summary('express');
-  const show = (name: string, x: typeof a): void =>
-    console.log(
-      `${name.padEnd(7)}: ${fmt(x.rps).padStart(7)} req/s  server CPU ${fmt(x.cpuUs).padStart(3)} us/req  p50 ${fmt(x.p50, 1)} ms  p99 ${fmt(x.p99, 1)} ms  errors ${x.errors}  timeouts ${x.timeouts}  non-2xx ${x.non2xx}`,
-    );
-  show('APS', a);
-  show('bare', b);
-  show('express', e);
-  console.log(
-    `ratio: APS / bare = ${(a.rps / b.rps).toFixed(3)}, APS / express = ${(a.rps / e.rps).toFixed(3)} (means of ${ROUNDS} runs each; ${body!.length}-byte body, ${USERS} users, ${CONNECTIONS} connections)`,
-  );
+  printSummary(summaries, 'aps', `means of ${ROUNDS} runs each; ${body!.length}-byte body, ${USERS} users, ${CONNECTIONS} connections`);
   const mem = procMemory(server.pid);
   if (mem) console.log(`APS server memory after the runs: VmRSS ${mib(mem.rss)}, VmHWM ${mib(mem.hwm)}`);
 

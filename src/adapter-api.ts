@@ -38,6 +38,7 @@ export type { RenderedFile } from './render/rendered-files.ts';
 export type { Revision } from './render/revisions.ts';
 export { deviceVars, templateContext, renderDeviceConfig, renderProfileTemplate, type TemplateContext } from './render/device-template.ts';
 export { compileTemplate } from './profiles/profiles.ts';
+export { profileSettings } from './profiles/profile-settings.ts';
 export { compareVersions } from './catalog/version-order.ts';
 export { normalizeMac } from './devices/mac.ts';
 export { secretsEqual } from './devices/secrets.ts';

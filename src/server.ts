@@ -135,7 +135,7 @@ export async function startServer(
   const app = createApp(core, createMetrics(core), routers);
   const drainers: Drainer[] = [];
 
-  const http = createHttpServer(app);
+  const http = createHttpServer(app.classes, app.listener);
   drainers.push(trackConnections(http));
   const httpPort = await listen(http, config.http.port, config.http.host);
 
@@ -147,7 +147,7 @@ export async function startServer(
     const publicHost = new URL(planned.https ?? planned.http).hostname;
     const tls = await loadTls(config.dataDir, config.https.cert, config.https.key, { publicHost, log });
     tlsFingerprint = tls.fingerprint;
-    const https = createHttpsServer({ cert: tls.cert, key: tls.key, ...tlsServerOptions(config) }, app);
+    const https = createHttpsServer({ cert: tls.cert, key: tls.key, ...tlsServerOptions(config), ...app.classes }, app.listener);
     drainers.push(trackConnections(https));
     httpsPort = await listen(https, config.https.port, config.http.host);
   }

@@ -6,6 +6,7 @@
 // per URL value, so the aux path carries the content hash: new bytes, new URL, one new download.
 import {
   deviceVars,
+  profileSettings,
   type AdapterServices,
   type RenderedFile,
   renderProfileTemplate,
@@ -38,6 +39,8 @@ export interface DeviceTree {
   cmp?: ArtifactEntry;
   aux: AuxEntry[];
 }
+
+const AUX_ENTRIES = Object.entries(AUX_ROLES);
 
 /** A cmp name that names its version (the operator sees which firmware a gateway was sent). */
 export function versionedName(a: ArtifactRecord): string {
@@ -107,14 +110,14 @@ export function deviceTree(core: AdapterServices, config: AudioCodesConfig, devi
   // Upper case, as the gateway writes <MAC> (protocols.md §(a) step 1): the boot URL and IniFileURL match.
   const mac = device.mac.toUpperCase();
   const profile = core.profiles.require(device.profile);
-  const settings = profileSchema.parse(profile.settings ?? {});
+  const settings = profileSettings(profileSchema, profile);
   const vars = deviceVars(core, device);
   const scheme = schemeOf(settings, vars);
 
   const fw = core.catalog.target(device, 'firmware');
   const cmp = fw && { artifact: fw, path: `${mac}/cmp/${versionedName(fw)}` };
   const aux: AuxEntry[] = [];
-  for (const [role, kind] of Object.entries(AUX_ROLES)) {
+  for (const [role, kind] of AUX_ENTRIES) {
     const a = core.catalog.target(device, 'aux', role);
     if (a) aux.push({ role, kind, artifact: a, path: auxPath(mac, role, a) });
   }

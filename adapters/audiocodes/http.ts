@@ -80,6 +80,14 @@ function treeOrFail(
   }
 }
 
+// The ini's charset, from its bytes (an imported latin-1 ini is served as it came): looked at once per rendering.
+const charsets = new WeakMap<Buffer, string>();
+function contentTypeOf(bytes: Buffer): string {
+  let type = charsets.get(bytes);
+  if (!type) charsets.set(bytes, (type = `text/plain; charset=${isUtf8(bytes) ? 'utf-8' : 'iso-8859-1'}`));
+  return type;
+}
+
 export function registerHttp(ctx: Ctx): void {
   ctx.router.get('/:file', async (req, res) => {
     const file = String(req.params.file);
@@ -88,8 +96,7 @@ export function registerHttp(ctx: Ctx): void {
     const device = await identify(ctx, req, res, macFromFileName(file), info);
     if (!device) return;
     const tree = treeOrFail(ctx, req, res, device, info);
-    if (tree)
-      await ctx.files.sendRendered(req, res, tree.ini, info, `text/plain; charset=${isUtf8(tree.ini.bytes) ? 'utf-8' : 'iso-8859-1'}`);
+    if (tree) await ctx.files.sendRendered(req, res, tree.ini, info, contentTypeOf(tree.ini.bytes));
   });
 
   const artifact = async (req: Request, res: Response, kind: 'cmp' | 'aux'): Promise<void> => {

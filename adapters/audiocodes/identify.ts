@@ -19,8 +19,20 @@ export interface AudioCodesAgent {
  * Parses the default AudioCodes User-Agent. Spaces around fields and missing trailing fields are
  * tolerated. Returns null when the agent is not AudioCodes' format (e.g. a custom AupdHttpUserAgent).
  */
-export function parseAudioCodesUserAgent(userAgent: string | undefined | null): AudioCodesAgent | null {
+export function parseAudioCodesUserAgent(userAgent: string | undefined | null): Readonly<AudioCodesAgent> | null {
   if (!userAgent) return null;
+  // A gateway sends the same agent on every check: parsed once (bounded; the result is never modified).
+  if (agents.has(userAgent)) return agents.get(userAgent)!;
+  const parsed = parseAgent(userAgent);
+  if (agents.size >= AGENTS_MAX) agents.clear();
+  agents.set(userAgent, parsed);
+  return parsed;
+}
+
+const AGENTS_MAX = 10_000;
+const agents = new Map<string, Readonly<AudioCodesAgent> | null>();
+
+function parseAgent(userAgent: string): AudioCodesAgent | null {
   const m = /\(([^()]*)\)/.exec(userAgent);
   if (!m) return null;
   const fields = m[1]!.split(';').map((f) => f.trim());
@@ -46,12 +58,16 @@ const FORMS = [
   new RegExp(`(?<!${ALNUM})(?<!(?<!${ALNUM})${HEX}{2}_)${HEX}{2}(?:_${HEX}{2}){5}(?!${ALNUM})(?!_${HEX}{2}(?!${ALNUM}))`, 'g'),
 ];
 
+const PLAIN_INI = /^[0-9a-fA-F]{12}\.ini$/i;
+
 /**
  * The MAC in a string or file name (`00908F1DD0D3`, `00:90:8f:1d:d0:d3`, `00-90-8F-…`, `00_90_8f_…`,
  * `0090.8f1d.d0d3`, `cfg_00908f1dd0d3.ini`) as 12 lower-case hex digits. Null when there is none, or more than one
  * different one: a wrong guess would hand a device another device's file.
  */
 export function macFromFileName(text: string): string | null {
+  // The gateway's own request (`<MAC>.ini`, IniFileURL as APS writes it): nothing else can match in it.
+  if (PLAIN_INI.test(text)) return text.slice(0, 12).toLowerCase();
   const found = new Set<string>();
   for (const re of FORMS) {
     for (const m of text.matchAll(re)) {

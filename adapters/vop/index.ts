@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   defineAdapter,
   parseBasic,
+  profileSettings,
   type AccessPolicy,
   type AdapterContext,
   type AdapterServices,
@@ -35,9 +36,12 @@ const POLICY: AccessPolicy = {
   login: (d, u) => u === d.id,
 };
 
-/** The identify step: the user name in the query or the Basic header names the device. */
-export function identifyUser(ctx: AdapterServices, req: Request): Identified {
-  const { u, p } = req.query;
+/**
+ * The identify step: the user name in the query or the Basic header names the device. `query` is
+ * req.query read once by the caller: express 5 parses the query string again on every access.
+ */
+export function identifyUser(ctx: AdapterServices, req: Request, query: Request['query'] = req.query): Identified {
+  const { u, p } = query;
   const basic = parseBasic(req.get('authorization'));
   const creds =
     typeof u === 'string' && typeof p === 'string' && u !== ''
@@ -56,11 +60,12 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
     const info = { adapter: NAME, deviceId: null as string | null, file: file ?? 'unknown' };
     if (!file) return ctx.files.deny(req, res, 404, `unknown request type "${type}"`, info);
     // One answer for every failure: the client never learns whether the user or the password was wrong.
-    const device = await ctx.access.admit(req, res, info, identifyUser(ctx, req), POLICY);
+    const query = req.query;
+    const device = await ctx.access.admit(req, res, info, identifyUser(ctx, req, query), POLICY);
     if (!device) return;
 
     const files = vopFiles(ctx, device, req.secure);
-    const v = typeof req.query.v === 'string' ? req.query.v : undefined;
+    const v = typeof query.v === 'string' ? query.v : undefined;
     if (type === 'i') {
       if (v) ctx.events.report({ deviceId: device.id, reported: { bootstrap: v } });
       await ctx.files.sendRendered(req, res, files.info, info, 'application/xml; charset=utf-8');
@@ -74,7 +79,7 @@ function register(ctx: AdapterContext<z.infer<typeof configSchema>>): void {
       await ctx.files.sendArtifact(req, res, files.firmware, info);
     } else {
       if (!files.config) return ctx.files.deny(req, res, 404, 'no config for this user', info);
-      const settings = profileSchema.parse(ctx.profiles.require(device.profile).settings);
+      const settings = profileSettings(profileSchema, ctx.profiles.require(device.profile));
       await ctx.files.sendRendered(req, res, files.config, info, settings.configContentType);
     }
   };

@@ -193,11 +193,17 @@ export async function startAps(
 
 /**
  * The bare node:http baseline in its own process. mode `static`: answers every request with the bytes of
- * `file` (read once) and the same headers APS sends; mode `stream`: `fs.createReadStream(file).pipe(res)`.
+ * `file` (read once) and the same headers APS sends; mode `express`: the same from one express route on a
+ * router mounted at `mount` (an adapter's prefix); mode `stream`: `fs.createReadStream(file).pipe(res)`.
  */
-export async function startBare(mode: 'static' | 'express' | 'stream', file: string, contentType: string): Promise<ChildServer> {
+export async function startBare(
+  mode: 'static' | 'express' | 'stream',
+  file: string,
+  contentType: string,
+  mount = '/vop',
+): Promise<ChildServer> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER, mode, file, String(port), contentType], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', BARE_SERVER, mode, file, String(port), contentType, mount], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -63,6 +63,7 @@ export class DeviceRegistry {
   private readonly scryptSlots = pLimit(SCRYPT_AT_ONCE);
   private readonly hashStats = { checked: 0, hashed: 0, running: 0, peakRunning: 0 };
   private readonly byId = new Map<string, DeviceRecord | undefined>();
+  private readonly byMac = new Map<string, DeviceRecord | undefined>();
   private cacheGen = -1;
   // A sealed stand-in password: refusing an unknown device of a clear-secret protocol decrypts it.
   private readonly unknownBox: string;
@@ -80,16 +81,7 @@ export class DeviceRegistry {
 
   /** A device by id; served from memory while the change generation stands (device writes bump it). */
   get(id: string): DeviceRecord | undefined {
-    const gen = this.store.state.generation();
-    if (gen !== this.cacheGen) {
-      this.byId.clear();
-      this.cacheGen = gen;
-    }
-    if (this.byId.has(id)) return this.byId.get(id);
-    const d = this.opened(this.store.devices.get(id));
-    if (this.byId.size >= CACHE_MAX) this.byId.clear();
-    this.byId.set(id, d);
-    return d;
+    return this.cached(this.byId, id, () => this.store.devices.get(id));
   }
 
   /** A device by id, or a not_found error naming it (CLI commands and the admin API). */
@@ -99,9 +91,25 @@ export class DeviceRegistry {
     return d;
   }
 
+  /** A device by MAC; from memory while the change generation stands, as `get` (a gateway's every request asks). */
   getByMac(mac: string): DeviceRecord | undefined {
     const m = normalizeMac(mac);
-    return m ? this.opened(this.store.devices.getByMac(m)) : undefined;
+    return m ? this.cached(this.byMac, m, () => this.store.devices.getByMac(m)) : undefined;
+  }
+
+  // Both caches hold what the store held at one change generation (any device write bumps it), opened.
+  private cached(map: Map<string, DeviceRecord | undefined>, key: string, read: () => DeviceRecord | undefined): DeviceRecord | undefined {
+    const gen = this.store.state.generation();
+    if (gen !== this.cacheGen) {
+      this.byId.clear();
+      this.byMac.clear();
+      this.cacheGen = gen;
+    }
+    if (map.has(key)) return map.get(key);
+    const d = this.opened(read());
+    if (map.size >= CACHE_MAX) map.clear();
+    map.set(key, d);
+    return d;
   }
 
   list(): DeviceRecord[] {

@@ -56,6 +56,21 @@ export interface EventSinkStats {
   queued: number;
 }
 
+// A device request stamps up to three records (its event, what it reported, what it fetched): the ISO
+// string of one millisecond is made once.
+let isoMs = -1;
+let isoText = '';
+
+/** The current time as an ISO string (what events and device state record). */
+export function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
+}
+
 const FLUSH_MS = 50;
 const BATCH = 500;
 // Back-off between retries of a failed write (the last value repeats while the store stays locked).
@@ -94,7 +109,7 @@ export class EventSink {
 
   record(e: DeviceEvent): void {
     const ev: NewEvent = {
-      at: new Date().toISOString(),
+      at: nowIso(),
       deviceId: e.deviceId,
       adapter: e.adapter,
       file: e.file,
@@ -116,7 +131,7 @@ export class EventSink {
 
   report(r: ReportInput): void {
     const { seen, ...rest } = r;
-    this.queueState({ ...rest, at: seen === false ? null : new Date().toISOString() });
+    this.queueState({ ...rest, at: seen === false ? null : nowIso() });
     this.schedule();
   }
 
@@ -266,10 +281,11 @@ export class EventSink {
   }
 }
 
+// `u` becomes the queue's: every caller hands over an object of its own making (or one of a batch it drops).
 function mergeState(states: Map<string, StateUpdate>, u: StateUpdate): void {
   const prev = states.get(u.deviceId);
   if (!prev) {
-    states.set(u.deviceId, { ...u });
+    states.set(u.deviceId, u);
     return;
   }
   prev.at = u.at ?? prev.at;

@@ -1,4 +1,5 @@
-import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
+import { IncomingMessage, ServerResponse, type RequestListener } from 'node:http';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Core } from '../core.ts';
 import { isApsError } from '../errors.ts';
@@ -9,11 +10,23 @@ import { ConsoleSessions } from './console-session.ts';
 import { consoleUi } from './console-ui.ts';
 import { trustedProxies } from './trusted-proxies.ts';
 
+// The server's own first path segments (below), which no adapter router may be mounted over.
+const RESERVED = new Set(['healthz', 'metrics', 'api', 'ui']);
+
+/**
+ * What the HTTP(S) servers are made with: the request listener, and the request and response classes
+ * (http.createServer's IncomingMessage / ServerResponse options) that are express's own from the start.
+ */
+export interface HttpApp {
+  listener: RequestListener;
+  classes: { IncomingMessage: typeof IncomingMessage; ServerResponse: typeof ServerResponse };
+}
+
 /**
  * The HTTP(S) application. Device routes (adapter routers) carry no middleware beyond express's own:
  * they are the hot path. Body parsing, auth and JSON live only on the admin API.
  */
-export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): Express {
+export function createApp(core: Core, metrics: Registry, routers: Map<string, Router>): HttpApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false); // the file responder sets strong ETags itself
@@ -23,6 +36,12 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   const proxies = trustedProxies(core.config.http);
   app.set('trust proxy', proxies ? (addr: string): boolean => proxies.contains(addr) : false);
 
+  // Device routes first: they are nearly all the traffic, and each layer in front of them is a path match
+  // every device request pays. So an adapter's name must not shadow the server's own paths.
+  for (const [name, router] of routers) {
+    if (RESERVED.has(name)) throw new Error(`adapter name "${name}" would shadow /${name}`);
+    app.use(`/${name}`, router);
+  }
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', generation: core.store.state.generation() });
   });
@@ -33,12 +52,12 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
   const sessions = new ConsoleSessions((token) => verifyAdminToken(core, token), { allowHttp: core.config.console.allowHttp });
   app.use('/api/v1', adminApi(core, sessions));
   app.use('/ui', consoleUi(sessions));
-  for (const [name, router] of routers) app.use(`/${name}`, router);
 
-  app.use((req, res) => {
+  const notFound = (req: Request, res: Response): void => {
     res.status(404).type('text/plain').send('Not Found\n');
     core.log.debug({ path: safePath(req.originalUrl) }, 'no route');
-  });
+  };
+  app.use(notFound);
   // The one error answer. The admin API (an authenticated operator) gets the catalogue code and the
   // ApsError's message, which is written for the operator; a device route gets a 4xx's message as plain
   // text (a malformed URL says so) and a fixed body for a 5xx, never an internal message; an error that is not an ApsError is a bug: logged with its stack, answered "internal".
@@ -81,5 +100,63 @@ export function createApp(core: Core, metrics: Registry, routers: Map<string, Ro
         .send(status >= 500 ? 'Internal Server Error\n' : `${message || 'Bad Request'}\n`);
   };
   app.use(onError);
-  return app;
+  // Requests and responses are born with express's prototypes (as app.handle would set them, per request:
+  // two prototype changes of live objects, which V8 pays for in time and in its inline caches).
+  const { request, response } = app as unknown as { request: object; response: object };
+  class AppRequest extends IncomingMessage {}
+  class AppResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
+  Object.setPrototypeOf(AppRequest.prototype, request);
+  Object.setPrototypeOf(AppResponse.prototype, response);
+  // And the prototypes app.handle gives the requests that take the app's way (admin API, console,
+  // /healthz, /metrics) are these same ones: setting a prototype an object already has changes nothing.
+  Object.assign(app, { request: AppRequest.prototype, response: AppResponse.prototype });
+  return {
+    listener: deviceDispatch(app, routers, notFound, onError, AppRequest),
+    classes: { IncomingMessage: AppRequest, ServerResponse: AppResponse },
+  };
+}
+
+/**
+ * The request listener: a device request (`/<adapter>/…`, the adapter's name as it is spelled) goes
+ * straight to its adapter's router, as express's app would hand it over (express's req and res, the
+ * mount's baseUrl and url), without the app's own router in front (a second router pass per request:
+ * its stack walk, path match and closures). Anything else, or what the adapter's router leaves
+ * (a 404, an error), takes the app's way and gets its answers. Adapters see no difference.
+ */
+function deviceDispatch(
+  app: Express,
+  routers: Map<string, Router>,
+  notFound: (req: Request, res: Response) => void,
+  onError: ErrorRequestHandler,
+  AppRequest: typeof IncomingMessage,
+): RequestListener {
+  // express's own request and response prototypes of this app (req.app, res.status, …).
+  const { request, response } = app as unknown as { request: object; response: object };
+  return (rawReq: IncomingMessage, rawRes: ServerResponse): void => {
+    const url = rawReq.url ?? '';
+    const slash = url.charCodeAt(0) === 47 ? url.indexOf('/', 1) : -1;
+    const router = slash > 1 ? routers.get(url.slice(1, slash)) : undefined;
+    if (!router) return void app(rawReq, rawRes);
+    // What express's app.handle sets up, then what mounting the router at /<adapter> does.
+    // Made by a server with the app's classes (createApp's `classes`), they are express's already.
+    const born = rawReq instanceof AppRequest;
+    const req = (born ? rawReq : Object.setPrototypeOf(rawReq, request)) as Request;
+    const res = (born ? rawRes : Object.setPrototypeOf(rawRes, response)) as Response;
+    (req as { res: Response }).res = res;
+    (res as { req: Request }).req = req;
+    res.locals ??= Object.create(null);
+    req.originalUrl = url;
+    req.baseUrl = url.slice(0, slash);
+    req.url = url.slice(slash);
+    (router as unknown as { handle(req: Request, res: Response, done: (err?: unknown) => void): void }).handle(req, res, (err) => {
+      req.url = url;
+      req.baseUrl = '';
+      try {
+        if (err && err !== 'route' && err !== 'router') onError(err, req, res, () => undefined);
+        else notFound(req, res);
+      } catch {
+        res.destroy(); // the error answer failed itself (a bug): the connection is all there is to close
+      }
+    });
+  };
 }

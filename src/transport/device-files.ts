@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Catalog } from '../catalog/catalog.ts';
-import type { EventSink } from '../events/event-sink.ts';
+import { nowIso, type EventSink } from '../events/event-sink.ts';
 import { safePath, type Logger } from '../log.ts';
 import type { RenderedFile } from '../render/rendered-files.ts';
 import type { RevisionStore } from '../render/revisions.ts';
@@ -204,7 +204,7 @@ export class DeviceFiles {
       this.events.report({
         deviceId: info.deviceId,
         fetched: {
-          [info.file]: { at: new Date().toISOString(), artifactId: what.artifactId, revision: what.revision, version: what.version },
+          [info.file]: { at: nowIso(), artifactId: what.artifactId, revision: what.revision, version: what.version },
         },
       });
     }

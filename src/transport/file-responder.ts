@@ -47,23 +47,34 @@ export async function serveFile(req: Request, res: Response, file: ServedFile, r
       return { status: 500, bytes: 0 };
     }
   }
-  res.setHeader('ETag', file.etag);
-  res.setHeader('Last-Modified', file.lastModified.toUTCString());
-  res.setHeader('Accept-Ranges', 'bytes');
+  const lastModified = httpDate(file.lastModified);
   // Devices must revalidate every time: they rely on 304/200 to decide whether to install.
-  res.setHeader('Cache-Control', 'no-cache');
-  res.setHeader('Content-Type', file.contentType);
+  const validators = { ETag: file.etag, 'Last-Modified': lastModified, 'Accept-Ranges': 'bytes', 'Cache-Control': 'no-cache' };
 
-  if (notModified(req, file)) {
-    res.removeHeader('Content-Type');
-    res.status(304).end();
+  if (notModified(req, file.etag, lastModified)) {
+    res.writeHead(304, validators).end();
     return { status: 304, bytes: 0 };
   }
+  const method = req.method;
+  const headers = req.headers;
+  // The common answer (a rendered file, whole): every header in one writeHead, nothing parsed.
+  if ('bytes' in file.body && !headers.range) {
+    const bytes = file.body.bytes;
+    res.writeHead(200, { ...validators, 'Content-Type': file.contentType, 'Content-Length': String(size) });
+    if (method === 'HEAD' || size === 0) {
+      res.end();
+      return { status: 200, bytes: 0 };
+    }
+    res.end(bytes);
+    return { status: 200, bytes: size };
+  }
+  for (const [k, v] of Object.entries(validators)) res.setHeader(k, v);
+  res.setHeader('Content-Type', file.contentType);
 
   // Front-proxy mode: the decision is made, the bytes are nginx's to send (ranges included). An If-Range is
   // answered here, where the validators are the device's own (nginx would compare the blob file's).
-  if ('path' in file.body && file.body.handOver && req.method === 'GET' && !req.headers['if-range']) {
-    const status = req.headers.range ? 206 : 200;
+  if ('path' in file.body && file.body.handOver && method === 'GET' && !headers['if-range']) {
+    const status = headers.range ? 206 : 200;
     for (const [k, v] of Object.entries(file.body.handOver(status))) res.setHeader(k, v);
     res.status(200).end();
     return { status, bytes: 0, handedOver: true };
@@ -72,7 +83,7 @@ export async function serveFile(req: Request, res: Response, file: ServedFile, r
   let start = 0;
   let end = size - 1;
   let status = 200;
-  if (req.headers.range && rangeApplies(req, file)) {
+  if (headers.range && rangeApplies(req, file)) {
     const ranges = req.range(size);
     if (ranges === -1) {
       res.setHeader('Content-Range', `bytes */${size}`);
@@ -91,7 +102,7 @@ export async function serveFile(req: Request, res: Response, file: ServedFile, r
   const length = size === 0 ? 0 : end - start + 1;
   res.status(status);
   res.setHeader('Content-Length', String(length));
-  if (req.method === 'HEAD' || length === 0) {
+  if (method === 'HEAD' || length === 0) {
     res.end();
     return { status, bytes: 0 };
   }
@@ -111,6 +122,15 @@ export async function serveFile(req: Request, res: Response, file: ServedFile, r
   } finally {
     watch.stop();
   }
+}
+
+// A file's date is the same Date object at every request until it changes (a revision, an artifact):
+// its HTTP form is made once.
+const httpDates = new WeakMap<Date, string>();
+function httpDate(d: Date): string {
+  let s = httpDates.get(d);
+  if (s === undefined) httpDates.set(d, (s = d.toUTCString()));
+  return s;
 }
 
 const CHUNK = 64 * 1024;
@@ -166,12 +186,12 @@ async function sendRange(path: string, start: number, length: number, res: Respo
 // The origin server always evaluates If-None-Match / If-Modified-Since (RFC 9110 §13.2.1). express's
 // req.fresh also answers "changed" to any request carrying Cache-Control: no-cache (a cache's reload rule),
 // which would make a gateway that sends it download and reset on every cycle; so `fresh` is asked directly.
-function notModified(req: Request, file: ServedFile): boolean {
+function notModified(req: Request, etag: string, lastModified: string): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  return fresh(
-    { 'if-none-match': req.get('if-none-match'), 'if-modified-since': req.get('if-modified-since') },
-    { etag: file.etag, 'last-modified': file.lastModified.toUTCString() },
-  );
+  const ifNoneMatch = req.headers['if-none-match'];
+  const ifModifiedSince = req.headers['if-modified-since'];
+  if (!ifNoneMatch && !ifModifiedSince) return false;
+  return fresh({ 'if-none-match': ifNoneMatch, 'if-modified-since': ifModifiedSince }, { etag, 'last-modified': lastModified });
 }
 
 // If-Range: serve the range only when the validator still matches, else the whole (new) file.
