@@ -86,7 +86,10 @@ export class RenderedFiles {
     if (!seen.changed || !this.persist) return seen.serial;
     return this.revisions.update(deviceId, file, (latest) => {
       const r = next(latest);
-      return { record: r.changed ? { deviceId, file, sha256: a.sha256, serial: r.serial, modifiedMs: Date.now() } : undefined, out: r.serial };
+      return {
+        record: r.changed ? { deviceId, file, sha256: a.sha256, serial: r.serial, modifiedMs: Date.now() } : undefined,
+        out: r.serial,
+      };
     });
   }
 }
