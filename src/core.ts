@@ -134,7 +134,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   let configToken = config.adminToken;
   const tokens = new AdminTokens({ store, keys, audit }, () => (configToken ??= readTokenFile(config.dataDir)));
   const refusals = new RefusalLog(config.access.refusalsLoggedPerMinute, log, events, config.access.maxTrackedAddresses);
-  const guard = new AccessGuard(new KvState(store, ACCESS_NAMESPACE), config.access, log, events, () => store.externalVersion());
+  const guard = new AccessGuard(new KvState(store, ACCESS_NAMESPACE), config.access, log, events);
   const files = new DeviceFiles(
     catalog,
     events,

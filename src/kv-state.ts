@@ -44,9 +44,9 @@ export class KvState implements AdapterState {
     this.store.state.kvDelete(this.ns, key);
   }
 
-  /** Runs fn (its writes) in one transaction: one commit for many rows. */
-  batch<T>(fn: () => T): T {
-    return this.store.transaction(fn);
+  /** Commits this process's pending kv writes now, waiting for the write lock (they are committed within milliseconds anyway). */
+  flush(): void {
+    this.store.state.flushKv({ wait: true });
   }
 
   entries<T>(prefix = ''): Array<{ key: string; value: T }> {

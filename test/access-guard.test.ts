@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'node:http';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Client } from 'basic-ftp';
 import { simRequest, type SimResponse } from '../src/adapter-api.ts';
 import { deviceAccess } from '../src/transport/device-access.ts';
@@ -319,13 +321,21 @@ describe('addresses: IPv6 per /64, a capped table, batched writes (review 13, fi
     );
   });
 
-  it('failures are written in batches, and this process sees its own unwritten ones (the lock holds at once)', () => {
+  it('failures are committed off the request path, and this process sees its own pending ones (the lock holds at once)', () => {
     const kv = s.core.stateOf('core:access');
-    for (let i = 0; i < 4; i++) fail('10.9.9.9');
-    assert.equal(kv.get('address:10.9.9.9'), undefined, 'not written on the request path');
-    assert.match(String(s.core.guard.attempt({ adapter: 'test', deviceId: null, ip: '10.9.9.9' }).held), /locked/);
-    s.core.guard.flush();
-    assert.equal(kv.get<{ failures: number }>('address:10.9.9.9')?.failures, 4, 'written by the flush');
+    // What another process (the CLI, a backup) would read: the committed row.
+    const other = new Database(join(s.dataDir, 'aps.sqlite'), { readonly: true });
+    const committed = (): unknown => other.prepare("SELECT value FROM kv WHERE ns = 'core:access' AND key = 'address:10.9.9.9'").get();
+    try {
+      for (let i = 0; i < 4; i++) fail('10.9.9.9');
+      assert.equal(committed(), undefined, 'not committed on the request path');
+      assert.equal(kv.get<{ failures: number }>('address:10.9.9.9')?.failures, 4, 'this process reads its pending rows');
+      assert.match(String(s.core.guard.attempt({ adapter: 'test', deviceId: null, ip: '10.9.9.9' }).held), /locked/);
+      s.core.guard.flush();
+      assert.ok(committed(), 'committed by the flush');
+    } finally {
+      other.close();
+    }
   });
 
   it('past maxTrackedAddresses rows, new addresses count together as "other addresses"', () => {

@@ -34,12 +34,9 @@ export class Store {
   readonly audit: AuditQueries;
   readonly sourceRuns: SourceRunQueries;
   readonly windows: WindowQueries;
-  private readonly dataVersion;
-  private versionMemo: number | undefined;
 
   constructor(db: Db) {
     this.db = db;
-    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.state = new StateQueries(db);
     const changed = (): void => this.state.invalidateGeneration();
     this.artifacts = new ArtifactQueries(db, changed);
@@ -69,20 +66,6 @@ export class Store {
     } finally {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
-  }
-
-  /**
-   * Moves whenever another connection (the CLI, another node) has committed to the database since the last
-   * call; this connection's own writes leave it alone (SQLite's data_version). Lets a cache of rows this
-   * process writes itself be trusted without reading them again.
-   */
-  externalVersion(): number {
-    // Read at most once per event-loop turn, as generation() is: one device request asks several times.
-    if (this.versionMemo === undefined) {
-      this.versionMemo = this.dataVersion.get()!;
-      setImmediate(() => (this.versionMemo = undefined));
-    }
-    return this.versionMemo;
   }
 
   close(): void {

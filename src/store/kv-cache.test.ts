@@ -80,7 +80,7 @@ test('kv: a rolled-back transaction leaves no value in the cache', async (t) => 
   a.state.flushKv();
   assert.equal(kv.get('k'), 'before');
   assert.throws(() =>
-    kv.batch(() => {
+    a.transaction(() => {
       kv.set('k', 'inside');
       assert.equal(kv.get('k'), 'inside');
       throw new Error('roll back');

@@ -10,7 +10,8 @@
 // from elsewhere lock `device:<id>` for every address but that one. An IPv6 client counts per /64
 // (addressSubject). Unauthenticated clients cannot grow the store without bound (finding 8): at most
 // `maxTrackedAddresses` address rows, the rest count together as "other addresses"; failures are written
-// in batches off the request path (this process reads its own unwritten ones first, so no lock is lost).
+// off the request path by the store's kv group commit (this process reads its own pending ones first, so no
+// lock is lost, and the commit never waits for another process's write lock).
 import type { ApsConfig } from '../config.ts';
 import type { EventService } from '../adapter.ts';
 import type { KvState } from '../kv-state.ts';
@@ -21,19 +22,11 @@ export type AccessSubjectKind = 'device' | 'address';
 
 /** A check still "in flight" after this long was abandoned by its caller: it no longer holds the subject back. */
 const PENDING_STALE_MS = 30_000;
-/** Failures are written this long after the first unwritten one, together. */
-const FLUSH_MS = 250;
 /** How long a device's last successful address is remembered, and how often that record is refreshed. */
 const KNOWN_TTL_MS = 30 * 86_400_000;
 const KNOWN_REFRESH_MS = 86_400_000;
 /** How often the count of address rows is taken again from the store (rows expire there). */
 const RECOUNT_MS = 60_000;
-/**
- * How long a row read from the store is trusted without reading it again, while no other connection wrote
- * the database: rows expire in the store (a forgotten failure), and the cache sees an expiry this much late at most.
- */
-const READ_CACHE_MS = 1000;
-const READ_CACHE_MAX = 10_000;
 /** The subject of the overflow bucket: failures of addresses beyond maxTrackedAddresses. */
 export const OTHER_ADDRESSES = 'other addresses';
 
@@ -106,74 +99,39 @@ export class AccessGuard {
    * PENDING_STALE_MS the count is ignored rather than holding the subject back for ever.
    */
   private readonly pending = new Map<string, { n: number; since: number }>();
-  /** Writes not yet in the store (undefined: a delete), read before the store. */
-  private readonly unwritten = new Map<string, { value: unknown; ttlMs: number } | undefined>();
-  private flushTimer: NodeJS.Timeout | null = null;
   /** Address rows in the store (about: rows expire), taken again every RECOUNT_MS. */
   private addressRows = { n: 0, at: -Infinity };
   private readonly counted = new WeakMap<object, Set<string>>();
-  /**
-   * Rows read from the store, with when: a device request reads three to six of them (its own, its
-   * address's, where it last logged in from), which showed as 9 % of a VOP request (bench/README.md).
-   * Trusted while `externalVersion` stands (no other process wrote: `aps access unlock` in the CLI is seen
-   * at once) and for READ_CACHE_MS at most; this process's own writes go through `unwritten` first.
-   */
-  private readonly readCache = new Map<string, { value: unknown; at: number }>();
-  private readVersion: number | undefined;
-  private readonly externalVersion: (() => number) | undefined;
 
-  /** @param externalVersion the store's other-writer version (Store.externalVersion); without it every read goes to the store */
-  constructor(kv: KvState, cfg: ApsConfig['access'], log: Logger, events: EventService, externalVersion?: () => number) {
+  constructor(kv: KvState, cfg: ApsConfig['access'], log: Logger, events: EventService) {
     this.kv = kv;
-    this.externalVersion = externalVersion;
     this.cfg = cfg;
     this.exempt = parseNetworks(cfg.exemptNetworks, 'access.exemptNetworks');
     this.log = log;
     this.events = events;
   }
 
+  // A device request reads three to six rows (its own, its address's, where it last logged in from): the
+  // store's kv cache (src/store/kv-cache.ts) answers them from memory until another process commits, so
+  // `aps access unlock` in the CLI is seen at once.
   private read<T>(key: string): T | undefined {
-    if (this.unwritten.has(key)) return this.unwritten.get(key)?.value as T | undefined;
-    if (!this.externalVersion) return this.kv.get<T>(key);
-    const version = this.externalVersion();
-    if (version !== this.readVersion) {
-      this.readCache.clear();
-      this.readVersion = version;
-    }
-    const now = Date.now();
-    const hit = this.readCache.get(key);
-    if (hit && now - hit.at < READ_CACHE_MS) return hit.value as T | undefined;
-    const value = this.kv.get<T>(key);
-    if (this.readCache.size >= READ_CACHE_MAX) this.readCache.clear();
-    this.readCache.set(key, { value, at: now });
-    return value;
+    return this.kv.get<T>(key);
   }
 
-  /** Queues a write (`value` undefined: a delete). */
+  /** A write (`value` undefined: a delete), committed with the store's next kv group commit. */
   private write(key: string, value: unknown, ttlMs = 0): void {
-    this.readCache.delete(key);
-    this.unwritten.set(key, value === undefined ? undefined : { value, ttlMs });
-    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
-  }
-
-  /** Writes what is pending, in one transaction. */
-  flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (this.unwritten.size === 0) return;
-    const batch = [...this.unwritten];
-    this.unwritten.clear();
     try {
-      this.kv.batch(() => {
-        for (const [key, w] of batch) {
-          if (w === undefined) this.kv.delete(key);
-          else this.kv.set(key, w.value, w.ttlMs);
-        }
-      });
+      if (value === undefined) this.kv.delete(key);
+      else this.kv.set(key, value, ttlMs);
     } catch (e) {
       // A store that cannot write (disk full, closed) costs the records, never the request or the process.
-      this.log.error({ err: (e as Error).message, rows: batch.length }, 'access guard: failed logins not written');
+      this.log.error({ err: (e as Error).message, key }, 'access guard: failed logins not written');
     }
+  }
+
+  /** Commits what is pending now (tests; the store commits it by itself within milliseconds). */
+  flush(): void {
+    this.kv.flush();
   }
 
   private addressKey(addr: string, own: boolean, now: number): string | null {
@@ -305,7 +263,6 @@ export class AccessGuard {
 
   /** Every subject with failures on record, locked ones first. */
   list(now = Date.now()): AccessLock[] {
-    this.flush();
     const out: AccessLock[] = [];
     for (const { key, value: t } of this.kv.entries<Tracked>()) {
       const [prefix] = key.split(':', 1) as [string];
@@ -333,8 +290,6 @@ export class AccessGuard {
    * as its /64) or "other addresses" (all of these, if a device is named like an address); how many were cleared.
    */
   unlock(subject: string): number {
-    this.flush();
-    this.readCache.clear();
     let n = 0;
     const keys = new Set([`device:${subject}`, `own:${subject}`, `address:${subject}`, `address:${addressSubject(subject) ?? subject}`]);
     for (const key of keys) {
