@@ -1,12 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ApsError } from '../errors.ts';
+import { GenerationCache } from '../store/generation-cache.ts';
 import {
   ARTIFACT_KINDS,
   type ArtifactKind,
   type ArtifactRecord,
   type DeviceRecord,
   type FleetShared,
+  type GroupRecord,
   type Pins,
   type ReleasePolicy,
   type Store,
@@ -115,8 +117,9 @@ export function assertKind(kind: string): ArtifactKind {
 export class Catalog {
   private readonly store: Store;
   readonly blobs: BlobStore;
-  private cacheGen = -1;
-  private byProfile = new Map<string, ArtifactRecord[]>();
+  // Artifacts per profile and groups by name, re-read only when the store's change generation moves (CLI/API/other node).
+  private readonly byProfile: GenerationCache<string, ArtifactRecord[]>;
+  private readonly groups: GenerationCache<string, GroupRecord | undefined>;
   private view: RolloutView | undefined;
   private viewGen = -1;
 
@@ -126,6 +129,9 @@ export class Catalog {
     this.store = store;
     this.blobs = blobs;
     this.policy = policy;
+    const generation = (): number => store.state.generation();
+    this.byProfile = new GenerationCache(generation);
+    this.groups = new GenerationCache(generation);
   }
 
   /** The profile's order (its `order` key; `version` by default). */
@@ -294,7 +300,7 @@ export class Catalog {
 
   /** A device's release policy: its group's `release:`, else its profile's. */
   releaseFor(device: TargetSubject): ReleasePolicy {
-    const g = device.group ? this.store.devices.group(device.group) : undefined;
+    const g = device.group ? this.groupOf(device.group) : undefined;
     return g?.release ?? this.releaseOf(device.profile);
   }
 
@@ -508,28 +514,22 @@ export class Catalog {
   }
 
   private effectivePins(device: TargetSubject): Pins {
-    const group = device.group ? this.store.devices.group(device.group) : undefined;
+    const group = device.group ? this.groupOf(device.group) : undefined;
     return { ...(group?.pins ?? {}), ...device.pins };
   }
 
   /** The artifact a device (or its group) pins in a slot. */
   pinned(device: TargetSubject, key: string): number | undefined {
-    return device.pins[key] ?? (device.group ? this.store.devices.group(device.group)?.pins[key] : undefined);
+    return device.pins[key] ?? (device.group ? this.groupOf(device.group)?.pins[key] : undefined);
   }
 
-  // Artifacts per profile, re-read only when the store's change generation moves (CLI/API/other node).
   private candidates(profile: string): ArtifactRecord[] {
-    const gen = this.store.state.generation();
-    if (gen !== this.cacheGen) {
-      this.byProfile = new Map();
-      this.cacheGen = gen;
-    }
-    let list = this.byProfile.get(profile);
-    if (!list) {
-      list = this.store.artifacts.list(profile);
-      this.byProfile.set(profile, list);
-    }
-    return list;
+    return this.byProfile.get(profile, () => this.store.artifacts.list(profile));
+  }
+
+  /** A group's pins and release policy (a device request asks several times): one read per generation. */
+  private groupOf(name: string): GroupRecord | undefined {
+    return this.groups.get(name, () => this.store.devices.group(name));
   }
 
   private validate(input: AddArtifactInput, filename: string): Omit<ArtifactRecord, 'id' | 'addedAt' | 'sha256' | 'md5' | 'size'> {

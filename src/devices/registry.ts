@@ -1,6 +1,7 @@
 import { pinProblem, type PinSubject } from '../catalog/pins.ts';
 import pLimit from 'p-limit';
 import { ApsError } from '../errors.ts';
+import { GenerationCache } from '../store/generation-cache.ts';
 import type { DeviceRecord, DeviceScan, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
 import { hasUnsealed, openVars, sealVars } from './secret-vars.ts';
@@ -62,9 +63,10 @@ export class DeviceRegistry {
   private readonly failed = new Map<string, number>();
   private readonly scryptSlots = pLimit(SCRYPT_AT_ONCE);
   private readonly hashStats = { checked: 0, hashed: 0, running: 0, peakRunning: 0 };
-  private readonly byId = new Map<string, DeviceRecord | undefined>();
-  private readonly byMac = new Map<string, DeviceRecord | undefined>();
-  private cacheGen = -1;
+  // What the store held at one change generation (any device or group write bumps it), opened.
+  private readonly byId: GenerationCache<string, DeviceRecord | undefined>;
+  private readonly byMac: GenerationCache<string, DeviceRecord | undefined>;
+  private readonly groupByName: GenerationCache<string, GroupRecord | undefined>;
   // A sealed stand-in password: refusing an unknown device of a clear-secret protocol decrypts it.
   private readonly unknownBox: string;
   // A keyed stand-in hash: refusing an unknown user of a hashed-password protocol checks against it, so
@@ -77,11 +79,15 @@ export class DeviceRegistry {
     this.opts = opts;
     this.unknownBox = keys.encrypt('unknown-device-stand-in');
     this.unknownHash = hashPassword(keys, 'unknown-device-stand-in');
+    const generation = (): number => store.state.generation();
+    this.byId = new GenerationCache(generation, CACHE_MAX);
+    this.byMac = new GenerationCache(generation, CACHE_MAX);
+    this.groupByName = new GenerationCache(generation);
   }
 
   /** A device by id; served from memory while the change generation stands (device writes bump it). */
   get(id: string): DeviceRecord | undefined {
-    return this.cached(this.byId, id, () => this.store.devices.get(id));
+    return this.byId.get(id, () => this.opened(this.store.devices.get(id)));
   }
 
   /** A device by id, or a not_found error naming it (CLI commands and the admin API). */
@@ -94,22 +100,7 @@ export class DeviceRegistry {
   /** A device by MAC; from memory while the change generation stands, as `get` (a gateway's every request asks). */
   getByMac(mac: string): DeviceRecord | undefined {
     const m = normalizeMac(mac);
-    return m ? this.cached(this.byMac, m, () => this.store.devices.getByMac(m)) : undefined;
-  }
-
-  // Both caches hold what the store held at one change generation (any device write bumps it), opened.
-  private cached(map: Map<string, DeviceRecord | undefined>, key: string, read: () => DeviceRecord | undefined): DeviceRecord | undefined {
-    const gen = this.store.state.generation();
-    if (gen !== this.cacheGen) {
-      this.byId.clear();
-      this.byMac.clear();
-      this.cacheGen = gen;
-    }
-    if (map.has(key)) return map.get(key);
-    const d = this.opened(read());
-    if (map.size >= CACHE_MAX) map.clear();
-    map.set(key, d);
-    return d;
+    return m ? this.byMac.get(m, () => this.opened(this.store.devices.getByMac(m))) : undefined;
   }
 
   list(): DeviceRecord[] {
@@ -145,8 +136,9 @@ export class DeviceRegistry {
     return this.store.devices.states();
   }
 
+  /** A group by name; from memory while the change generation stands (group writes bump it). */
   group(name: string): GroupRecord | undefined {
-    return this.opened(this.store.devices.group(name));
+    return this.groupByName.get(name, () => this.opened(this.store.devices.group(name)));
   }
 
   groups(): GroupRecord[] {

@@ -7,6 +7,7 @@
 // Vendor-blind: adapters reach it only through the catalog reader and rendered files of their services.
 // Rendered bytes hold secrets (SIP passwords): they are kept only for a device that has a window, sealed
 // with the keyring as device secrets are, and written without waiting for another process's write lock.
+import { GenerationCache } from '../store/generation-cache.ts';
 import type { ArtifactRecord, Store } from '../store/index.ts';
 import type { TargetSubject } from '../catalog/catalog.ts';
 import { slotKey } from '../catalog/pins.ts';
@@ -58,8 +59,8 @@ export class WindowGate {
   private readonly artifact: (id: number) => ArtifactRecord | undefined;
   readonly clock: Clock;
   private readonly isDevice: (id: string) => boolean;
-  private groupGen = -1;
-  private groups = new Map<string, WindowDef | null>();
+  /** Each group's window (null: none), read once per change generation. */
+  private readonly groups: GenerationCache<string, WindowDef | null>;
   private readonly times = new WeakMap<WindowDef, { from: number; until: number; times: WindowTimes; hours: number[] }>();
   private readonly profiles: () => Profile[];
   private readonly sealer: HeldSealer;
@@ -84,6 +85,7 @@ export class WindowGate {
     this.sealer = sealer;
     this.isDevice = isDevice;
     this.store = store;
+    this.groups = new GenerationCache(() => store.state.generation());
     this.profile = (name) => profiles.get(name);
     this.profiles = () => profiles.list();
     this.artifact = artifact;
@@ -321,22 +323,15 @@ export class WindowGate {
   }
 
   private groupWindow(name: string): WindowDef | undefined {
-    const gen = this.store.state.generation();
-    if (gen !== this.groupGen) {
-      this.groups = new Map();
-      this.groupGen = gen;
-    }
-    let w = this.groups.get(name);
-    if (w === undefined) {
+    const w = this.groups.get(name, () => {
       const raw = this.store.windows.groupWindow(name);
       // Checked when written (aps apply); a row that no longer parses means no window rather than a failing poll.
       try {
-        w = raw === undefined ? null : parseWindow(raw, `group ${name}`, 'bad_request');
+        return raw === undefined ? null : parseWindow(raw, `group ${name}`, 'bad_request');
       } catch {
-        w = null;
+        return null;
       }
-      this.groups.set(name, w);
-    }
+    });
     return w ?? undefined;
   }
 }
