@@ -6,6 +6,12 @@ export interface AdapterState {
   set(key: string, value: unknown, ttlMs?: number): void;
   delete(key: string): void;
   entries<T>(prefix?: string): Array<{ key: string; value: T }>;
+  /**
+   * `key` was just made up by this process (it names a fresh random nonce) and no row can hold it yet: its
+   * first read need not ask SQLite (the TR-069 nonce-count read was one SQLite statement per session, issue 15).
+   * Only a hint to this connection's cache, dropped as soon as another connection commits.
+   */
+  knownAbsent(key: string): void;
 }
 
 /** Plain functions over one namespace, for the AdapterContext. */
@@ -15,6 +21,7 @@ export function adapterState(kv: KvState): AdapterState {
     set: (key, value, ttlMs) => kv.set(key, value, ttlMs),
     delete: (key) => kv.delete(key),
     entries: <T>(prefix?: string): Array<{ key: string; value: T }> => kv.entries<T>(prefix),
+    knownAbsent: (key) => kv.knownAbsent(key),
   };
 }
 
@@ -42,6 +49,10 @@ export class KvState implements AdapterState {
 
   delete(key: string): void {
     this.store.state.kvDelete(this.ns, key);
+  }
+
+  knownAbsent(key: string): void {
+    this.store.state.kvKnownAbsent(this.ns, key);
   }
 
   /** Runs fn (its writes) in one transaction: one commit for many rows. */
