@@ -6,6 +6,12 @@ export interface AdapterState {
   set(key: string, value: unknown, ttlMs?: number): void;
   delete(key: string): void;
   entries<T>(prefix?: string): Array<{ key: string; value: T }>;
+  /**
+   * `key` was just made up by this process (it names a fresh random nonce) and no row can hold it yet: its
+   * first read need not ask SQLite (the TR-069 nonce-count read was one SQLite statement per session, issue 15).
+   * Only a hint to this connection's cache, dropped as soon as another connection commits.
+   */
+  knownAbsent(key: string): void;
 }
 
 /** Plain functions over one namespace, for the AdapterContext. */
@@ -15,6 +21,7 @@ export function adapterState(kv: KvState): AdapterState {
     set: (key, value, ttlMs) => kv.set(key, value, ttlMs),
     delete: (key) => kv.delete(key),
     entries: <T>(prefix?: string): Array<{ key: string; value: T }> => kv.entries<T>(prefix),
+    knownAbsent: (key) => kv.knownAbsent(key),
   };
 }
 
@@ -47,6 +54,11 @@ export class KvState implements AdapterState {
   /** Commits this process's pending kv writes now, waiting for the write lock (they are committed within milliseconds anyway). */
   flush(): void {
     this.store.state.flushKv({ wait: true });
+  }
+
+  /** A key this process just made sure has no row (a fresh nonce's count): see AdapterState.knownAbsent. */
+  knownAbsent(key: string): void {
+    this.store.state.kvKnownAbsent(this.ns, key);
   }
 
   entries<T>(prefix = ''): Array<{ key: string; value: T }> {

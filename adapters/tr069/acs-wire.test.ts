@@ -59,7 +59,7 @@ describe('TR-069 ACS on the wire', () => {
 
   it("answers in the CPE's namespace with its cwmp:ID echoed, after a Digest retry on a new connection", async () => {
     for (const ns of ['urn:dslforum-org:cwmp-1-0', NS12, 'urn:dslforum-org:cwmp-1-4'] as const) {
-      const http = new CwmpHttp(acs, 'W1', 'w1-pw', {});
+      const http = new CwmpHttp(acs, 'W1', 'w1-pw', { connection: 'message' }); // the Digest retry on a new connection
       const r = await http.post(buildCwmp(inform('W1'), { ns, id: `id-${ns.slice(-3)}` }));
       assert.equal(http.challenges, 1);
       const p = parsed(r);

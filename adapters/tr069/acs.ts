@@ -35,6 +35,10 @@ const acsAuth = (deps: AcsDeps) => ({
   allowBasicOverHttp: deps.config.allowBasicOverHttp,
 });
 
+/** The 401 challenge of the ACS; its fresh nonce is known to have no nonce-count yet (auth.ts challenge). */
+const acsChallenge = (deps: AcsDeps, req: Request, stale: boolean): Record<string, string> =>
+  challenge(req, { ...acsAuth(deps), nonceCounts: deps.kv }, stale);
+
 export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Promise<void> {
   // Large bodies being read per client address (IPv6 per /64) whose credentials could not be checked before
   // the body (a fresh nonce, a user name that is not a device id): one at a time (review 13, finding 7).
@@ -47,7 +51,7 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
     if (!session) {
       const early = deps.core.access.attempt(null, req.ip);
       early.done(null);
-      if (early.held) return deps.core.files.deny(req, res, 401, early.held, info, challenge(req, acsAuth(deps), false));
+      if (early.held) return deps.core.files.deny(req, res, 401, early.held, info, acsChallenge(deps, req, false));
       const pre = credentialsFirst(deps, req, res, info);
       if (pre === 'refused') return;
       checked = pre?.deviceId;
@@ -76,14 +80,7 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
       }
       if (!(e instanceof CwmpParseError)) throw e;
       if (!trusted && e.reason === 'too-large')
-        return deps.core.files.deny(
-          req,
-          res,
-          401,
-          `${e.message}, without verified credentials`,
-          info,
-          challenge(req, acsAuth(deps), false),
-        );
+        return deps.core.files.deny(req, res, 401, `${e.message}, without verified credentials`, info, acsChallenge(deps, req, false));
       return parseFailure(deps, req, res, e, session, info);
     } finally {
       if (claimsLarge) unverifiedLarge.delete(slot);
@@ -117,7 +114,7 @@ function credentialsFirst(
   const acs = acsAuth(deps);
   const attempt = deps.core.access.attempt(d.id, req.ip);
   if (attempt.held) {
-    deps.core.files.deny(req, res, 401, `${attempt.held} (credentials of ${d.id})`, info, challenge(req, acs, false));
+    deps.core.files.deny(req, res, 401, `${attempt.held} (credentials of ${d.id})`, info, acsChallenge(deps, req, false));
     return 'refused';
   }
   const auth = authenticate(req, {
@@ -127,7 +124,7 @@ function credentialsFirst(
   });
   attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
   if (auth.ok) return { deviceId: d.id };
-  deps.core.files.deny(req, res, 401, `${auth.reason} (credentials of ${d.id}, body not read)`, info, challenge(req, acs, auth.stale));
+  deps.core.files.deny(req, res, 401, `${auth.reason} (credentials of ${d.id}, body not read)`, info, acsChallenge(deps, req, auth.stale));
   return 'refused';
 }
 
@@ -225,7 +222,7 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
     .map((id) => ours(deps, id))
     .find((d) => d !== undefined);
   if (!device && config.unknownCpe === 'pending') device = registerPending(deps, m);
-  if (!device) return core.files.deny(req, res, 401, `unknown CPE ${cpeId(m.deviceId)}`, info, challenge(req, acs, false));
+  if (!device) return core.files.deny(req, res, 401, `unknown CPE ${cpeId(m.deviceId)}`, info, acsChallenge(deps, req, false));
   const passive = device.status === 'pending';
   // A CPE registered as pending by an older APS has no model yet: its Inform names it.
   if (passive && device.model === null && device.id === cpeId(m.deviceId)) {
@@ -234,13 +231,14 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   }
   const aliases = [...new Set([device.id, m.deviceId.serialNumber, cpeId(m.deviceId)])];
   if (!passive && checked !== undefined && checked !== device.id) {
-    return core.files.deny(req, res, 401, `credentials of ${checked}, Inform claims ${device.id}`, info, challenge(req, acs, false));
+    return core.files.deny(req, res, 401, `credentials of ${checked}, Inform claims ${device.id}`, info, acsChallenge(deps, req, false));
   }
   if (!passive && checked === undefined) {
     const d = device;
     // Failures counted per device and address; while either backs off or is locked, nothing is checked.
     const attempt = core.access.attempt(d.id, req.ip);
-    if (attempt.held) return core.files.deny(req, res, 401, `${attempt.held} (Inform claims ${d.id})`, info, challenge(req, acs, false));
+    if (attempt.held)
+      return core.files.deny(req, res, 401, `${attempt.held} (Inform claims ${d.id})`, info, acsChallenge(deps, req, false));
     const auth = authenticate(req, {
       ...acs,
       nonceCounts: deps.kv,
@@ -248,7 +246,8 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
     });
     attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
     // Until it authenticates, the request is nobody's: the event is not filed under the id the body claims.
-    if (!auth.ok) return core.files.deny(req, res, 401, `${auth.reason} (Inform claims ${d.id})`, info, challenge(req, acs, auth.stale));
+    if (!auth.ok)
+      return core.files.deny(req, res, 401, `${auth.reason} (Inform claims ${d.id})`, info, acsChallenge(deps, req, auth.stale));
   }
   info.deviceId = device.id;
   const report = informReport(m);
@@ -389,7 +388,7 @@ function lateTransferComplete(
       401,
       `TransferComplete outside a CWMP session: ${attempt.held}`,
       info,
-      challenge(req, acs, false),
+      acsChallenge(deps, req, false),
     );
   const lookupPassword = (u: string): string | undefined => (device && u === device.id ? deps.core.devices.secretOf(device) : undefined);
   const auth = authenticate(req, { ...acs, nonceCounts: deps.kv, lookupPassword });
@@ -401,7 +400,7 @@ function lateTransferComplete(
       401,
       `TransferComplete outside a CWMP session: ${auth.ok ? 'no device' : auth.reason}`,
       info,
-      challenge(req, acs, !auth.ok && auth.stale),
+      acsChallenge(deps, req, !auth.ok && auth.stale),
     );
   }
   acceptLateTransferComplete(deps, req, res, msg, m, info, device.id);

@@ -43,6 +43,9 @@ export interface AuthRequest {
   allowBasicOverHttp?: boolean;
 }
 
+/** Where a nonce's highest nonce-count is kept in `nonceCounts`. */
+const NONCE_COUNT = 'nonce:';
+
 /** Basic is accepted on HTTPS, and on plain HTTP only where the admin allowed it (a clear password). */
 function basicAllowed(req: Request, a: Pick<AuthRequest, 'allowBasicOverHttp'>): boolean {
   return req.secure || a.allowBasicOverHttp === true;
@@ -70,7 +73,7 @@ export function authenticate(req: Request, a: AuthRequest): AuthResult {
     now: Date.now(),
     uri: req.originalUrl,
     lookupPassword: a.lookupPassword,
-    ...(a.nonceCounts ? { acceptNonceCount: nonceCountCheck(a.nonceCounts, 'nonce:') } : {}),
+    ...(a.nonceCounts ? { acceptNonceCount: nonceCountCheck(a.nonceCounts, NONCE_COUNT) } : {}),
   });
   if (r.kind === 'ok' || (r.kind === 'stale' && a.acceptStale)) return { ok: true, username: r.username };
   const user = 'username' in r ? ` (user ${r.username})` : '';
@@ -119,12 +122,18 @@ export function claimedUser(req: Request): string | undefined {
  */
 export function challenge(
   req: Request,
-  a: Pick<AuthRequest, 'core' | 'realm' | 'purpose' | 'allowBasicOverHttp'>,
+  a: Pick<AuthRequest, 'core' | 'realm' | 'purpose' | 'allowBasicOverHttp' | 'nonceCounts'>,
   stale: boolean,
 ): Record<string, string> {
   const digest = digestChallenge({ realm: a.realm, secretKey: a.core.secrets.key(a.purpose), now: Date.now(), stale });
+  // The nonce is new (random): no nonce-count can be stored for it yet, so the answer's count check need not
+  // read SQLite (one statement per TR-069 session, issue 15). The hint holds until another process commits.
+  const nonce = a.nonceCounts && NONCE_RE.exec(digest)?.[1];
+  if (nonce) a.nonceCounts!.knownAbsent(NONCE_COUNT + nonce);
   return { 'WWW-Authenticate': basicAllowed(req, a) ? `${digest}, Basic realm=${quoteString(a.realm)}` : digest };
 }
+
+const NONCE_RE = /\bnonce="([^"]+)"/;
 
 // Constant-time comparison through HMACs of equal length, whatever the lengths of the inputs.
 function sameSecret(core: AdapterServices, a: string, b: string): boolean {

@@ -10,6 +10,7 @@ import {
   renderDeviceConfig,
   type ArtifactRecord,
   type DeviceRecord,
+  profileSettings,
 } from '../../src/adapter-api.ts';
 import { profileSchema, type Tr069Config, type Tr069Settings } from './settings.ts';
 import { CwmpBuildError, buildCwmp, type DownloadArgs, type FaultStruct } from './soap.ts';
@@ -41,15 +42,9 @@ export interface CpeFiles {
   config?: RenderedFile;
 }
 
-// Parsed once per profile object (a reload makes new ones): a zod parse per CWMP empty POST showed in the
-// session profile (issue 15). The result is only read.
-const parsedSettings = new WeakMap<object, Tr069Settings>();
-
+/** The device profile's TR-069 settings (parsed once per profile object by the contract's memo; only read). */
 export function settingsOf(core: AdapterServices, device: DeviceRecord): Tr069Settings {
-  const profile = core.profiles.require(device.profile);
-  let s = parsedSettings.get(profile);
-  if (!s) parsedSettings.set(profile, (s = profileSchema.parse(profile.settings ?? {})));
-  return s;
+  return profileSettings(profileSchema, core.profiles.require(device.profile));
 }
 
 export function cpeFiles(core: AdapterServices, device: DeviceRecord): CpeFiles {

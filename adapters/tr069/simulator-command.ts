@@ -42,6 +42,7 @@ export function tr069SimulatorCommand(cmd: Command): void {
     .option('--config-complete <when>', 'same|next: TransferComplete for config', 'same')
     .option('--transfer-fault <code>', 'every accepted transfer fails: TransferComplete with this FaultCode (e.g. 9010), nothing installed')
     .option('--gzip', 'gzip request bodies')
+    .option('--connection-per-message', 'a new TCP connection per HTTP message (old firmware); default: one per session (TR-069 §3.4.2)')
     .option('--every <duration>', 'run a session every duration (periodic Inform)')
     .option('--listen', 'serve connection requests on 127.0.0.1 (needs --cr-username/--cr-password) and keep running')
     .option('--cr-username <u>', 'ConnectionRequestUsername', '')
@@ -66,6 +67,7 @@ export function tr069SimulatorCommand(cmd: Command): void {
         status0: !!o.status0,
         gzip: !!o.gzip,
         auth: o.auth,
+        connection: o.connectionPerMessage ? 'message' : 'session',
         ignoreDownloadCredentials: !!o.ignoreDownloadCredentials,
         ...tlsFromOptions(o),
         complete: { firmware: when(o.firmwareComplete), config: when(o.configComplete) },

@@ -1,6 +1,12 @@
 // The CPE side of HTTP for the simulator: a session's cookie, the Digest (or Basic over TLS) answer to
-// a 401, optional gzip bodies. Every request is a new TCP connection (simRequest uses no agent), so a
-// run also proves the ACS does not tie a nonce or a session to a socket.
+// a 401, optional gzip bodies. A session's messages share one persistent HTTP/1.1 connection, as TR-069
+// §3.4.2 (Amendment 6, "Transaction Sessions") asks of a CPE: it SHOULD keep one TCP connection for the
+// whole session, MUST NOT close it mid-session, MUST send the request after a 401 on the same connection
+// unless the ACS answered "Connection: close", and if the connection is closed anyway continues the session
+// on a new one. genieacs-sim does the same (one keep-alive agent of one socket, destroyed at the session's
+// end). `connection: 'message'` opens a fresh connection per message instead, as some old firmware does.
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { simRequest, type SimResponse, digestAuthorization, parseAuthChallenges } from '../../src/adapter-api.ts';
 
@@ -46,13 +52,20 @@ export async function getWithAuth(
  */
 export type CpeAuth = 'digest' | 'basic';
 
+/** 'session': one keep-alive connection for all the session's messages (TR-069 §3.4.2); 'message': a new one per message. */
+export type CpeConnection = 'session' | 'message';
+
 export function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-/** The CWMP connection of one session: cookie jar of one cookie, authentication after a 401 (or always Basic). */
+/**
+ * The CWMP connection of one session: cookie jar of one cookie, authentication after a 401 (or always Basic),
+ * one TCP connection reused until `close()` (unless `connection: 'message'`).
+ */
 export class CwmpHttp {
   private cookie: string | undefined;
+  private agent: HttpAgent | undefined;
   private challenge: string | undefined;
   private nc = 0;
   challenges = 0;
@@ -62,8 +75,21 @@ export class CwmpHttp {
     private readonly acs: string,
     private readonly username: string,
     private readonly password: string,
-    private readonly http: HttpOptions & { gzip?: boolean; auth?: CpeAuth },
+    private readonly http: HttpOptions & { gzip?: boolean; auth?: CpeAuth; connection?: CpeConnection },
   ) {}
+
+  /** Ends the session's connection (a CPE closes it when the session is over). */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+
+  /** The session's pool of one keep-alive socket; a socket the ACS closes is replaced on the next message. */
+  private sessionAgent(): HttpAgent | undefined {
+    if (this.http.connection === 'message') return undefined;
+    const o = { keepAlive: true, maxSockets: 1 };
+    return (this.agent ??= this.acs.startsWith('https:') ? new HttpsAgent(o) : new HttpAgent(o));
+  }
 
   async post(xml: string): Promise<SimResponse> {
     let r = await this.send(xml);
@@ -96,7 +122,15 @@ export class CwmpHttp {
       if (auth) headers.Authorization = auth;
     }
     this.messages++;
-    const r = await simRequest({ url: this.acs, method: 'POST', headers, body, insecure: this.http.insecure, ca: this.http.ca });
+    const r = await simRequest({
+      url: this.acs,
+      method: 'POST',
+      headers,
+      body,
+      insecure: this.http.insecure,
+      ca: this.http.ca,
+      agent: this.sessionAgent(),
+    });
     const set = r.headers['set-cookie'];
     if (set && set.length > 0) this.cookie = set[0]!.split(';')[0];
     return r;

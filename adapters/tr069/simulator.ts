@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { simRequest, writeSimulatorFile as writeFileAtomic } from '../../src/adapter-api.ts';
-import { CwmpHttp, getWithAuth, type CpeAuth, type HttpOptions } from './simulator-http.ts';
+import { CwmpHttp, getWithAuth, type CpeAuth, type CpeConnection, type HttpOptions } from './simulator-http.ts';
 import { buildCwmp, parseCwmp } from './soap.ts';
 import type { CwmpMessage, CwmpNamespace, DownloadArgs, EventStruct, FaultStruct } from './soap.ts';
 
@@ -35,6 +35,8 @@ export interface CpeOptions extends HttpOptions {
   password: string;
   /** 'basic': Basic with every message, no challenge answered (genieacs-sim); default 'digest'. */
   auth?: CpeAuth;
+  /** 'session' (default): one keep-alive connection per session (TR-069 §3.4.2); 'message': a new one per message. */
+  connection?: CpeConnection;
   /** Fetch Download URLs without credentials, whatever the Download says (genieacs-sim): non-200 is fault 9016. */
   ignoreDownloadCredentials?: boolean;
   ns?: CwmpNamespace;
@@ -112,7 +114,13 @@ export async function runCpeSession(o: CpeOptions, extraEvents: string[] = []): 
     transferCompletes: [],
     rebooted: false,
   };
-  const http = new CwmpHttp(o.acs, o.username ?? o.serial, o.password, { insecure: o.insecure, ca: o.ca, gzip: o.gzip, auth: o.auth });
+  const http = new CwmpHttp(o.acs, o.username ?? o.serial, o.password, {
+    insecure: o.insecure,
+    ca: o.ca,
+    gzip: o.gzip,
+    auth: o.auth,
+    connection: o.connection,
+  });
   const ns = o.ns ?? 'urn:dslforum-org:cwmp-1-0';
   let id = 0;
   const post = async (m: CwmpMessage | null): Promise<CwmpMessage | null> => {
@@ -181,6 +189,8 @@ export async function runCpeSession(o: CpeOptions, extraEvents: string[] = []): 
     res.ok = true;
   } catch (e) {
     res.error = (e as Error).message;
+  } finally {
+    http.close();
   }
   res.challenges = http.challenges;
   res.messages = http.messages;

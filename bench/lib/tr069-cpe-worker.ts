@@ -1,9 +1,10 @@
 // A child process of bench/tr069-sessions.ts: runs CPEs [from, to) of the bench fleet with the TR-069
-// simulator (`runCpeSession`, unchanged: real Digest per session, the real Inform body, a fresh TCP
-// connection per HTTP message as every simulated CPE does), so the bench's own client can use more
+// simulator (`runCpeSession`, unchanged: real Digest per session, the real Inform body, one keep-alive TCP
+// connection per session, or with argv[5] 'message' a fresh one per HTTP message), so the bench's own client can use more
 // than one core. Messages from the parent: {go: seconds} runs each CPE's sessions back to back until
 // then, answered with the counts and this process's CPU time; {quit: true} ends it.
 import { initialState, runCpeSession, type CpeState } from '../../adapters/tr069/simulator.ts';
+import type { CpeConnection } from '../../adapters/tr069/simulator-http.ts';
 
 interface Go {
   go: number;
@@ -17,12 +18,18 @@ export interface RoundResult {
   cpuMs: number;
 }
 
-const [acs, fromArg, toArg] = process.argv.slice(2);
+const [acs, fromArg, toArg, connection] = process.argv.slice(2);
 const from = Number(fromArg);
 const to = Number(toArg);
 const cpes = Array.from({ length: to - from }, (_, k) => ({ i: from + k, state: initialState() as CpeState }));
 const session = (c: (typeof cpes)[number]) =>
-  runCpeSession({ acs: acs!, serial: `B${c.i}`, password: `pw-B${c.i}-0123456789`, state: c.state });
+  runCpeSession({
+    acs: acs!,
+    serial: `B${c.i}`,
+    password: `pw-B${c.i}-0123456789`,
+    state: c.state,
+    connection: connection as CpeConnection,
+  });
 
 async function round(seconds: number): Promise<RoundResult> {
   const cpu0 = process.cpuUsage();

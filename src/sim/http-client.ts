@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
@@ -18,6 +18,11 @@ export interface SimRequest {
   /** Stream a 2xx body into this file (constant memory) instead of buffering it. */
   saveTo?: string;
   timeoutMs?: number;
+  /**
+   * The connection pool to send on (a keep-alive agent reuses one connection, as a CWMP session does);
+   * default none: a fresh TCP connection for this request, closed after it.
+   */
+  agent?: Agent;
 }
 
 export interface SimResponse {
@@ -46,7 +51,7 @@ export function simRequest(req: SimRequest): Promise<SimResponse> {
         rejectUnauthorized: !req.insecure,
         ca: req.ca,
         timeout: req.timeoutMs ?? 30_000,
-        agent: false,
+        agent: req.agent ?? false,
       },
       (res) => {
         const md5 = createHash('md5');

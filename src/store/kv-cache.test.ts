@@ -120,3 +120,29 @@ test('kv: a commit refused by another connection holding the write lock is kept 
   await turn();
   assert.equal(new KvState(cli, 'x').get('k'), 'v');
 });
+
+test('kv knownAbsent: a made-up key reads as absent without a statement, until another connection commits it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aps-kv-absent-'));
+  const a = openStore(dir);
+  const b = openStore(dir);
+  t.after(() => {
+    a.close();
+    b.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ka = new KvState(a, 'x');
+  const kb = new KvState(b, 'x');
+  ka.knownAbsent('nonce:n1');
+  assert.equal(ka.get('nonce:n1'), undefined);
+  // The hint never hides a row written since: this connection's own write, or another connection's commit.
+  ka.set('nonce:n1', 1);
+  assert.equal(ka.get('nonce:n1'), 1);
+  ka.knownAbsent('nonce:n1'); // a write not yet committed wins over the hint
+  assert.equal(ka.get('nonce:n1'), 1);
+  ka.knownAbsent('nonce:n2');
+  await turn();
+  kb.set('nonce:n2', 7);
+  b.state.flushKv();
+  await turn();
+  assert.equal(ka.get('nonce:n2'), 7, "another connection's commit drops the hint");
+});

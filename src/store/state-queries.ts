@@ -295,6 +295,14 @@ export class StateQueries {
     return r && (r.expires_ms === null || r.expires_ms > nowMs) ? r.value : undefined;
   }
 
+  /** A key the caller just made up (a fresh random nonce): remembered as "no row" until another connection commits. */
+  kvKnownAbsent(ns: string, key: string): void {
+    if (this.kvPending.has(`${ns}\0${key}`)) return;
+    const cache = this.kvCached();
+    // Never over a row this connection knows of (the caller's promise is only that the key is new).
+    if (cache && cache.get(ns, key, Number.MIN_SAFE_INTEGER) === undefined) cache.putRow(ns, key, null);
+  }
+
   /**
    * Group commit (issue 15: three kv writes per TR-069 session, each its own SQLite commit): outside a
    * transaction a write is visible at once to this connection (kvGetValue, kvEntries read the pending rows
