@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point of `aps` and `npm start`. It runs the compiled JavaScript in dist/ (built by `npm install`
 // through the `prepare` script, or `npm run build`): no TypeScript loader at run time.
 // APS_SOURCE=1 runs the TypeScript sources through tsx instead (a dev dependency): the test runner sets it,

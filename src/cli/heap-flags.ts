@@ -3,12 +3,12 @@ import { setFlagsFromString } from 'node:v8';
 /**
  * V8's young generation cap for `aps serve`, in MB per semi-space (the new space is two of them). Node's
  * default lets it grow to 16 (32 MB of new space, resident after the first busy second, ~16 MB of an idle
- * server's RSS); 2 bounds it to 4 MB and cost no measurable CPU per request in the boot storm against 4 or
- * 16 (bench/README.md, "Memory"). V8 reads it only when the heap is set up, so it must be on the node
- * command line: `npm start`, the Dockerfile's CMD and bin/aps.js's `#!` line carry this exact text (pinned
- * by test/heap-flags.test.ts); NODE_OPTIONS accepts it too.
+ * server's RSS); 4 bounds it to 8 MB. 2 saved 4 MB more but scavenges twice as often: at thousands of
+ * requests a second (bench:info) it measured worse than 4 (bench/README.md, "Memory"). V8 reads it only when
+ * the heap is set up, so it must be on the node command line: `npm start`, the Dockerfile's CMD and
+ * bin/aps.js's `#!` line carry this exact text (pinned by test/heap-flags.test.ts); NODE_OPTIONS accepts it.
  */
-export const SEMI_SPACE_FLAG = '--max-semi-space-size=2';
+export const SEMI_SPACE_FLAG = '--max-semi-space-size=4';
 
 /**
  * How far V8 lets the old generation grow past what the last full GC kept, in percent. Left to itself, V8
