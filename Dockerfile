@@ -46,4 +46,5 @@ VOLUME /data
 EXPOSE 8080 8443 2121 40000-40100
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.APS_HTTP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/bin/main.js", "serve"]
+# --max-semi-space-size=4: src/cli/heap-flags.ts (V8 reads it only at start; `aps serve` sets the rest itself).
+CMD ["node", "--max-semi-space-size=4", "dist/bin/main.js", "serve"]

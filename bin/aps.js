@@ -1,8 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point of `aps` and `npm start`. It runs the compiled JavaScript in dist/ (built by `npm install`
 // through the `prepare` script, or `npm run build`): no TypeScript loader at run time.
 // APS_SOURCE=1 runs the TypeScript sources through tsx instead (a dev dependency): the test runner sets it,
 // so tests always exercise the current sources, never a stale dist/.
+// The `#!` line caps V8's young generation (src/cli/heap-flags.ts SEMI_SPACE_FLAG: V8 takes it only on the
+// command line, before the heap exists); `npm start` and the Dockerfile pass the same flag to node.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 
 /** The newest modification time of the compiled sources (not tests) under these folders, 0 when none. */

@@ -23,7 +23,7 @@ import { trackConnections, type Drainer } from './transport/drain.ts';
 import { createMetrics } from './transport/metrics.ts';
 import { listRoutes, type RouteInfo } from './transport/routes.ts';
 import { loadTls, tlsServerOptions } from './transport/tls.ts';
-import { startFtpServer, type FtpServerHandle } from './transport/ftp-server.ts';
+import type { FtpServerHandle } from './transport/ftp-server.ts';
 
 export interface RunningServer {
   core: Core;
@@ -157,6 +157,8 @@ export async function startServer(
 
   let ftp: FtpServerHandle | null = null;
   if (config.ftp.enabled && ftpResolvers.length > 0) {
+    // ftp-srv and its dependencies (bunyan, lodash, moment, bluebird: ~3 MB of heap) only when FTP is served.
+    const { startFtpServer } = await import('./transport/ftp-server.ts');
     ftp = await startFtpServer(config, ftpResolvers, log.child({ transport: 'ftp' }), core);
   }
   // Ports chosen by the OS (port 0) are only known now: device files must carry the real ones.

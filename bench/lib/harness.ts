@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SEMI_SPACE_FLAG } from '../../src/cli/heap-flags.ts';
 
 export const HOST = '127.0.0.1';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -173,9 +174,10 @@ export async function startAps(
 ): Promise<ChildServer & { httpsPort: number; adminToken: string }> {
   const [port, httpsPort] = [await freePort(), await freePort()];
   const adminToken = randomBytes(24).toString('base64url');
-  // APS_BENCH_NODE_ARGS: node flags for the server under test, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  // APS_BENCH_NODE_ARGS: node flags for the server under test, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`,
+  // after the flag `npm start` passes (V8 takes the last of a repeated flag).
   const nodeArgs = process.env.APS_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(process.execPath, [...nodeArgs, bin, 'serve', '--host', HOST, '--no-ftp'], {
+  const proc = spawn(process.execPath, [SEMI_SPACE_FLAG, ...nodeArgs, bin, 'serve', '--host', HOST, '--no-ftp'], {
     cwd,
     env: apsEnv({
       APS_DATA: dataDir,

@@ -3,6 +3,7 @@ import type { Adapter } from '../adapter.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from '../server.ts';
 import { commandConfig } from './context.ts';
+import { applyServeHeapFlags } from './heap-flags.ts';
 
 function port(v: string): number {
   const n = Number(v);
@@ -37,6 +38,8 @@ export function serveCommand(program: Command, adapters: readonly Adapter[]): vo
       // Everything the server creates is owner-only (the data folder holds password hashes and sealed
       // secrets), also what libraries create without a mode: multer's uploads, SQLite's -wal and -shm.
       process.umask(0o077);
+      // Before the server allocates: the old generation's growth is bounded from the first full GC on.
+      applyServeHeapFlags();
       const server = await startServer(config, adapters, log);
       const stop = async (signal: string): Promise<void> => {
         log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down: no new connections, finishing requests in flight');
