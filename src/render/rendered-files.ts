@@ -7,6 +7,14 @@ export interface RenderedFile {
 }
 
 const MAX_ENTRIES = 50_000;
+/**
+ * The bytes the cache may hold (issue 15's memory goal): 10,000 devices' configs after a boot storm held
+ * ~6 MiB of objects plus their bytes, mostly for devices that poll again hours later. Past it the least
+ * recently used go; a device whose entry went is rendered again on its next poll (same bytes, same revision).
+ */
+const MAX_BYTES = 8 * 1024 * 1024;
+/** What an entry costs beyond its bytes (key, revision, digests), roughly: counted so tiny files are bounded too. */
+const ENTRY_OVERHEAD = 512;
 
 /**
  * Render once per change, serve from memory after. An entry is reused while the store's change generation
@@ -17,6 +25,7 @@ export class RenderedFiles {
   private readonly store: Store;
   private readonly revisions: RevisionStore;
   private readonly cache = new Map<string, { gen: number; inputKey: string; file: RenderedFile }>();
+  private cachedBytes = 0;
 
   private readonly persist: boolean;
 
@@ -54,9 +63,20 @@ export class RenderedFiles {
     }
     const bytes = render();
     const out = { bytes, revision: this.revisions.stamp(deviceId, file, bytes) };
-    if (this.cache.size >= MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    if (hit) this.forget(key, hit.file);
     this.cache.set(key, { gen, inputKey, file: out });
+    this.cachedBytes += bytes.length + ENTRY_OVERHEAD;
+    // Least recently used first (a hit moves to the end).
+    while (this.cache.size > MAX_ENTRIES || this.cachedBytes > MAX_BYTES) {
+      const [oldest, entry] = this.cache.entries().next().value!;
+      this.forget(oldest, entry.file);
+    }
     return out;
+  }
+
+  private forget(key: string, file: RenderedFile): void {
+    this.cache.delete(key);
+    this.cachedBytes -= file.bytes.length + ENTRY_OVERHEAD;
   }
 
   /**

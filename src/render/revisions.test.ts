@@ -82,3 +82,35 @@ describe('RevisionStore', () => {
     }
   });
 });
+
+describe('RenderedFiles cache', () => {
+  it('renders once per change, and holds at most a bounded number of bytes (least recently used go first)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aps-rendered-'));
+    const store = openStore(dir);
+    try {
+      const files = new RenderedFiles(store, new RevisionStore(store));
+      const renders = new Map<string, number>();
+      const get = (id: string, size: number): Buffer =>
+        files.get(id, 'cfg', 'k', () => {
+          renders.set(id, (renders.get(id) ?? 0) + 1);
+          return Buffer.alloc(size, id.length);
+        }).bytes;
+      get('small', 100);
+      get('small', 100);
+      assert.equal(renders.get('small'), 1, 'a poll of unchanged input is served from memory');
+      // 12 devices of 1 MiB each: more than the cache holds (8 MiB); 'small' is used again in between.
+      for (let i = 0; i < 12; i++) {
+        get(`big${i}`, 1 << 20);
+        get('small', 100);
+      }
+      assert.equal(renders.get('small'), 1, 'a recently used entry stays');
+      get('big0', 1 << 20);
+      assert.equal(renders.get('big0'), 2, 'the least recently used went and is rendered again');
+      get('big11', 1 << 20);
+      assert.equal(renders.get('big11'), 1, 'a recent one is still held');
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
