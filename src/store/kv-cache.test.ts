@@ -1,26 +1,30 @@
 // The kv read cache and group commit (state-queries.ts, kv-cache.ts): a write is read back at once by its own
 // connection, reaches other connections after its commit, never waits for another connection's write lock,
 // and neither a rolled-back transaction nor another process's write leaves a stale value behind.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KvState } from '../kv-state.ts';
-import { openStore } from './index.ts';
+import { openStore, type Store } from './index.ts';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-test('kv writes: read back at once, committed for other connections, expiry and deletes honoured', async (t) => {
+/** `n` connections to one new data folder (the server and the CLI, say), closed and removed after the test. */
+function connections(t: TestContext, n: number): Store[] {
   const dir = mkdtempSync(join(tmpdir(), 'aps-kv-cache-'));
-  const a = openStore(dir);
-  const b = openStore(dir);
+  const stores = Array.from({ length: n }, () => openStore(dir));
   t.after(() => {
-    a.close();
-    b.close();
+    for (const s of stores) s.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  return stores;
+}
+
+test('kv writes: read back at once, committed for other connections, expiry and deletes honoured', async (t) => {
+  const [a, b] = connections(t, 2) as [Store, Store];
   const ka = new KvState(a, 'x');
   const kb = new KvState(b, 'x');
   ka.set('dl:d1:k1', { n: 1 });
@@ -69,12 +73,7 @@ test('kv writes: read back at once, committed for other connections, expiry and 
 });
 
 test('kv: a rolled-back transaction leaves no value in the cache', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'aps-kv-cache-'));
-  const a = openStore(dir);
-  t.after(() => {
-    a.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const [a] = connections(t, 1) as [Store];
   const kv = new KvState(a, 'x');
   kv.set('k', 'before');
   a.state.flushKv();
@@ -92,14 +91,7 @@ test('kv: a rolled-back transaction leaves no value in the cache', async (t) => 
 });
 
 test('kv: a commit refused by another connection holding the write lock is kept and lands once the lock is free', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'aps-kv-cache-'));
-  const a = openStore(dir);
-  const cli = openStore(dir);
-  t.after(() => {
-    a.close();
-    cli.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const [a, cli] = connections(t, 2) as [Store, Store];
   const kv = new KvState(a, 'x');
   cli.transaction(() => new KvState(cli, 'y').set('lock', 1)); // a harmless write first: the file exists
   let release!: () => void;
@@ -116,20 +108,14 @@ test('kv: a commit refused by another connection holding the write lock is kept 
     release();
   }, 50);
   await held;
-  await sleep(100);
-  await turn();
-  assert.equal(new KvState(cli, 'x').get('k'), 'v');
+  // The retry (every 20 ms) commits it once the lock is free: wait for that, with a bound rather than a guess.
+  const seen = (): unknown => new KvState(cli, 'x').get('k');
+  for (let i = 0; i < 250 && seen() === undefined; i++) await sleep(20);
+  assert.equal(seen(), 'v');
 });
 
 test('kv knownAbsent: a made-up key reads as absent without a statement, until another connection commits it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'aps-kv-absent-'));
-  const a = openStore(dir);
-  const b = openStore(dir);
-  t.after(() => {
-    a.close();
-    b.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const [a, b] = connections(t, 2) as [Store, Store];
   const ka = new KvState(a, 'x');
   const kb = new KvState(b, 'x');
   ka.knownAbsent('nonce:n1');
