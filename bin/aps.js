@@ -15,7 +15,7 @@ function newestSource(root, dirs) {
       if (e.name.startsWith('.') || e.name === 'node_modules' || e.name === 'fixtures') continue;
       const p = new URL(`${e.name}${e.isDirectory() ? '/' : ''}`, dir);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+      else if (/\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
   for (const d of dirs) {
@@ -46,6 +46,16 @@ if (process.env.APS_SOURCE === '1') {
     console.error(
       'aps: dist/ is older than the sources (changed since the last build): run `npm run build` (or `npm run build:watch`), or set APS_SOURCE=1 to run the sources',
     );
+    process.exit(1);
+  }
+  // The console (dist/console, built by the same `npm run build`) from older sources would call an API it no longer matches.
+  const consoleBuilt = new URL('../dist/console/index.html', import.meta.url);
+  if (
+    process.env.APS_SKIP_BUILD_CHECK !== '1' &&
+    existsSync(consoleBuilt) &&
+    newestSource(root, ['console/src']) > statSync(consoleBuilt).mtimeMs
+  ) {
+    console.error('aps: dist/console is older than console/src (changed since the last build): run `npm run build`, or set APS_SOURCE=1');
     process.exit(1);
   }
   await import(compiled.href);

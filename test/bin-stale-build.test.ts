@@ -43,4 +43,22 @@ describe('bin/aps.js and a stale dist/', () => {
       },
     );
   });
+
+  it('refuses a dist/console older than the console sources (.tsx too), and runs once it is rebuilt', async () => {
+    at('src/core.ts', 1_000_000);
+    mkdirSync(join(root, 'console', 'src'), { recursive: true });
+    mkdirSync(join(root, 'dist', 'console'), { recursive: true });
+    writeFileSync(join(root, 'console', 'src', 'app.tsx'), 'export {};\n');
+    writeFileSync(join(root, 'dist', 'console', 'index.html'), '<!doctype html>\n');
+    at('console/src/app.tsx', 3_000_000);
+    at('dist/console/index.html', 2_500_000);
+    await assert.rejects(run(process.execPath, [join(root, 'bin', 'aps.js')], { env }), (e: { code: number; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, /dist\/console is older than console\/src .*npm run build/);
+      return true;
+    });
+    at('dist/console/index.html', 3_500_000);
+    const { stdout } = await run(process.execPath, [join(root, 'bin', 'aps.js')], { env });
+    assert.equal(stdout.trim(), 'compiled ran');
+  });
 });
