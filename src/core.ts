@@ -196,7 +196,13 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
         // Another process held the write lock past the busy timeout: the next start renders and stamps again.
         log.warn({ err: (e as Error).message }, 'revisions or fetches decided under a lock were not written at shutdown');
       }
-      store.close();
+      const kv = store.state.kvWriteFailures();
+      try {
+        store.close();
+      } catch (e) {
+        // Another process held the write lock past the busy timeout (or the disk failed): say what is lost.
+        log.warn({ err: (e as Error).message, pending: kv.pending }, 'kv writes not committed at shutdown');
+      }
       unlisten();
     },
   };

@@ -3,7 +3,13 @@ import type { Store } from './store/index.ts';
 /** What an adapter holds of its kv namespace: the methods, never the store behind them. */
 export interface AdapterState {
   get<T>(key: string): T | undefined;
+  /** Written with the store's group commit: seen by this process at once, by other processes within ~10 ms. */
   set(key: string, value: unknown, ttlMs?: number): void;
+  /**
+   * Committed before it returns, so another node sharing the data folder sees it at once (a Digest
+   * nonce-count: a replay to the other node is refused); while another process holds the write lock, as set().
+   */
+  setNow(key: string, value: unknown, ttlMs?: number): void;
   delete(key: string): void;
   entries<T>(prefix?: string): Array<{ key: string; value: T }>;
   /**
@@ -19,6 +25,7 @@ export function adapterState(kv: KvState): AdapterState {
   return {
     get: <T>(key: string): T | undefined => kv.get<T>(key),
     set: (key, value, ttlMs) => kv.set(key, value, ttlMs),
+    setNow: (key, value, ttlMs) => kv.setNow(key, value, ttlMs),
     delete: (key) => kv.delete(key),
     entries: <T>(prefix?: string): Array<{ key: string; value: T }> => kv.entries<T>(prefix),
     knownAbsent: (key) => kv.knownAbsent(key),
@@ -45,6 +52,11 @@ export class KvState implements AdapterState {
 
   set(key: string, value: unknown, ttlMs?: number): void {
     this.store.state.kvSet(this.ns, key, JSON.stringify(value), ttlMs ? Date.now() + ttlMs : null);
+  }
+
+  /** set(), committed before it returns unless another process holds the write lock (see StateQueries.kvSetNow). */
+  setNow(key: string, value: unknown, ttlMs?: number): void {
+    this.store.state.kvSetNow(this.ns, key, JSON.stringify(value), ttlMs ? Date.now() + ttlMs : null);
   }
 
   delete(key: string): void {

@@ -52,7 +52,16 @@ export class Store {
   /** Runs fn in one transaction; 'immediate' takes the write lock first, for a read followed by a write. */
   transaction<T>(fn: () => T, mode: 'deferred' | 'immediate' = 'deferred'): T {
     const t = this.db.transaction(fn);
-    return mode === 'immediate' ? t.immediate() : t();
+    const run = (): T => (mode === 'immediate' ? t.immediate() : t());
+    if (this.db.inTransaction) return run(); // nested: a savepoint; the outermost one settles the kv rows
+    let committed = false;
+    try {
+      const out = run();
+      committed = true;
+      return out;
+    } finally {
+      this.state.kvTransactionEnded(committed);
+    }
   }
 
   /**

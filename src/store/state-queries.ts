@@ -77,10 +77,26 @@ const MAX_KV_PENDING = 1000;
 const KV_FLUSH_MS = 10;
 /** A commit refused by another process's write lock is retried after this. */
 const KV_RETRY_MS = 20;
+/** A kv write waiting for the group commit; `base`: the committed value it was written over, when known. */
+interface PendingKv {
+  ns: string;
+  key: string;
+  row: { value: string; expires: number | null } | null;
+  base?: string | null;
+}
+
+/** After a commit error other than a busy lock (disk full, I/O): tried again, less often. */
+const KV_ERROR_RETRY_MS = 1000;
 /** Connections with kv writes not yet committed, committed when the process exits (a CLI that exits at once). */
 const pendingKv = new Set<StateQueries>();
 process.once('exit', () => {
-  for (const q of pendingKv) q.flushKv({ wait: true });
+  for (const q of pendingKv) {
+    try {
+      q.flushKv({ wait: true });
+    } catch {
+      // Exiting: nothing left to retry with; the store's close (which reports it) normally ran first.
+    }
+  }
 });
 
 /** Revisions, events, adapter key-value state and the change generation. */
@@ -106,9 +122,12 @@ export class StateQueries {
   private seenFresh = false;
   private readonly kvCache = new KvCache();
   /** kv writes not yet committed (`ns\0key` → the row, null for a delete): see kvSet. */
-  private readonly kvPending = new Map<string, { ns: string; key: string; row: { value: string; expires: number | null } | null }>();
+  private readonly kvPending = new Map<string, PendingKv>();
   private kvFlushTimer: NodeJS.Timeout | undefined;
-  private kvFlushError: Error | undefined;
+  private kvFailures = 0;
+  private kvLastError: Error | undefined;
+  /** Pending rows a transaction wrote over: dropped when it commits, given back when it rolls back. */
+  private readonly kvDisplaced = new Map<string, PendingKv>();
   private readonly kvCommit;
 
   constructor(db: Db) {
@@ -136,11 +155,20 @@ export class StateQueries {
     );
     // Made once: a transaction wrapper per flush showed in the profile. (A PRAGMA cannot be prepared once:
     // SQLite runs `PRAGMA busy_timeout = n` when it is prepared, not when it is run again.)
-    this.kvCommit = db.transaction((ops: Array<{ ns: string; key: string; row: { value: string; expires: number | null } | null }>) => {
-      for (const { ns, key, row } of ops) {
-        if (row) this.kvPut.run(ns, key, row.value, row.expires);
-        else this.kvDel.run(ns, key);
+    // A pending row carries the value this connection believed committed when it was first written (`base`,
+    // when the cache knew it): if another process changed the key since (`aps access unlock` clearing a lock),
+    // the other process's commit wins and this older write is dropped, never written over it.
+    this.kvCommit = db.transaction((ops: PendingKv[]): PendingKv[] => {
+      const lost: PendingKv[] = [];
+      for (const op of ops) {
+        if (op.base !== undefined && (this.kvGet.get(op.ns, op.key)?.value ?? null) !== op.base) {
+          lost.push(op);
+          continue;
+        }
+        if (op.row) this.kvPut.run(op.ns, op.key, op.row.value, op.row.expires);
+        else this.kvDel.run(op.ns, op.key);
       }
+      return lost;
     });
 
     this.kvPut = db.prepare(
@@ -319,22 +347,50 @@ export class StateQueries {
     this.kvWrite(ns, key, null);
   }
 
+  /**
+   * A write committed before this returns (the Digest nonce-count, which another node must see at once), without
+   * waiting for another process's write lock: while one holds it, the write takes the group commit's way.
+   */
+  kvSetNow(ns: string, key: string, value: string, expiresMs: number | null): void {
+    if (this.db.inTransaction) return this.kvWrite(ns, key, { value, expires: expiresMs });
+    const row = { value, expires: expiresMs };
+    try {
+      this.db.pragma('busy_timeout = 0');
+      try {
+        this.kvPut.run(ns, key, value, expiresMs);
+      } finally {
+        this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+    } catch (e) {
+      if (!isBusyError(e)) throw e;
+      return this.kvWrite(ns, key, row);
+    }
+    this.kvPending.delete(`${ns}\0${key}`); // superseded: a flush must not write an older value over it
+    this.kvCached()?.wrote(ns, key, row);
+  }
+
   private kvWrite(ns: string, key: string, row: { value: string; expires: number | null } | null): void {
     const k = `${ns}\0${key}`;
-    if (this.kvFlushError !== undefined) {
-      const e = this.kvFlushError;
-      this.kvFlushError = undefined;
-      throw e;
-    }
     if (this.db.inTransaction) {
-      this.kvPending.delete(k);
+      // The pending row this supersedes is set aside: it is dropped if the transaction commits, and given back
+      // if it rolls back (kvTransactionEnded), so a rollback never loses a write made before the transaction.
+      const displaced = this.kvPending.get(k);
+      if (displaced) {
+        this.kvPending.delete(k);
+        if (!this.kvDisplaced.has(k)) this.kvDisplaced.set(k, displaced);
+      }
       if (row) this.kvPut.run(ns, key, row.value, row.expires);
       else this.kvDel.run(ns, key);
       this.kvCache.forget(ns, key);
       return;
     }
-    this.kvPending.set(k, { ns, key, row });
-    this.kvCached()?.wrote(ns, key, row);
+    const cache = this.kvCached();
+    // The committed value this write goes over: the cache's, else one primary-key read (most writes follow a read of the same key).
+    const base = this.kvPending.has(k)
+      ? this.kvPending.get(k)!.base
+      : (cache?.get(ns, key, Number.MIN_SAFE_INTEGER) ?? this.kvGet.get(ns, key)?.value ?? null);
+    this.kvPending.set(k, { ns, key, row, base });
+    cache?.wrote(ns, key, row);
     if (this.kvPending.size >= MAX_KV_PENDING) return this.flushKv();
     this.kvFlushTimer ??= setTimeout(() => this.flushKv(), KV_FLUSH_MS);
     pendingKv.add(this);
@@ -348,24 +404,55 @@ export class StateQueries {
     }
     if (this.kvPending.size === 0 || !this.db.open) return;
     const ops = [...this.kvPending.values()];
+    let lost: PendingKv[];
     try {
-      if (o.wait) this.kvCommit(ops);
+      if (o.wait) lost = this.kvCommit(ops);
       else {
         this.db.pragma('busy_timeout = 0');
         try {
-          this.kvCommit(ops);
+          lost = this.kvCommit(ops);
         } finally {
           this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
         }
       }
     } catch (e) {
-      // Kept pending (and still read from memory); the next write reports an error other than a busy lock.
-      if (!isBusyError(e)) this.kvFlushError = e instanceof Error ? e : new Error(String(e));
-      this.kvFlushTimer = setTimeout(() => this.flushKv(), KV_RETRY_MS);
+      // Kept pending (and still read from memory) and tried again: a busy lock frees soon; another error (disk
+      // full) is counted, and retried less often, but never thrown into whichever request writes next.
+      if (!isBusyError(e)) {
+        this.kvFailures++;
+        this.kvLastError = e instanceof Error ? e : new Error(String(e));
+      }
+      if (o.wait) throw e; // shutdown and explicit flushes say what could not be written
+      this.kvFlushTimer = setTimeout(() => this.flushKv(), isBusyError(e) ? KV_RETRY_MS : KV_ERROR_RETRY_MS);
       return;
     }
     this.kvPending.clear();
+    this.kvLastError = undefined;
     pendingKv.delete(this);
+    for (const op of lost) this.kvCache.forget(op.ns, op.key); // read again: the other process's row
+  }
+
+  /**
+   * After the outermost transaction (Store.transaction): a commit supersedes the pending rows it wrote over;
+   * a rollback gives them back to the group commit.
+   */
+  kvTransactionEnded(committed: boolean): void {
+    if (this.kvDisplaced.size === 0) return;
+    if (!committed) {
+      for (const [k, row] of this.kvDisplaced) {
+        if (this.kvPending.has(k)) continue;
+        this.kvPending.set(k, row);
+        this.kvCached()?.wrote(row.ns, row.key, row.row);
+      }
+      this.kvFlushTimer ??= setTimeout(() => this.flushKv(), KV_FLUSH_MS);
+      pendingKv.add(this);
+    }
+    this.kvDisplaced.clear();
+  }
+
+  /** Group commits that failed for a reason other than a busy lock (their writes stay pending), and the last such error. */
+  kvWriteFailures(): { failures: number; lastError: string | undefined; pending: number } {
+    return { failures: this.kvFailures, lastError: this.kvLastError?.message, pending: this.kvPending.size };
   }
 
   kvEntries(ns: string, prefix: string, nowMs: number): Array<{ key: string; value: string }> {

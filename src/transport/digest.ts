@@ -239,7 +239,8 @@ export function digestNonceIssued(header: string, realm: string, secretKey: Key,
 /** Where nonce-counts are kept: an adapter's kv state (the store, so every node and restart sees them). */
 export interface NonceCountStore {
   get<T>(key: string): T | undefined;
-  set(key: string, value: unknown, ttlMs?: number): void;
+  /** Committed at once (AdapterState.setNow): a second node sharing the store must see the count before it answers. */
+  setNow(key: string, value: unknown, ttlMs?: number): void;
 }
 
 /**
@@ -252,7 +253,7 @@ export function nonceCountCheck(kv: NonceCountStore, prefix = 'digest-nc:'): (no
     const key = `${prefix}${nonce}`;
     const count = nc ?? 1;
     if (count <= (kv.get<number>(key) ?? 0)) return false;
-    kv.set(key, count, DEFAULT_NONCE_TTL_MS + DEFAULT_MAX_CLOCK_SKEW_MS);
+    kv.setNow(key, count, DEFAULT_NONCE_TTL_MS + DEFAULT_MAX_CLOCK_SKEW_MS);
     return true;
   };
 }

@@ -180,7 +180,7 @@ export class WindowGate {
       return target;
     }
     if (mode === 'wait') return undefined;
-    const held = this.store.windows.held(subject.id, key);
+    const held = this.heldArtifact(subject.id, key);
     if (!held || held.artifactId === null) return undefined;
     if (target && target.id === held.artifactId) return target;
     return this.artifact(held.artifactId);
@@ -270,7 +270,7 @@ export class WindowGate {
     if (this.store.windows.firstHeldAt(subject.id) === undefined) return [];
     const out: string[] = [];
     for (const [slot, a] of targets) {
-      if (this.store.windows.held(subject.id, artifactKey(slot))?.artifactId !== a.id) out.push(slot);
+      if (this.heldArtifact(subject.id, artifactKey(slot))?.artifactId !== a.id) out.push(slot);
     }
     return out;
   }
@@ -291,10 +291,14 @@ export class WindowGate {
   }
 
   private heldSlots(deviceId: string): string[] {
-    return this.store.windows
-      .heldAll(deviceId)
-      .filter((h) => h.key.startsWith('slot:') && !h.key.includes('@'))
-      .map((h) => h.key.slice('slot:'.length));
+    const keys = new Set(this.store.windows.heldAll(deviceId).map((h) => h.key));
+    for (const f of this.unwritten.values()) if (f.deviceId === deviceId) keys.add(f.key);
+    return [...keys].filter((k) => k.startsWith('slot:') && !k.includes('@')).map((k) => k.slice('slot:'.length));
+  }
+
+  /** What a device holds in a slot: a fetch a lock kept from being written first (it is the newer), else the store's. */
+  private heldArtifact(deviceId: string, key: string): { artifactId: number | null } | undefined {
+    return this.unwritten.get(`${deviceId}\0${key}`) ?? this.store.windows.held(deviceId, key);
   }
 
   private hold(deviceId: string, key: string, artifactId: number | null, sha256: string, bytes: Buffer | null): void {
