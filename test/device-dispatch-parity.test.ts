@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { rawRequest, startTestServer, type RawAnswer, type TestServer } from './helpers/server.ts';
 
 // Review 15a: the fast device dispatch (src/transport/app.ts deviceDispatch) must answer every request as the
 // express app does. A prefix in another case (`/AudioCodes/…`) is not taken by the fast way (the Map lookup is
@@ -15,23 +14,8 @@ describe('device dispatch answers as the express app does', () => {
   });
   after(() => s.stop());
 
-  // node:http sends the path as given (fetch would normalise `..`).
-  const raw = (
-    method: string,
-    path: string,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: string; h: Record<string, unknown> }> =>
-    new Promise((resolve, reject) => {
-      const u = new URL(s.http);
-      const r = request({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body, h: res.headers }));
-      });
-      r.on('error', reject);
-      r.end();
-    });
+  const raw = (method: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> =>
+    rawRequest(s.http, method, path, headers);
 
   const cases: Array<[string, string, Record<string, string>?]> = [
     ['GET', `/audiocodes/${MAC}.ini`],

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { rawRequest, startTestServer, type RawAnswer, type TestServer } from './helpers/server.ts';
 
 // Review 15a: the file responder's new whole-file fast path (src/transport/file-responder.ts, a rendered
 // file without Range) and the fast device dispatch must keep 304 / HEAD / 206 / If-Range and req.ip behind a
@@ -16,22 +15,8 @@ describe('responder fast path and req.ip on the fast dispatch', () => {
   });
   after(() => s.stop());
 
-  const raw = (
-    method: string,
-    path: string,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: string; h: Record<string, unknown> }> =>
-    new Promise((resolve, reject) => {
-      const u = new URL(s.http);
-      const r = request({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, body, h: res.headers }));
-      });
-      r.on('error', reject);
-      r.end();
-    });
+  const raw = (method: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> =>
+    rawRequest(s.http, method, path, headers);
 
   it('200, then HEAD, 304 (ETag and date), 206 and a stale If-Range', async () => {
     const full = await raw('GET', PATH);

@@ -2,7 +2,8 @@ import type { DeviceSetup, PreviewFile } from '../adapter.ts';
 import type { CoreServices } from '../core.ts';
 import type { DeviceRecord, DeviceStateRecord, EventRecord } from '../store/index.ts';
 import { deviceVars } from '../render/device-template.ts';
-import { isSecretVar, maskVars } from './secret-vars.ts';
+import { deviceAuditView } from './device-audit.ts';
+import { isSecretVar } from './secret-vars.ts';
 import type { DeviceWindow } from '../windows/gate.ts';
 
 export interface DeviceView {
@@ -78,17 +79,13 @@ export function describeDevice(
   for (const [slot, a] of all) {
     targets[slot] = { id: a.id, filename: a.filename, version: a.version, serial: a.serial, md5: a.md5 };
   }
+  // The masked record the audit log shows, with the adapter after the profile.
+  const { id, profile, ...masked } = deviceAuditView(d);
   return {
-    id: d.id,
-    profile: d.profile,
+    id,
+    profile,
     adapter: adapter?.name ?? '(profile missing)',
-    model: d.model,
-    mac: d.mac,
-    group: d.group,
-    status: d.status,
-    hasPassword: d.passwordHash !== null,
-    vars: maskVars(d.vars),
-    pins: d.pins,
+    ...masked,
     targets,
     notes: core.catalog.slotNotes(d),
     window: window ? { ...window, pending: core.windows.pendingSlots(d, all) } : null,

@@ -4,7 +4,12 @@ import type { DeviceInput, DeviceRegistry } from './registry.ts';
 import { isSecretVar, maskVars } from './secret-vars.ts';
 
 /** A device as the audit log shows it: secret variables masked, the password only as "has one". */
-export function deviceAuditView(d: DeviceRecord): Record<string, unknown> {
+export type DeviceAuditView = Pick<DeviceRecord, 'id' | 'profile' | 'model' | 'mac' | 'group' | 'status' | 'pins'> & {
+  hasPassword: boolean;
+  vars: Record<string, string>;
+};
+
+export function deviceAuditView(d: DeviceRecord): DeviceAuditView {
   return {
     id: d.id,
     profile: d.profile,

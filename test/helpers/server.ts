@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { ADAPTERS } from '../../adapters/index.ts';
 import { loadConfig, type ConfigInput } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
@@ -68,4 +69,25 @@ export async function startTestServer(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface RawAnswer {
+  status: number;
+  body: string;
+  h: Record<string, unknown>;
+}
+
+/** One request on a fresh connection with the path sent exactly as given (fetch and URL would normalise `..`, `%2f`). */
+export function rawRequest(base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(base);
+    const r = httpRequest({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body, h: res.headers }));
+    });
+    r.on('error', reject);
+    r.end();
+  });
 }
