@@ -52,7 +52,7 @@ describe('FrontProxy transfer reports', () => {
     for (let i = 0; i < 100 && ends.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(ends, [{ status: 206, bytes: 100, complete: true, confirmed: true }]);
     fp.begin((e) => ends.push(e), 200);
-    await new Promise((r) => setTimeout(r, 1100));
+    await until(() => ends.length > 1); // the report timeout (1 s) ends it
     assert.deepEqual(ends[1], { status: 200, bytes: 0, complete: false, confirmed: false }, 'the timeout');
     fp.begin((e) => ends.push(e), 200);
     await fp.close();
@@ -71,12 +71,12 @@ describe('FrontProxy transfer reports', () => {
     const port = await fp.listen();
     const ends: TransferEnd[] = [];
     const id = fp.begin((e) => ends.push(e), 200);
-    await send(port, line(id, 200, 4096), '127.0.0.2');
-    await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(ends, [], 'a report from a host that is not the proxy');
+    // A forged report first (other bytes), from a host that is not the proxy, then the proxy's own: only the
+    // proxy's may end the transfer, so the first end recorded must be its 4096 bytes, never the forged 999.
+    await send(port, line(id, 200, 999), '127.0.0.2');
     await send(port, line(id, 200, 4096), '127.0.0.1');
     await until(() => ends.length > 0);
-    assert.deepEqual(ends, [{ status: 200, bytes: 4096, complete: true, confirmed: true }]);
+    assert.deepEqual(ends, [{ status: 200, bytes: 4096, complete: true, confirmed: true }], 'the forged report was dropped');
     await fp.close();
   });
 
