@@ -308,7 +308,7 @@ function registerPending(deps: AcsDeps, m: InformMessage): DeviceRecord | undefi
   const profile = deps.config.pendingProfile ?? deps.core.profiles.list().find((p) => p.adapter === NAME)?.name;
   // Never take over an id another adapter's device already uses.
   if (!profile || !candidateIds(m.deviceId).includes(id) || deps.core.devices.get(id)) return undefined;
-  const waiting = pendingCount(deps);
+  const waiting = deps.core.devices.countPending();
   if (waiting >= deps.config.maxPending) {
     deps.log.warn(
       { device: id, pending: waiting, maxPending: deps.config.maxPending },
@@ -328,6 +328,7 @@ function registerPending(deps: AcsDeps, m: InformMessage): DeviceRecord | undefi
     return undefined;
   }
   deps.log.info({ device: id, profile, model }, 'unknown CPE registered as pending');
+  forgetStalePending(deps);
   deps.kv.set(keys.pendingCpe(id), {} satisfies PendingCpe);
   return device;
 }
@@ -349,13 +350,14 @@ function modelOf(deps: AcsDeps, profile: string, m: InformMessage, o: { quiet?: 
 }
 
 /** CPEs this adapter registered that still wait for approval (approved or removed ones are forgotten). */
-function pendingCount(deps: AcsDeps): number {
-  let n = 0;
+/**
+ * Drops the pending-CPE records of devices approved or removed since (the cap itself is counted in the store,
+ * ctx.devices.countPending): done when a CPE registers, not on every unknown CPE's request.
+ */
+function forgetStalePending(deps: AcsDeps): void {
   for (const { key } of deps.kv.entries<PendingCpe>(keys.allPendingCpes)) {
-    if (deps.core.devices.get(key.slice(keys.allPendingCpes.length))?.status === 'pending') n++;
-    else deps.kv.delete(key);
+    if (deps.core.devices.get(key.slice(keys.allPendingCpes.length))?.status !== 'pending') deps.kv.delete(key);
   }
-  return n;
 }
 
 /**
