@@ -187,7 +187,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     },
     close(): void {
       refusals.close();
-      guard.close();
+      // The access guard's pending writes are kv rows: store.close() below commits them (and says what is lost).
       events.close();
       try {
         revisions.flush(true);

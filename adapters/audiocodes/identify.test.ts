@@ -11,6 +11,13 @@ test('parses the default AudioCodes User-Agent', () => {
   });
 });
 
+test('a User-Agent longer than a gateway sends (not memoised) parses the same at every call', () => {
+  const ua = `Mozilla/4.0 (compatible; AudioCodes; MP-124;6.60A.349.001;00908F1DD0D3;17) ${'x'.repeat(300)}`;
+  const want = { product: 'MP-124', version: '6.60A.349.001', mac: '00908f1dd0d3', conf: '17' };
+  assert.deepEqual(parseAudioCodesUserAgent(ua), want);
+  assert.deepEqual(parseAudioCodesUserAgent(ua), want);
+});
+
 test('tolerates spaces, odd case and missing fields', () => {
   assert.deepEqual(parseAudioCodesUserAgent('Mozilla/4.0 (compatible;audiocodes ; Mediant 1000 ; 7.20A.258.009 ; 00:90:8f:1d:d0:d3 )'), {
     product: 'Mediant 1000',

@@ -24,12 +24,16 @@ export function parseAudioCodesUserAgent(userAgent: string | undefined | null): 
   // A gateway sends the same agent on every check: parsed once (bounded; the result is never modified).
   if (agents.has(userAgent)) return agents.get(userAgent)!;
   const parsed = parseAgent(userAgent);
+  // Only agents of a gateway's length are kept: any client chooses its header, and 10,000 agents of a
+  // header's 16 KiB would hold 160 MB.
+  if (userAgent.length > AGENT_MAX_CHARS) return parsed;
   if (agents.size >= AGENTS_MAX) agents.clear();
   agents.set(userAgent, parsed);
   return parsed;
 }
 
 const AGENTS_MAX = 10_000;
+const AGENT_MAX_CHARS = 256;
 const agents = new Map<string, Readonly<AudioCodesAgent> | null>();
 
 function parseAgent(userAgent: string): AudioCodesAgent | null {

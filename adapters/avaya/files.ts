@@ -7,6 +7,7 @@
 // Shared files are revisioned under the owner "*avaya" (no device id can start with "*").
 import {
   isSecretVar,
+  profileSettings as parsedSettings,
   type AdapterServices,
   type ArtifactRecord,
   type DeviceRecord,
@@ -32,16 +33,9 @@ export function avayaProfiles(core: Pick<AdapterServices, 'profiles'>): Profile[
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-// Parsed once per loaded profile (profiles are immutable once loaded; an edit takes a restart).
-const parsed = new WeakMap<Profile, AvayaProfileSettings>();
-
+/** The profile's Avaya settings, parsed once per loaded profile (the contract's memo). */
 export function profileSettings(p: Profile): AvayaProfileSettings {
-  let s = parsed.get(p);
-  if (!s) {
-    s = profileSchema.parse(p.settings ?? {});
-    parsed.set(p, s);
-  }
-  return s;
+  return parsedSettings(profileSchema, p);
 }
 
 /** Every script name a phone may ask for: the documented ones and the ones profiles add. */

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import {
   deviceVars,
   ApsError,
+  profileSettings,
   renderDeviceConfig,
   type AdapterServices,
   type ArtifactRecord,
@@ -50,14 +51,9 @@ export const CONFIG_FILE = 'config.txt';
 /** BMC artifacts: kind `aux` with this role. */
 export const BMC_ROLE = 'bmc';
 
-// Parsed once per loaded profile (a profile object lives until the process ends), not on every poll.
-const parsedSettings = new WeakMap<object, InnovaphoneProfileSettings>();
-
+/** The profile's settings, parsed once per loaded profile (the contract's memo), not on every poll. */
 export function settingsOf(s: Pick<AdapterServices, 'profiles'>, profile: string): InnovaphoneProfileSettings {
-  const p = s.profiles.require(profile);
-  let out = parsedSettings.get(p);
-  if (!out) parsedSettings.set(p, (out = profileSchema.parse(p.settings)));
-  return out;
+  return profileSettings(profileSchema, s.profiles.require(profile));
 }
 
 /**

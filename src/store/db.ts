@@ -15,6 +15,19 @@ export function isBusyError(e: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
+/**
+ * Runs fn without waiting for another process's write lock: a write the CLI blocks fails at once with
+ * SQLITE_BUSY (isBusyError) instead of stalling the event loop, and the caller retries later.
+ */
+export function withoutWaiting<T>(db: Db, fn: () => T): T {
+  db.pragma('busy_timeout = 0');
+  try {
+    return fn();
+  } finally {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+}
+
 /** Opens (creating if needed) the SQLite file in WAL mode and runs pending migrations in one transaction each. */
 export function openDb(file: string): Db {
   if (file !== ':memory:') {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ArtifactQueries } from './artifact-queries.ts';
 import { AuditQueries } from './audit-queries.ts';
 import { BackupQueries } from './backup-queries.ts';
-import { BUSY_TIMEOUT_MS, openDb, type Db } from './db.ts';
+import { openDb, withoutWaiting, type Db } from './db.ts';
 import { DeviceQueries } from './device-queries.ts';
 import { RolloutQueries } from './rollout-queries.ts';
 import { SourceRunQueries } from './source-run-queries.ts';
@@ -69,12 +69,7 @@ export class Store {
    * SQLITE_BUSY (isBusyError) instead of stalling the event loop, and the caller retries later.
    */
   withoutWaiting<T>(fn: () => T): T {
-    this.db.pragma('busy_timeout = 0');
-    try {
-      return fn();
-    } finally {
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
+    return withoutWaiting(this.db, fn);
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import { BUSY_TIMEOUT_MS, isBusyError, parseJson } from './db.ts';
+import { isBusyError, parseJson, withoutWaiting } from './db.ts';
 import { KvCache } from './kv-cache.ts';
 import type { EventQuery, EventRecord, FleetDeviceRow, FleetRow, NewEvent, Pins, RevisionRecord } from './types.ts';
 
@@ -355,12 +355,7 @@ export class StateQueries {
     if (this.db.inTransaction) return this.kvWrite(ns, key, { value, expires: expiresMs });
     const row = { value, expires: expiresMs };
     try {
-      this.db.pragma('busy_timeout = 0');
-      try {
-        this.kvPut.run(ns, key, value, expiresMs);
-      } finally {
-        this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      }
+      withoutWaiting(this.db, () => this.kvPut.run(ns, key, value, expiresMs));
     } catch (e) {
       if (!isBusyError(e)) throw e;
       return this.kvWrite(ns, key, row);
@@ -406,15 +401,7 @@ export class StateQueries {
     const ops = [...this.kvPending.values()];
     let lost: PendingKv[];
     try {
-      if (o.wait) lost = this.kvCommit(ops);
-      else {
-        this.db.pragma('busy_timeout = 0');
-        try {
-          lost = this.kvCommit(ops);
-        } finally {
-          this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-        }
-      }
+      lost = o.wait ? this.kvCommit(ops) : withoutWaiting(this.db, () => this.kvCommit(ops));
     } catch (e) {
       // Kept pending (and still read from memory) and tried again: a busy lock frees soon; another error (disk
       // full) is counted, and retried less often, but never thrown into whichever request writes next.

@@ -301,9 +301,4 @@ export class AccessGuard {
     if (n > 0) this.log.info({ subject }, 'access lock cleared');
     return n;
   }
-
-  /** Writes what is pending (the server stops). */
-  close(): void {
-    this.flush();
-  }
 }
