@@ -14,7 +14,7 @@ export interface AdapterState {
   entries<T>(prefix?: string): Array<{ key: string; value: T }>;
   /**
    * `key` was just made up by this process (it names a fresh random nonce) and no row can hold it yet: its
-   * first read need not ask SQLite (the TR-069 nonce-count read was one SQLite statement per session, issue 15).
+   * first read need not ask SQLite (a Digest nonce-count read was one SQLite statement per session, issue 15).
    * Only a hint to this connection's cache, dropped as soon as another connection commits.
    */
   knownAbsent(key: string): void;

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
-// Review 15a: the access guard writes through the store's kv group commit (src/store/state-queries.ts).
-// A commit that fails for a reason other than a busy lock (SQLITE_READONLY here; SQLITE_FULL on a full
-// disk) keeps its writes pending, and the NEXT kv write throws that error instead of being queued
-// (kvWrite, the `kvFlushError` check): that write is lost, although the earlier ones are kept and committed
-// once the store can write again. For the guard, a failed login not counted: the lock comes one failure late
-// per error (a success's delete can be lost the same way, leaving old failures on record).
+// The access guard writes through the store's kv group commit (src/store/state-queries.ts). A commit that
+// fails for a reason other than a busy lock (SQLITE_READONLY here; SQLITE_FULL on a full disk) keeps its
+// writes pending and tries again; the next kv write is queued like any other, never handed that error. The
+// review of issue 15 found it thrown into the next write, which was lost: a failed login not counted, the
+// lock one failure late per error. These tests failed then.
 describe('access-guard failures through the kv group commit', () => {
   let s: TestServer;
   before(async () => {

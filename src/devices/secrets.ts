@@ -23,7 +23,7 @@ export class Keyring {
   private readonly master: Buffer;
   // Derived keys are memoised: HKDF per call cost ~12 µs on the device hot path (bench/README.md).
   private readonly derived = new Map<string, Buffer>();
-  // Opened boxes by their text: a Digest check needs the device's clear secret at every CWMP message, and an
+  // Opened boxes by their text: a Digest check needs the device's clear secret at every message of a session, and an
   // AES-GCM open (a cipher object, base64 decoding, the tag check) cost more than the Digest itself (issue 15).
   // The same box always opens to the same text under this keyring; the clear secret is held in memory as the
   // request that needs it holds it anyway, never written anywhere. Bounded: it starts over when full.

@@ -19,7 +19,7 @@ export interface SimRequest {
   saveTo?: string;
   timeoutMs?: number;
   /**
-   * The connection pool to send on (a keep-alive agent reuses one connection, as a CWMP session does);
+   * The connection pool to send on (a keep-alive agent reuses one connection, as a device's session of several requests does);
    * default none: a fresh TCP connection for this request, closed after it.
    */
   agent?: Agent;
