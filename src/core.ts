@@ -97,6 +97,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   const store = openStore(config.dataDir);
   const keys = Keyring.load(config.dataDir);
   const adapterOf = (profile: string): Adapter => byName.get(profiles.require(profile).adapter)!;
+  const events = new EventSink(store, log);
   const devices = new DeviceRegistry(store, keys, {
     needsClearSecret: (p) => adapterOf(p).credentials === 'secret',
     assertProfile: (p, model) => {
@@ -107,9 +108,9 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     },
     credentialCacheMs: config.credentialCacheSeconds * 1000,
     validate: (d) => byName.get(profiles.require(d.profile).adapter)?.validateDevice?.(d),
+    queuedState: (id) => events.queuedState(id),
   });
   const revisions = new RevisionStore(store);
-  const events = new EventSink(store, log);
   // A corrupt stored value is refused where it is read (parseJson); the log says which one.
   const unlisten = onCorruptValue((where) => log.error({ where }, 'corrupt value in the store'));
   const catalog = new Catalog(store, new FsBlobStore(config.dataDir), {

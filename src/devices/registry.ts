@@ -2,7 +2,7 @@ import { pinProblem, type PinSubject } from '../catalog/pins.ts';
 import pLimit from 'p-limit';
 import { ApsError } from '../errors.ts';
 import { GenerationCache } from '../store/generation-cache.ts';
-import type { DeviceRecord, DeviceScan, DeviceStateRecord, GroupRecord, Pins, Store, Vars } from '../store/index.ts';
+import type { DeviceRecord, DeviceScan, DeviceStateRecord, GroupRecord, Pins, StateUpdate, Store, Vars } from '../store/index.ts';
 import { normalizeMac } from './mac.ts';
 import { hasUnsealed, openVars, sealVars } from './secret-vars.ts';
 import {
@@ -40,6 +40,12 @@ export interface RegistryOptions {
   credentialCacheMs: number;
   /** The device's adapter checks its identity (e.g. an AudioCodes device needs a MAC) before it is stored. */
   validate?(device: DeviceRecord): void;
+  /**
+   * What the device reported that is queued but not written yet (the event sink writes on a timer, and
+   * not at all while another process holds the lock): `state()` reads through it, so a URL or version a
+   * device has just reported is what the server acts on.
+   */
+  queuedState?(id: string): StateUpdate | undefined;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
@@ -118,7 +124,7 @@ export class DeviceRegistry {
   }
 
   state(id: string): DeviceStateRecord | undefined {
-    return this.store.devices.state(id);
+    return this.store.devices.state(id, this.opts.queuedState?.(id));
   }
 
   /** Devices in id order matching SQL filters, with their state (see DeviceQueries.scan); unopened records. */

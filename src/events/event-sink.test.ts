@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, it } from 'node:test';
 import { tempDir } from '../../test/helpers/server.ts';
+import { DeviceRegistry } from '../devices/registry.ts';
+import { Keyring } from '../devices/secrets.ts';
 import { createLogger } from '../log.ts';
 import { openStore } from '../store/index.ts';
 import { EventSink } from './event-sink.ts';
@@ -124,6 +126,45 @@ describe('EventSink when the store refuses writes', () => {
       assert.equal(store.state.events({ limit: 1000 }).length, 600);
       assert.deepEqual(sink.stats(), { written: 600, dropped: 0, writeFailures: sink.stats().writeFailures, queued: 0 });
       assert.ok(store.devices.state('d1')?.lastSeen, 'state written too');
+    } finally {
+      cli.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a report not written yet is read through: the registry answers what the row will hold once written', async () => {
+    const dir = tempDir('aps-sink-read-');
+    const store = openStore(dir);
+    const cli = new Database(join(dir, 'aps.sqlite'));
+    try {
+      const sink = new EventSink(store, createLogger('silent'));
+      const devices = new DeviceRegistry(store, Keyring.load(dir), {
+        needsClearSecret: () => false,
+        assertProfile: () => undefined,
+        credentialCacheMs: 0,
+        queuedState: (id) => sink.queuedState(id),
+      });
+      sink.report({ deviceId: 'd1', ip: '10.0.0.1', reported: { url: 'http://a/', nested: { x: 1, y: 2 }, gone: 'soon' } });
+      sink.flush();
+      cli.exec('BEGIN IMMEDIATE'); // as `aps apply` holds it: the sink cannot write, however long it waits
+      sink.report({ deviceId: 'd1', reported: { url: 'http://b/', nested: { y: 3 }, gone: null } });
+      sink.report({ deviceId: 'd2', ua: 'UA/2', reported: { url: 'http://c/' } });
+      await waitFor(() => sink.stats().writeFailures >= 1, 'a background write failed while locked');
+      assert.equal(store.devices.state('d1')!.reported.url, 'http://a/', 'the row itself is not written yet');
+      const d1 = devices.state('d1')!;
+      const d2 = devices.state('d2')!;
+      // The same JSON merge patch as the write: nested objects merge, null deletes.
+      assert.deepEqual(d1.reported, { url: 'http://b/', nested: { x: 1, y: 3 } });
+      assert.equal(d1.lastIp, '10.0.0.1');
+      assert.ok(d1.lastSeen);
+      assert.deepEqual(d2.reported, { url: 'http://c/' }, 'a device with no row yet');
+      assert.equal(d2.lastUa, 'UA/2');
+      assert.equal(devices.state('d3'), undefined, 'nothing reported, nothing stored');
+      cli.exec('COMMIT');
+      await waitFor(() => sink.queuedState('d1') === undefined, 'written once the lock is gone');
+      assert.deepEqual(store.devices.state('d1'), d1, 'the written row is what was read through');
+      assert.deepEqual(store.devices.state('d2'), d2);
     } finally {
       cli.close();
       store.close();

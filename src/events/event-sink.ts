@@ -141,6 +141,11 @@ export class EventSink {
     mergeState(this.states, u);
   }
 
+  /** The device's state update queued for the next write, if any (read through by `DeviceRegistry.state`). */
+  queuedState(deviceId: string): StateUpdate | undefined {
+    return this.states.get(deviceId);
+  }
+
   /** For metrics and the live event stream: called synchronously for every recorded event; returns the unsubscribe. */
   onEvent(fn: (e: NewEvent) => void): () => void {
     this.listeners.add(fn);

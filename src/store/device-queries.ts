@@ -59,6 +59,26 @@ function toGroup(r: GroupRow): GroupRecord {
   };
 }
 
+interface StateParams {
+  deviceId: string;
+  at: string | null;
+  ip: string | null;
+  ua: string | null;
+  reported: string;
+  fetched: string;
+}
+
+function stateParams(u: StateUpdate): StateParams {
+  return {
+    deviceId: u.deviceId,
+    at: u.at,
+    ip: u.ip ?? null,
+    ua: u.ua ?? null,
+    reported: JSON.stringify(u.reported ?? {}),
+    fetched: JSON.stringify(u.fetched ?? {}),
+  };
+}
+
 function toState(r: StateRow): DeviceStateRecord {
   return {
     deviceId: r.device_id,
@@ -119,6 +139,7 @@ export class DeviceQueries {
   private readonly stateById;
   private readonly stateAll;
   private readonly stateUpsert;
+  private readonly statePatched;
   private readonly groupByName;
   private readonly groupAll;
   private readonly groupUpsert;
@@ -167,6 +188,14 @@ export class DeviceQueries {
        ON CONFLICT (device_id) DO UPDATE SET last_seen = COALESCE(excluded.last_seen, last_seen),
          last_ip = COALESCE(@ip, last_ip), last_ua = COALESCE(@ua, last_ua),
          reported = json_patch(reported, @reported), fetched = json_patch(fetched, @fetched)`,
+    );
+    // What stateUpsert would make of the row, without writing it: the same json_patch, so a read through
+    // queued updates and the row written later are the same.
+    this.statePatched = db.prepare<[StateParams], StateRow>(
+      `SELECT @deviceId AS device_id, COALESCE(@at, s.last_seen) AS last_seen,
+         COALESCE(@ip, s.last_ip) AS last_ip, COALESCE(@ua, s.last_ua) AS last_ua,
+         json_patch(COALESCE(s.reported, '{}'), @reported) AS reported, json_patch(COALESCE(s.fetched, '{}'), @fetched) AS fetched
+       FROM (SELECT 1) LEFT JOIN device_state s ON s.device_id = @deviceId`,
     );
     this.groupByName = db.prepare<[string], GroupRow>('SELECT * FROM groups WHERE name = ?');
     this.groupAll = db.prepare<[], GroupRow>('SELECT * FROM groups ORDER BY name');
@@ -267,8 +296,9 @@ export class DeviceQueries {
     return removed;
   }
 
-  state(id: string): DeviceStateRecord | undefined {
-    const r = this.stateById.get(id);
+  /** The stored state, with `queued` (an update not written yet) applied as the write will apply it. */
+  state(id: string, queued?: StateUpdate): DeviceStateRecord | undefined {
+    const r = queued ? this.statePatched.get(stateParams(queued)) : this.stateById.get(id);
     return r && toState(r);
   }
 
@@ -277,14 +307,7 @@ export class DeviceQueries {
   }
 
   updateState(u: StateUpdate): void {
-    this.stateUpsert.run({
-      deviceId: u.deviceId,
-      at: u.at,
-      ip: u.ip ?? null,
-      ua: u.ua ?? null,
-      reported: JSON.stringify(u.reported ?? {}),
-      fetched: JSON.stringify(u.fetched ?? {}),
-    });
+    this.stateUpsert.run(stateParams(u));
   }
 
   group(name: string): GroupRecord | undefined {
