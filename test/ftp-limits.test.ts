@@ -187,22 +187,38 @@ describe('FTP downloads: the minimum send rate and the shutdown grace', () => {
     }
   });
 
-  it('shutdown refuses new connections and lets a download in flight finish within the grace', { timeout: 30_000 }, async () => {
-    const s = await server(0);
-    const { control, data, size } = await startRetr(s);
-    const closing = s.close({ graceMs: 20_000 });
-    // A new client is no longer served once the shutdown began.
-    const late = await Raw.open(s.ftpPort!);
-    assert.match(await late.line(), /^421 Service closing/, 'a connection after the shutdown began is not served');
-    late.socket.destroy();
-    let got = 0;
-    data.on('data', (c: Buffer) => (got += c.length));
-    const ended = new Promise((r) => data.once('end', r));
-    data.resume();
-    await ended;
-    assert.equal(got, size, 'the download in flight completed');
-    assert.match(await control.line(), /^226/);
-    control.socket.destroy();
-    await closing;
-  });
+  it(
+    'shutdown refuses new connections and new downloads, and lets a download in flight finish within the grace',
+    { timeout: 30_000 },
+    async () => {
+      const s = await server(0);
+      const { control, data, size } = await startRetr(s);
+      // Logged in before the shutdown, idle when it begins.
+      const earlier = await Raw.open(s.ftpPort!);
+      await earlier.login();
+      const closing = s.close({ graceMs: 20_000 });
+      // Whatever fails, the sockets go, so the grace ends and the process is not left waiting.
+      try {
+        // A new client is no longer served once the shutdown began.
+        const late = await Raw.open(s.ftpPort!);
+        assert.match(await late.line(), /^421 Service closing/, 'a connection after the shutdown began is not served');
+        late.socket.destroy();
+        // Nor is a new download by a client logged in earlier: the grace is for the downloads in flight.
+        assert.match(await earlier.send('NOOP'), /^200/, 'a command that starts nothing still passes');
+        assert.match(await earlier.send('PASV'), /^421 Service closing/);
+        assert.equal(await earlier.line(), '', 'and the control connection is closed');
+        let got = 0;
+        data.on('data', (c: Buffer) => (got += c.length));
+        const ended = new Promise((r) => data.once('end', r));
+        data.resume();
+        await ended;
+        assert.equal(got, size, 'the download in flight completed');
+        assert.match(await control.line(), /^226/);
+        assert.match(await control.send('PASV'), /^421 Service closing/, 'its client gets no other download');
+      } finally {
+        for (const sock of [control.socket, data, earlier.socket]) sock.destroy();
+      }
+      await closing;
+    },
+  );
 });

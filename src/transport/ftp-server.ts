@@ -352,10 +352,24 @@ function idleTimeout(c: Guarded, log: Logger): (seconds: number) => void {
     const data = dataSocketOf(c);
     if (data && !data.destroyed) return socket.setTimeout(socket.timeout ?? 0); // busy: wait another period
     log.debug({ ip: clientAddress(socket.remoteAddress), authenticated: !!c.authenticated }, 'FTP control connection idle: closed');
-    socket.end('421 Timeout: closing control connection\r\n', () => socket.destroy());
+    closeWith421(socket, 'Timeout: closing control connection');
   });
   return (seconds) => void socket.setTimeout(seconds * 1000);
 }
+
+/** RFC 959's 421: the reply, then the control connection closes (its transfers with it). */
+function closeWith421(socket: Socket, text: string): void {
+  socket.end(`421 ${text}\r\n`, () => socket.destroy());
+}
+
+const CLOSING = 'Service closing, try again later';
+
+/**
+ * Commands that start something new: refused (421) once the server is shutting down, so the grace covers
+ * the downloads in flight, not ones a client logged in earlier starts during it. NOOP, ABOR, STAT and the
+ * like still pass: a client may send them while its download finishes.
+ */
+const STARTS_WORK = new Set(['USER', 'PASS', 'PASV', 'EPSV', 'PORT', 'EPRT', 'RETR', 'LIST', 'NLST', 'MLSD']);
 
 /** Commands that set up a data connection: each one replaces the connection's connector. */
 const DATA_SETUP = new Set(['PASV', 'EPSV', 'PORT', 'EPRT']);
@@ -392,6 +406,7 @@ function guardCommands(
   log: Logger,
   Passive: PassiveConnectorClass,
   perAddress: PerAddress,
+  closing: () => boolean,
 ): void {
   const c = connection as Guarded;
   if (typeof c.commands?.handle !== 'function' || typeof c.commands.parse !== 'function' || !c.commandSocket) {
@@ -429,6 +444,10 @@ function guardCommands(
       cmd = typeof raw === 'string' ? c.commands.parse(raw) : raw;
     } catch {
       return c.reply(500, 'Syntax error');
+    }
+    if (closing() && STARTS_WORK.has(cmd.directive)) {
+      log.debug({ ip: address, directive: cmd.directive }, 'FTP command refused: shutting down');
+      return closeWith421(c.commandSocket, CLOSING);
     }
     try {
       if (NEEDS_ARG.has(cmd.directive) && !cmd.arg?.trim()) return await c.reply(501, `Syntax error: ${cmd.directive} needs an argument`);
@@ -507,17 +526,17 @@ export async function startFtpServer(
       const socket = (connection as Guarded).commandSocket;
       const address = clientAddress(socket.remoteAddress) ?? '';
       if (draining) {
-        socket.end('421 Service closing, try again later\r\n', () => socket.destroy());
+        closeWith421(socket, CLOSING);
         return;
       }
       const held = perAddress.add(perAddress.connections, address);
       socket.once('close', () => perAddress.remove(perAddress.connections, address));
       if (held > config.ftp.maxConnectionsPerAddress) {
         log.info({ ip: address, max: config.ftp.maxConnectionsPerAddress }, 'FTP connection refused: too many from this address');
-        socket.end('421 Too many connections from your address\r\n', () => socket.destroy());
+        closeWith421(socket, 'Too many connections from your address');
         return;
       }
-      guardCommands(config, connection, log, Passive, perAddress);
+      guardCommands(config, connection, log, Passive, perAddress, () => draining);
       const setIdle = idleTimeout(connection as Guarded, log);
       setIdle(config.ftp.loginSeconds);
       idle.set(connection, setIdle);
@@ -525,7 +544,7 @@ export async function startFtpServer(
       log.error({ err: (err as Error).message, ftpSrv: installedFtpSrvVersion() }, 'FTP: cannot guard the connection, closing it');
       try {
         const socket = (connection as unknown as { commandSocket?: Socket }).commandSocket;
-        socket?.end('421 Service not available, closing control connection\r\n', () => socket.destroy());
+        if (socket) closeWith421(socket, 'Service not available, closing control connection');
       } catch {
         // nothing more to close
       }
