@@ -4,9 +4,10 @@ import type { Browser, Page } from 'playwright-core';
 import { AudioCodesSimulator } from '../adapters/audiocodes/simulator.ts';
 import { runVopCycle } from '../adapters/vop/simulator.ts';
 import { logIn, openConsoleBrowser } from './helpers/console-browser.ts';
-import { api, hashSelected, rolloutOf, until, type Rollout } from './helpers/rollouts.ts';
+import { api, hashSelected, rolloutOf, type Rollout } from './helpers/rollouts.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 import { profilesWith } from './helpers/windows.ts';
+import { until } from './helpers/until.ts';
 
 // Rollouts and maintenance windows in the console, in Chromium against a real server: six VOPs under
 // `release: manual` get a candidate through a rollout started, watched, promoted and aborted from the

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 
 // Front-proxy mode against a real nginx from Debian's packages (nginx-light; .ci/run installs it): APS
 // decides, nginx sends the blob (X-Accel-Redirect), and the event and `fetched` state are recorded from
@@ -41,11 +42,6 @@ function direct(
     r.end();
   });
 }
-
-const waitFor = async (cond: () => boolean, what: string): Promise<void> => {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), what);
-};
 
 describe('front-proxy mode behind a real nginx', () => {
   let s: TestServer;
@@ -152,7 +148,7 @@ ${site}
     assert.equal(r.headers.get('x-accel-redirect'), null, 'nginx keeps the redirect to itself');
     assert.equal(r.headers.get('x-aps-transfer'), null);
 
-    await waitFor(() => events('np1', 'firmware').length === 1, 'the download recorded once nginx reported it');
+    await until('the download recorded once nginx reported it', () => events('np1', 'firmware').length === 1);
     assert.deepEqual(
       events('np1', 'firmware').map((e) => [e.status, e.bytes]),
       [[200, firmware.length]],
@@ -166,7 +162,7 @@ ${site}
     const part = await fetch(`${base}/vop/f?u=np1&p=pw-np1-0123456789`, { headers: { range: 'bytes=100-199' } });
     assert.equal(part.status, 206);
     assert.ok(Buffer.from(await part.arrayBuffer()).equals(firmware.subarray(100, 200)));
-    await waitFor(() => events('np1', 'firmware').some((e) => e.status === 206), 'the range recorded');
+    await until('the range recorded', () => events('np1', 'firmware').some((e) => e.status === 206));
     assert.equal(events('np1', 'firmware').find((e) => e.status === 206)?.bytes, 100);
   });
 
@@ -202,7 +198,7 @@ ${site}
       req.on('error', (e) => ((e as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : rej(e)));
       req.end();
     });
-    await waitFor(() => events('np2', 'firmware').length === 1, 'the cut-off download recorded once nginx reported it');
+    await until('the cut-off download recorded once nginx reported it', () => events('np2', 'firmware').length === 1);
     const [e] = events('np2', 'firmware');
     assert.equal(e!.status, 499);
     assert.ok(e!.bytes < big.length, `${e!.bytes} of ${big.length} bytes`);
@@ -232,7 +228,7 @@ ${site}
     assert.equal(r.headers['x-accel-redirect'], undefined);
     assert.deepEqual(fp.stats(), before, 'no hand-over, nothing pending');
     // Recorded once APS's stream has ended, which may be just after the client read the last byte.
-    await waitFor(() => events('np1', 'firmware').length === recorded + 1, 'the direct download recorded');
+    await until('the direct download recorded', () => events('np1', 'firmware').length === recorded + 1);
     const e = events('np1', 'firmware')[0]!; // newest first
     assert.deepEqual([e.status, e.bytes], [200, firmware.length], 'recorded at once, as without a front proxy');
     assert.equal(e.ip, '127.0.0.2', 'the peer, not the forged header');
@@ -267,7 +263,7 @@ ${site}
       req.on('error', rej);
       req.end();
     });
-    await waitFor(() => received > 0, 'the download started');
+    await until('the download started', () => received > 0);
     assert.equal(fp.stats().pending, before.pending + 1);
     closed = true;
     const closing = s.close({ graceMs: 20_000 });

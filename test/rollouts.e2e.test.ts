@@ -4,8 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { initialState, runCpeSession, type CpeOptions, type SessionResult } from '../adapters/tr069/simulator.ts';
 import type { Rollout } from '../src/rollouts/rollouts.ts';
 import { apsCli } from './helpers/cli.ts';
-import { api, artifactStatus, hashSelected, manualProfiles, rolloutOf, until } from './helpers/rollouts.ts';
+import { api, artifactStatus, hashSelected, manualProfiles, rolloutOf } from './helpers/rollouts.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 
 // Issue 12 "Done when", with 40 simulated TR-069 CPEs under `release: manual`: a new firmware is a
 // candidate nobody gets; a 10 % stage reaches exactly the CPEs the hash selects; a TransferComplete fault

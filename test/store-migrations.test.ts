@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { legacyScryptHash } from './helpers/legacy-hash.ts';
 import { startTestServer, tempDir } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 
 describe('VOP state written by an older APS', () => {
   it('a "reported" firmware (never sent by a VOP) is cleared by store migration 2, so the fleet shows what was fetched', async () => {
@@ -36,10 +37,10 @@ describe('VOP state written by an older APS', () => {
       const r = await fetch(`${s.http}/vop/f?u=old-vop&p=pw`);
       assert.equal(await r.text(), 'fw 23');
       // The download is recorded when the response has finished on the server side: wait for it.
-      for (let i = 0; i < 100 && !s.core.devices.state('old-vop')?.fetched.firmware; i++) {
-        await new Promise((res) => setTimeout(res, 20));
+      await until('the download recorded', () => {
         s.core.events.flush();
-      }
+        return s.core.devices.state('old-vop')?.fetched.firmware;
+      });
       const row = s.core.store.state.fleet().find((f) => f.profile === 'vop');
       assert.deepEqual({ version: row?.version, basis: row?.basis }, { version: '2.3', basis: 'fetched' });
     } finally {

@@ -7,6 +7,7 @@ import { digestAuthorization, simRequest } from '../../src/adapter-api.ts';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
 import { backupToken } from './files.ts';
 import { runPoll, type SimOptions } from './simulator.ts';
+import { until } from '../../test/helpers/until.ts';
 
 // A device only ever gets its own files and writes only its own backups: devices with HTTP credentials
 // cannot reach each other's files by any URL they can build, and a backup PUT naming another device, an
@@ -44,11 +45,6 @@ function cutPut(url: string, sent: Buffer): Promise<void> {
     sock.on('close', () => resolve());
     sock.on('error', reject);
   });
-}
-
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
-  assert.ok(cond(), what);
 }
 
 describe('innovaphone isolation: own files, own backups', () => {

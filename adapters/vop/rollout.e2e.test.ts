@@ -8,10 +8,10 @@ import {
   manualProfiles,
   rolloutOf,
   stageToSuccess,
-  until,
   type Rollout,
 } from '../../test/helpers/rollouts.ts';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
+import { until } from '../../test/helpers/until.ts';
 import { runVopCycle } from './simulator.ts';
 
 // A VOP never says what it runs: a complete download of the new firmware is its success (rolloutHealth

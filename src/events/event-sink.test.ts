@@ -9,6 +9,7 @@ import { Keyring } from '../devices/secrets.ts';
 import { createLogger } from '../log.ts';
 import { openStore } from '../store/index.ts';
 import { EventSink } from './event-sink.ts';
+import { until } from '../../test/helpers/until.ts';
 
 describe('EventSink', () => {
   it('merges the state updates of one device into one row per flush, and prunes old events', () => {
@@ -105,11 +106,6 @@ describe('EventSink device faults', () => {
 });
 
 describe('EventSink when the store refuses writes', () => {
-  const waitFor = async (cond: () => boolean, what: string): Promise<void> => {
-    for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(cond(), what);
-  };
-
   it('retries while another process holds the write lock, losing nothing and never waiting for the lock', async () => {
     const dir = tempDir('aps-sink-lock-');
     const store = openStore(dir);
@@ -118,11 +114,11 @@ describe('EventSink when the store refuses writes', () => {
       const sink = new EventSink(store, createLogger('silent'));
       cli.exec('BEGIN IMMEDIATE'); // as `aps apply` holds it
       for (let i = 0; i < 600; i++) sink.record({ deviceId: 'd1', adapter: 't', file: `f${i}`, status: 200 });
-      await waitFor(() => sink.stats().writeFailures >= 2, 'background writes failed while locked');
+      await until('background writes failed while locked', () => sink.stats().writeFailures >= 2);
       assert.equal(sink.stats().queued, 600, 'the events wait');
       assert.equal(sink.stats().dropped, 0);
       cli.exec('COMMIT');
-      await waitFor(() => sink.stats().queued === 0, 'written once the lock is gone');
+      await until('written once the lock is gone', () => sink.stats().queued === 0);
       assert.equal(store.state.events({ limit: 1000 }).length, 600);
       assert.deepEqual(sink.stats(), { written: 600, dropped: 0, writeFailures: sink.stats().writeFailures, queued: 0 });
       assert.ok(store.devices.state('d1')?.lastSeen, 'state written too');
@@ -150,7 +146,7 @@ describe('EventSink when the store refuses writes', () => {
       cli.exec('BEGIN IMMEDIATE'); // as `aps apply` holds it: the sink cannot write, however long it waits
       sink.report({ deviceId: 'd1', reported: { url: 'http://b/', nested: { y: 3 }, gone: null } });
       sink.report({ deviceId: 'd2', ua: 'UA/2', reported: { url: 'http://c/' } });
-      await waitFor(() => sink.stats().writeFailures >= 1, 'a background write failed while locked');
+      await until('a background write failed while locked', () => sink.stats().writeFailures >= 1);
       assert.equal(store.devices.state('d1')!.reported.url, 'http://a/', 'the row itself is not written yet');
       const d1 = devices.state('d1')!;
       const d2 = devices.state('d2')!;
@@ -162,7 +158,7 @@ describe('EventSink when the store refuses writes', () => {
       assert.equal(d2.lastUa, 'UA/2');
       assert.equal(devices.state('d3'), undefined, 'nothing reported, nothing stored');
       cli.exec('COMMIT');
-      await waitFor(() => sink.queuedState('d1') === undefined, 'written once the lock is gone');
+      await until('written once the lock is gone', () => sink.queuedState('d1') === undefined);
       assert.deepEqual(store.devices.state('d1'), d1, 'the written row is what was read through');
       assert.deepEqual(store.devices.state('d2'), d2);
     } finally {
@@ -182,7 +178,7 @@ describe('EventSink when the store refuses writes', () => {
       for (let i = 0; i < 150; i++) sink.record({ deviceId: 'd1', adapter: 't', file: `f${i}`, status: 200 });
       assert.deepEqual([sink.stats().queued, sink.stats().dropped], [100, 50], 'the oldest 50 dropped, counted');
       cli.exec('COMMIT');
-      await waitFor(() => sink.stats().queued === 0, 'the rest written');
+      await until('the rest written', () => sink.stats().queued === 0);
       assert.equal(store.state.events({ limit: 1000 })[0]?.file, 'f149');
       assert.equal(store.state.events({ limit: 1000 }).length, 100);
 
@@ -190,7 +186,7 @@ describe('EventSink when the store refuses writes', () => {
       sink.record({ deviceId: 'd2', adapter: 't', file: 'good-1', status: 200 });
       sink.record({ deviceId: 'd2', adapter: 't', file: null as unknown as string, status: 200 });
       sink.record({ deviceId: 'd2', adapter: 't', file: 'good-2', status: 200 });
-      await waitFor(() => sink.stats().queued === 0, 'the batch split');
+      await until('the batch split', () => sink.stats().queued === 0);
       assert.equal(sink.stats().dropped, 51);
       assert.deepEqual(
         store.state
@@ -201,7 +197,7 @@ describe('EventSink when the store refuses writes', () => {
       );
 
       sink.record({ deviceId: 'd2', adapter: 't', file: 'after-split', status: 200 });
-      await waitFor(() => store.state.events({ deviceId: 'd2' }).length === 3, 'written by the timer after a split, no flush asked');
+      await until('written by the timer after a split, no flush asked', () => store.state.events({ deviceId: 'd2' }).length === 3);
 
       cli.exec('BEGIN IMMEDIATE');
       sink.record({ deviceId: 'd3', adapter: 't', file: 'late', status: 200 });

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../log.ts';
 import { FrontProxy, type TransferEnd } from './front-proxy.ts';
 import { parseNetworks } from './networks.ts';
+import { until } from '../../test/helpers/until.ts';
 
 const config = {
   mode: 'x-accel' as const,
@@ -24,9 +25,6 @@ function send(port: number, text: string, from: string): Promise<void> {
     udp.bind(0, from, () => udp.send(text, port, '127.0.0.1', () => udp.close(() => res())));
   });
 }
-const until = async (cond: () => boolean): Promise<void> => {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-};
 
 describe('FrontProxy transfer reports', () => {
   it('takes only the report of a pending transfer, once; anything else is ignored', () => {
@@ -52,7 +50,7 @@ describe('FrontProxy transfer reports', () => {
     for (let i = 0; i < 100 && ends.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(ends, [{ status: 206, bytes: 100, complete: true, confirmed: true }]);
     fp.begin((e) => ends.push(e), 200);
-    await until(() => ends.length > 1); // the report timeout (1 s) ends it
+    await until('the second transfer ended', () => ends.length > 1); // the report timeout (1 s) ends it
     assert.deepEqual(ends[1], { status: 200, bytes: 0, complete: false, confirmed: false }, 'the timeout');
     fp.begin((e) => ends.push(e), 200);
     await fp.close();
@@ -75,7 +73,7 @@ describe('FrontProxy transfer reports', () => {
     // proxy's may end the transfer, so the first end recorded must be its 4096 bytes, never the forged 999.
     await send(port, line(id, 200, 999), '127.0.0.2');
     await send(port, line(id, 200, 4096), '127.0.0.1');
-    await until(() => ends.length > 0);
+    await until('the transfer ended', () => ends.length > 0);
     assert.deepEqual(ends, [{ status: 200, bytes: 4096, complete: true, confirmed: true }], 'the forged report was dropped');
     await fp.close();
   });

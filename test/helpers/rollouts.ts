@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PACKAGE_ROOT } from '../../src/config.ts';
 import type { Rollout, RolloutDetail } from '../../src/rollouts/rollouts.ts';
 
 export type { Rollout, RolloutDetail };
 import { tempDir, type TestServer } from './server.ts';
+import { until } from './until.ts';
 
 /** A copy of the shipped profiles where the named ones say `release: manual`. */
 export function manualProfiles(names: readonly string[]): string {
@@ -54,17 +54,6 @@ export const rolloutOf = (s: TestServer, id: number): Promise<RolloutDetail> => 
 export async function artifactStatus(s: TestServer, id: number): Promise<string | undefined> {
   const list = await api<Array<{ id: number; status: string }>>(s, 'GET', '/artifacts');
   return list.find((a) => a.id === id)?.status;
-}
-
-/** Polls until `check` holds (the rollout clock ticks on its own), failing after `ms`. */
-export async function until<T>(what: string, get: () => Promise<T>, check: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (check(v)) return v;
-    if (Date.now() > end) assert.fail(`${what}: not reached in ${ms} ms; last: ${JSON.stringify(v).slice(0, 2000)}`);
-    await sleep(50);
-  }
 }
 
 /** Whether a device downloaded the artifact completely (from the event log). */
