@@ -7,11 +7,11 @@ import type { Rollout } from '../src/rollouts/rollouts.ts';
 import { apsCli } from './helpers/cli.ts';
 import { startTestServer, tempDir, type TestServer } from './helpers/server.ts';
 
-// Rollout verbs and `source sync` are audited by the operation both doors call (src/rollouts/rollouts.ts,
-// src/sources/sync.ts), with the actor each door passes: one row per action, whichever door, never two, never none.
+// Rollout verbs, `source sync` and artifact adds are audited by the operation both doors call (src/rollouts/rollouts.ts,
+// src/sources/sync.ts, src/catalog/artifact-audit.ts addArtifact), with the actor each door passes: one row per action, whichever door, never two, never none.
 const VERBS = ['start', 'pause', 'resume', 'promote', 'abort'] as const;
 
-describe('each rollout verb and source sync is audited exactly once, by the API and by the CLI', () => {
+describe('each rollout verb, source sync and artifact add is audited exactly once, by the API and by the CLI', () => {
   const dir = tempDir('aps-audit-once-');
   const drop = join(dir, 'incoming');
   const source = { name: 'drop', type: 'folder' as const, path: drop, profile: 'vop', kind: 'firmware' as const };
@@ -73,5 +73,26 @@ describe('each rollout verb and source sync is audited exactly once, by the API 
     // Nothing else was recorded for either rollout (a door recording too would show here as a second row).
     const rows = s.core.audit.list({ action: 'rollout', limit: 1000 });
     assert.equal(rows.length, 2 * VERBS.length);
+  });
+
+  it('artifact add: one artifact.add row by the token (upload) and one by the OS user (aps artifact add); bytes already there, none', async () => {
+    const form = new FormData();
+    form.set('file', new Blob([Buffer.from('firmware 7 uploaded')]), 'fw7.bin');
+    for (const [k, v] of Object.entries({ profile: 'vop', kind: 'firmware', version: '7' })) form.set(k, v);
+    const up = await fetch(`${s.http}/api/v1/artifacts`, { method: 'POST', body: form, headers: { authorization: `Bearer ${ops}` } });
+    assert.equal(up.status, 201);
+    const uploaded = (await up.json()) as { id: number };
+    writeFileSync(join(dir, 'fw8.bin'), 'firmware 8 from the shell');
+    const add = async (): Promise<{ id: number; existing: boolean }> =>
+      JSON.parse(
+        (await aps('artifact', 'add', join(dir, 'fw8.bin'), '--profile', 'vop', '--kind', 'firmware', '--version', '8', '--json')).stdout,
+      ) as {
+        id: number;
+        existing: boolean;
+      };
+    const added = await add();
+    assert.equal((await add()).existing, true);
+    assert.deepEqual(whoDid('artifact.add', String(uploaded.id)), ['ops']);
+    assert.deepEqual(whoDid('artifact.add', String(added.id)), [cliActor()]);
   });
 });
