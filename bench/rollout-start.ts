@@ -34,7 +34,7 @@ async function startMs(n: number, frozen: boolean): Promise<number> {
       core.store.state.generation = (): number => g;
     }
     const t = performance.now();
-    const r = startRollout(core, { artifactId: artifact.id, stages: [100] });
+    const r = startRollout(core, { artifactId: artifact.id, stages: [100] }, 'bench');
     const ms = performance.now() - t;
     if (r.counts.devices !== n) throw new Error(`the rollout selected ${r.counts.devices} of ${n} devices`);
     return ms;

@@ -113,7 +113,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   const revisions = new RevisionStore(store);
   // A corrupt stored value is refused where it is read (parseJson); the log says which one.
   const unlisten = onCorruptValue((where) => log.error({ where }, 'corrupt value in the store'));
-  const catalog = new Catalog(store, new FsBlobStore(config.dataDir), {
+  // Groups are the registry's (cached per generation there); target selection reads them through it.
+  const catalog = new Catalog(store, new FsBlobStore(config.dataDir), devices, {
     orderOf: (p) => profiles.get(p)?.order ?? 'version',
     releaseOf: (p) => profiles.get(p)?.release ?? 'auto',
     slotsOf: (p) => {

@@ -43,7 +43,7 @@ describe('fleet view counts', () => {
     const newest = await fw('3.0');
     await fw('2.5', { deviceId: 'd005' });
     c.devices.upsert({ id: 'd010', profile: 'vop', model: 'VOP', pins: { firmware: old.id } });
-    startRollout(c, { artifactId: newest.id, groups: ['slow'], stages: [50, 100] });
+    startRollout(c, { artifactId: newest.id, groups: ['slow'], stages: [50, 100] }, 'test');
     c.events.flush();
   });
   after(async () => {

@@ -96,7 +96,7 @@ describe('rollouts with the server and the CLI on one data folder', () => {
   it('an abort by the CLI while the server evaluates stays aborted, and the artifact stays unreleased (finding 3)', async () => {
     for (const id of ['a1', 'a2', 'a3']) server.devices.upsert({ id, profile: 'vop', password: `${id}-pw` });
     const a = await firmware(server, dir, '9.0');
-    const r = startRollout(server, { artifactId: a.id, stages: [100], maxFailures: '100%', timeout: 1 });
+    const r = startRollout(server, { artifactId: a.id, stages: [100], maxFailures: '100%', timeout: 1 }, 'api-test');
     // `aps rollout abort` lands just after the server's evaluation listed the active rollouts.
     const rollouts = server.store.rollouts;
     const list = rollouts.list.bind(rollouts);
@@ -105,7 +105,7 @@ describe('rollouts with the server and the CLI on one data folder', () => {
       const out = list(...args);
       if (!aborted) {
         aborted = true;
-        abortRollout(cli, r.id);
+        abortRollout(cli, r.id, 'cli:test');
       }
       return out;
     };
@@ -125,7 +125,7 @@ describe('rollouts with the server and the CLI on one data folder', () => {
   it('a device deleted during a rollout is no failure, and a new device of its id inherits nothing (finding 5)', async () => {
     for (const id of ['b1', 'b2', 'b3']) server.devices.upsert({ id, profile: 'vop', password: `${id}-pw` });
     const a = await firmware(server, dir, '10.0');
-    const r = startRollout(server, { artifactId: a.id, stages: [100], maxFailures: 0, timeout: 60 });
+    const r = startRollout(server, { artifactId: a.id, stages: [100], maxFailures: 0, timeout: 60 }, 'api-test');
     cli.devices.remove('b2');
     cli.devices.remove('b3');
     cli.devices.upsert({ id: 'b3', profile: 'vop', password: 'b3-new-pw' });
@@ -145,7 +145,7 @@ describe('rollouts with the server and the CLI on one data folder', () => {
   it("the server's evaluation never waits for the CLI's write lock: the rollout is judged once the lock is free", async () => {
     for (const id of ['w1', 'w2']) server.devices.upsert({ id, profile: 'vop', password: `${id}-pw` });
     const a = await firmware(server, dir, '11.0');
-    const r = startRollout(server, { artifactId: a.id, stages: [100], maxFailures: 0, timeout: 600 });
+    const r = startRollout(server, { artifactId: a.id, stages: [100], maxFailures: 0, timeout: 600 }, 'api-test');
     for (const id of ['w1', 'w2'])
       server.events.record({ deviceId: id, adapter: 'vop', file: 'firmware', status: 200, bytes: a.size, artifactId: a.id });
     server.events.flush();
@@ -166,9 +166,9 @@ describe('rollouts with the server and the CLI on one data folder', () => {
     const old = await firmware(server, dir, '1');
     server.store.rollouts.release(old.id, 'approved earlier', new Date().toISOString());
     const next = await firmware(server, dir, '2');
-    const r = startRollout(server, { artifactId: next.id, stages: [100] });
+    const r = startRollout(server, { artifactId: next.id, stages: [100] }, 'api-test');
     await assert.rejects(cli.catalog.retire(old.id, { force: false }), /previous firmware target of 2 devices of rollout \d+.*aborted/);
-    abortRollout(cli, r.id);
+    abortRollout(cli, r.id, 'cli:test');
     assert.equal(server.catalog.target(server.devices.get('p1')!, 'firmware')?.id, old.id);
   });
 });
@@ -191,7 +191,7 @@ describe('GET /api/v1/rollouts/:id only reads (finding 7)', () => {
       version: '11',
       filename: 'fw-11.bin',
     });
-    const r = startRollout(s.core, { artifactId: a.id, stages: [100], maxFailures: 0, timeout: 1 });
+    const r = startRollout(s.core, { artifactId: a.id, stages: [100], maxFailures: 0, timeout: 1 }, 'api-test');
     await sleep(1100); // past the devices' timeout: an evaluation would fail them and halt the rollout
     const read = await rolloutOf(s, r.id);
     assert.deepEqual([read.state, read.counts.pending], ['running', 2]);

@@ -36,7 +36,7 @@ describe('a source that feeds a rollout', () => {
   after(() => core.close());
 
   it('a new upstream build becomes a candidate with its own rollout at the first stage', async () => {
-    const run = await sourceRunner(core, rolloutSourceHooks(core)).run(core.config.sources[0]!, { trigger: 'cli' });
+    const run = await sourceRunner(core, rolloutSourceHooks(core)).run(core.config.sources[0]!, { trigger: 'cli', who: 'test' });
     assert.equal(run.error, undefined);
     const added = run.files.filter((f) => f.status === 'added').map((f) => f.artifactId!);
     assert.equal(added.length, 1);
@@ -88,7 +88,7 @@ describe('a source with rollout: on a profile under release: auto (review 12, fi
     const core = open({ manifest: 'manifest.yaml' });
     try {
       assertSourceProfiles(core); // the manifest's profiles are only known when it is read
-      const run = await sourceRunner(core, rolloutSourceHooks(core)).run(core.config.sources[0]!, { trigger: 'cli' });
+      const run = await sourceRunner(core, rolloutSourceHooks(core)).run(core.config.sources[0]!, { trigger: 'cli', who: 'test' });
       assert.deepEqual(
         run.files.map((f) => [f.file, f.status]),
         [['vop-5.0.bin', 'failed']],

@@ -44,7 +44,7 @@ describe('source runs: recorded, never two at once, hooks', () => {
   after(() => core.close());
 
   it('adds only files with a published checksum, skips links, reports the rest, and records the run', async () => {
-    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    const r = await sourceRunner(core).run(src, { trigger: 'cli', who: 'test' });
     assert.deepEqual(
       r.files.map((f) => [f.file, f.status, f.reason ?? '']),
       [
@@ -67,12 +67,12 @@ describe('source runs: recorded, never two at once, hooks', () => {
 
   it('refuses a second run of a source while one is going, in this process or a live other one', async () => {
     const runner = sourceRunner(core);
-    const first = runner.start(src, { trigger: 'api' });
+    const first = runner.start(src, { trigger: 'api', who: 'test' });
     assert.throws(
-      () => runner.start(src, { trigger: 'cli' }),
+      () => runner.start(src, { trigger: 'cli', who: 'test' }),
       new RegExp(`source "drop" is already syncing \\(run ${first.id}, started .* by api, pid ${process.pid}\\)`),
     );
-    const refused = await runner.run(src, { trigger: 'cli' });
+    const refused = await runner.run(src, { trigger: 'cli', who: 'test' });
     assert.deepEqual([refused.id, refused.ok], [null, false]);
     await first.done;
     // A live process on this host (our parent) holds a run: refused too.
@@ -81,7 +81,7 @@ describe('source runs: recorded, never two at once, hooks', () => {
       () => false,
     );
     assert.ok('id' in held);
-    assert.throws(() => runner.start(src, { trigger: 'cli' }), /already syncing/);
+    assert.throws(() => runner.start(src, { trigger: 'cli', who: 'test' }), /already syncing/);
     core.store.sourceRuns.finish(
       held.id,
       {
@@ -110,7 +110,7 @@ describe('source runs: recorded, never two at once, hooks', () => {
       assert.ok('id' in b);
       return b.id;
     });
-    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    const r = await sourceRunner(core).run(src, { trigger: 'cli', who: 'test' });
     assert.notEqual(r.id, null);
     for (const id of stale) {
       const run = core.store.sourceRuns.get(id)!;
@@ -129,7 +129,7 @@ describe('source runs: recorded, never two at once, hooks', () => {
     });
     writeFileSync(join(dir, 'up', 'vop-1.2.bin'), 'two');
     writeFileSync(join(dir, 'up', 'vop-1.2.bin.sha256'), `SHA256 (vop-1.2.bin) = ${sha256('two')}\n`);
-    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    const r = await sourceRunner(core).run(src, { trigger: 'cli', who: 'test' });
     const added = r.files.filter((f) => f.status === 'added').map((f) => f.artifactId!);
     assert.equal(added.length, 1);
     assert.deepEqual(calls, [{ source: 'drop', stages: [50, 100], ids: added }]);
@@ -141,7 +141,7 @@ describe('source runs: recorded, never two at once, hooks', () => {
   it('reads a sidecar whatever the case of its extension', async () => {
     writeFileSync(join(dir, 'up', 'vop-2.0.bin'), 'two point oh');
     writeFileSync(join(dir, 'up', 'vop-2.0.bin.SHA256'), `${sha256('something else')}  vop-2.0.bin\n`);
-    const r = await sourceRunner(core).run(src, { trigger: 'cli' });
+    const r = await sourceRunner(core).run(src, { trigger: 'cli', who: 'test' });
     const f = r.files.find((x) => x.file === 'vop-2.0.bin');
     assert.equal(f?.status, 'failed');
     assert.match(f!.reason!, /^sha256 mismatch: published /);
@@ -169,7 +169,7 @@ describe('folder source symbolic links (review 12, finding 8)', () => {
       );
     const withManifest = open({ name: 'm', type: 'folder', path: up, manifest: 'manifest.yaml' });
     try {
-      const run = await sourceRunner(withManifest).run(withManifest.config.sources[0]!, { trigger: 'cli' });
+      const run = await sourceRunner(withManifest).run(withManifest.config.sources[0]!, { trigger: 'cli', who: 'test' });
       assert.deepEqual(
         run.files.filter((f) => f.status === 'added').map((f) => f.file),
         [],
@@ -187,7 +187,7 @@ describe('folder source symbolic links (review 12, finding 8)', () => {
       map: [{ pattern: 'vop-(?<version>[\\d.]+)\\.bin', profile: 'vop', kind: 'firmware' }],
     });
     try {
-      const run = await sourceRunner(required).run(required.config.sources[0]!, { trigger: 'cli' });
+      const run = await sourceRunner(required).run(required.config.sources[0]!, { trigger: 'cli', who: 'test' });
       const by = new Map(run.files.map((f) => [f.file, `${f.status}: ${f.reason ?? ''}`]));
       assert.equal(by.get('vop-7.0.bin.sha256'), 'skipped: symbolic link, not followed');
       assert.match(by.get('vop-7.0.bin') ?? '', /^failed: no published checksum/, 'a checksum was read through a symbolic link');
@@ -212,13 +212,13 @@ describe('a file the catalog refuses', () => {
     });
     try {
       const src = core.config.sources[0]!;
-      const first = await sourceRunner(core).run(src, { trigger: 'cli' });
+      const first = await sourceRunner(core).run(src, { trigger: 'cli', who: 'test' });
       assert.deepEqual(
         first.files.map((f) => [f.status, f.downloaded]),
         [['skipped', 5 * 1024 * 1024]],
       );
       assert.match(first.files[0]!.reason!, /at most 4194304 bytes/);
-      const second = await sourceRunner(core).run(src, { trigger: 'cli' });
+      const second = await sourceRunner(core).run(src, { trigger: 'cli', who: 'test' });
       assert.deepEqual(
         second.files.map((f) => [f.status, f.downloaded]),
         [['skipped', 0]],
@@ -227,7 +227,7 @@ describe('a file the catalog refuses', () => {
       assert.match(second.files[0]!.reason!, /at most 4194304 bytes.*refused before/);
       // A new upload under the same name is a new file: fetched (and judged) again.
       writeFileSync(join(up, 'big-1.0.cfg'), Buffer.alloc(5 * 1024 * 1024 + 1, 2));
-      const third = await sourceRunner(core).run(src, { trigger: 'cli' });
+      const third = await sourceRunner(core).run(src, { trigger: 'cli', who: 'test' });
       assert.deepEqual(
         third.files.map((f) => [f.status, f.downloaded]),
         [['skipped', 5 * 1024 * 1024 + 1]],

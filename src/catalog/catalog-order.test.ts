@@ -24,7 +24,8 @@ describe('Catalog order, duplicates, slots and forced removal', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'aps-catalog-order-'));
     store = openStore(dir);
-    catalog = new Catalog(store, new FsBlobStore(dir), {
+    devices = plainRegistry(store, dir);
+    catalog = new Catalog(store, new FsBlobStore(dir), devices, {
       orderOf: (p) => orders[p] ?? 'version',
       slotsOf: (p) =>
         p === 'phone'
@@ -33,7 +34,6 @@ describe('Catalog order, duplicates, slots and forced removal', () => {
             ? [{ kind: 'aux', roles: 'any' }, { kind: 'firmware' }]
             : undefined,
     });
-    devices = plainRegistry(store, dir);
   });
   after(() => {
     store.close();

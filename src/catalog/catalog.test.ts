@@ -36,8 +36,8 @@ describe('Catalog', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'aps-catalog-'));
     store = openStore(dir);
-    catalog = new Catalog(store, new FsBlobStore(dir));
     devices = plainRegistry(store, dir);
+    catalog = new Catalog(store, new FsBlobStore(dir), devices);
   });
   after(() => {
     store.close();

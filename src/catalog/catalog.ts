@@ -30,6 +30,14 @@ export interface CatalogPolicy {
   releaseOf?(profile: string): ReleasePolicy;
 }
 
+/**
+ * A group's pins and release policy, as target selection reads them (a device request asks several times):
+ * the device registry owns groups and keeps them per change generation (src/devices/registry.ts).
+ */
+export interface GroupLookup {
+  group(name: string): Pick<GroupRecord, 'pins' | 'release'> | undefined;
+}
+
 const DEFAULT_POLICY: CatalogPolicy = { orderOf: () => 'version', slotsOf: () => undefined };
 
 /** What `aps artifact list` says of an artifact: someone's target, a candidate waiting for a rollout, or neither any more. */
@@ -117,21 +125,20 @@ export function assertKind(kind: string): ArtifactKind {
 export class Catalog {
   private readonly store: Store;
   readonly blobs: BlobStore;
-  // Artifacts per profile and groups by name, re-read only when the store's change generation moves (CLI/API/other node).
+  // Artifacts per profile, re-read only when the store's change generation moves (CLI/API/other node).
   private readonly byProfile: GenerationCache<string, ArtifactRecord[]>;
-  private readonly groups: GenerationCache<string, GroupRecord | undefined>;
+  private readonly groups: GroupLookup;
   private view: RolloutView | undefined;
   private viewGen = -1;
 
   private readonly policy: CatalogPolicy;
 
-  constructor(store: Store, blobs: BlobStore, policy: CatalogPolicy = DEFAULT_POLICY) {
+  constructor(store: Store, blobs: BlobStore, groups: GroupLookup, policy: CatalogPolicy = DEFAULT_POLICY) {
     this.store = store;
     this.blobs = blobs;
+    this.groups = groups;
     this.policy = policy;
-    const generation = (): number => store.state.generation();
-    this.byProfile = new GenerationCache(generation);
-    this.groups = new GenerationCache(generation);
+    this.byProfile = new GenerationCache(() => store.state.generation());
   }
 
   /** The profile's order (its `order` key; `version` by default). */
@@ -300,7 +307,7 @@ export class Catalog {
 
   /** A device's release policy: its group's `release:`, else its profile's. */
   releaseFor(device: TargetSubject): ReleasePolicy {
-    const g = device.group ? this.groupOf(device.group) : undefined;
+    const g = device.group ? this.groups.group(device.group) : undefined;
     return g?.release ?? this.releaseOf(device.profile);
   }
 
@@ -514,22 +521,17 @@ export class Catalog {
   }
 
   private effectivePins(device: TargetSubject): Pins {
-    const group = device.group ? this.groupOf(device.group) : undefined;
+    const group = device.group ? this.groups.group(device.group) : undefined;
     return { ...(group?.pins ?? {}), ...device.pins };
   }
 
   /** The artifact a device (or its group) pins in a slot. */
   pinned(device: TargetSubject, key: string): number | undefined {
-    return device.pins[key] ?? (device.group ? this.groupOf(device.group)?.pins[key] : undefined);
+    return device.pins[key] ?? (device.group ? this.groups.group(device.group)?.pins[key] : undefined);
   }
 
   private candidates(profile: string): ArtifactRecord[] {
     return this.byProfile.get(profile, () => this.store.artifacts.list(profile));
-  }
-
-  /** A group's pins and release policy (a device request asks several times): one read per generation. */
-  private groupOf(name: string): GroupRecord | undefined {
-    return this.groups.get(name, () => this.store.devices.group(name));
   }
 
   private validate(input: AddArtifactInput, filename: string): Omit<ArtifactRecord, 'id' | 'addedAt' | 'sha256' | 'md5' | 'size'> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { plainRegistry } from '../../test/helpers/registry.ts';
 import { tempDir } from '../../test/helpers/server.ts';
 import { openStore } from '../store/index.ts';
 import { FsBlobStore } from './blob-store.ts';
@@ -11,7 +12,7 @@ import { importFolder, versionFromName } from './folder-import.ts';
 describe('folder import', () => {
   const dir = tempDir('aps-import-');
   const store = openStore(join(dir, 'data'));
-  const catalog = new Catalog(store, new FsBlobStore(join(dir, 'data')));
+  const catalog = new Catalog(store, new FsBlobStore(join(dir, 'data')), plainRegistry(store, join(dir, 'data')));
   after(() => {
     store.close();
     rmSync(dir, { recursive: true, force: true });

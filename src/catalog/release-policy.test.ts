@@ -25,12 +25,12 @@ describe('release policy in target selection', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'aps-release-'));
     store = openStore(dir);
-    catalog = new Catalog(store, new FsBlobStore(dir), {
+    devices = plainRegistry(store, dir);
+    catalog = new Catalog(store, new FsBlobStore(dir), devices, {
       orderOf: () => 'version',
       slotsOf: () => undefined,
       releaseOf: (p) => (p === 'man' ? 'manual' : 'auto'),
     });
-    devices = plainRegistry(store, dir);
   });
   after(() => {
     store.close();

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { Adapter, AdapterCli, CatalogWriter } from '../adapter.ts';
 import { cliActor } from '../admin/audit.ts';
-import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
+import { addArtifact } from '../catalog/artifact-audit.ts';
 import { ApsError } from '../errors.ts';
 import { writeProfileFiles } from '../profiles/profile-writer.ts';
 import { collect, commandConfig, withCore } from './context.ts';
@@ -22,9 +22,7 @@ export function adapterCli(adapter: Adapter, adapters: readonly Adapter[]): Adap
             }
             if (input.deviceId && !s.devices.get(input.deviceId))
               throw new ApsError('not_found', `no ${adapter.name} device ${input.deviceId}`);
-            const added = await core.catalog.add({ bytes }, input);
-            recordArtifactAdd(core.audit, cliActor(), added);
-            return added.artifact;
+            return (await addArtifact(core, { bytes }, input, cliActor())).artifact;
           },
         };
         return fn({ ...s, catalog });

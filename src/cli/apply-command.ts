@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Adapter } from '../adapter.ts';
 import { cliActor } from '../admin/audit.ts';
-import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
+import { addArtifact } from '../catalog/artifact-audit.ts';
 import { checkSize, isSafeFilename } from '../catalog/catalog.ts';
 import { pinProblem, type PinSubject } from '../catalog/pins.ts';
 import { sha256File } from '../catalog/folder-import.ts';
@@ -224,7 +224,8 @@ export async function applyFile(core: Core, path: string, who: string): Promise<
       continue;
     }
     // The catalog returns the artifact already holding these bytes in this slot (existing), adding nothing.
-    const { artifact, existing, warning } = await core.catalog.add(
+    const { artifact, existing, warning } = await addArtifact(
+      core,
       { path: file },
       {
         kind: a.kind,
@@ -237,8 +238,8 @@ export async function applyFile(core: Core, path: string, who: string): Promise<
         filename: a.name ?? basename(file),
         origin: 'apply',
       },
+      who,
     );
-    recordArtifactAdd(core.audit, who, { artifact, existing });
     known.set(i, artifact.id);
     added.push({ file: a.file, id: artifact.id, result: existing ? 'unchanged' : 'created', ...(warning ? { warning } : {}) });
   }

@@ -2,7 +2,7 @@ import { artifactsWithTargets } from '../catalog/artifact-targets.ts';
 import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { cliActor } from '../admin/audit.ts';
-import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
+import { addArtifact, recordArtifactAdd } from '../catalog/artifact-audit.ts';
 import { assertKind, slotKey } from '../catalog/catalog.ts';
 import { importFolder } from '../catalog/folder-import.ts';
 import { describeMove, retireArtifact } from '../catalog/retire.ts';
@@ -29,7 +29,8 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
         const serial = o.serial === undefined ? null : Number(o.serial);
         if (serial !== null && !Number.isSafeInteger(serial))
           throw new ApsError('bad_request', `--serial must be an integer, not ${o.serial}`);
-        const added = await core.catalog.add(
+        const added = await addArtifact(
+          core,
           { path: file },
           {
             kind: assertKind(o.kind),
@@ -42,8 +43,8 @@ export function artifactCommands(program: Command, adapters: readonly Adapter[])
             filename: o.name,
             origin: 'cli',
           },
+          cliActor(),
         );
-        recordArtifactAdd(core.audit, cliActor(), added);
         const { artifact: a, existing, warning } = added;
         if (o.json) return console.log(JSON.stringify({ ...a, existing, ...(warning ? { warning } : {}) }, null, 2));
         if (existing) {

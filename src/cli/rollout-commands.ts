@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { Adapter } from '../adapter.ts';
 import { cliActor } from '../admin/audit.ts';
 import { ApsError } from '../errors.ts';
-import { recordRolloutChange } from '../rollouts/rollout-audit.ts';
 import {
   abortRollout,
   describeRollout,
@@ -46,15 +45,18 @@ export function rolloutCommands(program: Command, adapters: readonly Adapter[]):
     .option('--json', 'print JSON')
     .action(async (artifact: string, o, cmd: Command) => {
       await withCore(cmd, adapters, (core) => {
-        const r = startRollout(core, {
-          artifactId: idOf(artifact, 'artifact id'),
-          groups: o.group,
-          stages: o.stages,
-          maxFailures: o.maxFailures,
-          timeout: o.timeout,
-          autoPromote: o.autoPromote === true,
-        });
-        recordRolloutChange(core.audit, cliActor(), 'start', r);
+        const r = startRollout(
+          core,
+          {
+            artifactId: idOf(artifact, 'artifact id'),
+            groups: o.group,
+            stages: o.stages,
+            maxFailures: o.maxFailures,
+            timeout: o.timeout,
+            autoPromote: o.autoPromote === true,
+          },
+          cliActor(),
+        );
         print(r, o.json === true);
       });
     });
@@ -112,8 +114,7 @@ export function rolloutCommands(program: Command, adapters: readonly Adapter[]):
       .option('--json', 'print JSON')
       .action(async (id: string, o, cmd: Command) => {
         await withCore(cmd, adapters, (core) => {
-          const r = fn(core, idOf(id, 'rollout id'));
-          recordRolloutChange(core.audit, cliActor(), verb, r);
+          const r = fn(core, idOf(id, 'rollout id'), cliActor());
           print(r, o.json === true);
         });
       });

@@ -80,19 +80,13 @@ export function syncCommand(program: Command, adapters: readonly Adapter[]): voi
         let results: SourceRunResult[];
         try {
           sourceRunner(core, rolloutSourceHooks(core));
-          results = await runSources(core, selectSources(core, name), { trigger: 'cli', onProgress: (p) => view.onProgress(p) });
+          results = await runSources(core, selectSources(core, name), {
+            trigger: 'cli',
+            who: cliActor(),
+            onProgress: (p) => view.onProgress(p),
+          });
         } finally {
           view.stop();
-        }
-        const who = cliActor();
-        for (const r of results) {
-          const added = r.files.filter((f) => f.status === 'added').map((f) => f.artifactId);
-          core.audit.record({
-            who,
-            action: 'source.sync',
-            target: r.source,
-            after: { ok: r.ok, added, unchanged: r.unchanged, skipped: r.skipped, failed: r.failed, error: r.error ?? null },
-          });
         }
         // Exit code 2 like other partial failures: scripts and cron jobs can tell "ran, but not clean".
         if (results.some((r) => !r.ok)) process.exitCode = 2;

@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isBusyError } from '../store/db.ts';
+import { DeferredWrites, LOCKED, unlessLocked } from '../store/deferred-writes.ts';
 import type { RevisionRecord, Store } from '../store/index.ts';
-
-/** How soon a revision computed while another process held the write lock is written again. */
-const RETRY_MS = 1000;
 
 export interface Revision {
   /** Only grows: 1 for the first bytes ever rendered for this device and file. */
@@ -24,12 +21,12 @@ export class RevisionStore {
   private readonly store: Store;
   private readonly now: () => number;
   /** Revisions decided while another process (the CLI) held the write lock: answered from here until written. */
-  private readonly unsaved = new Map<string, RevisionRecord>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly unsaved: DeferredWrites<RevisionRecord>;
 
   constructor(store: Store, now: () => number = Date.now) {
     this.store = store;
     this.now = now;
+    this.unsaved = new DeferredWrites(store, (r) => store.state.putRevision(r));
   }
 
   stamp(deviceId: string, file: string, bytes: Buffer): Revision {
@@ -63,51 +60,25 @@ export class RevisionStore {
    */
   update<T>(deviceId: string, file: string, decide: (latest: RevisionRecord | undefined) => { record?: RevisionRecord; out: T }): T {
     const key = `${deviceId}\0${file}`;
-    try {
-      return this.store.withoutWaiting(() =>
-        this.store.transaction(() => {
-          const d = decide(this.read(deviceId, file));
-          if (d.record) {
-            this.store.state.putRevision(d.record);
-            this.unsaved.delete(key);
-          }
-          return d.out;
-        }, 'immediate'),
-      );
-    } catch (e) {
-      if (!isBusyError(e)) throw e;
-      const d = decide(this.read(deviceId, file));
-      if (d.record) {
-        this.unsaved.set(key, d.record);
-        this.arm();
-      }
-      return d.out;
-    }
+    const written = unlessLocked(this.store, () =>
+      this.store.transaction(() => {
+        const d = decide(this.read(deviceId, file));
+        if (d.record) {
+          this.store.state.putRevision(d.record);
+          this.unsaved.forget(key);
+        }
+        return d.out;
+      }, 'immediate'),
+    );
+    if (written !== LOCKED) return written;
+    const d = decide(this.read(deviceId, file));
+    if (d.record) this.unsaved.defer(key, d.record);
+    return d.out;
   }
 
   /** Writes the revisions decided under another process's lock; `wait` (shutdown) waits for the lock. */
   flush(wait = false): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.unsaved.size === 0) return;
-    const write = (): void =>
-      this.store.transaction(() => {
-        for (const r of this.unsaved.values()) this.store.state.putRevision(r);
-      }, 'immediate');
-    try {
-      if (wait) write();
-      else this.store.withoutWaiting(write);
-      this.unsaved.clear();
-    } catch (e) {
-      if (!isBusyError(e)) throw e;
-      this.arm();
-    }
-  }
-
-  private arm(): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), RETRY_MS);
-    this.timer.unref();
+    this.unsaved.flush(wait);
   }
 
   /** The revision these bytes would get now, writing nothing: what a preview shows. */

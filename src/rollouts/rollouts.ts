@@ -7,11 +7,12 @@ import { ApsError } from '../errors.ts';
 import { isBusyError } from '../store/db.ts';
 import type { ArtifactRecord, DeviceRecord, RolloutDeviceRecord, RolloutRecord, RolloutState } from '../store/index.ts';
 import { judgeHealth } from './health.ts';
+import { recordRolloutChange, type RolloutVerb } from './rollout-audit.ts';
 import { failuresExceed, formatSeconds, parseMaxFailures, parseStages, parseTimeout } from './options.ts';
 import { selectedAt } from './select.ts';
 
-/** What the rollout engine uses of the core. */
-export type RolloutCore = Pick<Core, 'store' | 'catalog' | 'devices' | 'events' | 'adapterOf' | 'log'>;
+/** What the rollout engine uses of the core (`audit`: each admin verb is recorded here, by the `who` its caller passes). */
+export type RolloutCore = Pick<Core, 'store' | 'catalog' | 'devices' | 'events' | 'adapterOf' | 'log' | 'audit'>;
 
 export interface StartRolloutInput {
   artifactId: number;
@@ -53,9 +54,10 @@ const ACTIVE: readonly RolloutState[] = ['running', 'paused', 'halted'];
 /**
  * Starts a rollout of a candidate artifact: stage 1 selects its share of the eligible devices (the
  * artifact's profile, the given groups, `release: manual`, not pinned in the slot), which get it as target
- * at once. Refused while another rollout of the same profile and slot is active.
+ * at once. Refused while another rollout of the same profile and slot is active. Audited as `rollout.start` by
+ * `who` (the CLI's user, the API token's name, `source:<name>` for a source's `rollout:` key).
  */
-export function startRollout(core: RolloutCore, input: StartRolloutInput): Rollout {
+export function startRollout(core: RolloutCore, input: StartRolloutInput, who: string): Rollout {
   const a = core.catalog.get(input.artifactId);
   if (!a) throw new ApsError('not_found', `no artifact ${input.artifactId}`);
   if (a.deviceId !== null) throw new ApsError('bad_request', `artifact ${a.id} is device ${a.deviceId}'s own: it needs no rollout`);
@@ -109,7 +111,7 @@ export function startRollout(core: RolloutCore, input: StartRolloutInput): Rollo
     );
     return rec;
   }, 'immediate');
-  return summary(core, core.store.rollouts.get(r.id)!);
+  return audited(core, who, 'start', summary(core, core.store.rollouts.get(r.id)!));
 }
 
 export function listRollouts(core: RolloutCore): Rollout[] {
@@ -125,7 +127,12 @@ export function rolloutStatus(core: RolloutCore, id: number): RolloutDetail {
  * The next stage (its devices get the artifact now); from the last stage, completion. A halted rollout
  * may be promoted: the admin accepts its failures, which then no longer count against the threshold.
  */
-export function promoteRollout(core: RolloutCore, id: number): Rollout {
+export function promoteRollout(core: RolloutCore, id: number, who: string): Rollout {
+  return audited(core, who, 'promote', promote(core, id));
+}
+
+/** promoteRollout's change, also made by the server's evaluation (auto-promote: no admin, not audited). */
+function promote(core: RolloutCore, id: number): Rollout {
   core.store.transaction(() => {
     const r = mustGet(core, id);
     if (!ACTIVE.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}`);
@@ -155,22 +162,22 @@ export function promoteRollout(core: RolloutCore, id: number): Rollout {
   return summary(core, mustGet(core, id));
 }
 
-export function pauseRollout(core: RolloutCore, id: number): Rollout {
-  return setState(core, id, ['running'], 'paused', 'paused by admin');
+export function pauseRollout(core: RolloutCore, id: number, who: string): Rollout {
+  return audited(core, who, 'pause', setState(core, id, ['running'], 'paused', 'paused by admin'));
 }
 
-export function resumeRollout(core: RolloutCore, id: number): Rollout {
+export function resumeRollout(core: RolloutCore, id: number, who: string): Rollout {
   const r = mustGet(core, id);
   if (r.state === 'halted')
     throw new ApsError(
       'conflict',
       `rollout ${id} halted itself (${r.reason ?? 'failures'}): promote it to go on despite the failures, or abort it`,
     );
-  return setState(core, id, ['paused'], 'running', 'resumed by admin');
+  return audited(core, who, 'resume', setState(core, id, ['paused'], 'running', 'resumed by admin'));
 }
 
 /** Stops the rollout: its devices' target is what it was before (they fetch it back); nothing is released. */
-export function abortRollout(core: RolloutCore, id: number, reason = 'aborted by admin'): Rollout {
+export function abortRollout(core: RolloutCore, id: number, who: string, reason = 'aborted by admin'): Rollout {
   core.store.transaction(() => {
     const r = mustGet(core, id);
     if (!ACTIVE.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}`);
@@ -180,7 +187,13 @@ export function abortRollout(core: RolloutCore, id: number, reason = 'aborted by
     const n = core.store.rollouts.devices(id).length;
     transition(core, r, `${reason}: its ${n} devices return to their previous target`);
   }, 'immediate');
-  return summary(core, mustGet(core, id));
+  return audited(core, who, 'abort', summary(core, mustGet(core, id)));
+}
+
+/** An admin verb's outcome, recorded once here whichever door (CLI, API, a source) called it. */
+function audited(core: RolloutCore, who: string, verb: RolloutVerb, r: Rollout): Rollout {
+  recordRolloutChange(core.audit, who, verb, r);
+  return r;
 }
 
 /**
@@ -266,7 +279,7 @@ function evaluateOne(core: RolloutCore, id: number, now: number, watch: Set<stri
   }
   if (rows.some((d) => d.status === 'pending')) return;
   if (r.stage === r.stages.length - 1) complete(core, r, a, `all ${rows.length} devices done`);
-  else if (r.autoPromote) promoteRollout(core, r.id);
+  else if (r.autoPromote) promote(core, r.id);
 }
 
 /** The devices a rollout may select: the artifact's profile and groups, `release: manual`, not pinned in the slot. */

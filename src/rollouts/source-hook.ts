@@ -7,7 +7,8 @@ export function rolloutSourceHooks(core: RolloutCore): SourceHooks {
   return {
     onArtifactsAdded: (source, artifacts) => {
       for (const request of rolloutRequests(source.rollout, artifacts)) {
-        const r = startRollout(core, request);
+        // Audited under the source's name, as its prune is: a change nobody typed, whoever started the sync.
+        const r = startRollout(core, request, `source:${source.name}`);
         core.log.info({ source: source.name, rollout: r.id, artifact: r.artifactId }, 'source started a rollout');
       }
       return Promise.resolve();

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSftpServer, type TestSftpServer } from '../../test/helpers/sftp-server.ts';
+import { plainRegistry } from '../../test/helpers/registry.ts';
 import { tempDir } from '../../test/helpers/server.ts';
 import { FsBlobStore } from '../catalog/blob-store.ts';
 import { Catalog } from '../catalog/catalog.ts';
@@ -59,7 +60,7 @@ describe('sftp source against a real in-process SFTP server', () => {
     store = openStore(join(dir, 'data'));
     const log = createLogger('debug', { write: (s: string) => void logLines.push(s) });
     deps = {
-      catalog: new Catalog(store, new FsBlobStore(join(dir, 'data'))),
+      catalog: new Catalog(store, new FsBlobStore(join(dir, 'data')), plainRegistry(store, join(dir, 'data'))),
       state: new KvState(store, 'sources'),
       dataDir: join(dir, 'data'),
       log,

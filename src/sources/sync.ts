@@ -25,11 +25,14 @@ import { cleanMessage, sourceTempDir } from './source-sync.ts';
 /** The part of the core a source run uses. */
 export type SourceCore = Pick<Core, 'config' | 'catalog' | 'profiles' | 'store' | 'log' | 'audit'>;
 
-export interface SourceRunOptions {
-  trigger: SourceTrigger;
+/**
+ * How a run was asked for. A run an admin asked for (`aps sync`, POST /sources/:name/sync) carries `who` and is
+ * audited once, as `source.sync`, when it finishes (execute below); a scheduled run is no admin change.
+ */
+export type SourceRunOptions = {
   signal?: AbortSignal;
   onProgress?: (p: SourceProgress) => void;
-}
+} & ({ trigger: Exclude<SourceTrigger, 'schedule'>; who: string } | { trigger: 'schedule' });
 
 /** The configured sources, or the one named (an unknown name is an error listing the known ones). */
 export function selectSources(core: Pick<Core, 'config'>, name?: string): SourceConfig[] {
@@ -182,6 +185,7 @@ export class SourceRunner {
     const result = finishRun({ id, source: src.name, type: src.type, trigger: opts.trigger, startedAt }, outcome, pruned);
     try {
       this.record(id, result, pruned);
+      if (opts.trigger !== 'schedule') this.audit(opts.who, result);
     } catch (e) {
       // The store closed under the run (a shutdown that did not wait): the run is still answered; its row stays
       // 'running' and is marked interrupted by the next run of the source.
@@ -224,6 +228,18 @@ export class SourceRunner {
       // Unchanged files are counted, not listed: a mirror of thousands of files keeps its history small.
       { files: result.files.filter((f) => f.status !== 'unchanged'), pruned },
     );
+  }
+
+  /** Who ran which source, and what it added: the run's own row (its id) holds the rest. */
+  private audit(who: string, r: SourceRunResult): void {
+    const added = r.files.filter((f) => f.status === 'added').map((f) => f.artifactId);
+    const { ok, unchanged, skipped, failed } = r;
+    this.core.audit.record({
+      who,
+      action: 'source.sync',
+      target: r.source,
+      after: { run: r.id, ok, added, unchanged, skipped, failed, error: r.error ?? null },
+    });
   }
 
   /** A source with `rollout` hands the artifacts this run added to the rollout engine the process connected. */

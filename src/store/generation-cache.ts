@@ -2,7 +2,8 @@
  * Values read from the store, kept while its change generation stands: every write that changes what they
  * say moves the generation (triggers, src/store/migrations.ts), in this process or another (the CLI), so a
  * hit is never stale. Bounded: past `max` entries it starts over. What device requests ask many times per
- * request (a device, its group) costs one statement per generation instead.
+ * request (a device, its group) costs one statement per generation instead. One owner per kind of row: groups
+ * are the device registry's (the catalog reads them through it).
  */
 export class GenerationCache<K, V> {
   private gen = -1;

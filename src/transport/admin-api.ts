@@ -9,7 +9,7 @@ import { backupNumber } from '../backups/backup-store.ts';
 import { backupVolatileOf } from '../backups/volatile.ts';
 import { artifactsWithTargets } from '../catalog/artifact-targets.ts';
 import { assertKind } from '../catalog/catalog.ts';
-import { recordArtifactAdd } from '../catalog/artifact-audit.ts';
+import { addArtifact } from '../catalog/artifact-audit.ts';
 import { retireArtifact } from '../catalog/retire.ts';
 import type { Core } from '../core.ts';
 import { describeDevice, maskPreview, previewDevice } from '../devices/describe.ts';
@@ -94,7 +94,8 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
       if (!file) throw new ApsError('bad_request', 'multipart field "file" is required');
       const f = req.body as Record<string, string | undefined>;
       const serial = f.serial === undefined || f.serial === '' ? null : Number(f.serial);
-      const added = await core.catalog.add(
+      const added = await addArtifact(
+        core,
         { path: file.path },
         {
           kind: assertKind(f.kind ?? ''),
@@ -110,8 +111,8 @@ export function adminApi(core: Core, sessions: ConsoleSessions): Router {
           filename: f.filename || file.originalname,
           origin: 'upload',
         },
+        actor(res),
       );
-      recordArtifactAdd(core.audit, actor(res), added);
       const { artifact, existing, warning } = added;
       // Bytes already filling the slot: the artifact holding them, 200 and existing: true (nothing created).
       res.status(existing ? 200 : 201).json({ ...artifact, existing, ...(warning ? { warning } : {}) });

@@ -2,7 +2,6 @@ import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import type { Core } from '../core.ts';
 import { ApsError } from '../errors.ts';
-import { recordRolloutChange, type RolloutVerb } from '../rollouts/rollout-audit.ts';
 import { actor } from './admin-auth.ts';
 import {
   abortRollout,
@@ -43,9 +42,7 @@ export function rolloutsApi(core: Core): Router {
       const i = parsed.error.issues[0]!;
       throw new ApsError('bad_request', `${i.path.join('.') || 'body'}: ${i.message}`);
     }
-    const started = startRollout(core, parsed.data);
-    recordRolloutChange(core.audit, actor(res), 'start', started);
-    res.status(201).json(started);
+    res.status(201).json(startRollout(core, parsed.data, actor(res)));
   });
   r.get('/:id', (req, res) => {
     // Only reads (a read token may call it): judging, promoting and completing are the server's ticker's,
@@ -55,9 +52,7 @@ export function rolloutsApi(core: Core): Router {
   const verbs = { promote: promoteRollout, pause: pauseRollout, resume: resumeRollout, abort: abortRollout } as const;
   for (const [verb, fn] of Object.entries(verbs)) {
     r.post(`/:id/${verb}`, (req, res) => {
-      const changed = fn(core, rolloutId(req));
-      recordRolloutChange(core.audit, actor(res), verb as RolloutVerb, changed);
-      res.json(changed);
+      res.json(fn(core, rolloutId(req), actor(res)));
     });
   }
   return r;

@@ -21,9 +21,8 @@ export function sourcesApi(core: Core): Router {
   // 202 with the run's id at once (follow it under /runs/:id); `?wait=1` answers the finished run instead.
   r.post('/:name/sync', async (req, res) => {
     const [src] = selectSources(core, sourceName(req));
-    const { id, done } = sourceRunner(core).start(src!, { trigger: 'api' });
-    // Who started which run: the run's own row holds what it did (the CLI records its finished runs the same way).
-    core.audit.record({ who: actor(res), action: 'source.sync', target: src!.name, after: { run: id } });
+    // Audited by the runner when the run finishes, under the token's name.
+    const { id, done } = sourceRunner(core).start(src!, { trigger: 'api', who: actor(res) });
     if (req.query.wait === '1' || req.query.wait === 'true') return void res.json(await done);
     res
       .status(202)

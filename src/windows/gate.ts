@@ -13,7 +13,7 @@ import type { TargetSubject } from '../catalog/catalog.ts';
 import { slotKey } from '../catalog/pins.ts';
 import type { Clock } from '../clock.ts';
 import type { Profile } from '../profiles/profiles.ts';
-import { isBusyError } from '../store/index.ts';
+import { DeferredWrites, LOCKED, unlessLocked } from '../store/deferred-writes.ts';
 import { describeWindow, parseWindow, type WindowDef } from './window-def.ts';
 import { localHhmm, windowHours, windowTimes, type WindowTimes } from './window-time.ts';
 
@@ -71,8 +71,7 @@ export class WindowGate {
   private heldSha = new Map<string, string>();
   private heldGen = -1;
   /** Completed fetches another process's write lock kept from being recorded: written by a timer. */
-  private readonly unwritten = new Map<string, { deviceId: string; key: string; artifactId: number; sha256: string }>();
-  private retry: NodeJS.Timeout | null = null;
+  private readonly unwritten: DeferredWrites<{ deviceId: string; key: string; artifactId: number; sha256: string }>;
 
   constructor(
     store: Store,
@@ -90,6 +89,7 @@ export class WindowGate {
     this.profiles = () => profiles.list();
     this.artifact = artifact;
     this.clock = clock;
+    this.unwritten = new DeferredWrites(store, (f) => this.hold(f.deviceId, f.key, f.artifactId, f.sha256, null));
   }
 
   /** The window that applies: the group's, else the profile's; undefined when changes go out at once. */
@@ -234,31 +234,17 @@ export class WindowGate {
   /** An artifact a device fetched completely: what it holds in that slot from now on. */
   noteFetched(deviceId: string, a: ArtifactRecord): void {
     const key = artifactKey(slotKey(a.kind, a.role));
-    this.unwritten.delete(`${deviceId}\0${key}`);
+    this.unwritten.forget(`${deviceId}\0${key}`);
     if (this.store.windows.held(deviceId, key)?.artifactId === a.id) return;
     // Never wait for another process's write lock here (every device request would wait with it): a fetch
     // the lock keeps out is written by a timer as soon as the lock is free.
-    if (!this.holdWithoutWaiting(deviceId, key, a.id, a.sha256, null)) {
-      this.unwritten.set(`${deviceId}\0${key}`, { deviceId, key, artifactId: a.id, sha256: a.sha256 });
-      this.armRetry();
-    }
+    if (!this.holdWithoutWaiting(deviceId, key, a.id, a.sha256, null))
+      this.unwritten.defer(`${deviceId}\0${key}`, { deviceId, key, artifactId: a.id, sha256: a.sha256 });
   }
 
   /** Records the fetches a lock kept out; `wait` (shutdown) waits for the lock. */
   flush(wait = false): void {
-    if (this.retry) clearTimeout(this.retry);
-    this.retry = null;
-    for (const [k, f] of this.unwritten) {
-      if (wait) this.hold(f.deviceId, f.key, f.artifactId, f.sha256, null);
-      else if (!this.holdWithoutWaiting(f.deviceId, f.key, f.artifactId, f.sha256, null)) return this.armRetry();
-      this.unwritten.delete(k);
-    }
-  }
-
-  private armRetry(): void {
-    if (this.retry) return;
-    this.retry = setTimeout(() => this.flush(), 1000);
-    this.retry.unref();
+    this.unwritten.flush(wait);
   }
 
   /**
@@ -307,13 +293,7 @@ export class WindowGate {
 
   /** hold() from a device request: false when another process holds the write lock (tried again next poll). */
   private holdWithoutWaiting(deviceId: string, key: string, artifactId: number | null, sha256: string, bytes: Buffer | null): boolean {
-    try {
-      this.store.withoutWaiting(() => this.hold(deviceId, key, artifactId, sha256, bytes));
-      return true;
-    } catch (e) {
-      if (isBusyError(e)) return false;
-      throw e;
-    }
+    return unlessLocked(this.store, () => this.hold(deviceId, key, artifactId, sha256, bytes)) !== LOCKED;
   }
 
   /** A group's own window (`window:` on the group in an apply file), overriding its devices' profiles'. */
