@@ -19,7 +19,7 @@ import type { Logger } from './log.ts';
 import { loadProfiles, type ProfileRegistry } from './profiles/profiles.ts';
 import { RenderedFiles } from './render/rendered-files.ts';
 import { RevisionStore } from './render/revisions.ts';
-import { onCorruptValue, openStore, type Store } from './store/index.ts';
+import { onBackgroundWriteError, onCorruptValue, openStore, type Store } from './store/index.ts';
 import { AccessGuard } from './transport/access-guard.ts';
 import { DeviceFiles } from './transport/device-files.ts';
 import { FrontProxy } from './transport/front-proxy.ts';
@@ -112,7 +112,10 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   });
   const revisions = new RevisionStore(store);
   // A corrupt stored value is refused where it is read (parseJson); the log says which one.
-  const unlisten = onCorruptValue((where) => log.error({ where }, 'corrupt value in the store'));
+  const unlistenCorrupt = onCorruptValue((where) => log.error({ where }, 'corrupt value in the store'));
+  const unlistenWrites = onBackgroundWriteError((what, err) =>
+    log.error({ what, err: (err as Error).message }, 'background store write failed: the rows are kept and tried again every second'),
+  );
   // Groups are the registry's (cached per generation there); target selection reads them through it.
   const catalog = new Catalog(store, new FsBlobStore(config.dataDir), devices, {
     orderOf: (p) => profiles.get(p)?.order ?? 'version',
@@ -205,7 +208,8 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
         // Another process held the write lock past the busy timeout (or the disk failed): say what is lost.
         log.warn({ err: (e as Error).message, pending: kv.pending }, 'kv writes not committed at shutdown');
       }
-      unlisten();
+      unlistenCorrupt();
+      unlistenWrites();
     },
   };
   return core;

@@ -26,7 +26,7 @@ export class RevisionStore {
   constructor(store: Store, now: () => number = Date.now) {
     this.store = store;
     this.now = now;
-    this.unsaved = new DeferredWrites(store, (r) => store.state.putRevision(r));
+    this.unsaved = new DeferredWrites(store, 'revisions', (r) => store.state.putRevision(r));
   }
 
   stamp(deviceId: string, file: string, bytes: Buffer): Revision {

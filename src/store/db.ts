@@ -68,6 +68,21 @@ export function onCorruptValue(fn: (where: string) => void): () => void {
   return () => corruptListeners.delete(fn);
 }
 
+const writeErrorListeners = new Set<(what: string, err: unknown) => void>();
+
+/**
+ * A background write (rows a lock kept out, retried on a timer) failed for another reason (disk full, I/O):
+ * the rows are kept and tried again; the listener (the server's log) is told once per failing spell.
+ */
+export function onBackgroundWriteError(fn: (what: string, err: unknown) => void): () => void {
+  writeErrorListeners.add(fn);
+  return () => writeErrorListeners.delete(fn);
+}
+
+export function reportBackgroundWriteError(what: string, err: unknown): void {
+  for (const l of writeErrorListeners) l(what, err);
+}
+
 /**
  * A JSON column's value; empty means `fallback`. A value that does not parse is reported (counted, logged
  * by the server's listener) and refused with an error naming it: read as its default it would silently

@@ -1,4 +1,4 @@
-import { isBusyError } from './db.ts';
+import { isBusyError, reportBackgroundWriteError } from './db.ts';
 import type { Store } from './index.ts';
 
 /** How soon writes another process's (the CLI's) write lock kept out are tried again. */
@@ -30,9 +30,14 @@ export class DeferredWrites<V> {
   private timer: NodeJS.Timeout | null = null;
   private readonly store: Pick<Store, 'withoutWaiting' | 'transaction'>;
   private readonly write: (row: V) => void;
+  private readonly what: string;
+  // A retry failing for a reason other than the lock (disk full, I/O) is reported once, not every second.
+  private failing = false;
 
-  constructor(store: Pick<Store, 'withoutWaiting' | 'transaction'>, write: (row: V) => void) {
+  /** @param what names the rows in the log line of a failed background write ("revisions", "window fetches"). */
+  constructor(store: Pick<Store, 'withoutWaiting' | 'transaction'>, what: string, write: (row: V) => void) {
     this.store = store;
+    this.what = what;
     this.write = write;
   }
 
@@ -71,7 +76,19 @@ export class DeferredWrites<V> {
 
   private arm(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => this.flush(), RETRY_MS);
+    this.timer = setTimeout(() => this.retry(), RETRY_MS);
     this.timer.unref();
+  }
+
+  // From the timer: an error thrown here would end the server, so the rows stay and are tried again.
+  private retry(): void {
+    try {
+      this.flush();
+      this.failing = false;
+    } catch (e) {
+      if (!this.failing) reportBackgroundWriteError(this.what, e);
+      this.failing = true;
+      this.arm();
+    }
   }
 }

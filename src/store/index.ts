@@ -16,7 +16,7 @@ export * from './types.ts';
 export type { DeviceScan, StateUpdate } from './device-queries.ts';
 export type { FleetCountRow, FleetShared } from './state-queries.ts';
 export type { RolloutDeviceRecord, RolloutDeviceStatus, RolloutRecord, RolloutState } from './rollout-queries.ts';
-export { corruptValueCount, isBusyError, onCorruptValue } from './db.ts';
+export { corruptValueCount, isBusyError, onBackgroundWriteError, onCorruptValue } from './db.ts';
 export type { AuditQuery, AuditRecord } from './audit-queries.ts';
 export type { HeldRecord } from './window-queries.ts';
 export type { AdminScope, AdminTokenRecord } from './token-queries.ts';

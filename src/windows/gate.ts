@@ -89,7 +89,7 @@ export class WindowGate {
     this.profiles = () => profiles.list();
     this.artifact = artifact;
     this.clock = clock;
-    this.unwritten = new DeferredWrites(store, (f) => this.hold(f.deviceId, f.key, f.artifactId, f.sha256, null));
+    this.unwritten = new DeferredWrites(store, 'window fetches', (f) => this.hold(f.deviceId, f.key, f.artifactId, f.sha256, null));
   }
 
   /** The window that applies: the group's, else the profile's; undefined when changes go out at once. */
