@@ -109,6 +109,10 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     credentialCacheMs: config.credentialCacheSeconds * 1000,
     validate: (d) => byName.get(profiles.require(d.profile).adapter)?.validateDevice?.(d),
     queuedState: (id) => events.queuedState(id),
+    removed: (id) => {
+      events.forgetState(id);
+      windows.forgetDevice(id);
+    },
   });
   const revisions = new RevisionStore(store);
   // A corrupt stored value is refused where it is read (parseJson); the log says which one.

@@ -46,6 +46,8 @@ export interface RegistryOptions {
    * device has just reported is what the server acts on.
    */
   queuedState?(id: string): StateUpdate | undefined;
+  /** A device was removed: what is queued for it in memory (state, held fetches) is dropped, not written later. */
+  removed?(id: string): void;
 }
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
@@ -315,6 +317,7 @@ export class DeviceRegistry {
     const d = this.opened(this.store.devices.get(id));
     if (!d) throw new ApsError('not_found', `no device ${id}`);
     this.store.devices.remove(id);
+    this.opts.removed?.(id);
     return d;
   }
 

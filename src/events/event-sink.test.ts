@@ -7,14 +7,37 @@ import { tempDir } from '../../test/helpers/server.ts';
 import { DeviceRegistry } from '../devices/registry.ts';
 import { Keyring } from '../devices/secrets.ts';
 import { createLogger } from '../log.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, type Store } from '../store/index.ts';
 import { EventSink } from './event-sink.ts';
 import { until } from '../../test/helpers/until.ts';
+
+// State is written only for devices that exist (an update queued before a removal must not outlive it).
+function storeWithDevices(dir: string, ids = ['d1', 'd2', 'd3', 'f1', 'f2']): Store {
+  const store = openStore(dir);
+  const at = new Date().toISOString();
+  for (const id of ids) {
+    store.devices.upsert({
+      id,
+      profile: 'p',
+      model: null,
+      mac: null,
+      group: null,
+      passwordHash: null,
+      passwordEnc: null,
+      vars: {},
+      pins: {},
+      status: 'active',
+      createdAt: at,
+      updatedAt: at,
+    });
+  }
+  return store;
+}
 
 describe('EventSink', () => {
   it('merges the state updates of one device into one row per flush, and prunes old events', () => {
     const dir = tempDir('aps-sink-');
-    const store = openStore(dir);
+    const store = storeWithDevices(dir);
     try {
       const sink = new EventSink(store, createLogger('silent'));
       sink.record({ deviceId: 'd1', adapter: 't', file: 'info', status: 200, ip: '127.0.0.1', ua: 'UA/1' });
@@ -44,7 +67,7 @@ describe('EventSink', () => {
 describe('EventSink reports without a sighting', () => {
   it('keeps last-seen when the server reports on its own (seen: false)', () => {
     const dir = tempDir('aps-sink2-');
-    const store = openStore(dir);
+    const store = storeWithDevices(dir);
     try {
       const sink = new EventSink(store, createLogger('silent'));
       sink.report({ deviceId: 'd2', reported: { firmware: '1' } });
@@ -69,7 +92,7 @@ describe('EventSink reports without a sighting', () => {
 describe('EventSink device faults', () => {
   it('records a fault the device reports with its code and message, apart from the status the server answered', () => {
     const dir = tempDir('aps-sink3-');
-    const store = openStore(dir);
+    const store = storeWithDevices(dir);
     try {
       const sink = new EventSink(store, createLogger('silent'));
       sink.record({
@@ -108,7 +131,7 @@ describe('EventSink device faults', () => {
 describe('EventSink when the store refuses writes', () => {
   it('retries while another process holds the write lock, losing nothing and never waiting for the lock', async () => {
     const dir = tempDir('aps-sink-lock-');
-    const store = openStore(dir);
+    const store = storeWithDevices(dir);
     const cli = new Database(join(dir, 'aps.sqlite'));
     try {
       const sink = new EventSink(store, createLogger('silent'));
@@ -131,7 +154,7 @@ describe('EventSink when the store refuses writes', () => {
 
   it('a report not written yet is read through: the registry answers what the row will hold once written', async () => {
     const dir = tempDir('aps-sink-read-');
-    const store = openStore(dir);
+    const store = storeWithDevices(dir);
     const cli = new Database(join(dir, 'aps.sqlite'));
     try {
       const sink = new EventSink(store, createLogger('silent'));
@@ -170,7 +193,7 @@ describe('EventSink when the store refuses writes', () => {
 
   it('counts what it drops: the queue over its bound, a row the store rejects, what a locked store keeps at close', async () => {
     const dir = tempDir('aps-sink-drop-');
-    const store = openStore(dir);
+    const store = storeWithDevices(dir);
     const cli = new Database(join(dir, 'aps.sqlite'), { timeout: 0 });
     try {
       const sink = new EventSink(store, createLogger('silent'), { maxQueued: 100 });

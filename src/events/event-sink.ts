@@ -146,6 +146,11 @@ export class EventSink {
     return this.states.get(deviceId);
   }
 
+  /** Drops the device's queued state (it was removed: a new device of its id must not inherit it). Its events stay. */
+  forgetState(deviceId: string): void {
+    this.states.delete(deviceId);
+  }
+
   /** For metrics and the live event stream: called synchronously for every recorded event; returns the unsubscribe. */
   onEvent(fn: (e: NewEvent) => void): () => void {
     this.listeners.add(fn);

@@ -177,7 +177,12 @@ export function resumeRollout(core: RolloutCore, id: number, who: string): Rollo
 }
 
 /** Stops the rollout: its devices' target is what it was before (they fetch it back); nothing is released. */
-export function abortRollout(core: RolloutCore, id: number, who: string, reason = 'aborted by admin'): Rollout {
+export function abortRollout(core: RolloutCore, id: number, who: string): Rollout {
+  return audited(core, who, 'abort', abort(core, id, 'aborted by admin'));
+}
+
+/** abortRollout's change, also made by the server's evaluation (its artifact removed: no admin, not audited). */
+function abort(core: RolloutCore, id: number, reason: string): Rollout {
   core.store.transaction(() => {
     const r = mustGet(core, id);
     if (!ACTIVE.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}`);
@@ -187,7 +192,7 @@ export function abortRollout(core: RolloutCore, id: number, who: string, reason 
     const n = core.store.rollouts.devices(id).length;
     transition(core, r, `${reason}: its ${n} devices return to their previous target`);
   }, 'immediate');
-  return audited(core, who, 'abort', summary(core, mustGet(core, id)));
+  return summary(core, mustGet(core, id));
 }
 
 /** An admin verb's outcome, recorded once here whichever door (CLI, API, a source) called it. */
@@ -232,7 +237,7 @@ function evaluateOne(core: RolloutCore, id: number, now: number, watch: Set<stri
   if (!r || !ACTIVE.includes(r.state)) return;
   const a = core.catalog.get(r.artifactId);
   if (!a) {
-    abortRollout(core, r.id, `artifact ${r.artifactId} was removed`);
+    abort(core, r.id, `artifact ${r.artifactId} was removed`);
     return;
   }
   const health = core.adapterOf(r.profile).rolloutHealth;

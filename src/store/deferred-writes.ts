@@ -56,6 +56,11 @@ export class DeferredWrites<V> {
     this.rows.delete(key);
   }
 
+  /** Rows made moot all at once (their device was removed). */
+  forgetIf(moot: (row: V) => boolean): void {
+    for (const [k, r] of this.rows) if (moot(r)) this.rows.delete(k);
+  }
+
   values(): IterableIterator<V> {
     return this.rows.values();
   }

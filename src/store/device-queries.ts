@@ -183,8 +183,11 @@ export class DeviceQueries {
     this.stateById = db.prepare<[string], StateRow>('SELECT * FROM device_state WHERE device_id = ?');
     this.stateAll = db.prepare<[], StateRow>('SELECT * FROM device_state');
     this.stateUpsert = db.prepare(
+      // Only for a device that exists: an update queued before its removal (here, or by the CLI in another
+      // process) must not leave state a new device of the same id would inherit.
       `INSERT INTO device_state (device_id, last_seen, last_ip, last_ua, reported, fetched)
-       VALUES (@deviceId, @at, @ip, @ua, json_patch('{}', @reported), json_patch('{}', @fetched))
+       SELECT @deviceId, @at, @ip, @ua, json_patch('{}', @reported), json_patch('{}', @fetched)
+       WHERE EXISTS (SELECT 1 FROM devices WHERE id = @deviceId)
        ON CONFLICT (device_id) DO UPDATE SET last_seen = COALESCE(excluded.last_seen, last_seen),
          last_ip = COALESCE(@ip, last_ip), last_ua = COALESCE(@ua, last_ua),
          reported = json_patch(reported, @reported), fetched = json_patch(fetched, @fetched)`,

@@ -89,7 +89,11 @@ export class WindowGate {
     this.profiles = () => profiles.list();
     this.artifact = artifact;
     this.clock = clock;
-    this.unwritten = new DeferredWrites(store, 'window fetches', (f) => this.hold(f.deviceId, f.key, f.artifactId, f.sha256, null));
+    // Only fetches of devices sit here; one removed meanwhile (by the CLI too) is not written: a new device
+    // of its id must be new. (Rows of files a model shares have owners that are no device: not this path.)
+    this.unwritten = new DeferredWrites(store, 'window fetches', (f) => {
+      if (this.isDevice(f.deviceId)) this.hold(f.deviceId, f.key, f.artifactId, f.sha256, null);
+    });
   }
 
   /** The window that applies: the group's, else the profile's; undefined when changes go out at once. */
@@ -240,6 +244,11 @@ export class WindowGate {
     // the lock keeps out is written by a timer as soon as the lock is free.
     if (!this.holdWithoutWaiting(deviceId, key, a.id, a.sha256, null))
       this.unwritten.defer(`${deviceId}\0${key}`, { deviceId, key, artifactId: a.id, sha256: a.sha256 });
+  }
+
+  /** The device was removed: its fetches a lock kept out are not written later (a new device of its id is new). */
+  forgetDevice(deviceId: string): void {
+    this.unwritten.forgetIf((f) => f.deviceId === deviceId);
   }
 
   /** Records the fetches a lock kept out; `wait` (shutdown) waits for the lock. */
