@@ -2,6 +2,7 @@
 // seed 002 message flow). One HTTP message in, one envelope (or 204) out. Sessions live in the core's
 // key-value state behind a cookie, so nothing here depends on the TCP connection or the node.
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Request, Response } from 'express';
 import { addressSubject, isApsError, type DeviceRequestInfo, type DeviceRecord } from '../../src/adapter-api.ts';
 import { authenticate, challenge, claimedUser, worthReading } from './auth.ts';
@@ -25,6 +26,9 @@ const COOKIE = 'cwmp_session';
 const COOKIE_RE = new RegExp(`(?:^|;\\s*)${COOKIE}=([A-Za-z0-9_-]{32})(?:;|$)`);
 type Message = ParsedCwmp & { kind: 'Message' };
 
+/** Past this (decoded) size, an Inform answered with a 401 is not kept for its retry (see challengedInform). */
+const MAX_KEPT_INFORM = 32 * 1024;
+
 /** TR-069 Table A.6: 9002 Internal error, for a CPE Fault that names no CWMP fault code. */
 const INTERNAL_ERROR = 9002;
 
@@ -43,7 +47,15 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
   // Large bodies being read per client address (IPv6 per /64) whose credentials could not be checked before
   // the body (a fresh nonce, a user name that is not a device id): one at a time (review 13, finding 7).
   const unverifiedLarge = new Map<string, number>();
+  // The Inform a connection's last request sent and got a 401 for, parsed: the CPE sends the same bytes again
+  // with its credentials, on the same connection (TR-069 §3.4.2), so that body is parsed once a session, not
+  // twice (issue 15). Only for the next request of that connection, and only for byte-equal bodies: the same
+  // bytes under the same parser give the same message (limits included; the second body is read and decoded
+  // under its own caps as before).
+  const challengedInform = new WeakMap<Socket, { body: Buffer; parsed: ParsedCwmp }>();
   return async (req, res) => {
+    const kept = challengedInform.get(req.socket);
+    if (kept) challengedInform.delete(req.socket);
     const session = loadSession(deps, req);
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: session?.deviceId ?? null, file: 'cwmp' };
     // An address that is backing off or locked is refused before its body is read.
@@ -70,9 +82,10 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
     const trusted = verified || claimsLarge;
     const maxBytes = trusted ? deps.config.maxBodyBytes : Math.min(deps.config.maxUnauthenticatedBodyBytes, deps.config.maxBodyBytes);
     let parsed: ParsedCwmp;
+    let body: Buffer;
     try {
-      const body = await decodeBody(await readBody(req, maxBytes), req.get('content-encoding'), { maxBytes });
-      parsed = parseCwmp(body, { maxBytes });
+      body = await decodeBody(await readBody(req, maxBytes), req.get('content-encoding'), { maxBytes });
+      parsed = kept?.body.equals(body) ? kept.parsed : parseCwmp(body, { maxBytes });
     } catch (e) {
       if (e instanceof ClientLeft) {
         deps.log.debug({ ip: req.ip, device: info.deviceId, reason: e.message }, 'CWMP client left mid-body');
@@ -85,7 +98,11 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
     } finally {
       if (claimsLarge) unverifiedLarge.delete(slot);
     }
-    if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') return inform(deps, req, res, parsed, parsed.message, checked);
+    if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') {
+      inform(deps, req, res, parsed, parsed.message, checked);
+      if (res.statusCode === 401 && body.length <= MAX_KEPT_INFORM) challengedInform.set(req.socket, { body, parsed });
+      return;
+    }
     // A stale cookie (session over or expired) is no error: without a session there is nothing to do.
     if (!session) {
       if (parsed.kind === 'Empty') return void res.status(204).end();
