@@ -269,6 +269,9 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   info.deviceId = device.id;
   const report = informReport(m);
   const token = randomBytes(24).toString('base64url');
+  // A fresh random token: no row can hold it yet, so the session's first write need not read SQLite for the
+  // value it goes over (the group commit's compare-and-set base; one statement per session, issue 15).
+  deps.kv.knownAbsent(keys.session(token));
   const session: SessionState = {
     token,
     deviceId: device.id,
