@@ -1,7 +1,7 @@
 // The ACS endpoint, POST /tr069 (TR-069 §3.7 sessions, Annex A; protocols.md §(d) "Session on the wire";
 // seed 002 message flow). One HTTP message in, one envelope (or 204) out. Sessions live in the core's
 // key-value state behind a cookie, so nothing here depends on the TCP connection or the node.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Request, Response } from 'express';
 import { addressSubject, isApsError, type DeviceRequestInfo, type DeviceRecord } from '../../src/adapter-api.ts';
@@ -54,6 +54,9 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
   // under its own caps as before).
   const challengedInform = new WeakMap<Socket, { body: Buffer; parsed: ParsedCwmp }>();
   return async (req, res) => {
+    // express computes req.ip anew at each read (the trust-proxy function over X-Forwarded-For and the socket),
+    // and a CWMP message reads it up to ten times (guard, session, refusal, events): pinned once (issue 15).
+    Object.defineProperty(req, 'ip', { value: req.ip, configurable: true, enumerable: true });
     const kept = challengedInform.get(req.socket);
     if (kept) challengedInform.delete(req.socket);
     const session = loadSession(deps, req);
@@ -268,7 +271,9 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   }
   info.deviceId = device.id;
   const report = informReport(m);
-  const token = randomBytes(24).toString('base64url');
+  // 122 random bits from node's pooled generator (randomBytes per session was ~1 % of the server's CPU, issue
+  // 15), written as the 32 characters the cookie takes.
+  const token = randomUUID().replaceAll('-', '');
   // A fresh random token: no row can hold it yet, so the session's first write need not read SQLite for the
   // value it goes over (the group commit's compare-and-set base; one statement per session, issue 15).
   deps.kv.knownAbsent(keys.session(token));
