@@ -103,8 +103,10 @@ function buildTree(text: string, l: XmlLimits): XmlElement {
     if (++elements > l.maxElements) throw new CwmpParseError('too-complex', `more than ${l.maxElements} elements`);
     if (stack.length + 1 > l.maxDepth) throw new CwmpParseError('too-deep', `XML nesting deeper than ${l.maxDepth}`);
     if (root !== undefined && stack.length === 0) throw new CwmpParseError('malformed-xml', 'more than one root element');
-    const [el, scope] = element(name, rawAttrs, scopes[scopes.length - 1]!);
-    rawAttrs = [];
+    const parentScope = scopes[scopes.length - 1]!;
+    const scope = rawAttrs.length === 0 ? parentScope : declare(rawAttrs, parentScope);
+    const el = element(name, rawAttrs, scope);
+    if (rawAttrs.length > 0) rawAttrs = [];
     if (stack.length === 0) root = el;
     else stack[stack.length - 1]!.children.push(el);
     stack.push(el);
@@ -166,13 +168,12 @@ function unbound(prefix: string): CwmpParseError {
   return new CwmpParseError('malformed-xml', `unbound namespace prefix ${prefix.replace(/[^\x20-\x7e]/g, '?').slice(0, 32)}`);
 }
 
-/** One element with its name and attributes resolved in the scope its own declarations make; and that scope. */
-function element(name: string, rawAttrs: Array<[string, string]>, parentScope: Scope): [XmlElement, Scope] {
+/** The scope an element's own declarations make (its parent's when it declares nothing). */
+function declare(rawAttrs: Array<[string, string]>, parentScope: Scope): Scope {
   // Declarations first: they apply to the element that carries them and to its attributes.
   let scope = parentScope;
   for (const [key, value] of rawAttrs) {
-    const [prefix, local] = splitName(key);
-    const declared = prefix === 'xmlns' ? local : key === 'xmlns' ? '' : undefined;
+    const declared = key === 'xmlns' ? '' : key.startsWith('xmlns:') ? key.slice(6) : undefined;
     if (declared === undefined) continue;
     if (declared === 'xmlns' || (declared === 'xml') !== (value === XML_NS) || value === XMLNS_NS) {
       throw new CwmpParseError('malformed-xml', 'reserved namespace prefix or URI misused');
@@ -181,10 +182,24 @@ function element(name: string, rawAttrs: Array<[string, string]>, parentScope: S
     // xmlns:p="" is not allowed in XML 1.0 namespaces; treated as unbinding, like xmlns="".
     (scope as Map<string, string>).set(declared, value);
   }
-  const [prefix, local] = splitName(name);
+  return scope;
+}
+
+/** The attributes of every element without any: one shared empty list, frozen (nothing may write to it). */
+const NO_ATTRS = Object.freeze([]) as unknown as XmlAttr[];
+
+/**
+ * One element with its name and attributes resolved in `scope` (declare()'s). Most CWMP elements have no
+ * attributes and no prefix: no array or tuple is made for them (a session's Inform has ~150 elements, issue 15).
+ */
+function element(name: string, rawAttrs: Array<[string, string]>, scope: Scope): XmlElement {
+  const colon = name.indexOf(':');
+  const prefix = colon < 0 ? '' : name.slice(0, colon);
   const uri = scope.get(prefix) ?? '';
   if (prefix !== '' && uri === '') throw unbound(prefix);
-  const el: XmlElement = { uri, local, attrs: [], children: [], text: '' };
+  const el: XmlElement = { uri, local: colon < 0 ? name : name.slice(colon + 1), attrs: NO_ATTRS, children: [], text: '' };
+  if (rawAttrs.length === 0) return el;
+  el.attrs = [];
   for (const [key, value] of rawAttrs) {
     if (key === 'xmlns') {
       el.attrs.push({ uri: XMLNS_NS, local: '', value });
@@ -196,7 +211,7 @@ function element(name: string, rawAttrs: Array<[string, string]>, parentScope: S
     if (p !== '' && u === '') throw unbound(p);
     el.attrs.push({ uri: u, local: l, value });
   }
-  return [el, scope];
+  return el;
 }
 
 /** First child with this local name (any namespace), or undefined. */
