@@ -1,4 +1,4 @@
-// Prints TR-069 figures: CWMP Inform parse rate (sax, xml-tree.ts) and sustained full sessions per second
+// Prints TR-069 figures: CWMP Inform parse rate (saxes, xml-tree.ts) and sustained full sessions per second
 // (401, Inform with Digest, empty POST, 204) for N simulated CPEs at once against APS in its own process,
 // with the server's and the client's CPU time per session. No assertions.
 // Run: node --import tsx bench/tr069-sessions.ts [cpes=100] [--seconds 10] [--rounds 2] [--procs 2] [--warmup 2] [--baseline DIR]

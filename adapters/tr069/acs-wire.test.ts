@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { Agent } from 'node:http';
+import type { Socket } from 'node:net';
 import { deflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { simRequest, type SimResponse, digestAuthorization } from '../../src/adapter-api.ts';
@@ -112,6 +114,50 @@ describe('TR-069 ACS on the wire', () => {
     s.core.events.flush();
     assert.equal(s.core.devices.state('W1')!.reported.firmware, '1.0', 'the replayed body was not recorded');
     assert.equal((await send(authAt(2), '1.0')).status, 200, 'a CPE reusing the nonce with nc+1 is fine');
+  });
+
+  it('parses the Inform retried after a 401 on the same connection, unless its bytes are those challenged', async () => {
+    // The ACS keeps a challenged Inform's parse for the connection's next request (issue 15): a retry with
+    // other bytes must be read as what it says, and the retry with the same bytes as the same message.
+    let connections = 0;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const open = agent.createConnection.bind(agent);
+    agent.createConnection = (o, cb): Socket => (connections++, open(o, cb) as Socket);
+    const body = (version: string): string =>
+      buildCwmp(
+        {
+          ...inform('W1'),
+          parameterList: [{ name: 'InternetGatewayDevice.DeviceInfo.SoftwareVersion', value: version, type: 'xsd:string' }],
+        } as CwmpMessage,
+        { ns: NS12 },
+      );
+    const session = async (first: string, retry: string): Promise<void> => {
+      const challenged = await simRequest({ url: acs, method: 'POST', body: first, agent });
+      assert.equal(challenged.status, 401);
+      const auth = digestAuthorization({
+        challenge: String(challenged.headers['www-authenticate']),
+        username: 'W1',
+        password: 'w1-pw',
+        method: 'POST',
+        uri: '/tr069',
+        nc: 1,
+      });
+      assert.equal(
+        parsed(await simRequest({ url: acs, method: 'POST', body: retry, agent, headers: { Authorization: auth } })).message.kind,
+        'InformResponse',
+      );
+    };
+    try {
+      await session(body('1.0'), body('4.4'));
+      s.core.events.flush();
+      assert.equal(s.core.devices.state('W1')!.reported.firmware, '4.4', 'the retry was read, not the challenged body');
+      await session(body('5.5'), body('5.5'));
+      s.core.events.flush();
+      assert.equal(s.core.devices.state('W1')!.reported.firmware, '5.5');
+      assert.equal(connections, 1, 'all four messages on one connection');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("keeps an OUI's leading zeros and stores the Inform as reported state", async () => {

@@ -1,7 +1,8 @@
 // The ACS endpoint, POST /tr069 (TR-069 §3.7 sessions, Annex A; protocols.md §(d) "Session on the wire";
 // seed 002 message flow). One HTTP message in, one envelope (or 204) out. Sessions live in the core's
 // key-value state behind a cookie, so nothing here depends on the TCP connection or the node.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Request, Response } from 'express';
 import { addressSubject, isApsError, type DeviceRequestInfo, type DeviceRecord } from '../../src/adapter-api.ts';
 import { authenticate, challenge, claimedUser, worthReading } from './auth.ts';
@@ -25,6 +26,12 @@ const COOKIE = 'cwmp_session';
 const COOKIE_RE = new RegExp(`(?:^|;\\s*)${COOKIE}=([A-Za-z0-9_-]{32})(?:;|$)`);
 type Message = ParsedCwmp & { kind: 'Message' };
 
+/**
+ * Past this (decoded) size, an Inform answered with a 401 is not kept for its retry (see challengedInform): a
+ * real Inform is 2-8 KiB, and what an idle connection holds stays small (node closes it after 5 s idle).
+ */
+const MAX_KEPT_INFORM = 16 * 1024;
+
 /** TR-069 Table A.6: 9002 Internal error, for a CPE Fault that names no CWMP fault code. */
 const INTERNAL_ERROR = 9002;
 
@@ -43,7 +50,18 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
   // Large bodies being read per client address (IPv6 per /64) whose credentials could not be checked before
   // the body (a fresh nonce, a user name that is not a device id): one at a time (review 13, finding 7).
   const unverifiedLarge = new Map<string, number>();
+  // The Inform of one of our CPEs that a connection's last request sent and got the Digest challenge for,
+  // parsed: the CPE sends the same bytes again with its credentials, on the same connection (TR-069 §3.4.2),
+  // so that body is parsed once a session, not twice (issue 15). Only for the next request of that connection, and only for byte-equal bodies: the same
+  // bytes under the same parser give the same message (limits included; the second body is read and decoded
+  // under its own caps as before).
+  const challengedInform = new WeakMap<Socket, { body: Buffer; parsed: ParsedCwmp }>();
   return async (req, res) => {
+    // express computes req.ip anew at each read (the trust-proxy function over X-Forwarded-For and the socket),
+    // and a CWMP message reads it up to ten times (guard, session, refusal, events): pinned once (issue 15).
+    Object.defineProperty(req, 'ip', { value: req.ip, configurable: true, enumerable: true });
+    const kept = challengedInform.get(req.socket);
+    if (kept) challengedInform.delete(req.socket);
     const session = loadSession(deps, req);
     const info: DeviceRequestInfo = { adapter: NAME, deviceId: session?.deviceId ?? null, file: 'cwmp' };
     // An address that is backing off or locked is refused before its body is read.
@@ -70,9 +88,10 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
     const trusted = verified || claimsLarge;
     const maxBytes = trusted ? deps.config.maxBodyBytes : Math.min(deps.config.maxUnauthenticatedBodyBytes, deps.config.maxBodyBytes);
     let parsed: ParsedCwmp;
+    let body: Buffer;
     try {
-      const body = await decodeBody(await readBody(req, maxBytes), req.get('content-encoding'), { maxBytes });
-      parsed = parseCwmp(body, { maxBytes });
+      body = await decodeBody(await readBody(req, maxBytes), req.get('content-encoding'), { maxBytes });
+      parsed = kept?.body.equals(body) ? kept.parsed : parseCwmp(body, { maxBytes });
     } catch (e) {
       if (e instanceof ClientLeft) {
         deps.log.debug({ ip: req.ip, device: info.deviceId, reason: e.message }, 'CWMP client left mid-body');
@@ -85,7 +104,11 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
     } finally {
       if (claimsLarge) unverifiedLarge.delete(slot);
     }
-    if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') return inform(deps, req, res, parsed, parsed.message, checked);
+    if (parsed.kind === 'Message' && parsed.message.kind === 'Inform') {
+      const challenged = inform(deps, req, res, parsed, parsed.message, checked);
+      if (challenged && body.length <= MAX_KEPT_INFORM) challengedInform.set(req.socket, { body, parsed });
+      return;
+    }
     // A stale cookie (session over or expired) is no error: without a session there is nothing to do.
     if (!session) {
       if (parsed.kind === 'Empty') return void res.status(204).end();
@@ -213,8 +236,11 @@ function ours(deps: AcsDeps, id: string): DeviceRecord | undefined {
   return d && deps.core.profiles.get(d.profile)?.adapter === NAME ? d : undefined;
 }
 
-/** Inform always opens a new session, whatever cookie came with it (TR-069 §3.7.1.1). */
-function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: InformMessage, checked?: string): void {
+/**
+ * Inform always opens a new session, whatever cookie came with it (TR-069 §3.7.1.1). True when it answered an
+ * active device's Inform with the Digest challenge: the CPE will send the same Inform again with credentials.
+ */
+function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: InformMessage, checked?: string): boolean {
   const { core, config } = deps;
   const info: DeviceRequestInfo = { adapter: NAME, deviceId: null, file: 'inform' };
   const acs = acsAuth(deps);
@@ -222,7 +248,10 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
     .map((id) => ours(deps, id))
     .find((d) => d !== undefined);
   if (!device && config.unknownCpe === 'pending') device = registerPending(deps, m);
-  if (!device) return core.files.deny(req, res, 401, `unknown CPE ${cpeId(m.deviceId)}`, info, acsChallenge(deps, req, false));
+  if (!device) {
+    core.files.deny(req, res, 401, `unknown CPE ${cpeId(m.deviceId)}`, info, acsChallenge(deps, req, false));
+    return false;
+  }
   const passive = device.status === 'pending';
   // A CPE registered as pending by an older APS has no model yet: its Inform names it.
   if (passive && device.model === null && device.id === cpeId(m.deviceId)) {
@@ -231,14 +260,17 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   }
   const aliases = [...new Set([device.id, m.deviceId.serialNumber, cpeId(m.deviceId)])];
   if (!passive && checked !== undefined && checked !== device.id) {
-    return core.files.deny(req, res, 401, `credentials of ${checked}, Inform claims ${device.id}`, info, acsChallenge(deps, req, false));
+    core.files.deny(req, res, 401, `credentials of ${checked}, Inform claims ${device.id}`, info, acsChallenge(deps, req, false));
+    return false;
   }
   if (!passive && checked === undefined) {
     const d = device;
     // Failures counted per device and address; while either backs off or is locked, nothing is checked.
     const attempt = core.access.attempt(d.id, req.ip);
-    if (attempt.held)
-      return core.files.deny(req, res, 401, `${attempt.held} (Inform claims ${d.id})`, info, acsChallenge(deps, req, false));
+    if (attempt.held) {
+      core.files.deny(req, res, 401, `${attempt.held} (Inform claims ${d.id})`, info, acsChallenge(deps, req, false));
+      return false;
+    }
     const auth = authenticate(req, {
       ...acs,
       nonceCounts: deps.kv,
@@ -246,12 +278,19 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
     });
     attempt.done(auth.ok ? true : auth.checked ? false : null, auth.ok ? undefined : auth.reason);
     // Until it authenticates, the request is nobody's: the event is not filed under the id the body claims.
-    if (!auth.ok)
-      return core.files.deny(req, res, 401, `${auth.reason} (Inform claims ${d.id})`, info, acsChallenge(deps, req, auth.stale));
+    if (!auth.ok) {
+      core.files.deny(req, res, 401, `${auth.reason} (Inform claims ${d.id})`, info, acsChallenge(deps, req, auth.stale));
+      return true;
+    }
   }
   info.deviceId = device.id;
   const report = informReport(m);
-  const token = randomBytes(24).toString('base64url');
+  // 122 random bits from node's pooled generator (randomBytes per session was ~1 % of the server's CPU, issue
+  // 15), written as the 32 characters the cookie takes.
+  const token = randomUUID().replaceAll('-', '');
+  // A fresh random token: no row can hold it yet, so the session's first write need not read SQLite for the
+  // value it goes over (the group commit's compare-and-set base; one statement per session, issue 15).
+  deps.kv.knownAbsent(keys.session(token));
   const session: SessionState = {
     token,
     deviceId: device.id,
@@ -288,6 +327,7 @@ function inform(deps: AcsDeps, req: Request, res: Response, msg: Message, m: Inf
   if (!passive)
     beforeSession(deps, device.id, token, { softwareVersion: report.firmware, bootstrap: events.includes('0 BOOTSTRAP') }, Date.now());
   send(res, { kind: 'InformResponse', maxEnvelopes: 1 }, replyHeader(msg));
+  return false;
 }
 
 /** The ConnectionRequestURL a pending CPE reported first (this one, if it is the first). */

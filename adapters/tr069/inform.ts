@@ -16,26 +16,33 @@ export interface InformReport {
 }
 
 const ROOTS = ['InternetGatewayDevice.', 'Device.'];
-const LEAVES: Array<[keyof InformReport, RegExp]> = [
-  ['firmware', /^DeviceInfo\.SoftwareVersion$/],
-  ['hardwareVersion', /^DeviceInfo\.HardwareVersion$/],
-  ['provisioningCode', /^DeviceInfo\.ProvisioningCode$/],
-  ['connectionRequestUrl', /^ManagementServer\.ConnectionRequestURL$/],
-  ['configVersion', /^DeviceInfo\.VendorConfigFile\.\d+\.Version$/],
-];
+// Exact leaf names by a Map lookup, the numbered VendorConfigFile by its regex: an Inform has tens of
+// parameters, each tested once instead of against every pattern (issue 15, a TR-069 session's Inform).
+const LEAVES = new Map<string, keyof InformReport>([
+  ['DeviceInfo.SoftwareVersion', 'firmware'],
+  ['DeviceInfo.HardwareVersion', 'hardwareVersion'],
+  ['DeviceInfo.ProvisioningCode', 'provisioningCode'],
+  ['ManagementServer.ConnectionRequestURL', 'connectionRequestUrl'],
+]);
+const CONFIG_VERSION = /^DeviceInfo\.VendorConfigFile\.\d+\.Version$/;
 
 export function informReport(inform: InformMessage): InformReport {
   const out: InformReport = { deviceId: inform.deviceId, events: inform.events.map((e) => e.eventCode) };
+  const set = out as unknown as Record<string, string>;
   for (const p of inform.parameterList) {
-    const root = ROOTS.find((r) => p.name.startsWith(r));
-    if (!root) continue;
-    const leaf = p.name.slice(root.length);
-    for (const [key, re] of LEAVES) {
-      // The first VendorConfigFile instance wins: Thomson CPEs keep one (seed 002).
-      if (re.test(leaf) && out[key] === undefined) (out as unknown as Record<string, string>)[key] = p.value.trim();
-    }
+    const leaf = leafOf(p.name);
+    if (leaf === undefined) continue;
+    // The first VendorConfigFile instance wins: Thomson CPEs keep one (seed 002).
+    const key = LEAVES.get(leaf) ?? (CONFIG_VERSION.test(leaf) ? 'configVersion' : undefined);
+    if (key !== undefined && out[key] === undefined) set[key] = p.value.trim();
   }
   return out;
+}
+
+/** The name below its data-model root, undefined under any other root. */
+function leafOf(name: string): string | undefined {
+  for (const root of ROOTS) if (name.startsWith(root)) return name.slice(root.length);
+  return undefined;
 }
 
 /** `OUI-ProductClass-SerialNumber`, the id TR-069 §3.4.4 suggests for a CPE; "-" and spaces are kept as sent. */

@@ -113,6 +113,28 @@ test('OUI keeps its leading zeros; whitespace-only and entity values survive', (
   assert.equal(m.maxEnvelopes, 1);
 });
 
+test("a CPE's stray control character becomes U+FFFD instead of failing the message; line ends read as XML 1.0 says", () => {
+  const values = (decl: string, v: string): string[] => {
+    const m = message(
+      parseCwmp(
+        decl +
+          env(
+            NS12,
+            `<c:Inform><DeviceId><Manufacturer>A</Manufacturer><OUI>001122</OUI><ProductClass>P</ProductClass><SerialNumber>S</SerialNumber></DeviceId>` +
+              `<ParameterList><ParameterValueStruct><Name>X.Y</Name><Value>${v}</Value></ParameterValueStruct></ParameterList></c:Inform>`,
+          ),
+      ),
+    );
+    return m.kind === 'Inform' ? m.parameterList.map((p) => p.value) : [];
+  };
+  assert.deepEqual(values('', 'a\u0001b\u0000c\uFFFFd\uD800e'), ['a\uFFFDb\uFFFDc\uFFFDd\uFFFDe']);
+  assert.deepEqual(values('', '\uD83D\uDE00\t\u0085'), ['\uD83D\uDE00\t\u0085'], 'a surrogate pair, a tab and a C1 control stay');
+  // Declared 1.1 or not, the envelope is read as 1.0 (1.1 would refuse a literal C1 control).
+  assert.deepEqual(values('<?xml version="1.1"?>', 'v\u0090'), ['v\u0090']);
+  // XML 1.0 §2.11: CR LF and a lone CR are read as LF.
+  assert.deepEqual(values('', 'a\r\nb\rc'), ['a\nb\nc']);
+});
+
 test('namespace detected for every CWMP version, whatever the prefixes', () => {
   for (const v of ['1-0', '1-1', '1-2', '1-3', '1-4']) {
     const ns = `urn:dslforum-org:cwmp-${v}`;

@@ -17,6 +17,10 @@ export interface ParseOptions {
 }
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+/** Non-fatal (a stray Latin-1 byte becomes U+FFFD); one decoder for every body (decode() without `stream` keeps no state). */
+const UTF8 = new TextDecoder('utf-8');
+/** Anything but whitespace (the same set as String.prototype.trim): an empty POST has none. */
+const NOT_SPACE = /\S/;
 const CWMP_URN = /^urn:dslforum-org:cwmp-\d+-\d+$/;
 
 /**
@@ -28,9 +32,9 @@ export function parseCwmp(body: string | Uint8Array, options: ParseOptions = {})
   const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength;
   if (size > maxBytes) throw new CwmpParseError('too-large', `body exceeds ${maxBytes} bytes`);
   // Non-fatal decoding: a stray Latin-1 byte in a value becomes U+FFFD instead of failing the session.
-  let text = typeof body === 'string' ? body : new TextDecoder('utf-8').decode(body);
+  let text = typeof body === 'string' ? body : UTF8.decode(body);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (text.trim() === '') return { kind: 'Empty', ns: null, header: {} };
+  if (!NOT_SPACE.test(text)) return { kind: 'Empty', ns: null, header: {} };
 
   const root = parseXmlTree(text, options.maxDepth ?? DEFAULT_MAX_DEPTH);
   if (root.local !== 'Envelope' || root.uri !== SOAP_ENV_NS) {
@@ -43,7 +47,10 @@ export function parseCwmp(body: string | Uint8Array, options: ParseOptions = {})
 
   const rpc = bodyEl.children[0];
   const ns = detectNamespace(root, headerEl, bodyEl, rpc);
-  const ctxBase = { ...(ns ? { ns } : {}), ...(header.id !== undefined ? { id: header.id } : {}) };
+  // Built by assignment, not by spreading optional parts (which showed in the profile, issue 15).
+  const ctxBase: { ns?: CwmpNamespace; id?: string } = {};
+  if (ns) ctxBase.ns = ns;
+  if (header.id !== undefined) ctxBase.id = header.id;
   if (rpc === undefined) {
     // An envelope with an empty Body carries no RPC: treat it like the empty POST.
     return { kind: 'Empty', ns: null, header };
@@ -59,7 +66,8 @@ export function parseCwmp(body: string | Uint8Array, options: ParseOptions = {})
   if (ns === undefined) {
     throw new CwmpParseError('unknown-namespace', 'no known CWMP namespace in the envelope', ctxBase);
   }
-  const ctx: RpcContext = { ...ctxBase, ns, method: rpc.local };
+  const ctx: RpcContext = { ns, method: rpc.local };
+  if (header.id !== undefined) ctx.id = header.id;
   const message = isSoapFault || rpc.local !== 'Fault' ? readRpc(rpc, ctx) : undefined;
   if (message === undefined) {
     throw new CwmpParseError('unknown-method', `method not supported: ${printable(rpc.local)}`, ctx);

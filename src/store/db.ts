@@ -15,16 +15,20 @@ export function isBusyError(e: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
 
+const RESTORE_BUSY_TIMEOUT = `PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`;
+
 /**
  * Runs fn without waiting for another process's write lock: a write the CLI blocks fails at once with
  * SQLITE_BUSY (isBusyError) instead of stalling the event loop, and the caller retries later.
  */
 export function withoutWaiting<T>(db: Db, fn: () => T): T {
-  db.pragma('busy_timeout = 0');
+  // exec, not db.pragma(): the same statement without a Statement object and a result row to build (~2 us
+  // instead of ~14 us the pair; paid by every Digest nonce-count commit, issue 15).
+  db.exec('PRAGMA busy_timeout = 0');
   try {
     return fn();
   } finally {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec(RESTORE_BUSY_TIMEOUT);
   }
 }
 

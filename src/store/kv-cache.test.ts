@@ -136,3 +136,22 @@ test('kv knownAbsent: a made-up key reads as absent without a statement, until a
   await turn();
   assert.equal(ka.get('nonce:n2'), 7, "another connection's commit drops the hint");
 });
+
+test('kv knownAbsent: a write over a made-up key takes the hint as the value it goes over, without reading it', async (t) => {
+  const [a, b] = connections(t, 2) as [Store, Store];
+  const ka = new KvState(a, 'x');
+  const kb = new KvState(b, 'x');
+  await turn();
+  ka.knownAbsent('session:s1'); // a fresh random token (acs.ts): no row can hold it
+  // Contrived, to see that no statement read the row: another connection commits the key in the same turn.
+  kb.set('session:s1', 'theirs');
+  b.state.flushKv();
+  ka.set('session:s1', 'mine');
+  assert.equal(ka.get('session:s1'), 'mine', 'read back at once');
+  a.state.flushKv();
+  await turn();
+  // Had the write read the row, it would have gone over 'theirs'; with the hint's "no row" as its base, the
+  // group commit's compare-and-set sees another connection's commit and lets it win.
+  assert.equal(ka.get('session:s1'), 'theirs');
+  assert.equal(kb.get('session:s1'), 'theirs');
+});

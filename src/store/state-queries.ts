@@ -380,10 +380,11 @@ export class StateQueries {
       return;
     }
     const cache = this.kvCached();
-    // The committed value this write goes over: the cache's, else one primary-key read (most writes follow a read of the same key).
-    const base = this.kvPending.has(k)
-      ? this.kvPending.get(k)!.base
-      : (cache?.get(ns, key, Number.MIN_SAFE_INTEGER) ?? this.kvGet.get(ns, key)?.value ?? null);
+    // The committed value this write goes over: the cache's (null: it knows there is no row), else one primary-key
+    // read (most writes follow a read of the same key; a fresh key was announced with kvKnownAbsent).
+    const pending = this.kvPending.get(k);
+    const cached = pending === undefined ? cache?.get(ns, key, Number.MIN_SAFE_INTEGER) : undefined;
+    const base = pending !== undefined ? pending.base : cached !== undefined ? cached : (this.kvGet.get(ns, key)?.value ?? null);
     this.kvPending.set(k, { ns, key, row, base });
     cache?.wrote(ns, key, row);
     if (this.kvPending.size >= MAX_KV_PENDING) return this.flushKv();

@@ -15,6 +15,7 @@ test('quoted strings: escaped quotes, commas and equals inside quotes, spaces ar
     qop: 'auth',
   });
   assert.deepEqual(params('digest  realm=""'), { realm: '' });
+  assert.deepEqual(params('Digest a="\\\\", b="\\x\\"y\\\\", c="tab\there é"'), { a: '\\', b: 'x"y\\', c: 'tab\there é' });
   assert.equal(parseAuthCredentials('DIGEST realm="r"')?.scheme, 'DIGEST');
 });
 
@@ -57,6 +58,10 @@ test('malformed values give null', () => {
     'Digest realm="a", realm="b"',
     'Digest realm="a"junk',
     'Digest realm="bad\u0001char"',
+    'Digest realm="escaped \\\u0001 control"',
+    'Digest realm="del\u007f"',
+    'Digest realm="ends in a backslash\\',
+    'Digest realm="escaped quote, no end\\"',
     'Digest realm="a",, =b',
     'Digest\trealm="a"',
     'Digest realm=a/b',

@@ -17,7 +17,10 @@ export interface AuthScheme {
 /** Longest header value we look at; Digest credentials are a few hundred bytes. */
 export const MAX_AUTH_HEADER_LENGTH = 8192;
 
-const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+// tchar (RFC 9110 §5.6.2) by character code: a lookup per character, not a regex test on a one-character string
+// (every TR-069 session's Digest header goes through here on both sides, issue 15).
+const TCHAR = new Uint8Array(128);
+for (const ch of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[ch.charCodeAt(0)] = 1;
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*/;
 
 class Cursor {
@@ -33,29 +36,37 @@ class Cursor {
     while (this.peek() === ' ' || this.peek() === '\t') this.i++;
   }
   token(): string {
+    const { s } = this;
     const start = this.i;
-    while (!this.done && TCHAR.test(this.peek())) this.i++;
-    return this.s.slice(start, this.i);
+    let i = start;
+    for (let c = s.charCodeAt(i); c < 128 && TCHAR[c] === 1; c = s.charCodeAt(++i));
+    this.i = i;
+    return s.slice(start, i);
   }
-  /** quoted-string with quoted-pair unescaping (RFC 9110 §5.6.4); undefined if invalid or unterminated. */
+  /**
+   * quoted-string with quoted-pair unescaping (RFC 9110 §5.6.4); undefined if invalid or unterminated (the
+   * position is then undefined too: the caller rewinds). Runs without escapes are sliced, not built by character.
+   */
   quoted(): string | undefined {
     if (this.peek() !== '"') return undefined;
-    this.i++;
+    const { s } = this;
     let out = '';
-    while (!this.done) {
-      const c = this.s.charCodeAt(this.i);
-      const ch = this.s.charAt(this.i++);
-      if (ch === '"') return out;
-      if (ch === '\\') {
-        if (this.done) return undefined;
-        const e = this.s.charCodeAt(this.i);
-        if (e < 0x20 && e !== 0x09) return undefined;
-        if (e === 0x7f) return undefined;
-        out += this.s.charAt(this.i++);
+    let from = this.i + 1;
+    for (let i = from; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0x22) {
+        this.i = i + 1;
+        return out + s.slice(from, i);
+      }
+      if (c === 0x5c) {
+        if (i + 1 >= s.length) return undefined;
+        const e = s.charCodeAt(i + 1);
+        if ((e < 0x20 && e !== 0x09) || e === 0x7f) return undefined;
+        out += s.slice(from, i);
+        from = ++i; // the escaped character starts the next run
         continue;
       }
       if ((c < 0x20 && c !== 0x09) || c === 0x7f) return undefined;
-      out += ch;
     }
     return undefined;
   }

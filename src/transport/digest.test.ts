@@ -57,6 +57,20 @@ test('challenge: qop=auth, MD5, opaque, stateless nonce; stale flag when asked',
   assert.equal(parseAuthCredentials(digestChallenge({ realm: REALM, secretKey: KEY, now: T0, stale: true }))?.params.get('stale'), 'true');
   // Two challenges in the same millisecond still differ (random part).
   assert.notEqual(c, digestChallenge({ realm: REALM, secretKey: KEY, now: T0 }));
+  // So do 2,000 (the random halves come from a pool refilled every 512 nonces), and each is still ours.
+  const nonces = Array.from({ length: 2000 }, () =>
+    parseAuthCredentials(digestChallenge({ realm: REALM, secretKey: KEY, now: T0 }))!.params.get('nonce')!,
+  );
+  assert.equal(new Set(nonces).size, nonces.length);
+  const last = digestAuthorization({
+    challenge: `Digest realm="${REALM}", nonce="${nonces.at(-1)}", qop="auth"`,
+    username: 'cpe-001122-SN1',
+    password: 'pa"ss\\word',
+    method: 'POST',
+    uri: '/tr069',
+    nc: 1,
+  });
+  assert.equal(server(last, { now: T0 }).kind, 'ok');
 });
 
 test('client ↔ server round trip, across "nodes" sharing only the key', () => {
