@@ -52,6 +52,12 @@ describe('Avaya staged rollout: IF $MACADDR branches per phone', () => {
       (r) => r.counts.pending === 0,
     );
 
+  // The preview names the binary each phone is sent to: its own branch's, or its model's.
+  const binaries = async (id: string): Promise<string[]> =>
+    (await api<Array<{ name: string; artifactId?: number }>>(s, 'GET', `/devices/${id}/preview`))
+      .filter((f) => f.artifactId)
+      .map((f) => f.name);
+
   before(async () => {
     s = await startTestServer({
       profilesDir: manualProfiles([PROFILE]),
@@ -142,6 +148,8 @@ describe('Avaya staged rollout: IF $MACADDR branches per phone', () => {
     await aps('device', 'set', PINNED.id, '--pin', `firmware=${newId}`);
     assert.deepEqual(await macLines(), [`IF $MACADDR SEQ ${PINNED.mac} GOTO PHONES_1`]);
     expectDownloads(await bootAll(), { [PINNED.id]: NEW });
+    assert.deepEqual(await binaries(PINNED.id), [NEW]);
+    assert.deepEqual(await binaries(FLOOR[0]!.id), [OLD]);
   });
 
   it("a group's release policy reaches its phone with a MAC; the one without a MAC follows its model", async () => {
@@ -153,5 +161,7 @@ describe('Avaya staged rollout: IF $MACADDR branches per phone', () => {
     );
     expectDownloads(await bootAll(), { [LAB.id]: NEW });
     assert.equal((await boot(NO_MAC)).running, OLD);
+    assert.deepEqual(await binaries(NO_MAC.id), [OLD]);
+    assert.deepEqual(await binaries(LAB.id), [NEW]);
   });
 });
