@@ -116,7 +116,7 @@ function phoneImages(
 /** The branch a phone of this model takes: the first naming its $MODEL4 (the model's first 4 characters: J179, 9608). */
 function branchFor(branches: readonly Image[], model: string): Image | undefined {
   const m4 = model.slice(0, 4).toLowerCase();
-  return branches.find((b) => b.model.toLowerCase() === m4) ?? branches.find((b) => b.model.toLowerCase() === model.toLowerCase());
+  return branches.find((b) => b.model.toLowerCase() === m4);
 }
 
 /** The binaries the upgrade script sends this phone to: its own target with a MAC, else its model's branch. */
