@@ -246,12 +246,6 @@ export interface RolloutHealth {
   versionOf?: (a: ArtifactRecord) => string | undefined;
   /** Whether a recorded event is about the device's change to `a` (default: the event names artifact `a`). */
   concerns?: (e: EventRecord, a: ArtifactRecord) => boolean;
-  /**
-   * `model`: devices fetch firmware through files shared by every device of a model (no per-device
-   * target can reach them), so a rollout to them is one 100 % stage that releases the artifact, and an
-   * abort withdraws it. Default `device`.
-   */
-  scope?: 'device' | 'model';
 }
 
 export interface Adapter<C = unknown> {

@@ -74,13 +74,6 @@ describe('across device families', () => {
 
   it('settings a device could never use are refused when written', async () => {
     const { fails } = apsCli({ ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' });
-    const fw = await s.core.catalog.addBuffer(Buffer.from('96x1 image'), {
-      kind: 'firmware',
-      profile: 'avaya-96x1',
-      version: '7.1.0',
-      filename: 'S96x1_SIP_R7_1_0.bin',
-    });
-    await fails(['device', 'set', 'desk-a', '--pin', `firmware=${fw.id}`], /cannot be pinned per phone/);
     // A hash cannot give back the clear password a Digest protocol needs.
     await fails(['device', 'set', 'SHARED-ID', '--profile', 'thomson-tr069'], /needs the clear password; give --password again/);
   });

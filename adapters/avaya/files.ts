@@ -24,7 +24,7 @@ export const NAME = 'avaya';
 const SHARED = '*avaya';
 
 /** The core services the files need (a subset of AdapterContext). */
-export type FilesCore = Pick<AdapterServices, 'catalog' | 'devices' | 'profiles' | 'rendered' | 'urls' | 'state'>;
+export type FilesCore = Pick<AdapterServices, 'catalog' | 'devices' | 'profiles' | 'rendered' | 'urls' | 'state' | 'windows'>;
 
 export function avayaProfiles(core: Pick<AdapterServices, 'profiles'>): Profile[] {
   return core.profiles
@@ -45,29 +45,87 @@ export function scriptNames(core: Pick<AdapterServices, 'profiles'>): string[] {
   return [...names];
 }
 
-interface Image {
-  model: string;
+/** What the catalog chooses a target for: a device, or a model as a new phone of it sees it. */
+type TargetSubject = Parameters<AdapterServices['catalog']['target']>[0];
+
+interface Binaries {
   firmware: ArtifactRecord;
   companions: Array<{ param: string; artifact: ArtifactRecord }>;
 }
 
+interface Image extends Binaries {
+  model: string;
+}
+
+/**
+ * The firmware and companions the catalog gives a subject (a device, or a model as a new phone of it sees
+ * it): pins, rollout stage, release policy and maintenance window all come through the same reader.
+ */
+function binariesOf(core: FilesCore, p: Profile, subject: TargetSubject): Binaries | undefined {
+  const firmware = core.catalog.target(subject, 'firmware');
+  if (!firmware) return undefined;
+  const companions: Binaries['companions'] = [];
+  for (const [param, role] of Object.entries(profileSettings(p).companions)) {
+    const a = core.catalog.target(subject, 'aux', role);
+    if (a) companions.push({ param, artifact: a });
+  }
+  return { firmware, companions };
+}
+
 /** The firmware target of each model of a profile: what a phone of that model, in no group, should run. */
 function images(core: FilesCore, p: Profile): Image[] {
-  const { companions } = profileSettings(p);
   const out: Image[] = [];
   for (const model of p.models) {
-    // Shared files cannot see a phone's group or pins: the target is the model's, as for a new phone.
-    const subject = { id: SHARED, profile: p.name, model, group: null, pins: {} };
-    const firmware = core.catalog.target(subject, 'firmware');
-    if (!firmware) continue;
-    const extra: Image['companions'] = [];
-    for (const [param, role] of Object.entries(companions)) {
-      const a = core.catalog.target(subject, 'aux', role);
-      if (a) extra.push({ param, artifact: a });
-    }
-    out.push({ model, firmware, companions: extra });
+    // The model branch is what a phone gets when no IF $MACADDR line names it: the target of a new phone.
+    const b = binariesOf(core, p, { id: SHARED, profile: p.name, model, group: null, pins: {} });
+    if (b) out.push({ model, ...b });
   }
   return out;
+}
+
+function sameBinaries(a: Binaries, b: Binaries): boolean {
+  const ids = (x: Binaries): string => [x.firmware.id, ...x.companions.map((c) => `${c.param}=${c.artifact.id}`)].join(',');
+  return ids(a) === ids(b);
+}
+
+/**
+ * The phones of these profiles whose own target differs from the model branch they would take: each gets
+ * an IF $MACADDR line (render.ts). A phone without a MAC or a model cannot be told apart in the script and
+ * follows its model; so does one the catalog gives nothing (e.g. outside its window, holding nothing).
+ */
+function phoneImages(
+  core: FilesCore,
+  devices: readonly DeviceRecord[],
+  profiles: readonly Profile[],
+  branches: readonly Image[],
+): Array<{ mac: string } & Binaries> {
+  const byName = new Map(profiles.map((p) => [p.name, p]));
+  const out: Array<{ mac: string } & Binaries> = [];
+  for (const d of devices) {
+    const p = byName.get(d.profile);
+    if (!p || !d.mac || !d.model) continue;
+    const own = binariesOf(core, p, d);
+    if (!own) continue;
+    const branch = branchFor(branches, d.model);
+    if (branch && sameBinaries(own, branch)) continue;
+    out.push({ mac: d.mac, ...own });
+  }
+  return out;
+}
+
+/** The branch a phone of this model takes: the first naming its $MODEL4 (the model's first 4 characters: J179, 9608). */
+function branchFor(branches: readonly Image[], model: string): Image | undefined {
+  const m4 = model.slice(0, 4).toLowerCase();
+  return branches.find((b) => b.model.toLowerCase() === m4);
+}
+
+/** The binaries the upgrade script sends this phone to: its own target with a MAC, else its model's branch. */
+export function phoneBinaries(core: FilesCore, device: DeviceRecord): ArtifactRecord[] {
+  const p = core.profiles.require(device.profile);
+  const own = device.mac && device.model ? binariesOf(core, p, device) : undefined;
+  const branches = (): Image[] => avayaProfiles(core).flatMap((q) => images(core, q));
+  const b = own ?? (device.model ? branchFor(branches(), device.model) : undefined);
+  return b ? [b.firmware, ...b.companions.map((c) => c.artifact)] : [];
 }
 
 const CLAIM = 'binary-name:';
@@ -77,7 +135,7 @@ const CLAIM = 'binary-name:';
  * under a file name keep it; other bytes under the same name get their hash in it. The claims live in the
  * adapter's state, so they survive restarts and are the same on every node.
  */
-function servedName(core: FilesCore, a: ArtifactRecord): string {
+export function servedName(core: FilesCore, a: ArtifactRecord): string {
   const key = CLAIM + a.filename.toLowerCase();
   let owner = core.state.get<string>(key);
   if (owner === undefined) {
@@ -93,32 +151,90 @@ function profilesKey(core: FilesCore): string {
     .join(',');
 }
 
-/** The binaries phones may fetch now (current targets), by lower-case served name. */
-export function currentBinaries(core: FilesCore): Map<string, { name: string; artifact: ArtifactRecord }> {
-  const out = new Map<string, { name: string; artifact: ArtifactRecord }>();
-  for (const p of avayaProfiles(core)) {
-    for (const img of images(core, p)) {
-      for (const a of [img.firmware, ...img.companions.map((c) => c.artifact)]) {
-        const name = servedName(core, a);
-        out.set(name.toLowerCase(), { name, artifact: a });
-      }
-    }
+type Served = Map<string, { name: string; artifact: ArtifactRecord }>;
+
+/** The binaries a rendered script names, by the bytes the rendered-files cache hands out (one plan per render). */
+const scriptBinaries = new WeakMap<Buffer, Served>();
+
+/**
+ * The (profile, group) pairs of the adapter's phones as the last script render saw them, per services
+ * object: their window's open flag goes into the cache key, so a group window that opens or closes re-renders the script
+ * (the store generation does not move with the clock). A membership change moves the generation anyway.
+ */
+const windowSubjects = new WeakMap<object, Array<{ profile: string; group: string | null }>>();
+
+function windowKey(core: FilesCore): string {
+  return (windowSubjects.get(core) ?? []).map((s) => (core.windows.of(s)?.open ? '1' : '0')).join('');
+}
+
+function add(out: Served, core: FilesCore, b: Binaries): void {
+  for (const a of [b.firmware, ...b.companions.map((c) => c.artifact)]) {
+    const name = servedName(core, a);
+    out.set(name.toLowerCase(), { name, artifact: a });
   }
+}
+
+/** The binaries of the models' branches (what a phone no IF $MACADDR line names may fetch), by lower-case served name. */
+export function currentBinaries(core: FilesCore): Served {
+  const out: Served = new Map();
+  for (const p of avayaProfiles(core)) for (const img of images(core, p)) add(out, core, img);
   return out;
 }
 
-/** One upgrade script: the branches of every profile that lists this name in upgradeScripts. */
+/**
+ * A binary phones may fetch now, by lower-case served name: a model branch's, else one an upgrade script
+ * names for some phones (read from the cached scripts: no scan of the devices per request).
+ */
+export function servedBinary(core: FilesCore, lower: string): { name: string; artifact: ArtifactRecord } | undefined {
+  const found = currentBinaries(core).get(lower);
+  if (found) return found;
+  for (const p of avayaProfiles(core)) {
+    for (const s of profileSettings(p).upgradeScripts) {
+      let f: RenderedFile;
+      try {
+        f = upgradeScript(core, s);
+      } catch {
+        continue; // a script that cannot be rendered names nothing (its request gets the 500)
+      }
+      const hit = scriptBinaries.get(f.bytes)?.get(lower);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * One upgrade script: the branches of every profile that lists this name in upgradeScripts, and before them
+ * an IF $MACADDR line for each of their phones whose own target differs from its model's. Rendered once per
+ * store generation (device, group, artifact and rollout writes move it): one scan of the devices per change.
+ */
 export function upgradeScript(core: FilesCore, scriptName: string): RenderedFile {
-  return core.rendered.get(SHARED, `script:${scriptName}`, profilesKey(core), () => {
-    const models = avayaProfiles(core)
-      .filter((p) => profileSettings(p).upgradeScripts.includes(scriptName))
-      .flatMap((p) => images(core, p))
-      .map((img) => ({
-        model: img.model,
-        appname: servedName(core, img.firmware),
-        companions: img.companions.map((c) => ({ param: c.param, file: servedName(core, c.artifact) })),
-      }));
-    return renderUpgradeScript({ scriptName, models, settingsFile: SETTINGS_FILE });
+  return core.rendered.get(SHARED, `script:${scriptName}`, `${profilesKey(core)}|${windowKey(core)}`, () => {
+    const profiles = avayaProfiles(core).filter((p) => profileSettings(p).upgradeScripts.includes(scriptName));
+    const branches = profiles.flatMap((p) => images(core, p));
+    const devices = core.devices.list();
+    const phones = phoneImages(core, devices, profiles, branches);
+    const served: Served = new Map();
+    for (const b of [...branches, ...phones]) add(served, core, b);
+    // Every script's render sees the same devices (the adapter's), so each leaves the same pairs behind.
+    const subjects = new Map<string, { profile: string; group: string | null }>();
+    for (const d of devices) subjects.set(`${d.profile}\0${d.group ?? ''}`, { profile: d.profile, group: d.group });
+    windowSubjects.set(
+      core,
+      [...subjects.keys()].sort().map((k) => subjects.get(k)!),
+    );
+    const image = (b: Binaries): { appname: string; companions: Array<{ param: string; file: string }> } => ({
+      appname: servedName(core, b.firmware),
+      companions: b.companions.map((c) => ({ param: c.param, file: servedName(core, c.artifact) })),
+    });
+    const bytes = renderUpgradeScript({
+      scriptName,
+      models: branches.map((b) => ({ model: b.model, ...image(b) })),
+      phones: phones.map((p) => ({ mac: p.mac, ...image(p) })),
+      settingsFile: SETTINGS_FILE,
+    });
+    scriptBinaries.set(bytes, served);
+    return bytes;
   });
 }
 

@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { isApsError, type AdapterContext, type DeviceRequestInfo, type RenderedFile } from '../../src/adapter-api.ts';
 import { mayHaveSecrets } from './access.ts';
 import { registerBackups } from './backup.ts';
-import { currentBinaries, NAME, phoneFile, scriptNames, settingsFile, upgradeScript } from './files.ts';
+import { NAME, servedBinary, phoneFile, scriptNames, settingsFile, upgradeScript } from './files.ts';
 import { identifyPhone, PHONE_POLICY, macOfPhoneFile, parseAvayaUserAgent, phoneAt, rememberAddress, reportAgent } from './identify.ts';
 import { SETTINGS_ALIASES, type AvayaConfig } from './settings.ts';
 
@@ -28,12 +28,15 @@ function rendered(ctx: Ctx, req: Request, res: Response, info: DeviceRequestInfo
 /**
  * Shared files name no phone: the phone last identified at this address is recorded, for the fleet view
  * only (never for access). Behind NAT several phones share an address, so a User-Agent naming another
- * model than that phone's is attributed to nobody.
+ * model, or another release than that phone last reported, is attributed to nobody: a rollout judges each
+ * phone by the release it reports, and another phone's must never stand for it.
  */
 function attribute(ctx: Ctx, req: Request, file: string): DeviceRequestInfo {
   let d = phoneAt(ctx, req.ip);
-  const model = parseAvayaUserAgent(req.get('user-agent'))?.model;
-  if (d && model && d.model && model.toLowerCase() !== d.model.toLowerCase()) d = undefined;
+  const agent = parseAvayaUserAgent(req.get('user-agent'));
+  if (d && agent?.model && d.model && agent.model.toLowerCase() !== d.model.toLowerCase()) d = undefined;
+  const reported = d ? ctx.devices.state(d.id)?.reported.firmware : undefined;
+  if (d && agent?.firmware && typeof reported === 'string' && agent.firmware !== reported) d = undefined;
   if (d) reportAgent(ctx, d.id, req.ip, req.get('user-agent'));
   return { adapter: NAME, deviceId: d?.id ?? null, file };
 }
@@ -89,7 +92,7 @@ export function registerHttp(ctx: Ctx): void {
       if (f) await ctx.files.sendRendered(req, res, f, info, TEXT);
       return;
     }
-    const binary = currentBinaries(ctx).get(lower);
+    const binary = servedBinary(ctx, lower);
     if (binary) {
       const info = attribute(ctx, req, binary.artifact.kind === 'firmware' ? 'firmware' : `aux:${binary.artifact.role}`);
       await ctx.files.sendArtifact(req, res, binary.artifact, info);

@@ -4,7 +4,6 @@
 // protocols.md §(b) and its "Verified additions".
 import {
   deviceVars,
-  ApsError,
   defineAdapter,
   type AdapterContext,
   type AdapterServices,
@@ -13,7 +12,7 @@ import {
 } from '../../src/adapter-api.ts';
 import { avayaCommands } from './commands.ts';
 import { releaseOfImage } from './identify.ts';
-import { avayaProfiles, currentBinaries, NAME, phoneFile, profileSettings, settingsFile, upgradeScript } from './files.ts';
+import { avayaProfiles, NAME, phoneBinaries, phoneFile, profileSettings, servedName, settingsFile, upgradeScript } from './files.ts';
 import { registerHttp } from './http.ts';
 import { configSchema, profileSchema, SETTINGS_FILE, type AvayaConfig } from './settings.ts';
 import { avayaSetup } from './setup.ts';
@@ -54,10 +53,9 @@ function preview(device: DeviceRecord, core: AdapterServices): PreviewFile[] {
   for (const s of scripts) out.push(text(s, upgradeScript(core, s)));
   out.push(text(SETTINGS_FILE, settingsFile(core)));
   if (device.mac) out.push(text(`${device.mac}.txt`, phoneFile(core, device, true)));
-  for (const b of currentBinaries(core).values()) {
-    const a = b.artifact;
-    if (a.profile !== device.profile || (a.models.length > 0 && (!device.model || !a.models.includes(device.model)))) continue;
-    out.push({ name: b.name, contentType: 'application/octet-stream', artifactId: a.id, md5: a.md5, size: a.size });
+  // The binaries this phone is sent to: its own branch of the script when it has one, else its model's.
+  for (const a of phoneBinaries(core, device)) {
+    out.push({ name: servedName(core, a), contentType: 'application/octet-stream', artifactId: a.id, md5: a.md5, size: a.size });
   }
   return out;
 }
@@ -71,20 +69,10 @@ export const avayaAdapter = defineAdapter<AvayaConfig>({
   credentials: 'hash',
   // Firmware by APPNAME, companions (JEM24_APPNAME…) as aux artifacts whose roles each profile names.
   slots: [{ kind: 'firmware' }, { kind: 'aux', roles: 'any' }],
-  // The upgrade script is one file per family, the same for every phone of a model: a per-phone firmware
-  // pin could never reach the phone, so it is refused rather than shown as a target it will not get.
-  validateDevice(d) {
-    const pinned = Object.keys(d.pins).filter((k) => k === 'firmware' || k.startsWith('aux'));
-    if (pinned.length > 0) {
-      throw new ApsError(
-        'bad_request',
-        `Avaya device ${d.id}: ${pinned.join(', ')} cannot be pinned per phone: the upgrade script names one binary per model, the profile's newest`,
-      );
-    }
-  },
-  // The User-Agent carries the release it runs. The upgrade script is shared by a model's phones, so a
-  // rollout to them is one 100 % stage.
-  rolloutHealth: { reports: 'version', versionOf: releaseOfImage, scope: 'model' },
+  // The User-Agent carries the release it runs. Each phone whose own target differs from its model's (a
+  // rollout stage, a pin, its group's release policy) gets an IF $MACADDR branch in the upgrade script, so
+  // rollouts are staged per phone like any other family's.
+  rolloutHealth: { reports: 'version', versionOf: releaseOfImage },
   register,
   setup: (device, core) => avayaSetup(device, core),
   preview,

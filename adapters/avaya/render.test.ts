@@ -76,6 +76,56 @@ describe('upgrade script', () => {
   });
 });
 
+describe('upgrade script with phones of their own (IF $MACADDR)', () => {
+  const next = { appname: 'FW_S_J179_R4_2_0_0_3.bin', companions: [{ param: 'JEM24_APPNAME', file: 'FW_JEM24_R1_0_1_0_23.bin' }] };
+  const input = {
+    scriptName: 'J100Supgrade.txt',
+    settingsFile: '46xxsettings.txt',
+    models: [
+      { model: 'J129', appname: 'FW_S_J129_R4_1_1_0_7.bin', companions: [] },
+      { model: 'J179', appname: 'FW_S_J179_R4_1_1_0_7.bin', companions: [{ param: 'JEM24_APPNAME', file: 'FW_JEM24_R1_0_1_0_23.bin' }] },
+    ],
+    // Two J179s in a rollout stage share one section; a J129 pinned back to an older image has its own.
+    phones: [
+      { mac: 'c81fea9b650d', ...next },
+      { mac: '00e0bb0096a1', appname: 'FW_S_J129_R4_0_0_0_1.bin', companions: [] },
+      { mac: '00e0bb0096a0', ...next },
+    ],
+  };
+  const script = renderUpgradeScript(input);
+  const run = (mac: string, model: string): ReturnType<typeof runScript> =>
+    runScript(script.toString('utf8'), { phone: { MODEL4: model, MACADDR: mac }, load: async () => null });
+
+  test('one IF per phone before the $MODEL4 branches, one section per binary set: golden', () => {
+    golden('J100Supgrade-phones.golden.txt', script);
+    const lines = script.toString('utf8').split('\n');
+    const ifs = lines.filter((l) => l.startsWith('IF '));
+    assert.deepEqual(ifs.slice(0, 3), [
+      'IF $MACADDR SEQ 00e0bb0096a0 GOTO PHONES_1',
+      'IF $MACADDR SEQ 00e0bb0096a1 GOTO PHONES_2',
+      'IF $MACADDR SEQ c81fea9b650d GOTO PHONES_1',
+    ]);
+    assert.ok(ifs.slice(3).every((l) => l.startsWith('IF $MODEL4 SEQ ')));
+    assert.equal(lines.filter((l) => l.startsWith('# PHONES_')).length, 2);
+  });
+
+  test("in the interpreter a named phone takes its own binaries, every other phone its model's", async () => {
+    assert.equal((await run('c81fea9b650d', 'J179')).settings.APPNAME, next.appname);
+    assert.equal((await run('00e0bb0096a0', 'J179')).settings.JEM24_APPNAME, 'FW_JEM24_R1_0_1_0_23.bin');
+    assert.equal((await run('00e0bb0096a1', 'J129')).settings.APPNAME, 'FW_S_J129_R4_0_0_0_1.bin');
+    assert.equal((await run('00e0bb0096ff', 'J179')).settings.APPNAME, 'FW_S_J179_R4_1_1_0_7.bin');
+    assert.equal((await run('00e0bb0096ff', 'J129')).settings.APPNAME, 'FW_S_J129_R4_1_1_0_7.bin');
+  });
+
+  test('without phones the script is the one of the models alone; a MAC that is not 12 lower-case hex digits is refused', () => {
+    assert.ok(renderUpgradeScript({ ...input, phones: [] }).equals(j100));
+    assert.throws(
+      () => renderUpgradeScript({ ...input, phones: [{ mac: 'C8:1F:EA:9B:65:0D', ...next }] }),
+      (e: unknown) => isApsError(e) && /not a \$MACADDR value/.test(e.message),
+    );
+  });
+});
+
 describe('46xxsettings.txt', () => {
   const out = renderSettings(site);
   test('profiles by $MODEL4, groups by $GROUP, GET $MACADDR.txt last; quoting: golden', () => {

@@ -1,7 +1,9 @@
 // Pure renderers for the files an Avaya deskphone reads (seed 004, 16CC chapter 7 "General Download
 // Process"; protocols.md §(b) "File chain", "Script / settings language", "Upgrade and APPNAME logic"):
-//   - the family upgrade script: one IF $MODEL4 SEQ <model> GOTO <tag> per model with a firmware target,
-//     SET APPNAME (and companion names such as JEM24_APPNAME), GOTO GETSET, # GETSET, GET 46xxsettings.txt;
+//   - the family upgrade script: first one IF $MACADDR SEQ <mac> GOTO <tag> per phone whose own target differs
+//     from its model's (phones of the same binaries share a tag), then one IF $MODEL4 SEQ <model> GOTO <tag>
+//     per model with a firmware target, SET APPNAME (and companion names such as JEM24_APPNAME), GOTO GETSET,
+//     # GETSET, GET 46xxsettings.txt;
 //   - 46xxsettings.txt: profile parameters per model, group parameters per IF $GROUP SEQ n, GET $MACADDR.txt;
 //   - a phone's own $MACADDR.txt.
 // Only documented statements are written: SET, GET, GOTO, IF … SEQ … GOTO, "# TAG", and "##" comments.
@@ -43,10 +45,18 @@ export interface ModelImage {
   companions: Array<{ param: string; file: string }>;
 }
 
+/** The binaries one phone gets instead of its model's (a pin, a rollout stage, its group's release policy…). */
+export interface PhoneImage extends Omit<ModelImage, 'model'> {
+  /** The phone's $MACADDR: 12 lower-case hex digits, as the phone compares it. */
+  mac: string;
+}
+
 export interface UpgradeScriptInput {
   /** The name the phones request, written into the header comment. */
   scriptName: string;
   models: ModelImage[];
+  /** Phones whose own target differs from their model's; each gets an IF $MACADDR line before the model branches. */
+  phones?: PhoneImage[];
   /** The settings file GET last. */
   settingsFile: string;
 }
@@ -61,11 +71,31 @@ export function renderUpgradeScript(input: UpgradeScriptInput): Buffer {
     seen.add(key);
     return true;
   });
+  // Phones with the same binaries share one section: the script grows by one IF line per phone, not a section.
+  const sections = new Map<string, { tag: string; image: Omit<ModelImage, 'model'>; macs: string[] }>();
+  const macs = new Set<string>();
+  for (const p of [...(input.phones ?? [])].sort((a, b) => a.mac.localeCompare(b.mac))) {
+    if (!/^[0-9a-f]{12}$/.test(p.mac)) throw new ApsError('bad_request', `${input.scriptName}: "${p.mac}" is not a $MACADDR value`);
+    if (macs.has(p.mac)) continue; // the first IF for a MAC is the one the phone follows
+    macs.add(p.mac);
+    const key = [p.appname, ...p.companions.map((c) => `${c.param}=${c.file}`)].join('\n');
+    let s = sections.get(key);
+    if (!s) sections.set(key, (s = { tag: `PHONES_${sections.size + 1}`, image: p, macs: [] }));
+    s.macs.push(p.mac);
+    lines.push(`IF $MACADDR SEQ ${p.mac} GOTO ${s.tag}`);
+  }
   for (const m of models) {
     checkModel(m.model, input.scriptName);
     lines.push(`IF $MODEL4 SEQ ${m.model} GOTO ${tagOf('APP', m.model)}`);
   }
   lines.push('GOTO GETSET');
+  for (const s of sections.values()) {
+    const where = `phones ${s.macs.join(', ')}`;
+    lines.push('', `# ${s.tag}`, `## ${s.macs.length} phone(s) whose own target differs from their model's`);
+    lines.push(setLine({ name: 'APPNAME', value: s.image.appname, source: `${where} APPNAME` }));
+    for (const c of s.image.companions) lines.push(setLine({ name: c.param, value: c.file, source: `${where} ${c.param}` }));
+    lines.push('GOTO GETSET');
+  }
   for (const m of models) {
     lines.push('', `# ${tagOf('APP', m.model)}`, setLine({ name: 'APPNAME', value: m.appname, source: `model ${m.model} APPNAME` }));
     for (const c of m.companions) lines.push(setLine({ name: c.param, value: c.file, source: `model ${m.model} ${c.param}` }));

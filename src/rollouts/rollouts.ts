@@ -67,12 +67,6 @@ export function startRollout(core: RolloutCore, input: StartRolloutInput, who: s
   const groups = [...new Set(input.groups ?? [])].sort();
   for (const g of groups) if (!core.devices.group(g)) throw new ApsError('not_found', `no group ${g}`);
   const slot = slotKey(a.kind, a.role);
-  const shared = core.adapterOf(a.profile).rolloutHealth?.scope === 'model';
-  if (shared && (stages.length !== 1 || groups.length > 0))
-    throw new ApsError(
-      'bad_request',
-      `profile ${a.profile}'s devices fetch firmware through files shared by every device of a model: a rollout to them is one stage of the whole profile (--stages 100, no --group)`,
-    );
   const r = core.store.transaction(() => {
     const busy = core.store.rollouts.list(ACTIVE).find((x) => x.profile === a.profile && x.slot === slot);
     if (busy)
@@ -102,8 +96,6 @@ export function startRollout(core: RolloutCore, input: StartRolloutInput, who: s
       stageAt: at,
     });
     const n = assignStage(core, rec, a, at);
-    // Shared files see no device: the artifact reaches them only as released (withdrawn again by abort).
-    if (shared) core.store.rollouts.release(a.id, `rollout ${rec.id}`, at);
     transition(
       core,
       rec,
@@ -188,6 +180,8 @@ function abort(core: RolloutCore, id: number, reason: string): Rollout {
     if (!ACTIVE.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}`);
     const at = new Date().toISOString();
     core.store.rollouts.update(id, { state: 'aborted', reason }, at);
+    // Rollouts started before every adapter's were staged per device (Avaya's were one stage that released
+    // the artifact at start) may still hold a release of their own: it goes with the abort.
     core.store.rollouts.withdraw(r.artifactId, `rollout ${id}`);
     const n = core.store.rollouts.devices(id).length;
     transition(core, r, `${reason}: its ${n} devices return to their previous target`);

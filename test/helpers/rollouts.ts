@@ -74,7 +74,7 @@ export interface StageToSuccess {
   devices: readonly string[];
   /** One poll (boot, check, session) of one device. */
   poll: (deviceId: string) => Promise<void>;
-  /** Default 50,100; a `model`-scoped adapter takes 100. */
+  /** Default 50,100. */
   stages?: string;
   /** Promote by itself (then the first stage's selection is not checked: stage 2 may follow at once). */
   autoPromote?: boolean;
