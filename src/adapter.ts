@@ -246,6 +246,12 @@ export interface RolloutHealth {
   versionOf?: (a: ArtifactRecord) => string | undefined;
   /** Whether a recorded event is about the device's change to `a` (default: the event names artifact `a`). */
   concerns?: (e: EventRecord, a: ArtifactRecord) => boolean;
+  /**
+   * Whether a target of the device's own can reach it (default: yes). One that cannot (e.g. a phone the
+   * shared script cannot name) is left out of the stages, so it neither waits for a change that never comes
+   * nor fails the rollout; it gets the artifact when the rollout releases it.
+   */
+  reachable?: (d: DeviceRecord) => boolean;
 }
 
 export interface Adapter<C = unknown> {

@@ -3,6 +3,7 @@
 // Spec: seed 004 (Avaya Agent Deskphone 16CC admin guide, chapter 7 "General Download Process");
 // protocols.md §(b) and its "Verified additions".
 import {
+  ApsError,
   deviceVars,
   defineAdapter,
   type AdapterContext,
@@ -72,7 +73,18 @@ export const avayaAdapter = defineAdapter<AvayaConfig>({
   // The User-Agent carries the release it runs. Each phone whose own target differs from its model's (a
   // rollout stage, a pin, its group's release policy) gets an IF $MACADDR branch in the upgrade script, so
   // rollouts are staged per phone like any other family's.
-  rolloutHealth: { reports: 'version', versionOf: releaseOfImage },
+  rolloutHealth: { reports: 'version', versionOf: releaseOfImage, reachable: (d) => d.mac !== null && d.model !== null },
+  // A phone's own binaries reach it only through its IF $MACADDR branch: a firmware pin on a phone APS cannot
+  // name would never arrive, so it is refused rather than shown as a target the phone will not get.
+  validateDevice(d) {
+    const pinned = Object.keys(d.pins).filter((k) => k === 'firmware' || k.startsWith('aux'));
+    if (pinned.length > 0 && !d.mac) {
+      throw new ApsError(
+        'bad_request',
+        `Avaya device ${d.id}: ${pinned.join(', ')} pinned, but the device has no MAC (--mac): the upgrade script names a phone's own binaries by $MACADDR`,
+      );
+    }
+  },
   register,
   setup: (device, core) => avayaSetup(device, core),
   preview,

@@ -164,4 +164,21 @@ describe('Avaya staged rollout: IF $MACADDR branches per phone', () => {
     assert.deepEqual(await binaries(NO_MAC.id), [OLD]);
     assert.deepEqual(await binaries(LAB.id), [NEW]);
   });
+
+  it('a rollout leaves out a phone with no MAC: no branch could reach it, so it neither waits nor fails', async () => {
+    s.core.devices.upsertGroup({ name: 'mixed', vars: {}, pins: {} });
+    for (const id of [NO_MAC.id, FLOOR[0]!.id]) s.core.devices.upsert({ id, group: 'mixed' });
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: newId, stages: '100', groups: ['mixed'], timeout: 60 });
+    assert.deepEqual(
+      (await rolloutOf(s, r.id)).devices.map((d) => d.deviceId),
+      [FLOOR[0]!.id],
+    );
+    await api(s, 'POST', `/rollouts/${r.id}/abort`);
+  });
+
+  it('a firmware pin on a device with no MAC is refused: no branch could carry it', async () => {
+    const { fails } = apsCli({ ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'silent' });
+    await fails(['device', 'set', NO_MAC.id, '--pin', `firmware=${newId}`], /has no MAC \(--mac\)/);
+    assert.deepEqual(s.core.devices.get(NO_MAC.id)?.pins, {}, 'nothing written');
+  });
 });

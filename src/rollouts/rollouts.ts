@@ -283,11 +283,13 @@ function evaluateOne(core: RolloutCore, id: number, now: number, watch: Set<stri
 
 /** The devices a rollout may select: the artifact's profile and groups, `release: manual`, not pinned in the slot. */
 function eligible(core: RolloutCore, r: Pick<RolloutRecord, 'profile' | 'slot' | 'groups'>, a: ArtifactRecord): DeviceRecord[] {
+  const reachable = core.adapterOf(r.profile).rolloutHealth?.reachable ?? ((): boolean => true);
   return core.devices
     .list()
     .filter(
       (d) =>
         d.profile === r.profile &&
+        reachable(d) &&
         d.status === 'active' &&
         fits(a, d) &&
         (r.groups.length === 0 || (d.group !== null && r.groups.includes(d.group))) &&
