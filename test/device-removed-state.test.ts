@@ -3,24 +3,17 @@
 // the removal happens in the server or in another process (the CLI).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ADAPTERS } from '../adapters/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { openCore, type Core } from '../src/core.ts';
+import type { Core } from '../src/core.ts';
 import { removeDevice } from '../src/devices/remove-device.ts';
-import { createLogger } from '../src/log.ts';
 import { openStore, type Store } from '../src/store/index.ts';
 import { tempDir } from './helpers/server.ts';
-import { NIGHTLY, TestClock, profilesWith } from './helpers/windows.ts';
+import { NIGHTLY, TestClock, openTestCore } from './helpers/windows.ts';
 
 function setUp(t: { after(fn: () => void): void }): { core: Core; cli: Store; clock: TestClock; cliDb: { exec(s: string): void } } {
   const clock = new TestClock();
   clock.set('2026-01-13T12:00:00Z');
   const dataDir = tempDir();
-  const config = loadConfig({
-    env: {},
-    overrides: { dataDir, logLevel: 'silent', profilesDir: profilesWith({ vop: { window: NIGHTLY } }) },
-  });
-  const core = openCore(config, ADAPTERS, createLogger('silent'), { clock });
+  const core = openTestCore({ dataDir, profiles: { vop: { window: NIGHTLY } }, clock });
   const cli = openStore(dataDir); // another process's connection, as `aps device rm` has
   t.after(() => {
     cli.close();

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ADAPTERS } from '../adapters/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { openCore, type Core } from '../src/core.ts';
-import { createLogger } from '../src/log.ts';
-import { tempDir } from './helpers/server.ts';
-import { NIGHTLY, TestClock, profilesWith } from './helpers/windows.ts';
+import type { Core } from '../src/core.ts';
+import { NIGHTLY, TestClock, openTestCore } from './helpers/windows.ts';
 
 // The gate on its own (real store, real catalog): what a device is offered in and out of its window.
 describe('WindowGate', () => {
@@ -18,11 +14,7 @@ describe('WindowGate', () => {
 
   before(() => {
     clock.set('2026-01-13T12:00:00Z');
-    const config = loadConfig({
-      env: {},
-      overrides: { dataDir: tempDir(), logLevel: 'silent', profilesDir: profilesWith({ vop: { window: NIGHTLY } }) },
-    });
-    core = openCore(config, ADAPTERS, createLogger('silent'), { clock });
+    core = openTestCore({ profiles: { vop: { window: NIGHTLY } }, clock });
   });
   after(() => core.close());
 

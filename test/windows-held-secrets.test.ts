@@ -5,13 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ADAPTERS } from '../adapters/index.ts';
 import { buildAdapterServices } from '../src/adapter-services.ts';
-import { loadConfig } from '../src/config.ts';
-import { openCore, type Core } from '../src/core.ts';
-import { createLogger } from '../src/log.ts';
+import type { Core } from '../src/core.ts';
 import { renderDeviceConfig } from '../src/render/device-template.ts';
 import { MIGRATIONS } from '../src/store/migrations.ts';
 import { tempDir } from './helpers/server.ts';
-import { TestClock, profilesWith } from './helpers/windows.ts';
+import { TestClock, openTestCore } from './helpers/windows.ts';
 
 // Review 12 finding 1: the rendered files a device holds for its maintenance window carry its SIP password.
 // They are kept only for a device that has a window, sealed, and never waited for on the request path.
@@ -38,8 +36,7 @@ describe('held rendered files keep no secret in clear', () => {
   before(() => {
     clock.set('2026-01-13T12:00:00Z');
     dir = tempDir('aps-held-secrets-');
-    const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'silent', profilesDir: profilesWith({}) } });
-    core = openCore(config, ADAPTERS, createLogger('silent'), { clock });
+    core = openTestCore({ dataDir: dir, clock });
     core.devices.upsertGroup({ name: 'night', vars: {}, pins: {} });
     core.windows.setGroupWindow('night', { days: ['wed'], from: '02:00', to: '03:00', tz: 'UTC', newDevices: 'serve', push: false });
   });
@@ -109,8 +106,7 @@ describe('store migration 9', () => {
     // Large enough to take overflow pages: freed pages keep their content unless SQLite zeroes them.
     assert.ok(readFileSync(file).includes(SECRET));
 
-    const config = loadConfig({ env: {}, overrides: { dataDir: dir, logLevel: 'silent', profilesDir: profilesWith({}) } });
-    const core = openCore(config, ADAPTERS, createLogger('silent'));
+    const core = openTestCore({ dataDir: dir });
     try {
       const held = core.store.windows.held('frank', 'file:cfg');
       assert.deepEqual({ sha256: held?.sha256, bytes: held?.bytes }, { sha256: 'abc', bytes: null });

@@ -2,23 +2,15 @@
 // `unwritten`) is not consulted by offered(): once the window closes the device is offered what it held before.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ADAPTERS } from '../adapters/index.ts';
-import { loadConfig } from '../src/config.ts';
-import { openCore } from '../src/core.ts';
-import { createLogger } from '../src/log.ts';
 import { openStore } from '../src/store/index.ts';
 import { tempDir } from './helpers/server.ts';
-import { NIGHTLY, TestClock, profilesWith } from './helpers/windows.ts';
+import { NIGHTLY, TestClock, openTestCore } from './helpers/windows.ts';
 
 test('gate: a fetch recorded late (lock held by the CLI) is what the device holds after the window closes', async (t) => {
   const clock = new TestClock();
   clock.set('2026-01-13T12:00:00Z');
   const dataDir = tempDir();
-  const config = loadConfig({
-    env: {},
-    overrides: { dataDir, logLevel: 'silent', profilesDir: profilesWith({ vop: { window: NIGHTLY } }) },
-  });
-  const core = openCore(config, ADAPTERS, createLogger('silent'), { clock });
+  const core = openTestCore({ dataDir, profiles: { vop: { window: NIGHTLY } }, clock });
   const cli = openStore(dataDir);
   t.after(() => {
     cli.close();

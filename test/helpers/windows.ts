@@ -3,8 +3,11 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { ADAPTERS } from '../../adapters/index.ts';
 import type { Clock } from '../../src/clock.ts';
-import { PACKAGE_ROOT } from '../../src/config.ts';
+import { loadConfig, PACKAGE_ROOT } from '../../src/config.ts';
+import { openCore, type Core } from '../../src/core.ts';
+import { createLogger } from '../../src/log.ts';
 import { tempDir } from './server.ts';
 
 /** Runs with real time from the instant last set: moving it is what the window decisions see. */
@@ -31,3 +34,12 @@ export function profilesWith(extra: Record<string, Record<string, unknown>>): st
 
 /** Every day 02:00-03:00 UTC: closed at noon, open at 02:10. */
 export const NIGHTLY = { from: '02:00', to: '03:00', tz: 'UTC' } as const;
+
+/** A core without HTTP over `dataDir` (default: a new temp folder), with the shipped profiles plus `profiles` (profilesWith), on `clock`. */
+export function openTestCore(o: { dataDir?: string; profiles?: Record<string, Record<string, unknown>>; clock?: Clock } = {}): Core {
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir: o.dataDir ?? tempDir(), logLevel: 'silent', profilesDir: profilesWith(o.profiles ?? {}) },
+  });
+  return openCore(config, ADAPTERS, createLogger('silent'), o.clock ? { clock: o.clock } : {});
+}
