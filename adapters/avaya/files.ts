@@ -88,25 +88,33 @@ function sameBinaries(a: Binaries, b: Binaries): boolean {
   return ids(a) === ids(b);
 }
 
+/** A phone's own line: its binaries, or `hold` (none: it keeps what it runs). */
+type PhoneBranch = { mac: string } & (Binaries | { hold: true });
+
 /**
  * The phones of these profiles whose own target differs from the model branch they would take: each gets
- * an IF $MACADDR line (render.ts). A phone without a MAC or a model cannot be told apart in the script and
- * follows its model; so does one the catalog gives nothing (e.g. outside its window, holding nothing).
+ * an IF $MACADDR line (render.ts). One the catalog gives nothing (outside its window with nothing known to
+ * hold, `newDevices: wait`, or its profile has no firmware while another profile's branch for its model has)
+ * gets a line that sets no APPNAME, so the model branch never reaches it. A phone without a MAC or a model
+ * cannot be told apart in the script and follows its model.
  */
 function phoneImages(
   core: FilesCore,
   devices: readonly DeviceRecord[],
   profiles: readonly Profile[],
   branches: readonly Image[],
-): Array<{ mac: string } & Binaries> {
+): PhoneBranch[] {
   const byName = new Map(profiles.map((p) => [p.name, p]));
-  const out: Array<{ mac: string } & Binaries> = [];
+  const out: PhoneBranch[] = [];
   for (const d of devices) {
     const p = byName.get(d.profile);
     if (!p || !d.mac || !d.model) continue;
     const own = binariesOf(core, p, d);
-    if (!own) continue;
     const branch = branchFor(branches, d.model);
+    if (!own) {
+      if (branch) out.push({ mac: d.mac, hold: true });
+      continue;
+    }
     if (branch && sameBinaries(own, branch)) continue;
     out.push({ mac: d.mac, ...own });
   }
@@ -119,12 +127,21 @@ function branchFor(branches: readonly Image[], model: string): Image | undefined
   return branches.find((b) => b.model.toLowerCase() === m4);
 }
 
-/** The binaries the upgrade script sends this phone to: its own target with a MAC, else its model's branch. */
+/**
+ * The binaries the upgrade script sends this phone to: with a MAC and a model, its own target (none when the
+ * catalog gives it none: its line holds it); else its model's branch.
+ */
 export function phoneBinaries(core: FilesCore, device: DeviceRecord): ArtifactRecord[] {
   const p = core.profiles.require(device.profile);
-  const own = device.mac && device.model ? binariesOf(core, p, device) : undefined;
-  const branches = (): Image[] => avayaProfiles(core).flatMap((q) => images(core, q));
-  const b = own ?? (device.model ? branchFor(branches(), device.model) : undefined);
+  const b =
+    device.mac && device.model
+      ? binariesOf(core, p, device)
+      : device.model
+        ? branchFor(
+            avayaProfiles(core).flatMap((q) => images(core, q)),
+            device.model,
+          )
+        : undefined;
   return b ? [b.firmware, ...b.companions.map((c) => c.artifact)] : [];
 }
 
@@ -215,7 +232,7 @@ export function upgradeScript(core: FilesCore, scriptName: string): RenderedFile
     const devices = core.devices.list();
     const phones = phoneImages(core, devices, profiles, branches);
     const served: Served = new Map();
-    for (const b of [...branches, ...phones]) add(served, core, b);
+    for (const b of [...branches, ...phones]) if (!('hold' in b)) add(served, core, b);
     // Every script's render sees the same devices (the adapter's), so each leaves the same pairs behind.
     const subjects = new Map<string, { profile: string; group: string | null }>();
     for (const d of devices) subjects.set(`${d.profile}\0${d.group ?? ''}`, { profile: d.profile, group: d.group });
@@ -230,7 +247,7 @@ export function upgradeScript(core: FilesCore, scriptName: string): RenderedFile
     const bytes = renderUpgradeScript({
       scriptName,
       models: branches.map((b) => ({ model: b.model, ...image(b) })),
-      phones: phones.map((p) => ({ mac: p.mac, ...image(p) })),
+      phones: phones.map((p) => ('hold' in p ? p : { mac: p.mac, ...image(p) })),
       settingsFile: SETTINGS_FILE,
     });
     scriptBinaries.set(bytes, served);

@@ -2,11 +2,27 @@
 // files, binary files, and settings files … are identical for HTTP and HTTPS servers"). Every answer goes
 // through the core's DeviceFiles: ETag (the phones show it: "HTTP: n sc etag"), Last-Modified, 304, Range.
 import type { Request, Response } from 'express';
-import { isApsError, type AdapterContext, type DeviceRequestInfo, type RenderedFile } from '../../src/adapter-api.ts';
+import {
+  isApsError,
+  type AdapterContext,
+  type ArtifactRecord,
+  type DeviceRecord,
+  type DeviceRequestInfo,
+  type RenderedFile,
+} from '../../src/adapter-api.ts';
 import { mayHaveSecrets } from './access.ts';
 import { registerBackups } from './backup.ts';
-import { NAME, servedBinary, phoneFile, scriptNames, settingsFile, upgradeScript } from './files.ts';
-import { identifyPhone, PHONE_POLICY, macOfPhoneFile, parseAvayaUserAgent, phoneAt, rememberAddress, reportAgent } from './identify.ts';
+import { NAME, servedBinary, phoneBinaries, phoneFile, scriptNames, settingsFile, upgradeScript } from './files.ts';
+import {
+  identifyPhone,
+  PHONE_POLICY,
+  macOfPhoneFile,
+  normalRelease,
+  parseAvayaUserAgent,
+  phonesAt,
+  rememberAddress,
+  reportAgent,
+} from './identify.ts';
 import { SETTINGS_ALIASES, type AvayaConfig } from './settings.ts';
 
 type Ctx = AdapterContext<AvayaConfig>;
@@ -26,17 +42,23 @@ function rendered(ctx: Ctx, req: Request, res: Response, info: DeviceRequestInfo
 }
 
 /**
- * Shared files name no phone: the phone last identified at this address is recorded, for the fleet view
- * only (never for access). Behind NAT several phones share an address, so a User-Agent naming another
- * model, or another release than that phone last reported, is attributed to nobody: a rollout judges each
- * phone by the release it reports, and another phone's must never stand for it.
+ * Shared files name no phone: a request is credited (events and reported state only, never access) to the
+ * one phone identified at its address that it can be. Behind NAT several phones share an address, so a
+ * phone whose model or last reported release differs from the User-Agent's is not it, nor one whose own
+ * branch of the script does not name the binary fetched (a rollout judges each phone by its own download,
+ * and a window holds it on it); a request that is no Avaya phone's, or that more than one phone could have
+ * made, is credited to none.
  */
-function attribute(ctx: Ctx, req: Request, file: string): DeviceRequestInfo {
-  let d = phoneAt(ctx, req.ip);
+function attribute(ctx: Ctx, req: Request, file: string, binary?: ArtifactRecord): DeviceRequestInfo {
   const agent = parseAvayaUserAgent(req.get('user-agent'));
-  if (d && agent?.model && d.model && agent.model.toLowerCase() !== d.model.toLowerCase()) d = undefined;
-  const reported = d ? ctx.devices.state(d.id)?.reported.firmware : undefined;
-  if (d && agent?.firmware && typeof reported === 'string' && agent.firmware !== reported) d = undefined;
+  const fits = (d: DeviceRecord): boolean => {
+    if (agent?.model && d.model && agent.model.toLowerCase() !== d.model.toLowerCase()) return false;
+    const reported = ctx.devices.state(d.id)?.reported.firmware;
+    if (agent?.firmware && typeof reported === 'string' && normalRelease(agent.firmware) !== normalRelease(reported)) return false;
+    return !binary || phoneBinaries(ctx, d).some((a) => a.id === binary.id);
+  };
+  const candidates = agent ? phonesAt(ctx, req.ip).filter(fits) : [];
+  const d = candidates.length === 1 ? candidates[0] : undefined;
   if (d) reportAgent(ctx, d.id, req.ip, req.get('user-agent'));
   return { adapter: NAME, deviceId: d?.id ?? null, file };
 }
@@ -94,7 +116,7 @@ export function registerHttp(ctx: Ctx): void {
     }
     const binary = servedBinary(ctx, lower);
     if (binary) {
-      const info = attribute(ctx, req, binary.artifact.kind === 'firmware' ? 'firmware' : `aux:${binary.artifact.role}`);
+      const info = attribute(ctx, req, binary.artifact.kind === 'firmware' ? 'firmware' : `aux:${binary.artifact.role}`, binary.artifact);
       await ctx.files.sendArtifact(req, res, binary.artifact, info);
       return;
     }

@@ -32,11 +32,25 @@ export interface AvayaAgent {
  * artifact's version, else its file name ("FW_S_J179_R4_1_1_0_7.bin"), dots written as underscores.
  */
 export function releaseOfImage(a: { version: string; filename: string }): string | undefined {
-  for (const text of [a.version, a.filename]) {
-    const m = /R?(\d+(?:[._]\d+)+)/i.exec(text);
-    if (m) return `R${m[1]!.replace(/\./g, '_')}`;
-  }
-  return undefined;
+  const fromVersion = releaseIn(a.version);
+  const fromFile = releaseIn(a.filename);
+  // A version given short ("7.1.15") names the same release as the file's full one ("R7_1_15_0_4"), which is
+  // what the phone reports: the longer wins when it extends the shorter.
+  if (fromVersion && fromFile?.startsWith(`${fromVersion}_`)) return fromFile;
+  return fromVersion ?? fromFile;
+}
+
+function releaseIn(text: string): string | undefined {
+  const m = /R?(\d+(?:[._]\d+)+)/i.exec(text);
+  return m ? `R${m[1]!.replace(/\./g, '_')}` : undefined;
+}
+
+/**
+ * A release as the phone reports it, in the form releaseOfImage gives ("4.1.1.0.7" and "R4_1_1_0_7" are the
+ * same release): what is stored and compared. Anything not shaped like a release is kept as it is.
+ */
+export function normalRelease(reported: string): string {
+  return releaseIn(reported) ?? reported;
 }
 
 /** Parses an Avaya User-Agent; null when it does not start with "AVAYA". */
@@ -135,19 +149,27 @@ function registerPending(ctx: IdentifyCtx, mac: string, req: { ip?: string; user
 
 const BY_IP = 'ip:';
 const BY_IP_TTL_MS = 24 * 3600_000;
+/** Phones remembered per address: behind NAT (or in a lab) several boot from one. */
+const PER_IP = 16;
 
 /** Remembers the address a phone was identified at, so its shared-file requests can be attributed. */
 export function rememberAddress(state: AdapterState, ip: string | undefined, deviceId: string): void {
   if (!ip) return;
-  if (state.get<string>(BY_IP + ip) !== deviceId) state.set(BY_IP + ip, deviceId, BY_IP_TTL_MS);
+  const known = idsAt(state, ip);
+  if (known[0] !== deviceId) state.set(BY_IP + ip, [deviceId, ...known.filter((x) => x !== deviceId)].slice(0, PER_IP), BY_IP_TTL_MS);
 }
 
-/** The phone last identified at this address (for events and reported state only: never for access). */
-export function phoneAt(ctx: Pick<IdentifyCtx, 'state' | 'devices' | 'profiles'>, ip: string | undefined): DeviceRecord | undefined {
-  if (!ip) return undefined;
-  const id = ctx.state.get<string>(BY_IP + ip);
-  const d = id ? ctx.devices.get(id) : undefined;
-  return isAvayaDevice(ctx, d) ? d : undefined;
+function idsAt(state: AdapterState, ip: string): string[] {
+  const v = state.get<string | string[]>(BY_IP + ip);
+  return typeof v === 'string' ? [v] : Array.isArray(v) ? v : []; // a string: written by an APS before several were kept
+}
+
+/** The phones identified at this address, the latest first (for events and reported state only: never for access). */
+export function phonesAt(ctx: Pick<IdentifyCtx, 'state' | 'devices' | 'profiles'>, ip: string | undefined): DeviceRecord[] {
+  if (!ip) return [];
+  return idsAt(ctx.state, ip)
+    .map((id) => ctx.devices.get(id))
+    .filter((d): d is DeviceRecord => isAvayaDevice(ctx, d));
 }
 
 /** Records what a phone's User-Agent says it is and runs. */
@@ -164,7 +186,7 @@ export function reportAgent(
     ip: ip ?? null,
     ua: userAgent ?? null,
     reported: {
-      ...(ua.firmware ? { firmware: ua.firmware } : {}),
+      ...(ua.firmware ? { firmware: normalRelease(ua.firmware) } : {}),
       ...(ua.model ? { model: ua.model } : {}),
       ...(ua.product ? { product: ua.product } : {}),
     },

@@ -45,11 +45,12 @@ export interface ModelImage {
   companions: Array<{ param: string; file: string }>;
 }
 
-/** The binaries one phone gets instead of its model's (a pin, a rollout stage, its group's release policy…). */
-export interface PhoneImage extends Omit<ModelImage, 'model'> {
-  /** The phone's $MACADDR: 12 lower-case hex digits, as the phone compares it. */
-  mac: string;
-}
+/**
+ * The binaries one phone gets instead of its model's (a pin, a rollout stage, its group's release policy…),
+ * or `hold`: none at all, so it keeps what it runs (outside its window with nothing known to hold, or its own
+ * profile names no firmware while another profile's branch for its model does).
+ */
+export type PhoneImage = { mac: string } & (Omit<ModelImage, 'model'> | { hold: true });
 
 export interface UpgradeScriptInput {
   /** The name the phones request, written into the header comment. */
@@ -78,6 +79,11 @@ export function renderUpgradeScript(input: UpgradeScriptInput): Buffer {
     if (!/^[0-9a-f]{12}$/.test(p.mac)) throw new ApsError('bad_request', `${input.scriptName}: "${p.mac}" is not a $MACADDR value`);
     if (macs.has(p.mac)) continue; // the first IF for a MAC is the one the phone follows
     macs.add(p.mac);
+    // No APPNAME set: the phone downloads nothing and reads its settings (Avaya upgrades only to an APPNAME).
+    if ('hold' in p) {
+      lines.push(`IF $MACADDR SEQ ${p.mac} GOTO GETSET`);
+      continue;
+    }
     const key = [p.appname, ...p.companions.map((c) => `${c.param}=${c.file}`)].join('\n');
     let s = sections.get(key);
     if (!s) sections.set(key, (s = { tag: `PHONES_${sections.size + 1}`, image: p, macs: [] }));
