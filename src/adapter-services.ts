@@ -130,7 +130,10 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     peek: (id, file, bytes) => core.revisions.peek(id, file, bytes),
     current: (id, file) => core.revisions.current(id, file),
   };
-  const windows: WindowService = { of: (d) => (ownProfile(d.profile) ? core.windows.view(d) : undefined) };
+  const windows: WindowService = {
+    of: (d) => (ownProfile(d.profile) ? core.windows.view(d) : undefined),
+    holds: (d) => ownProfile(d.profile) && core.windows.mode(d) === 'hold',
+  };
   const events: EventService = { record: (e) => core.events.record(e), report: (r) => core.events.report(r) };
   const secrets: AdapterServices['secrets'] = {
     key: (purpose) => core.keys.key(`${name}-${purpose}`),

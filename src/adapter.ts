@@ -134,6 +134,11 @@ export interface RenderedFileService {
 export interface WindowService {
   /** The device's window (its group's, else its profile's), or undefined when changes go out at once. */
   of(device: Pick<DeviceRecord, 'profile' | 'group'>): DeviceWindow | undefined;
+  /**
+   * Whether the device is held now: its window is closed and it is not new (the catalog reader offers it what
+   * it holds). An adapter whose files can say "change nothing" says so rather than name a held image.
+   */
+  holds(device: Pick<DeviceRecord, 'id' | 'profile' | 'group'>): boolean;
 }
 
 export interface EventService {
@@ -244,6 +249,8 @@ export interface RolloutHealth {
   reports: 'version' | 'fetch';
   /** The version string the device reports once it runs `a` (default: `a.version`). */
   versionOf?: (a: ArtifactRecord) => string | undefined;
+  /** The form versionOf gives of a version as the device reports it (default: as reported), e.g. "4.1.1.0.7" → "R4_1_1_0_7". */
+  normalize?: (reported: string) => string;
   /** Whether a recorded event is about the device's change to `a` (default: the event names artifact `a`). */
   concerns?: (e: EventRecord, a: ArtifactRecord) => boolean;
   /**

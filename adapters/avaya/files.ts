@@ -109,7 +109,7 @@ function phoneImages(
   for (const d of devices) {
     const p = byName.get(d.profile);
     if (!p || !d.mac || !d.model) continue;
-    const own = binariesOf(core, p, d);
+    const own = ownBinaries(core, p, d);
     const branch = branchFor(branches, d.model);
     if (!own) {
       if (branch) out.push({ mac: d.mac, hold: true });
@@ -119,6 +119,16 @@ function phoneImages(
     out.push({ mac: d.mac, ...own });
   }
   return out;
+}
+
+/**
+ * A phone's own binaries: its target as the catalog gives it, except while its window holds it (closed, and
+ * the phone not new): then none, so its line sets no APPNAME and it keeps what it runs. Avaya needs no record
+ * of what the phone fetched to hold it (a shared file names no phone, so that record can miss or be wrong
+ * behind NAT or across a window's end): a held phone is never sent another image, newer or older.
+ */
+function ownBinaries(core: FilesCore, p: Profile, d: DeviceRecord): Binaries | undefined {
+  return core.windows.holds(d) ? undefined : binariesOf(core, p, d);
 }
 
 /** The branch a phone of this model takes: the first naming its $MODEL4 (the model's first 4 characters: J179, 9608). */
@@ -135,7 +145,7 @@ export function phoneBinaries(core: FilesCore, device: DeviceRecord): ArtifactRe
   const p = core.profiles.require(device.profile);
   const b =
     device.mac && device.model
-      ? binariesOf(core, p, device)
+      ? ownBinaries(core, p, device)
       : device.model
         ? branchFor(
             avayaProfiles(core).flatMap((q) => images(core, q)),

@@ -54,10 +54,13 @@ function attribute(ctx: Ctx, req: Request, file: string, binary?: ArtifactRecord
   const fits = (d: DeviceRecord): boolean => {
     if (agent?.model && d.model && agent.model.toLowerCase() !== d.model.toLowerCase()) return false;
     const reported = ctx.devices.state(d.id)?.reported.firmware;
-    if (agent?.firmware && typeof reported === 'string' && normalRelease(agent.firmware) !== normalRelease(reported)) return false;
-    return !binary || phoneBinaries(ctx, d).some((a) => a.id === binary.id);
+    return !(agent?.firmware && typeof reported === 'string' && normalRelease(agent.firmware) !== normalRelease(reported));
   };
-  const candidates = agent ? phonesAt(ctx, req.ip).filter(fits) : [];
+  let candidates = agent ? phonesAt(ctx, req.ip).filter(fits) : [];
+  // Several phones could have made it: the binary tells them apart when only one's own branch names it.
+  // (Not asked of a lone candidate: a download begun as its window closed is still its own. What a phone
+  // holds outside its window does not depend on this record: files.ts ownBinaries.)
+  if (candidates.length > 1 && binary) candidates = candidates.filter((d) => phoneBinaries(ctx, d).some((a) => a.id === binary.id));
   const d = candidates.length === 1 ? candidates[0] : undefined;
   if (d) reportAgent(ctx, d.id, req.ip, req.get('user-agent'));
   return { adapter: NAME, deviceId: d?.id ?? null, file };

@@ -152,23 +152,36 @@ const BY_IP_TTL_MS = 24 * 3600_000;
 /** Phones remembered per address: behind NAT (or in a lab) several boot from one. */
 const PER_IP = 16;
 
-/** Remembers the address a phone was identified at, so its shared-file requests can be attributed. */
-export function rememberAddress(state: AdapterState, ip: string | undefined, deviceId: string): void {
-  if (!ip) return;
-  const known = idsAt(state, ip);
-  if (known[0] !== deviceId) state.set(BY_IP + ip, [deviceId, ...known.filter((x) => x !== deviceId)].slice(0, PER_IP), BY_IP_TTL_MS);
+/** How often an unchanged address entry is written again, so a phone that keeps its address keeps its entry. */
+const BY_IP_REFRESH_MS = 3600_000;
+
+interface AddressEntry {
+  ids: string[];
+  at: number;
 }
 
-function idsAt(state: AdapterState, ip: string): string[] {
-  const v = state.get<string | string[]>(BY_IP + ip);
-  return typeof v === 'string' ? [v] : Array.isArray(v) ? v : []; // a string: written by an APS before several were kept
+/** Remembers the address a phone was identified at, so its shared-file requests can be attributed. */
+export function rememberAddress(state: AdapterState, ip: string | undefined, deviceId: string, now = Date.now()): void {
+  if (!ip) return;
+  const known = entryAt(state, ip);
+  if (known.ids[0] === deviceId && now - known.at < BY_IP_REFRESH_MS) return;
+  const ids = [deviceId, ...known.ids.filter((x) => x !== deviceId)].slice(0, PER_IP);
+  state.set(BY_IP + ip, { ids, at: now } satisfies AddressEntry, BY_IP_TTL_MS);
+}
+
+function entryAt(state: AdapterState, ip: string): AddressEntry {
+  const v = state.get<string | string[] | AddressEntry>(BY_IP + ip);
+  // A string or an array: written by an earlier APS (one phone, then several without a date).
+  if (typeof v === 'string') return { ids: [v], at: 0 };
+  if (Array.isArray(v)) return { ids: v, at: 0 };
+  return v && Array.isArray(v.ids) ? v : { ids: [], at: 0 };
 }
 
 /** The phones identified at this address, the latest first (for events and reported state only: never for access). */
 export function phonesAt(ctx: Pick<IdentifyCtx, 'state' | 'devices' | 'profiles'>, ip: string | undefined): DeviceRecord[] {
   if (!ip) return [];
-  return idsAt(ctx.state, ip)
-    .map((id) => ctx.devices.get(id))
+  return entryAt(ctx.state, ip)
+    .ids.map((id) => ctx.devices.get(id))
     .filter((d): d is DeviceRecord => isAvayaDevice(ctx, d));
 }
 
@@ -186,7 +199,7 @@ export function reportAgent(
     ip: ip ?? null,
     ua: userAgent ?? null,
     reported: {
-      ...(ua.firmware ? { firmware: normalRelease(ua.firmware) } : {}),
+      ...(ua.firmware ? { firmware: ua.firmware } : {}),
       ...(ua.model ? { model: ua.model } : {}),
       ...(ua.product ? { product: ua.product } : {}),
     },

@@ -12,7 +12,7 @@ import {
   type PreviewFile,
 } from '../../src/adapter-api.ts';
 import { avayaCommands } from './commands.ts';
-import { releaseOfImage } from './identify.ts';
+import { normalRelease, releaseOfImage } from './identify.ts';
 import { avayaProfiles, NAME, phoneBinaries, phoneFile, profileSettings, servedName, settingsFile, upgradeScript } from './files.ts';
 import { registerHttp } from './http.ts';
 import { configSchema, profileSchema, SETTINGS_FILE, type AvayaConfig } from './settings.ts';
@@ -73,15 +73,20 @@ export const avayaAdapter = defineAdapter<AvayaConfig>({
   // The User-Agent carries the release it runs. Each phone whose own target differs from its model's (a
   // rollout stage, a pin, its group's release policy) gets an IF $MACADDR branch in the upgrade script, so
   // rollouts are staged per phone like any other family's.
-  rolloutHealth: { reports: 'version', versionOf: releaseOfImage, reachable: (d) => d.mac !== null && d.model !== null },
+  rolloutHealth: {
+    reports: 'version',
+    versionOf: releaseOfImage,
+    normalize: normalRelease,
+    reachable: (d) => d.mac !== null && d.model !== null,
+  },
   // A phone's own binaries reach it only through its IF $MACADDR branch: a firmware pin on a phone APS cannot
   // name would never arrive, so it is refused rather than shown as a target the phone will not get.
   validateDevice(d) {
     const pinned = Object.keys(d.pins).filter((k) => k === 'firmware' || k.startsWith('aux'));
-    if (pinned.length > 0 && !d.mac) {
+    if (pinned.length > 0 && (!d.mac || !d.model)) {
       throw new ApsError(
         'bad_request',
-        `Avaya device ${d.id}: ${pinned.join(', ')} pinned, but the device has no MAC (--mac): the upgrade script names a phone's own binaries by $MACADDR`,
+        `Avaya device ${d.id}: ${pinned.join(', ')} pinned, but the device has no ${d.mac ? 'model (--model)' : 'MAC (--mac)'}: the upgrade script names a phone's own binaries by $MACADDR, for its model`,
       );
     }
   },

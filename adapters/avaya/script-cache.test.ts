@@ -92,7 +92,7 @@ describe("Avaya upgrade script follows a group's maintenance window per phone", 
     await s.stop();
   });
 
-  it('outside the window the phone is held on its image by its own branch; inside it, it takes the new one', async () => {
+  it('outside the window the phone is held by its own line (no APPNAME: it keeps its image); inside it, it takes the new one', async () => {
     assert.equal((await boot()).ok, true, 'a first boot makes the address known (no firmware yet)');
     await firmware(s, 'S96x1_SIP_R7_1_2_0_14.tar', 1);
     assert.deepEqual((await boot()).downloaded, ['S96x1_SIP_R7_1_2_0_14.tar'], 'a new phone gets its image at once');
@@ -100,7 +100,8 @@ describe("Avaya upgrade script follows a group's maintenance window per phone", 
     clock.set('2026-01-14T12:00:00Z'); // the window closed at 03:00 since: the phone now holds what it has
     await firmware(s, 'S96x1_SIP_R7_1_15_0_4.tar', 2);
     const script = await (await fetch(`${s.http}/avaya/${SCRIPT}`)).text();
-    assert.match(script, new RegExp(`^IF \\$MACADDR SEQ ${PHONE.mac} GOTO PHONES_1$`, 'm'));
+    // Held: its line sets no APPNAME, so it keeps what it runs.
+    assert.match(script, new RegExp(`^IF \\$MACADDR SEQ ${PHONE.mac} GOTO GETSET$`, 'm'));
     assert.match(script, /^SET APPNAME S96x1_SIP_R7_1_15_0_4\.tar$/m, 'the model branch has the new image');
     const held = await boot();
     assert.deepEqual(held.downloaded, []);

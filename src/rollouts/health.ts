@@ -34,7 +34,8 @@ export function judgeHealth(i: HealthInput): HealthVerdict {
   // Devices report the firmware they run; any other kind is judged by its download.
   const expected =
     i.health?.reports === 'fetch' || a.kind !== 'firmware' ? undefined : (i.health?.versionOf?.(a) ?? a.version) || undefined;
-  const runs = typeof i.reported.firmware === 'string' ? i.reported.firmware : undefined;
+  const raw = typeof i.reported.firmware === 'string' ? i.reported.firmware : undefined;
+  const runs = raw !== undefined && i.health?.normalize ? i.health.normalize(raw) : raw;
   if (expected === undefined) {
     if (complete.length > 0) return { status: 'succeeded', detail: `fetched artifact ${a.id} completely (${a.size} bytes)` };
   } else {
