@@ -16,6 +16,7 @@ import {
   type RenderedFile,
 } from '../../src/adapter-api.ts';
 import { claimedName, paramLines, renderPhoneFile, renderSettings, renderUpgradeScript, type Param, type PhoneLine } from './render.ts';
+import { normalRelease, releaseOfImage } from './identify.ts';
 import { isAvayaParameter } from './script-lang.ts';
 import { DOCUMENTED_SCRIPTS, SETTINGS_FILE, groupNumber, profileSchema, type AvayaProfileSettings } from './settings.ts';
 import { templateLines } from './template-lines.ts';
@@ -112,7 +113,7 @@ function phoneImages(
     const own = ownBinaries(core, p, d);
     const branch = branchFor(branches, d.model);
     if (!own) {
-      if (branch) out.push({ mac: d.mac, hold: true });
+      if (branch && !runsBranch(core, d, branch)) out.push({ mac: d.mac, hold: true });
       continue;
     }
     if (branch && sameBinaries(own, branch)) continue;
@@ -129,6 +130,17 @@ function phoneImages(
  */
 function ownBinaries(core: FilesCore, p: Profile, d: DeviceRecord): Binaries | undefined {
   return core.windows.holds(d) ? undefined : binariesOf(core, p, d);
+}
+
+/**
+ * Whether the phone reports running the branch's image, which names no companion: the branch then changes
+ * nothing for it and needs no line of its own (outside a window most phones run what their model's branch
+ * holds, so the script does not grow by a line per phone).
+ */
+function runsBranch(core: FilesCore, d: DeviceRecord, branch: Image): boolean {
+  const runs = core.devices.state(d.id)?.reported.firmware;
+  const release = releaseOfImage(branch.firmware);
+  return branch.companions.length === 0 && typeof runs === 'string' && release !== undefined && normalRelease(runs) === release;
 }
 
 /** The branch a phone of this model takes: the first naming its $MODEL4 (the model's first 4 characters: J179, 9608). */

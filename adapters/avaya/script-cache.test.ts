@@ -98,6 +98,10 @@ describe("Avaya upgrade script follows a group's maintenance window per phone", 
     assert.deepEqual((await boot()).downloaded, ['S96x1_SIP_R7_1_2_0_14.tar'], 'a new phone gets its image at once');
 
     clock.set('2026-01-14T12:00:00Z'); // the window closed at 03:00 since: the phone now holds what it has
+    assert.ok(
+      !(await (await fetch(`${s.http}/avaya/${SCRIPT}`)).text()).includes('$MACADDR'),
+      'a held phone that runs its model branch needs no line of its own',
+    );
     await firmware(s, 'S96x1_SIP_R7_1_15_0_4.tar', 2);
     const script = await (await fetch(`${s.http}/avaya/${SCRIPT}`)).text();
     // Held: its line sets no APPNAME, so it keeps what it runs.
