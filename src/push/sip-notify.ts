@@ -1,6 +1,6 @@
 // Push trigger: an out-of-dialog SIP NOTIFY `Event: check-sync` over UDP, which makes a phone or gateway
 // run its provisioning check now instead of at its next poll (protocols.md "Generic SIP NOTIFY
-// check-sync"; AudioCodes needs EnableSIPRemoteReset = 1, §(a) "SIP NOTIFY check-sync").
+// check-sync"; some devices must have it enabled first: the adapter READMEs say how).
 // One RFC 3261 §17.1.2 non-INVITE client transaction: Timer E retransmits from T1 doubling to T2, and at
 // T2 once a 1xx arrived; Timer F (64*T1) gives up. Responses match on the top Via branch and the CSeq
 // method (§17.1.3). Every network condition becomes a result value; this never throws.

@@ -16,7 +16,7 @@ export interface Identified {
   device: DeviceRecord | undefined;
   /** What the request claimed, for the log ("user bob", "MAC 00908f…"); never a secret. */
   claim: string;
-  /** Credentials the protocol carries outside the Authorization header (the VOP's `u`/`p` query). */
+  /** Credentials the protocol carries outside the Authorization header (e.g. a `u`/`p` query). */
   password?: { user: string; password: string };
   /** A refusal the identify step decided itself (e.g. two MACs in one request disagree). */
   refuse?: { status: 401 | 403 | 404; reason: string };

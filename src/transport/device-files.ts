@@ -146,7 +146,7 @@ export class DeviceFiles {
   ): void {
     for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
     // Written directly, not through express's res.send (a charset parse and an ETag hash per refusal): the
-    // 401 challenge is the first answer of every TR-069 session (issue 15).
+    // 401 challenge is the first answer of every Digest-authenticated session (issue 15).
     const body = REFUSAL_BYTES[status];
     res.statusCode = status;
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');

@@ -1,5 +1,5 @@
 // The client side of Digest: answer a WWW-Authenticate challenge (RFC 7616 §3.4). Used by device
-// simulators and by the ACS when it sends a Connection Request to a CPE (TR-069 §3.2.2).
+// simulators and by an adapter that sends a device a Digest-protected request (a connection request).
 import { randomBytes } from 'node:crypto';
 import { digestResponse, parseDigestAlgorithm } from './digest-compute.ts';
 import { parseAuthChallenges, quoteString } from './digest-header.ts';

@@ -18,7 +18,7 @@ export interface AuthScheme {
 export const MAX_AUTH_HEADER_LENGTH = 8192;
 
 // tchar (RFC 9110 §5.6.2) by character code: a lookup per character, not a regex test on a one-character string
-// (every TR-069 session's Digest header goes through here on both sides, issue 15).
+// (every Digest session's header goes through here on both sides, issue 15).
 const TCHAR = new Uint8Array(128);
 for (const ch of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[ch.charCodeAt(0)] = 1;
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*/;

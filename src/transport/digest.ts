@@ -29,7 +29,7 @@ function hmac(key: Key, ...parts: (string | Uint8Array)[]): Buffer {
 }
 
 // The nonces' random halves, drawn from the CSPRNG 4 KiB at a time (as node does for randomUUID): a randomBytes
-// call per nonce was ~1 % of a TR-069 session's server CPU (issue 15). Each byte is handed out once.
+// call per nonce was ~1 % of a Digest session's server CPU (issue 15). Each byte is handed out once.
 const RANDOM_POOL_BYTES = 4096;
 let randomPool = Buffer.alloc(0);
 let randomAt = 0;
@@ -46,7 +46,7 @@ function makeNonce(key: Key, realm: string, now: number): string {
   return Buffer.concat([head, hmac(key, NONCE_LABEL, realm, '\0', head)]).toString('base64url');
 }
 
-// Nonces this key issued that were checked already (a TR-069 session shows its nonce in two or more messages):
+// Nonces this key issued that were checked already (a session of several requests shows its nonce in each):
 // their timestamps, by key object and realm + nonce. Only genuine ones are kept; bounded, starting over when full.
 const checkedNonces = new WeakMap<Uint8Array, Map<string, number>>();
 const MAX_CHECKED_NONCES = 10_000;
