@@ -47,7 +47,7 @@ describe('FrontProxy transfer reports', () => {
     const udp = createSocket('udp4');
     await new Promise<void>((res) => udp.send(`<190>Nov 30 16:00:00 aps: ${reported} 206 100 OK`, port, '127.0.0.1', () => res()));
     udp.close();
-    for (let i = 0; i < 100 && ends.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until('the reported transfer ended', () => ends.length > 0);
     assert.deepEqual(ends, [{ status: 206, bytes: 100, complete: true, confirmed: true }]);
     fp.begin((e) => ends.push(e), 200);
     await until('the second transfer ended', () => ends.length > 1); // the report timeout (1 s) ends it
