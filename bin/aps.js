@@ -55,7 +55,9 @@ if (process.env.APS_SOURCE === '1') {
     existsSync(consoleBuilt) &&
     newestSource(root, ['console/src']) > statSync(consoleBuilt).mtimeMs
   ) {
-    console.error('aps: dist/console is older than console/src (changed since the last build): run `npm run build`, or set APS_SOURCE=1');
+    console.error(
+      'aps: dist/console is older than console/src (changed since the last build): run `npm run build` (APS_SOURCE=1 serves the same dist/console), or set APS_SKIP_BUILD_CHECK=1 to serve it as it is',
+    );
     process.exit(1);
   }
   await import(compiled.href);
