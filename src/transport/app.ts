@@ -130,18 +130,15 @@ function deviceDispatch(
   onError: ErrorRequestHandler,
   AppRequest: typeof IncomingMessage,
 ): RequestListener {
-  // express's own request and response prototypes of this app (req.app, res.status, …).
-  const { request, response } = app as unknown as { request: object; response: object };
   return (rawReq: IncomingMessage, rawRes: ServerResponse): void => {
     const url = rawReq.url ?? '';
     const slash = url.charCodeAt(0) === 47 ? url.indexOf('/', 1) : -1;
     const router = slash > 1 ? routers.get(url.slice(1, slash)) : undefined;
-    if (!router) return void app(rawReq, rawRes);
+    // Made by a server without the app's classes (createApp's `classes`), they are not express's: the app's way.
+    if (!router || !(rawReq instanceof AppRequest)) return void app(rawReq, rawRes);
     // What express's app.handle sets up, then what mounting the router at /<adapter> does.
-    // Made by a server with the app's classes (createApp's `classes`), they are express's already.
-    const born = rawReq instanceof AppRequest;
-    const req = (born ? rawReq : Object.setPrototypeOf(rawReq, request)) as Request;
-    const res = (born ? rawRes : Object.setPrototypeOf(rawRes, response)) as Response;
+    const req = rawReq as Request;
+    const res = rawRes as Response;
     (req as { res: Response }).res = res;
     (res as { req: Request }).req = req;
     res.locals ??= Object.create(null);
