@@ -150,10 +150,13 @@ export function parseAuthChallenges(value: string): AuthScheme[] | null {
 
 // One request's Authorization header is parsed up to four times (the claimed user, whether its nonce is ours,
 // the check itself, a session's): the last answer is kept. Callers only read it.
-let lastCredentials: { value: string; parsed: AuthScheme | null } | undefined;
+let lastCredentials: { value: string; parsed: SharedAuthScheme | null } | undefined;
+
+/** Parsed credentials as parseAuthCredentials shares them between its callers: read-only, so no caller spoils the next. */
+export type SharedAuthScheme = Readonly<Omit<AuthScheme, 'params'>> & { readonly params: ReadonlyMap<string, string> };
 
 /** Parse an Authorization value: exactly one set of credentials; null if malformed. The result is shared: read it only. */
-export function parseAuthCredentials(value: string): AuthScheme | null {
+export function parseAuthCredentials(value: string): SharedAuthScheme | null {
   if (lastCredentials?.value === value) return lastCredentials.parsed;
   const list = parseAuthChallenges(value);
   const parsed = list !== null && list.length === 1 && list[0] !== undefined ? list[0] : null;

@@ -10,7 +10,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { digestResponse, parseDigestAlgorithm } from './digest-compute.ts';
 import { parseAuthCredentials, quoteString } from './digest-header.ts';
-import type { AuthScheme } from './digest-header.ts';
+import type { SharedAuthScheme } from './digest-header.ts';
 
 export const DEFAULT_NONCE_TTL_MS = 5 * 60_000;
 /** How far in the future a nonce's timestamp may be: clocks of several nodes are never exactly equal. */
@@ -143,7 +143,7 @@ export interface VerifyDigestOptions {
 }
 
 /** RFC 7616 §3.4.5 `username*` (RFC 8187 ext-value, UTF-8 only) or plain `username`. */
-function usernameOf(params: Map<string, string>): string | undefined {
+function usernameOf(params: ReadonlyMap<string, string>): string | undefined {
   const ext = params.get('username*');
   if (ext === undefined) return params.get('username');
   if (params.has('username')) return undefined; // both forms: malformed (RFC 7616 §3.4.4)
@@ -185,7 +185,7 @@ function sameHex(expected: string, given: string): boolean {
 /** Check a Digest Authorization header against a challenge from digestChallenge(). */
 export function verifyDigest(o: VerifyDigestOptions): DigestVerifyResult {
   if (o.header === undefined || o.header.trim() === '') return { kind: 'missing' };
-  const cred: AuthScheme | null = parseAuthCredentials(o.header);
+  const cred: SharedAuthScheme | null = parseAuthCredentials(o.header);
   if (cred === null) return { kind: 'malformed' };
   if (cred.scheme.toLowerCase() !== 'digest') return { kind: 'missing' };
   const p = cred.params;
