@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { nthMac } from '../adapters/innovaphone/simulator-command.ts';
 import { HOST, aps, machineNote, mib, procMemory, runBench, startAps, startBare, stop, tempDir } from './lib/harness.ts';
 import { alternatingRounds, fmt, printSummary } from './lib/rps-rounds.ts';
 
@@ -26,10 +27,10 @@ const GATEWAYS = Math.min(Number(args.gateways), DEVICES);
 const CONNECTIONS = Number(args.connections);
 const DURATION = Number(args.duration);
 const ROUNDS = Number(args.rounds);
-const FIRST_MAC = 0x00908f100000;
+const FIRST_MAC = '00908f100000';
 const FIRMWARE = '6.60A.360.002';
 
-const macOf = (i: number): string => (FIRST_MAC + i).toString(16).padStart(12, '0');
+const macOf = (i: number): string => nthMac(FIRST_MAC, i);
 
 async function main(): Promise<void> {
   const dir = tempDir('aps-bench-ini-');

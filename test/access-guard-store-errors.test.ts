@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 
 // The access guard writes through the store's kv group commit (src/store/state-queries.ts). A commit that
 // fails for a reason other than a busy lock (SQLITE_READONLY here; SQLITE_FULL on a full disk) keeps its
@@ -27,6 +28,14 @@ describe('access-guard failures through the kv group commit', () => {
     a.done(false);
   };
   const failures = (deviceId: string): number | undefined => s.core.guard.list().find((l) => l.subject === deviceId)?.failures;
+  const kv = (): { failures: number; pending: number } => s.core.store.state.kvWriteFailures();
+  /** Waits for the group commit to have failed once more than `before` (not for a fixed time). */
+  const commitFailed = (before: number): Promise<unknown> =>
+    until(
+      'a kv commit fails',
+      () => kv().failures,
+      (n) => n > before,
+    );
 
   it('every failed login is counted, even those made while a commit was failing', async () => {
     const db = s.core.store.db;
@@ -34,24 +43,30 @@ describe('access-guard failures through the kv group commit', () => {
     s.core.guard.flush();
     assert.equal(failures('kv-dev'), 1);
 
+    const f0 = kv().failures;
     db.pragma('query_only = 1'); // the store cannot write for a moment
     failOnce('kv-dev'); // 2: pending; its commit (10 ms later) fails
-    await new Promise((r) => setTimeout(r, 60));
+    await commitFailed(f0);
     failOnce('kv-dev'); // 3: must be counted too
     failOnce('kv-dev'); // 4
     db.pragma('query_only = 0'); // the store can write again
     s.core.guard.flush();
-    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(kv().pending, 0, 'all committed');
     assert.equal(failures('kv-dev'), 4, 'four failed logins, four counted');
   });
 
   it('once the store writes again, the next failure is counted (no error of a commit already recovered from)', async () => {
     const db = s.core.store.db;
+    const f0 = kv().failures;
     db.pragma('query_only = 1');
-    failOnce('kv-dev2'); // pending; its commit fails, retried every 20 ms
-    await new Promise((r) => setTimeout(r, 60));
+    failOnce('kv-dev2'); // pending; its commit fails, retried a second later (KV_ERROR_RETRY_MS)
+    await commitFailed(f0);
     db.pragma('query_only = 0');
-    await new Promise((r) => setTimeout(r, 60)); // the retry commits it
+    await until(
+      'the retry commits it',
+      () => kv().pending,
+      (n) => n === 0,
+    );
     assert.equal(failures('kv-dev2'), 1, 'the pending failure was committed on the retry');
     failOnce('kv-dev2'); // the store is healthy: this one must be counted
     s.core.guard.flush();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 
 // Issue 15: "A CLI holding the SQLite write lock must never stall device requests." Another connection
 // holds the write lock (as `aps apply` does) for the whole of each device request below; a server that
@@ -51,13 +52,15 @@ describe('device requests while another process holds the write lock', () => {
     } finally {
       other.exec('COMMIT');
     }
-    // Written by the retry timers (about a second): wait for the rows, with a bound.
-    for (let i = 0; i < 100 && s.core.store.state.revision(user, 'config')!.serial === before.serial; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    assert.equal(s.core.store.state.revision(user, 'config')!.serial, before.serial + 1, 'the new revision is stored');
-    const held = (): number | null | undefined => s.core.store.windows.held(user, 'slot:firmware')?.artifactId;
-    for (let i = 0; i < 100 && held() === undefined; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(held(), s.core.catalog.list('vop')[0]!.id, 'the completed fetch is recorded');
+    // Written by the retry timers (about a second): wait for the rows.
+    const stored = await until(
+      'the new revision is stored',
+      () => s.core.store.state.revision(user, 'config')!.serial,
+      (n) => n !== before.serial,
+    );
+    assert.equal(stored, before.serial + 1, 'the next revision');
+    const held = await until('the completed fetch is recorded', () => s.core.store.windows.held(user, 'slot:firmware')?.artifactId);
+    assert.equal(held, s.core.catalog.list('vop')[0]!.id, 'the completed fetch is recorded');
     // The stored revision is the one the device was given: the same bytes keep it.
     const again = await fetch(`${s.http}/vop/c?${q}`);
     assert.equal(again.headers.get('last-modified'), new Date(s.core.store.state.revision(user, 'config')!.modifiedMs).toUTCString());

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { looseModes } from '../src/data-folder.ts';
 import { capturingLogger } from './helpers/log-capture.ts';
 import { startTestServer, tempDir } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 
 describe('the data folder', () => {
   it('holds only owner-only files (0600) and folders (0700): database and its WAL, keys, uploads, blobs, backups', async () => {
@@ -23,7 +24,11 @@ describe('the data folder', () => {
         assert.equal(statSync(join(data, d)).mode & 0o777, 0o700, d);
       // The upload's temp file is removed just after the answer. Its mode comes from `aps serve`'s umask,
       // which this in-process server does not set: test/fault-injection.test.ts checks it mid-upload.
-      for (let i = 0; i < 100 && readdirSync(join(data, 'uploads')).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await until(
+        'the upload temp file is removed',
+        () => readdirSync(join(data, 'uploads')).length,
+        (n) => n === 0,
+      );
       assert.deepEqual(looseModes(data), []);
     } finally {
       await s.stop();

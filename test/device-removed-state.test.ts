@@ -19,7 +19,7 @@ function setUp(t: { after(fn: () => void): void }): { core: Core; cli: Store; cl
     cli.close();
     core.close();
   });
-  return { core, cli, clock, cliDb: (cli as unknown as { db: { exec(s: string): void } }).db };
+  return { core, cli, clock, cliDb: cli.db };
 }
 
 const OLD = { deviceId: 'cpe1', ip: '10.0.0.9', reported: { connectionRequestUrl: 'http://10.0.0.9:7547/old', firmware: '1.0' } };

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { ADAPTERS } from '../adapters/index.ts';
-import { startTestServer, type TestServer } from './helpers/server.ts';
+import { rawRequest, startTestServer, type TestServer } from './helpers/server.ts';
 
 // Issue 13, defect 6: a bad percent-escape in a device route's path was answered with express's own
 // message ("Failed to decode param '%zz'"), echoing the input, and left no event. Every adapter's prefix
 // now answers it with the device path's fixed refusal and records it.
-function get(port: number, method: string, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, method, path }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    r.on('error', reject);
-    r.end();
-  });
-}
 
 const FIXED = new Set(['Bad Request\n', 'Unauthorized\n', 'Forbidden\n', 'Not Found\n']);
 
@@ -35,7 +23,7 @@ describe('bad percent-encoding on device routes', () => {
   });
 
   it('/vop/%zz is a fixed 400 with an event', async () => {
-    const r = await get(s.httpPort, 'GET', '/vop/%zz');
+    const r = await rawRequest(s.http, 'GET', '/vop/%zz');
     assert.equal(r.status, 400);
     assert.equal(r.body, 'Bad Request\n');
     const e = events('vop')[0];
@@ -60,7 +48,7 @@ describe('bad percent-encoding on device routes', () => {
       for (const p of paths) {
         for (const method of ['GET', 'PUT', 'POST']) {
           const before = events(a.name).length;
-          const r = await get(s.httpPort, method, `/${a.name}/${p}`);
+          const r = await rawRequest(s.http, method, `/${a.name}/${p}`);
           const where = `${method} /${a.name}/${p}`;
           assert.ok(r.status < 500, where);
           assert.ok(!/zz|%|decode/i.test(r.body), `${where}: ${r.body}`);

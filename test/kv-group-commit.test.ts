@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KvState } from '../src/kv-state.ts';
-import { openStore } from '../src/store/index.ts';
+import { openStore, type Store } from '../src/store/index.ts';
 import { nonceCountCheck } from '../src/transport/digest.ts';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -14,6 +14,18 @@ function folder(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'aps-kv-commit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** Two connections to one data folder (two nodes, or the server and a CLI), closed after the test. */
+function twoStores(t: TestContext): [Store, Store] {
+  const dir = folder(t);
+  const a = openStore(dir);
+  const b = openStore(dir);
+  t.after(() => {
+    a.close();
+    b.close();
+  });
+  return [a, b];
 }
 
 test('kv: a write still pending survives a rolled-back transaction that wrote the same key', async (t) => {
@@ -36,13 +48,7 @@ test('kv: a write still pending survives a rolled-back transaction that wrote th
 });
 
 test('kv: a later commit of another connection is not overwritten by an earlier pending write', async (t) => {
-  const dir = folder(t);
-  const a = openStore(dir);
-  const b = openStore(dir);
-  t.after(() => {
-    a.close();
-    b.close();
-  });
+  const [a, b] = twoStores(t);
   const ka = new KvState(a, 'x');
   const kb = new KvState(b, 'x');
   ka.set('k', 'first'); // server: pending
@@ -62,7 +68,7 @@ test('kv: closing the store while another connection holds the write lock does n
   const cli = openStore(dir);
   t.after(() => cli.close());
   cli.transaction(() => new KvState(cli, 'y').set('init', 1));
-  const db = (cli as unknown as { db: { exec(s: string): void } }).db;
+  const db = cli.db;
   db.exec('BEGIN IMMEDIATE');
   new KvState(a, 'x').set('k', 'v');
   let threw = false;
@@ -80,13 +86,7 @@ test('kv: closing the store while another connection holds the write lock does n
 test('nonce-count: a Digest answer replayed to a second node sharing the data folder is refused', async (t) => {
   // ARCHITECTURE.md: state "is in the store, so a second node ... loses nothing"; tr069/auth.ts: the nonce-count
   // is kept "in the store, so every node sees it": a captured header is accepted once per count.
-  const dir = folder(t);
-  const node1 = openStore(dir);
-  const node2 = openStore(dir);
-  t.after(() => {
-    node1.close();
-    node2.close();
-  });
+  const [node1, node2] = twoStores(t);
   const kv1 = new KvState(node1, 'tr069');
   const kv2 = new KvState(node2, 'tr069');
   const check1 = nonceCountCheck(kv1, 'nonce:');
@@ -101,7 +101,7 @@ test('kv: a failed group commit is not thrown into an unrelated later write, and
   const dir = folder(t);
   const a = openStore(dir);
   t.after(() => a.close());
-  const db = (a as unknown as { db: { exec(s: string): void } }).db;
+  const db = a.db;
   // A transient non-busy failure of the commit (disk full, I/O error), made real by SQLite itself for one key.
   db.exec(`CREATE TEMP TRIGGER fail_once BEFORE INSERT ON kv WHEN NEW.key = 'device-1' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
   const kv = new KvState(a, 'x');
@@ -113,4 +113,9 @@ test('kv: a failed group commit is not thrown into an unrelated later write, and
   a.state.flushKv();
   await turn();
   assert.equal(kv.get('device-2'), 'session');
+  // Read by another connection, not from the pending rows: both writes were committed.
+  const b = openStore(dir);
+  t.after(() => b.close());
+  const kb = new KvState(b, 'x');
+  assert.deepEqual([kb.get('device-1'), kb.get('device-2')], ['session', 'session'], 'committed, the failed one on the next commit');
 });

@@ -28,7 +28,7 @@ test('gate: a fetch recorded late (lock held by the CLI) is what the device hold
   assert.equal(offered()?.id, one.id, 'outside the window: what it holds');
   clock.set('2026-01-15T02:30:00Z'); // the window is open: 2.0 is offered and fetched
   assert.equal(offered()?.id, two.id);
-  const db = (cli as unknown as { db: { exec(s: string): void } }).db;
+  const db = cli.db;
   db.exec('BEGIN IMMEDIATE'); // a CLI command holds the write lock (aps apply, a sync)
   core.windows.noteFetched('h1', two); // kept in `unwritten`, retried by a timer
   clock.set('2026-01-15T03:00:01Z'); // the window closes while the lock is still held

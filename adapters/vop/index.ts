@@ -40,7 +40,7 @@ const POLICY: AccessPolicy = {
  * The identify step: the user name in the query or the Basic header names the device. `query` is
  * req.query read once by the caller: express 5 parses the query string again on every access.
  */
-export function identifyUser(ctx: AdapterServices, req: Request, query: Request['query'] = req.query): Identified {
+function identifyUser(ctx: AdapterServices, req: Request, query: Request['query']): Identified {
   const { u, p } = query;
   const basic = parseBasic(req.get('authorization'));
   const creds =

@@ -2,6 +2,7 @@
 // per adapter, mixed 30/20/20/20/10, written as one `aps apply` file.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nthMac } from '../../adapters/innovaphone/simulator-command.ts';
 import { randomFile } from './harness.ts';
 import { SIM_KINDS, type SimKind } from './sim-devices.ts';
 
@@ -29,8 +30,6 @@ export function stormCounts(total: number): Record<SimKind, number> {
   return Object.fromEntries(SIM_KINDS.map((k) => [k, Math.max(1, Math.round(total * STORM_SHARES[k]))])) as Record<SimKind, number>;
 }
 
-const mac = (first: string, i: number): string => (parseInt(first, 16) + i).toString(16).padStart(12, '0');
-
 /** One device line of `aps apply`'s YAML: the i-th of a series (ids, MACs and models as the simulators send them). */
 function deviceLine(kind: SimKind, first: string, prefix: string, i: number): string {
   switch (kind) {
@@ -39,11 +38,11 @@ function deviceLine(kind: SimKind, first: string, prefix: string, i: number): st
     case 'tr069':
       return `  - { id: ${first}${i}, profile: thomson-tr069, password: ${STORM_PASSWORD} }`;
     case 'audiocodes':
-      return `  - { id: ${prefix}-gw${i}, profile: audiocodes-mp124, mac: '${mac(first, i)}' }`;
+      return `  - { id: ${prefix}-gw${i}, profile: audiocodes-mp124, mac: '${nthMac(first, i)}' }`;
     case 'innovaphone':
-      return `  - { id: ${prefix}-ip${i}, profile: innovaphone-ip6010, mac: '${mac(first, i)}' }`;
+      return `  - { id: ${prefix}-ip${i}, profile: innovaphone-ip6010, mac: '${nthMac(first, i)}' }`;
     case 'avaya':
-      return `  - { id: ${prefix}-av${i}, profile: avaya-j100, model: J179, mac: '${mac(first, i)}' }`;
+      return `  - { id: ${prefix}-av${i}, profile: avaya-j100, model: J179, mac: '${nthMac(first, i)}' }`;
   }
 }
 
