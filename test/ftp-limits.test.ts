@@ -33,9 +33,10 @@ class Raw {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  static open(port: number): Promise<Raw> {
+  /** `from`: the client address (any of 127/8 on Linux), so each test has per-address counts of its own. */
+  static open(port: number, from = '127.0.0.1'): Promise<Raw> {
     return new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', () => resolve(new Raw(s)));
+      const s = connect({ port, host: '127.0.0.1', localAddress: from }, () => resolve(new Raw(s)));
     });
   }
 
@@ -75,8 +76,8 @@ class Raw {
 describe('FTP limits per client address and idle timeouts', () => {
   let s: TestServer;
   const open: Raw[] = [];
-  const raw = async (): Promise<Raw> => {
-    const r = await Raw.open(s.ftpPort!);
+  const raw = async (from?: string): Promise<Raw> => {
+    const r = await Raw.open(s.ftpPort!, from);
     open.push(r);
     return r;
   };
@@ -113,19 +114,19 @@ describe('FTP limits per client address and idle timeouts', () => {
   });
 
   it('a connection beyond maxConnectionsPerAddress is closed with 421', async () => {
-    await new Promise((r) => setTimeout(r, 100)); // the previous test's sockets are gone
-    const held = [await raw(), await raw(), await raw()];
+    // From an address of its own: the previous test's connections may still be closing on the server.
+    const from = '127.0.0.2';
+    const held = [await raw(from), await raw(from), await raw(from)];
     for (const c of held) assert.match(await c.greeting(), /^220 /);
-    const fourth = await raw();
+    const fourth = await raw(from);
     assert.match(await fourth.line(), /^421 Too many connections/);
     assert.equal(await fourth.line(), '', 'and closed');
     for (const c of held) c.socket.destroy();
   });
 
   it('a connection that does not log in within loginSeconds is closed; a logged-in one stays', { timeout: 15_000 }, async () => {
-    await new Promise((r) => setTimeout(r, 100));
-    const idle = await raw();
-    const busy = await raw();
+    const idle = await raw('127.0.0.3');
+    const busy = await raw('127.0.0.3');
     assert.match(await idle.greeting(), /^220 /);
     await busy.login();
     assert.match(await idle.line(), /^421 Timeout/);
