@@ -180,7 +180,7 @@ function abort(core: RolloutCore, id: number, reason: string): Rollout {
     if (!ACTIVE.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}`);
     const at = new Date().toISOString();
     core.store.rollouts.update(id, { state: 'aborted', reason }, at);
-    // Rollouts started before every adapter's were staged per device (Avaya's were one stage that released
+    // Rollouts started before every adapter's were staged per device (a shared-script adapter's were one stage that released
     // the artifact at start) may still hold a release of their own: it goes with the abort.
     core.store.rollouts.withdraw(r.artifactId, `rollout ${id}`);
     const n = core.store.rollouts.devices(id).length;

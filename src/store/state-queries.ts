@@ -332,7 +332,7 @@ export class StateQueries {
   }
 
   /**
-   * Group commit (issue 15: three kv writes per TR-069 session, each its own SQLite commit): outside a
+   * Group commit (issue 15: three kv writes per management session, each its own SQLite commit): outside a
    * transaction a write is visible at once to this connection (kvGetValue, kvEntries read the pending rows
    * first) and committed with the others of the next KV_FLUSH_MS by flushKv(), which never waits for
    * another process's write lock (a CLI holding it): it retries shortly instead. Other processes see the row
