@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import { isBusyError, parseJson, withoutWaiting } from './db.ts';
+import { isBusyError, parseJson, reportBackgroundWriteError, withoutWaiting } from './db.ts';
 import { KvCache } from './kv-cache.ts';
 import type { EventQuery, EventRecord, FleetDeviceRow, FleetRow, NewEvent, Pins, RevisionRecord } from './types.ts';
 
@@ -124,8 +124,8 @@ export class StateQueries {
   /** kv writes not yet committed (`ns\0key` → the row, null for a delete): see kvSet. */
   private readonly kvPending = new Map<string, PendingKv>();
   private kvFlushTimer: NodeJS.Timeout | undefined;
-  private kvFailures = 0;
-  private kvLastError: Error | undefined;
+  /** A commit failed for a reason other than a busy lock and none succeeded since: the log was told once. */
+  private kvFailing = false;
   /** Pending rows a transaction wrote over: dropped when it commits, given back when it rolls back. */
   private readonly kvDisplaced = new Map<string, PendingKv>();
   private readonly kvCommit;
@@ -405,17 +405,18 @@ export class StateQueries {
       lost = o.wait ? this.kvCommit(ops) : withoutWaiting(this.db, () => this.kvCommit(ops));
     } catch (e) {
       // Kept pending (and still read from memory) and tried again: a busy lock frees soon; another error (disk
-      // full) is counted, and retried less often, but never thrown into whichever request writes next.
-      if (!isBusyError(e)) {
-        this.kvFailures++;
-        this.kvLastError = e instanceof Error ? e : new Error(String(e));
-      }
+      // full) is reported once per failing spell (the server's log), and retried less often, but never thrown
+      // into whichever request writes next.
       if (o.wait) throw e; // shutdown and explicit flushes say what could not be written
+      if (!isBusyError(e)) {
+        if (!this.kvFailing) reportBackgroundWriteError('kv rows', e);
+        this.kvFailing = true;
+      }
       this.kvFlushTimer = setTimeout(() => this.flushKv(), isBusyError(e) ? KV_RETRY_MS : KV_ERROR_RETRY_MS);
       return;
     }
     this.kvPending.clear();
-    this.kvLastError = undefined;
+    this.kvFailing = false;
     pendingKv.delete(this);
     for (const op of lost) this.kvCache.forget(op.ns, op.key); // read again: the other process's row
   }
@@ -438,9 +439,9 @@ export class StateQueries {
     this.kvDisplaced.clear();
   }
 
-  /** Group commits that failed for a reason other than a busy lock (their writes stay pending), and the last such error. */
-  kvWriteFailures(): { failures: number; lastError: string | undefined; pending: number } {
-    return { failures: this.kvFailures, lastError: this.kvLastError?.message, pending: this.kvPending.size };
+  /** How many kv writes wait for their commit (what a failed shutdown commit loses). */
+  kvPendingCount(): number {
+    return this.kvPending.size;
   }
 
   kvEntries(ns: string, prefix: string, nowMs: number): Array<{ key: string; value: string }> {
