@@ -77,6 +77,8 @@ const MAX_KV_PENDING = 1000;
 const KV_FLUSH_MS = 10;
 /** A commit refused by another process's write lock is retried after this. */
 const KV_RETRY_MS = 20;
+/** After a commit error other than a busy lock (disk full, I/O): tried again, less often. */
+const KV_ERROR_RETRY_MS = 1000;
 /** A kv write waiting for the group commit; `base`: the committed value it was written over, when known. */
 interface PendingKv {
   ns: string;
@@ -85,8 +87,6 @@ interface PendingKv {
   base?: string | null;
 }
 
-/** After a commit error other than a busy lock (disk full, I/O): tried again, less often. */
-const KV_ERROR_RETRY_MS = 1000;
 /** Connections with kv writes not yet committed, committed when the process exits (a CLI that exits at once). */
 const pendingKv = new Set<StateQueries>();
 process.once('exit', () => {
