@@ -178,3 +178,22 @@ test('kv: a group commit failing for another reason than a busy lock is reported
   assert.equal(reported.length, 2);
   a.db.exec('DROP TRIGGER fail');
 });
+
+test('kv: a write over an expired row survives the purge of that row before its commit (a purge is no one changing the key)', async (t) => {
+  const [a] = connections(t, 1) as [Store];
+  const kv = new KvState(a, 'x');
+  kv.set('fails:10.0.0.1', 3, 1);
+  a.state.flushKv();
+  await sleep(5); // expired, still a row
+  assert.equal(kv.get('fails:10.0.0.1'), undefined);
+  kv.set('fails:10.0.0.1', 1, 60_000); // a new spell starts: pending
+  a.state.kvPurgeExpired(Date.now()); // the hourly housekeeping runs before the commit
+  a.state.flushKv();
+  await turn();
+  assert.equal(kv.get('fails:10.0.0.1'), 1);
+  assert.equal(
+    a.db.prepare<[], { value: string }>("SELECT value FROM kv WHERE ns = 'x' AND key = 'fails:10.0.0.1'").get()?.value,
+    '1',
+    'committed',
+  );
+});

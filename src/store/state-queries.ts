@@ -79,12 +79,21 @@ const KV_FLUSH_MS = 10;
 const KV_RETRY_MS = 20;
 /** After a commit error other than a busy lock (disk full, I/O): tried again, less often. */
 const KV_ERROR_RETRY_MS = 1000;
-/** A kv write waiting for the group commit; `base`: the committed value it was written over, when known. */
+/**
+ * A kv write waiting for the group commit; `base`: the committed value it was written over (null: no live row),
+ * as live at `at`, when it was first written.
+ */
 interface PendingKv {
   ns: string;
   key: string;
   row: { value: string; expires: number | null } | null;
-  base?: string | null;
+  base: string | null;
+  at: number;
+}
+
+/** A kv row's value while it lives at `now`; null for no row or an expired one. */
+function liveValue(r: { value: string; expires_ms: number | null } | undefined, now: number): string | null {
+  return r && (r.expires_ms === null || r.expires_ms > now) ? r.value : null;
 }
 
 /** Connections with kv writes not yet committed, committed when the process exits (a CLI that exits at once). */
@@ -155,13 +164,14 @@ export class StateQueries {
     );
     // Made once: a transaction wrapper per flush showed in the profile. (A PRAGMA cannot be prepared once:
     // SQLite runs `PRAGMA busy_timeout = n` when it is prepared, not when it is run again.)
-    // A pending row carries the value this connection believed committed when it was first written (`base`,
-    // when the cache knew it): if another process changed the key since (`aps access unlock` clearing a lock),
-    // the other process's commit wins and this older write is dropped, never written over it.
+    // A pending row carries the value this connection believed committed when it was first written (`base`):
+    // if another process changed the key since (`aps access unlock` clearing a lock), the other process's commit
+    // wins and this older write is dropped, never written over it. Both are judged live at that time, so a
+    // purge of a row already expired then (the hourly housekeeping) is no change.
     this.kvCommit = db.transaction((ops: PendingKv[]): PendingKv[] => {
       const lost: PendingKv[] = [];
       for (const op of ops) {
-        if (op.base !== undefined && (this.kvGet.get(op.ns, op.key)?.value ?? null) !== op.base) {
+        if (liveValue(this.kvGet.get(op.ns, op.key), op.at) !== op.base) {
           lost.push(op);
           continue;
         }
@@ -320,7 +330,7 @@ export class StateQueries {
     if (hit !== undefined) return hit ?? undefined;
     const r = this.kvGet.get(ns, key);
     cache?.putRow(ns, key, r ? { value: r.value, expires: r.expires_ms } : null);
-    return r && (r.expires_ms === null || r.expires_ms > nowMs) ? r.value : undefined;
+    return liveValue(r, nowMs) ?? undefined;
   }
 
   /** A key the caller just made up (a fresh random nonce): remembered as "no row" until another connection commits. */
@@ -380,12 +390,13 @@ export class StateQueries {
       return;
     }
     const cache = this.kvCached();
-    // The committed value this write goes over: the cache's (null: it knows there is no row), else one primary-key
-    // read (most writes follow a read of the same key; a fresh key was announced with kvKnownAbsent).
+    // The committed value this write goes over: the cache's (null: it knows there is no live row), else one
+    // primary-key read (most writes follow a read of the same key; a fresh key was announced with kvKnownAbsent).
     const pending = this.kvPending.get(k);
-    const cached = pending === undefined ? cache?.get(ns, key, Number.MIN_SAFE_INTEGER) : undefined;
-    const base = pending !== undefined ? pending.base : cached !== undefined ? cached : (this.kvGet.get(ns, key)?.value ?? null);
-    this.kvPending.set(k, { ns, key, row, base });
+    const at = pending?.at ?? Date.now();
+    const cached = pending === undefined ? cache?.get(ns, key, at) : undefined;
+    const base = pending !== undefined ? pending.base : cached !== undefined ? cached : liveValue(this.kvGet.get(ns, key), at);
+    this.kvPending.set(k, { ns, key, row, base, at });
     cache?.wrote(ns, key, row);
     if (this.kvPending.size >= MAX_KV_PENDING) return this.flushKv();
     this.kvFlushTimer ??= setTimeout(() => this.flushKv(), KV_FLUSH_MS);
