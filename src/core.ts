@@ -205,12 +205,12 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
         // Another process held the write lock past the busy timeout: the next start renders and stamps again.
         log.warn({ err: (e as Error).message }, 'revisions or fetches decided under a lock were not written at shutdown');
       }
-      const kv = store.state.kvWriteFailures();
+      const pending = store.state.kvPendingCount();
       try {
         store.close();
       } catch (e) {
         // Another process held the write lock past the busy timeout (or the disk failed): say what is lost.
-        log.warn({ err: (e as Error).message, pending: kv.pending }, 'kv writes not committed at shutdown');
+        log.warn({ err: (e as Error).message, pending }, 'kv writes not committed at shutdown');
       }
       unlistenCorrupt();
       unlistenWrites();

@@ -16,6 +16,7 @@ export function durationMs(text: string, flag?: string): number {
   if (!m) throw new Error(`${what} is not a duration like 30s, 10m, 6h or 1d`);
   const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
   if (ms < 1) throw new Error(`${what} is too short: at least 1ms`);
+  if (!Number.isFinite(ms)) throw new Error(`${what} is too long`);
   return ms;
 }
 

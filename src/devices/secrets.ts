@@ -14,11 +14,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs-atomic.ts';
 
+/** The most opened boxes a keyring remembers (one per device secret in use); past it the memo starts over. */
+const MAX_OPENED = 20_000;
+
 // One random master key per data folder (data/secret.key, mode 0600). Purpose keys are derived from it
 // with HKDF, so the clear device secrets that Digest needs are encrypted at rest (AES-256-GCM), nonces and
 // signed URLs are HMACs no client can forge, and a copied database alone reveals no password.
-const MAX_OPENED = 20_000;
-
 export class Keyring {
   private readonly master: Buffer;
   // Derived keys are memoised: HKDF per call cost ~12 µs on the device hot path (bench/README.md).

@@ -110,6 +110,9 @@ describe('rollout options and selection', () => {
     assert.equal(parseTimeout('90'), 90);
     assert.equal(parseTimeout('2d'), 172_800);
     assert.throws(() => parseTimeout('soon'), /duration/);
+    // Digits past a double's range would be stored as an infinite timeout.
+    assert.throws(() => parseTimeout('1' + '0'.repeat(400)), /too long/);
+    assert.throws(() => parseTimeout('1' + '0'.repeat(400) + 'd'), /too long/);
     assert.ok(failuresExceed('5%', 1, 10));
     assert.ok(!failuresExceed('10%', 1, 10));
     assert.ok(failuresExceed('1', 2, 100) && !failuresExceed('1', 1, 100));

@@ -41,6 +41,7 @@ export function parseTimeout(input: string | number | undefined): number {
     throw new ApsError('bad_request', (e as Error).message);
   }
   if (!(seconds >= 1)) throw new ApsError('bad_request', `timeout must be at least 1 s, not "${text}"`);
+  if (!Number.isFinite(seconds)) throw new ApsError('bad_request', `timeout "${text}" is too long`);
   return Math.round(seconds);
 }
 

@@ -4,7 +4,7 @@
 import type { Core } from '../core.ts';
 import { fits, slotKey } from '../catalog/catalog.ts';
 import { ApsError } from '../errors.ts';
-import { isBusyError } from '../store/db.ts';
+import { LOCKED, unlessLocked } from '../store/deferred-writes.ts';
 import type { ArtifactRecord, DeviceRecord, RolloutDeviceRecord, RolloutRecord, RolloutState } from '../store/index.ts';
 import { judgeHealth } from './health.ts';
 import { recordRolloutChange, type RolloutVerb } from './rollout-audit.ts';
@@ -180,7 +180,7 @@ function abort(core: RolloutCore, id: number, reason: string): Rollout {
     if (!ACTIVE.includes(r.state)) throw new ApsError('conflict', `rollout ${id} is ${r.state}`);
     const at = new Date().toISOString();
     core.store.rollouts.update(id, { state: 'aborted', reason }, at);
-    // Rollouts started before every adapter's were staged per device (Avaya's were one stage that released
+    // Rollouts started before every adapter's were staged per device (a shared-script adapter's were one stage that released
     // the artifact at start) may still hold a release of their own: it goes with the abort.
     core.store.rollouts.withdraw(r.artifactId, `rollout ${id}`);
     const n = core.store.rollouts.devices(id).length;
@@ -213,14 +213,9 @@ export function evaluateRollouts(core: RolloutCore, now = Date.now(), o: { serve
     // rollout is never completed (released) or halted, and a stage is never promoted twice.
     const judge = (): void => core.store.transaction(() => evaluateOne(core, id, now, watch), 'immediate');
     if (!o.server) judge();
-    else {
-      try {
-        core.store.withoutWaiting(judge);
-      } catch (e) {
-        if (!isBusyError(e)) throw e;
-        // Its devices stay watched: their next event (or the next tick) judges it again.
-        for (const d of core.store.rollouts.devices(id)) if (d.status === 'pending') watch.add(d.deviceId);
-      }
+    else if (unlessLocked(core.store, judge) === LOCKED) {
+      // Its devices stay watched: their next event (or the next tick) judges it again.
+      for (const d of core.store.rollouts.devices(id)) if (d.status === 'pending') watch.add(d.deviceId);
     }
   }
   return watch;

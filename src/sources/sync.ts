@@ -168,7 +168,8 @@ export class SourceRunner {
       onProgress: opts.onProgress,
       profileModels: (p) => core.profiles.get(p)?.models,
       profileRelease: (p) => core.profiles.get(p)?.release,
-      profileFingerprint: (p) => JSON.stringify(core.profiles.get(p) ?? null),
+      // The profile's hash (its file and template): the whole profile as JSON would store its template in every refusal.
+      profileFingerprint: (p) => core.profiles.get(p)?.hash ?? '',
     };
     let outcome: SyncOutcome;
     let pruned: PruneResult[] = [];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KvState } from '../kv-state.ts';
-import { openStore, type Store } from './index.ts';
+import { onBackgroundWriteError, openStore, type Store } from './index.ts';
 import { until } from '../../test/helpers/until.ts';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -154,4 +154,46 @@ test('kv knownAbsent: a write over a made-up key takes the hint as the value it 
   // group commit's compare-and-set sees another connection's commit and lets it win.
   assert.equal(ka.get('session:s1'), 'theirs');
   assert.equal(kb.get('session:s1'), 'theirs');
+});
+
+test('kv: a group commit failing for another reason than a busy lock is reported once per failing spell', (t) => {
+  const [a] = connections(t, 1) as [Store];
+  const reported: string[] = [];
+  t.after(onBackgroundWriteError((what, err) => reported.push(`${what}: ${(err as Error).message}`)));
+  // A non-busy failure of the commit (disk full, I/O error), made real by SQLite itself.
+  a.db.exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON kv BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+  const kv = new KvState(a, 'x');
+  kv.set('k', 1);
+  a.state.flushKv();
+  a.state.flushKv(); // the retry fails the same way: not told again
+  assert.deepEqual(reported, ['kv rows: disk full']);
+  assert.equal(a.state.kvPendingCount(), 1, 'the write is kept');
+  a.db.exec('DROP TRIGGER fail');
+  a.state.flushKv();
+  assert.equal(a.state.kvPendingCount(), 0);
+  // A new spell is told again.
+  a.db.exec(`CREATE TEMP TRIGGER fail BEFORE INSERT ON kv BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+  kv.set('k', 2);
+  a.state.flushKv();
+  assert.equal(reported.length, 2);
+  a.db.exec('DROP TRIGGER fail');
+});
+
+test('kv: a write over an expired row survives the purge of that row before its commit (a purge is no one changing the key)', async (t) => {
+  const [a] = connections(t, 1) as [Store];
+  const kv = new KvState(a, 'x');
+  kv.set('fails:10.0.0.1', 3, 1);
+  a.state.flushKv();
+  await sleep(5); // expired, still a row
+  assert.equal(kv.get('fails:10.0.0.1'), undefined);
+  kv.set('fails:10.0.0.1', 1, 60_000); // a new spell starts: pending
+  a.state.kvPurgeExpired(Date.now()); // the hourly housekeeping runs before the commit
+  a.state.flushKv();
+  await turn();
+  assert.equal(kv.get('fails:10.0.0.1'), 1);
+  assert.equal(
+    a.db.prepare<[], { value: string }>("SELECT value FROM kv WHERE ns = 'x' AND key = 'fails:10.0.0.1'").get()?.value,
+    '1',
+    'committed',
+  );
 });

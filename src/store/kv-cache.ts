@@ -1,6 +1,6 @@
-// What this connection last read or wrote of the adapters' key-value state (TR-069 sessions, nonce-counts,
+// What this connection last read or wrote of the adapters' key-value state (management sessions, nonce-counts,
 // pending downloads, access-guard failures), so a device request asks SQLite only for what it has not seen:
-// a TR-069 session read ~8 kv rows per CWMP session, each a synchronous statement (issue 15).
+// a device management session read ~8 kv rows, each a synchronous statement (issue 15).
 //
 // Correct across processes: StateQueries drops the whole cache whenever `PRAGMA data_version` says another
 // connection committed (checked at most once per event-loop turn, as the change generation is), and inside a

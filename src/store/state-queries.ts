@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import { isBusyError, parseJson, withoutWaiting } from './db.ts';
+import { isBusyError, parseJson, reportBackgroundWriteError, withoutWaiting } from './db.ts';
 import { KvCache } from './kv-cache.ts';
 import type { EventQuery, EventRecord, FleetDeviceRow, FleetRow, NewEvent, Pins, RevisionRecord } from './types.ts';
 
@@ -77,16 +77,25 @@ const MAX_KV_PENDING = 1000;
 const KV_FLUSH_MS = 10;
 /** A commit refused by another process's write lock is retried after this. */
 const KV_RETRY_MS = 20;
-/** A kv write waiting for the group commit; `base`: the committed value it was written over, when known. */
+/** After a commit error other than a busy lock (disk full, I/O): tried again, less often. */
+const KV_ERROR_RETRY_MS = 1000;
+/**
+ * A kv write waiting for the group commit; `base`: the committed value it was written over (null: no live row),
+ * as live at `at`, when it was first written.
+ */
 interface PendingKv {
   ns: string;
   key: string;
   row: { value: string; expires: number | null } | null;
-  base?: string | null;
+  base: string | null;
+  at: number;
 }
 
-/** After a commit error other than a busy lock (disk full, I/O): tried again, less often. */
-const KV_ERROR_RETRY_MS = 1000;
+/** A kv row's value while it lives at `now`; null for no row or an expired one. */
+function liveValue(r: { value: string; expires_ms: number | null } | undefined, now: number): string | null {
+  return r && (r.expires_ms === null || r.expires_ms > now) ? r.value : null;
+}
+
 /** Connections with kv writes not yet committed, committed when the process exits (a CLI that exits at once). */
 const pendingKv = new Set<StateQueries>();
 process.once('exit', () => {
@@ -124,8 +133,8 @@ export class StateQueries {
   /** kv writes not yet committed (`ns\0key` → the row, null for a delete): see kvSet. */
   private readonly kvPending = new Map<string, PendingKv>();
   private kvFlushTimer: NodeJS.Timeout | undefined;
-  private kvFailures = 0;
-  private kvLastError: Error | undefined;
+  /** A commit failed for a reason other than a busy lock and none succeeded since: the log was told once. */
+  private kvFailing = false;
   /** Pending rows a transaction wrote over: dropped when it commits, given back when it rolls back. */
   private readonly kvDisplaced = new Map<string, PendingKv>();
   private readonly kvCommit;
@@ -155,13 +164,14 @@ export class StateQueries {
     );
     // Made once: a transaction wrapper per flush showed in the profile. (A PRAGMA cannot be prepared once:
     // SQLite runs `PRAGMA busy_timeout = n` when it is prepared, not when it is run again.)
-    // A pending row carries the value this connection believed committed when it was first written (`base`,
-    // when the cache knew it): if another process changed the key since (`aps access unlock` clearing a lock),
-    // the other process's commit wins and this older write is dropped, never written over it.
+    // A pending row carries the value this connection believed committed when it was first written (`base`):
+    // if another process changed the key since (`aps access unlock` clearing a lock), the other process's commit
+    // wins and this older write is dropped, never written over it. Both are judged live at that time, so a
+    // purge of a row already expired then (the hourly housekeeping) is no change.
     this.kvCommit = db.transaction((ops: PendingKv[]): PendingKv[] => {
       const lost: PendingKv[] = [];
       for (const op of ops) {
-        if (op.base !== undefined && (this.kvGet.get(op.ns, op.key)?.value ?? null) !== op.base) {
+        if (liveValue(this.kvGet.get(op.ns, op.key), op.at) !== op.base) {
           lost.push(op);
           continue;
         }
@@ -320,7 +330,7 @@ export class StateQueries {
     if (hit !== undefined) return hit ?? undefined;
     const r = this.kvGet.get(ns, key);
     cache?.putRow(ns, key, r ? { value: r.value, expires: r.expires_ms } : null);
-    return r && (r.expires_ms === null || r.expires_ms > nowMs) ? r.value : undefined;
+    return liveValue(r, nowMs) ?? undefined;
   }
 
   /** A key the caller just made up (a fresh random nonce): remembered as "no row" until another connection commits. */
@@ -332,7 +342,7 @@ export class StateQueries {
   }
 
   /**
-   * Group commit (issue 15: three kv writes per TR-069 session, each its own SQLite commit): outside a
+   * Group commit (issue 15: three kv writes per management session, each its own SQLite commit): outside a
    * transaction a write is visible at once to this connection (kvGetValue, kvEntries read the pending rows
    * first) and committed with the others of the next KV_FLUSH_MS by flushKv(), which never waits for
    * another process's write lock (a CLI holding it): it retries shortly instead. Other processes see the row
@@ -380,12 +390,13 @@ export class StateQueries {
       return;
     }
     const cache = this.kvCached();
-    // The committed value this write goes over: the cache's (null: it knows there is no row), else one primary-key
-    // read (most writes follow a read of the same key; a fresh key was announced with kvKnownAbsent).
+    // The committed value this write goes over: the cache's (null: it knows there is no live row), else one
+    // primary-key read (most writes follow a read of the same key; a fresh key was announced with kvKnownAbsent).
     const pending = this.kvPending.get(k);
-    const cached = pending === undefined ? cache?.get(ns, key, Number.MIN_SAFE_INTEGER) : undefined;
-    const base = pending !== undefined ? pending.base : cached !== undefined ? cached : (this.kvGet.get(ns, key)?.value ?? null);
-    this.kvPending.set(k, { ns, key, row, base });
+    const at = pending?.at ?? Date.now();
+    const cached = pending === undefined ? cache?.get(ns, key, at) : undefined;
+    const base = pending !== undefined ? pending.base : cached !== undefined ? cached : liveValue(this.kvGet.get(ns, key), at);
+    this.kvPending.set(k, { ns, key, row, base, at });
     cache?.wrote(ns, key, row);
     if (this.kvPending.size >= MAX_KV_PENDING) return this.flushKv();
     this.kvFlushTimer ??= setTimeout(() => this.flushKv(), KV_FLUSH_MS);
@@ -405,17 +416,18 @@ export class StateQueries {
       lost = o.wait ? this.kvCommit(ops) : withoutWaiting(this.db, () => this.kvCommit(ops));
     } catch (e) {
       // Kept pending (and still read from memory) and tried again: a busy lock frees soon; another error (disk
-      // full) is counted, and retried less often, but never thrown into whichever request writes next.
-      if (!isBusyError(e)) {
-        this.kvFailures++;
-        this.kvLastError = e instanceof Error ? e : new Error(String(e));
-      }
+      // full) is reported once per failing spell (the server's log), and retried less often, but never thrown
+      // into whichever request writes next.
       if (o.wait) throw e; // shutdown and explicit flushes say what could not be written
+      if (!isBusyError(e)) {
+        if (!this.kvFailing) reportBackgroundWriteError('kv rows', e);
+        this.kvFailing = true;
+      }
       this.kvFlushTimer = setTimeout(() => this.flushKv(), isBusyError(e) ? KV_RETRY_MS : KV_ERROR_RETRY_MS);
       return;
     }
     this.kvPending.clear();
-    this.kvLastError = undefined;
+    this.kvFailing = false;
     pendingKv.delete(this);
     for (const op of lost) this.kvCache.forget(op.ns, op.key); // read again: the other process's row
   }
@@ -438,9 +450,9 @@ export class StateQueries {
     this.kvDisplaced.clear();
   }
 
-  /** Group commits that failed for a reason other than a busy lock (their writes stay pending), and the last such error. */
-  kvWriteFailures(): { failures: number; lastError: string | undefined; pending: number } {
-    return { failures: this.kvFailures, lastError: this.kvLastError?.message, pending: this.kvPending.size };
+  /** How many kv writes wait for their commit (what a failed shutdown commit loses). */
+  kvPendingCount(): number {
+    return this.kvPending.size;
   }
 
   kvEntries(ns: string, prefix: string, nowMs: number): Array<{ key: string; value: string }> {
