@@ -8,22 +8,7 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone } from './simulator.ts';
-
-const EVERY_DAY: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'> = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const P96 = 'avaya-96x1';
-const M96 = '9608';
-const OLD96 = 'S96x1_SIP_R7_1_2_0_14.tar';
-const NEW96 = 'S96x1_SIP_R7_1_15_0_4.tar';
-
-const firmware = (
-  s: TestServer,
-  profile: string,
-  model: string,
-  filename: string,
-  fill: number,
-  version = filename,
-): Promise<{ id: number }> =>
-  s.core.catalog.addBuffer(Buffer.alloc(2000, fill), { kind: 'firmware', profile, models: [model], version, filename });
+import { M96, NEW96, OLD96, P96, firmware, windowedPhone } from './test-phones.ts';
 
 /** The part of GET /fleet these tests read (src/devices/fleet.ts FleetView; adapters may not import it). */
 interface FleetView {
@@ -68,17 +53,14 @@ describe('fleet view: a J100 phone reporting its release with dots, on its targe
 
 describe('a download that starts in the window and is requested just after it closes', () => {
   const clock = new TestClock();
-  const PHONE = { id: 'desk-race', mac: '00e0bb00fc01' };
+  const PHONE = { id: 'desk-race', mac: '00e0bb00fc01', password: 'pw-r' };
   let s: TestServer;
   let newId = 0;
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'night', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('night', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'serve', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: P96, model: M96, group: 'night', password: 'pw-r' });
-    await firmware(s, P96, M96, OLD96, 1);
+    await windowedPhone(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();
@@ -87,12 +69,12 @@ describe('a download that starts in the window and is requested just after it cl
   it('is credited to the phone, so outside the window it is not sent back to the old image', async () => {
     // Set-up: the phone is known at its address, then boots and takes OLD96 (credited: held OLD96).
     const own = await fetch(`${s.http}/avaya/${PHONE.mac}.txt`, {
-      headers: { 'User-Agent': `AVAYA/96x1-R0_0_0 ${M96}`, Authorization: basic(PHONE.id, 'pw-r') },
+      headers: { 'User-Agent': `AVAYA/96x1-R0_0_0 ${M96}`, Authorization: basic(PHONE.id, PHONE.password) },
     });
     assert.equal(own.status, 200);
     await own.text();
     const stateDir = tempDir('aps-avaya-attr-race-');
-    const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-r' });
+    const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: PHONE.password });
     assert.ok(first.ok, first.error);
     assert.deepEqual(first.downloaded, [OLD96]);
 
@@ -124,7 +106,7 @@ describe('a download that starts in the window and is requested just after it cl
       stateDir: tempDir('aps-avaya-attr-race2-'),
       running: NEW96,
       user: PHONE.id,
-      password: 'pw-r',
+      password: PHONE.password,
     });
     assert.ok(after.ok, after.error);
     assert.ok(
@@ -221,16 +203,13 @@ function getFrom(url: string, ua: string, localAddress: string, auth?: string): 
 
 describe('an upgrade inside the window from an address APS does not remember for the phone', () => {
   const clock = new TestClock();
-  const PHONE = { id: 'desk-addr', mac: '00e0bb00fb01' };
+  const PHONE = { id: 'desk-addr', mac: '00e0bb00fb01', password: 'pw-a' };
   let s: TestServer;
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'night', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('night', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'serve', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: P96, model: M96, group: 'night', password: 'pw-a' });
-    await firmware(s, P96, M96, OLD96, 1);
+    await windowedPhone(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();
@@ -238,9 +217,9 @@ describe('an upgrade inside the window from an address APS does not remember for
 
   it('does not make the phone flip back to the old image outside the window', async () => {
     // Set-up as above: known at 127.0.0.1, takes OLD96 (credited: held OLD96).
-    const own = await getFrom(`${s.http}/avaya/${PHONE.mac}.txt`, `AVAYA/96x1-R0_0_0 ${M96}`, '127.0.0.1', basic(PHONE.id, 'pw-a'));
+    const own = await getFrom(`${s.http}/avaya/${PHONE.mac}.txt`, `AVAYA/96x1-R0_0_0 ${M96}`, '127.0.0.1', basic(PHONE.id, PHONE.password));
     assert.equal(own.status, 200);
-    const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: 'pw-a' });
+    const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: PHONE.password });
     assert.deepEqual(first.downloaded, [OLD96]);
     clock.set('2026-01-14T12:00:00Z');
     await firmware(s, P96, M96, NEW96, 2);
@@ -254,11 +233,16 @@ describe('an upgrade inside the window from an address APS does not remember for
     const bin = await getFrom(`${base}/avaya/${NEW96}`, `AVAYA/96x1-R7_1_2_0_14 ${M96}`, '127.0.0.2');
     assert.equal(bin.status, 200);
     // Rebooted on NEW96: its own file says so (and APS now remembers the address).
-    const back = await getFrom(`${base}/avaya/${PHONE.mac}.txt`, `AVAYA/96x1-R7_1_15_0_4 ${M96}`, '127.0.0.2', basic(PHONE.id, 'pw-a'));
+    const back = await getFrom(
+      `${base}/avaya/${PHONE.mac}.txt`,
+      `AVAYA/96x1-R7_1_15_0_4 ${M96}`,
+      '127.0.0.2',
+      basic(PHONE.id, PHONE.password),
+    );
     assert.equal(back.status, 200);
 
     clock.set('2026-01-16T12:00:00Z'); // outside the window
-    const later = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: 'pw-a', running: NEW96 });
+    const later = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: PHONE.password, running: NEW96 });
     assert.ok(later.ok, later.error);
     assert.deepEqual(
       later.downloaded,

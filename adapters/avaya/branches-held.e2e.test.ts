@@ -10,31 +10,20 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone, type BootResult } from './simulator.ts';
-
-const EVERY_DAY: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'> = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const P96 = 'avaya-96x1';
-const M96 = '9608';
-const OLD96 = 'S96x1_SIP_R7_1_2_0_14.tar';
-const NEW96 = 'S96x1_SIP_R7_1_15_0_4.tar';
-
-const firmware = (s: TestServer, profile: string, model: string, name: string, fill: number): Promise<{ id: number }> =>
-  s.core.catalog.addBuffer(Buffer.alloc(2000, fill), { kind: 'firmware', profile, models: [model], version: name, filename: name });
+import { EVERY_DAY, M96, NEW96, OLD96, P96, firmware, jem24, windowedPhone } from './test-phones.ts';
 
 describe("a group's window holds a phone whose first download APS could not attribute", () => {
   const clock = new TestClock();
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-win-');
-  const PHONE = { id: 'desk-first', mac: '00e0bb00f001' };
+  const PHONE = { id: 'desk-first', mac: '00e0bb00f001', password: 'pw-f' };
   const boot = (): Promise<BootResult> =>
-    bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-f' });
+    bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: PHONE.password });
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'night', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('night', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'serve', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: P96, model: M96, group: 'night', password: 'pw-f' });
-    await firmware(s, P96, M96, OLD96, 1);
+    await windowedPhone(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();
@@ -64,15 +53,12 @@ describe("a group window's `newDevices: wait` holds a new phone's firmware", () 
   const clock = new TestClock();
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-wait-');
-  const PHONE = { id: 'desk-wait', mac: '00e0bb00f002' };
+  const PHONE = { id: 'desk-wait', mac: '00e0bb00f002', password: 'pw-w' };
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'waiting', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('waiting', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'wait', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: P96, model: M96, group: 'waiting', password: 'pw-w' });
-    await firmware(s, P96, M96, OLD96, 1);
+    await windowedPhone(s, NIGHTLY, PHONE, { group: 'waiting', newDevices: 'wait' });
   });
   after(async () => {
     await s.stop();
@@ -84,7 +70,7 @@ describe("a group window's `newDevices: wait` holds a new phone's firmware", () 
       undefined,
       'the gate offers nothing',
     );
-    const r = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-w' });
+    const r = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: PHONE.password });
     assert.ok(r.ok, r.error);
     assert.deepEqual(
       r.downloaded,
@@ -198,15 +184,7 @@ describe('a companion rollout behind one address judges each phone by its own do
   let jemNew = 0;
   const boot = (p: { id: string; mac: string }): Promise<BootResult> =>
     bootPhone({ server: s.http, model: MODEL, mac: p.mac, stateDir, user: p.id, password: `${p.id}-pw`, running: FW });
-  const jem = (name: string, fill: number): Promise<{ id: number }> =>
-    s.core.catalog.addBuffer(Buffer.alloc(1500, fill), {
-      kind: 'aux',
-      role: 'jem24',
-      profile: PROFILE,
-      models: [MODEL],
-      version: name,
-      filename: name,
-    });
+  const jem = (name: string, fill: number): Promise<{ id: number }> => jem24(s, PROFILE, MODEL, name, fill);
 
   before(async () => {
     s = await startTestServer({ profilesDir: manualProfiles([PROFILE]), rollouts: { tickSeconds: 0.1 } });
@@ -278,15 +256,7 @@ describe('a download by something that is no phone is credited to no phone', () 
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-curl-');
   let jemNew = 0;
-  const jem = (name: string, fill: number): Promise<{ id: number }> =>
-    s.core.catalog.addBuffer(Buffer.alloc(1500, fill), {
-      kind: 'aux',
-      role: 'jem24',
-      profile: PROFILE,
-      models: [MODEL],
-      version: name,
-      filename: name,
-    });
+  const jem = (name: string, fill: number): Promise<{ id: number }> => jem24(s, PROFILE, MODEL, name, fill);
 
   before(async () => {
     s = await startTestServer({ profilesDir: manualProfiles([PROFILE]), rollouts: { tickSeconds: 0.1 } });
