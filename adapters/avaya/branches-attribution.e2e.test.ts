@@ -60,7 +60,8 @@ describe('a download that starts in the window and is requested just after it cl
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    await windowedPhone(s, NIGHTLY, PHONE);
+    windowedPhone(s, NIGHTLY, PHONE);
+    await firmware(s, P96, M96, OLD96, 1);
   });
   after(async () => {
     await s.stop();
@@ -209,7 +210,8 @@ describe('an upgrade inside the window from an address APS does not remember for
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    await windowedPhone(s, NIGHTLY, PHONE);
+    windowedPhone(s, NIGHTLY, PHONE);
+    await firmware(s, P96, M96, OLD96, 1);
   });
   after(async () => {
     await s.stop();

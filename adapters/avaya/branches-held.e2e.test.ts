@@ -23,7 +23,8 @@ describe("a group's window holds a phone whose first download APS could not attr
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    await windowedPhone(s, NIGHTLY, PHONE);
+    windowedPhone(s, NIGHTLY, PHONE);
+    await firmware(s, P96, M96, OLD96, 1);
   });
   after(async () => {
     await s.stop();
@@ -58,7 +59,8 @@ describe("a group window's `newDevices: wait` holds a new phone's firmware", () 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    await windowedPhone(s, NIGHTLY, PHONE, { group: 'waiting', newDevices: 'wait' });
+    windowedPhone(s, NIGHTLY, PHONE, { group: 'waiting', newDevices: 'wait' });
+    await firmware(s, P96, M96, OLD96, 1);
   });
   after(async () => {
     await s.stop();

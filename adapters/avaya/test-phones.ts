@@ -54,19 +54,15 @@ export const jem24 = (s: PhoneServer, profile: string, model: string, name: stri
     filename: name,
   });
 
-/**
- * A 9608 phone in group `group`, whose window (`hours`, every day, no push) treats new devices as `newDevices`,
- * with OLD96 in the catalog as the model branch's image.
- */
-export async function windowedPhone(
+/** A 9608 phone in group `group`, whose window (`hours`, every day, no push) treats new devices as `newDevices`. */
+export function windowedPhone(
   s: PhoneServer,
   hours: { from: string; to: string; tz: string },
   phone: { id: string; mac: string; password: string },
   o: { group?: string; newDevices?: 'serve' | 'wait' } = {},
-): Promise<void> {
+): void {
   const group = o.group ?? 'night';
   s.core.devices.upsertGroup({ name: group, vars: {}, pins: {} });
   s.core.windows.setGroupWindow(group, { ...hours, days: EVERY_DAY, newDevices: o.newDevices ?? 'serve', push: false });
   s.core.devices.upsert({ ...phone, profile: P96, model: M96, group });
-  await firmware(s, P96, M96, OLD96, 1);
 }
