@@ -12,6 +12,20 @@ import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts'
 import { bootPhone, type BootResult } from './simulator.ts';
 import { EVERY_DAY, M96, NEW96, OLD96, P96, firmware, jem24, windowedPhone } from './test-phones.ts';
 
+const J100 = 'avaya-j100';
+const J179 = 'J179';
+const J179_FW = 'FW_S_J179_R4_0_1_0_2.bin';
+const JEM_OLD = 'FW_JEM24_R1_0_1_0_23.bin';
+const JEM_NEW = 'FW_JEM24_R1_0_2_0_5.bin';
+
+/** J179_FW and JEM_OLD released (the phones run them), JEM_NEW in the catalog only: its id. */
+async function j179WithModules(s: TestServer): Promise<number> {
+  const at = new Date().toISOString();
+  s.core.store.rollouts.release((await firmware(s, J100, J179, J179_FW, 1)).id, 'test set-up', at);
+  s.core.store.rollouts.release((await jem24(s, J100, J179, JEM_OLD, 3)).id, 'test set-up', at);
+  return (await jem24(s, J100, J179, JEM_NEW, 4)).id;
+}
+
 describe("a group's window holds a phone whose first download APS could not attribute", () => {
   const clock = new TestClock();
   let s: TestServer;
@@ -174,29 +188,20 @@ describe('behind one address, a binary another phone downloads is not what this 
 });
 
 describe('a companion rollout behind one address judges each phone by its own download', () => {
-  const PROFILE = 'avaya-j100';
-  const MODEL = 'J179';
-  const FW = 'FW_S_J179_R4_0_1_0_2.bin';
-  const JEM_OLD = 'FW_JEM24_R1_0_1_0_23.bin';
-  const JEM_NEW = 'FW_JEM24_R1_0_2_0_5.bin';
   const STAGED = { id: 'desk-s', mac: 'c81fea9b6601' };
   const NEIGHBOUR = { id: 'desk-n', mac: 'c81fea9b6602' };
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-aux-');
   let jemNew = 0;
   const boot = (p: { id: string; mac: string }): Promise<BootResult> =>
-    bootPhone({ server: s.http, model: MODEL, mac: p.mac, stateDir, user: p.id, password: `${p.id}-pw`, running: FW });
-  const jem = (name: string, fill: number): Promise<{ id: number }> => jem24(s, PROFILE, MODEL, name, fill);
+    bootPhone({ server: s.http, model: J179, mac: p.mac, stateDir, user: p.id, password: `${p.id}-pw`, running: J179_FW });
 
   before(async () => {
-    s = await startTestServer({ profilesDir: manualProfiles([PROFILE]), rollouts: { tickSeconds: 0.1 } });
+    s = await startTestServer({ profilesDir: manualProfiles([J100]), rollouts: { tickSeconds: 0.1 } });
     s.core.devices.upsertGroup({ name: 'g1', vars: {}, pins: {} });
-    s.core.devices.upsert({ ...STAGED, profile: PROFILE, model: MODEL, group: 'g1', password: `${STAGED.id}-pw` });
-    s.core.devices.upsert({ ...NEIGHBOUR, profile: PROFILE, model: MODEL, password: `${NEIGHBOUR.id}-pw` });
-    const at = new Date().toISOString();
-    s.core.store.rollouts.release((await firmware(s, PROFILE, MODEL, FW, 1)).id, 'test set-up', at);
-    s.core.store.rollouts.release((await jem(JEM_OLD, 3)).id, 'test set-up', at);
-    jemNew = (await jem(JEM_NEW, 4)).id;
+    s.core.devices.upsert({ ...STAGED, profile: J100, model: J179, group: 'g1', password: `${STAGED.id}-pw` });
+    s.core.devices.upsert({ ...NEIGHBOUR, profile: J100, model: J179, password: `${NEIGHBOUR.id}-pw` });
+    jemNew = await j179WithModules(s);
   });
   after(async () => {
     await s.stop();
@@ -249,24 +254,15 @@ describe('a phone of the second profile naming a model gets no binary of the fir
 });
 
 describe('a download by something that is no phone is credited to no phone', () => {
-  const PROFILE = 'avaya-j100';
-  const MODEL = 'J179';
-  const FW = 'FW_S_J179_R4_0_1_0_2.bin';
-  const JEM_OLD = 'FW_JEM24_R1_0_1_0_23.bin';
-  const JEM_NEW = 'FW_JEM24_R1_0_2_0_5.bin';
   const PHONE = { id: 'desk-c', mac: 'c81fea9b6801' };
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-curl-');
   let jemNew = 0;
-  const jem = (name: string, fill: number): Promise<{ id: number }> => jem24(s, PROFILE, MODEL, name, fill);
 
   before(async () => {
-    s = await startTestServer({ profilesDir: manualProfiles([PROFILE]), rollouts: { tickSeconds: 0.1 } });
-    s.core.devices.upsert({ ...PHONE, profile: PROFILE, model: MODEL, password: 'pw-c' });
-    const at = new Date().toISOString();
-    s.core.store.rollouts.release((await firmware(s, PROFILE, MODEL, FW, 1)).id, 'test set-up', at);
-    s.core.store.rollouts.release((await jem(JEM_OLD, 3)).id, 'test set-up', at);
-    jemNew = (await jem(JEM_NEW, 4)).id;
+    s = await startTestServer({ profilesDir: manualProfiles([J100]), rollouts: { tickSeconds: 0.1 } });
+    s.core.devices.upsert({ ...PHONE, profile: J100, model: J179, password: 'pw-c' });
+    jemNew = await j179WithModules(s);
   });
   after(async () => {
     await s.stop();
@@ -275,12 +271,12 @@ describe('a download by something that is no phone is credited to no phone', () 
   it('an admin fetching the new module image from the phone’s address does not make the phone succeed', async () => {
     const first = await bootPhone({
       server: s.http,
-      model: MODEL,
+      model: J179,
       mac: PHONE.mac,
       stateDir,
       user: PHONE.id,
       password: 'pw-c',
-      running: FW,
+      running: J179_FW,
     });
     assert.deepEqual(first.downloaded, [JEM_OLD]);
     const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: jemNew, stages: '100', timeout: 60 });
