@@ -221,8 +221,8 @@ describe('an upgrade inside the window from an address APS does not remember for
     clock.set('2026-01-14T12:00:00Z');
     await firmware(s, P96, M96, NEW96, 2);
 
-    // In its window, days later: the address memory is 24 h (identify.ts BY_IP_TTL_MS, not refreshed while the
-    // phone is first in the list) or the lease changed; here the phone comes from 127.0.0.2.
+    // In its window, days later: the address memory lasts 24 h after the phone was last seen there (identify.ts
+    // BY_IP_TTL_MS) or the lease changed; here the phone comes from 127.0.0.2.
     clock.set('2026-01-15T02:10:00Z');
     const base = s.http;
     const script = await getFrom(`${base}/avaya/96x1Supgrade.txt`, `AVAYA/96x1-R7_1_2_0_14 ${M96}`, '127.0.0.2');
