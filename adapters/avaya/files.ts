@@ -214,7 +214,7 @@ function add(out: Served, core: FilesCore, b: Binaries): void {
 }
 
 /** The binaries of the models' branches (what a phone no IF $MACADDR line names may fetch), by lower-case served name. */
-export function currentBinaries(core: FilesCore): Served {
+function currentBinaries(core: FilesCore): Served {
   const out: Served = new Map();
   for (const p of avayaProfiles(core)) for (const img of images(core, p)) add(out, core, img);
   return out;
