@@ -3,27 +3,13 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { isApsError } from '../../src/adapter-api.ts';
 import { api, fetchedArtifact } from '../../test/helpers/rollouts.ts';
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone } from './simulator.ts';
-
-const EVERY_DAY: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'> = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const P96 = 'avaya-96x1';
-const M96 = '9608';
-const OLD96 = 'S96x1_SIP_R7_1_2_0_14.tar';
-const NEW96 = 'S96x1_SIP_R7_1_15_0_4.tar';
-
-const firmware = (
-  s: TestServer,
-  profile: string,
-  model: string,
-  filename: string,
-  fill: number,
-  version = filename,
-): Promise<{ id: number }> =>
-  s.core.catalog.addBuffer(Buffer.alloc(2000, fill), { kind: 'firmware', profile, models: [model], version, filename });
+import { M96, NEW96, OLD96, P96, firmware, windowedPhone } from './test-phones.ts';
 
 /** The part of GET /fleet these tests read (src/devices/fleet.ts FleetView; adapters may not import it). */
 interface FleetView {
@@ -68,16 +54,14 @@ describe('fleet view: a J100 phone reporting its release with dots, on its targe
 
 describe('a download that starts in the window and is requested just after it closes', () => {
   const clock = new TestClock();
-  const PHONE = { id: 'desk-race', mac: '00e0bb00fc01' };
+  const PHONE = { id: 'desk-race', mac: '00e0bb00fc01', password: 'pw-r' };
   let s: TestServer;
   let newId = 0;
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'night', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('night', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'serve', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: P96, model: M96, group: 'night', password: 'pw-r' });
+    windowedPhone(s, NIGHTLY, PHONE);
     await firmware(s, P96, M96, OLD96, 1);
   });
   after(async () => {
@@ -87,12 +71,12 @@ describe('a download that starts in the window and is requested just after it cl
   it('is credited to the phone, so outside the window it is not sent back to the old image', async () => {
     // Set-up: the phone is known at its address, then boots and takes OLD96 (credited: held OLD96).
     const own = await fetch(`${s.http}/avaya/${PHONE.mac}.txt`, {
-      headers: { 'User-Agent': `AVAYA/96x1-R0_0_0 ${M96}`, Authorization: basic(PHONE.id, 'pw-r') },
+      headers: { 'User-Agent': `AVAYA/96x1-R0_0_0 ${M96}`, Authorization: basic(PHONE.id, PHONE.password) },
     });
     assert.equal(own.status, 200);
     await own.text();
     const stateDir = tempDir('aps-avaya-attr-race-');
-    const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-r' });
+    const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: PHONE.password });
     assert.ok(first.ok, first.error);
     assert.deepEqual(first.downloaded, [OLD96]);
 
@@ -124,7 +108,7 @@ describe('a download that starts in the window and is requested just after it cl
       stateDir: tempDir('aps-avaya-attr-race2-'),
       running: NEW96,
       user: PHONE.id,
-      password: 'pw-r',
+      password: PHONE.password,
     });
     assert.ok(after.ok, after.error);
     assert.ok(
@@ -186,23 +170,17 @@ describe('a firmware pin on a phone with a MAC but no model', () => {
     pinId = (
       await s.core.catalog.addBuffer(Buffer.alloc(2000, 7), { kind: 'firmware', profile: P96, models: [], version: ANY, filename: ANY })
     ).id;
-    await firmware(s, P96, M96, NEW96, 2);
   });
   after(async () => {
     await s.stop();
   });
 
-  it('is refused: no branch could carry it', async () => {
-    let refused = false;
-    try {
-      s.core.devices.upsert({ ...PHONE, profile: P96, password: 'pw-p', pins: { firmware: pinId } });
-    } catch {
-      refused = true;
-    }
-    if (refused) return assert.equal(s.core.devices.get(PHONE.id), undefined);
-    const boot = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: 'pw-p', running: OLD96 });
-    assert.ok(boot.ok, boot.error);
-    assert.deepEqual(boot.downloaded, [ANY], `the pin to ${ANY} was accepted, yet the phone took its model branch`);
+  it('is refused: no branch could carry it (index.ts validateDevice)', () => {
+    assert.throws(
+      () => s.core.devices.upsert({ ...PHONE, profile: P96, password: 'pw-p', pins: { firmware: pinId } }),
+      (e: unknown) => isApsError(e) && e.code === 'bad_request' && /has no model/.test(e.message),
+    );
+    assert.equal(s.core.devices.get(PHONE.id), undefined);
   });
 });
 
@@ -221,15 +199,13 @@ function getFrom(url: string, ua: string, localAddress: string, auth?: string): 
 
 describe('an upgrade inside the window from an address APS does not remember for the phone', () => {
   const clock = new TestClock();
-  const PHONE = { id: 'desk-addr', mac: '00e0bb00fb01' };
+  const PHONE = { id: 'desk-addr', mac: '00e0bb00fb01', password: 'pw-a' };
   let s: TestServer;
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'night', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('night', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'serve', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: P96, model: M96, group: 'night', password: 'pw-a' });
+    windowedPhone(s, NIGHTLY, PHONE);
     await firmware(s, P96, M96, OLD96, 1);
   });
   after(async () => {
@@ -238,15 +214,15 @@ describe('an upgrade inside the window from an address APS does not remember for
 
   it('does not make the phone flip back to the old image outside the window', async () => {
     // Set-up as above: known at 127.0.0.1, takes OLD96 (credited: held OLD96).
-    const own = await getFrom(`${s.http}/avaya/${PHONE.mac}.txt`, `AVAYA/96x1-R0_0_0 ${M96}`, '127.0.0.1', basic(PHONE.id, 'pw-a'));
+    const own = await getFrom(`${s.http}/avaya/${PHONE.mac}.txt`, `AVAYA/96x1-R0_0_0 ${M96}`, '127.0.0.1', basic(PHONE.id, PHONE.password));
     assert.equal(own.status, 200);
-    const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: 'pw-a' });
+    const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: PHONE.password });
     assert.deepEqual(first.downloaded, [OLD96]);
     clock.set('2026-01-14T12:00:00Z');
     await firmware(s, P96, M96, NEW96, 2);
 
-    // In its window, days later: the address memory is 24 h (identify.ts BY_IP_TTL_MS, not refreshed while the
-    // phone is first in the list) or the lease changed; here the phone comes from 127.0.0.2.
+    // In its window, days later: the address memory lasts 24 h after the phone was last seen there (identify.ts
+    // BY_IP_TTL_MS) or the lease changed; here the phone comes from 127.0.0.2.
     clock.set('2026-01-15T02:10:00Z');
     const base = s.http;
     const script = await getFrom(`${base}/avaya/96x1Supgrade.txt`, `AVAYA/96x1-R7_1_2_0_14 ${M96}`, '127.0.0.2');
@@ -254,11 +230,16 @@ describe('an upgrade inside the window from an address APS does not remember for
     const bin = await getFrom(`${base}/avaya/${NEW96}`, `AVAYA/96x1-R7_1_2_0_14 ${M96}`, '127.0.0.2');
     assert.equal(bin.status, 200);
     // Rebooted on NEW96: its own file says so (and APS now remembers the address).
-    const back = await getFrom(`${base}/avaya/${PHONE.mac}.txt`, `AVAYA/96x1-R7_1_15_0_4 ${M96}`, '127.0.0.2', basic(PHONE.id, 'pw-a'));
+    const back = await getFrom(
+      `${base}/avaya/${PHONE.mac}.txt`,
+      `AVAYA/96x1-R7_1_15_0_4 ${M96}`,
+      '127.0.0.2',
+      basic(PHONE.id, PHONE.password),
+    );
     assert.equal(back.status, 200);
 
     clock.set('2026-01-16T12:00:00Z'); // outside the window
-    const later = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: 'pw-a', running: NEW96 });
+    const later = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: PHONE.password, running: NEW96 });
     assert.ok(later.ok, later.error);
     assert.deepEqual(
       later.downloaded,

@@ -10,30 +10,34 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone, type BootResult } from './simulator.ts';
+import { EVERY_DAY, M96, NEW96, OLD96, P96, firmware, jem24, windowedPhone } from './test-phones.ts';
 
-const EVERY_DAY: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'> = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-const P96 = 'avaya-96x1';
-const M96 = '9608';
-const OLD96 = 'S96x1_SIP_R7_1_2_0_14.tar';
-const NEW96 = 'S96x1_SIP_R7_1_15_0_4.tar';
+const J100 = 'avaya-j100';
+const J179 = 'J179';
+const J179_FW = 'FW_S_J179_R4_0_1_0_2.bin';
+const JEM_OLD = 'FW_JEM24_R1_0_1_0_23.bin';
+const JEM_NEW = 'FW_JEM24_R1_0_2_0_5.bin';
 
-const firmware = (s: TestServer, profile: string, model: string, name: string, fill: number): Promise<{ id: number }> =>
-  s.core.catalog.addBuffer(Buffer.alloc(2000, fill), { kind: 'firmware', profile, models: [model], version: name, filename: name });
+/** J179_FW and JEM_OLD released (the phones run them), JEM_NEW in the catalog only: its id. */
+async function j179WithModules(s: TestServer): Promise<number> {
+  const at = new Date().toISOString();
+  s.core.store.rollouts.release((await firmware(s, J100, J179, J179_FW, 1)).id, 'test set-up', at);
+  s.core.store.rollouts.release((await jem24(s, J100, J179, JEM_OLD, 3)).id, 'test set-up', at);
+  return (await jem24(s, J100, J179, JEM_NEW, 4)).id;
+}
 
 describe("a group's window holds a phone whose first download APS could not attribute", () => {
   const clock = new TestClock();
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-win-');
-  const PHONE = { id: 'desk-first', mac: '00e0bb00f001' };
+  const PHONE = { id: 'desk-first', mac: '00e0bb00f001', password: 'pw-f' };
   const boot = (): Promise<BootResult> =>
-    bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-f' });
+    bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: PHONE.password });
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'night', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('night', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'serve', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: P96, model: M96, group: 'night', password: 'pw-f' });
+    windowedPhone(s, NIGHTLY, PHONE);
     await firmware(s, P96, M96, OLD96, 1);
   });
   after(async () => {
@@ -64,14 +68,12 @@ describe("a group window's `newDevices: wait` holds a new phone's firmware", () 
   const clock = new TestClock();
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-wait-');
-  const PHONE = { id: 'desk-wait', mac: '00e0bb00f002' };
+  const PHONE = { id: 'desk-wait', mac: '00e0bb00f002', password: 'pw-w' };
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'waiting', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('waiting', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'wait', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: P96, model: M96, group: 'waiting', password: 'pw-w' });
+    windowedPhone(s, NIGHTLY, PHONE, { group: 'waiting', newDevices: 'wait' });
     await firmware(s, P96, M96, OLD96, 1);
   });
   after(async () => {
@@ -84,7 +86,7 @@ describe("a group window's `newDevices: wait` holds a new phone's firmware", () 
       undefined,
       'the gate offers nothing',
     );
-    const r = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-w' });
+    const r = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: PHONE.password });
     assert.ok(r.ok, r.error);
     assert.deepEqual(
       r.downloaded,
@@ -186,37 +188,20 @@ describe('behind one address, a binary another phone downloads is not what this 
 });
 
 describe('a companion rollout behind one address judges each phone by its own download', () => {
-  const PROFILE = 'avaya-j100';
-  const MODEL = 'J179';
-  const FW = 'FW_S_J179_R4_0_1_0_2.bin';
-  const JEM_OLD = 'FW_JEM24_R1_0_1_0_23.bin';
-  const JEM_NEW = 'FW_JEM24_R1_0_2_0_5.bin';
   const STAGED = { id: 'desk-s', mac: 'c81fea9b6601' };
   const NEIGHBOUR = { id: 'desk-n', mac: 'c81fea9b6602' };
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-aux-');
   let jemNew = 0;
   const boot = (p: { id: string; mac: string }): Promise<BootResult> =>
-    bootPhone({ server: s.http, model: MODEL, mac: p.mac, stateDir, user: p.id, password: `${p.id}-pw`, running: FW });
-  const jem = (name: string, fill: number): Promise<{ id: number }> =>
-    s.core.catalog.addBuffer(Buffer.alloc(1500, fill), {
-      kind: 'aux',
-      role: 'jem24',
-      profile: PROFILE,
-      models: [MODEL],
-      version: name,
-      filename: name,
-    });
+    bootPhone({ server: s.http, model: J179, mac: p.mac, stateDir, user: p.id, password: `${p.id}-pw`, running: J179_FW });
 
   before(async () => {
-    s = await startTestServer({ profilesDir: manualProfiles([PROFILE]), rollouts: { tickSeconds: 0.1 } });
+    s = await startTestServer({ profilesDir: manualProfiles([J100]), rollouts: { tickSeconds: 0.1 } });
     s.core.devices.upsertGroup({ name: 'g1', vars: {}, pins: {} });
-    s.core.devices.upsert({ ...STAGED, profile: PROFILE, model: MODEL, group: 'g1', password: `${STAGED.id}-pw` });
-    s.core.devices.upsert({ ...NEIGHBOUR, profile: PROFILE, model: MODEL, password: `${NEIGHBOUR.id}-pw` });
-    const at = new Date().toISOString();
-    s.core.store.rollouts.release((await firmware(s, PROFILE, MODEL, FW, 1)).id, 'test set-up', at);
-    s.core.store.rollouts.release((await jem(JEM_OLD, 3)).id, 'test set-up', at);
-    jemNew = (await jem(JEM_NEW, 4)).id;
+    s.core.devices.upsert({ ...STAGED, profile: J100, model: J179, group: 'g1', password: `${STAGED.id}-pw` });
+    s.core.devices.upsert({ ...NEIGHBOUR, profile: J100, model: J179, password: `${NEIGHBOUR.id}-pw` });
+    jemNew = await j179WithModules(s);
   });
   after(async () => {
     await s.stop();
@@ -269,32 +254,15 @@ describe('a phone of the second profile naming a model gets no binary of the fir
 });
 
 describe('a download by something that is no phone is credited to no phone', () => {
-  const PROFILE = 'avaya-j100';
-  const MODEL = 'J179';
-  const FW = 'FW_S_J179_R4_0_1_0_2.bin';
-  const JEM_OLD = 'FW_JEM24_R1_0_1_0_23.bin';
-  const JEM_NEW = 'FW_JEM24_R1_0_2_0_5.bin';
   const PHONE = { id: 'desk-c', mac: 'c81fea9b6801' };
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-held-curl-');
   let jemNew = 0;
-  const jem = (name: string, fill: number): Promise<{ id: number }> =>
-    s.core.catalog.addBuffer(Buffer.alloc(1500, fill), {
-      kind: 'aux',
-      role: 'jem24',
-      profile: PROFILE,
-      models: [MODEL],
-      version: name,
-      filename: name,
-    });
 
   before(async () => {
-    s = await startTestServer({ profilesDir: manualProfiles([PROFILE]), rollouts: { tickSeconds: 0.1 } });
-    s.core.devices.upsert({ ...PHONE, profile: PROFILE, model: MODEL, password: 'pw-c' });
-    const at = new Date().toISOString();
-    s.core.store.rollouts.release((await firmware(s, PROFILE, MODEL, FW, 1)).id, 'test set-up', at);
-    s.core.store.rollouts.release((await jem(JEM_OLD, 3)).id, 'test set-up', at);
-    jemNew = (await jem(JEM_NEW, 4)).id;
+    s = await startTestServer({ profilesDir: manualProfiles([J100]), rollouts: { tickSeconds: 0.1 } });
+    s.core.devices.upsert({ ...PHONE, profile: J100, model: J179, password: 'pw-c' });
+    jemNew = await j179WithModules(s);
   });
   after(async () => {
     await s.stop();
@@ -303,12 +271,12 @@ describe('a download by something that is no phone is credited to no phone', () 
   it('an admin fetching the new module image from the phone’s address does not make the phone succeed', async () => {
     const first = await bootPhone({
       server: s.http,
-      model: MODEL,
+      model: J179,
       mac: PHONE.mac,
       stateDir,
       user: PHONE.id,
       password: 'pw-c',
-      running: FW,
+      running: J179_FW,
     });
     assert.deepEqual(first.downloaded, [JEM_OLD]);
     const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: jemNew, stages: '100', timeout: 60 });

@@ -155,15 +155,12 @@ function branchFor(branches: readonly Image[], model: string): Image | undefined
  */
 export function phoneBinaries(core: FilesCore, device: DeviceRecord): ArtifactRecord[] {
   const p = core.profiles.require(device.profile);
-  const b =
-    device.mac && device.model
-      ? ownBinaries(core, p, device)
-      : device.model
-        ? branchFor(
-            avayaProfiles(core).flatMap((q) => images(core, q)),
-            device.model,
-          )
-        : undefined;
+  let b: Binaries | undefined;
+  if (device.mac && device.model) b = ownBinaries(core, p, device);
+  else if (device.model) {
+    const branches = avayaProfiles(core).flatMap((q) => images(core, q));
+    b = branchFor(branches, device.model);
+  }
   return b ? [b.firmware, ...b.companions.map((c) => c.artifact)] : [];
 }
 
@@ -214,7 +211,7 @@ function add(out: Served, core: FilesCore, b: Binaries): void {
 }
 
 /** The binaries of the models' branches (what a phone no IF $MACADDR line names may fetch), by lower-case served name. */
-export function currentBinaries(core: FilesCore): Served {
+function currentBinaries(core: FilesCore): Served {
   const out: Served = new Map();
   for (const p of avayaProfiles(core)) for (const img of images(core, p)) add(out, core, img);
   return out;

@@ -9,20 +9,11 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { upgradeScript } from './files.ts';
 import { bootPhone } from './simulator.ts';
+import { M96 as MODEL, P96 as PROFILE, firmware as addFirmware, windowedPhone } from './test-phones.ts';
 
-const PROFILE = 'avaya-96x1';
-const MODEL = '9608';
 const SCRIPT = '96x1Supgrade.txt';
-const EVERY_DAY: Array<'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat'> = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
-const firmware = (s: TestServer, name: string, fill: number): Promise<{ id: number }> =>
-  s.core.catalog.addBuffer(Buffer.alloc(2000, fill), {
-    kind: 'firmware',
-    profile: PROFILE,
-    models: [MODEL],
-    version: name,
-    filename: name,
-  });
+const firmware = (s: TestServer, name: string, fill: number): Promise<{ id: number }> => addFirmware(s, PROFILE, MODEL, name, fill);
 
 /** The adapter's services with a count of the device scans made through them. */
 function counted(s: TestServer): { svc: AdapterServices; scans: () => number } {
@@ -76,17 +67,15 @@ describe("Avaya upgrade script follows a group's maintenance window per phone", 
   const clock = new TestClock();
   let s: TestServer;
   const stateDir = tempDir('aps-avaya-gwin-');
-  const PHONE = { id: 'desk-n', mac: '00e0bb00d001' };
+  const PHONE = { id: 'desk-n', mac: '00e0bb00d001', password: 'pw-n' };
   const boot = (): ReturnType<typeof bootPhone> =>
-    bootPhone({ server: s.http, model: MODEL, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-n' });
+    bootPhone({ server: s.http, model: MODEL, mac: PHONE.mac, stateDir, user: PHONE.id, password: PHONE.password });
 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     // The profile has no window (release: auto): its model branch moves at once; the group's phone does not.
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    s.core.devices.upsertGroup({ name: 'night', vars: {}, pins: {} });
-    s.core.windows.setGroupWindow('night', { ...NIGHTLY, days: EVERY_DAY, newDevices: 'serve', push: false });
-    s.core.devices.upsert({ ...PHONE, profile: PROFILE, model: MODEL, group: 'night', password: 'pw-n' });
+    windowedPhone(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();

@@ -52,9 +52,9 @@ export function acsHandler(deps: AcsDeps): (req: Request, res: Response) => Prom
   const unverifiedLarge = new Map<string, number>();
   // The Inform of one of our CPEs that a connection's last request sent and got the Digest challenge for,
   // parsed: the CPE sends the same bytes again with its credentials, on the same connection (TR-069 §3.4.2),
-  // so that body is parsed once a session, not twice (issue 15). Only for the next request of that connection, and only for byte-equal bodies: the same
-  // bytes under the same parser give the same message (limits included; the second body is read and decoded
-  // under its own caps as before).
+  // so that body is parsed once a session, not twice (issue 15). Only for the next request of that connection,
+  // and only for byte-equal bodies: the same bytes under the same parser give the same message (limits
+  // included; the second body is read and decoded under its own caps as before).
   const challengedInform = new WeakMap<Socket, { body: Buffer; parsed: ParsedCwmp }>();
   return async (req, res) => {
     // express computes req.ip anew at each read (the trust-proxy function over X-Forwarded-For and the socket),
@@ -389,7 +389,6 @@ function modelOf(deps: AcsDeps, profile: string, m: InformMessage, o: { quiet?: 
   return model ?? null;
 }
 
-/** CPEs this adapter registered that still wait for approval (approved or removed ones are forgotten). */
 /**
  * Drops the pending-CPE records of devices approved or removed since (the cap itself is counted in the store,
  * ctx.devices.countPending): done when a CPE registers, not on every unknown CPE's request.
