@@ -135,6 +135,7 @@ export class StateQueries {
   private kvFlushTimer: NodeJS.Timeout | undefined;
   /** A commit failed for a reason other than a busy lock and none succeeded since: the log was told once. */
   private kvFailing = false;
+  private kvFailures = 0;
   /** Pending rows a transaction wrote over: dropped when it commits, given back when it rolls back. */
   private readonly kvDisplaced = new Map<string, PendingKv>();
   private readonly kvCommit;
@@ -422,6 +423,7 @@ export class StateQueries {
       if (!isBusyError(e)) {
         if (!this.kvFailing) reportBackgroundWriteError('kv rows', e);
         this.kvFailing = true;
+        this.kvFailures++;
       }
       this.kvFlushTimer = setTimeout(() => this.flushKv(), isBusyError(e) ? KV_RETRY_MS : KV_ERROR_RETRY_MS);
       return;
@@ -453,6 +455,11 @@ export class StateQueries {
   /** How many kv writes wait for their commit (what a failed shutdown commit loses). */
   kvPendingCount(): number {
     return this.kvPending.size;
+  }
+
+  /** Group commits that failed for a reason other than a busy lock since start (their writes stay pending). */
+  kvWriteFailures(): { failures: number; pending: number } {
+    return { failures: this.kvFailures, pending: this.kvPending.size };
   }
 
   kvEntries(ns: string, prefix: string, nowMs: number): Array<{ key: string; value: string }> {
