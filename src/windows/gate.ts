@@ -223,8 +223,7 @@ export class WindowGate {
     if (held?.sha256 !== sha256 || !held.bytes) {
       if (!this.holdWithoutWaiting(device.id, fileKey(file), null, sha256, this.sealer.sealBytes(bytes))) return;
     }
-    if (this.heldSha.size >= 50_000) this.heldSha.delete(this.heldSha.keys().next().value!);
-    this.heldSha.set(key, sha256);
+    this.remember(key, sha256);
   }
 
   /** What a file shared by a model was offered (there is no device to fetch it): held from now on. */
@@ -232,7 +231,14 @@ export class WindowGate {
     const memo = `${owner}\0${key}`;
     if (this.memo().get(memo) === a.sha256) return;
     if (this.store.windows.held(owner, key)?.artifactId !== a.id && !this.holdWithoutWaiting(owner, key, a.id, a.sha256, null)) return;
-    this.heldSha.set(memo, a.sha256);
+    this.remember(memo, a.sha256);
+  }
+
+  /** Notes a written sha256 in the memo, bounded: the oldest entry goes first (a site runs for years). */
+  private remember(key: string, sha256: string): void {
+    const memo = this.memo();
+    if (memo.size >= 50_000) memo.delete(memo.keys().next().value!);
+    memo.set(key, sha256);
   }
 
   /** An artifact a device fetched completely: what it holds in that slot from now on. */
