@@ -1,4 +1,5 @@
 import type { Logger } from '../log.ts';
+import { nowIso } from '../clock.ts';
 import {
   isBusyError,
   type EventFault,
@@ -54,21 +55,6 @@ export interface EventSinkStats {
   writeFailures: number;
   /** Events waiting now. */
   queued: number;
-}
-
-// A device request stamps up to three records (its event, what it reported, what it fetched): the ISO
-// string of one millisecond is made once.
-let isoMs = -1;
-let isoText = '';
-
-/** The current time as an ISO string (what events and device state record). */
-export function nowIso(): string {
-  const ms = Date.now();
-  if (ms !== isoMs) {
-    isoMs = ms;
-    isoText = new Date(ms).toISOString();
-  }
-  return isoText;
 }
 
 const FLUSH_MS = 50;

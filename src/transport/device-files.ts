@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Catalog } from '../catalog/catalog.ts';
-import { nowIso, type EventSink } from '../events/event-sink.ts';
+import { nowIso } from '../clock.ts';
+import type { EventSink } from '../events/event-sink.ts';
 import { safePath, type Logger } from '../log.ts';
 import type { RenderedFile } from '../render/rendered-files.ts';
 import type { RevisionStore } from '../render/revisions.ts';
