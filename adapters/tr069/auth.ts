@@ -125,15 +125,18 @@ export function challenge(
   a: Pick<AuthRequest, 'core' | 'realm' | 'purpose' | 'allowBasicOverHttp' | 'nonceCounts'>,
   stale: boolean,
 ): Record<string, string> {
-  const digest = digestChallenge({ realm: a.realm, secretKey: a.core.secrets.key(a.purpose), now: Date.now(), stale });
-  // The nonce is new (random): no nonce-count can be stored for it yet, so the answer's count check need not
-  // read SQLite (one statement per TR-069 session, issue 15). The hint holds until another process commits.
-  const nonce = a.nonceCounts && NONCE_RE.exec(digest)?.[1];
-  if (nonce) a.nonceCounts!.knownAbsent(NONCE_COUNT + nonce);
+  const counts = a.nonceCounts;
+  const digest = digestChallenge({
+    realm: a.realm,
+    secretKey: a.core.secrets.key(a.purpose),
+    now: Date.now(),
+    stale,
+    // The nonce is new (random): no nonce-count can be stored for it yet, so the answer's count check need not
+    // read SQLite (one statement per TR-069 session, issue 15). The hint holds until another process commits.
+    ...(counts ? { issued: (nonce: string): void => counts.knownAbsent(NONCE_COUNT + nonce) } : {}),
+  });
   return { 'WWW-Authenticate': basicAllowed(req, a) ? `${digest}, Basic realm=${quoteString(a.realm)}` : digest };
 }
-
-const NONCE_RE = /\bnonce="([^"]+)"/;
 
 // Constant-time comparison through HMACs of equal length, whatever the lengths of the inputs.
 function sameSecret(core: AdapterServices, a: string, b: string): boolean {

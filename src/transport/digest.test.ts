@@ -55,6 +55,10 @@ test('challenge: qop=auth, MD5, opaque, stateless nonce; stale flag when asked',
   assert.ok((parsed.params.get('opaque') ?? '').length > 20);
   assert.equal(parsed.params.has('stale'), false);
   assert.equal(parseAuthCredentials(digestChallenge({ realm: REALM, secretKey: KEY, now: T0, stale: true }))?.params.get('stale'), 'true');
+  // `issued` is told the nonce the header carries (a server storing nonce-counts notes it has none yet).
+  const told: string[] = [];
+  const withHook = digestChallenge({ realm: REALM, secretKey: KEY, now: T0, issued: (n) => told.push(n) });
+  assert.deepEqual(told, [parseAuthCredentials(withHook)!.params.get('nonce')]);
   // Two challenges in the same millisecond still differ (random part).
   assert.notEqual(c, digestChallenge({ realm: REALM, secretKey: KEY, now: T0 }));
   // So do 2,000 (the random halves come from a pool refilled every 512 nonces), and each is still ours.

@@ -94,15 +94,19 @@ export interface DigestChallengeOptions {
   now: number;
   /** RFC 7616 §3.3: the previous nonce was valid but expired; the client retries without prompting. */
   stale?: boolean;
+  /** Told the nonce the challenge carries: a server that stores nonce-counts can note that it has none yet. */
+  issued?: (nonce: string) => void;
 }
 
 /** A WWW-Authenticate value: Digest, qop="auth", MD5 (what CPEs and phones implement). */
 export function digestChallenge(o: DigestChallengeOptions): string {
+  const nonce = makeNonce(o.secretKey, o.realm, o.now);
+  o.issued?.(nonce);
   const parts = [
     `Digest realm=${quoteString(o.realm)}`,
     'qop="auth"',
     'algorithm=MD5',
-    `nonce="${makeNonce(o.secretKey, o.realm, o.now)}"`,
+    `nonce="${nonce}"`,
     `opaque="${makeOpaque(o.secretKey, o.realm)}"`,
   ];
   if (o.stale) parts.push('stale=true');
