@@ -17,6 +17,12 @@ const J179 = 'J179';
 const J179_FW = 'FW_S_J179_R4_0_1_0_2.bin';
 const JEM_OLD = 'FW_JEM24_R1_0_1_0_23.bin';
 const JEM_NEW = 'FW_JEM24_R1_0_2_0_5.bin';
+/**
+ * The rollouts' timeout: a phone not credited by then is judged failed with its reason, which the assertions
+ * print (the waits below outlast it). It counts from the rollout's start; 3 s was too short on a loaded
+ * machine, where booting the staged phone and judging it took up to 2.05 s.
+ */
+const TIMEOUT_S = 30;
 
 /** J179_FW and JEM_OLD released (the phones run them), JEM_NEW in the catalog only: its id. */
 async function j179WithModules(s: TestServer): Promise<number> {
@@ -117,7 +123,7 @@ describe('a J100 phone whose User-Agent gives its release with dots', () => {
 
   it('succeeds once the phone reports 4.1.1.0.7, the release the adapter parses from its User-Agent', async () => {
     // parseAvayaUserAgent reads "4.1.1.0.7" as the release (identify.ts: `"R7_1_15_0_4", "4.1.1.0.7"`).
-    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: newId, stages: '100', timeout: 3 });
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: newId, stages: '100', timeout: TIMEOUT_S });
     assert.equal(r.counts.devices, 1);
     const script = await (
       await fetch(`${s.http}/avaya/J100Supgrade.txt`, { headers: { 'User-Agent': 'AVAYA/J100-4.0.1.0.2 J179' } })
@@ -136,6 +142,7 @@ describe('a J100 phone whose User-Agent gives its release with dots', () => {
       'the phone judged',
       () => rolloutOf(s, r.id),
       (x) => x.counts.pending === 0,
+      2 * TIMEOUT_S * 1000,
     );
     const d = judged.devices.find((x) => x.deviceId === PHONE.id)!;
     assert.equal(d.status, 'succeeded', `the phone runs the new release yet: ${d.detail}`);
@@ -210,13 +217,14 @@ describe('a companion rollout behind one address judges each phone by its own do
   it('the staged phone that downloaded the new module image completely succeeds', async () => {
     assert.deepEqual((await boot(STAGED)).downloaded, [JEM_OLD]);
     assert.deepEqual((await boot(NEIGHBOUR)).downloaded, [JEM_OLD]); // the address is now the neighbour's
-    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: jemNew, stages: '100', groups: ['g1'], timeout: 3 });
+    const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: jemNew, stages: '100', groups: ['g1'], timeout: TIMEOUT_S });
     assert.equal(r.counts.devices, 1);
     assert.deepEqual((await boot(STAGED)).downloaded, [JEM_NEW], 'the staged phone downloads the new module image');
     const judged = await until(
       'the staged phone judged',
       () => rolloutOf(s, r.id),
       (x) => x.counts.pending === 0,
+      2 * TIMEOUT_S * 1000,
     );
     const d = judged.devices.find((x) => x.deviceId === STAGED.id)!;
     assert.equal(d.status, 'succeeded', `it downloaded ${JEM_NEW} completely, yet: ${d.detail}`);
