@@ -5,7 +5,7 @@
 // The running image names are kept in <state>/<mac>/phone.json between boots.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { simRequest, type SimResponse } from '../../src/adapter-api.ts';
+import { simRequest, writeSimulatorFile, type SimResponse } from '../../src/adapter-api.ts';
 import { runScript } from './script.ts';
 
 export interface PhoneOptions {
@@ -77,12 +77,10 @@ function loadState(dir: string | undefined, running: string | undefined): PhoneS
   }
 }
 
-async function saveState(dir: string | undefined, s: PhoneState): Promise<void> {
-  if (!dir) return;
-  const { writeFile, rename } = await import('node:fs/promises');
-  const tmp = join(dir, `.phone.json.${process.pid}`);
-  await writeFile(tmp, JSON.stringify(s));
-  await rename(tmp, join(dir, 'phone.json'));
+// Through the core's atomic write: a temp name of its own per write, so two boots of one phone in one
+// process cannot write the same temp file (and start-up of a server in the same folder cleans a left one).
+function saveState(dir: string | undefined, s: PhoneState): void {
+  if (dir) writeSimulatorFile(join(dir, 'phone.json'), JSON.stringify(s));
 }
 
 /** The release a binary name carries ("FW_S_J179_R4_1_1_0_7.bin" → "R4_1_1_0_7"), for the User-Agent. */
@@ -143,7 +141,7 @@ export async function bootPhone(o: PhoneOptions): Promise<BootResult> {
     }
     if (result.appname && (await fetchBinary(result.appname, state.running))) state.running = result.appname;
     else if (result.appname) result.error = `binary ${result.appname} could not be downloaded`;
-    await saveState(dir, state);
+    saveState(dir, state);
   };
 
   try {

@@ -5,9 +5,9 @@
 // `times /allow` and `/initial` (its clock hour and uptime can be set, so tests need not wait), loads
 // firmware only when the build serial differs (from the running build when UPDATE/PROT is empty),
 // PUTs its config chunked for scfg, and stops when `check` matches.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalizeMac } from '../../src/adapter-api.ts';
+import { normalizeMac, writeSimulatorFile } from '../../src/adapter-api.ts';
 import { simGet, simPutChunked, type SimHttp } from './simulator-http.ts';
 
 export interface SimDeviceState {
@@ -75,10 +75,7 @@ export function loadState(dir: string, o: Pick<SimOptions, 'initialFirmware' | '
 }
 
 function saveState(dir: string, s: SimDeviceState): void {
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `${STATE_FILE}.${process.pid}.tmp`);
-  writeFileSync(tmp, JSON.stringify(s, null, 2));
-  renameSync(tmp, join(dir, STATE_FILE));
+  writeSimulatorFile(join(dir, STATE_FILE), JSON.stringify(s, null, 2));
 }
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
