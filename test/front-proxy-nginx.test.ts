@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
@@ -79,7 +79,7 @@ describe('front-proxy mode behind a real nginx', () => {
     // between (each test server binds three; listen(0) draws from the ~14,000 odd ports). nginx then gives up
     // on the bind and exits: another port is tried.
     for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
+      const port: number = await freePort();
       const vars: Record<string, string> = {
         NGINX_LISTEN: `127.0.0.1:${port}`,
         APS_UPSTREAM: `127.0.0.1:${s.httpPort}`,
@@ -105,12 +105,12 @@ ${site}
 }
 `,
       );
-      const test = spawnSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
-      assert.equal(test.status, 0, `nginx -t: ${test.stderr}`);
+      const syntax: SpawnSyncReturns<string> = spawnSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
+      assert.equal(syntax.status, 0, `nginx -t: ${syntax.stderr}`);
       const child = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
       nginx = child;
       base = `http://127.0.0.1:${port}`;
-      const outcome = await until('nginx answers, or exits', async () => {
+      const outcome = await until<'answers' | 'exited' | undefined>('nginx answers, or exits', async () => {
         if (child.exitCode !== null || child.signalCode !== null) return 'exited';
         try {
           // nginx's own Server header: whoever else took the port may answer HTTP too, or never answer.
