@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'basic-ftp';
 import { simRequest, type SimResponse } from '../src/adapter-api.ts';
+import type { AccessLock } from '../src/transport/access-guard.ts';
 import { deviceAccess } from '../src/transport/device-access.ts';
 import { startFtpServer } from '../src/transport/ftp-server.ts';
 import { apsCli } from './helpers/cli.ts';
 import { capturingLogger } from './helpers/log-capture.ts';
 import { unlockAccess } from '../src/admin/access-unlock.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { until } from './helpers/until.ts';
 
 // Issue 13, defect 2: password guessing was unlimited (4,000 wrong Basic passwords in 1.33 s for one
 // AudioCodes device, the right one accepted straight after; 20 wrong FTP logins in 0.03 s; a log line and
@@ -25,7 +27,46 @@ const MAX_BACKOFF_S = 0.15;
 const pause = (s: number): Promise<void> => new Promise((r) => setTimeout(r, s * 1000));
 const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
 
-describe('failed logins: back-off, lock, admin unlock', () => {
+describe('failed logins: the back-off', () => {
+  let s: TestServer;
+  before(async () => {
+    // A back-off no loaded machine outlasts between two requests in a row. At 50 ms (the lock tests' setting
+    // below) the right password sent straight after the third failure could arrive after the back-off and be
+    // accepted: the test measured the machine's speed, not the guard.
+    s = await startTestServer({
+      access: {
+        exemptNetworks: '',
+        device: { freeFailures: 3, lockAfter: 6 },
+        address: { freeFailures: 1000, lockAfter: 1000 },
+        backoffSeconds: 2,
+        maxBackoffSeconds: 2,
+        lockSeconds: 600,
+      },
+    });
+    s.core.devices.upsert({ ...GW, profile: PROFILE });
+  });
+  after(async () => {
+    await s.stop();
+  });
+  const get = (password: string): Promise<SimResponse> =>
+    simRequest({ url: `${s.http}/audiocodes/${GW.mac}.ini`, headers: { Authorization: basic(GW.mac, password) } });
+  const record = (): AccessLock | undefined => s.core.guard.list().find((l) => l.subject === GW.id);
+
+  it('backs off after the free failures: even the right password waits; then it is accepted and the count forgotten', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await get(`wrong-${i}`)).status, 401);
+    assert.equal((await get(GW.password)).status, 401, 'backing off: not even checked');
+    assert.equal(record()?.failures, 3, 'a try held back is not counted');
+    await until(
+      'the back-off is over',
+      () => record()?.backoffUntil,
+      (b) => b === null,
+    );
+    assert.equal((await get(GW.password)).status, 200, 'after the back-off');
+    assert.equal(record(), undefined, 'a success forgets the device');
+  });
+});
+
+describe('failed logins: lock, admin unlock', () => {
   let s: TestServer;
   const { log, lines } = capturingLogger('info');
   const cli = apsCli(() => ({ ...process.env, APS_DATA: s.dataDir, APS_LOG_LEVEL: 'warn' }));
@@ -60,18 +101,6 @@ describe('failed logins: back-off, lock, admin unlock', () => {
   });
   after(async () => {
     await s.stop();
-  });
-
-  it('backs off after the free failures: even the right password waits; then it is accepted and the count forgotten', async () => {
-    for (let i = 0; i < 3; i++) assert.equal((await get(GW, `wrong-${i}`)).status, 401);
-    assert.equal((await get(GW, GW.password)).status, 401, 'backing off: not even checked');
-    await pause(MAX_BACKOFF_S + 0.05);
-    assert.equal((await get(GW, GW.password)).status, 200, 'after the back-off');
-    assert.deepEqual(
-      s.core.guard.list().filter((l) => l.subject === GW.id),
-      [],
-      'a success forgets the device',
-    );
   });
 
   it('locks after lockAfter failures: the right password is refused; listed, and cleared by aps access unlock', async () => {

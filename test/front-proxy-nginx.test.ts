@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
@@ -73,23 +73,27 @@ describe('front-proxy mode behind a real nginx', () => {
     });
 
     const dir = tempDir('aps-nginx-');
-    const port = await freePort();
-    const vars: Record<string, string> = {
-      NGINX_LISTEN: `127.0.0.1:${port}`,
-      APS_UPSTREAM: `127.0.0.1:${s.httpPort}`,
-      APS_COMPLETION: `127.0.0.1:${s.core.files.frontProxy!.port()}`,
-      APS_PREFIX: '/_blobs/',
-      APS_BLOBS: `${join(s.core.config.dataDir, 'blobs')}/`,
-    };
-    const site = readFileSync(TEMPLATE, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_m, k: string) => {
-      assert.ok(k in vars, `the template names ${k}`);
-      return vars[k]!;
-    });
     nginxLog = join(dir, 'error.log');
     const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(dir, t)};`).join('\n  ');
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;
+    // freePort() closes the port it found before nginx binds it: another process's listen(0) may take it in
+    // between (each test server binds three; listen(0) draws from the ~14,000 odd ports). nginx then gives up
+    // on the bind and exits: another port is tried.
+    for (let attempt = 1; ; attempt++) {
+      const port: number = await freePort();
+      const vars: Record<string, string> = {
+        NGINX_LISTEN: `127.0.0.1:${port}`,
+        APS_UPSTREAM: `127.0.0.1:${s.httpPort}`,
+        APS_COMPLETION: `127.0.0.1:${s.core.files.frontProxy!.port()}`,
+        APS_PREFIX: '/_blobs/',
+        APS_BLOBS: `${join(s.core.config.dataDir, 'blobs')}/`,
+      };
+      const site = readFileSync(TEMPLATE, 'utf8').replace(/\$\{([A-Z_]+)\}/g, (_m, k: string) => {
+        assert.ok(k in vars, `the template names ${k}`);
+        return vars[k]!;
+      });
+      writeFileSync(
+        join(dir, 'nginx.conf'),
+        `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;
 pid ${join(dir, 'nginx.pid')};
 error_log ${nginxLog} info;
 events { worker_connections 256; }
@@ -100,20 +104,27 @@ http {
 ${site}
 }
 `,
-    );
-    const test = spawnSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
-    assert.equal(test.status, 0, `nginx -t: ${test.stderr}`);
-    nginx = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      try {
-        await (await fetch(`${base}/healthz`)).arrayBuffer();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      );
+      const syntax: SpawnSyncReturns<string> = spawnSync(NGINX!, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
+      assert.equal(syntax.status, 0, `nginx -t: ${syntax.stderr}`);
+      const child = spawn(NGINX!, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      nginx = child;
+      base = `http://127.0.0.1:${port}`;
+      const outcome = await until<'answers' | 'exited' | undefined>('nginx answers, or exits', async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return 'exited';
+        try {
+          // nginx's own Server header: whoever else took the port may answer HTTP too, or never answer.
+          const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
+          await r.arrayBuffer();
+          return r.headers.get('server')?.startsWith('nginx') ? 'answers' : undefined;
+        } catch {
+          return undefined;
+        }
+      });
+      if (outcome === 'answers') return;
+      const log = readFileSync(nginxLog, 'utf8');
+      assert.ok(attempt < 3 && /Address already in use/.test(log), `nginx exited: ${log.slice(-2000)}`);
     }
-    assert.fail(`nginx did not answer: ${readFileSync(nginxLog, 'utf8').slice(-2000)}`);
   });
 
   let closed = false;

@@ -51,6 +51,11 @@ export class DeviceFiles {
   private readonly onFetched: (deviceId: string, a: ArtifactRecord) => void;
   /** Set in front-proxy mode (`http.frontProxy`): artifacts are handed to nginx instead of streamed. */
   readonly frontProxy: FrontProxy | undefined;
+  /**
+   * Sends not yet recorded. A send records its event after its connection may have closed (the file is
+   * closed first, on the thread pool): a shutdown waits for these too, not only for the connections.
+   */
+  private readonly sending = new Set<Promise<unknown>>();
 
   /**
    * @param onFetched told of every artifact a device fetched completely (what it now holds: src/windows/gate.ts)
@@ -76,6 +81,18 @@ export class DeviceFiles {
     this.frontProxy = frontProxy;
   }
 
+  /** Resolves once every send in progress has recorded its event (server.ts close, before the store closes). */
+  async settled(): Promise<void> {
+    while (this.sending.size > 0) await Promise.allSettled([...this.sending]);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.sending.add(p);
+    const done = (): void => void this.sending.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
   /**
    * An artifact's Last-Modified as one device sees it: when it became that device's file in that slot,
    * not when it was added. A device moved back to an older firmware (a pin) must see a date later than
@@ -86,12 +103,22 @@ export class DeviceFiles {
     return this.revisions.stampDigests(deviceId, `artifact:${file}`, { sha256: a.sha256, md5: a.md5 }).lastModified;
   }
 
-  async sendArtifact(
+  sendArtifact(
     req: Request,
     res: Response,
     a: ArtifactRecord,
     info: DeviceRequestInfo,
     contentType = 'application/octet-stream',
+  ): Promise<ServeResult> {
+    return this.track(this.streamArtifact(req, res, a, info, contentType));
+  }
+
+  private async streamArtifact(
+    req: Request,
+    res: Response,
+    a: ArtifactRecord,
+    info: DeviceRequestInfo,
+    contentType: string,
   ): Promise<ServeResult> {
     // Handed over only to a request that came through a trusted proxy (its peer, not req.ip): a client
     // talking to APS's port directly gets the bytes from APS, never a transfer id or a pending entry.
