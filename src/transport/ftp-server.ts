@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isIPv4, type Server, type Socket } from 'node:net';
@@ -31,7 +32,8 @@ interface Transfers {
 /**
  * The one ftp-srv release this module is written against. It reaches into ftp-srv's internals: the
  * server's 'connect' event (fired while the socket is still paused), connection.commands.parse/handle,
- * connection.connector (its socket, dataServer and end()) and the passive connector's setupServer().
+ * connection.connector (its socket, dataServer and end()), the passive connector's setupServer() and the
+ * 'client-error' event its listener's errors go to.
  * Another release may change any of them, so startFtpServer checks the installed version at run time and
  * refuses to start FTP on any other. Falling back to plain ftp-srv was rejected on purpose: the guards
  * below are what keep 4.6.3 from hanging or crashing on bare commands, announce reachable PASV addresses
@@ -391,6 +393,40 @@ function retireConnector(c: Guarded): void {
   if (server && listening) server.emit('aps-retired');
 }
 
+/** Listen attempts for one PASV/EPSV when the port found free is taken before the listener binds it. */
+const PASSIVE_LISTEN_TRIES = 5;
+
+/**
+ * A new passive listener for one PASV/EPSV. ftp-srv 4.6.3 checks that a port is free, closes the check and
+ * only then listens on it: another process (or another server in this one) can bind the port in between,
+ * and that listen error goes to ftp-srv's 'client-error' event only, so setupServer() never settles and the
+ * PASV is never answered. Such an error ends this attempt here, and the range's next port is tried.
+ */
+async function listenPassive(c: Guarded, Passive: PassiveConnectorClass): Promise<Server> {
+  const ftp = (c as unknown as { server: EventEmitter }).server;
+  for (let attempt = 1; ; attempt++) {
+    const connector = new Passive(c);
+    c.connector = connector as Connector;
+    let onError: ((e: { connection?: unknown; context?: string; error?: Error }) => void) | undefined;
+    try {
+      return await new Promise<Server>((resolve, reject) => {
+        onError = (e) => {
+          const listener = (connector as Connector).dataServer;
+          if (e.connection === c && e.context === 'dataServer' && listener && !listener.listening)
+            reject(e.error ?? new Error('passive listener failed'));
+        };
+        ftp.on('client-error', onError);
+        connector.setupServer().then(resolve, reject);
+      });
+    } catch (err) {
+      retireConnector(c);
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PASSIVE_LISTEN_TRIES) throw err;
+    } finally {
+      if (onError) ftp.off('client-error', onError);
+    }
+  }
+}
+
 /** Whether the control connection is IPv6 (not an IPv4 client, IPv4-mapped addresses included). */
 const isIpv6Client = (c: Guarded): boolean => !!c.commandSocket.remoteAddress && !ipv4Of(c.commandSocket.remoteAddress);
 
@@ -424,9 +460,7 @@ function guardCommands(
       log.info({ ip: address, max: config.ftp.maxPassivePerAddress }, 'FTP passive listener refused: too many from this address');
       return undefined;
     }
-    const connector = new Passive(connection);
-    c.connector = connector as Connector;
-    const server = await connector.setupServer();
+    const server = await listenPassive(c, Passive);
     perAddress.add(perAddress.passive, address);
     let counted = true;
     const uncount = (): void => {
