@@ -9,6 +9,7 @@ import { Client } from 'basic-ftp';
 import { loadConfig } from '../config.ts';
 import { simRequest } from '../sim/http-client.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
+import { until } from '../../test/helpers/until.ts';
 import { checkFtpSrvVersion, FTP_SRV_VERSION, pasvAddress } from './ftp-server.ts';
 
 // The core's ftp-srv against a real client: a raw control connection where the exact reply matters,
@@ -156,15 +157,6 @@ function openBlobFds(dataDir: string): string[] {
   return out;
 }
 
-async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
-
 describe('FTP server: failures stay local to one transfer', () => {
   let s: TestServer;
   let cmpPath: string;
@@ -216,7 +208,11 @@ describe('FTP server: failures stay local to one transfer', () => {
     }
     assert.match(await raw.send('NOOP'), /^200 /);
     raw.close();
-    assert.ok(await eventually(() => openBlobFds(s.dataDir).length <= before), `open blob fds: ${openBlobFds(s.dataDir).join(', ')}`);
+    await until(
+      'no blob file descriptor left open',
+      () => openBlobFds(s.dataDir),
+      (fds) => fds.length <= before,
+    );
   });
 
   it('a blob missing from the data folder is a 551 without a path, and the server keeps running', async () => {
@@ -399,7 +395,7 @@ describe('FTP server: passive listeners do not pile up', () => {
     for (const port of announced) if (port !== last && (await accepts('127.0.0.1', port))) open.push(port);
     assert.deepEqual(open, [], 'no listener besides the last one is open');
     // The earlier data connections were ended with their listeners; the last one carries a listing.
-    assert.ok(await eventually(() => data.slice(0, -1).every((d) => d.closed)), 'earlier data connections closed');
+    await until('earlier data connections closed', () => data.slice(0, -1).every((d) => d.closed));
     assert.match(await listVia(raw, data.at(-1)!), new RegExp(`${DEV.mac}\\.ini`));
     assert.match(await raw.send('NOOP'), /^200 /);
     raw.close();
@@ -414,7 +410,11 @@ describe('FTP server: passive listeners do not pile up', () => {
     const listen = Object.getOwnPropertyDescriptor(Server.prototype, 'listen')!.value as (this: Server, ...a: unknown[]) => Server;
     let taken: Server | undefined;
     Server.prototype.listen = function (this: Server & { pauseOnConnect?: boolean }, ...args: unknown[]): Server {
-      if (this.pauseOnConnect === true && !taken) taken = createServer().listen(args[0] as number);
+      // Bound as the listener binds (port, host): its own listen, asked for just after, finds the port taken.
+      if (this.pauseOnConnect === true && !taken)
+        taken = createServer()
+          .on('error', () => {})
+          .listen(args[0] as number, args[1] as string);
       return listen.apply(this, args);
     } as typeof Server.prototype.listen;
     let reply: string;
