@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { isIPv4, type Server, type Socket } from 'node:net';
@@ -396,33 +395,33 @@ function retireConnector(c: Guarded): void {
 /** Listen attempts for one PASV/EPSV when the port found free is taken before the listener binds it. */
 const PASSIVE_LISTEN_TRIES = 5;
 
+/** Per control connection, the passive listen in progress: told the errors ftp-srv reports for its listener. */
+type ListenFailures = Map<FtpConnection, (err: Error) => void>;
+
 /**
  * A new passive listener for one PASV/EPSV. ftp-srv 4.6.3 checks that a port is free, closes the check and
  * only then listens on it: another process (or another server in this one) can bind the port in between,
- * and that listen error goes to ftp-srv's 'client-error' event only, so setupServer() never settles and the
- * PASV is never answered. Such an error ends this attempt here, and the range's next port is tried.
+ * and that listen error goes to ftp-srv's 'client-error' event only (which startFtpServer passes on through
+ * `failures`), so setupServer() never settles and the PASV is never answered. Such an error ends this
+ * attempt here, and the range's next port is tried.
  */
-async function listenPassive(c: Guarded, Passive: PassiveConnectorClass): Promise<Server> {
-  const ftp = (c as unknown as { server: EventEmitter }).server;
+async function listenPassive(c: Guarded, Passive: PassiveConnectorClass, failures: ListenFailures): Promise<Server> {
   for (let attempt = 1; ; attempt++) {
     const connector = new Passive(c);
     c.connector = connector as Connector;
-    let onError: ((e: { connection?: unknown; context?: string; error?: Error }) => void) | undefined;
     try {
       return await new Promise<Server>((resolve, reject) => {
-        onError = (e) => {
+        failures.set(c, (err) => {
           const listener = (connector as Connector).dataServer;
-          if (e.connection === c && e.context === 'dataServer' && listener && !listener.listening)
-            reject(e.error ?? new Error('passive listener failed'));
-        };
-        ftp.on('client-error', onError);
+          if (listener && !listener.listening) reject(err);
+        });
         connector.setupServer().then(resolve, reject);
       });
     } catch (err) {
       retireConnector(c);
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PASSIVE_LISTEN_TRIES) throw err;
     } finally {
-      if (onError) ftp.off('client-error', onError);
+      failures.delete(c);
     }
   }
 }
@@ -443,6 +442,7 @@ function guardCommands(
   Passive: PassiveConnectorClass,
   perAddress: PerAddress,
   closing: () => boolean,
+  listenFailures: ListenFailures,
 ): void {
   const c = connection as Guarded;
   if (typeof c.commands?.handle !== 'function' || typeof c.commands.parse !== 'function' || !c.commandSocket) {
@@ -460,7 +460,7 @@ function guardCommands(
       log.info({ ip: address, max: config.ftp.maxPassivePerAddress }, 'FTP passive listener refused: too many from this address');
       return undefined;
     }
-    const server = await listenPassive(c, Passive);
+    const server = await listenPassive(c, Passive, listenFailures);
     perAddress.add(perAddress.passive, address);
     let counted = true;
     const uncount = (): void => {
@@ -549,6 +549,7 @@ export async function startFtpServer(
   // This listener runs inside ftp-srv's connection handler, where a throw is an uncaught exception: if the
   // guard cannot be installed, the connection is closed (421) and logged, and the server keeps running.
   const perAddress = perAddressCounts();
+  const listenFailures: ListenFailures = new Map();
   const transfers: Transfers = {
     active: new Set(),
     rate: { minBytesPerSecond: config.http.minSendRate, graceMs: config.http.minSendRateGraceSeconds * 1000 },
@@ -570,7 +571,7 @@ export async function startFtpServer(
         closeWith421(socket, 'Too many connections from your address');
         return;
       }
-      guardCommands(config, connection, log, Passive, perAddress, () => draining);
+      guardCommands(config, connection, log, Passive, perAddress, () => draining, listenFailures);
       const setIdle = idleTimeout(connection as Guarded, log);
       setIdle(config.ftp.loginSeconds);
       idle.set(connection, setIdle);
@@ -620,7 +621,10 @@ export async function startFtpServer(
       reject(new FtpRefusal('Login incorrect', true));
     });
   });
-  server.on('client-error', ({ context, error }) => log.debug({ context, err: error.message }, 'FTP client error'));
+  server.on('client-error', ({ connection, context, error }) => {
+    log.debug({ context, err: error.message }, 'FTP client error');
+    if (context === 'dataServer') listenFailures.get(connection)?.(error);
+  });
   await server.listen();
   const addr = (server as unknown as { server: import('node:net').Server }).server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.ftp.port;
