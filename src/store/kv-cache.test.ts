@@ -112,10 +112,12 @@ test('kv: a commit refused by another connection holding the write lock is kept 
     release();
   }, 50);
   await held;
-  // The retry (every 20 ms) commits it once the lock is free: wait for that, with a bound rather than a guess.
-  const seen = (): unknown => new KvState(cli, 'x').get('k');
-  for (let i = 0; i < 250 && seen() === undefined; i++) await sleep(20);
-  assert.equal(seen(), 'v');
+  // The retry (every 20 ms) commits it once the lock is free: wait for that.
+  await until(
+    'committed by the retry once the lock is free',
+    () => new KvState(cli, 'x').get('k'),
+    (v) => v === 'v',
+  );
 });
 
 test('kv knownAbsent: a made-up key reads as absent without a statement, until another connection commits it', async (t) => {

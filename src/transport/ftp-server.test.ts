@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { connect, createServer, Socket } from 'node:net';
+import { connect, createServer, Server, Socket, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { Client } from 'basic-ftp';
 import { loadConfig } from '../config.ts';
 import { simRequest } from '../sim/http-client.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
+import { until } from '../../test/helpers/until.ts';
 import { checkFtpSrvVersion, FTP_SRV_VERSION, pasvAddress } from './ftp-server.ts';
 
 // The core's ftp-srv against a real client: a raw control connection where the exact reply matters,
@@ -156,15 +157,6 @@ function openBlobFds(dataDir: string): string[] {
   return out;
 }
 
-async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
-
 describe('FTP server: failures stay local to one transfer', () => {
   let s: TestServer;
   let cmpPath: string;
@@ -216,7 +208,11 @@ describe('FTP server: failures stay local to one transfer', () => {
     }
     assert.match(await raw.send('NOOP'), /^200 /);
     raw.close();
-    assert.ok(await eventually(() => openBlobFds(s.dataDir).length <= before), `open blob fds: ${openBlobFds(s.dataDir).join(', ')}`);
+    await until(
+      'no blob file descriptor left open',
+      () => openBlobFds(s.dataDir),
+      (fds) => fds.length <= before,
+    );
   });
 
   it('a blob missing from the data folder is a 551 without a path, and the server keeps running', async () => {
@@ -379,6 +375,7 @@ describe('FTP server: passive listeners do not pile up', () => {
     const raw = await Raw.open(s.ftpPort!);
     await raw.login();
     let last = 0;
+    const announced = new Set<number>();
     const data: Socket[] = [];
     for (let i = 0; i < 20; i++) {
       if (i % 4 === 3) last = epsvPort(await raw.send('EPSV'));
@@ -387,18 +384,57 @@ describe('FTP server: passive listeners do not pile up', () => {
         assert.match(reply, /^227 /, `PASV #${i + 1}`);
         last = pasvTarget(reply).port;
       }
+      announced.add(last);
       data.push(await dataTo('127.0.0.1', last));
     }
     // Let any late 'close' of a retired listener run: it must not reset the connection's connector.
     await new Promise((r) => setTimeout(r, 200));
+    // Only ports this server announced are probed: another test process may hold a port of the range (a
+    // listener the kernel gave it), and the server then skips that port rather than announce it.
     const open: number[] = [];
-    for (let port = PASV_MIN; port <= PASV_MAX; port++) if (port !== last && (await accepts('127.0.0.1', port))) open.push(port);
+    for (const port of announced) if (port !== last && (await accepts('127.0.0.1', port))) open.push(port);
     assert.deepEqual(open, [], 'no listener besides the last one is open');
     // The earlier data connections were ended with their listeners; the last one carries a listing.
-    assert.ok(await eventually(() => data.slice(0, -1).every((d) => d.closed)), 'earlier data connections closed');
+    await until('earlier data connections closed', () => data.slice(0, -1).every((d) => d.closed));
     assert.match(await listVia(raw, data.at(-1)!), new RegExp(`${DEV.mac}\\.ini`));
     assert.match(await raw.send('NOOP'), /^200 /);
     raw.close();
+  });
+
+  it('a passive port taken between the check that it is free and the listen is skipped, never a PASV left unanswered', async () => {
+    const raw = await Raw.open(s.ftpPort!);
+    await raw.login();
+    // ftp-srv checks a port, closes the check, then listens: another process binding the port in that gap
+    // (every test process starts at the same port of the same range) is made certain here. Just before the
+    // passive listener (ftp-srv's only server with pauseOnConnect) binds its port, a plain listener takes it.
+    const listen = Object.getOwnPropertyDescriptor(Server.prototype, 'listen')!.value as (this: Server, ...a: unknown[]) => Server;
+    let taken: Server | undefined;
+    Server.prototype.listen = function (this: Server & { pauseOnConnect?: boolean }, ...args: unknown[]): Server {
+      // Bound as the listener binds (port, host): its own listen, asked for just after, finds the port taken.
+      if (this.pauseOnConnect === true && !taken)
+        taken = createServer()
+          .on('error', () => {})
+          .listen(args[0] as number, args[1] as string);
+      return listen.apply(this, args);
+    } as typeof Server.prototype.listen;
+    let reply: string;
+    try {
+      reply = await raw.send('PASV', 10_000);
+    } finally {
+      Server.prototype.listen = listen as typeof Server.prototype.listen;
+    }
+    try {
+      assert.ok(taken?.listening, 'the port was taken before the passive listener could bind it');
+      const takenPort = (taken.address() as AddressInfo).port;
+      assert.match(reply, /^227 /);
+      const target = pasvTarget(reply);
+      assert.notEqual(target.port, takenPort, 'the next port of the range');
+      assert.match(await listVia(raw, target), new RegExp(`${DEV.mac}\\.ini`));
+    } finally {
+      raw.close();
+      const blocker = taken;
+      if (blocker) await new Promise((r) => blocker.close(r));
+    }
   });
 
   it('EPSV: the other protocol is a 522, and after EPSV ALL only EPSV sets up a data connection (RFC 2428)', async () => {

@@ -31,7 +31,8 @@ interface Transfers {
 /**
  * The one ftp-srv release this module is written against. It reaches into ftp-srv's internals: the
  * server's 'connect' event (fired while the socket is still paused), connection.commands.parse/handle,
- * connection.connector (its socket, dataServer and end()) and the passive connector's setupServer().
+ * connection.connector (its socket, dataServer and end()), the passive connector's setupServer() and the
+ * 'client-error' event its listener's errors go to.
  * Another release may change any of them, so startFtpServer checks the installed version at run time and
  * refuses to start FTP on any other. Falling back to plain ftp-srv was rejected on purpose: the guards
  * below are what keep 4.6.3 from hanging or crashing on bare commands, announce reachable PASV addresses
@@ -391,6 +392,40 @@ function retireConnector(c: Guarded): void {
   if (server && listening) server.emit('aps-retired');
 }
 
+/** Listen attempts for one PASV/EPSV when the port found free is taken before the listener binds it. */
+const PASSIVE_LISTEN_TRIES = 5;
+
+/** Per control connection, the passive listen in progress: told the errors ftp-srv reports for its listener. */
+type ListenFailures = Map<FtpConnection, (err: Error) => void>;
+
+/**
+ * A new passive listener for one PASV/EPSV. ftp-srv 4.6.3 checks that a port is free, closes the check and
+ * only then listens on it: another process (or another server in this one) can bind the port in between,
+ * and that listen error goes to ftp-srv's 'client-error' event only (which startFtpServer passes on through
+ * `failures`), so setupServer() never settles and the PASV is never answered. Such an error ends this
+ * attempt here, and the range's next port is tried.
+ */
+async function listenPassive(c: Guarded, Passive: PassiveConnectorClass, failures: ListenFailures): Promise<Server> {
+  for (let attempt = 1; ; attempt++) {
+    const connector = new Passive(c);
+    c.connector = connector as Connector;
+    try {
+      return await new Promise<Server>((resolve, reject) => {
+        failures.set(c, (err) => {
+          const listener = (connector as Connector).dataServer;
+          if (listener && !listener.listening) reject(err);
+        });
+        connector.setupServer().then(resolve, reject);
+      });
+    } catch (err) {
+      retireConnector(c);
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PASSIVE_LISTEN_TRIES) throw err;
+    } finally {
+      failures.delete(c);
+    }
+  }
+}
+
 /** Whether the control connection is IPv6 (not an IPv4 client, IPv4-mapped addresses included). */
 const isIpv6Client = (c: Guarded): boolean => !!c.commandSocket.remoteAddress && !ipv4Of(c.commandSocket.remoteAddress);
 
@@ -407,6 +442,7 @@ function guardCommands(
   Passive: PassiveConnectorClass,
   perAddress: PerAddress,
   closing: () => boolean,
+  listenFailures: ListenFailures,
 ): void {
   const c = connection as Guarded;
   if (typeof c.commands?.handle !== 'function' || typeof c.commands.parse !== 'function' || !c.commandSocket) {
@@ -424,9 +460,7 @@ function guardCommands(
       log.info({ ip: address, max: config.ftp.maxPassivePerAddress }, 'FTP passive listener refused: too many from this address');
       return undefined;
     }
-    const connector = new Passive(connection);
-    c.connector = connector as Connector;
-    const server = await connector.setupServer();
+    const server = await listenPassive(c, Passive, listenFailures);
     perAddress.add(perAddress.passive, address);
     let counted = true;
     const uncount = (): void => {
@@ -515,6 +549,7 @@ export async function startFtpServer(
   // This listener runs inside ftp-srv's connection handler, where a throw is an uncaught exception: if the
   // guard cannot be installed, the connection is closed (421) and logged, and the server keeps running.
   const perAddress = perAddressCounts();
+  const listenFailures: ListenFailures = new Map();
   const transfers: Transfers = {
     active: new Set(),
     rate: { minBytesPerSecond: config.http.minSendRate, graceMs: config.http.minSendRateGraceSeconds * 1000 },
@@ -536,7 +571,7 @@ export async function startFtpServer(
         closeWith421(socket, 'Too many connections from your address');
         return;
       }
-      guardCommands(config, connection, log, Passive, perAddress, () => draining);
+      guardCommands(config, connection, log, Passive, perAddress, () => draining, listenFailures);
       const setIdle = idleTimeout(connection as Guarded, log);
       setIdle(config.ftp.loginSeconds);
       idle.set(connection, setIdle);
@@ -586,7 +621,10 @@ export async function startFtpServer(
       reject(new FtpRefusal('Login incorrect', true));
     });
   });
-  server.on('client-error', ({ context, error }) => log.debug({ context, err: error.message }, 'FTP client error'));
+  server.on('client-error', ({ connection, context, error }) => {
+    log.debug({ context, err: error.message }, 'FTP client error');
+    if (context === 'dataServer') listenFailures.get(connection)?.(error);
+  });
   await server.listen();
   const addr = (server as unknown as { server: import('node:net').Server }).server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.ftp.port;

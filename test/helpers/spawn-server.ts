@@ -28,7 +28,11 @@ export function spawnServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise
     child.stdout.on('data', (c) => {
       stdout = (stdout + c).slice(-200_000);
       if (found) return;
-      const line = stdout.split('\n').find((l) => l.includes('"APS listening"'));
+      // Complete lines only: a pipe may deliver a long write in pieces, and half a line is not JSON.
+      const line = stdout
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.includes('"APS listening"'));
       if (!line) return;
       found = true;
       clearTimeout(timer);
