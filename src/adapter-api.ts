@@ -64,6 +64,7 @@ export { sipCheckSync, sipPushConfig, sipTargetFromVars, type SipVarNames } from
 export { simRequest, type SimRequest, type SimResponse } from './sim/http-client.ts';
 export { parseDuration, MAX_TIMER_MS } from './duration.ts';
 export { addTlsOptions, positiveInt, tlsFromOptions } from './sim/cli-options.ts';
+export { startSipListener, type SipListener, type SipListenerOptions } from './sim/sip-listener.ts';
 // A simulator is a device program with files of its own (its state between runs): written atomically like
 // every file APS writes. Adapters themselves never write the disk.
 export { writeFileAtomic as writeSimulatorFile } from './fs-atomic.ts';

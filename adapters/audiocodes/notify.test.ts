@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { until } from '../../test/helpers/until.ts';
 import { audiocodesAdapter } from './index.ts';
-import { startSipListener } from './sim-sip.ts';
+import { startSipListener } from '../../src/adapter-api.ts';
 
 // `aps notify` outcomes other than 200 (the 200 path runs in audiocodes.e2e.test.ts): a challenge, no
 // answer within Timer F, and a device without a SIP address. Loopback only.

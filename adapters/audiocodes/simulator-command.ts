@@ -3,8 +3,7 @@
 // delay; --every overrides it for labs), and one on each SIP NOTIFY check-sync when --sip-port is given.
 // Each check line says when the next one is.
 import type { Command } from 'commander';
-import { normalizeMac, addTlsOptions, positiveInt, tlsFromOptions, parseDuration } from '../../src/adapter-api.ts';
-import { startSipListener } from './sim-sip.ts';
+import { normalizeMac, addTlsOptions, positiveInt, tlsFromOptions, parseDuration, startSipListener } from '../../src/adapter-api.ts';
 import { nextCheck, type NextCheck } from './sim-schedule.ts';
 import { AudioCodesSimulator, type CheckResult } from './simulator.ts';
 

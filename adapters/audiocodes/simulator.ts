@@ -1,5 +1,5 @@
 // A simulated MP-11x / MP-124 following seed 001 §32 and protocols.md §(a):
-// - a check runs at start-up, periodically, and on a SIP NOTIFY check-sync (sim-sip.ts);
+// - a check runs at start-up, periodically, and on a SIP NOTIFY check-sync (startSipListener, src/sim/sip-listener.ts);
 // - ini and cmp: If-Modified-Since with the time of the last download from that URL; 304 skips;
 // - the ini is discarded when its CRC equals the last applied one (AUPDCheckIfIniChanged);
 // - the cmp only when AutoUpdateCmpFile = 1, installed only when its version is later than the running one;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startSipListener, type SipListener } from './sim-sip.ts';
+import { startSipListener, type SipListener } from '../../src/adapter-api.ts';
 import { AudioCodesSimulator, type CheckResult } from './simulator.ts';
 import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';

@@ -1,8 +1,7 @@
 // `aps simulate avaya`: one phone boot (or --count phones with consecutive MACs), printed as text or JSON.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { addTlsOptions, normalizeMac, positiveInt, tlsFromOptions } from '../../src/adapter-api.ts';
-import { listenCheckSync } from './sim-sip.ts';
+import { addTlsOptions, normalizeMac, positiveInt, startSipListener, tlsFromOptions } from '../../src/adapter-api.ts';
 import { bootPhone, type BootResult } from './simulator.ts';
 
 /** The MAC `i` steps after `mac` (12 lower-case hex digits). */
@@ -32,7 +31,7 @@ async function rebootOnCheckSync(
   let chain = Promise.resolve();
   let finished!: () => void;
   const allDone = new Promise<void>((r) => (finished = r));
-  const listener = await listenCheckSync(port, o.sipHost, () => {
+  const onCheckSync = (): void => {
     chain = chain.then(async () => {
       if (done >= max) return;
       const r = await boot();
@@ -41,7 +40,8 @@ async function rebootOnCheckSync(
       if (!r.ok) process.exitCode = 1;
       if (done >= max) finished();
     });
-  });
+  };
+  const listener = await startSipListener({ port, host: o.sipHost, onCheckSync });
   console.log(`listening for SIP NOTIFY check-sync on udp ${o.sipHost}:${listener.port}`);
   await allDone;
   await listener.close();

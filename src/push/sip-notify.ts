@@ -9,7 +9,7 @@ import type { Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { headerValue, parseSipResponse } from './sip-response.ts';
+import { headerValue, parseSipResponse } from './sip-message.ts';
 
 export interface SipNotifyTarget {
   /** IP address or host name of the device. */

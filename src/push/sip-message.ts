@@ -1,7 +1,8 @@
-// A minimal, strict reader of SIP responses (RFC 3261 §7.2 status line, §7.3 headers), only as much as a
-// client transaction needs to match and classify a response. The npm SIP stacks are either unmaintained
-// (`sip`, last release years ago) or built for browsers over WebSocket (`sip.js`, `jssip`) or for a
-// separate SIP server (`drachtio-srf`); none offers a small, kept-up message parser for Node UDP.
+// A minimal, strict reader of SIP responses and requests (RFC 3261 §7.1/§7.2 start lines, §7.3 headers), only
+// as much as a client transaction needs to match and classify a response, and a simulated device to answer a
+// request. The npm SIP stacks are either unmaintained (`sip`, last release years ago) or built for browsers
+// over WebSocket (`sip.js`, `jssip`) or for a separate SIP server (`drachtio-srf`); none offers a small,
+// kept-up message parser for Node UDP.
 // Anything that does not parse is null: a datagram from the network is data, never an exception.
 
 export interface SipResponse {
@@ -47,17 +48,22 @@ function branchOf(via: string): string | null {
   return m ? m[1]! : null;
 }
 
-/** Parses one datagram as a SIP response; null when it is not a well-formed one. */
-export function parseSipResponse(data: Buffer | string): SipResponse | null {
+interface SipMessage {
+  start: string;
+  headers: [string, string][];
+  cseq: { seq: number; method: string };
+  topViaBranch: string | null;
+  callId: string;
+}
+
+/** The start line and headers of one datagram (§7): null unless it has Via, CSeq and Call-ID. */
+function parseMessage(data: Buffer | string): SipMessage | null {
   if (data.length === 0 || data.length > MAX_SIZE) return null;
   const text = typeof data === 'string' ? data : data.toString('utf8');
   // Header and body are separated by an empty line; bare LF is tolerated on receipt.
   const m = /\r?\n\r?\n/.exec(text);
   if (!m) return null;
   const lines = text.slice(0, m.index).split(/\r?\n/);
-  const start = STATUS_LINE.exec(lines[0]!);
-  if (!start) return null;
-
   const headers: [string, string][] = [];
   for (const line of lines.slice(1)) {
     if (/^[ \t]/.test(line)) {
@@ -77,12 +83,39 @@ export function parseSipResponse(data: Buffer | string): SipResponse | null {
   const cseq = /^(\d{1,10})[ \t]+([A-Za-z]+)$/.exec(headerValue({ headers }, 'cseq') ?? '');
   const callId = headerValue({ headers }, 'call-id');
   if (via === undefined || !cseq || !callId) return null;
-  return {
-    status: Number(start[1]),
-    reason: start[2] ?? '',
-    headers,
-    cseq: { seq: Number(cseq[1]), method: cseq[2]! }, // methods are case-sensitive (§7.1)
-    topViaBranch: branchOf(via),
-    callId,
-  };
+  // methods are case-sensitive (§7.1)
+  return { start: lines[0]!, headers, cseq: { seq: Number(cseq[1]), method: cseq[2]! }, topViaBranch: branchOf(via), callId };
+}
+
+/** Parses one datagram as a SIP response; null when it is not a well-formed one. */
+export function parseSipResponse(data: Buffer | string): SipResponse | null {
+  const msg = parseMessage(data);
+  const start = msg && STATUS_LINE.exec(msg.start);
+  if (!msg || !start) return null;
+  const { headers, cseq, topViaBranch, callId } = msg;
+  return { status: Number(start[1]), reason: start[2] ?? '', headers, cseq, topViaBranch, callId };
+}
+
+/** A SIP request as a server transaction needs it (what a simulated device answers). */
+export interface SipRequest {
+  method: string;
+  uri: string;
+  /** Headers in order, names lower-cased and compact forms expanded (`o` -> `event`). */
+  headers: ReadonlyArray<readonly [string, string]>;
+  cseq: { seq: number; method: string };
+  /** The branch parameter of the topmost Via, or null when it has none. */
+  topViaBranch: string | null;
+  callId: string;
+}
+
+// Request-Line (§7.1): Method SP Request-URI SP SIP-Version.
+const REQUEST_LINE = /^([A-Za-z0-9\-.!%*_+`'~]+) (\S+) SIP\/2\.0$/;
+
+/** Parses one datagram as a SIP request; null when it is not a well-formed one (a response included). */
+export function parseSipRequest(data: Buffer | string): SipRequest | null {
+  const msg = parseMessage(data);
+  const start = msg && REQUEST_LINE.exec(msg.start);
+  if (!msg || !start) return null;
+  const { headers, cseq, topViaBranch, callId } = msg;
+  return { method: start[1]!, uri: start[2]!, headers, cseq, topViaBranch, callId };
 }

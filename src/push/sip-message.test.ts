@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { headerValue, parseSipResponse } from './sip-response.ts';
+import { headerValue, parseSipRequest, parseSipResponse } from './sip-message.ts';
 
 const ok = [
   'SIP/2.0 200 OK',
@@ -70,4 +70,30 @@ test('malformed datagrams are null, never an exception', () => {
     ok + 'x'.repeat(70000),
   ];
   for (const b of bad) assert.equal(parseSipResponse(b), null, JSON.stringify(String(b).slice(0, 60)));
+});
+
+test('parses a request: method, Request-URI, compact Event, topmost branch; a response is no request', () => {
+  const text = [
+    'NOTIFY sip:1001@10.0.0.2:5060 SIP/2.0',
+    'v: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKreq',
+    'f: <sip:aps@10.0.0.1>;tag=1',
+    't: <sip:1001@10.0.0.2>',
+    'i: n@10.0.0.1',
+    'CSeq: 7 NOTIFY',
+    'o: check-sync;reboot=false',
+    '',
+    '',
+  ].join('\r\n');
+  const r = parseSipRequest(text)!;
+  assert.deepEqual(
+    [r.method, r.uri, r.topViaBranch, r.callId, r.cseq],
+    ['NOTIFY', 'sip:1001@10.0.0.2:5060', 'z9hG4bKreq', 'n@10.0.0.1', { seq: 7, method: 'NOTIFY' }],
+  );
+  assert.equal(headerValue(r, 'event'), 'check-sync;reboot=false');
+  assert.equal(parseSipRequest(ok), null);
+  assert.equal(parseSipResponse(text), null);
+  // Missing Call-ID, a bad Request-Line, garbage: null, never a throw.
+  assert.equal(parseSipRequest(text.replace('i: n@10.0.0.1\r\n', '')), null);
+  assert.equal(parseSipRequest(text.replace(' SIP/2.0\r\n', ' HTTP/1.1\r\n')), null);
+  assert.equal(parseSipRequest(Buffer.from([0xff, 0x00, 0x0d, 0x0a, 0x0d, 0x0a])), null);
 });
