@@ -92,3 +92,25 @@ it('a device that wants authentication answers 401 with a challenge and runs no 
     await sip.close();
   }
 });
+
+describe('simulated device SIP listener: what it must not answer', () => {
+  let sip: SipListener;
+  let peer: Socket;
+  before(async () => {
+    sip = await startSipListener({ onCheckSync: () => undefined });
+    peer = createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', r));
+  });
+  after(async () => {
+    peer.close();
+    await sip.close();
+  });
+
+  it('an ACK gets no response (RFC 3261: no request answers an ACK), not a 405', async () => {
+    peer.send(request('ACK', 'z9hG4bKack'), sip.port, '127.0.0.1');
+    // The first datagram back is the answer to the OPTIONS sent after the ACK: the ACK got none.
+    const next = await exchange(peer, sip.port, request('OPTIONS', 'z9hG4bKafterack'));
+    assert.equal(next.cseq.method, 'OPTIONS');
+    assert.equal(next.status, 405);
+  });
+});

@@ -59,6 +59,8 @@ export function startSipListener(o: SipListenerOptions): Promise<SipListener> {
     // A response, noise, or a request without a Via branch (no transaction to match): nothing to answer.
     const req = parseSipRequest(msg);
     if (!req?.topViaBranch) return;
+    // An ACK is never answered (RFC 3261: no response to an ACK): a 405 to it would be a stray response.
+    if (req.method === 'ACK') return;
     const key = `${from.address}|${req.topViaBranch}|${req.method}`;
     const prior = answered.get(key);
     if (prior) return void socket.send(prior, from.port, from.address);
