@@ -78,6 +78,16 @@ function freshConnection(port: number): Promise<string> {
   });
 }
 
+/** A GET on a new connection: its status, or the error code it met. */
+function fetchStatus(port: number, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(`answered ${res.statusCode}`));
+    }).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
 describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
   it('stops accepting, finishes downloads and sessions in flight, records every event, exits 0', async () => {
     const dir = tempDir('aps-shutdown-');
@@ -199,6 +209,39 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
     try {
       const e = store.state.events({ deviceId: 'late1' }).find((x) => x.file === 'firmware');
       assert.deepEqual(e && [e.status, e.bytes], [200, size], 'the download is recorded before the store closed');
+    } finally {
+      store.close();
+      rmSync(s.dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('records a rendered file held for its Last-Modified second whose connection the deadline cut (recorded after the cut)', async () => {
+    const s = await startTestServer({ https: { enabled: false }, ftp: { enabled: false } });
+    s.core.devices.upsert({ id: 'held1', profile: 'vop', password: 'pw-held1', vars: { sip_password: 'one' } }, 'create');
+    const path = '/vop/c?u=held1&p=pw-held1';
+    const t0 = Date.now();
+    assert.equal(await fetchStatus(s.httpPort, path), 'answered 200', 'the first revision of the config');
+    // A new revision is dated from the next second at the earliest, and the answer waits for that second
+    // (file-responder.ts): early in a second, the fetch of a changed config is held ~900 ms.
+    await until('a second after the first revision, early in it', () => Date.now() % 1000 < 100 && Date.now() - t0 > 1000);
+    s.core.devices.upsert({ id: 'held1', profile: 'vop', password: 'pw-held1', vars: { sip_password: 'two' } });
+    const files = s.core.files;
+    const real = files.sendRendered.bind(files);
+    let entered!: () => void;
+    const held = new Promise<void>((r) => (entered = r));
+    files.sendRendered = (...a: Parameters<typeof files.sendRendered>): ReturnType<typeof files.sendRendered> => {
+      entered();
+      return real(...a);
+    };
+    const answered = fetchStatus(s.httpPort, path);
+    await held;
+    // The deadline (100 ms) cuts the held connection; the send ends only when its second comes, and records a 499.
+    await s.close({ graceMs: 100 });
+    assert.notEqual(await answered, 'answered 200', 'the held answer was cut');
+    const store = openStore(s.dataDir);
+    try {
+      const e = store.state.events({ deviceId: 'held1' }).find((x) => x.status !== 200);
+      assert.equal(e?.status, 499, 'the cut answer is recorded before the store closed');
     } finally {
       store.close();
       rmSync(s.dataDir, { recursive: true, force: true });

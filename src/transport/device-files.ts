@@ -149,7 +149,18 @@ export class DeviceFiles {
     return r;
   }
 
-  async sendRendered(req: Request, res: Response, f: RenderedFile, info: DeviceRequestInfo, contentType: string): Promise<ServeResult> {
+  /** Tracked like an artifact: an answer held for its Last-Modified second records its event after a cut connection closed. */
+  sendRendered(req: Request, res: Response, f: RenderedFile, info: DeviceRequestInfo, contentType: string): Promise<ServeResult> {
+    return this.track(this.sendRenderedNow(req, res, f, info, contentType));
+  }
+
+  private async sendRenderedNow(
+    req: Request,
+    res: Response,
+    f: RenderedFile,
+    info: DeviceRequestInfo,
+    contentType: string,
+  ): Promise<ServeResult> {
     const r = await serveFile(req, res, {
       body: { bytes: f.bytes },
       etag: f.revision.etag,
