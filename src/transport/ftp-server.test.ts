@@ -437,6 +437,49 @@ describe('FTP server: passive listeners do not pile up', () => {
     }
   });
 
+  it('a client gone while its PASV is retried on another port leaves no passive listener behind', async () => {
+    const raw = await Raw.open(s.ftpPort!);
+    await raw.login();
+    // As above, the first port is taken just before the passive listener binds it. The client hangs up as the
+    // retry checks the next port (ftp-srv's check: a listener accepting nothing), and that check is held until
+    // the server has seen the control connection close: the retry's listener comes after the close.
+    const listen = Object.getOwnPropertyDescriptor(Server.prototype, 'listen')!.value as (this: Server, ...a: unknown[]) => Server;
+    const passive: Server[] = [];
+    let taken: Server | undefined;
+    let hungUp = false;
+    Server.prototype.listen = function (this: Server & { pauseOnConnect?: boolean }, ...args: unknown[]): Server {
+      if (this.pauseOnConnect === true) {
+        passive.push(this);
+        if (!taken)
+          taken = createServer()
+            .on('error', () => {})
+            .listen(args[0] as number, args[1] as string);
+      } else if (taken && !hungUp && this.maxConnections === 0) {
+        hungUp = true;
+        raw.socket.destroy();
+        setTimeout(() => listen.apply(this, args), 300);
+        return this;
+      }
+      return listen.apply(this, args);
+    } as typeof Server.prototype.listen;
+    try {
+      raw.socket.write('PASV\r\n');
+      await until('the first passive listen was made to fail, and the client hung up', () => taken?.listening === true && hungUp);
+      await until('the retry listened', () => passive.length >= 2);
+      // ftp-srv's own idle timer would close a leaked listener only after 30 s.
+      await until(
+        'every passive listener of the gone client closed',
+        () => passive.map((p) => p.listening),
+        (l) => l.every((x) => !x),
+        5_000,
+      );
+    } finally {
+      Server.prototype.listen = listen as typeof Server.prototype.listen;
+      const blocker = taken;
+      if (blocker) await new Promise((r) => blocker.close(r));
+    }
+  });
+
   it('EPSV: the other protocol is a 522, and after EPSV ALL only EPSV sets up a data connection (RFC 2428)', async () => {
     const raw = await Raw.open(s.ftpPort!);
     await raw.login();

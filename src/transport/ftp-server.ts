@@ -409,8 +409,9 @@ async function listenPassive(c: Guarded, Passive: PassiveConnectorClass, failure
   for (let attempt = 1; ; attempt++) {
     const connector = new Passive(c);
     c.connector = connector as Connector;
+    let server: Server;
     try {
-      return await new Promise<Server>((resolve, reject) => {
+      server = await new Promise<Server>((resolve, reject) => {
         failures.set(c, (err) => {
           const listener = (connector as Connector).dataServer;
           if (listener && !listener.listening) reject(err);
@@ -419,10 +420,19 @@ async function listenPassive(c: Guarded, Passive: PassiveConnectorClass, failure
       });
     } catch (err) {
       retireConnector(c);
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PASSIVE_LISTEN_TRIES) throw err;
+      const gone = c.commandSocket.destroyed;
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= PASSIVE_LISTEN_TRIES || gone) throw err;
+      continue;
     } finally {
       failures.delete(c);
     }
+    // The control connection closed while this listener was set up: ftp-srv's close ended the connector of that
+    // moment, before it had a listener, and this one would stay open (and counted) for ftp-srv's 30 s.
+    if (c.commandSocket.destroyed) {
+      (connector as Connector).end?.();
+      throw new FtpRefusal('Control connection closed', true);
+    }
+    return server;
   }
 }
 
