@@ -480,6 +480,42 @@ describe('FTP server: passive listeners do not pile up', () => {
     }
   });
 
+  it('a PASV sent again before the first is answered leaves one passive listener, the last one', async () => {
+    const raw = await Raw.open(s.ftpPort!);
+    await raw.login();
+    // ftp-srv handles each read of the control socket at once: the second PASV, sent while the first checks
+    // its port (that check held until the second has surely arrived), runs beside the first.
+    const listen = Object.getOwnPropertyDescriptor(Server.prototype, 'listen')!.value as (this: Server, ...a: unknown[]) => Server;
+    const passive: Server[] = [];
+    let sent = false;
+    Server.prototype.listen = function (this: Server & { pauseOnConnect?: boolean }, ...args: unknown[]): Server {
+      if (this.pauseOnConnect === true) passive.push(this);
+      else if (!sent && this.maxConnections === 0) {
+        sent = true;
+        raw.socket.write('PASV\r\n');
+        setTimeout(() => listen.apply(this, args), 300);
+        return this;
+      }
+      return listen.apply(this, args);
+    } as typeof Server.prototype.listen;
+    try {
+      raw.socket.write('PASV\r\n');
+      const replies = [await raw.reply(10_000), await raw.reply(10_000)];
+      for (const r of replies) assert.match(r, /^227 /);
+      await until(
+        'one passive listener open',
+        () => passive.filter((p) => p.listening).length,
+        (n) => n === 1,
+        5_000,
+      );
+      assert.match(await listVia(raw, pasvTarget(replies[1]!)), new RegExp(`${DEV.mac}\\.ini`), 'the last one announced works');
+    } finally {
+      Server.prototype.listen = listen as typeof Server.prototype.listen;
+      raw.close();
+      for (const p of passive) p.close();
+    }
+  });
+
   it('EPSV: the other protocol is a 522, and after EPSV ALL only EPSV sets up a data connection (RFC 2428)', async () => {
     const raw = await Raw.open(s.ftpPort!);
     await raw.login();

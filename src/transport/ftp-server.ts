@@ -463,7 +463,7 @@ function guardCommands(
   let epsvAll = false;
   const address = clientAddress(c.commandSocket.remoteAddress) ?? '';
   /** The port of a new passive listener, or undefined when this address already holds its share of them. */
-  const passive = async (): Promise<number | undefined> => {
+  const setUpPassive = async (): Promise<number | undefined> => {
     retireConnector(c);
     // One client must not hold the passive port range: its listeners are counted until each closes.
     if ((perAddress.passive.get(address) ?? 0) >= config.ftp.maxPassivePerAddress) {
@@ -480,6 +480,15 @@ function guardCommands(
     server.once('close', uncount);
     server.once('aps-retired', uncount);
     return (server.address() as { port: number }).port;
+  };
+  // One passive setup at a time per connection. ftp-srv handles each read of the socket at once: a PASV sent
+  // again before its answer retired a connector that had no listener yet, whose listener then stayed open
+  // and counted for ftp-srv's 30 s, and took over the listen-failure hook of the setup still running.
+  let settingUp: Promise<unknown> = Promise.resolve();
+  const passive = (): Promise<number | undefined> => {
+    const next = settingUp.then(setUpPassive, setUpPassive);
+    settingUp = next.catch(() => undefined);
+    return next;
   };
   const tooMany = (): Promise<unknown> => c.reply(425, 'Too many passive connections from your address');
   c.commands.handle = async (raw: string | Command): Promise<unknown> => {
