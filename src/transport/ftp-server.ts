@@ -531,6 +531,9 @@ function guardCommands(
       retireConnector(c);
       return await handle(cmd);
     } catch (err) {
+      // A client that hung up meanwhile (its PASV given up) is no server fault, and has nobody to answer.
+      if (c.commandSocket.destroyed)
+        return log.debug({ directive: cmd.directive, err: (err as Error).message }, 'FTP command of a gone client ended');
       log.warn({ directive: cmd.directive, err: (err as Error).message }, 'FTP command failed');
       return c.reply(cmd.directive === 'PASV' || cmd.directive === 'EPSV' ? 425 : 501, `${cmd.directive} failed`);
     }
