@@ -153,8 +153,17 @@ export function buildAdapterServices(core: Core, adapter: Adapter, opts: Service
     get: (id, seq) => (mine(core.devices.get(id)) ? core.backups.get(id, seq) : undefined),
     latest: (id, slot) => (mine(core.devices.get(id)) ? core.backups.latest(id, slot) : undefined),
     read: (id, seq) => core.backups.read(own(id), seq),
+    // Tracked: a cut upload records its 499 only once its body stream has failed, after the connection closed.
     receive: (req, res, info, input) =>
-      receiveBackup({ put: (body, i) => core.backups.put(body, { ...i, deviceId: own(i.deviceId) }), events, log }, req, res, info, input),
+      core.inFlight.track(
+        receiveBackup(
+          { put: (body, i) => core.backups.put(body, { ...i, deviceId: own(i.deviceId) }), events, log },
+          req,
+          res,
+          info,
+          input,
+        ),
+      ),
   };
 
   const state = adapterState(core.stateOf(name));

@@ -22,6 +22,7 @@ import { RevisionStore } from './render/revisions.ts';
 import { onBackgroundWriteError, onCorruptValue, openStore, type Store } from './store/index.ts';
 import { AccessGuard } from './transport/access-guard.ts';
 import { DeviceFiles } from './transport/device-files.ts';
+import { InFlight } from './transport/in-flight.ts';
 import { FrontProxy } from './transport/front-proxy.ts';
 import { trustedProxies } from './transport/trusted-proxies.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -44,6 +45,8 @@ export interface CoreServices {
   rendered: RenderedFiles;
   events: EventSink;
   files: DeviceFiles;
+  /** Device request work that records its event after its connection closed: shutdown waits for it. */
+  inFlight: InFlight;
   keys: Keyring;
   /** Failed credential checks per device and address: back-off and locks (`aps access`). */
   guard: AccessGuard;
@@ -144,12 +147,14 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
   const tokens = new AdminTokens({ store, keys, audit }, () => (configToken ??= readTokenFile(config.dataDir)));
   const refusals = new RefusalLog(config.access.refusalsLoggedPerMinute, log, events, config.access.maxTrackedAddresses);
   const guard = new AccessGuard(new KvState(store, ACCESS_NAMESPACE), config.access, log, events);
+  const inFlight = new InFlight();
   const files = new DeviceFiles(
     catalog,
     events,
     log,
     revisions,
     refusals,
+    inFlight,
     { minBytesPerSecond: config.http.minSendRate, graceMs: config.http.minSendRateGraceSeconds * 1000 },
     (deviceId, a) => windows.noteFetched(deviceId, a),
     frontProxy,
@@ -171,6 +176,7 @@ export function openCore(config: ApsConfig, adapters: readonly Adapter[], log: L
     rendered: new RenderedFiles(store, revisions),
     events,
     files,
+    inFlight,
     keys,
     guard,
     refusals,

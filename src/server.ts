@@ -236,7 +236,7 @@ export async function startServer(
       if (ftpCut > 0) log.warn({ downloads: ftpCut, graceMs }, 'shutdown: FTP downloads still running at the deadline were cut');
       // A download records its event after its connection has closed (its file is closed first): wait for that
       // too, or the store closes under it and the event is lost. Bounded like the drain: a send never hangs it.
-      await Promise.race([core.files.settled(), new Promise((r) => setTimeout(r, Math.max(1_000, deadline - Date.now())).unref())]);
+      await Promise.race([core.inFlight.settled(), new Promise((r) => setTimeout(r, Math.max(1_000, deadline - Date.now())).unref())]);
       // nginx may still be sending what APS handed over: its reports are awaited until the same deadline.
       await frontProxy?.close(deadline - Date.now());
       for (const a of adapters) await a.close?.();

@@ -4,9 +4,11 @@ import { rmSync, writeFileSync } from 'node:fs';
 import type { FileHandle, open } from 'node:fs/promises';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { Agent, get, request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backupToken } from '../adapters/innovaphone/files.ts';
 import { openStore } from '../src/store/index.ts';
 import { apsCli } from './helpers/cli.ts';
 import { capturingLogger } from './helpers/log-capture.ts';
@@ -255,5 +257,42 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
     for (let i = 1; i < 5 && r.answered === 'answered 200'; i++) r = await attempt();
     assert.notEqual(r.answered, 'answered 200', 'in 5 tries, no held answer was still held when the deadline came');
     assert.equal(r.status, 499, 'the cut answer is recorded before the store closed');
+  });
+  it('records a backup upload the deadline cut (its body stream fails after the connection closed)', async () => {
+    const s = await startTestServer({ https: { enabled: false }, ftp: { enabled: false } });
+    try {
+      // A device without a password: the PUT's URL token is its only credential.
+      s.core.devices.upsert({ id: 'bk1', profile: 'innovaphone-ip232', mac: '00-90-33-0b-0b-01' }, 'create');
+      const token = backupToken(s.core.servicesFor('innovaphone'), 'bk1');
+      const backups = s.core.backups;
+      const real = backups.put.bind(backups);
+      let entered!: () => void;
+      const receiving = new Promise<void>((r) => (entered = r));
+      backups.put = (...a: Parameters<typeof backups.put>): ReturnType<typeof backups.put> => {
+        entered();
+        return real(...a);
+      };
+      // A chunked PUT that sends its first chunk and then nothing: still uploading when the deadline comes.
+      const sock = connect(s.httpPort, '127.0.0.1');
+      sock.on('error', () => {});
+      const closed = new Promise<void>((r) => sock.on('close', () => r()));
+      sock.write(
+        `PUT /innovaphone/backup/00-90-33-0b-0b-01/${token}/0/20260101-000000 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      );
+      const chunk = 'config change CMD0 /name bk1\r\n';
+      sock.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+      await receiving;
+      await s.close({ graceMs: 100 });
+      await closed;
+      const store = openStore(s.dataDir);
+      try {
+        const e = store.state.events({ deviceId: 'bk1' }).find((x) => x.status === 499);
+        assert.equal(e?.detail, 'backup upload cut off', 'the cut upload is recorded before the store closed');
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(s.dataDir, { recursive: true, force: true });
+    }
   });
 });

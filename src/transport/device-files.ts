@@ -10,6 +10,7 @@ import { serveFile, type ServeResult } from './file-responder.ts';
 import type { SendRateLimit } from './send-rate.ts';
 import type { RefusalLog } from './refusal-log.ts';
 import type { FrontProxy, TransferEnd } from './front-proxy.ts';
+import type { InFlight } from './in-flight.ts';
 
 /** What an event needs of the request, kept when the outcome is known only later (a front proxy's report). */
 interface Requester {
@@ -51,13 +52,9 @@ export class DeviceFiles {
   private readonly onFetched: (deviceId: string, a: ArtifactRecord) => void;
   /** Set in front-proxy mode (`http.frontProxy`): artifacts are handed to nginx instead of streamed. */
   readonly frontProxy: FrontProxy | undefined;
+  private readonly inFlight: InFlight;
   /**
-   * Sends not yet recorded. A send records its event after its connection may have closed (the file is
-   * closed first, on the thread pool): a shutdown waits for these too, not only for the connections.
-   */
-  private readonly sending = new Set<Promise<unknown>>();
-
-  /**
+   * @param inFlight where sends are tracked until they have recorded their event (shutdown waits for them)
    * @param onFetched told of every artifact a device fetched completely (what it now holds: src/windows/gate.ts)
    * @param frontProxy set in front-proxy mode
    */
@@ -67,6 +64,7 @@ export class DeviceFiles {
     log: Logger,
     revisions: RevisionStore,
     refusals: RefusalLog,
+    inFlight: InFlight,
     sendRate?: SendRateLimit,
     onFetched: (deviceId: string, a: ArtifactRecord) => void = () => {},
     frontProxy?: FrontProxy,
@@ -76,21 +74,10 @@ export class DeviceFiles {
     this.log = log;
     this.revisions = revisions;
     this.refusals = refusals;
+    this.inFlight = inFlight;
     this.sendRate = sendRate;
     this.onFetched = onFetched;
     this.frontProxy = frontProxy;
-  }
-
-  /** Resolves once every send in progress has recorded its event (server.ts close, before the store closes). */
-  async settled(): Promise<void> {
-    while (this.sending.size > 0) await Promise.allSettled([...this.sending]);
-  }
-
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.sending.add(p);
-    const done = (): void => void this.sending.delete(p);
-    p.then(done, done);
-    return p;
   }
 
   /**
@@ -110,7 +97,7 @@ export class DeviceFiles {
     info: DeviceRequestInfo,
     contentType = 'application/octet-stream',
   ): Promise<ServeResult> {
-    return this.track(this.streamArtifact(req, res, a, info, contentType));
+    return this.inFlight.track(this.streamArtifact(req, res, a, info, contentType));
   }
 
   private async streamArtifact(
@@ -151,7 +138,7 @@ export class DeviceFiles {
 
   /** Tracked like an artifact: an answer held for its Last-Modified second records its event after a cut connection closed. */
   sendRendered(req: Request, res: Response, f: RenderedFile, info: DeviceRequestInfo, contentType: string): Promise<ServeResult> {
-    return this.track(this.sendRenderedNow(req, res, f, info, contentType));
+    return this.inFlight.track(this.sendRenderedNow(req, res, f, info, contentType));
   }
 
   private async sendRenderedNow(
