@@ -70,17 +70,7 @@ function getOn(agent: Agent, port: number, path: string): Promise<number> {
   });
 }
 
-/** A GET /healthz on a new connection: its status, or the error code it met (ECONNREFUSED once the server stopped listening). */
-function freshConnection(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    get({ host: '127.0.0.1', port, path: '/healthz', agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(`answered ${res.statusCode}`));
-    }).on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
-}
-
-/** A GET on a new connection: its status, or the error code it met. */
+/** A GET on a new connection: its status, or the error code it met (ECONNREFUSED once the server stopped listening). */
 function fetchStatus(port: number, path: string): Promise<string> {
   return new Promise((resolve) => {
     get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
@@ -124,7 +114,7 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
       'a new connection refused',
       async () => {
         assert.equal(await getOn(session, port, '/healthz'), 200, 'a request of the session in flight');
-        return freshConnection(port);
+        return fetchStatus(port, '/healthz');
       },
       (outcome) => outcome === 'ECONNREFUSED',
     );
