@@ -5,15 +5,19 @@
 // kept-up message parser for Node UDP.
 // Anything that does not parse is null: a datagram from the network is data, never an exception.
 
-export interface SipResponse {
-  status: number;
-  reason: string;
+/** What a request and a response both carry: enough to match a message to its transaction (§17.1.3, §17.2.3). */
+export interface SipMessageFields {
   /** Headers in order, names lower-cased and compact forms expanded (`v` -> `via`). */
   headers: ReadonlyArray<readonly [string, string]>;
   cseq: { seq: number; method: string };
   /** The branch parameter of the topmost Via, or null when it has none. */
   topViaBranch: string | null;
   callId: string;
+}
+
+export interface SipResponse extends SipMessageFields {
+  status: number;
+  reason: string;
 }
 
 // RFC 3261 §7.3.3 compact forms.
@@ -37,7 +41,7 @@ const HEADER = /^([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:[ \t]*(.*)$/;
 const MAX_SIZE = 65535;
 
 /** First value of a header (values joined with commas count as several, per §7.3.1). */
-export function headerValue(res: Pick<SipResponse, 'headers'>, name: string): string | undefined {
+export function headerValue(res: Pick<SipMessageFields, 'headers'>, name: string): string | undefined {
   const key = name.toLowerCase();
   return res.headers.find(([n]) => n === key)?.[1];
 }
@@ -48,12 +52,8 @@ function branchOf(via: string): string | null {
   return m ? m[1]! : null;
 }
 
-interface SipMessage {
+interface SipMessage extends SipMessageFields {
   start: string;
-  headers: [string, string][];
-  cseq: { seq: number; method: string };
-  topViaBranch: string | null;
-  callId: string;
 }
 
 /** The start line and headers of one datagram (§7): null unless it has Via, CSeq and Call-ID. */
@@ -97,15 +97,9 @@ export function parseSipResponse(data: Buffer | string): SipResponse | null {
 }
 
 /** A SIP request as a server transaction needs it (what a simulated device answers). */
-export interface SipRequest {
+export interface SipRequest extends SipMessageFields {
   method: string;
   uri: string;
-  /** Headers in order, names lower-cased and compact forms expanded (`o` -> `event`). */
-  headers: ReadonlyArray<readonly [string, string]>;
-  cseq: { seq: number; method: string };
-  /** The branch parameter of the topmost Via, or null when it has none. */
-  topViaBranch: string | null;
-  callId: string;
 }
 
 // Request-Line (§7.1): Method SP Request-URI SP SIP-Version.
