@@ -158,6 +158,21 @@ function openBlobFds(dataDir: string): string[] {
   return out;
 }
 
+/**
+ * Puts `hook` in place of net.Server#listen until the returned undo is called. `listen` runs the real listen
+ * with the arguments given. ftp-srv's passive listener is its only server with pauseOnConnect; its check that
+ * a port is free is a listener accepting nothing (maxConnections 0).
+ */
+function hookListen(hook: (server: Server & { pauseOnConnect?: boolean }, args: unknown[], listen: () => Server) => Server): () => void {
+  const real = Object.getOwnPropertyDescriptor(Server.prototype, 'listen')!.value as (this: Server, ...a: unknown[]) => Server;
+  Server.prototype.listen = function (this: Server, ...args: unknown[]): Server {
+    return hook(this, args, () => real.apply(this, args));
+  } as typeof Server.prototype.listen;
+  return (): void => {
+    Server.prototype.listen = real as typeof Server.prototype.listen;
+  };
+}
+
 describe('FTP server: failures stay local to one transfer', () => {
   let s: TestServer;
   let cmpPath: string;
@@ -409,21 +424,20 @@ describe('FTP server: passive listeners do not pile up', () => {
     // ftp-srv checks a port, closes the check, then listens: another process binding the port in that gap
     // (every test process starts at the same port of the same range) is made certain here. Just before the
     // passive listener (ftp-srv's only server with pauseOnConnect) binds its port, a plain listener takes it.
-    const listen = Object.getOwnPropertyDescriptor(Server.prototype, 'listen')!.value as (this: Server, ...a: unknown[]) => Server;
     let taken: Server | undefined;
-    Server.prototype.listen = function (this: Server & { pauseOnConnect?: boolean }, ...args: unknown[]): Server {
+    const unhook = hookListen((server, args, listen) => {
       // Bound as the listener binds (port, host): its own listen, asked for just after, finds the port taken.
-      if (this.pauseOnConnect === true && !taken)
+      if (server.pauseOnConnect === true && !taken)
         taken = createServer()
           .on('error', () => {})
           .listen(args[0] as number, args[1] as string);
-      return listen.apply(this, args);
-    } as typeof Server.prototype.listen;
+      return listen();
+    });
     let reply: string;
     try {
       reply = await raw.send('PASV', 10_000);
     } finally {
-      Server.prototype.listen = listen as typeof Server.prototype.listen;
+      unhook();
     }
     try {
       assert.ok(taken?.listening, 'the port was taken before the passive listener could bind it');
@@ -446,25 +460,24 @@ describe('FTP server: passive listeners do not pile up', () => {
     // As above, the first port is taken just before the passive listener binds it. The client hangs up as the
     // retry checks the next port (ftp-srv's check: a listener accepting nothing), and that check is held until
     // the server has seen the control connection close: the retry's listener comes after the close.
-    const listen = Object.getOwnPropertyDescriptor(Server.prototype, 'listen')!.value as (this: Server, ...a: unknown[]) => Server;
     const passive: Server[] = [];
     let taken: Server | undefined;
     let hungUp = false;
-    Server.prototype.listen = function (this: Server & { pauseOnConnect?: boolean }, ...args: unknown[]): Server {
-      if (this.pauseOnConnect === true) {
-        passive.push(this);
+    const unhook = hookListen((server, args, listen) => {
+      if (server.pauseOnConnect === true) {
+        passive.push(server);
         if (!taken)
           taken = createServer()
             .on('error', () => {})
             .listen(args[0] as number, args[1] as string);
-      } else if (taken && !hungUp && this.maxConnections === 0) {
+      } else if (taken && !hungUp && server.maxConnections === 0) {
         hungUp = true;
         raw.socket.destroy();
-        setTimeout(() => listen.apply(this, args), 300);
-        return this;
+        setTimeout(listen, 300);
+        return server;
       }
-      return listen.apply(this, args);
-    } as typeof Server.prototype.listen;
+      return listen();
+    });
     try {
       raw.socket.write('PASV\r\n');
       await until('the first passive listen was made to fail, and the client hung up', () => taken?.listening === true && hungUp);
@@ -480,7 +493,7 @@ describe('FTP server: passive listeners do not pile up', () => {
       const warned = logged.lines.slice(linesBefore).filter((l) => (l.level as number) >= 40);
       assert.deepEqual(warned, []);
     } finally {
-      Server.prototype.listen = listen as typeof Server.prototype.listen;
+      unhook();
       const blocker = taken;
       if (blocker) await new Promise((r) => blocker.close(r));
     }
@@ -491,19 +504,18 @@ describe('FTP server: passive listeners do not pile up', () => {
     await raw.login();
     // ftp-srv handles each read of the control socket at once: the second PASV, sent while the first checks
     // its port (that check held until the second has surely arrived), runs beside the first.
-    const listen = Object.getOwnPropertyDescriptor(Server.prototype, 'listen')!.value as (this: Server, ...a: unknown[]) => Server;
     const passive: Server[] = [];
     let sent = false;
-    Server.prototype.listen = function (this: Server & { pauseOnConnect?: boolean }, ...args: unknown[]): Server {
-      if (this.pauseOnConnect === true) passive.push(this);
-      else if (!sent && this.maxConnections === 0) {
+    const unhook = hookListen((server, args, listen) => {
+      if (server.pauseOnConnect === true) passive.push(server);
+      else if (!sent && server.maxConnections === 0) {
         sent = true;
         raw.socket.write('PASV\r\n');
-        setTimeout(() => listen.apply(this, args), 300);
-        return this;
+        setTimeout(listen, 300);
+        return server;
       }
-      return listen.apply(this, args);
-    } as typeof Server.prototype.listen;
+      return listen();
+    });
     try {
       raw.socket.write('PASV\r\n');
       const replies = [await raw.reply(10_000), await raw.reply(10_000)];
@@ -516,7 +528,7 @@ describe('FTP server: passive listeners do not pile up', () => {
       );
       assert.match(await listVia(raw, pasvTarget(replies[1]!)), new RegExp(`${DEV.mac}\\.ini`), 'the last one announced works');
     } finally {
-      Server.prototype.listen = listen as typeof Server.prototype.listen;
+      unhook();
       raw.close();
       for (const p of passive) p.close();
     }
