@@ -28,12 +28,13 @@ describe('access-guard failures through the kv group commit', () => {
     a.done(false);
   };
   const failures = (deviceId: string): number | undefined => s.core.guard.list().find((l) => l.subject === deviceId)?.failures;
-  const kv = (): { failures: number; pending: number } => s.core.store.state.kvWriteFailures();
+  const kvFailures = (): number => s.core.store.state.kvWriteFailures();
+  const kvPending = (): number => s.core.store.state.kvPendingCount();
   /** Waits for the group commit to have failed once more than `before` (not for a fixed time). */
   const commitFailed = (before: number): Promise<unknown> =>
     until(
       'a kv commit fails',
-      () => kv().failures,
+      () => kvFailures(),
       (n) => n > before,
     );
 
@@ -43,7 +44,7 @@ describe('access-guard failures through the kv group commit', () => {
     s.core.guard.flush();
     assert.equal(failures('kv-dev'), 1);
 
-    const f0 = kv().failures;
+    const f0 = kvFailures();
     db.pragma('query_only = 1'); // the store cannot write for a moment
     failOnce('kv-dev'); // 2: pending; its commit (10 ms later) fails
     await commitFailed(f0);
@@ -51,20 +52,20 @@ describe('access-guard failures through the kv group commit', () => {
     failOnce('kv-dev'); // 4
     db.pragma('query_only = 0'); // the store can write again
     s.core.guard.flush();
-    assert.equal(kv().pending, 0, 'all committed');
+    assert.equal(kvPending(), 0, 'all committed');
     assert.equal(failures('kv-dev'), 4, 'four failed logins, four counted');
   });
 
   it('once the store writes again, the next failure is counted (no error of a commit already recovered from)', async () => {
     const db = s.core.store.db;
-    const f0 = kv().failures;
+    const f0 = kvFailures();
     db.pragma('query_only = 1');
     failOnce('kv-dev2'); // pending; its commit fails, retried a second later (KV_ERROR_RETRY_MS)
     await commitFailed(f0);
     db.pragma('query_only = 0');
     await until(
       'the retry commits it',
-      () => kv().pending,
+      () => kvPending(),
       (n) => n === 0,
     );
     assert.equal(failures('kv-dev2'), 1, 'the pending failure was committed on the retry');

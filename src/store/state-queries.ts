@@ -458,8 +458,8 @@ export class StateQueries {
   }
 
   /** Group commits that failed for a reason other than a busy lock since start (their writes stay pending). */
-  kvWriteFailures(): { failures: number; pending: number } {
-    return { failures: this.kvFailures, pending: this.kvPending.size };
+  kvWriteFailures(): number {
+    return this.kvFailures;
   }
 
   kvEntries(ns: string, prefix: string, nowMs: number): Array<{ key: string; value: string }> {
