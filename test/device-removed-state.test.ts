@@ -9,7 +9,7 @@ import { openStore, type Store } from '../src/store/index.ts';
 import { tempDir } from './helpers/server.ts';
 import { NIGHTLY, TestClock, openTestCore } from './helpers/windows.ts';
 
-function setUp(t: { after(fn: () => void): void }): { core: Core; cli: Store; clock: TestClock; cliDb: { exec(s: string): void } } {
+function setUp(t: { after(fn: () => void): void }): { core: Core; cli: Store; clock: TestClock } {
   const clock = new TestClock();
   clock.set('2026-01-13T12:00:00Z');
   const dataDir = tempDir();
@@ -19,7 +19,7 @@ function setUp(t: { after(fn: () => void): void }): { core: Core; cli: Store; cl
     cli.close();
     core.close();
   });
-  return { core, cli, clock, cliDb: cli.db };
+  return { core, cli, clock };
 }
 
 const OLD = { deviceId: 'cpe1', ip: '10.0.0.9', reported: { connectionRequestUrl: 'http://10.0.0.9:7547/old', firmware: '1.0' } };
@@ -55,14 +55,14 @@ test("removed by another process (the CLI): the server's queued report for it is
 });
 
 test('a fetch a CLI lock kept out is not written for a device removed meanwhile (here or by the CLI)', async (t) => {
-  const { core, cliDb, clock } = setUp(t);
+  const { core, cli, clock } = setUp(t);
   const one = await core.catalog.addBuffer(Buffer.alloc(100, 1), { kind: 'firmware', profile: 'vop', version: '1.0', filename: 'f1.bin' });
   for (const id of ['h1', 'h2']) core.devices.upsert({ id, profile: 'vop', password: 'x' });
-  cliDb.exec('BEGIN IMMEDIATE'); // a CLI command holds the write lock (aps apply, a sync)
+  cli.db.exec('BEGIN IMMEDIATE'); // a CLI command holds the write lock (aps apply, a sync)
   core.windows.noteFetched('h1', one); // kept in memory, written when the lock is gone
   core.windows.noteFetched('h2', one);
-  cliDb.exec("DELETE FROM devices WHERE id = 'h2'"); // `aps device rm h2`, inside the CLI's transaction
-  cliDb.exec('COMMIT');
+  cli.db.exec("DELETE FROM devices WHERE id = 'h2'"); // `aps device rm h2`, inside the CLI's transaction
+  cli.db.exec('COMMIT');
   await removeDevice(core, 'h1', 'test'); // removed in the server
   core.windows.flush(true);
   clock.set('2026-01-14T12:00:00Z'); // outside the window: a device that fetched before is held, a new one is not
