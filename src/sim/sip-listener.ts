@@ -57,7 +57,8 @@ export function startSipListener(o: SipListenerOptions): Promise<SipListener> {
   let received = 0;
   socket.on('message', (msg: Buffer, from: RemoteInfo) => {
     // A response, noise, or a request without a Via branch (no transaction to match): nothing to answer.
-    const req = parseSipRequest(msg);
+    // Source port 0 (only a forged datagram has it) cannot be answered: send() would throw.
+    const req = from.port === 0 ? null : parseSipRequest(msg);
     if (!req?.topViaBranch) return;
     // An ACK is never answered (RFC 3261: no response to an ACK): a 405 to it would be a stray response.
     if (req.method === 'ACK') return;
@@ -78,6 +79,8 @@ export function startSipListener(o: SipListenerOptions): Promise<SipListener> {
     socket.once('error', reject);
     socket.bind(o.port ?? 0, host, () => {
       socket.off('error', reject);
+      // A send the network refuses (an ICMP error, a reply too large) is the peer's loss, never the simulator's end.
+      socket.on('error', () => {});
       resolve({
         port: socket.address().port,
         received: () => received,
