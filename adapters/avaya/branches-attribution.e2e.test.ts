@@ -9,7 +9,7 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone } from './simulator.ts';
-import { M96, NEW96, OLD96, P96, firmware, windowedPhone } from './test-phones.ts';
+import { M96, NEW96, OLD96, P96, firmware, phoneOnOld96 } from './test-phones.ts';
 
 /** The part of GET /fleet these tests read (src/devices/fleet.ts FleetView; adapters may not import it). */
 interface FleetView {
@@ -61,8 +61,7 @@ describe('a download that starts in the window and is requested just after it cl
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    windowedPhone(s, NIGHTLY, PHONE);
-    await firmware(s, P96, M96, OLD96, 1);
+    await phoneOnOld96(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();
@@ -207,8 +206,7 @@ describe('an upgrade inside the window from an address APS does not remember for
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    windowedPhone(s, NIGHTLY, PHONE);
-    await firmware(s, P96, M96, OLD96, 1);
+    await phoneOnOld96(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();

@@ -10,7 +10,7 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone, type BootResult } from './simulator.ts';
-import { EVERY_DAY, M96, NEW96, OLD96, P96, firmware, jem24, windowedPhone } from './test-phones.ts';
+import { EVERY_DAY, M96, NEW96, OLD96, P96, firmware, jem24, phoneOnOld96 } from './test-phones.ts';
 
 const J100 = 'avaya-j100';
 const J179 = 'J179';
@@ -43,8 +43,7 @@ describe("a group's window holds a phone whose first download APS could not attr
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    windowedPhone(s, NIGHTLY, PHONE);
-    await firmware(s, P96, M96, OLD96, 1);
+    await phoneOnOld96(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();
@@ -79,8 +78,7 @@ describe("a group window's `newDevices: wait` holds a new phone's firmware", () 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    windowedPhone(s, NIGHTLY, PHONE, { group: 'waiting', newDevices: 'wait' });
-    await firmware(s, P96, M96, OLD96, 1);
+    await phoneOnOld96(s, NIGHTLY, PHONE, { group: 'waiting', newDevices: 'wait' });
   });
   after(async () => {
     await s.stop();

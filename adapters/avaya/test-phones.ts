@@ -66,3 +66,14 @@ export function windowedPhone(
   s.core.windows.setGroupWindow(group, { ...hours, days: EVERY_DAY, newDevices: o.newDevices ?? 'serve', push: false });
   s.core.devices.upsert({ ...phone, profile: P96, model: M96, group });
 }
+
+/** A windowedPhone whose model's image in the catalog is OLD96 (where the branch tests start). */
+export async function phoneOnOld96(
+  s: PhoneServer,
+  hours: { from: string; to: string; tz: string },
+  phone: { id: string; mac: string; password: string },
+  o: { group?: string; newDevices?: 'serve' | 'wait' } = {},
+): Promise<void> {
+  windowedPhone(s, hours, phone, o);
+  await firmware(s, P96, M96, OLD96, 1);
+}
