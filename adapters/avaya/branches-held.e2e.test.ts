@@ -10,7 +10,7 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone, type BootResult } from './simulator.ts';
-import { EVERY_DAY, M96, NEW96, OLD96, P96, firmware, jem24, phoneOnOld96 } from './test-phones.ts';
+import { EVERY_DAY, M96, NEW96, OLD96, P96, fetchOwnFile, firmware, jem24, phoneOnOld96 } from './test-phones.ts';
 
 const J100 = 'avaya-j100';
 const J179 = 'J179';
@@ -105,13 +105,13 @@ describe('a J100 phone whose User-Agent gives its release with dots', () => {
   const MODEL = 'J179';
   const OLD = 'FW_S_J179_R4_0_1_0_2.bin';
   const NEW = 'FW_S_J179_R4_1_1_0_7.bin';
-  const PHONE = { id: 'desk-j', mac: 'c81fea9b650d' };
+  const PHONE = { id: 'desk-j', mac: 'c81fea9b650d', password: 'pw-j' };
   let s: TestServer;
   let newId = 0;
 
   before(async () => {
     s = await startTestServer({ profilesDir: manualProfiles([PROFILE]), rollouts: { tickSeconds: 0.1 } });
-    s.core.devices.upsert({ ...PHONE, profile: PROFILE, model: MODEL, password: 'pw-j' });
+    s.core.devices.upsert({ ...PHONE, profile: PROFILE, model: MODEL });
     s.core.store.rollouts.release((await firmware(s, PROFILE, MODEL, OLD, 1)).id, 'test set-up', new Date().toISOString());
     newId = (await firmware(s, PROFILE, MODEL, NEW, 2)).id;
   });
@@ -131,11 +131,7 @@ describe('a J100 phone whose User-Agent gives its release with dots', () => {
     assert.equal(bin.status, 200);
     await bin.arrayBuffer();
     // Booted on the new image: its own file, with its credentials, names the release it now runs.
-    const own = await fetch(`${s.http}/avaya/${PHONE.mac}.txt`, {
-      headers: { 'User-Agent': 'AVAYA/J100-4.1.1.0.7 J179', Authorization: `Basic ${Buffer.from(`${PHONE.id}:pw-j`).toString('base64')}` },
-    });
-    assert.equal(own.status, 200);
-    await own.text();
+    assert.equal(await fetchOwnFile(s.http, PHONE, 'AVAYA/J100-4.1.1.0.7 J179'), 200);
     const judged = await until(
       'the phone judged',
       () => rolloutOf(s, r.id),

@@ -77,3 +77,15 @@ export async function phoneOnOld96(
   windowedPhone(s, hours, phone, o);
   await firmware(s, P96, M96, OLD96, 1);
 }
+
+/**
+ * A phone's own `<mac>.txt` fetched as the phone does (its User-Agent, its credentials): what makes its address
+ * known to APS and records the release `agent` names. Answers the status, the body read.
+ */
+export async function fetchOwnFile(server: string, phone: { id: string; mac: string; password: string }, agent: string): Promise<number> {
+  const res = await fetch(`${server}/avaya/${phone.mac}.txt`, {
+    headers: { 'User-Agent': agent, Authorization: `Basic ${Buffer.from(`${phone.id}:${phone.password}`).toString('base64')}` },
+  });
+  await res.text();
+  return res.status;
+}
