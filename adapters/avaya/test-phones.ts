@@ -1,4 +1,4 @@
-// Set-up shared by the IF $MACADDR branch tests (branches-held, branches-attribution, script-cache): the 96x1
+// Set-up shared by the IF $MACADDR branch tests (branches-held, branches-attribution, script-cache, rollout): the 96x1
 // images they move between, catalog entries, and a phone in a group with a window of its own. Not a *.test.ts
 // file, so it may not import test/helpers/ (eslint/boundaries.js): each test passes its server and window in.
 
