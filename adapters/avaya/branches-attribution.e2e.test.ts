@@ -202,8 +202,7 @@ describe('an upgrade inside the window from an address APS does not remember for
 
   it('does not make the phone flip back to the old image outside the window', async () => {
     // Set-up as above: known at 127.0.0.1, takes OLD96 (credited: held OLD96).
-    const own = await getFrom(`${s.http}/avaya/${PHONE.mac}.txt`, `AVAYA/96x1-R0_0_0 ${M96}`, '127.0.0.1', basic(PHONE.id, PHONE.password));
-    assert.equal(own.status, 200);
+    assert.equal(await fetchOwnFile(s.http, PHONE, `AVAYA/96x1-R0_0_0 ${M96}`), 200);
     const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: PHONE.password });
     assert.deepEqual(first.downloaded, [OLD96]);
     clock.set('2026-01-14T12:00:00Z');
