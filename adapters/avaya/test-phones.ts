@@ -1,6 +1,7 @@
-// Set-up shared by the IF $MACADDR branch tests (branches-held, branches-attribution, script-cache, rollout): the 96x1
-// images they move between, catalog entries, and a phone in a group with a window of its own. Not a *.test.ts
-// file, so it may not import test/helpers/ (eslint/boundaries.js): each test passes its server and window in.
+// Set-up shared by the IF $MACADDR branch tests (branches-held, branches-attribution, script-cache, rollout): the
+// 96x1 images they move between, catalog entries, a phone in a group with a window of its own, and a phone's own
+// file fetched as the phone does. Not a *.test.ts file, so it may not import test/helpers/ (eslint/boundaries.js):
+// each test passes its server and window in.
 
 type Day = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
 
