@@ -9,7 +9,7 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone } from './simulator.ts';
-import { M96, NEW96, OLD96, P96, firmware, windowedPhone } from './test-phones.ts';
+import { M96, NEW96, OLD96, P96, fetchOwnFile, firmware, phoneOnOld96 } from './test-phones.ts';
 
 /** The part of GET /fleet these tests read (src/devices/fleet.ts FleetView; adapters may not import it). */
 interface FleetView {
@@ -19,12 +19,12 @@ interface FleetView {
 const basic = (user: string, pw: string): string => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 
 describe('fleet view: a J100 phone reporting its release with dots, on its target', () => {
-  const PHONE = { id: 'desk-fleet', mac: 'c81fea9b6501' };
+  const PHONE = { id: 'desk-fleet', mac: 'c81fea9b6501', password: 'pw' };
   let s: TestServer;
 
   before(async () => {
     s = await startTestServer({ profilesDir: profilesWith({}) });
-    s.core.devices.upsert({ ...PHONE, profile: 'avaya-j100', model: 'J179', password: 'pw' });
+    s.core.devices.upsert({ ...PHONE, profile: 'avaya-j100', model: 'J179' });
     // The version as an admin writes it (dots), the file under its vendor name.
     await firmware(s, 'avaya-j100', 'J179', 'FW_S_J179_R4_1_1_0_7.bin', 1, '4.1.1.0.7');
   });
@@ -33,11 +33,7 @@ describe('fleet view: a J100 phone reporting its release with dots, on its targe
   });
 
   it('is counted on target, not behind', async () => {
-    const own = await fetch(`${s.http}/avaya/${PHONE.mac}.txt`, {
-      headers: { 'User-Agent': 'AVAYA/J100-4.1.1.0.7 J179', Authorization: basic(PHONE.id, 'pw') },
-    });
-    assert.equal(own.status, 200);
-    await own.text();
+    assert.equal(await fetchOwnFile(s.http, PHONE, 'AVAYA/J100-4.1.1.0.7 J179'), 200);
     const fleet = await until(
       'the phone reported',
       () => api<FleetView>(s, 'GET', '/fleet'),
@@ -61,8 +57,7 @@ describe('a download that starts in the window and is requested just after it cl
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    windowedPhone(s, NIGHTLY, PHONE);
-    await firmware(s, P96, M96, OLD96, 1);
+    await phoneOnOld96(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();
@@ -70,11 +65,7 @@ describe('a download that starts in the window and is requested just after it cl
 
   it('is credited to the phone, so outside the window it is not sent back to the old image', async () => {
     // Set-up: the phone is known at its address, then boots and takes OLD96 (credited: held OLD96).
-    const own = await fetch(`${s.http}/avaya/${PHONE.mac}.txt`, {
-      headers: { 'User-Agent': `AVAYA/96x1-R0_0_0 ${M96}`, Authorization: basic(PHONE.id, PHONE.password) },
-    });
-    assert.equal(own.status, 200);
-    await own.text();
+    assert.equal(await fetchOwnFile(s.http, PHONE, `AVAYA/96x1-R0_0_0 ${M96}`), 200);
     const stateDir = tempDir('aps-avaya-attr-race-');
     const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, stateDir, user: PHONE.id, password: PHONE.password });
     assert.ok(first.ok, first.error);
@@ -126,13 +117,13 @@ describe('a download that starts in the window and is requested just after it cl
 });
 
 describe('a phone with a MAC but no model downloads its model branch', () => {
-  const PHONE = { id: 'desk-nomodel', mac: '00e0bb00fd01' };
+  const PHONE = { id: 'desk-nomodel', mac: '00e0bb00fd01', password: 'pw-n' };
   let s: TestServer;
   let oldId = 0;
 
   before(async () => {
     s = await startTestServer({ profilesDir: profilesWith({}) });
-    s.core.devices.upsert({ ...PHONE, profile: P96, password: 'pw-n' });
+    s.core.devices.upsert({ ...PHONE, profile: P96 });
     oldId = (await firmware(s, P96, M96, OLD96, 1)).id;
   });
   after(async () => {
@@ -140,12 +131,8 @@ describe('a phone with a MAC but no model downloads its model branch', () => {
   });
 
   it('and the download is credited to it (the one phone at its address, Avaya User-Agent, same release)', async () => {
-    const own = await fetch(`${s.http}/avaya/${PHONE.mac}.txt`, {
-      headers: { 'User-Agent': `AVAYA/96x1-R0_0_0 ${M96}`, Authorization: basic(PHONE.id, 'pw-n') },
-    });
-    assert.equal(own.status, 200);
-    await own.text();
-    const boot = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: 'pw-n' });
+    assert.equal(await fetchOwnFile(s.http, PHONE, `AVAYA/96x1-R0_0_0 ${M96}`), 200);
+    const boot = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: PHONE.password });
     assert.ok(boot.ok, boot.error);
     assert.deepEqual(boot.downloaded, [OLD96]);
     await until(
@@ -207,8 +194,7 @@ describe('an upgrade inside the window from an address APS does not remember for
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    windowedPhone(s, NIGHTLY, PHONE);
-    await firmware(s, P96, M96, OLD96, 1);
+    await phoneOnOld96(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();
@@ -216,8 +202,7 @@ describe('an upgrade inside the window from an address APS does not remember for
 
   it('does not make the phone flip back to the old image outside the window', async () => {
     // Set-up as above: known at 127.0.0.1, takes OLD96 (credited: held OLD96).
-    const own = await getFrom(`${s.http}/avaya/${PHONE.mac}.txt`, `AVAYA/96x1-R0_0_0 ${M96}`, '127.0.0.1', basic(PHONE.id, PHONE.password));
-    assert.equal(own.status, 200);
+    assert.equal(await fetchOwnFile(s.http, PHONE, `AVAYA/96x1-R0_0_0 ${M96}`), 200);
     const first = await bootPhone({ server: s.http, model: M96, mac: PHONE.mac, user: PHONE.id, password: PHONE.password });
     assert.deepEqual(first.downloaded, [OLD96]);
     clock.set('2026-01-14T12:00:00Z');

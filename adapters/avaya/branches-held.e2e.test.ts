@@ -10,7 +10,7 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { until } from '../../test/helpers/until.ts';
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { bootPhone, type BootResult } from './simulator.ts';
-import { EVERY_DAY, M96, NEW96, OLD96, P96, firmware, jem24, windowedPhone } from './test-phones.ts';
+import { EVERY_DAY, M96, NEW96, OLD96, P96, fetchOwnFile, firmware, jem24, phoneOnOld96 } from './test-phones.ts';
 
 const J100 = 'avaya-j100';
 const J179 = 'J179';
@@ -43,8 +43,7 @@ describe("a group's window holds a phone whose first download APS could not attr
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    windowedPhone(s, NIGHTLY, PHONE);
-    await firmware(s, P96, M96, OLD96, 1);
+    await phoneOnOld96(s, NIGHTLY, PHONE);
   });
   after(async () => {
     await s.stop();
@@ -79,8 +78,7 @@ describe("a group window's `newDevices: wait` holds a new phone's firmware", () 
   before(async () => {
     clock.set('2026-01-13T12:00:00Z');
     s = await startTestServer({ profilesDir: profilesWith({}) }, undefined, undefined, { clock });
-    windowedPhone(s, NIGHTLY, PHONE, { group: 'waiting', newDevices: 'wait' });
-    await firmware(s, P96, M96, OLD96, 1);
+    await phoneOnOld96(s, NIGHTLY, PHONE, { group: 'waiting', newDevices: 'wait' });
   });
   after(async () => {
     await s.stop();
@@ -103,19 +101,16 @@ describe("a group window's `newDevices: wait` holds a new phone's firmware", () 
 });
 
 describe('a J100 phone whose User-Agent gives its release with dots', () => {
-  const PROFILE = 'avaya-j100';
-  const MODEL = 'J179';
-  const OLD = 'FW_S_J179_R4_0_1_0_2.bin';
   const NEW = 'FW_S_J179_R4_1_1_0_7.bin';
-  const PHONE = { id: 'desk-j', mac: 'c81fea9b650d' };
+  const PHONE = { id: 'desk-j', mac: 'c81fea9b650d', password: 'pw-j' };
   let s: TestServer;
   let newId = 0;
 
   before(async () => {
-    s = await startTestServer({ profilesDir: manualProfiles([PROFILE]), rollouts: { tickSeconds: 0.1 } });
-    s.core.devices.upsert({ ...PHONE, profile: PROFILE, model: MODEL, password: 'pw-j' });
-    s.core.store.rollouts.release((await firmware(s, PROFILE, MODEL, OLD, 1)).id, 'test set-up', new Date().toISOString());
-    newId = (await firmware(s, PROFILE, MODEL, NEW, 2)).id;
+    s = await startTestServer({ profilesDir: manualProfiles([J100]), rollouts: { tickSeconds: 0.1 } });
+    s.core.devices.upsert({ ...PHONE, profile: J100, model: J179 });
+    s.core.store.rollouts.release((await firmware(s, J100, J179, J179_FW, 1)).id, 'test set-up', new Date().toISOString());
+    newId = (await firmware(s, J100, J179, NEW, 2)).id;
   });
   after(async () => {
     await s.stop();
@@ -133,11 +128,7 @@ describe('a J100 phone whose User-Agent gives its release with dots', () => {
     assert.equal(bin.status, 200);
     await bin.arrayBuffer();
     // Booted on the new image: its own file, with its credentials, names the release it now runs.
-    const own = await fetch(`${s.http}/avaya/${PHONE.mac}.txt`, {
-      headers: { 'User-Agent': 'AVAYA/J100-4.1.1.0.7 J179', Authorization: `Basic ${Buffer.from(`${PHONE.id}:pw-j`).toString('base64')}` },
-    });
-    assert.equal(own.status, 200);
-    await own.text();
+    assert.equal(await fetchOwnFile(s.http, PHONE, 'AVAYA/J100-4.1.1.0.7 J179'), 200);
     const judged = await until(
       'the phone judged',
       () => rolloutOf(s, r.id),
@@ -232,7 +223,6 @@ describe('a companion rollout behind one address judges each phone by its own do
 });
 
 describe('a phone of the second profile naming a model gets no binary of the first', () => {
-  const MODEL = 'J179';
   const FIRST = 'FW_S_J179_R4_1_1_0_7.bin';
   const PHONE = { id: 'desk-zz', mac: 'c81fea9b6701' };
   let s: TestServer;
@@ -243,11 +233,11 @@ describe('a phone of the second profile naming a model gets no binary of the fir
     // A second J100 profile (after avaya-j100 by name) listing J179 too, with no firmware of its own.
     writeFileSync(
       join(dir, 'avaya-zz.yaml'),
-      readFileSync(join(dir, 'avaya-j100.yaml'), 'utf8').replace(/^models: .*$/m, `models: [${MODEL}]`),
+      readFileSync(join(dir, 'avaya-j100.yaml'), 'utf8').replace(/^models: .*$/m, `models: [${J179}]`),
     );
     s = await startTestServer({ profilesDir: dir });
-    s.core.devices.upsert({ ...PHONE, profile: 'avaya-zz', model: MODEL, password: 'pw-zz' });
-    await firmware(s, 'avaya-j100', MODEL, FIRST, 1);
+    s.core.devices.upsert({ ...PHONE, profile: 'avaya-zz', model: J179, password: 'pw-zz' });
+    await firmware(s, J100, J179, FIRST, 1);
   });
   after(async () => {
     await s.stop();
@@ -255,7 +245,7 @@ describe('a phone of the second profile naming a model gets no binary of the fir
 
   it("the phone's own profile names no firmware: it downloads none (not avaya-j100's)", async () => {
     assert.equal(s.core.servicesFor('avaya').catalog.target(s.core.devices.get(PHONE.id)!, 'firmware'), undefined, 'its target is none');
-    const r = await bootPhone({ server: s.http, model: MODEL, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-zz' });
+    const r = await bootPhone({ server: s.http, model: J179, mac: PHONE.mac, stateDir, user: PHONE.id, password: 'pw-zz' });
     assert.ok(r.ok, r.error);
     assert.deepEqual(r.downloaded, [], `a phone of avaya-zz downloaded ${r.downloaded.join(', ')}, avaya-j100's firmware`);
   });

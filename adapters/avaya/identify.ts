@@ -2,8 +2,9 @@
 // except in the name of their own file, $MACADDR.txt (12 lower-case hex digits, a J129 field capture).
 // Their User-Agent starts with "AVAYA"; a third-party test [U] has `AVAYA/96x1-IPT-SIP-R7_1_15_0_4 9608`
 // (product-release, then the model), so the parser takes what it finds and never insists.
-// identifyPhone turns a per-phone request into a device or a refusal reason; shared files (scripts,
-// settings, binaries) are attributed to the phone last identified at the same address.
+// identifyPhone turns a per-phone request into a device or a refusal reason; rememberAddress keeps the phones
+// identified at each address (phonesAt), among which http.ts attribute() credits a shared file (scripts,
+// settings, binaries) to the one it can be, or to none.
 import {
   normalizeMac,
   type AccessPolicy,

@@ -8,7 +8,7 @@
 //   - a phone's own $MACADDR.txt.
 // Only documented statements are written: SET, GET, GOTO, IF … SEQ … GOTO, "# TAG", and "##" comments.
 // No I/O, clock or randomness: the same input gives the same bytes.
-import { ApsError } from '../../src/adapter-api.ts';
+import { ApsError, normalizeMac } from '../../src/adapter-api.ts';
 import { isWord, quoteValue, valueProblem } from './script-lang.ts';
 
 /** One SET line to write, and where its value came from (named in errors, never the value). */
@@ -76,7 +76,8 @@ export function renderUpgradeScript(input: UpgradeScriptInput): Buffer {
   const sections = new Map<string, { tag: string; image: Omit<ModelImage, 'model'>; macs: string[] }>();
   const macs = new Set<string>();
   for (const p of [...(input.phones ?? [])].sort((a, b) => a.mac.localeCompare(b.mac))) {
-    if (!/^[0-9a-f]{12}$/.test(p.mac)) throw new ApsError('bad_request', `${input.scriptName}: "${p.mac}" is not a $MACADDR value`);
+    // The form the registry stores and the phone has ($MACADDR): 12 lower-case hex digits.
+    if (normalizeMac(p.mac) !== p.mac) throw new ApsError('bad_request', `${input.scriptName}: "${p.mac}" is not a $MACADDR value`);
     if (macs.has(p.mac)) continue; // the first IF for a MAC is the one the phone follows
     macs.add(p.mac);
     // No APPNAME set: the phone downloads nothing and reads its settings (Avaya upgrades only to an APPNAME).

@@ -9,11 +9,8 @@ import { api, hashSelected, manualProfiles, rolloutOf, type Rollout } from '../.
 import { startTestServer, tempDir, type TestServer } from '../../test/helpers/server.ts';
 import { until } from '../../test/helpers/until.ts';
 import { bootPhone, type BootResult } from './simulator.ts';
+import { M96 as MODEL, NEW96 as NEW, OLD96 as OLD, P96 as PROFILE, firmware } from './test-phones.ts';
 
-const PROFILE = 'avaya-96x1';
-const MODEL = '9608';
-const OLD = 'S96x1_SIP_R7_1_2_0_14.tar';
-const NEW = 'S96x1_SIP_R7_1_15_0_4.tar';
 const FLOOR = Array.from({ length: 10 }, (_, i) => ({ id: `desk-${i}`, mac: `00e0bb0096a${i}` }));
 const PINNED = { id: 'desk-pin', mac: '00e0bb0096b0' };
 const LAB = { id: 'desk-lab', mac: '00e0bb0096b1' };
@@ -70,19 +67,9 @@ describe('Avaya staged rollout: IF $MACADDR branches per phone', () => {
     s.core.devices.upsert({ ...PINNED, profile: PROFILE, model: MODEL, password: `${PINNED.id}-pw` });
     s.core.devices.upsert({ ...LAB, profile: PROFILE, model: MODEL, group: 'lab', password: `${LAB.id}-pw` });
     s.core.devices.upsert({ id: NO_MAC.id, profile: PROFILE, model: MODEL, group: 'lab', password: `${NO_MAC.id}-pw` });
-    const add = async (name: string, fill: number): Promise<number> =>
-      (
-        await s.core.catalog.addBuffer(Buffer.alloc(4000, fill), {
-          kind: 'firmware',
-          profile: PROFILE,
-          models: [MODEL],
-          version: name,
-          filename: name,
-        })
-      ).id;
     // The profile is `release: manual`: the old image is released, as a finished rollout would have left it.
-    s.core.store.rollouts.release(await add(OLD, 1), 'test set-up', new Date().toISOString());
-    newId = await add(NEW, 2);
+    s.core.store.rollouts.release((await firmware(s, PROFILE, MODEL, OLD, 1)).id, 'test set-up', new Date().toISOString());
+    newId = (await firmware(s, PROFILE, MODEL, NEW, 2)).id;
   });
   after(async () => {
     await s.stop();

@@ -9,7 +9,7 @@ import { startTestServer, tempDir, type TestServer } from '../../test/helpers/se
 import { NIGHTLY, TestClock, profilesWith } from '../../test/helpers/windows.ts';
 import { upgradeScript } from './files.ts';
 import { bootPhone } from './simulator.ts';
-import { M96 as MODEL, P96 as PROFILE, firmware as addFirmware, windowedPhone } from './test-phones.ts';
+import { M96 as MODEL, NEW96, OLD96, P96 as PROFILE, firmware as addFirmware, windowedPhone } from './test-phones.ts';
 
 const SCRIPT = '96x1Supgrade.txt';
 
@@ -33,7 +33,7 @@ describe('Avaya upgrade script: one device scan per change', () => {
     s = await startTestServer({ profilesDir: manualProfiles([PROFILE]) });
     for (let i = 0; i < 20; i++)
       s.core.devices.upsert({ id: `desk-${i}`, profile: PROFILE, model: MODEL, mac: `00e0bb00c0${String(i).padStart(2, '0')}` });
-    s.core.store.rollouts.release((await firmware(s, 'S96x1_SIP_R7_1_2_0_14.tar', 1)).id, 'test set-up', new Date().toISOString());
+    s.core.store.rollouts.release((await firmware(s, OLD96, 1)).id, 'test set-up', new Date().toISOString());
   });
   after(async () => {
     await s.stop();
@@ -48,7 +48,7 @@ describe('Avaya upgrade script: one device scan per change', () => {
     assert.equal(scans(), base, 'no device scan on a cache hit');
     assert.ok(!warm.bytes.toString('utf8').includes('$MACADDR'));
 
-    const fw = await firmware(s, 'S96x1_SIP_R7_1_15_0_4.tar', 2);
+    const fw = await firmware(s, NEW96, 2);
     const r = await api<Rollout>(s, 'POST', '/rollouts', { artifactId: fw.id, stages: '50,100' });
     const staged = upgradeScript(svc, SCRIPT);
     for (let i = 0; i < 50; i++) upgradeScript(svc, SCRIPT);
@@ -83,25 +83,25 @@ describe("Avaya upgrade script follows a group's maintenance window per phone", 
 
   it('outside the window the phone is held by its own line (no APPNAME: it keeps its image); inside it, it takes the new one', async () => {
     assert.equal((await boot()).ok, true, 'a first boot makes the address known (no firmware yet)');
-    await firmware(s, 'S96x1_SIP_R7_1_2_0_14.tar', 1);
-    assert.deepEqual((await boot()).downloaded, ['S96x1_SIP_R7_1_2_0_14.tar'], 'a new phone gets its image at once');
+    await firmware(s, OLD96, 1);
+    assert.deepEqual((await boot()).downloaded, [OLD96], 'a new phone gets its image at once');
 
     clock.set('2026-01-14T12:00:00Z'); // the window closed at 03:00 since: the phone now holds what it has
     assert.ok(
       !(await (await fetch(`${s.http}/avaya/${SCRIPT}`)).text()).includes('$MACADDR'),
       'a held phone that runs its model branch needs no line of its own',
     );
-    await firmware(s, 'S96x1_SIP_R7_1_15_0_4.tar', 2);
+    await firmware(s, NEW96, 2);
     const script = await (await fetch(`${s.http}/avaya/${SCRIPT}`)).text();
     // Held: its line sets no APPNAME, so it keeps what it runs.
     assert.match(script, new RegExp(`^IF \\$MACADDR SEQ ${PHONE.mac} GOTO GETSET$`, 'm'));
     assert.match(script, /^SET APPNAME S96x1_SIP_R7_1_15_0_4\.tar$/m, 'the model branch has the new image');
     const held = await boot();
     assert.deepEqual(held.downloaded, []);
-    assert.equal(held.running, 'S96x1_SIP_R7_1_2_0_14.tar');
+    assert.equal(held.running, OLD96);
 
     clock.set('2026-01-15T02:10:00Z'); // no store write: only the window opened
     assert.ok(!(await (await fetch(`${s.http}/avaya/${SCRIPT}`)).text()).includes('$MACADDR'));
-    assert.deepEqual((await boot()).downloaded, ['S96x1_SIP_R7_1_15_0_4.tar']);
+    assert.deepEqual((await boot()).downloaded, [NEW96]);
   });
 });

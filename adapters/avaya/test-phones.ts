@@ -1,6 +1,7 @@
-// Set-up shared by the IF $MACADDR branch tests (branches-held, branches-attribution, script-cache): the 96x1
-// images they move between, catalog entries, and a phone in a group with a window of its own. Not a *.test.ts
-// file, so it may not import test/helpers/ (eslint/boundaries.js): each test passes its server and window in.
+// Set-up shared by the IF $MACADDR branch tests (branches-held, branches-attribution, script-cache, rollout): the
+// 96x1 images they move between, catalog entries, a phone in a group with a window of its own, and a phone's own
+// file fetched as the phone does. Not a *.test.ts file, so it may not import test/helpers/ (eslint/boundaries.js):
+// each test passes its server and window in.
 
 type Day = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
 
@@ -65,4 +66,27 @@ export function windowedPhone(
   s.core.devices.upsertGroup({ name: group, vars: {}, pins: {} });
   s.core.windows.setGroupWindow(group, { ...hours, days: EVERY_DAY, newDevices: o.newDevices ?? 'serve', push: false });
   s.core.devices.upsert({ ...phone, profile: P96, model: M96, group });
+}
+
+/** A windowedPhone whose model's image in the catalog is OLD96 (where the branch tests start). */
+export async function phoneOnOld96(
+  s: PhoneServer,
+  hours: { from: string; to: string; tz: string },
+  phone: { id: string; mac: string; password: string },
+  o: { group?: string; newDevices?: 'serve' | 'wait' } = {},
+): Promise<void> {
+  windowedPhone(s, hours, phone, o);
+  await firmware(s, P96, M96, OLD96, 1);
+}
+
+/**
+ * A phone's own `<mac>.txt` fetched as the phone does (its User-Agent, its credentials): what makes its address
+ * known to APS and records the release `agent` names. Answers the status, the body read.
+ */
+export async function fetchOwnFile(server: string, phone: { id: string; mac: string; password: string }, agent: string): Promise<number> {
+  const res = await fetch(`${server}/avaya/${phone.mac}.txt`, {
+    headers: { 'User-Agent': agent, Authorization: `Basic ${Buffer.from(`${phone.id}:${phone.password}`).toString('base64')}` },
+  });
+  await res.text();
+  return res.status;
 }
