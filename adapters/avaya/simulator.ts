@@ -78,7 +78,8 @@ function loadState(dir: string | undefined, running: string | undefined): PhoneS
 }
 
 // Through the core's atomic write: a temp name of its own per write, so two boots of one phone in one
-// process cannot write the same temp file (and start-up of a server in the same folder cleans a left one).
+// process cannot write the same temp file (a left one is named like every APS temp file, so a data-folder sweep
+// removes it when the state folder is inside a data folder).
 function saveState(dir: string | undefined, s: PhoneState): void {
   if (dir) writeSimulatorFile(join(dir, 'phone.json'), JSON.stringify(s));
 }
