@@ -70,6 +70,17 @@ function getOn(agent: Agent, port: number, path: string): Promise<number> {
   });
 }
 
+/** Resolves when `obj[name]` is first called; every call still goes to the method itself. */
+function firstCall<T extends object, K extends keyof T>(obj: T, name: K): Promise<void> {
+  const method = obj[name] as (...a: unknown[]) => unknown;
+  return new Promise((resolve) => {
+    obj[name] = function (this: unknown, ...a: unknown[]): unknown {
+      resolve();
+      return method.apply(obj, a);
+    } as T[K];
+  });
+}
+
 /** A GET on a new connection: its status, or the error code it met (ECONNREFUSED once the server stopped listening). */
 function fetchStatus(port: number, path: string): Promise<string> {
   return new Promise((resolve) => {
@@ -221,14 +232,7 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
         assert.equal(await fetchStatus(s.httpPort, path), 'answered 200', 'the first revision of the config');
         await until('a second after the first revision, early in it', () => Date.now() % 1000 < 100 && Date.now() - t0 > 1000);
         s.core.devices.upsert({ id: 'held1', profile: 'vop', password: 'pw-held1', vars: { sip_password: 'two' } });
-        const files = s.core.files;
-        const real = files.sendRendered.bind(files);
-        let entered!: () => void;
-        const held = new Promise<void>((r) => (entered = r));
-        files.sendRendered = (...a: Parameters<typeof files.sendRendered>): ReturnType<typeof files.sendRendered> => {
-          entered();
-          return real(...a);
-        };
+        const held = firstCall(s.core.files, 'sendRendered');
         const answered = fetchStatus(s.httpPort, path);
         await held;
         // The deadline (100 ms) cuts the held connection; the send ends only when its second comes, and records a 499.
@@ -254,14 +258,7 @@ describe('graceful shutdown (SIGTERM to a real `aps serve`)', () => {
       // A device without a password: the PUT's URL token is its only credential.
       s.core.devices.upsert({ id: 'bk1', profile: 'innovaphone-ip232', mac: '00-90-33-0b-0b-01' }, 'create');
       const token = backupToken(s.core.servicesFor('innovaphone'), 'bk1');
-      const backups = s.core.backups;
-      const real = backups.put.bind(backups);
-      let entered!: () => void;
-      const receiving = new Promise<void>((r) => (entered = r));
-      backups.put = (...a: Parameters<typeof backups.put>): ReturnType<typeof backups.put> => {
-        entered();
-        return real(...a);
-      };
+      const receiving = firstCall(s.core.backups, 'put');
       // A chunked PUT that sends its first chunk and then nothing: still uploading when the deadline comes.
       const sock = connect(s.httpPort, '127.0.0.1');
       sock.on('error', () => {});
